@@ -1,0 +1,108 @@
+/**
+ * Every setting, read from the environment once at start and validated; a bad value stops the
+ * process with a message naming the variable. Defaults suit a local single node on SQLite.
+ */
+export interface Config {
+  /** HTTP_PORT: REST, docs and specs. 0 picks a free port. */
+  httpPort: number;
+  /** WS_PORT: the uWebSockets.js node (`/v1/ws`). 0 picks a free port. */
+  wsPort: number;
+  /** HOST: interface both servers bind to. */
+  host: string;
+  /** DATABASE_URL: `sqlite:<file>` (embedded default) or `mysql://user:password@host:port/database`. */
+  databaseUrl: string;
+  /** MASTER_KEY: operator key for /v1/tenants. Unset: generated and printed on first start. */
+  masterKey?: string;
+  /** REDIS_URL: unset runs a single node; set, nodes share events, presence, tickets and rate limits. */
+  redisUrl?: string;
+  /** REDIS_PREFIX: namespace for every Redis key and channel. */
+  redisPrefix: string;
+  /** JWT_ISSUER: `iss` of user tokens; tokens from another issuer are refused. */
+  jwtIssuer: string;
+  /** BODY_LIMIT_BYTES: largest accepted JSON body (413 above). */
+  bodyLimitBytes: number;
+  /** LOG_LEVEL: pino level (fatal, error, warn, info, debug, trace, silent). */
+  logLevel: string;
+  /** PRESENCE_GRACE_MS: how long after the last connection closes a user is announced offline. */
+  presenceGraceMs: number;
+  /** TYPING_TTL_MS: a typing indicator expires this long after its last refresh. */
+  typingTtlMs: number;
+  /** WS_AUTH_TIMEOUT_MS: time allowed for the first `auth` frame when the upgrade carried no credentials. */
+  wsAuthTimeoutMs: number;
+  /** WS_MAX_PAYLOAD_BYTES: largest incoming frame; larger closes the socket with 1009. */
+  wsMaxPayloadBytes: number;
+  /** WS_MAX_BACKPRESSURE_BYTES: send buffer above which a slow consumer is disconnected (to resume). */
+  wsMaxBackpressureBytes: number;
+  /** WS_REPLAY_LIMIT: most messages replayed per room on resume; beyond it the client is told to fetch over REST. */
+  replayLimit: number;
+  /** RATE_LIMIT_PER_SECOND: default sustained rate of a tenant's token bucket. */
+  rateLimitPerSecond: number;
+  /** RATE_LIMIT_BURST: default bucket size. */
+  rateLimitBurst: number;
+  /** SHUTDOWN_TIMEOUT_MS: longest a graceful shutdown may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function str(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? fallback : raw;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function databaseUrl(env: Env): string {
+  const url = str(env, 'DATABASE_URL', 'sqlite:./data/chatapi.db');
+  if (!/^sqlite:.+/.test(url) && !/^mysql:\/\/.+/.test(url)) {
+    throw new ConfigError(`DATABASE_URL must be sqlite:<file path> or mysql://user:password@host:port/database, got "${url}"`);
+  }
+  return url;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = str(env, 'LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const masterKey = optional(env, 'MASTER_KEY');
+  if (masterKey !== undefined && masterKey.length < 16) throw new ConfigError('MASTER_KEY must be at least 16 characters');
+  const redisUrl = optional(env, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  return {
+    httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
+    wsPort: int(env, 'WS_PORT', 8081, 0, 65535),
+    host: str(env, 'HOST', '0.0.0.0'),
+    databaseUrl: databaseUrl(env),
+    masterKey,
+    redisUrl,
+    redisPrefix: str(env, 'REDIS_PREFIX', 'chatapi:'),
+    jwtIssuer: str(env, 'JWT_ISSUER', 'chatapi'),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 65536, 1024, 16 * 1024 * 1024),
+    logLevel,
+    presenceGraceMs: int(env, 'PRESENCE_GRACE_MS', 5000, 0, 600000),
+    typingTtlMs: int(env, 'TYPING_TTL_MS', 5000, 100, 600000),
+    wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 5000, 100, 600000),
+    wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65536, 1024, 16 * 1024 * 1024),
+    wsMaxBackpressureBytes: int(env, 'WS_MAX_BACKPRESSURE_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    replayLimit: int(env, 'WS_REPLAY_LIMIT', 1000, 1, 100000),
+    rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 100, 1, 100000),
+    rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 100000),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 600000),
+  };
+}
