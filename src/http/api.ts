@@ -1,0 +1,99 @@
+/**
+ * openapi-backend bound to the bundled spec: routing, request validation (Ajv 2020, strict mode)
+ * and security per operation, then the handler by operationId. Meta-handlers shape every
+ * framework outcome (validation failure, unknown path, wrong method, failed security) into the
+ * envelope, so no request that fails validation or security ever reaches a handler.
+ */
+import { createRequire } from 'node:module';
+import type { Context as KoaContext } from 'koa';
+import { OpenAPIBackend, type Context as ApiContext, type Document } from 'openapi-backend';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
+import { writeData, writeDomainError, writeError } from './envelope.ts';
+import { securityHandlers, unauthorizedMessage } from './security.ts';
+import { operationHandlers } from './handlers/index.ts';
+import type { HttpDeps, Operation, OperationRequest } from './operation.ts';
+import type { ErrorDetail } from '../domain/errors.ts';
+
+const require = createRequire(import.meta.url);
+const addFormats = require('ajv-formats') as (ajv: Ajv2020) => Ajv2020;
+
+/** The spec, bundled into one document by `make generate`. */
+export function loadSpec(): Document {
+  return require('../../generated/openapi.bundle.json') as Document;
+}
+
+/** openapi-backend validates one object with `path`, `query`, `headers`, `requestBody` keys. */
+const LOCATION: Record<string, string> = { requestBody: 'body', query: 'query', path: 'path', headers: 'header' };
+
+export function validationDetails(errors: ErrorObject[] | null | undefined): ErrorDetail[] {
+  return (errors ?? []).map((e) => {
+    const [where, ...rest] = e.instancePath.split('/').filter(Boolean);
+    const extra = (e.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
+    const name = extra.missingProperty ?? extra.additionalProperty;
+    const segments = [LOCATION[where] ?? where ?? 'request', ...rest, ...(name ? [name] : [])];
+    const message = e.keyword === 'additionalProperties' ? 'is not allowed' : e.keyword === 'required' ? 'is required' : e.message ?? 'is invalid';
+    return { field: segments.filter(Boolean).join('.'), message };
+  });
+}
+
+function summary(details: ErrorDetail[]): string {
+  const first = details.slice(0, 3).map((d) => `${d.field}: ${d.message}`).join('; ');
+  return details.length > 3 ? `${first}; and ${details.length - 3} more` : first || 'Invalid request';
+}
+
+function bind(op: Operation) {
+  return async (c: ApiContext, ctx: KoaContext) => {
+    const req: OperationRequest = {
+      params: (c.request.params ?? {}) as Record<string, string>,
+      query: (c.request.query ?? {}) as OperationRequest['query'],
+      headers: c.request.headers as OperationRequest['headers'],
+      body: c.request.requestBody,
+      auth: ctx.state.auth ?? {},
+      koa: ctx,
+    };
+    const reply = await op(req);
+    if (reply.error) writeError(ctx, reply.error.code, reply.error.message, reply.error.details, reply.data);
+    else writeData(ctx, reply.status, reply.data);
+  };
+}
+
+export async function createApi(deps: HttpDeps, definition: Document = loadSpec()): Promise<OpenAPIBackend> {
+  const api = new OpenAPIBackend({
+    definition,
+    quick: true,
+    strict: true,
+    validate: true,
+    customizeAjv: (_original, ajvOpts) => {
+      const ajv = new Ajv2020({ ...ajvOpts, strict: false, allErrors: true });
+      addFormats(ajv);
+      return ajv as never;
+    },
+  });
+  const handlers = operationHandlers(deps);
+  for (const [operationId, op] of Object.entries(handlers)) api.register(operationId, bind(op));
+  api.register({
+    validationFail: (c: ApiContext, ctx: KoaContext) => {
+      const details = validationDetails(c.validation.errors as ErrorObject[]);
+      writeError(ctx, 'VALIDATION_ERROR', summary(details), details);
+    },
+    notFound: (_c: ApiContext, ctx: KoaContext) => writeError(ctx, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`),
+    methodNotAllowed: (c: ApiContext, ctx: KoaContext) => {
+      const allowed = api.router.getOperations()
+        .filter((o) => api.router.matchOperation({ method: o.method, path: ctx.path, headers: {} }) === o)
+        .map((o) => o.method.toUpperCase());
+      if (allowed.length) ctx.set('Allow', allowed.join(', '));
+      writeError(ctx, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}`);
+      void c;
+    },
+    unauthorizedHandler: (c: ApiContext, ctx: KoaContext) => {
+      const schemes = (c.operation.security ?? []).flatMap((r) => Object.keys(r));
+      writeError(ctx, 'AUTHENTICATION_ERROR', unauthorizedMessage(ctx, schemes));
+    },
+  });
+  for (const [name, handler] of Object.entries(securityHandlers)) api.registerSecurityHandler(name, handler as never);
+  await api.init();
+  return api;
+}
+
+export { writeDomainError };

@@ -1,0 +1,51 @@
+/**
+ * The Koa app, in the order a request travels (design.md § How data flows):
+ * request id + envelope on failure → docs and spec files → credentials → tenant rate limit
+ * (before the body is read, so a flooding tenant costs little) → JSON body (size-limited) →
+ * openapi-backend (route, security, validation) → handler.
+ */
+import Koa from 'koa';
+import bodyParser from 'koa-bodyparser';
+import type { OpenAPIBackend } from 'openapi-backend';
+import type { Middleware } from 'koa';
+import { requestContext } from './request-context.ts';
+import { authMiddleware } from './auth.ts';
+import { createApi } from './api.ts';
+import { docsMiddleware } from './docs.ts';
+import type { HttpDeps } from './operation.ts';
+
+export interface HttpAppOptions extends HttpDeps {
+  /** The tenant rate limit (src/ratelimit); absent in tests that do not exercise it. */
+  rateLimit?: Middleware;
+}
+
+export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; api: OpenAPIBackend }> {
+  const { config, domain, log } = opts;
+  const api = await createApi(opts);
+  const app = new Koa({ proxy: false });
+  app.silent = true; // errors are logged by requestContext with their request id
+  app.use(requestContext(log, config.bodyLimitBytes));
+  app.use(docsMiddleware());
+  app.use(authMiddleware(domain, config.masterKey));
+  if (opts.rateLimit) app.use(opts.rateLimit);
+  app.use(bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: config.bodyLimitBytes,
+    strict: true,
+    // Reject non-JSON bodies instead of silently ignoring them.
+    detectJSON: () => true,
+  }));
+  app.use(async (ctx) => {
+    await api.handleRequest(
+      {
+        method: ctx.method,
+        path: ctx.path,
+        query: ctx.query as Record<string, string | string[]>,
+        headers: ctx.headers as Record<string, string | string[]>,
+        body: (ctx.request as { body?: unknown }).body,
+      },
+      ctx,
+    );
+  });
+  return { app, api };
+}

@@ -1,0 +1,71 @@
+/**
+ * Credential resolution (design.md § Credentials). Runs before the rate limit and body parsing:
+ * it works out who is calling from headers alone and leaves the verdict in `ctx.state.auth`.
+ * It never rejects by itself; openapi-backend's security handlers (security.ts) decide per
+ * operation, so an operation without security (health) is unaffected by a bad header.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Context, Middleware, Next } from 'koa';
+import type { Caller, Domain } from '../domain/index.ts';
+import { isDomainError } from '../domain/errors.ts';
+
+export interface AuthState {
+  caller?: Caller;
+  /** The tenant whose valid credential was presented (counted by its rate limit even if the user is unknown). */
+  tenant?: { id: string; settings: { rate_limit_per_second: number; rate_limit_burst: number } };
+  master?: boolean;
+  /** Why presented credentials were refused (shown in the 401). */
+  error?: string;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function masterKeyMatches(given: string, expected: string | undefined): boolean {
+  if (!expected) return false;
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+async function resolveApiKey(domain: Domain, apiKey: string, userId: string): Promise<AuthState> {
+  const tenant = await domain.tenants.authenticateKey(apiKey);
+  if (!tenant) return { error: 'Invalid API key' };
+  if (!userId) return { caller: { kind: 'tenant', tenantId: tenant.id }, tenant };
+  const user = await domain.users.resolve(tenant.id, userId);
+  // The tenant is known: its bucket still counts the request, but it acts as nobody.
+  if (!user) return { error: 'X-User-Id names no user of this tenant', tenant };
+  return { caller: { kind: 'user', tenantId: tenant.id, user, via: 'key' }, tenant };
+}
+
+async function resolveBearer(domain: Domain, token: string): Promise<AuthState> {
+  try {
+    const { tenant, user } = await domain.tokens.verify(token);
+    return { caller: { kind: 'user', tenantId: tenant.id, user, via: 'token' }, tenant };
+  } catch (err) {
+    if (isDomainError(err)) return { error: err.message };
+    throw err;
+  }
+}
+
+export async function resolveCredentials(ctx: Context, domain: Domain, masterKey: string | undefined): Promise<AuthState> {
+  const master = ctx.get('X-Master-Key');
+  const apiKey = ctx.get('X-API-Key');
+  const authorization = ctx.get('Authorization');
+  const state: AuthState = {};
+  if (master) {
+    if (masterKeyMatches(master, masterKey)) state.master = true;
+    else state.error = 'Invalid master key';
+  }
+  if (apiKey) return { ...state, ...(await resolveApiKey(domain, apiKey, ctx.get('X-User-Id'))) };
+  if (authorization) {
+    const m = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!m) return { ...state, error: 'Authorization must be "Bearer <token>"' };
+    return { ...state, ...(await resolveBearer(domain, m[1])) };
+  }
+  return state;
+}
+
+export function authMiddleware(domain: Domain, masterKey: string | undefined): Middleware {
+  return async function auth(ctx: Context, next: Next) {
+    ctx.state.auth = await resolveCredentials(ctx, domain, masterKey);
+    await next();
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The single place where the spec meets the code: one handler per operationId in
+ * spec/openapi.yaml. test/http/operations.test.ts proves the two sets are equal.
+ */
+import type { HttpDeps, OperationMap } from '../operation.ts';
+import { healthHandlers } from './health.ts';
+import { messageHandlers } from './messages.ts';
+import { rateLimitHandlers } from './rate-limit.ts';
+import { realtimeHandlers } from './realtime.ts';
+import { receiptHandlers } from './receipts.ts';
+import { roomHandlers } from './rooms.ts';
+import { tenantHandlers } from './tenants.ts';
+import { userHandlers } from './users.ts';
+
+export function operationHandlers(deps: HttpDeps): OperationMap {
+  return {
+    ...healthHandlers(deps),
+    ...tenantHandlers(deps),
+    ...userHandlers(deps),
+    ...roomHandlers(deps),
+    ...messageHandlers(deps),
+    ...receiptHandlers(deps),
+    ...realtimeHandlers(deps),
+    ...rateLimitHandlers(deps),
+  };
+}

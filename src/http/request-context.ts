@@ -1,0 +1,53 @@
+/**
+ * Outermost middleware: gives every request an id (echoed as `X-Request-Id` and in error bodies),
+ * logs it, and turns anything thrown below into the envelope. Unexpected failures become
+ * INTERNAL_ERROR with the request id; their stack and any SQL stay in the log, never the body.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context, Middleware, Next } from 'koa';
+import type { Logger } from '../log.ts';
+import { isDomainError } from '../domain/errors.ts';
+import { writeDomainError, writeError } from './envelope.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** koa-bodyparser / raw-body report their failures with these `type`s. */
+function bodyParserError(ctx: Context, err: { type?: string; status?: number; message?: string }, limit: number): boolean {
+  if (err.type === 'entity.too.large' || err.status === 413) {
+    writeError(ctx, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`);
+    return true;
+  }
+  if (err.type === 'entity.parse.failed' || (err.status === 400 && /JSON/i.test(err.message ?? ''))) {
+    writeError(ctx, 'VALIDATION_ERROR', 'Malformed JSON body', [{ field: 'body', message: err.message ?? 'invalid JSON' }]);
+    return true;
+  }
+  if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported' || err.status === 415) {
+    writeError(ctx, 'VALIDATION_ERROR', 'Unsupported body encoding; send UTF-8 JSON');
+    return true;
+  }
+  if (err.type === 'request.aborted') {
+    writeError(ctx, 'VALIDATION_ERROR', 'Request body was not received completely');
+    return true;
+  }
+  return false;
+}
+
+export function requestContext(log: Logger, bodyLimitBytes: number): Middleware {
+  return async function requestContextMiddleware(ctx: Context, next: Next) {
+    const incoming = ctx.get('X-Request-Id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    const started = performance.now();
+    try {
+      await next();
+    } catch (err) {
+      if (isDomainError(err)) writeDomainError(ctx, err);
+      else if (!bodyParserError(ctx, err as { type?: string }, bodyLimitBytes)) {
+        log.error({ err, requestId, method: ctx.method, path: ctx.path }, 'unhandled error');
+        writeError(ctx, 'INTERNAL_ERROR', `Internal error; quote request id ${requestId}`);
+      }
+    }
+    log.debug({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: +(performance.now() - started).toFixed(2) }, 'request');
+  };
+}
