@@ -1,0 +1,29 @@
+/**
+ * The domain: every business rule of chatapi, behind one object that REST handlers and the
+ * WebSocket node share. No Koa, no uWS, no SQL text here (queries live in src/store).
+ */
+import { createCtx } from './context.ts';
+import { healthApi } from './health.ts';
+import { messagesApi } from './messages.ts';
+import { receiptsApi } from './receipts.ts';
+import { roomsApi } from './rooms.ts';
+import { tenantsApi } from './tenants.ts';
+import { tokensApi } from './tokens.ts';
+import type { Domain, DomainDeps } from './types.ts';
+import { usersApi } from './users.ts';
+
+export function createDomain(deps: DomainDeps): Domain {
+  const ctx = createCtx(deps);
+  return {
+    tenants: tenantsApi(ctx),
+    users: usersApi(ctx),
+    tokens: tokensApi(ctx),
+    rooms: roomsApi(ctx),
+    messages: messagesApi(ctx),
+    receipts: receiptsApi(ctx),
+    health: healthApi(ctx),
+  };
+}
+
+export type * from './types.ts';
+export type { DomainEvent, EventSink, RoomSummary } from './events.ts';

@@ -1,0 +1,186 @@
+/**
+ * Messages: durable, ordered per room (seq 1, 2, 3 … without gaps), idempotent per client key.
+ * Events go out only after the transaction that stored the change has committed.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { inTransaction, isUniqueViolation } from '../store/db.ts';
+import * as store from '../store/messages.ts';
+import { bumpSeq } from '../store/rooms.ts';
+import { membership, type Membership } from './access.ts';
+import type { Ctx } from './context.ts';
+import { DomainError, notFound } from './errors.ts';
+import { messageOut } from './mappers.ts';
+import type { Message } from './shapes.ts';
+import type { Caller, Domain, MessageInput, MessageQuery } from './types.ts';
+import { canonicalJson, checkInt, checkLimit, checkText, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
+
+const MAX_CONTENT = 4000;
+const MAX_META_BYTES = 8 * 1024;
+const MAX_CLIENT_KEY = 128;
+
+function checkMeta(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (!isPlainObject(value)) throw invalid('meta', 'must be a JSON object or null');
+  const text = JSON.stringify(value);
+  if (Buffer.byteLength(text) > MAX_META_BYTES) throw invalid('meta', `must be at most ${MAX_META_BYTES} bytes as JSON`);
+  return text;
+}
+
+function checkClientKey(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CLIENT_KEY) {
+    throw invalid('client_msg_id', `must be 1-${MAX_CLIENT_KEY} characters`);
+  }
+  return value;
+}
+
+/** What "the same body" means for an idempotent repeat: content plus meta, key order ignored. */
+function bodyHash(content: string, meta: string | null): string {
+  const body = canonicalJson({ content, meta: meta === null ? null : JSON.parse(meta) });
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/** A repeat of a stored send: the original if the body matches, CONFLICT if it does not. */
+function replay(existing: store.MessageRow, hash: string) {
+  if (existing.body_hash !== hash) {
+    throw new DomainError('CONFLICT', 'This client_msg_id (Idempotency-Key) was already used with a different body', [
+      { field: 'client_msg_id', message: 'already used with a different body' },
+    ]);
+  }
+  return { message: messageOut(existing), created: false };
+}
+
+/** Thrown inside the transaction to roll back the seq increment when the key turns out to be taken. */
+class AlreadyStored {
+  constructor(readonly row: store.MessageRow) {}
+}
+
+async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput) {
+  const me = requireUser(caller);
+  const content = checkText('content', input.content, MAX_CONTENT);
+  const meta = checkMeta(input.meta);
+  const clientKey = checkClientKey(input.client_msg_id);
+  const { room } = await membership(ctx, me, roomId);
+  if (!me.user.permissions.can_send_message) throw new DomainError('AUTHORIZATION_ERROR', 'You may not send messages');
+  const hash = bodyHash(content, meta);
+  const tenantId = me.tenantId;
+  const findPrior = (db = ctx.db) => (clientKey ? store.findByClientKey(db, tenantId, room.id, me.user.id, clientKey) : undefined);
+
+  const prior = await findPrior(); // cheap path for client retries: no lock taken
+  if (prior) return replay(prior, hash);
+  let row: store.NewMessageRow;
+  try {
+    row = await inTransaction(ctx.db, async (trx) => {
+      const now = ctx.now();
+      // Lock first (UPDATE … last_seq + 1), then look for the key: a concurrent sender of the same key
+      // that held the lock before us has committed by now, so we see its row and roll back.
+      const seq = await bumpSeq(trx, tenantId, room.id, now);
+      if (seq === 0) throw notFound('Room');
+      const taken = await findPrior(trx);
+      if (taken) throw new AlreadyStored(taken);
+      const fresh: store.NewMessageRow = {
+        id: randomUUID(), tenant_id: tenantId, room_id: room.id, seq, sender_id: me.user.id, content, meta,
+        client_msg_id: clientKey, body_hash: hash, created_at: now, edited_at: null, deleted_at: null,
+      };
+      await store.insertMessage(trx, fresh);
+      return fresh;
+    });
+  } catch (err) {
+    if (err instanceof AlreadyStored) return replay(err.row, hash);
+    // Belt and braces: the UNIQUE(room_id, sender_id, client_msg_id) index is the final arbiter.
+    const winner = isUniqueViolation(err) ? await findPrior() : undefined;
+    if (winner) return replay(winner, hash);
+    throw err;
+  }
+  const message = messageOut({ ...row, pk: 0 });
+  ctx.publish({ type: 'message.created', tenant_id: tenantId, room_id: room.id, message });
+  return { message, created: true };
+}
+
+function assertMayReceive(m: Membership): void {
+  if (!m.me.user.permissions.can_receive_message) throw new DomainError('AUTHORIZATION_ERROR', 'You may not read messages');
+}
+
+/** after_seq: the first `limit` after it. before_seq only: the last `limit` before it. Neither: the newest. */
+async function list(ctx: Ctx, caller: Caller, roomId: string, q: MessageQuery) {
+  const limit = checkLimit(q.limit);
+  const afterSeq = q.after_seq === undefined ? undefined : checkInt('after_seq', q.after_seq, 0);
+  const beforeSeq = q.before_seq === undefined ? undefined : checkInt('before_seq', q.before_seq, 1);
+  const m = await membership(ctx, caller, roomId);
+  assertMayReceive(m);
+  const newestFirst = afterSeq === undefined;
+  const rows = await store.listRoomMessages(ctx.db, m.me.tenantId, m.room.id, { afterSeq, beforeSeq, limit: limit + 1, newestFirst });
+  const page = rows.slice(0, limit);
+  if (newestFirst) page.reverse();
+  return { items: page.map(messageOut), has_more: rows.length > limit };
+}
+
+async function loadMessage(ctx: Ctx, m: Membership, messageId: string): Promise<store.MessageRow> {
+  const row = typeof messageId === 'string' ? await store.findMessage(ctx.db, m.me.tenantId, m.room.id, messageId) : undefined;
+  if (!row) throw notFound('Message');
+  return row;
+}
+
+async function edit(ctx: Ctx, caller: Caller, roomId: string, messageId: string, patch: { content?: string; meta?: Record<string, unknown> | null }) {
+  if (patch.content === undefined && patch.meta === undefined) throw invalid('body', 'give content and/or meta');
+  const changes: store.MessagePatch = {};
+  if (patch.content !== undefined) changes.content = checkText('content', patch.content, MAX_CONTENT);
+  if (patch.meta !== undefined) changes.meta = checkMeta(patch.meta);
+  const m = await membership(ctx, caller, roomId);
+  const row = await loadMessage(ctx, m, messageId);
+  if (row.sender_id !== m.me.user.id && !m.me.user.permissions.can_edit_message) {
+    throw new DomainError('AUTHORIZATION_ERROR', "Editing other people's messages needs can_edit_message");
+  }
+  if (row.deleted_at !== null) throw new DomainError('CONFLICT', 'The message has been deleted');
+  // body_hash stays: it identifies the original send, so a late retry of it still replays.
+  changes.edited_at = ctx.now();
+  await store.updateMessage(ctx.db, m.me.tenantId, row.id, changes);
+  const message = messageOut({ ...row, ...changes });
+  ctx.publish({ type: 'message.updated', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+  return message;
+}
+
+/** Leaves a tombstone in place so the room's seq stays gap-free. Deleting twice is harmless. */
+async function remove(ctx: Ctx, caller: Caller, roomId: string, messageId: string): Promise<Message> {
+  const m = await membership(ctx, caller, roomId);
+  const row = await loadMessage(ctx, m, messageId);
+  const allowed = row.sender_id === m.me.user.id || m.room.my_role === 'owner' || m.room.my_role === 'moderator' || m.me.user.permissions.can_delete_message;
+  if (!allowed) throw new DomainError('AUTHORIZATION_ERROR', "Deleting other people's messages needs can_delete_message or a room moderator");
+  if (row.deleted_at !== null) return messageOut(row);
+  const changes = { content: '', meta: null, deleted_at: ctx.now() };
+  await store.updateMessage(ctx.db, m.me.tenantId, row.id, changes);
+  const message = messageOut({ ...row, ...changes });
+  ctx.publish({ type: 'message.deleted', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+  return message;
+}
+
+/**
+ * Everything after a cursor across the caller's rooms, oldest first. The cursor is the global
+ * message pk; next_cursor is where to resume, so a poller keeps it even when caught up
+ * (null only when there is nothing to resume from yet).
+ */
+async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: number }) {
+  const me = requireUser(caller);
+  const limit = checkLimit(q.limit);
+  const afterPk = q.after ? decodeCursor<[number]>(q.after, ['number'], 'after')[0] : 0;
+  if (!me.user.permissions.can_receive_message) throw new DomainError('AUTHORIZATION_ERROR', 'You may not read messages');
+  const rows = await store.listAfterPk(ctx.db, me.tenantId, me.user.id, afterPk, limit);
+  const last = rows[rows.length - 1];
+  const next = last ? encodeCursor([last.pk]) : (q.after ?? null);
+  return { items: rows.map(messageOut), next_cursor: next };
+}
+
+export function messagesApi(ctx: Ctx): Domain['messages'] {
+  return {
+    send: (caller, roomId, input) => send(ctx, caller, roomId, input),
+    list: (caller, roomId, q) => list(ctx, caller, roomId, q),
+    async get(caller, roomId, messageId) {
+      const m = await membership(ctx, caller, roomId);
+      assertMayReceive(m);
+      return messageOut(await loadMessage(ctx, m, messageId));
+    },
+    edit: (caller, roomId, messageId, patch) => edit(ctx, caller, roomId, messageId, patch),
+    remove: (caller, roomId, messageId) => remove(ctx, caller, roomId, messageId),
+    listAfter: (caller, q) => listAfter(ctx, caller, q),
+  };
+}

@@ -1,0 +1,66 @@
+/** Who may do what: role defaults and the rules for changing roles and permissions. */
+import { DomainError } from './errors.ts';
+import type { Permissions, Role } from './shapes.ts';
+import type { Caller } from './types.ts';
+import { invalid, isPlainObject } from './validate.ts';
+
+export const ROLES: readonly Role[] = ['superadmin', 'admin', 'moderator', 'staff', 'user'];
+const PERMISSION_KEYS = [
+  'can_send_message',
+  'can_receive_message',
+  'can_delete_message',
+  'can_edit_message',
+  'can_archive_conversation',
+] as const;
+
+/** user/staff: send and receive; moderator and above: everything. */
+export function defaultPermissions(role: Role): Permissions {
+  const all = role === 'moderator' || role === 'admin' || role === 'superadmin';
+  return {
+    can_send_message: true,
+    can_receive_message: true,
+    can_delete_message: all,
+    can_edit_message: all,
+    can_archive_conversation: all,
+  };
+}
+
+export function checkRole(value: unknown, field = 'role'): Role {
+  if (!ROLES.includes(value as Role)) throw invalid(field, `must be one of ${ROLES.join(', ')}`);
+  return value as Role;
+}
+
+export function checkPermissions(value: unknown, field = 'permissions'): Partial<Permissions> {
+  if (!isPlainObject(value)) throw invalid(field, 'must be an object of boolean flags');
+  const out: Partial<Permissions> = {};
+  for (const [key, flag] of Object.entries(value)) {
+    if (!(PERMISSION_KEYS as readonly string[]).includes(key)) throw invalid(`${field}.${key}`, 'is not a permission');
+    if (typeof flag !== 'boolean') throw invalid(`${field}.${key}`, 'must be true or false');
+    out[key as keyof Permissions] = flag;
+  }
+  return out;
+}
+
+export const isAdmin = (role: Role): boolean => role === 'admin' || role === 'superadmin';
+
+/**
+ * May `caller` set role/permissions on a user whose current role is `targetRole`
+ * (undefined for a new user), giving them `newRole`? The tenant key may do anything;
+ * admins may not touch superadmins nor make anyone superadmin. Throws AUTHORIZATION_ERROR.
+ */
+export function assertMayGrant(caller: Caller, targetRole: Role | undefined, newRole: Role | undefined): void {
+  if (caller.kind === 'tenant') return;
+  const mine = caller.user.role;
+  if (!isAdmin(mine)) throw new DomainError('AUTHORIZATION_ERROR', 'Only the tenant key or an admin may set role or permissions');
+  if (mine === 'superadmin') return;
+  if (targetRole === 'superadmin' || newRole === 'superadmin') {
+    throw new DomainError('AUTHORIZATION_ERROR', 'Only the tenant key or a superadmin may manage superadmins');
+  }
+}
+
+/** May `caller` manage (create, edit, delete) other users at all? */
+export function assertUserManager(caller: Caller, action: string): void {
+  if (caller.kind === 'user' && !isAdmin(caller.user.role)) {
+    throw new DomainError('AUTHORIZATION_ERROR', `Only the tenant key or an admin may ${action}`);
+  }
+}

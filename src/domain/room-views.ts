@@ -1,0 +1,32 @@
+/** Builds Room / RoomDetail as one member sees them, batching the per-room lookups. */
+import { countMembers, listMembers } from '../store/members.ts';
+import { findBySeqs, unreadCounts } from '../store/messages.ts';
+import type { MemberRoomRow } from '../store/rooms.ts';
+import type { Ctx } from './context.ts';
+import { memberOut, messageOut, roomSummary } from './mappers.ts';
+import type { MemberRole, Message, Room, RoomDetail } from './shapes.ts';
+
+/** Rooms for `userId`, in the order given: one query each for counts, unread and last messages. */
+export async function roomViews(ctx: Ctx, tenantId: string, userId: string, rows: MemberRoomRow[]): Promise<Room[]> {
+  const ids = rows.map((r) => r.id);
+  const newest = rows.filter((r) => r.last_seq > 0).map((r) => ({ room_id: r.id, seq: r.last_seq }));
+  const [counts, unread, lastRows] = await Promise.all([
+    countMembers(ctx.db, tenantId, ids),
+    unreadCounts(ctx.db, tenantId, userId, ids),
+    findBySeqs(ctx.db, tenantId, newest),
+  ]);
+  const last = new Map<string, Message>(lastRows.map((m) => [m.room_id, messageOut(m)]));
+  return rows.map((r) => ({
+    ...roomSummary(r),
+    member_count: counts.get(r.id) ?? 0,
+    unread_count: unread.get(r.id) ?? 0,
+    // The newest message, even a tombstone: a client shows "message deleted" rather than an older one.
+    last_message: last.get(r.id) ?? null,
+    my_role: r.my_role as MemberRole,
+  }));
+}
+
+export async function roomDetail(ctx: Ctx, tenantId: string, userId: string, row: MemberRoomRow): Promise<RoomDetail> {
+  const [[room], members] = await Promise.all([roomViews(ctx, tenantId, userId, [row]), listMembers(ctx.db, tenantId, row.id)]);
+  return { ...room!, members: members.map(memberOut) };
+}

@@ -1,0 +1,110 @@
+/**
+ * User tokens: HS256 JWTs signed with the tenant's own secret, so a token of one tenant can never
+ * verify for another. Every token has a `user_tokens` row (its jti) so it can be revoked.
+ */
+import { randomUUID } from 'node:crypto';
+import { decodeJwt, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import * as tokenStore from '../store/tokens.ts';
+import * as userStore from '../store/users.ts';
+import type { TenantRow } from '../store/tenants.ts';
+import type { Ctx } from './context.ts';
+import { DomainError, notFound } from './errors.ts';
+import { tenantOut, userOut } from './mappers.ts';
+import type { TenantSettings } from './shapes.ts';
+import { loadTenantRow } from './tenants.ts';
+import type { Caller, Domain } from './types.ts';
+import { checkInt, iso } from './validate.ts';
+
+const ALG = 'HS256';
+const MAX_TOKEN_CHARS = 4096;
+
+const secretKey = (tenant: TenantRow): Uint8Array => Buffer.from(tenant.jwt_secret, 'base64url');
+const unauthenticated = (message: string) => new DomainError('AUTHENTICATION_ERROR', message);
+
+/** Human-readable reason for a jose failure; the code stays AUTHENTICATION_ERROR either way. */
+function joseReason(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'Token has expired';
+  if (err instanceof errors.JOSEAlgNotAllowed) return `Token algorithm is not allowed (only ${ALG})`;
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'Token signature is invalid';
+  if (err instanceof errors.JWTClaimValidationFailed) return `Token claim "${err.claim}" is invalid`;
+  return 'Token is malformed';
+}
+
+/** The tenant named by the (not yet verified) `tid` claim; verification then uses its secret. */
+async function tenantOfToken(ctx: Ctx, token: string): Promise<TenantRow> {
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    throw unauthenticated('Token is malformed');
+  }
+  const tid = claims.tid;
+  const tenant = typeof tid === 'string' && tid.length <= 64 ? await loadTenantRow(ctx, tid) : undefined;
+  if (!tenant) throw unauthenticated('Token does not belong to a known tenant');
+  return tenant;
+}
+
+async function verify(ctx: Ctx, token: string) {
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) throw unauthenticated('Token is malformed');
+  const tenant = await tenantOfToken(ctx, token);
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, secretKey(tenant), {
+      algorithms: [ALG],
+      issuer: ctx.config.jwtIssuer,
+      currentDate: new Date(ctx.now()),
+      requiredClaims: ['exp', 'sub', 'jti'],
+    }));
+  } catch (err) {
+    throw unauthenticated(joseReason(err));
+  }
+  const row = await tokenStore.findToken(ctx.db, tenant.id, String(payload.jti));
+  if (!row || row.user_id !== payload.sub) throw unauthenticated('Token is not known (its user or tenant may have been deleted)');
+  if (row.revoked_at !== null) throw unauthenticated('Token has been revoked');
+  const user = await userStore.findUser(ctx.db, tenant.id, row.user_id);
+  if (!user) throw unauthenticated('The token\'s user no longer exists');
+  return { tenant: tenantOut(tenant), user: userOut(user), tokenId: row.id };
+}
+
+async function mint(ctx: Ctx, caller: Caller, userId: string, input: { ttl_seconds?: number }) {
+  if (caller.kind !== 'tenant') throw new DomainError('AUTHORIZATION_ERROR', 'Only the tenant key may mint user tokens');
+  const tenant = await loadTenantRow(ctx, caller.tenantId);
+  if (!tenant) throw notFound('Tenant');
+  const user = typeof userId === 'string' ? await userStore.findUser(ctx.db, tenant.id, userId) : undefined;
+  if (!user) throw notFound('User');
+  const settings = JSON.parse(tenant.settings) as TenantSettings;
+  const ttl = input.ttl_seconds === undefined
+    ? settings.default_token_ttl_seconds
+    : checkInt('ttl_seconds', input.ttl_seconds, 1, settings.max_token_ttl_seconds);
+  const now = ctx.now();
+  const iat = Math.floor(now / 1000);
+  const exp = iat + ttl;
+  const jti = randomUUID();
+  const token = await new SignJWT({ tid: tenant.id })
+    .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+    .setIssuer(ctx.config.jwtIssuer)
+    .setSubject(user.id)
+    .setJti(jti)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .sign(secretKey(tenant));
+  await tokenStore.deleteExpiredTokens(ctx.db, tenant.id, user.id, now);
+  await tokenStore.insertToken(ctx.db, { id: jti, tenant_id: tenant.id, user_id: user.id, expires_at: exp * 1000, revoked_at: null, created_at: now });
+  return { token, token_id: jti, user_id: user.id, expires_at: iso(exp * 1000) };
+}
+
+/** The tenant key may revoke any of its tokens; a user only their own. Others' tokens are NOT_FOUND. */
+async function revoke(ctx: Ctx, caller: Caller, tokenId: string, userId?: string) {
+  const row = typeof tokenId === 'string' ? await tokenStore.findToken(ctx.db, caller.tenantId, tokenId) : undefined;
+  const visible = row && (caller.kind === 'tenant' || caller.user.id === row.user_id) && (userId === undefined || userId === row.user_id);
+  if (!row || !visible) throw notFound('Token');
+  await tokenStore.revokeToken(ctx.db, caller.tenantId, row.id, ctx.now());
+}
+
+export function tokensApi(ctx: Ctx): Domain['tokens'] {
+  return {
+    mint: (caller, userId, input) => mint(ctx, caller, userId, input),
+    revoke: (caller, tokenId, userId) => revoke(ctx, caller, tokenId, userId),
+    verify: (token) => verify(ctx, token),
+  };
+}

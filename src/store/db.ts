@@ -1,0 +1,141 @@
+/**
+ * Database connection for the two supported backends, chosen by URL:
+ *   sqlite:<file path>          better-sqlite3, WAL, foreign keys on, busy timeout
+ *   mysql://user:pw@host:port/db mysql2 pool, utf8mb4, BIGINTs as numbers
+ * Everything above this file speaks knex only; no SQL text that one backend would not understand.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { migrationSource } from './migrations.ts';
+
+export type Driver = 'sqlite' | 'mysql';
+export type Db = Knex | Knex.Transaction;
+
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+export async function openDatabase(url: string): Promise<Knex> {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('mysql://') || url.startsWith('mysql2://')) return openMysql(url);
+  throw new Error(`Unsupported DATABASE_URL "${redact(url)}": use sqlite:<path> or mysql://user:password@host:port/database`);
+}
+
+function openSqlite(path: string): Knex {
+  if (!path) throw new Error('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/chatapi.db');
+  const memory = path === ':memory:';
+  const filename = memory ? path : resolve(path);
+  if (!memory) mkdirSync(dirname(filename), { recursive: true });
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    pool: {
+      // One connection per process (knex's default for SQLite): transactions queue instead of
+      // racing for the write lock, which keeps per-room seq assignment simple and gap-free.
+      min: 1,
+      max: 1,
+      afterCreate(conn: SqliteConn, done: (err: Error | null, conn: SqliteConn) => void) {
+        try {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('foreign_keys = ON');
+          // Other processes (API node + WS node) share the file: wait for their locks.
+          conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+          done(null, conn);
+        } catch (err) {
+          done(err as Error, conn);
+        }
+      },
+    },
+  });
+}
+
+interface SqliteConn {
+  pragma(source: string): unknown;
+}
+
+function openMysql(url: string): Knex {
+  const u = new URL(url);
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!database) throw new Error(`DATABASE_URL "${redact(url)}" names no database`);
+  return knexFactory({
+    client: 'mysql2',
+    connection: {
+      host: u.hostname,
+      port: u.port ? Number(u.port) : 3306,
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      database,
+      charset: 'utf8mb4',
+      // BIGINT epoch-ms and seq values fit in a double; only truly huge values come back as strings.
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      dateStrings: false,
+      timezone: 'Z',
+    },
+    pool: { min: 0, max: Number(u.searchParams.get('pool_max') ?? 10) },
+  });
+}
+
+/** Hide the password when a URL goes into an error message or log. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+}
+
+export function driver(knex: Db): Driver {
+  const client = String(knex.client.config.client);
+  return client.startsWith('mysql') ? 'mysql' : 'sqlite';
+}
+
+export async function migrate(knex: Knex): Promise<void> {
+  await knex.migrate.latest({ migrationSource });
+}
+
+export async function closeDatabase(knex: Knex): Promise<void> {
+  await knex.destroy();
+}
+
+interface DriverError {
+  code?: string;
+  errno?: number;
+}
+
+/** A UNIQUE or PRIMARY KEY violation, on either backend. */
+export function isUniqueViolation(err: unknown): boolean {
+  const { code, errno } = (err ?? {}) as DriverError;
+  return (
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    code === 'ER_DUP_ENTRY' ||
+    errno === 1062
+  );
+}
+
+/** A foreign key violation (e.g. inserting a member for a user deleted meanwhile). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const { code, errno } = (err ?? {}) as DriverError;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === 'ER_NO_REFERENCED_ROW_2' || errno === 1452;
+}
+
+/** Lock conflicts that succeed when the whole transaction is run again. */
+export function isRetryable(err: unknown): boolean {
+  const { code, errno } = (err ?? {}) as DriverError;
+  if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) return true;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || errno === 1213 || errno === 1205;
+}
+
+/**
+ * Run `fn` in a transaction, re-running the whole transaction on deadlocks / busy errors.
+ * Any other error (including DomainError) rolls back and propagates at once.
+ */
+export async function inTransaction<T>(knex: Knex, fn: (trx: Knex.Transaction) => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await knex.transaction(fn);
+    } catch (err) {
+      if (attempt >= attempts || !isRetryable(err)) throw err;
+      // Jittered backoff so retried transactions stop colliding in lockstep.
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/** Queries on `room_members`, always scoped by tenant. */
+import type { Db } from './db.ts';
+
+export interface MemberRow {
+  tenant_id: string;
+  room_id: string;
+  user_id: string;
+  role: string;
+  delivered_seq: number;
+  read_seq: number;
+  joined_at: number;
+}
+
+const toRow = (r: MemberRow): MemberRow => ({
+  ...r,
+  delivered_seq: Number(r.delivered_seq),
+  read_seq: Number(r.read_seq),
+  joined_at: Number(r.joined_at),
+});
+
+export async function insertMembers(db: Db, rows: MemberRow[]): Promise<void> {
+  if (rows.length > 0) await db('room_members').insert(rows);
+}
+
+export async function findMember(db: Db, tenantId: string, roomId: string, userId: string): Promise<MemberRow | undefined> {
+  const row = await db<MemberRow>('room_members').where({ tenant_id: tenantId, room_id: roomId, user_id: userId }).first();
+  return row && toRow(row);
+}
+
+/** Members in join order. */
+export async function listMembers(db: Db, tenantId: string, roomId: string): Promise<MemberRow[]> {
+  const rows = await db<MemberRow>('room_members')
+    .where({ tenant_id: tenantId, room_id: roomId })
+    .orderBy([{ column: 'joined_at' }, { column: 'user_id' }]);
+  return rows.map(toRow);
+}
+
+export async function countMembers(db: Db, tenantId: string, roomIds: string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (roomIds.length === 0) return counts;
+  const rows = await db('room_members')
+    .where({ tenant_id: tenantId })
+    .whereIn('room_id', roomIds)
+    .groupBy('room_id')
+    .select('room_id')
+    .count({ n: '*' });
+  for (const r of rows as { room_id: string; n: number | string }[]) counts.set(r.room_id, Number(r.n));
+  return counts;
+}
+
+export async function updateMemberRole(db: Db, tenantId: string, roomId: string, userId: string, role: string): Promise<number> {
+  return db('room_members').where({ tenant_id: tenantId, room_id: roomId, user_id: userId }).update({ role });
+}
+
+export async function deleteMember(db: Db, tenantId: string, roomId: string, userId: string): Promise<number> {
+  return db('room_members').where({ tenant_id: tenantId, room_id: roomId, user_id: userId }).delete();
+}
+
+/**
+ * Moves a cursor column forward to `seq` only if it is behind: the WHERE makes this atomic,
+ * so out-of-order or concurrent acks can never move it back. Returns rows changed.
+ */
+export async function advanceCursor(
+  db: Db,
+  tenantId: string,
+  roomId: string,
+  userId: string,
+  column: 'delivered_seq' | 'read_seq',
+  seq: number,
+): Promise<number> {
+  return db('room_members')
+    .where({ tenant_id: tenantId, room_id: roomId, user_id: userId })
+    .andWhere(column, '<', seq)
+    .update({ [column]: seq });
+}

@@ -1,0 +1,113 @@
+/** Queries on `rooms`, always scoped by tenant. */
+import type { Db } from './db.ts';
+
+export interface RoomRow {
+  id: string;
+  tenant_id: string;
+  type: string;
+  name: string | null;
+  dm_key: string | null;
+  created_by: string;
+  last_seq: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A room as one member sees it: the room row plus that member's row. */
+export interface MemberRoomRow extends RoomRow {
+  my_role: string;
+  delivered_seq: number;
+  read_seq: number;
+}
+
+export const toRoomRow = <T extends RoomRow>(r: T): T => ({
+  ...r,
+  last_seq: Number(r.last_seq),
+  created_at: Number(r.created_at),
+  updated_at: Number(r.updated_at),
+});
+
+export async function insertRoom(db: Db, row: RoomRow): Promise<void> {
+  await db('rooms').insert(row);
+}
+
+export async function findRoom(db: Db, tenantId: string, id: string): Promise<RoomRow | undefined> {
+  const row = await db<RoomRow>('rooms').where({ tenant_id: tenantId, id }).first();
+  return row && toRoomRow(row);
+}
+
+export async function findDmRoom(db: Db, tenantId: string, dmKey: string): Promise<RoomRow | undefined> {
+  const row = await db<RoomRow>('rooms').where({ tenant_id: tenantId, dm_key: dmKey }).first();
+  return row && toRoomRow(row);
+}
+
+function memberRooms(db: Db, tenantId: string, userId: string) {
+  return db('rooms')
+    .join('room_members as rm', 'rm.room_id', 'rooms.id')
+    .where('rooms.tenant_id', tenantId)
+    .andWhere('rm.tenant_id', tenantId)
+    .andWhere('rm.user_id', userId)
+    .select('rooms.*', 'rm.role as my_role', 'rm.delivered_seq', 'rm.read_seq');
+}
+
+const toMemberRoom = (r: MemberRoomRow): MemberRoomRow => ({
+  ...toRoomRow(r),
+  delivered_seq: Number(r.delivered_seq),
+  read_seq: Number(r.read_seq),
+});
+
+/** The room if `userId` is a member of it, with their cursor and role. */
+export async function findMemberRoom(db: Db, tenantId: string, userId: string, roomId: string): Promise<MemberRoomRow | undefined> {
+  const row = await memberRooms(db, tenantId, userId).andWhere('rooms.id', roomId).first();
+  return row && toMemberRoom(row);
+}
+
+/** The member's rooms, latest activity first; keyset cursor on (updated_at, id) descending. */
+export async function listMemberRooms(
+  db: Db,
+  tenantId: string,
+  userId: string,
+  before: [number, string] | null,
+  limit: number,
+): Promise<MemberRoomRow[]> {
+  const q = memberRooms(db, tenantId, userId)
+    .orderBy([{ column: 'rooms.updated_at', order: 'desc' }, { column: 'rooms.id', order: 'desc' }])
+    .limit(limit);
+  if (before) {
+    const [updatedAt, id] = before;
+    q.andWhere((w) =>
+      w.where('rooms.updated_at', '<', updatedAt).orWhere((o) => o.where('rooms.updated_at', updatedAt).andWhere('rooms.id', '<', id)),
+    );
+  }
+  return (await q).map(toMemberRoom);
+}
+
+/** Every room of the user with their delivery cursor (for the WS node's subscribe + replay). */
+export async function roomCursorsOfUser(
+  db: Db,
+  tenantId: string,
+  userId: string,
+): Promise<{ room_id: string; last_seq: number; delivered_seq: number }[]> {
+  const rows = await memberRooms(db, tenantId, userId);
+  return rows.map((r: MemberRoomRow) => ({ room_id: r.id, last_seq: Number(r.last_seq), delivered_seq: Number(r.delivered_seq) }));
+}
+
+export async function updateRoom(db: Db, tenantId: string, id: string, patch: Partial<Pick<RoomRow, 'name' | 'updated_at'>>): Promise<number> {
+  return db('rooms').where({ tenant_id: tenantId, id }).update(patch);
+}
+
+/**
+ * Takes the next seq for a message. On MySQL the UPDATE holds the room row's lock until commit,
+ * which serialises concurrent senders into one room; on SQLite the write lock does the same.
+ */
+export async function bumpSeq(db: Db, tenantId: string, id: string, now: number): Promise<number> {
+  const changed = await db('rooms').where({ tenant_id: tenantId, id }).increment('last_seq', 1).update({ updated_at: now });
+  if (changed === 0) return 0;
+  const row = await db('rooms').where({ tenant_id: tenantId, id }).first('last_seq');
+  return Number(row.last_seq);
+}
+
+/** Foreign keys cascade to the room's members and messages. */
+export async function deleteRoom(db: Db, tenantId: string, id: string): Promise<number> {
+  return db('rooms').where({ tenant_id: tenantId, id }).delete();
+}

@@ -1,0 +1,37 @@
+/** Queries on `user_tokens` (one row per minted JWT, keyed by its jti). */
+import type { Db } from './db.ts';
+
+export interface TokenRow {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  expires_at: number;
+  revoked_at: number | null;
+  created_at: number;
+}
+
+const toRow = (r: TokenRow): TokenRow => ({
+  ...r,
+  expires_at: Number(r.expires_at),
+  revoked_at: r.revoked_at === null ? null : Number(r.revoked_at),
+  created_at: Number(r.created_at),
+});
+
+export async function insertToken(db: Db, row: TokenRow): Promise<void> {
+  await db('user_tokens').insert(row);
+}
+
+export async function findToken(db: Db, tenantId: string, id: string): Promise<TokenRow | undefined> {
+  const row = await db<TokenRow>('user_tokens').where({ tenant_id: tenantId, id }).first();
+  return row && toRow(row);
+}
+
+/** Marks the token revoked (first revocation time wins). Returns rows matched. */
+export async function revokeToken(db: Db, tenantId: string, id: string, now: number): Promise<number> {
+  return db('user_tokens').where({ tenant_id: tenantId, id }).whereNull('revoked_at').update({ revoked_at: now });
+}
+
+/** Expired rows are dead weight (verify() rejects them by `exp`); pruned per user on each mint. */
+export async function deleteExpiredTokens(db: Db, tenantId: string, userId: string, now: number): Promise<number> {
+  return db('user_tokens').where({ tenant_id: tenantId, user_id: userId }).andWhere('expires_at', '<', now).delete();
+}
