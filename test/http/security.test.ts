@@ -1,0 +1,110 @@
+/**
+ * A request that fails its operation's security never reaches a handler: for every secured
+ * operation, no credentials, a wrong key, and an expired, revoked or tampered token all answer
+ * 401 AUTHENTICATION_ERROR, and the domain sees no call beyond checking the credential itself.
+ */
+import { describe, before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { backends } from '../helpers/backends.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { raw } from '../helpers/client.ts';
+import { createHttpApp } from '../../src/http/app.ts';
+import { loadSpec } from '../../src/http/api.ts';
+import { createDomain, type Domain } from '../../src/domain/index.ts';
+
+interface SpecOp { method: string; path: string; operationId: string; security: unknown[] }
+
+function securedOperations(): SpecOp[] {
+  const spec = loadSpec() as { paths: Record<string, Record<string, any>> };
+  const ops: SpecOp[] = [];
+  for (const [path, item] of Object.entries(spec.paths)) {
+    for (const method of ['get', 'post', 'patch', 'delete']) {
+      const op = item[method];
+      if (op && (op.security ?? []).length > 0) ops.push({ method: method.toUpperCase(), path, operationId: op.operationId, security: op.security });
+    }
+  }
+  return ops;
+}
+
+/** Wraps the domain so every call is recorded as "section.method". */
+function recording(domain: Domain, calls: string[]): Domain {
+  return new Proxy(domain, {
+    get(target, section: string) {
+      const part = (target as any)[section];
+      if (typeof part !== 'object' || part === null) return part;
+      return new Proxy(part, {
+        get(obj, method: string) {
+          const fn = obj[method];
+          if (typeof fn !== 'function') return fn;
+          return (...args: unknown[]) => { calls.push(`${section}.${method}`); return fn.apply(obj, args); };
+        },
+      });
+    },
+  });
+}
+
+const concrete = (path: string) => path.replace(/\{[^}]+\}/g, 'some-id');
+
+for (const backend of backends()) {
+  describe(`security [${backend.name}]`, () => {
+    let s: TestServer;
+    let server: http.Server;
+    let baseUrl: string;
+    const calls: string[] = [];
+    const tokens: Record<string, string> = {};
+
+    before(async () => {
+      s = await startTestServer(backend, {}, { ws: false });
+      const t = await s.tenant();
+      await t.user('alice');
+      const minted = await t.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'alice' } }, body: {} });
+      const good = minted.data!.data.token;
+      const [h, p, sig] = good.split('.');
+      tokens.tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), sub: 'mallory' })).toString('base64url')}.${sig}`;
+      const revoked = await t.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'alice' } }, body: {} });
+      await t.client.DELETE('/v1/users/{user_id}/tokens/{token_id}', { params: { path: { user_id: 'alice', token_id: revoked.data!.data.token_id } } });
+      tokens.revoked = revoked.data!.data.token;
+      // A token minted by a domain whose clock is two hours behind has long expired.
+      const past = createDomain({ ...s.running.parts, config: s.config, log: s.running.log, now: () => Date.now() - 2 * 3600_000 });
+      tokens.expired = (await past.tokens.mint({ kind: 'tenant', tenantId: t.id }, 'alice', { ttl_seconds: 60 })).token;
+      const { app } = await createHttpApp({
+        config: s.config, domain: recording(s.running.domain, calls), log: s.running.log, startedAt: Date.now(), version: 'test',
+      });
+      server = http.createServer(app.callback());
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+      await new Promise((r) => server.close(r));
+      await s.close();
+    });
+
+    const cases: [string, () => Record<string, string>, string[]][] = [
+      ['no credentials', () => ({}), []],
+      ['a wrong API key', () => ({ 'X-API-Key': 'ck_wrong', 'X-User-Id': 'alice' }), ['tenants.authenticateKey']],
+      ['an expired token', () => ({ Authorization: `Bearer ${tokens.expired}` }), ['tokens.verify']],
+      ['a revoked token', () => ({ Authorization: `Bearer ${tokens.revoked}` }), ['tokens.verify']],
+      ['a tampered token', () => ({ Authorization: `Bearer ${tokens.tampered}` }), ['tokens.verify']],
+      ['a wrong master key', () => ({ 'X-Master-Key': 'mk_wrong_wrong_wrong' }), []],
+    ];
+
+    for (const [label, headers, allowed] of cases) {
+      test(`every secured operation with ${label} answers 401 and runs no handler`, async () => {
+        for (const op of securedOperations()) {
+          calls.length = 0;
+          const hasBody = op.method === 'POST' || op.method === 'PATCH';
+          const res = await raw(baseUrl, op.method, concrete(op.path), {
+            headers: { ...headers(), ...(hasBody ? { 'Content-Type': 'application/json' } : {}) },
+            body: hasBody ? '{}' : undefined,
+          });
+          assert.equal(res.status, 401, `${op.operationId} with ${label}: ${JSON.stringify(res.body)}`);
+          assert.equal(res.body.error.code, 'AUTHENTICATION_ERROR');
+          const unexpected = calls.filter((c) => !allowed.includes(c));
+          assert.deepEqual(unexpected, [], `${op.operationId} with ${label} reached the domain`);
+        }
+      });
+    }
+  });
+}
