@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openDatabase, migrate, closeDatabase } from './store/db.ts';
-import { createBus } from './bus/index.ts';
+import { createBus, type Bus } from './bus/index.ts';
+import type { Knex } from 'knex';
 import { createDomain, type Domain } from './domain/index.ts';
 import { createHttpApp } from './http/app.ts';
 import { VERSION } from './version.ts';
@@ -24,6 +25,8 @@ export interface RunningServer {
   httpPort: number;
   wsPort: number;
   domain: Domain;
+  /** The parts, for tests and tools that need them (e.g. a second domain with another clock). */
+  parts: { db: Knex; bus: Bus };
   log: Logger;
   /** Graceful: stop accepting, tell WS clients, finish in-flight work, release everything. */
   close(): Promise<void>;
@@ -67,5 +70,5 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     await closeDatabase(db);
   })());
 
-  return { httpPort, wsPort: 0, domain, log, close };
+  return { httpPort, wsPort: 0, domain, parts: { db, bus }, log, close };
 }
