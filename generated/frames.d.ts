@@ -69,6 +69,7 @@ export type RoomType = "dm" | "group" | "channel";
  * A room with its members (single-room responses).
  */
 export type RoomDetail = Room & {
+  members: Member[];
   [k: string]: unknown;
 };
 

@@ -611,10 +611,10 @@ export interface components {
         AddMemberRequest: {
             user_id: components["schemas"]["UserId"];
             /**
-             * @default member
+             * @description `member` when omitted.
              * @enum {string}
              */
-            role: "moderator" | "member";
+            role?: "moderator" | "member";
         };
         /**
          * @example {
@@ -767,7 +767,9 @@ export interface components {
          *       "reply_to": null
          *     }
          */
-        MessageMeta: Record<string, never> | null;
+        MessageMeta: {
+            [key: string]: unknown;
+        } | null;
         /**
          * Permissions
          * @description What a user may do. Defaults follow the role; the tenant key or an admin may override them.
@@ -855,7 +857,9 @@ export interface components {
          * RoomDetail
          * @description A room with its members (single-room responses).
          */
-        RoomDetail: components["schemas"]["Room"] & Record<string, never>;
+        RoomDetail: components["schemas"]["Room"] & {
+            members: components["schemas"]["Member"][];
+        };
         /**
          * RoomType
          * @description `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms.

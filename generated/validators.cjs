@@ -792,7 +792,7 @@ validate26.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Message = validate27;
 const schema42 = {"title":"Message","description":"A stored message. `seq` is the message's position in its room: 1, 2, 3 … with no gaps, assigned in the same transaction that stores it. A deleted message stays as a tombstone (`deleted_at` set, `content` empty, `meta` null) so the sequence keeps no gaps.","type":"object","additionalProperties":false,"required":["id","room_id","seq","sender_id","content","meta","client_msg_id","created_at","edited_at","deleted_at"],"properties":{"id":{"type":"string","examples":["0c9e5a86-1b1d-4a47-9a3c-5a0f6f0f7e21"]},"room_id":{"type":"string"},"seq":{"type":"integer","minimum":1,"examples":[42]},"sender_id":{"$ref":"#/$defs/UserId"},"content":{"type":"string","maxLength":4000},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"type":["string","null"]},"created_at":{"$ref":"#/$defs/Timestamp"},"edited_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"deleted_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
-const schema44 = {"title":"MessageMeta","description":"Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).","type":["object","null"],"examples":[{"kind":"text","reply_to":null}]};
+const schema44 = {"title":"MessageMeta","description":"Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).","type":["object","null"],"additionalProperties":true,"examples":[{"kind":"text","reply_to":null}]};
 const func5 = Object.prototype.hasOwnProperty;
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -1090,10 +1090,10 @@ errors++;
 }
 if(data.edited_at !== undefined){
 let data8 = data.edited_at;
-const _errs22 = errors;
+const _errs23 = errors;
 let valid4 = false;
 let passing0 = null;
-const _errs23 = errors;
+const _errs24 = errors;
 if(typeof data8 === "string"){
 if(!(formats0.validate(data8))){
 const err25 = {instancePath:instancePath+"/edited_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
@@ -1116,12 +1116,12 @@ vErrors.push(err26);
 }
 errors++;
 }
-var _valid0 = _errs23 === errors;
+var _valid0 = _errs24 === errors;
 if(_valid0){
 valid4 = true;
 passing0 = 0;
 }
-const _errs26 = errors;
+const _errs27 = errors;
 if(data8 !== null){
 const err27 = {instancePath:instancePath+"/edited_at",schemaPath:"#/properties/edited_at/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
@@ -1132,7 +1132,7 @@ vErrors.push(err27);
 }
 errors++;
 }
-var _valid0 = _errs26 === errors;
+var _valid0 = _errs27 === errors;
 if(_valid0 && valid4){
 valid4 = false;
 passing0 = [passing0, 1];
@@ -1154,10 +1154,10 @@ vErrors.push(err28);
 errors++;
 }
 else {
-errors = _errs22;
+errors = _errs23;
 if(vErrors !== null){
-if(_errs22){
-vErrors.length = _errs22;
+if(_errs23){
+vErrors.length = _errs23;
 }
 else {
 vErrors = null;
@@ -1167,10 +1167,10 @@ vErrors = null;
 }
 if(data.deleted_at !== undefined){
 let data9 = data.deleted_at;
-const _errs29 = errors;
+const _errs30 = errors;
 let valid6 = false;
 let passing1 = null;
-const _errs30 = errors;
+const _errs31 = errors;
 if(typeof data9 === "string"){
 if(!(formats0.validate(data9))){
 const err29 = {instancePath:instancePath+"/deleted_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
@@ -1193,12 +1193,12 @@ vErrors.push(err30);
 }
 errors++;
 }
-var _valid1 = _errs30 === errors;
+var _valid1 = _errs31 === errors;
 if(_valid1){
 valid6 = true;
 passing1 = 0;
 }
-const _errs33 = errors;
+const _errs34 = errors;
 if(data9 !== null){
 const err31 = {instancePath:instancePath+"/deleted_at",schemaPath:"#/properties/deleted_at/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
@@ -1209,7 +1209,7 @@ vErrors.push(err31);
 }
 errors++;
 }
-var _valid1 = _errs33 === errors;
+var _valid1 = _errs34 === errors;
 if(_valid1 && valid6){
 valid6 = false;
 passing1 = [passing1, 1];
@@ -1231,10 +1231,10 @@ vErrors.push(err32);
 errors++;
 }
 else {
-errors = _errs29;
+errors = _errs30;
 if(vErrors !== null){
-if(_errs29){
-vErrors.length = _errs29;
+if(_errs30){
+vErrors.length = _errs30;
 }
 else {
 vErrors = null;
@@ -1333,7 +1333,7 @@ errors++;
 validate29.errors = vErrors;
 return errors === 0;
 }
-validate29.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate29.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.Permissions = validate30;
 const schema50 = {"title":"Permissions","description":"What a user may do. Defaults follow the role; the tenant key or an admin may override them.","type":"object","additionalProperties":false,"required":["can_send_message","can_receive_message","can_delete_message","can_edit_message","can_archive_conversation"],"properties":{"can_send_message":{"type":"boolean"},"can_receive_message":{"type":"boolean"},"can_delete_message":{"type":"boolean","description":"May delete other people's messages in rooms the user belongs to."},"can_edit_message":{"type":"boolean","description":"May edit other people's messages in rooms the user belongs to."},"can_archive_conversation":{"type":"boolean"}}};
@@ -2515,7 +2515,7 @@ return errors === 0;
 validate35.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomDetail = validate38;
-const schema63 = {"title":"RoomDetail","description":"A room with its members (single-room responses).","allOf":[{"$ref":"#/$defs/Room"},{"type":"object","required":["members"]}]};
+const schema63 = {"title":"RoomDetail","description":"A room with its members (single-room responses).","allOf":[{"$ref":"#/$defs/Room"},{"type":"object","required":["members"],"properties":{"members":{"type":"array","items":{"$ref":"#/$defs/Member"}}}}]};
 
 function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2542,9 +2542,19 @@ vErrors.push(err0);
 }
 errors++;
 }
+if(data.members !== undefined){
+let data0 = data.members;
+if(Array.isArray(data0)){
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate25(data0[i0], {instancePath:instancePath+"/members/" + i0,parentData:data0,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+errors = vErrors.length;
+}
+}
 }
 else {
-const err1 = {instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err1 = {instancePath:instancePath+"/members",schemaPath:"#/allOf/1/properties/members/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2553,17 +2563,29 @@ vErrors.push(err1);
 }
 errors++;
 }
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
 validate38.errors = vErrors;
 return errors === 0;
 }
 validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomType = validate40;
+exports.RoomType = validate41;
 
-function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate40.evaluated;
+const evaluated0 = validate41.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2590,19 +2612,19 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate40.errors = vErrors;
+validate41.errors = vErrors;
 return errors === 0;
 }
-validate40.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate41.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.Tenant = validate41;
+exports.Tenant = validate42;
 const schema65 = {"title":"Tenant","description":"An integrator's isolated space (the seeds' \"company\"). Nothing crosses tenants.","type":"object","additionalProperties":false,"required":["id","name","settings","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["6f1c2d3e-0a4b-4c5d-8e9f-001122334455"]},"name":{"type":"string","minLength":1,"maxLength":200,"examples":["Acme Support"]},"settings":{"$ref":"#/$defs/TenantSettings"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
 const schema66 = {"title":"TenantSettings","description":"Per-tenant limits and policies. Every field has a platform default.","type":"object","additionalProperties":false,"required":["rate_limit_per_second","rate_limit_burst","default_token_ttl_seconds","max_token_ttl_seconds","allowed_origins"],"properties":{"rate_limit_per_second":{"type":"integer","minimum":1,"maximum":100000,"description":"Sustained requests per second the tenant's token bucket refills at.","examples":[100]},"rate_limit_burst":{"type":"integer","minimum":1,"maximum":100000,"description":"Bucket size, i.e. how many requests may arrive at once after an idle period.","examples":[100]},"default_token_ttl_seconds":{"type":"integer","minimum":60,"description":"Lifetime of a user token when the mint request does not name one.","examples":[3600]},"max_token_ttl_seconds":{"type":"integer","minimum":60,"maximum":31536000,"description":"Longest lifetime a user token may be minted with.","examples":[2592000]},"allowed_origins":{"type":"array","description":"Browser origins allowed to open the WebSocket. Empty means any origin.","items":{"type":"string","maxLength":200},"maxItems":100,"examples":[["https://app.example.com"]]}}};
 
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate41.evaluated;
+const evaluated0 = validate42.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3038,18 +3060,18 @@ vErrors.push(err36);
 }
 errors++;
 }
-validate41.errors = vErrors;
+validate42.errors = vErrors;
 return errors === 0;
 }
-validate41.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate42.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TenantCredentials = validate42;
+exports.TenantCredentials = validate43;
 const schema69 = {"title":"TenantCredentials","description":"A tenant and its secret API key. The key is shown only in this response; it is stored hashed.","type":"object","additionalProperties":false,"required":["tenant","api_key"],"properties":{"tenant":{"$ref":"#/$defs/Tenant"},"api_key":{"type":"string","description":"Send as `X-API-Key`. Keep it on your servers only.","examples":["ck_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
 
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate42.evaluated;
+const evaluated0 = validate43.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3090,8 +3112,8 @@ errors++;
 }
 }
 if(data.tenant !== undefined){
-if(!(validate41(data.tenant, {instancePath:instancePath+"/tenant",parentData:data,parentDataProperty:"tenant",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if(!(validate42(data.tenant, {instancePath:instancePath+"/tenant",parentData:data,parentDataProperty:"tenant",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
 }
@@ -3118,17 +3140,17 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate42.errors = vErrors;
+validate43.errors = vErrors;
 return errors === 0;
 }
-validate42.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate43.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TenantSettings = validate44;
+exports.TenantSettings = validate45;
 
-function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate44.evaluated;
+const evaluated0 = validate45.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3390,17 +3412,17 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate44.errors = vErrors;
+validate45.errors = vErrors;
 return errors === 0;
 }
-validate44.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate45.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Timestamp = validate45;
+exports.Timestamp = validate46;
 
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate45.evaluated;
+const evaluated0 = validate46.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3429,19 +3451,19 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate45.errors = vErrors;
+validate46.errors = vErrors;
 return errors === 0;
 }
-validate45.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate46.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.User = validate46;
+exports.User = validate47;
 const schema72 = {"title":"User","description":"A person (or bot) in a tenant.","type":"object","additionalProperties":false,"required":["id","username","email","display_name","role","permissions","created_at","updated_at"],"properties":{"id":{"$ref":"#/$defs/UserId"},"username":{"type":"string","minLength":1,"maxLength":100,"examples":["alice"]},"email":{"type":["string","null"],"format":"email","examples":["alice@example.com"]},"display_name":{"type":["string","null"],"maxLength":200,"examples":["Alice Liddell"]},"role":{"$ref":"#/$defs/Role"},"permissions":{"$ref":"#/$defs/Permissions"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
 const formats20 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 
-function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate46.evaluated;
+const evaluated0 = validate47.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3892,17 +3914,17 @@ vErrors.push(err38);
 }
 errors++;
 }
-validate46.errors = vErrors;
+validate47.errors = vErrors;
 return errors === 0;
 }
-validate46.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate47.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.UserId = validate47;
+exports.UserId = validate48;
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate47.evaluated;
+const evaluated0 = validate48.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3951,18 +3973,18 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate47.errors = vErrors;
+validate48.errors = vErrors;
 return errors === 0;
 }
-validate47.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate48.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.UserToken = validate48;
+exports.UserToken = validate49;
 const schema79 = {"title":"UserToken","description":"A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.","type":"object","additionalProperties":false,"required":["token","token_id","user_id","expires_at"],"properties":{"token":{"type":"string","examples":["eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiI2ZjFjIn0.sig"]},"token_id":{"type":"string","description":"The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`."},"user_id":{"$ref":"#/$defs/UserId"},"expires_at":{"$ref":"#/$defs/Timestamp"}}};
 
-function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate48.evaluated;
+const evaluated0 = validate49.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4127,8 +4149,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate48.errors = vErrors;
+validate49.errors = vErrors;
 return errors === 0;
 }
-validate48.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate49.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 

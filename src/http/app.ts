@@ -30,7 +30,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; a
   if (opts.rateLimit) app.use(opts.rateLimit);
   app.use(bodyParser({
     enableTypes: ['json'],
-    jsonLimit: config.bodyLimitBytes,
+    jsonLimit: `${config.bodyLimitBytes}b`,
     strict: true,
     // Reject non-JSON bodies instead of silently ignoring them.
     detectJSON: () => true,
