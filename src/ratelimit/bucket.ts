@@ -29,7 +29,7 @@ export interface BucketLimits {
 
 export interface BucketDecision {
   allowed: boolean;
-  /** bucket capacity (the most requests a client can make at once) */
+  /** sustained rate, requests per second (X-RateLimit-Limit; the contract's `limit`) */
   limit: number;
   /** whole tokens left after this request */
   remaining: number;
@@ -90,7 +90,7 @@ export function decide(aheadMs: number, limits: BucketLimits): BucketDecision {
   const remaining = Math.max(0, Math.floor(limits.burst - aheadMs / t + EPSILON_MS / t));
   return {
     allowed: true,
-    limit: limits.burst,
+    limit: limits.rate,
     remaining,
     resetMs: Math.max(0, Math.ceil(aheadMs - EPSILON_MS)),
     retryAfterMs: 0,
@@ -102,7 +102,7 @@ export function decide(aheadMs: number, limits: BucketLimits): BucketDecision {
 export function rejected(aheadMs: number, waitMs: number, limits: BucketLimits): BucketDecision {
   return {
     allowed: false,
-    limit: limits.burst,
+    limit: limits.rate,
     remaining: 0,
     resetMs: Math.max(0, Math.ceil(aheadMs - EPSILON_MS)),
     // ceil to whole ms, at least 1: waiting this long always finds a token

@@ -11,12 +11,12 @@
  *     r = requests that may be sent right now (whole tokens in the bucket),
  *     t = seconds until the bucket is full again (0 when full).
  * Familiar legacy fields, same numbers:
- *   X-RateLimit-Limit = burst (bucket capacity, the ceiling of Remaining),
+ *   X-RateLimit-Limit = the sustained rate per second (q), as the OpenAPI contract states,
  *   X-RateLimit-Remaining = r, X-RateLimit-Reset = t (delta seconds, not an epoch).
  * On 429: Retry-After = ceil(seconds until one token is back), at least 1; a client that waits
  * that long finds a token unless its own tenant spent it meanwhile.
  */
-import type { BucketDecision } from './bucket.js';
+import type { BucketDecision } from './bucket.ts';
 
 export const POLICY_NAME = 'tenant';
 

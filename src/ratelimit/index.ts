@@ -4,12 +4,12 @@
  * If Redis is unreachable the node limits locally (each node then grants the full rate on its
  * own), logs the transition once, and reports `degraded()` for /ready until Redis is back.
  */
-import type { BucketDecision, BucketLimits } from './bucket.js';
-import { type Clock, MemoryBuckets } from './memory.js';
-import { RedisBuckets } from './redis.js';
+import type { BucketDecision, BucketLimits } from './bucket.ts';
+import { type Clock, MemoryBuckets } from './memory.ts';
+import { RedisBuckets } from './redis.ts';
 
-export type { BucketDecision, BucketLimits } from './bucket.js';
-export { policyItem } from './bucket.js';
+export type { BucketDecision, BucketLimits } from './bucket.ts';
+export { policyItem } from './bucket.ts';
 
 export type RateLimitDecision = BucketDecision;
 

@@ -2,7 +2,7 @@
  * In-process token buckets: one number (tat) per tenant in a Map. Synchronous math, no timers.
  * Entries whose bucket is full again carry no information and are swept lazily.
  */
-import { type BucketDecision, type BucketLimits, assertLimits, step } from './bucket.js';
+import { type BucketDecision, type BucketLimits, assertLimits, step } from './bucket.ts';
 
 export type Clock = () => number;
 

@@ -8,9 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
-import type { BucketLimits } from './bucket.js';
-import { rateLimitHeaders, retryAfterSeconds } from './headers.js';
-import type { RateLimitDecision, TenantLimiter } from './index.js';
+import type { BucketLimits } from './bucket.ts';
+import { rateLimitHeaders, retryAfterSeconds } from './headers.ts';
+import type { RateLimitDecision, TenantLimiter } from './index.ts';
 
 export interface ResolvedTenant {
   tenantId: string;
@@ -27,6 +27,11 @@ export interface RateLimitState extends ResolvedTenant {
 export interface RateLimitMiddlewareOptions {
   /** request id for the error envelope; default ctx.state.requestId, X-Request-Id, or a uuid */
   requestId?: (ctx: Context) => string;
+  /**
+   * Requests to answer with the tenant's state but without taking a token (e.g. GET
+   * /v1/rate-limit, if the contract exempts it). They still get the headers.
+   */
+  exempt?: (ctx: Context) => boolean;
   /** called once per rejected request (metrics) */
   onReject?: (ctx: Context, state: RateLimitState) => void;
 }
@@ -40,7 +45,9 @@ export function rateLimitMiddleware(
   return async function rateLimit(ctx: Context, next: Next) {
     const tenant = await resolveTenant(ctx);
     if (!tenant) return next();
-    const decision = await limiter.consume(tenant.tenantId, tenant.limits);
+    const decision = opts.exempt?.(ctx)
+      ? await limiter.state(tenant.tenantId, tenant.limits)
+      : await limiter.consume(tenant.tenantId, tenant.limits);
     const state: RateLimitState = { ...tenant, decision };
     ctx.state.rateLimit = state;
     ctx.set(rateLimitHeaders(decision));

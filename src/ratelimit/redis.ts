@@ -4,7 +4,7 @@
  * with skewed clocks still share one bucket; tests may pass `now` to pin the clock.
  */
 import { Redis } from 'ioredis';
-import { type BucketDecision, type BucketLimits, assertLimits, decide, intervalMs, rejected } from './bucket.js';
+import { type BucketDecision, type BucketLimits, assertLimits, decide, intervalMs, rejected } from './bucket.ts';
 
 // KEYS[1] bucket key; ARGV: interval ms, burst, cost (1 consume / 0 peek), now ms or ''.
 // Returns {allowed 0|1, ahead ms, wait ms} with ms as fixed-point strings (Lua numbers would be

@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import { type BucketLimits } from './bucket.js';
-import { limitsFor } from './index.js';
-import type { ResolveTenant, ResolvedTenant } from './middleware.js';
+import { type BucketLimits } from './bucket.ts';
+import { limitsFor } from './index.ts';
+import type { ResolveTenant, ResolvedTenant } from './middleware.ts';
 
 export interface TenantLike {
   id: string;
@@ -65,6 +65,17 @@ export function cachedTenantResolver(lookup: CredentialLookup, opts: ResolverOpt
   }) as ResolveTenant & { invalidate(): void };
   resolver.invalidate = () => cache.clear();
   return resolver;
+}
+
+/**
+ * Resolver for an app whose auth middleware already verified the credentials and left the
+ * tenant in `ctx.state.auth.tenant` (src/http/auth.ts). Unverified callers resolve to null.
+ */
+export function resolveFromAuthState(defaults: ResolverOptions['defaults']): ResolveTenant {
+  return (ctx) => {
+    const tenant = (ctx.state.auth as { tenant?: TenantLike } | undefined)?.tenant;
+    return tenant ? { tenantId: tenant.id, limits: toLimits(tenant, defaults) } : null;
+  };
 }
 
 function toLimits(tenant: TenantLike, defaults: ResolverOptions['defaults']): BucketLimits {

@@ -7,10 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
-import { createTenantLimiter } from '../../src/ratelimit/index.js';
-import { rateLimitMiddleware } from '../../src/ratelimit/middleware.js';
-import { cachedTenantResolver } from '../../src/ratelimit/resolver.js';
-import { fakeClock, quietLog } from './support.js';
+import { createTenantLimiter } from '../../src/ratelimit/index.ts';
+import { rateLimitMiddleware } from '../../src/ratelimit/middleware.ts';
+import { cachedTenantResolver, resolveFromAuthState } from '../../src/ratelimit/resolver.ts';
+import { fakeClock, quietLog } from './support.ts';
 
 async function startApp(t: { after(fn: () => unknown): void }) {
   const clock = fakeClock();
@@ -53,7 +53,7 @@ test('counted responses carry the limit state', async (t) => {
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('ratelimit-policy'), '"tenant";q=2;w=1;burst=3');
   assert.equal(res.headers.get('ratelimit'), '"tenant";r=2;t=1');
-  assert.equal(res.headers.get('x-ratelimit-limit'), '3');
+  assert.equal(res.headers.get('x-ratelimit-limit'), '2');
   assert.equal(res.headers.get('x-ratelimit-remaining'), '2');
   assert.equal(res.headers.get('x-ratelimit-reset'), '1');
   assert.equal(res.headers.get('retry-after'), null);
@@ -102,4 +102,24 @@ test('unauthenticated and wrong-key requests are not counted, and wrong keys are
   assert.deepEqual(lookups, ['wrong-key'], 'a wrong key is looked up once per negative TTL');
   const res = await post('key-a');
   assert.equal(res.headers.get('x-ratelimit-remaining'), '2', 'the real tenant still has its full bucket');
+});
+
+test('exempt requests get the headers without taking a token', async (t) => {
+  const limiter = await createTenantLimiter({ prefix: 'x:', log: quietLog(), now: fakeClock().now });
+  const app = new Koa();
+  app.use(async (ctx, next) => { ctx.state.auth = { tenant: { id: 'ten_a', settings: null } }; await next(); });
+  app.use(rateLimitMiddleware(limiter, resolveFromAuthState({ rateLimitPerSecond: 5, rateLimitBurst: 5 }), {
+    exempt: (ctx) => ctx.path === '/v1/rate-limit',
+  }));
+  app.use((ctx) => { ctx.body = { success: true, data: null, error: null }; });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await fetch(`${base}/v1/me`);
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${base}/v1/rate-limit`);
+    assert.equal(res.headers.get('x-ratelimit-remaining'), '4');
+  }
+  assert.equal((await fetch(`${base}/v1/me`)).headers.get('x-ratelimit-remaining'), '3');
 });
