@@ -1,0 +1,55 @@
+/** Sets up tenants, users, tokens and rooms through the public REST API (as an integrator would). */
+import { randomUUID } from 'node:crypto';
+import { HttpClient } from './http.ts';
+
+export interface TenantHandle {
+  id: string;
+  apiKey: string;
+}
+
+export class ChatApiSetup {
+  constructor(readonly http: HttpClient, private readonly masterKey: string) {}
+
+  async tenant(name: string, settings?: { rate_limit_per_second?: number; rate_limit_burst?: number }): Promise<TenantHandle> {
+    const body = settings ? { name, settings } : { name };
+    const data = await this.http.call('POST', '/v1/tenants', { 'X-Master-Key': this.masterKey }, body);
+    return { id: data.tenant.id, apiKey: data.api_key };
+  }
+
+  async user(t: TenantHandle, id = `u-${randomUUID().slice(0, 12)}`): Promise<string> {
+    await this.http.call('POST', '/v1/users', { 'X-API-Key': t.apiKey }, { id, username: id });
+    return id;
+  }
+
+  async token(t: TenantHandle, userId: string, ttlSeconds = 3600): Promise<string> {
+    const data = await this.http.call('POST', `/v1/users/${encodeURIComponent(userId)}/tokens`,
+      { 'X-API-Key': t.apiKey }, { ttl_seconds: ttlSeconds });
+    return data.token;
+  }
+
+  async room(t: TenantHandle, owner: string, members: string[], name = 'load'): Promise<string> {
+    const data = await this.http.call('POST', '/v1/rooms', { 'X-API-Key': t.apiKey, 'X-User-Id': owner },
+      { type: 'group', name, members });
+    return (data.room ?? data).id;
+  }
+
+  async send(t: TenantHandle, sender: string, roomId: string, content: string): Promise<{ seq: number; id: string }> {
+    const data = await this.http.call('POST', `/v1/rooms/${roomId}/messages`,
+      { 'X-API-Key': t.apiKey, 'X-User-Id': sender, 'Idempotency-Key': randomUUID() }, { content });
+    return data.message ?? data;
+  }
+}
+
+/** Runs `fn` over items with at most `limit` in flight (bounded set-up bursts). */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}

@@ -1,0 +1,105 @@
+/**
+ * Starts servers in child processes (each benchmark subject and each chatapi node gets its own
+ * process, so its CPU and memory can be measured and it never shares an event loop with the
+ * driver). Children report readiness over IPC; every wait is bounded.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ChildServer {
+  pid: number;
+  httpPort: number;
+  wsPort: number;
+  /** extra fields the child reported */
+  info: Record<string, unknown>;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startChild(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildServer> {
+  const child = fork(script, args, {
+    env,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${script} not ready in ${timeoutMs} ms`)); }, timeoutMs);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${script} exited early (code ${code})`)); });
+    child.on('message', (m: Record<string, unknown>) => {
+      if (m?.type === 'ready') { clearTimeout(timer); child.removeAllListeners('exit'); resolve(m); }
+    });
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    pid: child.pid!,
+    httpPort: Number(info.httpPort ?? 0),
+    wsPort: Number(info.wsPort ?? info.port ?? 0),
+    info,
+    child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.connected) child.send({ type: 'stop' }); else child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface ChatapiCluster {
+  nodes: ChildServer[];
+  masterKey: string;
+  databaseFile: string;
+  stop(): Promise<void>;
+}
+
+const SERVE_CHILD = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
+
+/**
+ * Starts `nodes` chatapi processes on port 0 sharing one fresh SQLite file (and Redis, with
+ * a fresh key prefix, when redisUrl is given: required for more than one node).
+ */
+export async function startChatapi(opts: { nodes?: number; redisUrl?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<ChatapiCluster> {
+  const count = opts.nodes ?? 1;
+  if (count > 1 && !opts.redisUrl) throw new Error('more than one chatapi node needs REDIS_URL');
+  const masterKey = randomBytes(24).toString('base64url');
+  const databaseFile = join(tmpdir(), `chatapi-load-${randomUUID()}.db`);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HTTP_PORT: '0', WS_PORT: '0', HOST: '127.0.0.1',
+    DATABASE_URL: `sqlite:${databaseFile}`,
+    MASTER_KEY: masterKey,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    REDIS_PREFIX: `chatapi-load-${randomUUID()}:`,
+    ...opts.env,
+  };
+  if (opts.redisUrl) env.REDIS_URL = opts.redisUrl; else delete env.REDIS_URL;
+  const nodes: ChildServer[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    for (const suffix of ['', '-wal', '-shm']) rmSync(databaseFile + suffix, { force: true });
+  };
+  try {
+    // one at a time: the first applies migrations
+    for (let i = 0; i < count; i++) nodes.push(await startChild(SERVE_CHILD, opts.args ?? [], env));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, masterKey, databaseFile, stop };
+}
+
+/** CPU time (user+system, ms) and RSS (bytes) of a process, from /proc (Linux). */
+export function procStat(pid: number): { cpuMs: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuMs, rssBytes: rssKb * 1024 };
+}
