@@ -53,11 +53,13 @@ test: install ## run every test (SQLite; MySQL too when MYSQL_URL or DATABASE_UR
 	@node --import tsx src/tools/test-backends.ts plan
 	@mkdir -p $(dir $(TEST_TAP))
 	@test -n "$(TEST_FILES)" || { echo "no test files under test/"; exit 1; }
-	node --import tsx --test --test-concurrency=$(TEST_CONCURRENCY) \
+	@rm -f $(TEST_TAP)
+	@echo "node --import tsx --test --test-concurrency=$(TEST_CONCURRENCY) <$(words $(TEST_FILES)) files: find test -name '*.test.ts' | sort>"
+	@status=0; node --import tsx --test --test-concurrency=$(TEST_CONCURRENCY) \
 	  --test-reporter=spec --test-reporter-destination=stdout \
 	  --test-reporter=tap --test-reporter-destination=$(TEST_TAP) \
-	  $(TEST_FILES)
-	@node --import tsx src/tools/test-backends.ts exercised $(TEST_TAP)
+	  $(TEST_FILES) || status=$$?; \
+	node --import tsx src/tools/test-backends.ts exercised $(TEST_TAP); exit $$status
 
 lint-openapi: install ## lint spec/openapi.yaml (Redocly, rules in redocly.yaml)
 	$(REDOCLY) lint spec/openapi.yaml

@@ -3,8 +3,9 @@
 //                   (the same rule as test/helpers/backends.ts: sqlite always, mysql when MYSQL_URL or
 //                   DATABASE_URL=mysql://… is set).
 //   exercised TAP   print which backends tests actually ran against, from the TAP results: a backend
-//                   counts when at least one passing test or suite has its name in its title, e.g.
-//                   describe(`messages [${backend.name}]`). .ci/run greps this line for "mysql".
+//                   counts when at least one passing (not skipped) test has the backend's name in its
+//                   own or a parent suite's title, e.g. describe(`messages [${backend.name}]`).
+//                   .ci/run greps this line for "mysql".
 import { readFileSync } from 'node:fs';
 
 const BACKENDS = ['sqlite', 'mysql'] as const;
@@ -14,14 +15,38 @@ export function plannedBackends(env: NodeJS.ProcessEnv = process.env): string[] 
   return mysql ? ['sqlite', 'mysql'] : ['sqlite'];
 }
 
-/** Count passing (not skipped, not todo) TAP results whose title names each backend. */
+interface TapResult {
+  name: string;
+  passed: boolean; // ok, and neither skipped nor todo
+  children: TapResult[];
+}
+
+/** Node's TAP nests subtests by 4 spaces and prints a parent's result line after its children. */
+export function parseTap(tap: string): TapResult[] {
+  const pending: TapResult[][] = [[]];
+  for (const line of tap.split('\n')) {
+    const m = /^( *)(not ok|ok) \d+ - (.*)$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    const directive = /\s#\s*(SKIP|TODO)\b/i.test(m[3]!);
+    const name = m[3]!.replace(/\s#\s*(SKIP|TODO)\b.*$/i, '');
+    const node = { name, passed: m[2] === 'ok' && !directive, children: pending[depth + 1] ?? [] };
+    pending[depth + 1] = [];
+    (pending[depth] ??= []).push(node);
+  }
+  return pending[0]!;
+}
+
+/** Passing leaf tests per backend: a test counts for a backend its own title or a parent's names. */
 export function exercisedBackends(tap: string): Map<string, number> {
   const counts = new Map<string, number>(BACKENDS.map((b) => [b, 0]));
-  for (const line of tap.split('\n')) {
-    const m = /^\s*ok \d+ - (.*)$/.exec(line);
-    if (!m || /#\s*(SKIP|TODO)\b/i.test(m[1]!)) continue;
-    for (const b of BACKENDS) if (new RegExp(`\\b${b}\\b`, 'i').test(m[1]!)) counts.set(b, counts.get(b)! + 1);
-  }
+  const visit = (node: TapResult, titles: string[]) => {
+    const path = [...titles, node.name];
+    if (node.children.length) return node.children.forEach((c) => visit(c, path));
+    if (!node.passed) return;
+    for (const b of BACKENDS) if (path.some((t) => new RegExp(`\\b${b}\\b`, 'i').test(t))) counts.set(b, counts.get(b)! + 1);
+  };
+  for (const root of parseTap(tap)) visit(root, []);
   return counts;
 }
 
