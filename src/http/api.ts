@@ -23,6 +23,8 @@ export function loadSpec(): Document {
   return require('../../generated/openapi.bundle.json') as Document;
 }
 
+const HTTP_METHODS = ['get', 'put', 'post', 'patch', 'delete'];
+
 /** openapi-backend validates one object with `path`, `query`, `headers`, `requestBody` keys. */
 const LOCATION: Record<string, string> = { requestBody: 'body', query: 'query', path: 'path', headers: 'header' };
 
@@ -78,13 +80,10 @@ export async function createApi(deps: HttpDeps, definition: Document = loadSpec(
       writeError(ctx, 'VALIDATION_ERROR', summary(details), details);
     },
     notFound: (_c: ApiContext, ctx: KoaContext) => writeError(ctx, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`),
-    methodNotAllowed: (c: ApiContext, ctx: KoaContext) => {
-      const allowed = api.router.getOperations()
-        .filter((o) => api.router.matchOperation({ method: o.method, path: ctx.path, headers: {} }) === o)
-        .map((o) => o.method.toUpperCase());
-      if (allowed.length) ctx.set('Allow', allowed.join(', '));
+    methodNotAllowed: (_c: ApiContext, ctx: KoaContext) => {
+      const allowed = HTTP_METHODS.filter((method) => api.router.matchOperation({ method, path: ctx.path, headers: {} }));
+      if (allowed.length) ctx.set('Allow', allowed.map((m) => m.toUpperCase()).join(', '));
       writeError(ctx, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}`);
-      void c;
     },
     unauthorizedHandler: (c: ApiContext, ctx: KoaContext) => {
       const schemes = (c.operation.security ?? []).flatMap((r) => Object.keys(r));

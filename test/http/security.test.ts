@@ -64,7 +64,8 @@ for (const backend of backends()) {
       const [h, p, sig] = good.split('.');
       tokens.tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), sub: 'mallory' })).toString('base64url')}.${sig}`;
       const revoked = await t.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'alice' } }, body: {} });
-      await t.client.DELETE('/v1/users/{user_id}/tokens/{token_id}', { params: { path: { user_id: 'alice', token_id: revoked.data!.data.token_id } } });
+      const revocation = await t.client.DELETE('/v1/users/{user_id}/tokens/{token_id}', { params: { path: { user_id: 'alice', token_id: revoked.data!.data.token_id } } });
+      assert.equal(revocation.response.status, 200);
       tokens.revoked = revoked.data!.data.token;
       // A token minted by a domain whose clock is two hours behind has long expired.
       const past = createDomain({ ...s.running.parts, config: s.config, log: s.running.log, now: () => Date.now() - 2 * 3600_000 });

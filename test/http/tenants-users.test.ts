@@ -118,7 +118,7 @@ for (const backend of backends()) {
       const tooLong = await t.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'tok' } }, body: { ttl_seconds: 2592000 + 1 } });
       assert.equal(tooLong.response.status, 400);
       const byUser = await t.as('tok').POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'tok' } }, body: {} });
-      assert.equal(byUser.response.status, 401, 'only the tenant key mints tokens');
+      assert.equal(byUser.response.status, 403, 'only the tenant key mints tokens');
       const unknown = await t.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'nobody' } }, body: {} });
       assert.equal(unknown.response.status, 404);
       const revoked = await bearer.DELETE('/v1/users/{user_id}/tokens/{token_id}', { params: { path: { user_id: 'tok', token_id } } });

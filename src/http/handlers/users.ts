@@ -19,7 +19,7 @@ export function userHandlers({ domain }: HttpDeps): OperationMap {
     mintUserToken: async (req: OperationRequest<MintTokenRequest | undefined>) =>
       created(await domain.tokens.mint(callerOf(req), req.params.user_id, req.body ?? {})),
     revokeUserToken: async (req) => {
-      await domain.tokens.revoke(callerOf(req), req.params.user_id, req.params.token_id);
+      await domain.tokens.revoke(callerOf(req), req.params.token_id, req.params.user_id);
       return deleted(req.params.token_id);
     },
     getMe: async (req) => ok(userCallerOf(req).user),
