@@ -12,6 +12,9 @@ import type { Knex } from 'knex';
 import { createDomain, type Domain } from './domain/index.ts';
 import { createHttpApp } from './http/app.ts';
 import { VERSION } from './version.ts';
+import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
+import { rateLimitMiddleware } from './ratelimit/middleware.ts';
+import { resolveFromAuthState } from './ratelimit/resolver.ts';
 
 export interface StartOptions {
   /** Serve REST (default true). */
@@ -25,6 +28,7 @@ export interface RunningServer {
   httpPort: number;
   wsPort: number;
   domain: Domain;
+  limiter: TenantLimiter;
   /** The parts, for tests and tools that need them (e.g. a second domain with another clock). */
   parts: { db: Knex; bus: Bus };
   log: Logger;
@@ -54,9 +58,29 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
   const closers: (() => Promise<void>)[] = [];
 
+  // One limiter per process, shared by REST and WebSocket frames; in Redis when scaled out.
+  const limiter = await createTenantLimiter({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'ratelimit' }) });
+  closers.push(() => limiter.close());
+  const defaults = { rateLimitPerSecond: config.rateLimitPerSecond, rateLimitBurst: config.rateLimitBurst };
+
   let httpPort = 0;
   if (opts.http !== false) {
-    const { app } = await createHttpApp({ config, domain, log: log.child({ part: 'http' }), startedAt: Date.now(), version: VERSION });
+    const { app } = await createHttpApp({
+      config,
+      domain,
+      log: log.child({ part: 'http' }),
+      startedAt: Date.now(),
+      version: VERSION,
+      limiter,
+      rateLimit: rateLimitMiddleware(limiter, resolveFromAuthState(defaults), {
+        exempt: (ctx) => ctx.method === 'GET' && ctx.path === '/v1/rate-limit',
+      }),
+      readiness: () => ({
+        rate_limiter: limiter.degraded()
+          ? { ok: false, detail: 'Redis unreachable: limiting per node' }
+          : { ok: true, detail: limiter.mode() },
+      }),
+    });
     const server = http.createServer(app.callback());
     server.keepAliveTimeout = 65_000;
     httpPort = await listen(server, config.httpPort, config.host);
@@ -70,5 +94,5 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     await closeDatabase(db);
   })());
 
-  return { httpPort, wsPort: 0, domain, parts: { db, bus }, log, close };
+  return { httpPort, wsPort: 0, domain, limiter, parts: { db, bus }, log, close };
 }

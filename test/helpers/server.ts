@@ -44,6 +44,9 @@ export async function startTestServer(backend: Backend, overrides: Partial<Confi
     host: '127.0.0.1',
     databaseUrl: db.url,
     masterKey,
+    // Suites make hundreds of calls per tenant in a second; rate-limit tests set their own limits.
+    rateLimitPerSecond: 100_000,
+    rateLimitBurst: 100_000,
     ...overrides,
   };
   const running = await start(config, opts);
