@@ -6,7 +6,9 @@
  * including a driver that could not offer the load it promised.
  *
  *   tsx load/driver/rate-limit-check.ts [--duration 8] [--rate-a 150] [--rate-b 50]
- *        [--limit 100] [--burst 100] [--nodes 2 --redis [url]] [--target http://127.0.0.1:8080]
+ *        [--limit 100] [--burst 100] [--nodes 2 --redis] [--target http://127.0.0.1:8080]
+ * --redis shares the limit through REDIS_URL (default redis://127.0.0.1:6379): with --nodes 2
+ * the requests alternate between two API nodes and must still see one bucket per tenant.
  * --target uses a running server (MASTER_KEY from the environment) instead of starting one.
  */
 import { parseArgs } from 'node:util';
@@ -24,7 +26,7 @@ const { values: args } = parseArgs({
     limit: { type: 'string', default: '100' },
     burst: { type: 'string', default: '100' },
     nodes: { type: 'string', default: '1' },
-    redis: { type: 'string' },
+    redis: { type: 'boolean', default: false },
     target: { type: 'string' },
   },
   allowPositionals: false,
@@ -59,7 +61,7 @@ async function main(): Promise<number> {
     masterKey = process.env.MASTER_KEY ?? '';
     if (!masterKey) throw new Error('--target needs MASTER_KEY in the environment');
   } else {
-    const redisUrl = args.redis === '' ? 'redis://127.0.0.1:6379' : args.redis ?? undefined;
+    const redisUrl = args.redis ? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' : undefined;
     cluster = await startChatapi({ nodes: Number(args.nodes), redisUrl });
     bases = cluster.nodes.map((n) => `http://127.0.0.1:${n.httpPort}`);
     masterKey = cluster.masterKey;
