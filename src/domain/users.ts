@@ -12,7 +12,7 @@ import { checkOptionalText, checkText, checkUserId, invalid, paginate, readPage,
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
 
 function checkEmail(value: unknown): string | null | undefined {
-  const email = checkOptionalText('email', value, 320);
+  const email = checkOptionalText('email', value, 254);
   if (typeof email === 'string' && !EMAIL_RE.test(email)) throw invalid('email', 'must be an email address');
   return email;
 }

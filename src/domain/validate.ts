@@ -29,7 +29,8 @@ export function checkUserId(field: string, value: unknown): string {
 export function checkText(field: string, value: unknown, max: number): string {
   if (typeof value !== 'string') throw invalid(field, 'must be a string');
   if (value.trim().length === 0) throw invalid(field, 'must not be empty or blank');
-  if (value.length > max) throw invalid(field, `must be at most ${max} characters`);
+  // Count code points, as JSON Schema's maxLength does, so an emoji is one character here too.
+  if (value.length > max && [...value].length > max) throw invalid(field, `must be at most ${max} characters`);
   return value;
 }
 

@@ -68,6 +68,8 @@ for (const backend of backends()) {
       assert.deepEqual(kept.message.meta, { kind: 'text' });
       assert.equal(kept.message.seq, 1);
       assert.equal((await send({ content: 'x'.repeat(4000) })).message.seq, 2);
+      // Length counts characters (code points), not UTF-16 units: 4000 emoji fit.
+      assert.equal((await send({ content: '😀'.repeat(4000) })).message.content, '😀'.repeat(4000));
     });
 
     test('non-members get NOT_FOUND; members without can_send_message get AUTHORIZATION_ERROR', async () => {
