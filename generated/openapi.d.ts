@@ -2829,7 +2829,7 @@ export interface operations {
                         success: true;
                         data: {
                             items: components["schemas"]["Message"][];
-                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            /** @description Where to resume: pass it as `after` next time. Unlike other lists it is kept when the page is empty (poll with it); null only while the caller has no message at all. */
                             next_cursor: string | null;
                         };
                         error: null;

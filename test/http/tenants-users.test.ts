@@ -19,7 +19,7 @@ for (const backend of backends()) {
       const { tenant, api_key } = created.data!.data;
       assert.match(api_key, /^ck_/);
       assert.equal(tenant.settings.rate_limit_per_second, 50);
-      assert.equal(tenant.settings.rate_limit_burst, 100);
+      assert.equal(tenant.settings.rate_limit_burst, s.config.rateLimitBurst, 'unset settings take the platform default');
       const got = await s.master.GET('/v1/tenants/{tenant_id}', { params: { path: { tenant_id: tenant.id } } });
       assert.equal(got.data!.data.name, 'Acme');
       assert.ok(!JSON.stringify(got.data).includes(api_key), 'the key is never shown again');
