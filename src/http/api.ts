@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type { Context as KoaContext } from 'koa';
 import { OpenAPIBackend, type Context as ApiContext, type Document } from 'openapi-backend';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, Options } from 'ajv';
 import { writeData, writeDomainError, writeError } from './envelope.ts';
 import { securityHandlers, unauthorizedMessage } from './security.ts';
 import { operationHandlers } from './handlers/index.ts';
@@ -17,6 +17,13 @@ import type { ErrorDetail } from '../domain/errors.ts';
 
 const require = createRequire(import.meta.url);
 const addFormats = require('ajv-formats') as (ajv: Ajv2020) => Ajv2020;
+
+/** Ajv for JSON Schema 2020-12 (what OpenAPI 3.1 uses) with formats; shared with the test contract checker. */
+export function createAjv(opts: Options = {}): Ajv2020 {
+  const ajv = new Ajv2020({ ...opts, strict: false, allErrors: true });
+  addFormats(ajv);
+  return ajv;
+}
 
 /** The spec, bundled into one document by `make generate`. */
 export function loadSpec(): Document {
@@ -66,11 +73,7 @@ export async function createApi(deps: HttpDeps, definition: Document = loadSpec(
     quick: true,
     strict: true,
     validate: true,
-    customizeAjv: (_original, ajvOpts) => {
-      const ajv = new Ajv2020({ ...ajvOpts, strict: false, allErrors: true });
-      addFormats(ajv);
-      return ajv as never;
-    },
+    customizeAjv: (_original, ajvOpts) => createAjv(ajvOpts) as never,
   });
   const handlers = operationHandlers(deps);
   for (const [operationId, op] of Object.entries(handlers)) api.register(operationId, bind(op));

@@ -5,10 +5,9 @@
  */
 import { createRequire } from 'node:module';
 import { OpenAPIBackend, type Document, type Operation } from 'openapi-backend';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createAjv } from '../../src/http/api.ts';
 
 const require = createRequire(import.meta.url);
-const addFormats = require('ajv-formats') as (ajv: Ajv2020) => Ajv2020;
 const spec = require('../../generated/openapi.bundle.json') as Document;
 
 let apiPromise: Promise<OpenAPIBackend> | undefined;
@@ -18,11 +17,7 @@ function api(): Promise<OpenAPIBackend> {
       definition: structuredClone(spec),
       quick: true,
       validate: true,
-      customizeAjv: (_o, opts) => {
-        const ajv = new Ajv2020({ ...opts, strict: false, allErrors: true });
-        addFormats(ajv);
-        return ajv as never;
-      },
+      customizeAjv: (_o, opts) => createAjv(opts) as never,
     });
     await backend.init();
     return backend;
@@ -33,8 +28,7 @@ function api(): Promise<OpenAPIBackend> {
 let errorEnvelope: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
 function errorEnvelopeValidator() {
   if (!errorEnvelope) {
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats(ajv);
+    const ajv = createAjv();
     ajv.addSchema(structuredClone(spec) as object, 'spec');
     errorEnvelope = ajv.getSchema('spec#/components/schemas/ErrorEnvelope') as typeof errorEnvelope;
   }

@@ -3,6 +3,9 @@
  * given backend, and offers the few steps almost every test needs: a tenant, users, clients.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Koa from 'koa';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { start, type RunningServer, type StartOptions } from '../../src/server.ts';
 import type { Backend } from './backends.ts';
@@ -87,5 +90,15 @@ async function createTestTenant(server: TestServer, name: string): Promise<TestT
       if (!res.data) throw new Error(`createUser ${id} failed: ${JSON.stringify(res.error)}`);
       return server.client(headers(id));
     },
+  };
+}
+
+/** Serves a Koa app built by a test (e.g. over an instrumented domain) on 127.0.0.1, port 0. */
+export async function listenApp(app: Koa): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -4,12 +4,10 @@
  */
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { backends } from '../helpers/backends.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { listenApp, startTestServer, type TestServer } from '../helpers/server.ts';
 import { raw } from '../helpers/client.ts';
 import { createHttpApp } from '../../src/http/app.ts';
 import type { Domain } from '../../src/domain/index.ts';
@@ -18,8 +16,7 @@ const [backend] = backends();
 
 describe(`internal errors [${backend.name}]`, () => {
   let s: TestServer;
-  let server: http.Server;
-  let baseUrl: string;
+  let served: Awaited<ReturnType<typeof listenApp>>;
   const logLines: string[] = [];
   before(async () => {
     s = await startTestServer(backend, {}, { ws: false });
@@ -31,19 +28,17 @@ describe(`internal errors [${backend.name}]`, () => {
     };
     const sink = new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } });
     const { app } = await createHttpApp({ config: s.config, domain: broken, log: pino({ level: 'error' }, sink), startedAt: Date.now(), version: 'test' });
-    server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await listenApp(app);
   });
   after(async () => {
-    await new Promise((r) => server.close(r));
+    await served.close();
     await s.close();
   });
 
   test('500 INTERNAL_ERROR with the request id, nothing of the exception, logged with the id', async () => {
     const t = await s.tenant();
     await t.user('alice');
-    const res = await raw(baseUrl, 'GET', '/v1/rooms', { headers: t.headers('alice') });
+    const res = await raw(served.baseUrl, 'GET', '/v1/rooms', { headers: t.headers('alice') });
     assert.equal(res.status, 500);
     assert.equal(res.body.error.code, 'INTERNAL_ERROR');
     const requestId = res.headers.get('x-request-id')!;

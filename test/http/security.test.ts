@@ -5,10 +5,8 @@
  */
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { backends } from '../helpers/backends.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { listenApp, startTestServer, type TestServer } from '../helpers/server.ts';
 import { raw } from '../helpers/client.ts';
 import { createHttpApp } from '../../src/http/app.ts';
 import { loadSpec } from '../../src/http/api.ts';
@@ -50,8 +48,7 @@ const concrete = (path: string) => path.replace(/\{[^}]+\}/g, 'some-id');
 for (const backend of backends()) {
   describe(`security [${backend.name}]`, () => {
     let s: TestServer;
-    let server: http.Server;
-    let baseUrl: string;
+    let served: Awaited<ReturnType<typeof listenApp>>;
     const calls: string[] = [];
     const tokens: Record<string, string> = {};
 
@@ -73,12 +70,10 @@ for (const backend of backends()) {
       const { app } = await createHttpApp({
         config: s.config, domain: recording(s.running.domain, calls), log: s.running.log, startedAt: Date.now(), version: 'test',
       });
-      server = http.createServer(app.callback());
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      served = await listenApp(app);
     });
     after(async () => {
-      await new Promise((r) => server.close(r));
+      await served.close();
       await s.close();
     });
 
@@ -96,7 +91,7 @@ for (const backend of backends()) {
         for (const op of securedOperations()) {
           calls.length = 0;
           const hasBody = op.method === 'POST' || op.method === 'PATCH';
-          const res = await raw(baseUrl, op.method, concrete(op.path), {
+          const res = await raw(served.baseUrl, op.method, concrete(op.path), {
             headers: { ...headers(), ...(hasBody ? { 'Content-Type': 'application/json' } : {}) },
             body: hasBody ? '{}' : undefined,
           });
