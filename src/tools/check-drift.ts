@@ -1,39 +1,52 @@
 // `make check-drift`: regenerate into a scratch directory and compare with the committed generated/.
 // Exit 1 with the list of differing files when someone edited spec/ without `make generate`
 // (or edited generated/ by hand).
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+// Usage: tsx src/tools/check-drift.ts [--spec spec] [--generated generated]
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { generate } from './generate.ts';
 
-const committed = 'generated';
 // Inside the repo so generated declarations resolve packages (ajv) from node_modules while checked.
-const scratch = path.join('node_modules', '.cache', 'chatapi', 'generated-check');
+const SCRATCH_ROOT = path.join('node_modules', '.cache', 'chatapi');
 
 const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
-async function main(): Promise<void> {
-  rmSync(scratch, { recursive: true, force: true });
-  mkdirSync(scratch, { recursive: true });
-  await generate('spec', scratch);
-  const fresh = list(scratch);
-  const problems: string[] = [];
-  for (const name of new Set([...fresh, ...list(committed)])) {
-    const a = path.join(committed, name);
-    const b = path.join(scratch, name);
-    if (!existsSync(a)) problems.push(`  missing   ${a}`);
-    else if (!existsSync(b)) problems.push(`  extra     ${a} (spec/ no longer generates it)`);
-    else if (!readFileSync(a).equals(readFileSync(b))) problems.push(`  differs   ${a}`);
+/** One line per file that differs between `generatedDir` and a fresh generation from `specDir`. */
+export async function findDrift(specDir: string, generatedDir: string): Promise<string[]> {
+  mkdirSync(SCRATCH_ROOT, { recursive: true });
+  const scratch = mkdtempSync(path.join(SCRATCH_ROOT, 'drift-'));
+  try {
+    await generate(specDir, scratch);
+    const problems: string[] = [];
+    for (const name of [...new Set([...list(scratch), ...list(generatedDir)])].sort()) {
+      const committed = path.join(generatedDir, name);
+      const fresh = path.join(scratch, name);
+      if (!existsSync(committed)) problems.push(`missing  ${committed}`);
+      else if (!existsSync(fresh)) problems.push(`extra    ${committed} (the spec no longer generates it)`);
+      else if (!readFileSync(committed).equals(readFileSync(fresh))) problems.push(`differs  ${committed}`);
+    }
+    return problems;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
-  rmSync(scratch, { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { spec: { type: 'string', default: 'spec' }, generated: { type: 'string', default: 'generated' } } });
+  const problems = await findDrift(values.spec!, values.generated!);
   if (problems.length) {
-    console.error(`generated/ is out of date with spec/:\n${problems.sort().join('\n')}`);
+    console.error(`${values.generated}/ is out of date with ${values.spec}/:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     console.error('run `make generate` and commit generated/ together with the spec change (never edit generated/ by hand)');
     process.exit(1);
   }
-  console.log(`generated/ matches spec/ (${fresh.length} files)`);
+  console.log(`${values.generated}/ matches ${values.spec}/ (${list(values.generated!).length} files)`);
 }
 
-main().catch((err: unknown) => {
-  console.error(`drift check failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(`drift check failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

@@ -3,7 +3,7 @@
 // exits 1 on any error (warnings are printed, not fatal).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import asyncapiParser from '@asyncapi/parser';
 
 const { Parser, DiagnosticSeverity } = asyncapiParser;
@@ -58,7 +58,9 @@ async function main(): Promise<void> {
   if (failed) process.exit(1);
 }
 
-main().catch((err: unknown) => {
-  console.error(`asyncapi validate failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(`asyncapi validate failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

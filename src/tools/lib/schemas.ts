@@ -54,7 +54,11 @@ function retarget(node: Json): Json {
 export async function frameTypes(defs: Record<string, Json>): Promise<string> {
   const titled: Record<string, Json> = {};
   // The def key is the type name; a differing `title` would otherwise rename the type.
-  for (const [name, schema] of Object.entries(defs)) titled[name] = isObject(schema) ? { ...schema, title: name } : schema;
+  for (const [name, schema] of Object.entries(defs)) {
+    const alias = isObject(schema) && Object.keys(schema).length === 1 && typeof schema.$ref === 'string' ? /^#\/\$defs\/([A-Za-z0-9_]+)$/.exec(schema.$ref) : null;
+    // A pure alias ({$ref} only) stays an alias (`type A = B`), not a structural copy of B.
+    titled[name] = alias ? { tsType: alias[1]!, title: name } : isObject(schema) ? { ...schema, title: name } : schema;
+  }
   const names = Object.keys(titled);
   const root = {
     title: 'SchemaTypes',
