@@ -78,11 +78,11 @@ lint: lint-spec typecheck ## spec lint + typecheck
 
 check: lint-spec check-drift typecheck test ## everything CI checks: spec lint, asyncapi, drift, typecheck, tests
 
-bench: install ## run the benchmarks (load/bench/run.ts)
-	$(TSX) load/bench/run.ts
+bench: install ## run the benchmarks (load/bench/run.ts; flags via BENCH_ARGS=...)
+	$(TSX) load/bench/run.ts $(BENCH_ARGS)
 
-load-check: install ## brief rate-limit scenario against a local server (load/driver/rate-limit-check.ts)
-	$(TSX) load/driver/rate-limit-check.ts
+load-check: install ## brief rate-limit scenario from Node (load/driver/rate-limit-check.ts; flags via LOAD_CHECK_ARGS=...)
+	$(TSX) load/driver/rate-limit-check.ts $(LOAD_CHECK_ARGS)
 
 load: ## how to run the k6 scenarios (k6 is installed separately)
 	@echo "k6 is not bundled: install it from https://grafana.com/docs/k6/latest/set-up/install-k6/"
