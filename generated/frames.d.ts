@@ -4,9 +4,43 @@
  */
 
 /**
+ * Optional correlation id a client may put on any frame. Replies to that frame (`error`, `pong`, `sync.complete` after `resume`) echo it, so a client can match answers to requests.
+ */
+export type FrameRef = string;
+export type AckPayload = AckFrame;
+export type AuthPayload = AuthFrame;
+/**
+ * Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.
+ */
+export type ClientFrame =
+  AuthFrame | MessageSendFrame | AckFrame | ReadFrame | TypingStartFrame | TypingStopFrame | ResumeFrame | PingFrame;
+/**
+ * Message text. Leading and trailing whitespace is kept; blank content is rejected.
+ */
+export type MessageContent = string;
+/**
+ * Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).
+ */
+export type MessageMeta = {
+  [k: string]: unknown;
+} | null;
+/**
  * The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`.
  */
 export type ClientMsgId = string;
+/**
+ * The integrator's own identifier for a user (what `X-User-Id` names).
+ */
+export type UserId = string;
+/**
+ * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
+ */
+export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user";
+/**
+ * An instant, ISO-8601 in UTC with milliseconds.
+ */
+export type Timestamp = string;
+export type ConnectedPayload = ConnectedFrame;
 /**
  * The closed catalogue of error codes shared by REST and WebSocket.
  *
@@ -36,35 +70,38 @@ export type ErrorCode =
   | "INTERNAL_ERROR"
   | "SERVICE_UNAVAILABLE";
 /**
- * The integrator's own identifier for a user (what `X-User-Id` names).
+ * One entry per offending field, when the error is about input.
  */
-export type UserId = string;
+export type Details = {
+  /**
+   * Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`.
+   */
+  field?: string;
+  message: string;
+}[];
+export type ErrorPayload = ErrorFrame;
 /**
  * A member's role in one room. The creator is the owner.
  */
 export type MemberRole = "owner" | "moderator" | "member";
-/**
- * An instant, ISO-8601 in UTC with milliseconds.
- */
-export type Timestamp = string;
-/**
- * Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).
- */
-export type MessageMeta = {
-  [k: string]: unknown;
-} | null;
-/**
- * Message text. Leading and trailing whitespace is kept; blank content is rejected.
- */
-export type MessageContent = string;
-/**
- * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
- */
-export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user";
+export type MemberJoinedPayload = MemberJoinedFrame;
+export type MemberLeftPayload = MemberLeftFrame;
+export type MessageAckPayload = MessageAckFrame;
+export type MessageCreatedPayload = MessageCreatedFrame;
+export type MessageDeletedPayload = MessageDeletedFrame;
+export type MessageSendPayload = MessageSendFrame;
+export type MessageUpdatedPayload = MessageUpdatedFrame;
+export type PingPayload = PingFrame;
+export type PongPayload = PongFrame;
+export type PresencePayload = PresenceFrame;
+export type ReadPayload = ReadFrame;
+export type ReceiptPayload = ReceiptFrame;
+export type ResumePayload = ResumeFrame;
 /**
  * `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms.
  */
 export type RoomType = "dm" | "group" | "channel";
+export type RoomDeletedPayload = RoomDeletedFrame;
 /**
  * A room with its members (single-room responses).
  */
@@ -72,35 +109,246 @@ export type RoomDetail = Room & {
   members: Member[];
   [k: string]: unknown;
 };
+export type RoomUpdatedPayload = RoomUpdatedFrame;
+/**
+ * Any frame the server sends: a JSON object in one text WebSocket message, discriminated by `type`. Clients should ignore types they do not know (new ones may be added).
+ */
+export type ServerFrame =
+  | ConnectedFrame
+  | MessageCreatedFrame
+  | MessageUpdatedFrame
+  | MessageDeletedFrame
+  | MessageAckFrame
+  | ReceiptFrame
+  | PresenceFrame
+  | TypingFrame
+  | MemberJoinedFrame
+  | MemberLeftFrame
+  | RoomUpdatedFrame
+  | RoomDeletedFrame
+  | SyncCompleteFrame
+  | ErrorFrame
+  | ServerShutdownFrame
+  | PongFrame;
+export type ServerShutdownPayload = ServerShutdownFrame;
+export type SyncCompletePayload = SyncCompleteFrame;
+export type TypingPayload = TypingFrame;
+export type TypingStartPayload = TypingStartFrame;
+export type TypingStopPayload = TypingStopFrame;
 
 /**
  * Every named schema by name (entities, frames, AsyncAPI message payloads).
  */
 export interface SchemaTypes {
+  AckFrame: AckFrame;
+  AckPayload: AckPayload;
+  AuthFrame: AuthFrame;
+  AuthPayload: AuthPayload;
+  ClientFrame: ClientFrame;
   ClientMsgId: ClientMsgId;
+  ConnectedFrame: ConnectedFrame;
+  ConnectedPayload: ConnectedPayload;
   Error: Error;
   ErrorCode: ErrorCode;
+  ErrorFrame: ErrorFrame;
+  ErrorPayload: ErrorPayload;
+  FrameRef: FrameRef;
   Health: Health;
   Member: Member;
+  MemberJoinedFrame: MemberJoinedFrame;
+  MemberJoinedPayload: MemberJoinedPayload;
+  MemberLeftFrame: MemberLeftFrame;
+  MemberLeftPayload: MemberLeftPayload;
   MemberRole: MemberRole;
   Message: Message;
+  MessageAckFrame: MessageAckFrame;
+  MessageAckPayload: MessageAckPayload;
   MessageContent: MessageContent;
+  MessageCreatedFrame: MessageCreatedFrame;
+  MessageCreatedPayload: MessageCreatedPayload;
+  MessageDeletedFrame: MessageDeletedFrame;
+  MessageDeletedPayload: MessageDeletedPayload;
   MessageMeta: MessageMeta;
+  MessageSendFrame: MessageSendFrame;
+  MessageSendPayload: MessageSendPayload;
+  MessageUpdatedFrame: MessageUpdatedFrame;
+  MessageUpdatedPayload: MessageUpdatedPayload;
   Permissions: Permissions;
+  PingFrame: PingFrame;
+  PingPayload: PingPayload;
+  PongFrame: PongFrame;
+  PongPayload: PongPayload;
+  PresenceFrame: PresenceFrame;
+  PresencePayload: PresencePayload;
   RateLimitState: RateLimitState;
   ReadCursor: ReadCursor;
+  ReadFrame: ReadFrame;
+  ReadPayload: ReadPayload;
   RealtimeTicket: RealtimeTicket;
+  ReceiptFrame: ReceiptFrame;
+  ReceiptPayload: ReceiptPayload;
+  ResumeFrame: ResumeFrame;
+  ResumePayload: ResumePayload;
   Role: Role;
   Room: Room;
+  RoomDeletedFrame: RoomDeletedFrame;
+  RoomDeletedPayload: RoomDeletedPayload;
   RoomDetail: RoomDetail;
+  RoomPosition: RoomPosition;
+  RoomSummary: RoomSummary;
   RoomType: RoomType;
+  RoomUpdatedFrame: RoomUpdatedFrame;
+  RoomUpdatedPayload: RoomUpdatedPayload;
+  SeqRange: SeqRange;
+  ServerFrame: ServerFrame;
+  ServerShutdownFrame: ServerShutdownFrame;
+  ServerShutdownPayload: ServerShutdownPayload;
+  SyncCompleteFrame: SyncCompleteFrame;
+  SyncCompletePayload: SyncCompletePayload;
   Tenant: Tenant;
   TenantCredentials: TenantCredentials;
   TenantSettings: TenantSettings;
   Timestamp: Timestamp;
+  TypingFrame: TypingFrame;
+  TypingPayload: TypingPayload;
+  TypingStartFrame: TypingStartFrame;
+  TypingStartPayload: TypingStartPayload;
+  TypingStopFrame: TypingStopFrame;
+  TypingStopPayload: TypingStopPayload;
   User: User;
   UserId: UserId;
   UserToken: UserToken;
+}
+/**
+ * Moves the caller's delivered cursor in a room forward to `seq` (never backwards). Without a `resume`, the next connection replays from this cursor. Members see the move as a `receipt`.
+ */
+export interface AckFrame {
+  type: "ack";
+  room_id: string;
+  seq: number;
+  ref?: FrameRef;
+}
+/**
+ * First-frame authentication, for clients that cannot set headers or use a ticket: send it as the very first frame within the auth timeout (5 s by default), otherwise the socket closes with 4001. Bad credentials close with 4003. May carry the client's resume positions, which then count as its `resume` frame.
+ */
+export interface AuthFrame {
+  type: "auth";
+  /**
+   * A user token minted by the tenant (`POST /v1/users/{user_id}/tokens`).
+   */
+  token: string;
+  /**
+   * @maxItems 10000
+   */
+  resume?: RoomPosition[];
+  ref?: FrameRef;
+}
+/**
+ * A room and a sequence number in it (the newest `seq` a party knows of; 0 before the first message).
+ */
+export interface RoomPosition {
+  room_id: string;
+  last_seq: number;
+}
+/**
+ * Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.
+ */
+export interface MessageSendFrame {
+  type: "message.send";
+  room_id: string;
+  content: MessageContent;
+  meta?: MessageMeta;
+  client_msg_id: ClientMsgId;
+  ref?: FrameRef;
+}
+/**
+ * Moves the caller's read cursor in a room forward to `seq`. Members see the move as a `receipt`.
+ */
+export interface ReadFrame {
+  type: "read";
+  room_id: string;
+  seq: number;
+  ref?: FrameRef;
+}
+/**
+ * The caller is typing in the room. Repeat it at least every few seconds while typing: the server expires the indicator (`typing` with state `stopped`) after the typing TTL (5 s by default) without a refresh.
+ */
+export interface TypingStartFrame {
+  type: "typing.start";
+  room_id: string;
+  ref?: FrameRef;
+}
+/**
+ * The caller stopped typing in the room; members get `typing` with state `stopped`.
+ */
+export interface TypingStopFrame {
+  type: "typing.stop";
+  room_id: string;
+  ref?: FrameRef;
+}
+/**
+ * The newest `seq` the client holds per room. Send it right after the socket opens (it may go before `connected` arrives) or inside `auth`. For each listed room the server replays every message with a higher `seq`, in order, then sends `sync.complete`; rooms not listed resume from the caller's delivered cursor (see `ack`). Sent later, it re-synchronises the listed rooms from the given positions.
+ */
+export interface ResumeFrame {
+  type: "resume";
+  /**
+   * @maxItems 10000
+   */
+  rooms: RoomPosition[];
+  ref?: FrameRef;
+}
+/**
+ * Application-level keepalive; answered by `pong` echoing `ref`.
+ */
+export interface PingFrame {
+  type: "ping";
+  ref?: FrameRef;
+}
+/**
+ * First server frame of an authenticated connection: who you are and, per room you belong to, the newest `seq` at connect time. Replay (`message.created` frames, then `sync.complete` per room) follows once the server has your positions: a `resume` (or `auth.resume`), or your first other frame, or `resume_wait_ms` after this frame — then from your delivered cursors.
+ */
+export interface ConnectedFrame {
+  type: "connected";
+  connection_id: string;
+  user: User;
+  rooms: RoomPosition[];
+  /**
+   * Largest frame the server accepts; a larger one closes the socket with 1009.
+   */
+  max_payload_bytes: number;
+  /**
+   * How long the server waits for a `resume` before replaying from the delivered cursors.
+   */
+  resume_wait_ms: number;
+}
+/**
+ * A person (or bot) in a tenant.
+ */
+export interface User {
+  id: UserId;
+  username: string;
+  email: string | null;
+  display_name: string | null;
+  role: Role;
+  permissions: Permissions;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
+ */
+export interface Permissions {
+  can_send_message: boolean;
+  can_receive_message: boolean;
+  /**
+   * May delete other people's messages in rooms the user belongs to.
+   */
+  can_delete_message: boolean;
+  /**
+   * May edit other people's messages in rooms the user belongs to.
+   */
+  can_edit_message: boolean;
+  can_archive_conversation: boolean;
 }
 /**
  * A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.
@@ -111,20 +359,33 @@ export interface Error {
    * Human-readable explanation.
    */
   message: string;
-  /**
-   * One entry per offending field, when the error is about input.
-   */
-  details: {
-    /**
-     * Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`.
-     */
-    field?: string;
-    message: string;
-  }[];
+  details: Details;
   /**
    * Same value as the `X-Request-Id` response header; quote it when reporting a problem.
    */
   request_id: string;
+}
+/**
+ * A frame could not be handled. `code` is from the shared catalogue (the same codes as REST); `client_msg_id` (for `message.send`) or `ref` names the frame it answers, and `frame` its type. The connection stays open: errors that end a connection are close codes instead.
+ */
+export interface ErrorFrame {
+  type: "error";
+  code: ErrorCode;
+  /**
+   * Human-readable explanation; clients switch on `code`, not on this.
+   */
+  message: string;
+  details?: Details;
+  /**
+   * The `type` of the frame this answers, when it had a readable one.
+   */
+  frame?: string;
+  client_msg_id?: ClientMsgId;
+  ref?: FrameRef;
+  /**
+   * With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again.
+   */
+  retry_after_ms?: number;
 }
 /**
  * Liveness and readiness report.
@@ -151,6 +412,22 @@ export interface Member {
   read_seq: number;
 }
 /**
+ * Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).
+ */
+export interface MemberJoinedFrame {
+  type: "member.joined";
+  room_id: string;
+  member: Member;
+}
+/**
+ * Someone left (or was removed from) a room you are in. When it is you, no more events of that room follow.
+ */
+export interface MemberLeftFrame {
+  type: "member.left";
+  room_id: string;
+  user_id: UserId;
+}
+/**
  * A stored message. `seq` is the message's position in its room: 1, 2, 3 … with no gaps, assigned in the same transaction that stores it. A deleted message stays as a tombstone (`deleted_at` set, `content` empty, `meta` null) so the sequence keeps no gaps.
  */
 export interface Message {
@@ -166,20 +443,55 @@ export interface Message {
   deleted_at: Timestamp | null;
 }
 /**
- * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
+ * Answers a `message.send` once the message is committed: the stored message (its `id` and `seq`), echoing `client_msg_id`. `created` is false when the send was a repeat and this is the original.
  */
-export interface Permissions {
-  can_send_message: boolean;
-  can_receive_message: boolean;
-  /**
-   * May delete other people's messages in rooms the user belongs to.
-   */
-  can_delete_message: boolean;
-  /**
-   * May edit other people's messages in rooms the user belongs to.
-   */
-  can_edit_message: boolean;
-  can_archive_conversation: boolean;
+export interface MessageAckFrame {
+  type: "message.ack";
+  client_msg_id: ClientMsgId;
+  created: boolean;
+  message: Message;
+  ref?: FrameRef;
+}
+/**
+ * A message was stored in one of your rooms (live, or replayed after connect/resume). Per room, frames arrive in `seq` order; your own sends arrive here too (after their `message.ack`).
+ */
+export interface MessageCreatedFrame {
+  type: "message.created";
+  room_id: string;
+  message: Message;
+}
+/**
+ * A message was deleted; it stays as a tombstone (`deleted_at` set, `content` empty) so seqs keep no gaps.
+ */
+export interface MessageDeletedFrame {
+  type: "message.deleted";
+  room_id: string;
+  message: Message;
+}
+/**
+ * A message was edited (`edited_at` set). Its `seq` is unchanged.
+ */
+export interface MessageUpdatedFrame {
+  type: "message.updated";
+  room_id: string;
+  message: Message;
+}
+/**
+ * Answers `ping`.
+ */
+export interface PongFrame {
+  type: "pong";
+  server_time: Timestamp;
+  ref?: FrameRef;
+}
+/**
+ * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).
+ */
+export interface PresenceFrame {
+  type: "presence";
+  room_id: string;
+  user_id: UserId;
+  status: "online" | "offline";
 }
 /**
  * A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.
@@ -231,6 +543,16 @@ export interface RealtimeTicket {
   url: string;
 }
 /**
+ * A member's delivered and/or read cursor in a room moved forward (the room's members receive it).
+ */
+export interface ReceiptFrame {
+  type: "receipt";
+  room_id: string;
+  user_id: UserId;
+  delivered_seq: number;
+  read_seq: number;
+}
+/**
  * A conversation, as seen by the calling member.
  */
 export interface Room {
@@ -255,6 +577,76 @@ export interface Room {
    * Present on single-room responses (create, get, update); omitted from lists.
    */
   members?: Member[];
+}
+/**
+ * A room you were in was deleted; no more events of it follow.
+ */
+export interface RoomDeletedFrame {
+  type: "room.deleted";
+  room_id: string;
+}
+/**
+ * The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
+ */
+export interface RoomSummary {
+  id: string;
+  type: RoomType;
+  name: string | null;
+  created_by: UserId;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  /**
+   * Seq of the newest message (0 when empty).
+   */
+  last_seq: number;
+}
+/**
+ * A room you are in changed (e.g. renamed).
+ */
+export interface RoomUpdatedFrame {
+  type: "room.updated";
+  room_id: string;
+  room: RoomSummary;
+}
+/**
+ * An inclusive range of message seqs in a room.
+ */
+export interface SeqRange {
+  from_seq: number;
+  to_seq: number;
+}
+/**
+ * A member started or stopped typing in a room. `stopped` also comes when their indicator expired (no `typing.start` refresh within the typing TTL) or their connection closed.
+ */
+export interface TypingFrame {
+  type: "typing";
+  room_id: string;
+  user_id: UserId;
+  state: "started" | "stopped";
+}
+/**
+ * Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.
+ */
+export interface SyncCompleteFrame {
+  type: "sync.complete";
+  room_id: string;
+  /**
+   * The newest seq delivered to you for this room.
+   */
+  seq: number;
+  /**
+   * How many `message.created` frames this replay sent.
+   */
+  replayed: number;
+  truncated: null | SeqRange;
+  ref?: FrameRef;
+}
+/**
+ * The node is shutting down: it takes no new frames, finishes the sends in flight (each still gets its `message.ack` or `error`), then closes with 4012. Reconnect (to any node) after `reconnect_after_ms` and resume.
+ */
+export interface ServerShutdownFrame {
+  type: "server.shutdown";
+  reconnect_after_ms: number;
 }
 /**
  * An integrator's isolated space (the seeds' "company"). Nothing crosses tenants.
@@ -302,19 +694,6 @@ export interface TenantCredentials {
    * Send as `X-API-Key`. Keep it on your servers only.
    */
   api_key: string;
-}
-/**
- * A person (or bot) in a tenant.
- */
-export interface User {
-  id: UserId;
-  username: string;
-  email: string | null;
-  display_name: string | null;
-  role: Role;
-  permissions: Permissions;
-  created_at: Timestamp;
-  updated_at: Timestamp;
 }
 /**
  * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
