@@ -1,0 +1,235 @@
+/**
+ * Fan-out benchmark engine: connects a room layout to one server, then measures
+ *  - connect (+auth) time and server memory per connection,
+ *  - an offered phase: a fixed number of deliveries per second (open model), measuring loss,
+ *    order and send→receive latency,
+ *  - a saturated phase: every room's sender keeps `window` messages in flight (closed loop),
+ *    measuring deliveries per second and server CPU per delivery.
+ * Messages carry a marker `~B<n>;<sent-at ms>~` (n counts per room from 1); every member
+ * counts deliveries, "probe" members also parse n and the timestamp (latency, gaps, order).
+ * One process, one clock: the harness sends and receives. Every phase is bounded in time.
+ */
+import { procStat } from '../lib/processes.ts';
+import { summarize } from '../lib/http.ts';
+import { type WsConn, connectMany, connectWs } from './wsclient.ts';
+
+export interface FanoutTarget {
+  name: string;
+  pid: number;
+  port: number;
+  /** false: every frame is a delivery (raw servers); true: only frames carrying the marker */
+  markerOnly: boolean;
+  member(room: number, index: number): { path: string; headers?: Record<string, string> };
+  /** the frame a room's sender sends to post `text` */
+  sendFrame(room: number, text: string, n: number): string;
+  /** connections are usable only after a frame for which this returns true (chatapi: ready) */
+  isReady?(frame: string): boolean;
+}
+
+interface ConnState {
+  room: number;
+  sender: boolean;
+  probe: boolean;
+  deliveries: number;
+  lastN: number;
+  gaps: number;
+  ready: boolean;
+  onReady?: () => void;
+}
+
+const MARK = Buffer.from('~B');
+const SEMI = 0x3b;
+
+export class FanoutRun {
+  conns: WsConn[] = [];
+  private latencies: number[] = [];
+  private outstanding: Int32Array;
+  private nextN: Int32Array;
+  private saturated = false;
+  private window = 0;
+  private deliveries = 0;
+  unexpectedCloses = 0;
+
+  constructor(readonly target: FanoutTarget, readonly rooms: number, readonly size: number) {
+    this.outstanding = new Int32Array(rooms);
+    this.nextN = new Int32Array(rooms);
+  }
+
+  /** Connects rooms × size members; returns wall time and server RSS growth per connection. */
+  async connect(concurrency = 100): Promise<{ connectMs: number; bytesPerConn: number; count: number }> {
+    const before = procStat(this.target.pid).rssBytes;
+    const count = this.rooms * this.size;
+    const probeEvery = Math.max(1, Math.floor(this.size / 100));
+    const started = performance.now();
+    this.conns = await connectMany(count, concurrency, async (i) => {
+      const room = Math.floor(i / this.size);
+      const index = i % this.size;
+      const conn = await connectWs({ port: this.target.port, ...this.target.member(room, index) }, this);
+      const st: ConnState = conn.tag ?? (conn.tag = this.newState(room, index, probeEvery));
+      st.room = room; st.sender = index === 0; st.probe = index > 0 && index % probeEvery === 0;
+      if (this.target.isReady && !st.ready) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${this.target.name}: no ready frame in 10 s`)), 10_000);
+          st.onReady = () => { clearTimeout(timer); resolve(); };
+        });
+      }
+      return conn;
+    });
+    const connectMs = performance.now() - started;
+    await new Promise((r) => setTimeout(r, 500)); // let the server settle before reading RSS
+    const after = procStat(this.target.pid).rssBytes;
+    return { connectMs, bytesPerConn: (after - before) / count, count };
+  }
+
+  private newState(room: number, index: number, probeEvery: number): ConnState {
+    return { room, sender: index === 0, probe: index > 0 && index % probeEvery === 0, deliveries: 0, lastN: 0, gaps: 0, ready: !this.target.isReady };
+  }
+
+  // WsHandlers
+  onMessage(conn: WsConn, buf: Buffer, start: number, end: number): void {
+    const st = conn.tag as ConnState | undefined;
+    if (!st || !st.ready) {
+      const ready = this.target.isReady?.(buf.toString('utf8', start, end)) ?? true;
+      if (!st) conn.tag = { room: -1, sender: false, probe: false, deliveries: 0, lastN: 0, gaps: 0, ready } satisfies ConnState;
+      else if (ready) { st.ready = true; st.onReady?.(); }
+      return;
+    }
+    let at = start;
+    if (this.target.markerOnly) {
+      at = buf.indexOf(MARK, start);
+      if (at < 0 || at >= end) return;
+    } else if (!(st.sender || st.probe)) {
+      st.deliveries++; this.deliveries++;
+      return;
+    } else {
+      at = buf.indexOf(MARK, start);
+      if (at < 0 || at >= end) return;
+    }
+    st.deliveries++; this.deliveries++;
+    if (!(st.sender || st.probe)) return;
+    let n = 0;
+    let i = at + 2;
+    for (; i < end && buf[i] !== SEMI; i++) n = n * 10 + (buf[i] - 48);
+    if (st.probe) {
+      const sentAt = parseFloat(buf.toString('latin1', i + 1, Math.min(end, i + 24)));
+      this.latencies.push(performance.now() - sentAt);
+      if (n !== st.lastN + 1) st.gaps++;
+      st.lastN = n;
+    }
+    if (st.sender) {
+      this.outstanding[st.room]--;
+      if (this.saturated) this.fillWindow(st.room);
+    }
+  }
+
+  onClose(conn: WsConn): void {
+    if (!this.closing) this.unexpectedCloses++;
+    void conn;
+  }
+
+  private closing = false;
+
+  private send(room: number): void {
+    const n = ++this.nextN[room];
+    this.outstanding[room]++;
+    const text = `~B${n};${performance.now().toFixed(3)}~`;
+    this.conns[room * this.size].sendText(this.target.sendFrame(room, text, n));
+  }
+
+  private fillWindow(room: number): void {
+    while (this.outstanding[room] < this.window) this.send(room);
+  }
+
+  private snapshot() {
+    return { deliveries: this.deliveries, cpuMs: procStat(this.target.pid).cpuMs, client: process.cpuUsage(), at: performance.now() };
+  }
+
+  private measure(a: ReturnType<FanoutRun['snapshot']>, b: ReturnType<FanoutRun['snapshot']>) {
+    const seconds = (b.at - a.at) / 1000;
+    const deliveries = b.deliveries - a.deliveries;
+    const clientCpu = process.cpuUsage(a.client);
+    return {
+      deliveries,
+      deliveriesPerSec: deliveries / seconds,
+      cpuUsPerDelivery: deliveries ? ((b.cpuMs - a.cpuMs) * 1000) / deliveries : NaN,
+      serverCpuUtil: (b.cpuMs - a.cpuMs) / (b.at - a.at),
+      clientCpuUtil: (clientCpu.user + clientCpu.system) / 1000 / (b.at - a.at),
+    };
+  }
+
+  /** Closed loop: every sender keeps `window` in flight; warm up, then measure. */
+  async saturate(window: number, warmMs: number, measureMs: number) {
+    this.window = window;
+    this.saturated = true;
+    for (let r = 0; r < this.rooms; r++) this.fillWindow(r);
+    await sleep(warmMs);
+    this.latencies = [];
+    const a = this.snapshot();
+    await sleep(measureMs);
+    const b = this.snapshot();
+    this.saturated = false;
+    const lat = summarize(this.latencies);
+    await this.drain(5000);
+    return { ...this.measure(a, b), p50: lat.p50, p99: lat.p99 };
+  }
+
+  /** Open model: `deliveriesPerSec` offered (sends spread round-robin over rooms). */
+  async offer(deliveriesPerSec: number, durationMs: number) {
+    const sendsPerSec = deliveriesPerSec / this.size;
+    const total = Math.floor((sendsPerSec * durationMs) / 1000);
+    this.latencies = [];
+    for (const c of this.conns) (c.tag as ConnState).gaps = 0;
+    const a = this.snapshot();
+    const t0 = performance.now();
+    let k = 0;
+    let late = 0;
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const now = performance.now();
+        while (k < total && t0 + (k * 1000) / sendsPerSec <= now) {
+          if (now - (t0 + (k * 1000) / sendsPerSec) > 50) late++;
+          this.send(k % this.rooms);
+          k++;
+        }
+        if (k >= total) return resolve();
+        setTimeout(tick, Math.max(0, t0 + (k * 1000) / sendsPerSec - performance.now()));
+      };
+      tick();
+    });
+    const drained = await this.drain(5000);
+    const b = this.snapshot();
+    const expected = total * this.size;
+    const gaps = this.conns.reduce((s, c) => s + (c.tag as ConnState).gaps, 0);
+    const lat = summarize(this.latencies);
+    return {
+      ...this.measure(a, b),
+      offeredPerSec: deliveriesPerSec,
+      heldOffered: late / Math.max(1, total) <= 0.02,
+      expected,
+      lost: expected - (b.deliveries - a.deliveries),
+      gaps,
+      drained,
+      p50: lat.p50,
+      p99: lat.p99,
+    };
+  }
+
+  /** Waits (bounded) until every sent message has come back to its sender. */
+  private async drain(maxMs: number): Promise<boolean> {
+    const until = performance.now() + maxMs;
+    while (performance.now() < until) {
+      if (this.outstanding.every((o) => o <= 0)) { await sleep(200); return true; }
+      await sleep(20);
+    }
+    return false;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const c of this.conns) c.socket.destroy();
+    this.conns = [];
+    await sleep(200);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,47 @@
+/**
+ * The servers the fan-out benchmark compares, each started in its own child process:
+ *   uws-raw  — minimal uWebSockets.js topic publish (the ceiling)
+ *   ws-loop  — minimal `ws` server looping over room members
+ *   chatapi  — the real WebSocket node: real tenant, users, tokens, rooms; messages through the
+ *              real send path (frames in chatapi-protocol.ts)
+ */
+import { fileURLToPath } from 'node:url';
+import { type ChildServer, startChild } from '../lib/processes.ts';
+import type { FanoutTarget } from './fanout.ts';
+import { startChatapiSubject } from './chatapi-subject.ts';
+
+export type SubjectName = 'chatapi' | 'uws-raw' | 'ws-loop';
+export const SUBJECTS: SubjectName[] = ['chatapi', 'uws-raw', 'ws-loop'];
+
+export interface Subject {
+  name: SubjectName;
+  server: ChildServer;
+  /** a target for `rooms` rooms of `size` members (chatapi creates them through the API) */
+  layout(rooms: number, size: number): Promise<FanoutTarget>;
+  stop(): Promise<void>;
+}
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+async function rawSubject(name: 'uws-raw' | 'ws-loop'): Promise<Subject> {
+  const server = await startChild(here(`./servers/${name}.ts`), [], { ...process.env });
+  let layoutNo = 0;
+  return {
+    name,
+    server,
+    async layout(rooms, size) {
+      const ns = `L${layoutNo++}`;
+      return {
+        name, pid: server.pid, port: server.wsPort, markerOnly: false,
+        member: (room) => ({ path: `/?room=${ns}-${room}` }),
+        sendFrame: (_room, text) => text,
+      };
+    },
+    stop: () => server.stop(),
+  };
+}
+
+export async function startSubject(name: SubjectName): Promise<Subject> {
+  if (name === 'chatapi') return startChatapiSubject();
+  return rawSubject(name);
+}
