@@ -19,11 +19,13 @@ export interface FanoutTarget {
   port: number;
   /** false: every frame is a delivery (raw servers); true: only frames carrying the marker */
   markerOnly: boolean;
+  /** with markerOnly: a delivery frame also holds this within its first 64 bytes (its type) */
+  deliveryTag?: string;
   member(room: number, index: number): { path: string; headers?: Record<string, string> };
   /** the frame a room's sender sends to post `text` */
   sendFrame(room: number, text: string, n: number): string;
-  /** connections are usable only after a frame for which this returns true (chatapi: ready) */
-  isReady?(frame: string): boolean;
+  /** connections are usable only after a frame for which this returns true (chatapi: synced) */
+  isReady?(frame: string, send: (text: string) => void): boolean;
 }
 
 interface ConnState {
@@ -34,7 +36,8 @@ interface ConnState {
   lastN: number;
   gaps: number;
   ready: boolean;
-  onReady?: () => void;
+  failed?: Error;
+  onReady?: (err?: Error) => void;
 }
 
 const MARK = Buffer.from('~B');
@@ -50,7 +53,10 @@ export class FanoutRun {
   private deliveries = 0;
   unexpectedCloses = 0;
 
+  private readonly tag: Buffer | null;
+
   constructor(readonly target: FanoutTarget, readonly rooms: number, readonly size: number) {
+    this.tag = target.deliveryTag ? Buffer.from(target.deliveryTag) : null;
     this.outstanding = new Int32Array(rooms);
     this.nextN = new Int32Array(rooms);
   }
@@ -67,10 +73,11 @@ export class FanoutRun {
       const conn = await connectWs({ port: this.target.port, ...this.target.member(room, index) }, this);
       const st: ConnState = conn.tag ?? (conn.tag = this.newState(room, index, probeEvery));
       st.room = room; st.sender = index === 0; st.probe = index > 0 && index % probeEvery === 0;
+      if (st.failed) throw st.failed;
       if (this.target.isReady && !st.ready) {
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`${this.target.name}: no ready frame in 10 s`)), 10_000);
-          st.onReady = () => { clearTimeout(timer); resolve(); };
+          const timer = setTimeout(() => reject(new Error(`${this.target.name}: not ready after 10 s`)), 10_000);
+          st.onReady = (err) => { clearTimeout(timer); if (err) reject(err); else resolve(); };
         });
       }
       return conn;
@@ -89,8 +96,15 @@ export class FanoutRun {
   onMessage(conn: WsConn, buf: Buffer, start: number, end: number): void {
     const st = conn.tag as ConnState | undefined;
     if (!st || !st.ready) {
-      const ready = this.target.isReady?.(buf.toString('utf8', start, end)) ?? true;
-      if (!st) conn.tag = { room: -1, sender: false, probe: false, deliveries: 0, lastN: 0, gaps: 0, ready } satisfies ConnState;
+      let ready = false;
+      let failed: Error | undefined;
+      try {
+        ready = this.target.isReady?.(buf.toString('utf8', start, end), (t) => conn.sendText(t)) ?? true;
+      } catch (err) {
+        failed = err as Error;
+      }
+      if (!st) conn.tag = { room: -1, sender: false, probe: false, deliveries: 0, lastN: 0, gaps: 0, ready, failed } satisfies ConnState;
+      else if (failed) { st.failed = failed; st.onReady?.(failed); }
       else if (ready) { st.ready = true; st.onReady?.(); }
       return;
     }
@@ -98,6 +112,10 @@ export class FanoutRun {
     if (this.target.markerOnly) {
       at = buf.indexOf(MARK, start);
       if (at < 0 || at >= end) return;
+      if (this.tag) {
+        const t = buf.indexOf(this.tag, start);
+        if (t < 0 || t > start + 64) return;
+      }
     } else if (!(st.sender || st.probe)) {
       st.deliveries++; this.deliveries++;
       return;

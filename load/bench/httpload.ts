@@ -13,6 +13,9 @@ export interface HttpLoadOptions {
   warmupMs?: number;
   /** builds request i (method, path, headers, body); called once per request */
   request(i: number): string | Buffer;
+  /** called when the measured window opens / closes (e.g. to read the server's CPU time) */
+  onMeasureStart?(): void;
+  onMeasureEnd?(): void;
 }
 
 export interface HttpLoadResult {
@@ -79,10 +82,12 @@ export async function httpLoad(opts: HttpLoadOptions): Promise<HttpLoadResult> {
 
   const workers = Array.from({ length: opts.connections }, worker);
   await sleep(opts.warmupMs ?? 1000);
+  opts.onMeasureStart?.();
   counting = true;
   const started = performance.now();
   await sleep(opts.durationMs);
   counting = false;
+  opts.onMeasureEnd?.();
   const elapsed = performance.now() - started;
   stopping = true;
   await Promise.race([Promise.all(workers), sleep(5000)]);

@@ -58,8 +58,17 @@ export function intervalMs(limits: BucketLimits): number {
   return 1000 / limits.rate;
 }
 
+const policies = new Map<string, string>();
+
 export function policyItem(limits: BucketLimits, name = 'tenant'): string {
-  return `"${name}";q=${formatNumber(limits.rate)};w=1;burst=${limits.burst}`;
+  const key = `${name}/${limits.rate}/${limits.burst}`;
+  let item = policies.get(key);
+  if (item === undefined) {
+    item = `"${name}";q=${formatNumber(limits.rate)};w=1;burst=${limits.burst}`;
+    if (policies.size >= 1000) policies.clear(); // a handful of distinct limits in practice
+    policies.set(key, item);
+  }
+  return item;
 }
 
 /** Result of one step: the new tat to store (null = unchanged) and the decision. */

@@ -16,6 +16,11 @@ export type RateLimitDecision = BucketDecision;
 export interface TenantLimiter {
   /** Takes one token from the tenant's bucket. Never rejects (falls back to local limits). */
   consume(tenantId: string, limits: BucketLimits): Promise<RateLimitDecision>;
+  /**
+   * Synchronous consume, present only while limiting in process memory (no Redis): lets hot
+   * paths (the REST middleware, WS frames) skip a promise. Callers fall back to consume().
+   */
+  consumeNow?(tenantId: string, limits: BucketLimits): RateLimitDecision;
   /** The tenant's current state without taking a token (`allowed` is always true). */
   state(tenantId: string, limits: BucketLimits): Promise<RateLimitDecision>;
   /** 'memory' | 'redis' (shared) | 'redis-degraded' (Redis down, limiting locally) */
@@ -67,6 +72,7 @@ export async function createTenantLimiter(opts: TenantLimiterOptions): Promise<T
 function memoryLimiter(local: MemoryBuckets): TenantLimiter {
   return {
     consume: async (tenantId, limits) => local.consume(tenantId, limits),
+    consumeNow: (tenantId, limits) => local.consume(tenantId, limits),
     state: async (tenantId, limits) => local.peek(tenantId, limits),
     mode: () => 'memory',
     degraded: () => false,

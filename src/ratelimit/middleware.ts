@@ -42,17 +42,25 @@ export function rateLimitMiddleware(
   opts: RateLimitMiddlewareOptions = {},
 ): Middleware {
   const requestId = opts.requestId ?? defaultRequestId;
-  return async function rateLimit(ctx: Context, next: Next) {
-    const tenant = await resolveTenant(ctx);
-    if (!tenant) return next();
-    const decision = opts.exempt?.(ctx)
-      ? await limiter.state(tenant.tenantId, tenant.limits)
-      : await limiter.consume(tenant.tenantId, tenant.limits);
+
+  // Not `async`: with a synchronous resolver and the in-memory limiter (single node) a counted
+  // request costs no promise and no extra tick; the Redis path awaits as usual.
+  function decide(ctx: Context, tenant: ResolvedTenant): RateLimitDecision | Promise<RateLimitDecision> {
+    if (opts.exempt?.(ctx)) return limiter.state(tenant.tenantId, tenant.limits);
+    return limiter.consumeNow?.(tenant.tenantId, tenant.limits) ?? limiter.consume(tenant.tenantId, tenant.limits);
+  }
+
+  function apply(ctx: Context, next: Next, tenant: ResolvedTenant, decision: RateLimitDecision): Promise<void> | void {
     const state: RateLimitState = { ...tenant, decision };
     ctx.state.rateLimit = state;
-    ctx.set(rateLimitHeaders(decision));
+    const headers = rateLimitHeaders(decision);
+    for (const name in headers) ctx.set(name, headers[name]);
     if (decision.allowed) return next();
-    const retryAfter = retryAfterSeconds(decision);
+    reject(ctx, state);
+  }
+
+  function reject(ctx: Context, state: RateLimitState): void {
+    const retryAfter = retryAfterSeconds(state.decision);
     ctx.set('Retry-After', String(retryAfter));
     ctx.status = 429;
     ctx.body = {
@@ -60,13 +68,32 @@ export function rateLimitMiddleware(
       data: null,
       error: {
         code: 'RATE_LIMIT_EXCEEDED',
-        message: `Rate limit exceeded: ${tenant.limits.rate} requests/s with bursts of ` +
-          `${tenant.limits.burst}; retry after ${retryAfter} s`,
+        message: `Rate limit exceeded: ${state.limits.rate} requests/s with bursts of ` +
+          `${state.limits.burst}; retry after ${retryAfter} s`,
         details: [],
         request_id: requestId(ctx),
       },
     };
     opts.onReject?.(ctx, state);
+  }
+
+  function withTenant(ctx: Context, next: Next, tenant: ResolvedTenant | null): Promise<void> | void {
+    if (!tenant) return next();
+    const decision = decide(ctx, tenant);
+    if (decision instanceof Promise) return decision.then((d) => apply(ctx, next, tenant, d));
+    return apply(ctx, next, tenant, decision);
+  }
+
+  return function rateLimit(ctx: Context, next: Next): Promise<void> {
+    try {
+      const tenant = resolveTenant(ctx);
+      const result = tenant instanceof Promise
+        ? tenant.then((t) => withTenant(ctx, next, t))
+        : withTenant(ctx, next, tenant);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   };
 }
 

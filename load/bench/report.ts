@@ -1,0 +1,56 @@
+/** Medians over runs, ratios between subjects, and the issue's goals marked met/missed. */
+import { formatTable } from '../driver/rate-limit-report.ts';
+
+export type Metrics = Record<string, number>;
+/** results[scenario][subject] = one Metrics per run */
+export type Results = Record<string, Record<string, Metrics[]>>;
+
+export function median(values: number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+export function med(results: Results, scenario: string, subject: string, metric: string): number {
+  return median((results[scenario]?.[subject] ?? []).map((m) => m[metric]));
+}
+
+/** worst case over runs (for loss: any run losing a message counts) */
+export function worst(results: Results, scenario: string, subject: string, metric: string): number {
+  const v = (results[scenario]?.[subject] ?? []).map((m) => m[metric]).filter(Number.isFinite);
+  return v.length ? Math.max(...v) : NaN;
+}
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(digits)) : 'n/a');
+
+export function scenarioTable(results: Results, scenario: string, columns: [string, string, number?][]): string {
+  const subjects = Object.keys(results[scenario] ?? {});
+  return formatTable(subjects.map((s) => {
+    const row: Record<string, string> = { [scenario]: s };
+    for (const [label, metric, digits] of columns) row[label] = fmt(med(results, scenario, s, metric), digits ?? 1);
+    return row;
+  }));
+}
+
+export interface Goal { goal: string; measured: string; met: boolean | null }
+
+export function ratio(results: Results, scenario: string, metric: string, a: string, b: string): number {
+  return med(results, scenario, a, metric) / med(results, scenario, b, metric);
+}
+
+export function goalTable(goals: Goal[]): string {
+  return formatTable(goals.map((g) => ({
+    goal: g.goal, measured: g.measured, status: g.met === null ? 'n/a' : g.met ? 'MET' : 'MISSED',
+  })));
+}
+
+export function atLeast(goal: string, value: number, bound: number): Goal {
+  return { goal, measured: `${fmt(value, 2)}×`, met: Number.isFinite(value) ? value >= bound : null };
+}
+
+export function atMost(goal: string, value: number, bound: number, unit = '×'): Goal {
+  return { goal, measured: `${fmt(value, 2)}${unit}`, met: Number.isFinite(value) ? value <= bound : null };
+}
+
+export { fmt };

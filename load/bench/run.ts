@@ -1,0 +1,108 @@
+/**
+ * `make bench`: chatapi against the uWebSockets.js ceiling (uws-raw) and a plain `ws` server
+ * (ws-loop), same machine, same run, back to back; plus REST against bare Koa.
+ * Every server runs in its own child process; one client harness (raw sockets) drives them.
+ * Prints median tables over --runs runs (default 3), ratios, and the issue's goals met/missed.
+ *
+ *   tsx load/bench/run.ts [--quick] [--runs N] [--only fanout|http] [--subjects chatapi,uws-raw,ws-loop] [--json file]
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { FanoutRun } from './fanout.ts';
+import { runHttpBench } from './http-bench.ts';
+import { type Results, goalTable, scenarioTable } from './report.ts';
+import { fanoutGoals, httpGoals } from './goals.ts';
+import { SUBJECTS, type Subject, type SubjectName, startSubject } from './subjects.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    only: { type: 'string' },
+    subjects: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+
+const quick = args.quick!;
+const plan = {
+  runs: Number(args.runs ?? (quick ? 1 : 3)),
+  many: quick ? { rooms: 50, size: 10, window: 4 } : { rooms: 500, size: 10, window: 4 },
+  one: quick ? { rooms: 1, size: 200, window: 8 } : { rooms: 1, size: 1000, window: 8 },
+  offered: quick ? 20_000 : 100_000,
+  warmMs: quick ? 500 : 1000,
+  measureMs: quick ? 1500 : 4000,
+  offerMs: quick ? 1500 : 4000,
+  httpMs: quick ? 1500 : 3000,
+};
+const only = args.only as 'fanout' | 'http' | undefined;
+const subjectNames = (args.subjects?.split(',') ?? SUBJECTS) as SubjectName[];
+const deadline = Date.now() + (quick ? 5 : 40) * 60_000; // hard bound on the whole run
+
+async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.many, results: Results) {
+  const target = await subject.layout(p.rooms, p.size);
+  const run = new FanoutRun(target, p.rooms, p.size);
+  try {
+    const c = await run.connect();
+    const sat = await run.saturate(p.window, plan.warmMs, plan.measureMs);
+    const off = await run.offer(plan.offered, plan.offerMs);
+    const m = {
+      connections: c.count, connectMs: c.connectMs, bytesPerConn: c.bytesPerConn,
+      satDeliveriesPerSec: sat.deliveriesPerSec, satCpuUs: sat.cpuUsPerDelivery, satP50: sat.p50, satP99: sat.p99,
+      satClientCpu: sat.clientCpuUtil, offDeliveriesPerSec: off.deliveriesPerSec, offCpuUs: off.cpuUsPerDelivery,
+      offP50: off.p50, offP99: off.p99, lost: off.lost + off.gaps, held: off.heldOffered ? 1 : 0,
+      closes: run.unexpectedCloses,
+    };
+    ((results[scenario] ??= {})[subject.name] ??= []).push(m);
+    console.log(`  ${scenario} ${subject.name}: ${Math.round(m.satDeliveriesPerSec)} deliveries/s saturated, ` +
+      `p99 ${m.offP99.toFixed(1)} ms at ${plan.offered}/s, lost ${m.lost}, ${Math.round(m.bytesPerConn)} B/conn`);
+  } finally {
+    await run.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const results: Results = {};
+  const manyName = `${plan.many.rooms}x${plan.many.size}`;
+  const oneName = `${plan.one.rooms}x${plan.one.size}`;
+  if (only !== 'http') {
+    const subjects: Subject[] = [];
+    try {
+      for (const name of subjectNames) {
+        try {
+          subjects.push(await startSubject(name));
+        } catch (err) {
+          console.log(`  ${name}: not started (${(err as Error).message}); its rows stay empty`);
+        }
+      }
+      for (let r = 0; r < plan.runs && Date.now() < deadline; r++) {
+        console.log(`run ${r + 1}/${plan.runs}`);
+        const order = subjects.map((_, i) => subjects[(i + r) % subjects.length]); // rotate: no fixed order bias
+        for (const s of order) await fanoutRound(s, manyName, plan.many, results);
+        for (const s of order) await fanoutRound(s, oneName, plan.one, results);
+      }
+    } finally {
+      await Promise.all(subjects.map((s) => s.stop()));
+    }
+  }
+  if (only !== 'fanout') await runHttpBench(results, { runs: plan.runs, durationMs: plan.httpMs, deadline });
+
+  console.log(`\nchatapi bench — medians of ${plan.runs} run(s)${quick ? ' (quick: smaller sizes, not comparable to the goals)' : ''}\n`);
+  const fanCols: [string, string, number?][] = [
+    ['sat deliveries/s', 'satDeliveriesPerSec'], ['sat CPU µs/deliv', 'satCpuUs', 2], ['sat p50 ms', 'satP50'],
+    ['sat p99 ms', 'satP99'], [`p50 ms @${plan.offered / 1000}k/s`, 'offP50', 2], [`p99 ms @${plan.offered / 1000}k/s`, 'offP99', 2],
+    [`CPU µs/deliv @${plan.offered / 1000}k/s`, 'offCpuUs', 2], ['lost', 'lost', 0], ['B/conn', 'bytesPerConn', 0],
+    ['connect ms', 'connectMs', 0], ['client CPU', 'satClientCpu', 2],
+  ];
+  for (const sc of [manyName, oneName]) if (results[sc]) console.log(scenarioTable(results, sc, fanCols) + '\n');
+  if (results.http) console.log(scenarioTable(results, 'http', [['req/s', 'rps', 0], ['CPU µs/req', 'cpuUs', 1], ['p50 ms', 'p50', 2], ['p99 ms', 'p99', 2], ['non-2xx', 'bad', 0]]) + '\n');
+  const goals = [...fanoutGoals(results, manyName, oneName, plan.offered), ...httpGoals(results)];
+  console.log(goalTable(goals));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ plan, results, goals }, null, 2));
+  return 0;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.error(`bench: ${err instanceof Error ? err.stack : err}`);
+  process.exit(1);
+});
