@@ -16,7 +16,7 @@ import { ChatApiSetup, type TenantHandle } from '../lib/api.ts';
 import { HttpClient, type HttpResult, summarize } from '../lib/http.ts';
 import { startChatapi, type ChatapiCluster } from '../lib/processes.ts';
 import { runOpenModel, type StreamResult } from './open-model.ts';
-import { evaluate, printReport, type Sample } from './rate-limit-report.ts';
+import { type Check, evaluate, printReport, type Sample } from './rate-limit-report.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,6 +52,17 @@ function sample(res: HttpResult): Sample {
   };
 }
 
+/** After the run, tenant A waits its last Retry-After and tries once more: that must succeed. */
+async function retryAfterSuffices(samples: Sample[], once: () => Promise<Sample>): Promise<Check> {
+  const name = 'A: waiting Retry-After is enough';
+  const last = samples.filter((s) => s.status === 429).at(-1);
+  const wait = Number(last?.retryAfter);
+  if (!last || !(wait > 0 && wait <= 10)) return { name, ok: false, detail: `no usable Retry-After (${last?.retryAfter})` };
+  await new Promise((r) => setTimeout(r, wait * 1000));
+  const res = await once();
+  return { name, ok: res.status === 200, detail: `waited ${wait} s, then ${res.status}` };
+}
+
 async function main(): Promise<number> {
   let cluster: ChatapiCluster | undefined;
   let bases: string[];
@@ -85,6 +96,8 @@ async function main(): Promise<number> {
       stream('B', Number(args['rate-b']), tenants[1], users[1]),
     ], { durationMs: durationS * 1000, maxInFlight: 2000, graceMs: 10_000 });
     const report = evaluate(results as [StreamResult<Sample>, StreamResult<Sample>], { ...limits, durationS, nodes: bases.length });
+    report.checks.push(await retryAfterSuffices(results[0].results, () => stream('A', 0, tenants[0], users[0]).send(0)));
+    report.failures = report.checks.filter((c) => !c.ok);
     printReport(report, results.map((r) => ({ name: r.name, latency: summarize(r.results.map((s) => s.ms)) })));
     return report.failures.length ? 1 : 0;
   } finally {
