@@ -12,7 +12,7 @@ import { DomainError, notFound } from './errors.ts';
 import { messageOut } from './mappers.ts';
 import type { Message } from './shapes.ts';
 import type { Caller, Domain, MessageInput, MessageQuery } from './types.ts';
-import { canonicalJson, checkInt, checkLimit, checkText, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
+import { canonicalJson, checkInt, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
 
 const MAX_CONTENT = 4000;
 const MAX_META_BYTES = 8 * 1024;
@@ -26,11 +26,18 @@ function checkMeta(value: unknown): string | null {
   return text;
 }
 
+/**
+ * 1..128 code points (like the schema), well-formed, and without leading or trailing whitespace:
+ * MySQL compares VARCHARs ignoring trailing spaces, so "k" and "k " would be one key there and two
+ * on SQLite (and an Idempotency-Key header cannot carry edge whitespace at all).
+ */
 function checkClientKey(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CLIENT_KEY) {
+  if (typeof value !== 'string' || value.length === 0 || codePoints(value) > MAX_CLIENT_KEY) {
     throw invalid('client_msg_id', `must be 1-${MAX_CLIENT_KEY} characters`);
   }
+  checkWellFormed('client_msg_id', value);
+  if (value.trim() !== value) throw invalid('client_msg_id', 'must not begin or end with whitespace');
   return value;
 }
 

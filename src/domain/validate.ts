@@ -25,12 +25,28 @@ export function checkUserId(field: string, value: unknown): string {
   return value;
 }
 
+/**
+ * Text must be well-formed Unicode: an unpaired surrogate (possible in JSON via "\ud800") has no
+ * UTF-8 form, so the database would store something else than what the caller was told was stored.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const isWellFormed = (value: string): boolean => !LONE_SURROGATE.test(value);
+
+export function checkWellFormed(field: string, value: string): string {
+  if (!isWellFormed(value)) throw invalid(field, 'must be valid Unicode text (it contains an unpaired surrogate)');
+  return value;
+}
+
+/** Length in code points, as JSON Schema's maxLength counts (an emoji is one character). */
+export const codePoints = (value: string): number => (/[\ud800-\udfff]/.test(value) ? [...value].length : value.length);
+
 /** A string of 1..max characters that is not blank; returns it unchanged (whitespace is kept). */
 export function checkText(field: string, value: unknown, max: number): string {
   if (typeof value !== 'string') throw invalid(field, 'must be a string');
   if (value.trim().length === 0) throw invalid(field, 'must not be empty or blank');
+  checkWellFormed(field, value);
   // Count code points, as JSON Schema's maxLength does, so an emoji is one character here too.
-  if (value.length > max && [...value].length > max) throw invalid(field, `must be at most ${max} characters`);
+  if (value.length > max && codePoints(value) > max) throw invalid(field, `must be at most ${max} characters`);
   return value;
 }
 
@@ -67,7 +83,11 @@ export function decodeCursor<T extends (string | number)[]>(cursor: string, shap
   } catch {
     throw invalid(field, 'is not a cursor this API returned');
   }
-  const ok = Array.isArray(parsed) && parsed.length === shape.length && shape.every((t, i) => typeof parsed[i] === t);
+  // Numbers in our cursors are epoch ms or row keys: safe integers ≥ 0. Anything else (a float,
+  // a negative, 1e400 = Infinity, which knex would write into SQL as a bare word) was forged.
+  const fits = (v: unknown, t: 'string' | 'number') =>
+    t === 'number' ? Number.isSafeInteger(v) && (v as number) >= 0 : typeof v === 'string' && v.length <= 128 && isWellFormed(v);
+  const ok = Array.isArray(parsed) && parsed.length === shape.length && shape.every((t, i) => fits(parsed[i], t));
   if (!ok) throw invalid(field, 'is not a cursor this API returned');
   return parsed as T;
 }
