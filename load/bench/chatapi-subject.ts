@@ -15,13 +15,13 @@ import type { Subject } from './subjects.ts';
 interface Layout { rooms: string[]; tokens: string[] }
 
 export async function startChatapiSubject(opts: { ws?: boolean } = {}): Promise<Subject & { http: HttpClient; tenant: TenantHandle; setup: ChatApiSetup }> {
-  const cluster = await startChatapi({ nodes: 1, args: opts.ws === false ? ['--http-only'] : [] });
-  const node = cluster.nodes[0];
-  if (opts.ws !== false && !node.wsPort) {
+  const args = opts.ws === false ? ['--http-only'] : [];
+  let cluster = await startChatapi({ nodes: 1, args });
+  if (opts.ws !== false && !cluster.nodes[0].wsPort) {
     await cluster.stop();
     throw new Error('chatapi started without its WebSocket node (wsPort 0)');
   }
-  const http = new HttpClient(`http://127.0.0.1:${node.httpPort}`, { maxSockets: 32 });
+  let http = new HttpClient(`http://127.0.0.1:${cluster.nodes[0].httpPort}`, { maxSockets: 32 });
   const setup = new ChatApiSetup(http, cluster.masterKey);
   // the bench tenant's limit is far above what the bench offers: it measures fan-out, not 429s
   const tenant = await setup.tenant('bench', { rate_limit_per_second: 100_000, rate_limit_burst: 100_000 });
@@ -37,13 +37,14 @@ export async function startChatapiSubject(opts: { ws?: boolean } = {}): Promise<
     return { rooms: roomIds, tokens };
   }
 
-  return {
-    name: 'chatapi',
-    server: node,
+  const subject = {
+    name: 'chatapi' as const,
+    server: cluster.nodes[0],
     http,
     tenant,
     setup,
-    async layout(rooms, size) {
+    async layout(rooms: number, size: number): Promise<FanoutTarget> {
+      const node = subject.server;
       const key = `${rooms}x${size}`;
       let layout = layouts.get(key);
       if (!layout) layouts.set(key, (layout = await createLayout(rooms, size)));
@@ -67,9 +68,19 @@ export async function startChatapiSubject(opts: { ws?: boolean } = {}): Promise<
         },
       } satisfies FanoutTarget;
     },
+    async restart() {
+      http.close();
+      await cluster.stop({ keepDatabase: true });
+      cluster = await startChatapi({ nodes: 1, args, reuse: cluster });
+      subject.server = cluster.nodes[0];
+      http = new HttpClient(`http://127.0.0.1:${subject.server.httpPort}`, { maxSockets: 32 });
+      subject.http = http;
+      setup.http = http;
+    },
     async stop() {
       http.close();
       await cluster.stop();
     },
   };
+  return subject;
 }

@@ -39,7 +39,7 @@ const only = args.only as 'fanout' | 'http' | undefined;
 const subjectNames = (args.subjects?.split(',') ?? SUBJECTS) as SubjectName[];
 const deadline = Date.now() + (quick ? 5 : 40) * 60_000; // hard bound on the whole run
 
-async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.many, results: Results) {
+async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.many, results: Results, freshProcess: boolean) {
   const target = await subject.layout(p.rooms, p.size);
   const run = new FanoutRun(target, p.rooms, p.size);
   try {
@@ -47,7 +47,8 @@ async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.ma
     const sat = await run.saturate(p.window, plan.warmMs, plan.measureMs);
     const off = await run.offer(plan.offered, plan.offerMs);
     const m = {
-      connections: c.count, connectMs: c.connectMs, bytesPerConn: c.bytesPerConn,
+      // RSS growth is only meaningful on a process that has not held connections before
+      connections: c.count, connectMs: c.connectMs, bytesPerConn: freshProcess ? c.bytesPerConn : NaN,
       satDeliveriesPerSec: sat.deliveriesPerSec, satCpuUs: sat.cpuUsPerDelivery, satP50: sat.p50, satP99: sat.p99,
       satClientCpu: sat.clientCpuUtil, offDeliveriesPerSec: off.deliveriesPerSec, offCpuUs: off.cpuUsPerDelivery,
       offP50: off.p50, offP99: off.p99, lost: off.lost + off.gaps, held: off.heldOffered ? 1 : 0,
@@ -78,8 +79,11 @@ async function main(): Promise<number> {
       for (let r = 0; r < plan.runs && Date.now() < deadline; r++) {
         console.log(`run ${r + 1}/${plan.runs}`);
         const order = subjects.map((_, i) => subjects[(i + r) % subjects.length]); // rotate: no fixed order bias
-        for (const s of order) await fanoutRound(s, manyName, plan.many, results);
-        for (const s of order) await fanoutRound(s, oneName, plan.one, results);
+        for (const s of order) {
+          if (r > 0) await s.restart(); // every run measures a fresh process (memory, warm-up)
+          await fanoutRound(s, manyName, plan.many, results, true);
+          await fanoutRound(s, oneName, plan.one, results, false);
+        }
       }
     } finally {
       await Promise.all(subjects.map((s) => s.stop()));

@@ -18,27 +18,35 @@ export interface Subject {
   server: ChildServer;
   /** a target for `rooms` rooms of `size` members (chatapi creates them through the API) */
   layout(rooms: number, size: number): Promise<FanoutTarget>;
+  /** a fresh server process (each run measures memory on a clean process); set-up is kept */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 async function rawSubject(name: 'uws-raw' | 'ws-loop'): Promise<Subject> {
-  const server = await startChild(here(`./servers/${name}.ts`), [], { ...process.env });
+  const start = () => startChild(here(`./servers/${name}.ts`), [], { ...process.env });
   let layoutNo = 0;
-  return {
+  const subject: Subject = {
     name,
-    server,
+    server: await start(),
     async layout(rooms, size) {
       const ns = `L${layoutNo++}`;
+      const server = subject.server;
       return {
         name, pid: server.pid, port: server.wsPort, markerOnly: false,
         member: (room) => ({ path: `/?room=${ns}-${room}` }),
         sendFrame: (_room, text) => text,
       };
     },
-    stop: () => server.stop(),
+    async restart() {
+      await subject.server.stop();
+      subject.server = await start();
+    },
+    stop: () => subject.server.stop(),
   };
+  return subject;
 }
 
 export async function startSubject(name: SubjectName): Promise<Subject> {

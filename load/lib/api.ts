@@ -8,7 +8,7 @@ export interface TenantHandle {
 }
 
 export class ChatApiSetup {
-  constructor(readonly http: HttpClient, private readonly masterKey: string) {}
+  constructor(public http: HttpClient, private readonly masterKey: string) {}
 
   async tenant(name: string, settings?: { rate_limit_per_second?: number; rate_limit_burst?: number }): Promise<TenantHandle> {
     const body = settings ? { name, settings } : { name };

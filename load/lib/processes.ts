@@ -54,20 +54,30 @@ export interface ChatapiCluster {
   nodes: ChildServer[];
   masterKey: string;
   databaseFile: string;
-  stop(): Promise<void>;
+  /** stops the nodes; deletes the database unless `keepDatabase` */
+  stop(opts?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 const SERVE_CHILD = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
+
+export interface StartChatapiOptions {
+  nodes?: number;
+  redisUrl?: string;
+  env?: Record<string, string>;
+  args?: string[];
+  /** reuse a database (and its master key) kept by an earlier `stop({ keepDatabase: true })` */
+  reuse?: { databaseFile: string; masterKey: string };
+}
 
 /**
  * Starts `nodes` chatapi processes on port 0 sharing one fresh SQLite file (and Redis, with
  * a fresh key prefix, when redisUrl is given: required for more than one node).
  */
-export async function startChatapi(opts: { nodes?: number; redisUrl?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<ChatapiCluster> {
+export async function startChatapi(opts: StartChatapiOptions = {}): Promise<ChatapiCluster> {
   const count = opts.nodes ?? 1;
   if (count > 1 && !opts.redisUrl) throw new Error('more than one chatapi node needs REDIS_URL');
-  const masterKey = randomBytes(24).toString('base64url');
-  const databaseFile = join(tmpdir(), `chatapi-load-${randomUUID()}.db`);
+  const masterKey = opts.reuse?.masterKey ?? randomBytes(24).toString('base64url');
+  const databaseFile = opts.reuse?.databaseFile ?? join(tmpdir(), `chatapi-load-${randomUUID()}.db`);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HTTP_PORT: '0', WS_PORT: '0', HOST: '127.0.0.1',
@@ -79,9 +89,9 @@ export async function startChatapi(opts: { nodes?: number; redisUrl?: string; en
   };
   if (opts.redisUrl) env.REDIS_URL = opts.redisUrl; else delete env.REDIS_URL;
   const nodes: ChildServer[] = [];
-  const stop = async () => {
+  const stop = async (o: { keepDatabase?: boolean } = {}) => {
     await Promise.all(nodes.map((n) => n.stop()));
-    for (const suffix of ['', '-wal', '-shm']) rmSync(databaseFile + suffix, { force: true });
+    if (!o.keepDatabase) for (const suffix of ['', '-wal', '-shm']) rmSync(databaseFile + suffix, { force: true });
   };
   try {
     // one at a time: the first applies migrations
