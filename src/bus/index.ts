@@ -1,17 +1,20 @@
 /**
- * The bus between the domain and every delivery node. In-process by default; the realtime
- * part adds Redis pub/sub when REDIS_URL is set.
+ * The bus between the domain and every delivery node: in-process by default; Redis pub/sub when
+ * REDIS_URL is set, so API nodes and WebSocket nodes share events.
  */
-import { createMemoryBus, type Bus, type BusEvent } from './memory.ts';
+import { createMemoryBus } from './memory.ts';
+import { createRedisBus } from './redis.ts';
+import type { Bus, BusLog } from './types.ts';
 
-export type { Bus, BusEvent };
+export type { Bus, BusEvent, BusLog, PresenceEvent, TypingEvent } from './types.ts';
 
 export interface BusOptions {
   redisUrl?: string;
   prefix: string;
-  log: { error(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
+  log: BusLog;
 }
 
 export async function createBus(opts: BusOptions): Promise<Bus> {
-  return createMemoryBus(opts.log);
+  if (!opts.redisUrl) return createMemoryBus(opts.log);
+  return createRedisBus({ url: opts.redisUrl, prefix: opts.prefix, log: opts.log });
 }

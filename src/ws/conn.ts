@@ -1,0 +1,96 @@
+/**
+ * One WebSocket connection's state, kept as the uWS socket's user data. A connection moves
+ * auth → connecting → ready → (draining) → closed; after `closed` nothing may touch the socket
+ * (uWS frees it), so every async continuation checks `isOpen(conn)` first.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'uWebSockets.js';
+import type { TenantRecord, UserCaller } from '../domain/index.ts';
+import type { User } from '../domain/wire.ts';
+
+/** A frame held for a connection while one of its rooms replays (seq set for message.created). */
+export interface Held {
+  seq?: number;
+  bytes: Buffer;
+}
+
+/** Where one room of one connection stands. */
+export interface RoomSync {
+  state: 'waiting' | 'replaying' | 'handoff' | 'live';
+  /** The caller's delivered cursor (the default resume position). */
+  delivered: number;
+  /** The room's newest seq when last read, if known. */
+  head?: number;
+  /** Seq the replay delivered up to (the handoff point). */
+  upTo: number;
+  replayed: number;
+  truncated: { from_seq: number; to_seq: number } | null;
+  /** Live events that arrived while this room was not live yet, in arrival order. */
+  held: Held[];
+  /** Bumped whenever the room re-syncs; a replay of an older generation stops. */
+  generation: number;
+  ref?: string;
+  handoffTimer?: NodeJS.Timeout;
+}
+
+export type Phase = 'auth' | 'connecting' | 'ready' | 'draining' | 'closed';
+
+export interface Conn {
+  id: string;
+  phase: Phase;
+  ws: WebSocket<ConnData>;
+  origin?: string;
+  tenant?: TenantRecord;
+  user?: User;
+  caller?: UserCaller;
+  rooms: Map<string, RoomSync>;
+  /** Frames that arrived before the connection was ready, in order. */
+  queue: string[];
+  /** Frames are handled one after another, so sends keep the client's order. */
+  chain: Promise<void>;
+  /** Sync starts on the first `resume` or other frame, or after resume_wait_ms. */
+  syncStarted: boolean;
+  timers: Set<NodeJS.Timeout>;
+  /** Counted in presence (undone on close). */
+  counted?: boolean;
+  /** Frames being handled right now (graceful shutdown waits for them). */
+  inFlight: number;
+}
+
+/** What uWS stores per socket: the connection plus what the upgrade found out. */
+export interface ConnData {
+  conn?: Conn;
+  upgrade: UpgradeResult;
+}
+
+export type UpgradeResult =
+  | { kind: 'authenticated'; tenant: TenantRecord; user: User; via: UserCaller['via']; origin?: string }
+  | { kind: 'anonymous'; origin?: string }
+  | { kind: 'refused'; reason: string };
+
+export const newConnectionId = () => `c_${randomBytes(9).toString('base64url')}`;
+
+export const isOpen = (conn: Conn) => conn.phase !== 'closed';
+
+export function newRoomSync(delivered: number, head?: number): RoomSync {
+  return { state: 'waiting', delivered, head, upTo: 0, replayed: 0, truncated: null, held: [], generation: 0 };
+}
+
+export const roomTopic = (tenantId: string, roomId: string) => `t:${tenantId}:r:${roomId}`;
+export const userTopic = (tenantId: string, userId: string) => `t:${tenantId}:u:${userId}`;
+
+/** Timers that die with the connection. */
+export function connTimer(conn: Conn, ms: number, fn: () => void): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    conn.timers.delete(timer);
+    if (isOpen(conn)) fn();
+  }, ms);
+  conn.timers.add(timer);
+  return timer;
+}
+
+export function clearConnTimer(conn: Conn, timer: NodeJS.Timeout | undefined): void {
+  if (!timer) return;
+  clearTimeout(timer);
+  conn.timers.delete(timer);
+}

@@ -1,0 +1,130 @@
+/**
+ * Frame dispatch: parse and validate (generated validators), rate-limit, then one thin handler per
+ * frame type that calls the same domain functions as REST and shapes the reply. Frames of one
+ * connection are handled one after another, so a client's sends keep their order.
+ */
+import { DomainError, isDomainError } from '../domain/errors.ts';
+import { limitsFor } from '../ratelimit/index.ts';
+import type { WsContext } from './context.ts';
+import { type Conn, isOpen } from './conn.ts';
+import { type ClientFrame, type FrameProblem, encode, parseClientFrame } from './frames.ts';
+import { authenticateFrame } from './session.ts';
+import { type Positions, startSync, syncRoom } from './sync.ts';
+
+/** Frames accepted while a connection is still being set up (beyond: error, not memory). */
+const MAX_QUEUED = 256;
+
+export function onText(ctx: WsContext, conn: Conn, text: string): void {
+  switch (conn.phase) {
+    case 'auth':
+      return authPhase(ctx, conn, text);
+    case 'connecting':
+      if (conn.queue.length < MAX_QUEUED) conn.queue.push(text);
+      else sendError(ctx, conn, { code: 'RATE_LIMIT_EXCEEDED', message: 'Too many frames before the connection was ready', retry_after_ms: 100 });
+      return;
+    case 'ready':
+      return enqueue(ctx, conn, text);
+    case 'draining':
+      return sendError(ctx, conn, { ...echoOf(text), code: 'SERVICE_UNAVAILABLE', message: 'The server is shutting down; reconnect and resend', retry_after_ms: 1000 });
+  }
+}
+
+export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
+  conn.inFlight += 1;
+  conn.chain = conn.chain
+    .then(() => handle(ctx, conn, text))
+    .catch((err) => ctx.log.error({ err, conn: conn.id }, 'ws: frame handler failed'))
+    .finally(() => void (conn.inFlight -= 1));
+}
+
+export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): void {
+  ctx.router.send(conn, encode({ type: 'error', ...problem }));
+}
+
+function authPhase(ctx: WsContext, conn: Conn, text: string): void {
+  const parsed = parseClientFrame(text);
+  if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
+  if (parsed.frame.type !== 'auth') {
+    return sendError(ctx, conn, { code: 'AUTHENTICATION_ERROR', message: 'Authenticate first: send an auth frame', frame: parsed.frame.type, ...refOf(parsed.frame) });
+  }
+  void authenticateFrame(ctx, conn, parsed.frame);
+}
+
+async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
+  if (!isOpen(conn)) return;
+  const parsed = parseClientFrame(text);
+  if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
+  const frame = parsed.frame;
+  if (!conn.syncStarted && frame.type !== 'resume') startSync(ctx.sync, conn, new Map());
+  const echo = { frame: frame.type, ...refOf(frame), ...(frame.type === 'message.send' ? { client_msg_id: frame.client_msg_id } : {}) };
+  try {
+    if (ctx.limiter && frame.type !== 'ping') {
+      const decision = await ctx.limiter.consume(conn.tenant!.id, limitsFor(conn.tenant!.settings, ctx.config));
+      if (!decision.allowed) {
+        return sendError(ctx, conn, { ...echo, code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded', retry_after_ms: decision.retryAfterMs });
+      }
+    }
+    await HANDLERS[frame.type](ctx, conn, frame as never);
+  } catch (err) {
+    if (!isOpen(conn)) return;
+    if (isDomainError(err)) return sendError(ctx, conn, { ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}) });
+    ctx.log.error({ err, conn: conn.id, frame: frame.type }, 'ws: frame failed');
+    sendError(ctx, conn, { ...echo, code: 'INTERNAL_ERROR', message: 'Internal error' });
+  }
+}
+
+type Handler<T extends ClientFrame['type']> = (ctx: WsContext, conn: Conn, frame: Extract<ClientFrame, { type: T }>) => Promise<void> | void;
+
+const HANDLERS: { [T in ClientFrame['type']]: Handler<T> } = {
+  auth: (ctx, conn, frame) => sendError(ctx, conn, { code: 'VALIDATION_ERROR', message: 'Already authenticated', frame: 'auth', ...refOf(frame) }),
+
+  'message.send': async (ctx, conn, frame) => {
+    const { room_id, content, meta, client_msg_id } = frame;
+    const { message, created } = await ctx.domain.messages.send(conn.caller!, room_id, { content, meta, client_msg_id });
+    ctx.router.send(conn, encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) }));
+  },
+
+  ack: async (ctx, conn, frame) => {
+    await ctx.domain.receipts.ack(conn.caller!, { room_id: frame.room_id, seq: frame.seq });
+  },
+
+  read: async (ctx, conn, frame) => {
+    await ctx.domain.receipts.read(conn.caller!, frame.room_id, { seq: frame.seq });
+  },
+
+  'typing.start': (ctx, conn, frame) => ctx.typing.start(conn, memberRoom(conn, frame.room_id)),
+  'typing.stop': (ctx, conn, frame) => ctx.typing.stop(conn, memberRoom(conn, frame.room_id)),
+
+  resume: (ctx, conn, frame) => resume(ctx, conn, frame.rooms, frame.ref),
+
+  ping: (ctx, conn, frame) => ctx.router.send(conn, encode({ type: 'pong', server_time: new Date().toISOString(), ...refOf(frame) })),
+};
+
+/** Replay the listed rooms from the given seqs; the others (first time only) from the delivered cursor. */
+export function resume(ctx: WsContext, conn: Conn, rooms: { room_id: string; last_seq: number }[], ref?: string): void {
+  const unknown = rooms.map((r, i) => ({ r, i })).filter(({ r }) => !conn.rooms.has(r.room_id));
+  if (unknown.length) {
+    sendError(ctx, conn, {
+      code: 'NOT_FOUND', message: 'Not rooms of yours (ignored; the others resume)', frame: 'resume', ...(ref ? { ref } : {}),
+      details: unknown.map(({ i }) => ({ field: `rooms[${i}].room_id`, message: 'room not found' })),
+    });
+  }
+  const positions: Positions = new Map(rooms.filter((r) => conn.rooms.has(r.room_id)).map((r) => [r.room_id, r.last_seq]));
+  if (!conn.syncStarted) return startSync(ctx.sync, conn, positions, ref);
+  for (const [roomId, seq] of positions) void syncRoom(ctx.sync, conn, roomId, seq, ref);
+}
+
+function memberRoom(conn: Conn, roomId: string): string {
+  if (!conn.rooms.has(roomId)) throw new DomainError('NOT_FOUND', 'Room not found');
+  return roomId;
+}
+
+const refOf = (frame: { ref?: string }) => (frame.ref ? { ref: frame.ref } : {});
+
+/** Best effort: name the frame in an error even when we will not parse it properly. */
+function echoOf(text: string): Partial<FrameProblem> {
+  const parsed = parseClientFrame(text);
+  if (parsed.ok) return { frame: parsed.frame.type, ...refOf(parsed.frame), ...(parsed.frame.type === 'message.send' ? { client_msg_id: parsed.frame.client_msg_id } : {}) };
+  const { frame, ref, client_msg_id } = parsed.problem;
+  return { ...(frame ? { frame } : {}), ...(ref ? { ref } : {}), ...(client_msg_id ? { client_msg_id } : {}) };
+}

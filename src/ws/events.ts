@@ -1,0 +1,77 @@
+/**
+ * Bus events → frames. Each event is serialized once, here, and handed to the router, which
+ * publishes the same bytes to the room's topic (uWS copies them to every subscriber natively).
+ * Membership events also change which rooms this node's connections follow.
+ */
+import type { BusEvent } from '../bus/index.ts';
+import type { WsContext } from './context.ts';
+import { newRoomSync } from './conn.ts';
+import { encode } from './frames.ts';
+import { syncRoom } from './sync.ts';
+
+export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
+  const { router } = ctx;
+  switch (evt.type) {
+    case 'message.created':
+    case 'message.updated':
+    case 'message.deleted': {
+      if (!router.hasInterest(evt.tenant_id, evt.room_id)) return;
+      const bytes = encode({ type: evt.type, room_id: evt.room_id, message: evt.message });
+      router.route(evt.tenant_id, evt.room_id, bytes, evt.type === 'message.created' ? evt.message.seq : undefined);
+      return;
+    }
+    case 'receipt': {
+      if (!router.hasInterest(evt.tenant_id, evt.room_id)) return;
+      const { type, room_id, user_id, delivered_seq, read_seq } = evt;
+      router.route(evt.tenant_id, evt.room_id, encode({ type, room_id, user_id, delivered_seq, read_seq }));
+      return;
+    }
+    case 'typing': {
+      if (!router.hasInterest(evt.tenant_id, evt.room_id)) return;
+      const { type, room_id, user_id, state } = evt;
+      router.route(evt.tenant_id, evt.room_id, encode({ type, room_id, user_id, state }));
+      return;
+    }
+    case 'presence':
+      for (const roomId of evt.room_ids) {
+        if (!router.hasInterest(evt.tenant_id, roomId)) continue;
+        router.route(evt.tenant_id, roomId, encode({ type: 'presence', room_id: roomId, user_id: evt.user_id, status: evt.status }));
+      }
+      return;
+    case 'member.joined':
+      return memberJoined(ctx, evt.tenant_id, evt.room_id, encode({ type: evt.type, room_id: evt.room_id, member: evt.member }), evt.member.user_id);
+    case 'member.left':
+      return roomGone(ctx, evt.tenant_id, evt.room_id, encode({ type: evt.type, room_id: evt.room_id, user_id: evt.user_id }), evt.user_id);
+    case 'room.updated':
+      if (!router.hasInterest(evt.tenant_id, evt.room_id)) return;
+      router.route(evt.tenant_id, evt.room_id, encode({ type: evt.type, room_id: evt.room_id, room: evt.room }));
+      return;
+    case 'room.deleted':
+      return roomGone(ctx, evt.tenant_id, evt.room_id, encode({ type: evt.type, room_id: evt.room_id }));
+  }
+}
+
+/** Tell the room, then start following it on the new member's connections here (replayed from 0). */
+function memberJoined(ctx: WsContext, tenantId: string, roomId: string, bytes: Buffer, userId: string): void {
+  if (ctx.router.hasInterest(tenantId, roomId)) ctx.router.route(tenantId, roomId, bytes);
+  const conns = ctx.router.localConns(tenantId, userId).filter((c) => !c.rooms.has(roomId));
+  if (!conns.length) return;
+  ctx.router.toUser(tenantId, userId, bytes);
+  for (const conn of conns) {
+    conn.rooms.set(roomId, newRoomSync(0));
+    ctx.router.addPending(conn, roomId);
+    if (conn.syncStarted) void syncRoom(ctx.sync, conn, roomId, 0);
+  }
+}
+
+/** Tell the room (the leaving member too), then stop following it where it is gone. */
+function roomGone(ctx: WsContext, tenantId: string, roomId: string, bytes: Buffer, userId?: string): void {
+  if (!ctx.router.hasInterest(tenantId, roomId)) return;
+  ctx.router.route(tenantId, roomId, bytes);
+  const conns = userId ? ctx.router.localConns(tenantId, userId) : ctx.router.roomConns(tenantId, roomId);
+  for (const conn of conns) {
+    if (!conn.rooms.has(roomId)) continue;
+    ctx.typing.stopAll(conn, roomId);
+    ctx.router.dropRoom(conn, roomId);
+  }
+}

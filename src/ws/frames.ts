@@ -1,0 +1,89 @@
+/**
+ * The wire: every incoming frame is parsed and validated with the Ajv validators generated from
+ * spec/schemas/frames (generated/validators.cjs, `make generate`); every outgoing frame is one
+ * JSON text built once. Frame types come from generated/frames.d.ts; nothing here re-declares them.
+ */
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ClientFrame, ErrorFrame, ServerFrame } from '../../generated/frames.d.ts';
+
+export type * from '../../generated/frames.d.ts';
+
+type Validators = typeof import('../../generated/validators.cjs');
+const validators = createRequire(import.meta.url)('../../generated/validators.cjs') as Validators;
+
+/** One validator per client frame type, each generated from its own schema (precise errors). */
+const BY_TYPE: Record<ClientFrame['type'], ValidateFunction> = {
+  auth: validators.AuthFrame,
+  'message.send': validators.MessageSendFrame,
+  ack: validators.AckFrame,
+  read: validators.ReadFrame,
+  'typing.start': validators.TypingStartFrame,
+  'typing.stop': validators.TypingStopFrame,
+  resume: validators.ResumeFrame,
+  ping: validators.PingFrame,
+};
+
+for (const [type, fn] of Object.entries(BY_TYPE)) {
+  if (typeof fn !== 'function') throw new Error(`generated/validators.cjs has no validator for frame "${type}"; run make generate`);
+}
+
+/** The parts of an `error` frame that say why a frame was refused. */
+export type FrameProblem = Omit<ErrorFrame, 'type'>;
+
+export type Parsed = { ok: true; frame: ClientFrame } | { ok: false; problem: FrameProblem };
+
+const invalid = (message: string, extra: Partial<FrameProblem> = {}): Parsed => ({
+  ok: false,
+  problem: { code: 'VALIDATION_ERROR', message, ...extra },
+});
+
+/** Where an Ajv error points, as the `field` of a detail (`content`, `rooms[0].last_seq`). */
+function fieldOf(err: ErrorObject): string {
+  const path = err.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+  const extra = err.params as { missingProperty?: string; additionalProperty?: string };
+  const leaf = extra.missingProperty ?? extra.additionalProperty;
+  return leaf ? (path ? `${path}.${leaf}` : leaf) : path || '(frame)';
+}
+
+function describe(errors: ErrorObject[]): { message: string; details: { field: string; message: string }[] } {
+  // oneOf/const noise (e.g. meta: object|null) adds nothing a client can act on beyond the first.
+  const useful = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if');
+  const details = (useful.length ? useful : errors).slice(0, 20).map((e) => ({
+    field: fieldOf(e),
+    message: e.keyword === 'additionalProperties' ? 'is not allowed' : (e.message ?? 'is invalid'),
+  }));
+  return { message: details.map((d) => `${d.field}: ${d.message}`).join('; '), details };
+}
+
+/** Parse and validate one text frame. Never throws. */
+export function parseClientFrame(text: string): Parsed {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return invalid('Frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { type?: unknown }).type !== 'string') {
+    return invalid('A frame must be a JSON object with a string "type"');
+  }
+  const raw = value as Record<string, unknown>;
+  const type = raw.type as string;
+  const echo: Partial<FrameProblem> = { frame: type.slice(0, 64) };
+  if (typeof raw.ref === 'string' && raw.ref.length >= 1 && raw.ref.length <= 64) echo.ref = raw.ref;
+  if (type === 'message.send' && typeof raw.client_msg_id === 'string' && raw.client_msg_id.length >= 1 && raw.client_msg_id.length <= 128) {
+    echo.client_msg_id = raw.client_msg_id;
+  }
+  const validate = Object.hasOwn(BY_TYPE, type) ? BY_TYPE[type as ClientFrame['type']] : undefined;
+  if (!validate) return invalid(`Unknown frame type "${type.slice(0, 64)}"`, echo);
+  if (!validate(raw)) {
+    const { message, details } = describe(validate.errors ?? []);
+    return invalid(message, { ...echo, details });
+  }
+  return { ok: true, frame: raw as unknown as ClientFrame };
+}
+
+/** Serialize a server frame once; the bytes go to uWS send/publish as they are. */
+export function encode(frame: ServerFrame): Buffer {
+  return Buffer.from(JSON.stringify(frame));
+}

@@ -1,0 +1,165 @@
+/**
+ * The WebSocket node (`/v1/ws`, uWebSockets.js): handshake, frame dispatch, fan-out from the bus,
+ * presence, typing, backpressure and graceful shutdown. Protocol: spec/asyncapi.yaml.
+ *
+ *   const node = await startWsNode({ config, domain, bus, log, tickets, limiter });
+ *   node.port; await node.shutdown();  // SIGTERM: drain within config.shutdownTimeoutMs
+ */
+import type { TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
+import type { Bus } from '../bus/index.ts';
+import { createMemoryPresence, createRedisPresence, type PresenceRegistry } from '../bus/presence.ts';
+import type { Config } from '../config.ts';
+import type { Domain } from '../domain/index.ts';
+import type { Logger } from '../log.ts';
+import { CloseCode, CloseReason } from './close-codes.ts';
+import { type Conn, type ConnData, connTimer, newConnectionId } from './conn.ts';
+import type { FrameLimiter, WsContext } from './context.ts';
+import { onText, sendError } from './dispatch.ts';
+import { onBusEvent } from './events.ts';
+import { encode } from './frames.ts';
+import { upgradeHandler } from './handshake.ts';
+import { LocalPresence } from './presence.ts';
+import { Router } from './router.ts';
+import { startSession } from './session.ts';
+import type { TicketStore } from './tickets.ts';
+import { Typing } from './typing.ts';
+import { loadUws } from './uws.ts';
+import { drain } from './shutdown.ts';
+
+export interface WsNodeOptions {
+  config: Config;
+  domain: Domain;
+  bus: Bus;
+  log: Logger;
+  /** Shared with the REST handler createRealtimeTicket; without it `?ticket=` is refused. */
+  tickets?: TicketStore;
+  /** Per-tenant frame rate limit (src/ratelimit's TenantLimiter fits). */
+  limiter?: FrameLimiter;
+  /** Presence registry; default: Redis when config.redisUrl is set, else this process only. */
+  presence?: PresenceRegistry;
+  /** Redis presence heartbeat and node TTL (defaults 2000 / 10000 ms). */
+  presenceHeartbeatMs?: number;
+  presenceTtlMs?: number;
+  /** How long after `connected` the node waits for `resume` (default 1000 ms). */
+  resumeWaitMs?: number;
+}
+
+export interface WsNode {
+  port: number;
+  /** Connections open right now. */
+  connections(): number;
+  /** Graceful: stop accepting, `server.shutdown`, finish in-flight frames, close with 4012. */
+  shutdown(): Promise<void>;
+  /** Immediate: close every connection with 1001 and release everything. */
+  close(): Promise<void>;
+}
+
+export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
+  const uws = loadUws(); // refuses the JS fallback
+  const { config, log } = opts;
+  const registry = opts.presence ?? (await createRegistry(opts));
+  const app = uws.App();
+  const router = new Router(app, {
+    maxBackpressureBytes: config.wsMaxBackpressureBytes,
+    maxHeld: Math.max(10_000, config.replayLimit * 2),
+    handoffTimeoutMs: 2000,
+    gapMs: 500,
+  });
+  const ctx: WsContext = {
+    config, domain: opts.domain, bus: opts.bus, log, router,
+    presence: new LocalPresence({ registry, bus: opts.bus, domain: opts.domain, log, graceMs: config.presenceGraceMs }),
+    typing: new Typing(opts.bus, config.typingTtlMs),
+    tickets: opts.tickets, limiter: opts.limiter,
+    sync: { domain: opts.domain, router, log, replayLimit: config.replayLimit },
+    resumeWaitMs: opts.resumeWaitMs ?? 1000,
+    draining: false,
+  };
+  const conns = new Set<Conn>();
+  mountRoutes(app, ctx, conns);
+  const unsubscribe = opts.bus.subscribe((evt) => onBusEvent(ctx, evt));
+  const listenSocket = await listen(app, config.host, config.wsPort);
+  const port = uws.us_socket_local_port(listenSocket);
+  log.info({ port }, 'ws: listening on /v1/ws');
+
+  let stopped: Promise<void> | undefined;
+  const stop = (graceful: boolean) => (stopped ??= (async () => {
+    ctx.draining = true;
+    uws.us_listen_socket_close(listenSocket);
+    if (graceful) await drain(ctx, conns, config.shutdownTimeoutMs);
+    for (const conn of [...conns]) router.kick(conn, graceful ? CloseCode.SERVER_SHUTDOWN : CloseCode.GOING_AWAY);
+    unsubscribe();
+    ctx.typing.close();
+    await ctx.presence.close();
+    if (!opts.presence) await registry.close();
+    (app as TemplatedApp & { close?: () => void }).close?.();
+  })());
+  return { port, connections: () => conns.size, shutdown: () => stop(true), close: () => stop(false) };
+}
+
+function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>): void {
+  const { config } = ctx;
+  app.ws<ConnData>('/v1/ws', {
+    // uWS drops larger frames without a close code, so its hard limit sits above ours and we close with 1009.
+    maxPayloadLength: Math.max(config.wsMaxPayloadBytes * 2, config.wsMaxPayloadBytes + 64 * 1024),
+    // Hard cap behind our own slow-consumer check (router): uWS would otherwise silently skip frames.
+    maxBackpressure: config.wsMaxBackpressureBytes * 2 + config.wsMaxPayloadBytes * 4,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    upgrade: upgradeHandler(ctx),
+    open: (ws) => onOpen(ctx, conns, ws),
+    message: (ws, message, isBinary) => {
+      const conn = ws.getUserData().conn!;
+      if (message.byteLength > config.wsMaxPayloadBytes) return ctx.router.kick(conn, CloseCode.TOO_BIG);
+      if (isBinary) return sendError(ctx, conn, { code: 'VALIDATION_ERROR', message: 'Frames are JSON text; binary frames are not accepted' });
+      onText(ctx, conn, Buffer.from(message).toString('utf8'));
+    },
+    close: (ws) => onClose(ctx, conns, ws.getUserData().conn!),
+  });
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').writeHeader('Content-Type', 'application/json')
+      .end(JSON.stringify({ success: false, data: null, error: { code: 'NOT_FOUND', message: 'The WebSocket endpoint is /v1/ws', details: [], request_id: newConnectionId() } }));
+  });
+}
+
+function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>): void {
+  const data = ws.getUserData();
+  const upgrade = data.upgrade;
+  const conn: Conn = {
+    id: newConnectionId(), phase: 'auth', ws, origin: upgrade.kind === 'refused' ? undefined : upgrade.origin,
+    rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0,
+  };
+  data.conn = conn;
+  conns.add(conn);
+  if (upgrade.kind === 'refused') return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
+  if (upgrade.kind === 'authenticated') return void startSession(ctx, conn, upgrade.tenant, upgrade.user, upgrade.via);
+  connTimer(conn, ctx.config.wsAuthTimeoutMs, () => {
+    if (conn.phase === 'auth') ctx.router.kick(conn, CloseCode.AUTH_TIMEOUT);
+  });
+}
+
+function onClose(ctx: WsContext, conns: Set<Conn>, conn: Conn): void {
+  conn.phase = 'closed';
+  conns.delete(conn);
+  for (const timer of conn.timers) clearTimeout(timer);
+  conn.timers.clear();
+  if (conn.counted) ctx.presence.disconnected({ tenant_id: conn.tenant!.id, user_id: conn.user!.id });
+  if (conn.user) ctx.typing.stopAll(conn);
+  ctx.router.forget(conn);
+}
+
+function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`WebSocket node could not listen on ${host}:${port}`))));
+  });
+}
+
+async function createRegistry(opts: WsNodeOptions): Promise<PresenceRegistry> {
+  if (!opts.config.redisUrl) return createMemoryPresence();
+  return createRedisPresence({
+    url: opts.config.redisUrl, prefix: opts.config.redisPrefix, log: opts.log,
+    heartbeatMs: opts.presenceHeartbeatMs, ttlMs: opts.presenceTtlMs,
+  });
+}
+
+export { CloseCode, CloseReason, encode };

@@ -1,0 +1,90 @@
+/**
+ * Presence on this node: counts each user's connections here and tells the registry
+ * (src/bus/presence.ts) only about transitions. The last connection closing starts a grace timer;
+ * a reconnect within it (here, or on another node, which the registry sees) announces nothing.
+ * Announcements go on the bus, so every node shows them to the user's rooms.
+ */
+import type { Bus } from '../bus/index.ts';
+import type { PresenceRegistry, UserRef } from '../bus/presence.ts';
+import type { Domain } from '../domain/index.ts';
+import type { Logger } from '../log.ts';
+
+export class LocalPresence {
+  private readonly counts = new Map<string, number>();
+  private readonly grace = new Map<string, NodeJS.Timeout>();
+  /** Registry calls per user run in order (join/leave must not overtake each other). */
+  private readonly chains = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly deps: { registry: PresenceRegistry; bus: Bus; domain: Domain; log: Logger; graceMs: number },
+  ) {
+    deps.registry.onExpired((users) => users.forEach((u) => this.serial(u, () => this.announce(u, 'offline'))));
+    deps.registry.onReaped(() => {
+      for (const key of this.counts.keys()) this.serial(parse(key), (u) => this.join(u));
+    });
+  }
+
+  connected(user: UserRef): void {
+    const key = keyOf(user);
+    const count = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, count);
+    if (count > 1) return;
+    const pending = this.grace.get(key);
+    if (pending) {
+      clearTimeout(pending); // back within the grace period: still online, nothing to say
+      this.grace.delete(key);
+      return;
+    }
+    this.serial(user, (u) => this.join(u));
+  }
+
+  disconnected(user: UserRef): void {
+    const key = keyOf(user);
+    const count = (this.counts.get(key) ?? 1) - 1;
+    if (count > 0) {
+      this.counts.set(key, count);
+      return;
+    }
+    this.counts.delete(key);
+    const timer = setTimeout(() => {
+      this.grace.delete(key);
+      this.serial(user, (u) => this.leave(u));
+    }, this.deps.graceMs);
+    this.grace.set(key, timer);
+  }
+
+  /** Stop timers; entries in a shared registry are left to expire (users reconnecting elsewhere do not flap). */
+  async close(): Promise<void> {
+    for (const timer of this.grace.values()) clearTimeout(timer);
+    this.grace.clear();
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  private async join(user: UserRef): Promise<void> {
+    if (await this.deps.registry.join(user)) await this.announce(user, 'online');
+  }
+
+  private async leave(user: UserRef): Promise<void> {
+    if (this.counts.has(keyOf(user))) return; // reconnected while the call was queued
+    if (await this.deps.registry.leave(user)) await this.announce(user, 'offline');
+  }
+
+  private async announce(user: UserRef, status: 'online' | 'offline'): Promise<void> {
+    const rooms = await this.deps.domain.rooms.roomsOfUser(user.tenant_id, user.user_id);
+    this.deps.bus.publish({ type: 'presence', ...user, status, room_ids: rooms.map((r) => r.room_id) });
+  }
+
+  private serial(user: UserRef, fn: (u: UserRef) => Promise<void>): void {
+    const key = keyOf(user);
+    const next = (this.chains.get(key) ?? Promise.resolve())
+      .then(() => fn(user))
+      .catch((err) => this.deps.log.warn({ err, user: user.user_id }, 'ws: presence update failed'));
+    this.chains.set(key, next);
+    void next.then(() => {
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    });
+  }
+}
+
+const keyOf = (u: UserRef) => `${u.tenant_id}\n${u.user_id}`;
+const parse = (key: string): UserRef => ({ tenant_id: key.slice(0, key.indexOf('\n')), user_id: key.slice(key.indexOf('\n') + 1) });

@@ -1,0 +1,230 @@
+/**
+ * Fan-out on one node. Live events become one frame each (serialized once by the caller) and go
+ * to uWS `publish` on the room's topic; uWS copies the bytes to every subscriber natively.
+ *
+ * A connection joins a room's topic only after it has caught up with the room (replay): until
+ * then it is *pending* and the room's live frames are held for it. The handoff (`tryHandoff`)
+ * sends the held frames the topic will not deliver again, subscribes, and confirms with
+ * `sync.complete`, all in one synchronous step, so nothing is missed or repeated.
+ */
+import type { TemplatedApp } from 'uWebSockets.js';
+import { CloseCode, CloseReason } from './close-codes.ts';
+import { type Conn, type Held, type RoomSync, clearConnTimer, connTimer, isOpen, roomTopic, userTopic } from './conn.ts';
+import { encode } from './frames.ts';
+import { Sequencer } from './sequencer.ts';
+
+export interface RouterOptions {
+  maxBackpressureBytes: number;
+  /** Most frames held for one pending room before the connection is told to resume instead. */
+  maxHeld: number;
+  /** How long a handoff waits for the bus to catch up with the replay (then proceeds). */
+  handoffTimeoutMs: number;
+  /** How long a seq gap may hold back later frames of a room. */
+  gapMs: number;
+}
+
+export class Router {
+  private readonly sequencers = new Map<string, Sequencer>();
+  private readonly pending = new Map<string, Set<Conn>>();
+  private readonly live = new Map<string, Set<Conn>>();
+  private readonly users = new Map<string, Set<Conn>>();
+  private readonly dirty = new Set<string>();
+  private checkScheduled = false;
+
+  constructor(private readonly app: TemplatedApp, private readonly opts: RouterOptions) {}
+
+  /** Direct send to one connection, with the slow-consumer check. */
+  send(conn: Conn, bytes: Buffer): void {
+    if (!isOpen(conn)) return;
+    conn.ws.send(bytes, false);
+    if (conn.ws.getBufferedAmount() > this.opts.maxBackpressureBytes) this.kick(conn, CloseCode.SLOW_CONSUMER);
+  }
+
+  kick(conn: Conn, code: CloseCode): void {
+    if (isOpen(conn)) conn.ws.end(code, CloseReason[code]); // runs the close handler synchronously
+  }
+
+  /** Whether any connection here cares about the room (saves encoding events nobody gets). */
+  hasInterest(tenantId: string, roomId: string): boolean {
+    const topic = roomTopic(tenantId, roomId);
+    return this.live.has(topic) || this.pending.has(topic);
+  }
+
+  localConns(tenantId: string, userId: string): Conn[] {
+    return [...(this.users.get(userTopic(tenantId, userId)) ?? [])];
+  }
+
+  /** Connections of this node that have the room in any state. */
+  roomConns(tenantId: string, roomId: string): Conn[] {
+    const topic = roomTopic(tenantId, roomId);
+    return [...(this.live.get(topic) ?? []), ...(this.pending.get(topic) ?? [])];
+  }
+
+  /** A live event of a room: held for pending connections, published (in seq order) for live ones. */
+  route(tenantId: string, roomId: string, bytes: Buffer, seq?: number): void {
+    const topic = roomTopic(tenantId, roomId);
+    const waiting = this.pending.get(topic);
+    if (waiting) for (const conn of [...waiting]) this.hold(conn, roomId, { seq, bytes });
+    const sequencer = this.sequencers.get(topic);
+    if (sequencer && seq !== undefined) sequencer.offer(seq, bytes);
+    else if (sequencer) this.publish(topic, bytes);
+    if (waiting) this.recheck(topic, roomId);
+  }
+
+  /** A frame for every connection of one user (events about the user themselves). */
+  toUser(tenantId: string, userId: string, bytes: Buffer): void {
+    const topic = userTopic(tenantId, userId);
+    if (this.users.has(topic)) this.publish(topic, bytes);
+  }
+
+  addUser(conn: Conn): void {
+    const topic = userTopic(conn.tenant!.id, conn.user!.id);
+    setOf(this.users, topic).add(conn);
+    conn.ws.subscribe(topic);
+  }
+
+  /** The connection has the room now, not yet live: its frames are held until the handoff. */
+  addPending(conn: Conn, roomId: string): void {
+    setOf(this.pending, roomTopic(conn.tenant!.id, roomId)).add(conn);
+  }
+
+  /** Back to pending (a re-sync): unsubscribed, frames held again. */
+  toPending(conn: Conn, roomId: string): void {
+    const topic = roomTopic(conn.tenant!.id, roomId);
+    if (this.live.get(topic)?.has(conn)) {
+      conn.ws.unsubscribe(topic);
+      this.leaveLive(topic, conn);
+    }
+    setOf(this.pending, topic).add(conn);
+  }
+
+  /** The connection no longer has the room (left, deleted) or is closing. */
+  dropRoom(conn: Conn, roomId: string): void {
+    const topic = roomTopic(conn.tenant!.id, roomId);
+    const sync = conn.rooms.get(roomId);
+    if (sync) clearConnTimer(conn, sync.handoffTimer);
+    conn.rooms.delete(roomId);
+    removeFrom(this.pending, topic, conn);
+    if (this.live.get(topic)?.has(conn)) {
+      if (isOpen(conn)) conn.ws.unsubscribe(topic);
+      this.leaveLive(topic, conn);
+    }
+  }
+
+  /** Forget a closed connection everywhere (uWS has already unsubscribed it). */
+  forget(conn: Conn): void {
+    if (!conn.tenant || !conn.user) return;
+    for (const roomId of [...conn.rooms.keys()]) this.dropRoom(conn, roomId);
+    removeFrom(this.users, userTopic(conn.tenant.id, conn.user.id), conn);
+  }
+
+  /** The replay of a room reached `sync.upTo`: join the topic once the bus has caught up too. */
+  beginHandoff(conn: Conn, roomId: string, sync: RoomSync): void {
+    sync.state = 'handoff';
+    if (this.tryHandoff(conn, roomId, false)) return;
+    sync.handoffTimer = connTimer(conn, this.opts.handoffTimeoutMs, () => {
+      if (conn.rooms.get(roomId) === sync && sync.state === 'handoff') this.tryHandoff(conn, roomId, true);
+    });
+  }
+
+  private tryHandoff(conn: Conn, roomId: string, force: boolean): boolean {
+    const sync = conn.rooms.get(roomId)!;
+    const topic = roomTopic(conn.tenant!.id, roomId);
+    let sequencer = this.sequencers.get(topic);
+    const fresh = !sequencer;
+    sequencer ??= this.createSequencer(topic, roomId, sync.upTo);
+    const covered = (from: number, to: number) => {
+      const seen = new Set(sync.held.map((h) => h.seq));
+      for (let s = from + 1; s <= to; s++) if (!seen.has(s)) return false;
+      return true;
+    };
+    if (!force && (sequencer.last < sync.upTo || !covered(sync.upTo, sequencer.last))) return false;
+    if (sequencer.last < sync.upTo) sequencer.skipTo(sync.upTo);
+    this.flushHeld(conn, sync, sequencer.last);
+    conn.ws.subscribe(topic);
+    removeFrom(this.pending, topic, conn);
+    setOf(this.live, topic).add(conn);
+    clearConnTimer(conn, sync.handoffTimer);
+    sync.state = 'live';
+    const upTo = Math.max(sync.upTo, sequencer.last);
+    const later = fresh ? sync.held.filter((h) => h.seq !== undefined && h.seq > upTo) : [];
+    sync.held = [];
+    this.send(conn, encode({ type: 'sync.complete', room_id: roomId, seq: upTo, replayed: sync.replayed, truncated: sync.truncated, ...(sync.ref ? { ref: sync.ref } : {}) }));
+    for (const h of later) sequencer.offer(h.seq!, h.bytes); // a new sequencer publishes these to the topic
+    return true;
+  }
+
+  /** Held frames the topic will not deliver again: messages up to `last` by seq, other events in order. */
+  private flushHeld(conn: Conn, sync: RoomSync, last: number): void {
+    const messages = sync.held.filter((h) => h.seq !== undefined && h.seq > sync.upTo && h.seq <= last);
+    const sent = new Set<number>();
+    for (const h of messages.sort((a, b) => a.seq! - b.seq!)) {
+      if (sent.has(h.seq!)) continue;
+      sent.add(h.seq!);
+      this.send(conn, h.bytes);
+    }
+    for (const h of sync.held) if (h.seq === undefined) this.send(conn, h.bytes);
+  }
+
+  private hold(conn: Conn, roomId: string, held: Held): void {
+    const sync = conn.rooms.get(roomId);
+    if (!sync || sync.state === 'live') return;
+    sync.held.push(held);
+    if (sync.held.length > this.opts.maxHeld) this.kick(conn, CloseCode.SLOW_CONSUMER);
+  }
+
+  private recheck(topic: string, roomId: string): void {
+    for (const conn of [...(this.pending.get(topic) ?? [])]) {
+      if (conn.rooms.get(roomId)?.state === 'handoff') this.tryHandoff(conn, roomId, false);
+    }
+  }
+
+  private createSequencer(topic: string, roomId: string, last: number): Sequencer {
+    const sequencer = new Sequencer(last, (bytes) => this.publish(topic, bytes), () => this.recheck(topic, roomId), this.opts.gapMs);
+    this.sequencers.set(topic, sequencer);
+    return sequencer;
+  }
+
+  private leaveLive(topic: string, conn: Conn): void {
+    if (!removeFrom(this.live, topic, conn)) return;
+    if (!this.live.has(topic)) {
+      this.sequencers.get(topic)?.dispose();
+      this.sequencers.delete(topic);
+    }
+  }
+
+  private publish(topic: string, bytes: Buffer): void {
+    this.app.publish(topic, bytes, false);
+    this.dirty.add(topic);
+    if (!this.checkScheduled) {
+      this.checkScheduled = true;
+      setImmediate(() => this.checkBackpressure());
+    }
+  }
+
+  /** Once per event-loop turn: every live subscriber of a room that got frames, over the limit → 4008. */
+  private checkBackpressure(): void {
+    this.checkScheduled = false;
+    const slow: Conn[] = [];
+    for (const topic of this.dirty) {
+      for (const conn of this.live.get(topic) ?? this.users.get(topic) ?? []) {
+        if (isOpen(conn) && conn.ws.getBufferedAmount() > this.opts.maxBackpressureBytes) slow.push(conn);
+      }
+    }
+    this.dirty.clear();
+    for (const conn of slow) this.kick(conn, CloseCode.SLOW_CONSUMER);
+  }
+}
+
+function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  return set;
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): boolean {
+  const set = map.get(key);
+  if (!set?.delete(value)) return false;
+  if (set.size === 0) map.delete(key);
+  return true;
+}

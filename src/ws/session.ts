@@ -1,0 +1,86 @@
+/**
+ * Authentication and session start. Credentials come from the upgrade (handshake.ts) or from a
+ * first `auth` frame; either way the session then loads the user's rooms, registers the
+ * connection as pending in each (so live events are held from here on), reads the room heads
+ * again (anything newer than that read arrives as a live event), and sends `connected`.
+ */
+import { isDomainError } from '../domain/errors.ts';
+import type { TenantRecord, UserCaller } from '../domain/index.ts';
+import type { User } from '../domain/wire.ts';
+import { CloseCode } from './close-codes.ts';
+import type { WsContext } from './context.ts';
+import { type Conn, connTimer, isOpen, newRoomSync } from './conn.ts';
+import { enqueue, resume } from './dispatch.ts';
+import { type AuthFrame, encode } from './frames.ts';
+import { originAllowed } from './handshake.ts';
+import { startSync } from './sync.ts';
+
+export async function authenticateFrame(ctx: WsContext, conn: Conn, frame: AuthFrame): Promise<void> {
+  conn.phase = 'connecting'; // later frames queue until the session is ready
+  let verified: { tenant: TenantRecord; user: User };
+  try {
+    verified = await ctx.domain.tokens.verify(frame.token);
+  } catch (err) {
+    if (!isDomainError(err)) ctx.log.error({ err, conn: conn.id }, 'ws: token verification failed');
+    return ctx.router.kick(conn, isDomainError(err) ? CloseCode.BAD_CREDENTIALS : CloseCode.INTERNAL_ERROR);
+  }
+  if (!isOpen(conn)) return;
+  if (!originAllowed(verified.tenant, conn.origin)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
+  await startSession(ctx, conn, verified.tenant, verified.user, 'token', frame.resume, frame.ref);
+}
+
+export async function startSession(
+  ctx: WsContext, conn: Conn, tenant: TenantRecord, user: User, via: UserCaller['via'],
+  resumeRooms?: { room_id: string; last_seq: number }[], ref?: string,
+): Promise<void> {
+  for (const timer of conn.timers) clearTimeout(timer); // the auth timeout
+  conn.timers.clear();
+  conn.phase = 'connecting';
+  Object.assign(conn, { tenant, user, caller: { kind: 'user', tenantId: tenant.id, user, via } satisfies UserCaller });
+  try {
+    await loadRooms(ctx, conn);
+  } catch (err) {
+    ctx.log.error({ err, conn: conn.id }, 'ws: session start failed');
+    return ctx.router.kick(conn, CloseCode.INTERNAL_ERROR);
+  }
+  if (!isOpen(conn)) return;
+  ctx.presence.connected({ tenant_id: tenant.id, user_id: user.id });
+  conn.counted = true;
+  conn.phase = ctx.draining ? 'draining' : 'ready';
+  const rooms = [...conn.rooms].map(([room_id, sync]) => ({ room_id, last_seq: sync.head ?? 0 }));
+  ctx.router.send(conn, encode({
+    type: 'connected', connection_id: conn.id, user, rooms, max_payload_bytes: ctx.config.wsMaxPayloadBytes, resume_wait_ms: ctx.resumeWaitMs,
+  }));
+  if (resumeRooms) resume(ctx, conn, resumeRooms, ref);
+  for (const text of conn.queue.splice(0)) enqueue(ctx, conn, text);
+  if (!conn.syncStarted) {
+    connTimer(conn, ctx.resumeWaitMs, () => {
+      if (!conn.syncStarted) startSync(ctx.sync, conn, new Map());
+    });
+  }
+}
+
+/** Rooms and heads, read twice around the pending registration so no event can fall in between. */
+async function loadRooms(ctx: WsContext, conn: Conn): Promise<void> {
+  const { tenant, user } = conn as Required<Pick<Conn, 'tenant' | 'user'>>;
+  const first = await ctx.domain.rooms.roomsOfUser(tenant.id, user.id);
+  if (!isOpen(conn)) return;
+  ctx.router.addUser(conn);
+  for (const r of first) {
+    conn.rooms.set(r.room_id, newRoomSync(r.delivered_seq));
+    ctx.router.addPending(conn, r.room_id);
+  }
+  const fresh = await ctx.domain.rooms.roomsOfUser(tenant.id, user.id);
+  if (!isOpen(conn)) return;
+  const still = new Set(fresh.map((r) => r.room_id));
+  for (const r of first) if (!still.has(r.room_id)) ctx.router.dropRoom(conn, r.room_id);
+  for (const r of fresh) {
+    let sync = conn.rooms.get(r.room_id);
+    if (!sync) {
+      sync = newRoomSync(r.delivered_seq);
+      conn.rooms.set(r.room_id, sync);
+      ctx.router.addPending(conn, r.room_id);
+    }
+    if (sync.state === 'waiting') Object.assign(sync, { head: r.last_seq, delivered: r.delivered_seq });
+  }
+}
