@@ -1,6 +1,9 @@
 /** Users: the integrator's people, identified by the integrator's own ids. */
 import * as store from '../store/users.ts';
-import { isUniqueViolation } from '../store/db.ts';
+import { inTransaction, isUniqueViolation } from '../store/db.ts';
+import { successor, updateMemberRole } from '../store/members.ts';
+import { allMemberRooms, deleteRooms, roomsWithoutMembers } from '../store/rooms.ts';
+import { roomSummary } from './mappers.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import { userOut } from './mappers.ts';
@@ -99,6 +102,35 @@ async function update(ctx: Ctx, caller: Caller, userId: string, patch: UserPatch
   return userOut({ ...target, ...changes });
 }
 
+/**
+ * Deletes the user (their tokens and memberships cascade; their messages stay). Rooms they owned
+ * are handed on first (see store `successor`), so no group or channel is left without an owner;
+ * rooms left with no members at all are deleted. DMs keep the remaining participant.
+ */
+async function remove(ctx: Ctx, caller: Caller, userId: string): Promise<void> {
+  assertUserManager(caller, 'delete users');
+  const target = await load(ctx, caller.tenantId, userId);
+  assertMayManageTarget(caller, target);
+  const tenantId = caller.tenantId;
+  const { rooms, emptied } = await inTransaction(ctx.db, async (trx) => {
+    const rooms = await allMemberRooms(trx, tenantId, target.id);
+    for (const room of rooms) {
+      if (room.my_role !== 'owner' || room.type === 'dm') continue;
+      const heir = await successor(trx, tenantId, room.id, target.id);
+      if (heir) await updateMemberRole(trx, tenantId, room.id, heir.user_id, 'owner');
+    }
+    if ((await store.deleteUser(trx, tenantId, target.id)) === 0) throw notFound('User');
+    const emptied = await roomsWithoutMembers(trx, tenantId, rooms.map((r) => r.id));
+    await deleteRooms(trx, tenantId, emptied.map((r) => r.id));
+    return { rooms, emptied };
+  });
+  const gone = new Set(emptied.map((r) => r.id));
+  for (const room of rooms) {
+    if (!gone.has(room.id)) ctx.publish({ type: 'member.left', tenant_id: tenantId, room_id: room.id, user_id: target.id });
+  }
+  for (const room of emptied) ctx.publish({ type: 'room.deleted', tenant_id: tenantId, room_id: room.id, room: roomSummary(room) });
+}
+
 export function usersApi(ctx: Ctx): Domain['users'] {
   return {
     create: (caller, input) => create(ctx, caller, input),
@@ -114,12 +146,7 @@ export function usersApi(ctx: Ctx): Domain['users'] {
       return userOut(await load(ctx, caller.tenantId, userId));
     },
 
-    async remove(caller, userId) {
-      assertUserManager(caller, 'delete users');
-      const target = await load(ctx, caller.tenantId, userId);
-      assertMayManageTarget(caller, target);
-      if ((await store.deleteUser(ctx.db, caller.tenantId, target.id)) === 0) throw notFound('User');
-    },
+    remove: (caller, userId) => remove(ctx, caller, userId),
 
     async resolve(tenantId, userId) {
       if (typeof userId !== 'string' || !USER_ID_RE.test(userId)) return null;

@@ -35,6 +35,23 @@ export async function listMembers(db: Db, tenantId: string, roomId: string): Pro
   return rows.map(toRow);
 }
 
+/**
+ * Who takes over a room from `leavingUserId`: the longest-standing moderator, else the
+ * longest-standing member (ties broken by user id, so every backend picks the same one).
+ */
+export async function successor(db: Db, tenantId: string, roomId: string, leavingUserId: string): Promise<MemberRow | undefined> {
+  const first = (role?: string) => {
+    const q = db<MemberRow>('room_members')
+      .where({ tenant_id: tenantId, room_id: roomId })
+      .andWhere('user_id', '<>', leavingUserId)
+      .orderBy([{ column: 'joined_at' }, { column: 'user_id' }])
+      .first();
+    return role ? q.andWhere({ role }) : q;
+  };
+  const row = (await first('moderator')) ?? (await first());
+  return row && toRow(row);
+}
+
 export async function countMembers(db: Db, tenantId: string, roomIds: string[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   if (roomIds.length === 0) return counts;

@@ -82,6 +82,22 @@ export async function listMemberRooms(
   return (await q).map(toMemberRoom);
 }
 
+/** Every room the user belongs to, with their role (e.g. to hand rooms on when the user is deleted). */
+export async function allMemberRooms(db: Db, tenantId: string, userId: string): Promise<MemberRoomRow[]> {
+  return (await memberRooms(db, tenantId, userId).orderBy('rooms.id')).map(toMemberRoom);
+}
+
+/** Those of `ids` that have no members left. */
+export async function roomsWithoutMembers(db: Db, tenantId: string, ids: string[]): Promise<RoomRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await db<RoomRow>('rooms')
+    .where('rooms.tenant_id', tenantId)
+    .whereIn('rooms.id', ids)
+    .whereNotExists((q) => q.select('room_members.user_id').from('room_members').where('room_members.room_id', '=', db.ref('rooms.id')))
+    .select('rooms.*');
+  return rows.map(toRoomRow);
+}
+
 /** Every room of the user with their delivery cursor (for the WS node's subscribe + replay). */
 export async function roomCursorsOfUser(
   db: Db,
@@ -105,6 +121,11 @@ export async function bumpSeq(db: Db, tenantId: string, id: string, now: number)
   if (changed === 0) return 0;
   const row = await db('rooms').where({ tenant_id: tenantId, id }).first('last_seq');
   return Number(row.last_seq);
+}
+
+/** Foreign keys cascade to the rooms' members and messages. */
+export async function deleteRooms(db: Db, tenantId: string, ids: string[]): Promise<number> {
+  return ids.length === 0 ? 0 : db('rooms').where({ tenant_id: tenantId }).whereIn('id', ids).delete();
 }
 
 /** Foreign keys cascade to the room's members and messages. */
