@@ -18,8 +18,12 @@ const toRow = (r: MemberRow): MemberRow => ({
   joined_at: Number(r.joined_at),
 });
 
+/** Rows per INSERT: SQLite refuses a compound SELECT of more than 500 terms, which knex uses for multi-row inserts. */
+const INSERT_CHUNK = 200;
+
+/** Inserts in chunks; give a transaction when the rows must land all or none. */
 export async function insertMembers(db: Db, rows: MemberRow[]): Promise<void> {
-  if (rows.length > 0) await db('room_members').insert(rows);
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await db('room_members').insert(rows.slice(i, i + INSERT_CHUNK));
 }
 
 export async function findMember(db: Db, tenantId: string, roomId: string, userId: string): Promise<MemberRow | undefined> {
