@@ -141,7 +141,8 @@ async function edit(ctx: Ctx, caller: Caller, roomId: string, messageId: string,
   if (row.deleted_at !== null) throw new DomainError('CONFLICT', 'The message has been deleted');
   // body_hash stays: it identifies the original send, so a late retry of it still replays.
   changes.edited_at = ctx.now();
-  await store.updateMessage(ctx.db, m.me.tenantId, row.id, changes);
+  // Deleted between our read and this write: the delete wins.
+  if ((await store.updateLiveMessage(ctx.db, m.me.tenantId, row.id, changes)) === 0) throw new DomainError('CONFLICT', 'The message has been deleted');
   const message = messageOut({ ...row, ...changes });
   ctx.publish({ type: 'message.updated', tenant_id: m.me.tenantId, room_id: row.room_id, message });
   return message;
@@ -155,7 +156,8 @@ async function remove(ctx: Ctx, caller: Caller, roomId: string, messageId: strin
   if (!allowed) throw new DomainError('AUTHORIZATION_ERROR', "Deleting other people's messages needs can_delete_message or a room moderator");
   if (row.deleted_at !== null) return messageOut(row);
   const changes = { content: '', meta: null, deleted_at: ctx.now() };
-  await store.updateMessage(ctx.db, m.me.tenantId, row.id, changes);
+  // A concurrent delete got there first: answer its tombstone, and publish only once.
+  if ((await store.updateLiveMessage(ctx.db, m.me.tenantId, row.id, changes)) === 0) return messageOut(await loadMessage(ctx, m, row.id));
   const message = messageOut({ ...row, ...changes });
   ctx.publish({ type: 'message.deleted', tenant_id: m.me.tenantId, room_id: row.room_id, message });
   return message;

@@ -72,8 +72,12 @@ export async function listRoomMessages(db: Db, tenantId: string, roomId: string,
   return (await q).map(toRow);
 }
 
-export async function updateMessage(db: Db, tenantId: string, id: string, patch: MessagePatch): Promise<number> {
-  return db('messages').where({ tenant_id: tenantId, id }).update(patch);
+/**
+ * Changes a message that is not deleted (a tombstone is final: a racing edit or second delete
+ * matches no row). Returns rows changed.
+ */
+export async function updateLiveMessage(db: Db, tenantId: string, id: string, patch: MessagePatch): Promise<number> {
+  return db('messages').where({ tenant_id: tenantId, id }).whereNull('deleted_at').update(patch);
 }
 
 /** Messages in the given rooms by (room, seq) pairs, e.g. each room's newest. */
