@@ -46,11 +46,11 @@ export function goalTable(goals: Goal[]): string {
 }
 
 export function atLeast(goal: string, value: number, bound: number): Goal {
-  return { goal, measured: `${fmt(value, 2)}×`, met: Number.isFinite(value) ? value >= bound : null };
+  return { goal, measured: Number.isFinite(value) ? `${fmt(value, 2)}×` : 'n/a', met: Number.isFinite(value) ? value >= bound : null };
 }
 
 export function atMost(goal: string, value: number, bound: number, unit = '×'): Goal {
-  return { goal, measured: `${fmt(value, 2)}${unit}`, met: Number.isFinite(value) ? value <= bound : null };
+  return { goal, measured: Number.isFinite(value) ? `${fmt(value, 2)}${unit}` : 'n/a', met: Number.isFinite(value) ? value <= bound : null };
 }
 
 export { fmt };

@@ -21,9 +21,11 @@ export interface ChildServer {
 }
 
 export async function startChild(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildServer> {
+  // CHATAPI_CPU_PROF=<dir>: every server child writes a V8 CPU profile there when it stops
+  const profile = process.env.CHATAPI_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CHATAPI_CPU_PROF}`] : [];
   const child = fork(script, args, {
     env,
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...profile],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
