@@ -1,7 +1,7 @@
 /** Rooms: DMs (one per pair), groups and channels, as seen by their members. */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { inTransaction, isUniqueViolation } from '../store/db.ts';
+import { inTransaction, isForeignKeyViolation, isUniqueViolation } from '../store/db.ts';
 import { findMember, insertMembers, type MemberRow } from '../store/members.ts';
 import * as store from '../store/rooms.ts';
 import { existingUserIds } from '../store/users.ts';
@@ -61,6 +61,17 @@ async function insertRoomWithMembers(trx: Knex.Transaction, room: store.RoomRow,
   await insertMembers(trx, members);
 }
 
+/** Stores the room and its members in one transaction; a member deleted meanwhile is named like an unknown one. */
+async function storeRoom(ctx: Ctx, tenantId: string, room: store.RoomRow, members: MemberRow[], others: string[]): Promise<void> {
+  try {
+    await inTransaction(ctx.db, (trx) => insertRoomWithMembers(trx, room, members));
+  } catch (err) {
+    if (!isForeignKeyViolation(err)) throw err;
+    await assertUsersExist(ctx, tenantId, others);
+    throw new DomainError('NOT_FOUND', 'User not found (deleted while the room was being created)');
+  }
+}
+
 async function detailFor(ctx: Ctx, me: UserCaller, roomId: string) {
   const { room } = await membership(ctx, me, roomId);
   return roomDetail(ctx, me.tenantId, me.user.id, room);
@@ -74,7 +85,7 @@ async function createDm(ctx: Ctx, me: UserCaller, room: store.RoomRow, other: st
   if (existing) return reuseDm(ctx, me, existing, other);
   const members = memberRows(tenantId, room.id, me.user.id, [other], room.created_at);
   try {
-    await inTransaction(ctx.db, (trx) => insertRoomWithMembers(trx, { ...room, dm_key: dmKey }, members));
+    await storeRoom(ctx, tenantId, { ...room, dm_key: dmKey }, members, [other]);
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     const winner = await store.findDmRoom(ctx.db, tenantId, dmKey);
@@ -98,7 +109,8 @@ async function reuseDm(ctx: Ctx, me: UserCaller, room: store.RoomRow, other: str
       await insertMembers(ctx.db, [row]);
       publishJoined(ctx, me.tenantId, room.id, [row]);
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err; // a concurrent call put them back first
+      // A concurrent call put them back first, or they were deleted meanwhile (then the DM is theirs no more).
+      if (!isUniqueViolation(err) && !isForeignKeyViolation(err)) throw err;
     }
   }
   return { room: await detailFor(ctx, me, room.id), created: false };
@@ -118,7 +130,7 @@ async function create(ctx: Ctx, caller: Caller, input: RoomInput) {
   };
   if (type === 'dm') return createDm(ctx, me, room, others[0]!);
   const members = memberRows(me.tenantId, room.id, me.user.id, others, now);
-  await inTransaction(ctx.db, (trx) => insertRoomWithMembers(trx, room, members));
+  await storeRoom(ctx, me.tenantId, room, members, others);
   publishJoined(ctx, me.tenantId, room.id, members);
   return { room: await detailFor(ctx, me, room.id), created: true };
 }

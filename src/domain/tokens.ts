@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { isForeignKeyViolation } from '../store/db.ts';
 import * as tokenStore from '../store/tokens.ts';
 import * as userStore from '../store/users.ts';
 import type { TenantRow } from '../store/tenants.ts';
@@ -89,7 +90,12 @@ async function mint(ctx: Ctx, caller: Caller, userId: string, input: { ttl_secon
     .setExpirationTime(exp)
     .sign(secretKey(tenant));
   await tokenStore.deleteExpiredTokens(ctx.db, tenant.id, user.id, now);
-  await tokenStore.insertToken(ctx.db, { id: jti, tenant_id: tenant.id, user_id: user.id, expires_at: exp * 1000, revoked_at: null, created_at: now });
+  try {
+    await tokenStore.insertToken(ctx.db, { id: jti, tenant_id: tenant.id, user_id: user.id, expires_at: exp * 1000, revoked_at: null, created_at: now });
+  } catch (err) {
+    if (isForeignKeyViolation(err)) throw notFound('User'); // deleted meanwhile
+    throw err;
+  }
   return { token, token_id: jti, user_id: user.id, expires_at: iso(exp * 1000) };
 }
 
