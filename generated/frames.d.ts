@@ -25,7 +25,7 @@ export type MessageMeta = {
   [k: string]: unknown;
 } | null;
 /**
- * The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`.
+ * The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.
  */
 export type ClientMsgId = string;
 /**

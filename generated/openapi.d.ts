@@ -651,7 +651,7 @@ export interface components {
         };
         /**
          * ClientMsgId
-         * @description The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`.
+         * @description The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.
          * @example c-7f3a9e
          */
         ClientMsgId: string;

@@ -12,17 +12,23 @@ import { writeDomainError, writeError } from './envelope.ts';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /** koa-bodyparser / raw-body report their failures with these `type`s. */
-function bodyParserError(ctx: Context, err: { type?: string; status?: number; message?: string }, limit: number): boolean {
+function bodyParserError(ctx: Context, err: { type?: string; status?: number; message?: string; code?: unknown }, limit: number): boolean {
   if (err.type === 'entity.too.large' || err.status === 413) {
     writeError(ctx, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`);
     return true;
   }
-  if (err.type === 'entity.parse.failed' || (err.status === 400 && /JSON/i.test(err.message ?? ''))) {
+  // Any other 400 from the parser is a body it refused to parse (e.g. a `__proto__` key).
+  if (err.type === 'entity.parse.failed' || err.status === 400) {
     writeError(ctx, 'VALIDATION_ERROR', 'Malformed JSON body', [{ field: 'body', message: err.message ?? 'invalid JSON' }]);
     return true;
   }
   if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported' || err.status === 415) {
     writeError(ctx, 'VALIDATION_ERROR', 'Unsupported body encoding; send UTF-8 JSON');
+    return true;
+  }
+  // zlib failures: Content-Encoding promised gzip/deflate/br but the bytes are not.
+  if (typeof err.code === 'string' && err.code.startsWith('Z_')) {
+    writeError(ctx, 'VALIDATION_ERROR', 'Request body could not be decompressed; check Content-Encoding');
     return true;
   }
   if (err.type === 'request.aborted') {
@@ -43,7 +49,10 @@ export function requestContext(log: Logger, bodyLimitBytes: number): Middleware 
       await next();
     } catch (err) {
       if (isDomainError(err)) writeDomainError(ctx, err);
-      else if (!bodyParserError(ctx, err as { type?: string }, bodyLimitBytes)) {
+      // The router decodes path segments; broken percent-encoding is the client's mistake.
+      else if (err instanceof URIError) {
+        writeError(ctx, 'VALIDATION_ERROR', 'The path is not valid percent-encoded UTF-8', [{ field: 'path', message: 'malformed percent-encoding' }]);
+      } else if (!bodyParserError(ctx, err as { type?: string }, bodyLimitBytes)) {
         log.error({ err, requestId, method: ctx.method, path: ctx.path }, 'unhandled error');
         writeError(ctx, 'INTERNAL_ERROR', `Internal error; quote request id ${requestId}`);
       }

@@ -20,7 +20,7 @@ export interface RawResponse<T = any> {
 }
 
 /** For requests a typed client cannot express (malformed JSON, wrong methods, huge bodies). */
-export async function raw(baseUrl: string, method: string, path: string, init: { headers?: Headers; body?: string } = {}): Promise<RawResponse> {
+export async function raw(baseUrl: string, method: string, path: string, init: { headers?: Headers; body?: string | Uint8Array } = {}): Promise<RawResponse> {
   const request = new Request(new URL(path, baseUrl), { method, headers: init.headers, body: init.body });
   const response = await validatingFetch()(request);
   return { status: response.status, headers: response.headers, body: await response.json() };

@@ -32,7 +32,7 @@ export interface TestServer {
   master: ApiClient;
   anonymous: ApiClient;
   client(headers: Headers): ApiClient;
-  raw: (method: string, path: string, init?: { headers?: Headers; body?: string }) => ReturnType<typeof raw>;
+  raw: (method: string, path: string, init?: Parameters<typeof raw>[3]) => ReturnType<typeof raw>;
   tenant(name?: string): Promise<TestTenant>;
   close(): Promise<void>;
 }
