@@ -51,7 +51,7 @@ export function rateLimitMiddleware(
   }
 
   function apply(ctx: Context, next: Next, tenant: ResolvedTenant, decision: RateLimitDecision): Promise<void> | void {
-    const state: RateLimitState = { ...tenant, decision };
+    const state: RateLimitState = { tenantId: tenant.tenantId, limits: tenant.limits, decision };
     ctx.state.rateLimit = state;
     const headers = rateLimitHeaders(decision);
     for (const name in headers) ctx.set(name, headers[name]);
