@@ -574,7 +574,9 @@ export interface Room {
   last_message: Message | null;
   my_role: MemberRole;
   /**
-   * Present on single-room responses (create, get, update); omitted from lists.
+   * Present on single-room responses (create, get, update); omitted from lists. At most the first 100 members in join order: `member_count` tells whether there are more, and `GET /v1/rooms/{room_id}/members` pages through all of them.
+   *
+   * @maxItems 100
    */
   members?: Member[];
 }

@@ -304,7 +304,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List members */
+        /**
+         * List members
+         * @description Members in join order, cursor-paginated.
+         */
         get: operations["listRoomMembers"];
         put?: never;
         /**
@@ -850,7 +853,7 @@ export interface components {
             unread_count: number;
             last_message: components["schemas"]["Message"] | null;
             my_role: components["schemas"]["MemberRole"];
-            /** @description Present on single-room responses (create, get, update); omitted from lists. */
+            /** @description Present on single-room responses (create, get, update); omitted from lists. At most the first 100 members in join order: `member_count` tells whether there are more, and `GET /v1/rooms/{room_id}/members` pages through all of them. */
             members?: components["schemas"]["Member"][];
         };
         /**
@@ -2367,7 +2370,12 @@ export interface operations {
     };
     listRoomMembers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
             header?: never;
             path: {
                 /** @description Room id. */
@@ -2377,7 +2385,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Members */
+            /** @description A page of members */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2394,6 +2402,8 @@ export interface operations {
                         success: true;
                         data: {
                             items: components["schemas"]["Member"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
                         };
                         error: null;
                     };

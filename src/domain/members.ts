@@ -8,7 +8,7 @@ import { DomainError, notFound } from './errors.ts';
 import { memberOut } from './mappers.ts';
 import type { MemberRole } from './shapes.ts';
 import type { Caller, Domain } from './types.ts';
-import { checkUserId, invalid } from './validate.ts';
+import { checkUserId, invalid, paginate, readPage } from './validate.ts';
 
 const ADDABLE_ROLES: readonly MemberRole[] = ['moderator', 'member'];
 const fixedDm = () => new DomainError('CONFLICT', 'A direct message has fixed members');
@@ -62,9 +62,11 @@ async function removeMember(ctx: Ctx, caller: Caller, roomId: string, userId: st
 
 export function membersApi(ctx: Ctx): Pick<Domain['rooms'], 'listMembers' | 'addMember' | 'removeMember'> {
   return {
-    async listMembers(caller, roomId) {
+    async listMembers(caller, roomId, page = {}) {
       const { me, room } = await membership(ctx, caller, roomId);
-      return (await store.listMembers(ctx.db, me.tenantId, room.id)).map(memberOut);
+      const { limit, after } = readPage<[number, string]>(page, ['number', 'string']);
+      const rows = await store.listMembers(ctx.db, me.tenantId, room.id, { after, limit: limit + 1 });
+      return paginate(rows, limit, memberOut, (r) => [r.joined_at, r.user_id]);
     },
     addMember: (caller, roomId, input) => addMember(ctx, caller, roomId, input),
     removeMember: (caller, roomId, userId) => removeMember(ctx, caller, roomId, userId),

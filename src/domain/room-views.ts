@@ -26,7 +26,10 @@ export async function roomViews(ctx: Ctx, tenantId: string, userId: string, rows
   }));
 }
 
+/** Members embedded in a single-room response (spec: Room.members maxItems); the rest are paged. */
+const EMBEDDED_MEMBERS = 100;
+
 export async function roomDetail(ctx: Ctx, tenantId: string, userId: string, row: MemberRoomRow): Promise<RoomDetail> {
-  const [[room], members] = await Promise.all([roomViews(ctx, tenantId, userId, [row]), listMembers(ctx.db, tenantId, row.id)]);
+  const [[room], members] = await Promise.all([roomViews(ctx, tenantId, userId, [row]), listMembers(ctx.db, tenantId, row.id, { limit: EMBEDDED_MEMBERS })]);
   return { ...room!, members: members.map(memberOut) };
 }

@@ -82,7 +82,7 @@ export interface Domain {
     get(caller: Caller, roomId: string): Promise<RoomDetail>;
     update(caller: Caller, roomId: string, patch: { name?: string | null }): Promise<RoomDetail>;
     remove(caller: Caller, roomId: string): Promise<void>;
-    listMembers(caller: Caller, roomId: string): Promise<Member[]>;
+    listMembers(caller: Caller, roomId: string, page?: Page): Promise<PageOf<Member>>;
     addMember(caller: Caller, roomId: string, input: { user_id: string; role?: MemberRole }): Promise<Member>;
     removeMember(caller: Caller, roomId: string, userId: string): Promise<void>;
     roomsOfUser(tenantId: string, userId: string): Promise<{ room_id: string; last_seq: number; delivered_seq: number }[]>;

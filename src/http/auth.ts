@@ -18,6 +18,9 @@ export interface AuthState {
   error?: string;
 }
 
+/** spec/schemas/user-id.yaml */
+const USER_ID = /^[A-Za-z0-9._@:-]{1,128}$/;
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 function masterKeyMatches(given: string, expected: string | undefined): boolean {
@@ -29,6 +32,7 @@ async function resolveApiKey(domain: Domain, apiKey: string, userId: string): Pr
   const tenant = await domain.tenants.authenticateKey(apiKey);
   if (!tenant) return { error: 'Invalid API key' };
   if (!userId) return { caller: { kind: 'tenant', tenantId: tenant.id }, tenant };
+  if (!USER_ID.test(userId)) return { error: 'X-User-Id must be 1-128 characters of A-Z a-z 0-9 . _ @ : -', tenant };
   const user = await domain.users.resolve(tenant.id, userId);
   // The tenant is known: its bucket still counts the request, but it acts as nobody.
   if (!user) return { error: 'X-User-Id names no user of this tenant', tenant };

@@ -31,12 +31,19 @@ export async function findMember(db: Db, tenantId: string, roomId: string, userI
   return row && toRow(row);
 }
 
-/** Members in join order. */
-export async function listMembers(db: Db, tenantId: string, roomId: string): Promise<MemberRow[]> {
-  const rows = await db<MemberRow>('room_members')
+/** Members in join order; keyset cursor on (joined_at, user_id). */
+export async function listMembers(
+  db: Db, tenantId: string, roomId: string, page: { after?: [number, string] | null; limit?: number } = {},
+): Promise<MemberRow[]> {
+  const q = db<MemberRow>('room_members')
     .where({ tenant_id: tenantId, room_id: roomId })
     .orderBy([{ column: 'joined_at' }, { column: 'user_id' }]);
-  return rows.map(toRow);
+  if (page.after) {
+    const [joinedAt, userId] = page.after;
+    q.andWhere((w) => w.where('joined_at', '>', joinedAt).orWhere((o) => o.where('joined_at', joinedAt).andWhere('user_id', '>', userId)));
+  }
+  if (page.limit !== undefined) q.limit(page.limit);
+  return (await q).map(toRow);
 }
 
 /**

@@ -27,8 +27,8 @@ for (const backend of backends()) {
         ['member.left', shared.id, 'owner'],
         ['room.deleted', alone.id, null],
       ].sort());
-      assert.deepEqual((await h.domain.rooms.listMembers(b, shared.id)).map((m) => [m.user_id, m.role]), [['b', 'owner']]);
-      assert.deepEqual((await h.domain.rooms.listMembers(b, dm.id)).map((m) => [m.user_id, m.role]), [['b', 'member']]);
+      assert.deepEqual((await h.domain.rooms.listMembers(b, shared.id)).items.map((m) => [m.user_id, m.role]), [['b', 'owner']]);
+      assert.deepEqual((await h.domain.rooms.listMembers(b, dm.id)).items.map((m) => [m.user_id, m.role]), [['b', 'member']]);
       assert.equal((await h.db('rooms').where({ id: alone.id })).length, 0);
       await rejectsWith(h.domain.users.remove(t.caller, 'owner'), 'NOT_FOUND');
     });
@@ -38,7 +38,7 @@ for (const backend of backends()) {
       const [admin, sup] = await Promise.all([t.user('adm', 'admin'), t.user('sup', 'superadmin')]);
       const { room } = await h.domain.rooms.create(sup, { type: 'group', members: ['adm'] });
       await rejectsWith(h.domain.users.remove(admin, 'sup'), 'AUTHORIZATION_ERROR');
-      assert.deepEqual((await h.domain.rooms.listMembers(admin, room.id)).map((m) => [m.user_id, m.role]).sort(), [['adm', 'member'], ['sup', 'owner']]);
+      assert.deepEqual((await h.domain.rooms.listMembers(admin, room.id)).items.map((m) => [m.user_id, m.role]).sort(), [['adm', 'member'], ['sup', 'owner']]);
     });
   });
 }

@@ -111,7 +111,7 @@ for (const backend of backends()) {
       await h.domain.rooms.removeMember(m1!, room.id, 'm1'); // leave
       await rejectsWith(h.domain.rooms.removeMember(owner!, room.id, 'owner'), 'CONFLICT');
       await h.domain.rooms.removeMember(owner!, room.id, 'mod');
-      assert.deepEqual((await h.domain.rooms.listMembers(owner!, room.id)).map((m) => m.user_id), ['owner']);
+      assert.deepEqual((await h.domain.rooms.listMembers(owner!, room.id)).items.map((m) => m.user_id), ['owner']);
       await rejectsWith(h.domain.rooms.get(m2!, room.id), 'NOT_FOUND');
       assert.equal(h.events.filter((e) => e.type === 'member.left' && e.room_id === room.id).length, 3);
     });

@@ -102,7 +102,7 @@ for (const backend of backends()) {
       const b = { kind: 'user' as const, tenantId: t.id, user: await h.domain.users.get(t.caller, 'b'), via: 'key' as const };
       const [kept] = (await h.domain.messages.list(b, room.id, {})).items;
       assert.deepEqual([kept?.id, kept?.sender_id], [message.id, 'a']);
-      assert.deepEqual((await h.domain.rooms.listMembers(b, room.id)).map((m) => m.user_id), ['b']);
+      assert.deepEqual((await h.domain.rooms.listMembers(b, room.id)).items.map((m) => m.user_id), ['b']);
       await rejectsWith(h.domain.users.remove(t.caller, 'a'), 'NOT_FOUND');
     });
   });

@@ -113,6 +113,26 @@ for (const backend of backends()) {
       assert.equal(leave.response.status, 200);
     });
 
+    test('members page in join order; a room embeds at most 100 of them', async () => {
+      const ids = Array.from({ length: 104 }, (_, i) => `crowd${String(i).padStart(3, '0')}`);
+      for (const id of ids) await t.client.POST('/v1/users', { body: { id, username: id } });
+      const created = await alice.POST('/v1/rooms', { body: { type: 'channel', name: 'crowd', members: ids } });
+      const room = created.data!.data;
+      assert.equal(room.member_count, 105);
+      assert.equal(room.members.length, 100);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let guard = 0; guard < 10; guard++) {
+        const page = await alice.GET('/v1/rooms/{room_id}/members', { params: { path: { room_id: room.id }, query: { limit: 40, cursor } } });
+        seen.push(...page.data!.data.items.map((m) => m.user_id));
+        cursor = page.data!.data.next_cursor ?? undefined;
+        if (!cursor) break;
+      }
+      assert.equal(seen.length, 105);
+      assert.deepEqual([...seen].sort(), ['alice', ...ids].sort());
+      assert.equal(seen[0], 'alice', 'the creator joined first');
+    });
+
     test('rename by owner only; delete by owner removes the room for everyone', async () => {
       const room = (await alice.POST('/v1/rooms', { body: { type: 'group', name: 'old', members: ['bob'] } })).data!.data.id;
       const byBob = await bob.PATCH('/v1/rooms/{room_id}', { params: { path: { room_id: room } }, body: { name: 'bob was here' } });

@@ -19,7 +19,7 @@ export function roomHandlers({ domain }: HttpDeps): OperationMap {
       await domain.rooms.remove(userCallerOf(req), req.params.room_id);
       return deleted(req.params.room_id);
     },
-    listRoomMembers: async (req) => ok({ items: await domain.rooms.listMembers(userCallerOf(req), req.params.room_id) }),
+    listRoomMembers: async (req) => ok(await domain.rooms.listMembers(userCallerOf(req), req.params.room_id, page(req))),
     addRoomMember: async (req: OperationRequest<AddMemberRequest>) =>
       created(await domain.rooms.addMember(userCallerOf(req), req.params.room_id, req.body)),
     removeRoomMember: async (req) => {
