@@ -53,6 +53,8 @@ export interface Conn {
   timers: Set<NodeJS.Timeout>;
   /** Counted in presence (undone on close). */
   counted?: boolean;
+  /** Paced senders waiting for the client to read (router.sendPaced). */
+  drainWaiters: (() => void)[];
   /** Frames being handled right now (graceful shutdown waits for them). */
   inFlight: number;
 }

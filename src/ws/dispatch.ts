@@ -29,10 +29,18 @@ export function onText(ctx: WsContext, conn: Conn, text: string): void {
   }
 }
 
+/**
+ * Between two frames of a connection, yield to the event loop: a send that completes in
+ * microtasks (embedded SQLite) must not let one connection run a thousand frames in one loop
+ * iteration, because uWS writes published frames out (and updates backpressure) per iteration.
+ */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
   conn.inFlight += 1;
   conn.chain = conn.chain
     .then(() => handle(ctx, conn, text))
+    .then(yieldToLoop)
     .catch((err) => ctx.log.error({ err, conn: conn.id }, 'ws: frame handler failed'))
     .finally(() => void (conn.inFlight -= 1));
 }

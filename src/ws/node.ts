@@ -5,6 +5,7 @@
  *   const node = await startWsNode({ config, domain, bus, log, tickets, limiter });
  *   node.port; await node.shutdown();  // SIGTERM: drain within config.shutdownTimeoutMs
  */
+import { EventEmitter } from 'node:events';
 import type { TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
 import type { Bus } from '../bus/index.ts';
 import { createMemoryPresence, createRedisPresence, type PresenceRegistry } from '../bus/presence.ts';
@@ -44,8 +45,15 @@ export interface WsNodeOptions {
   resumeWaitMs?: number;
 }
 
+/** What a node reports as it runs (for metrics, logs and tests). */
+export interface WsNodeEvents {
+  open: [{ connection_id: string }];
+  close: [{ connection_id: string; code: number; user_id?: string }];
+}
+
 export interface WsNode {
   port: number;
+  events: EventEmitter<WsNodeEvents>;
   /** Connections open right now. */
   connections(): number;
   /** Graceful: stop accepting, `server.shutdown`, finish in-flight frames, close with 4012. */
@@ -59,8 +67,11 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
   const { config, log } = opts;
   const registry = opts.presence ?? (await createRegistry(opts));
   const app = uws.App();
+  const headroom = backpressureHeadroom(config);
   const router = new Router(app, {
     maxBackpressureBytes: config.wsMaxBackpressureBytes,
+    checkEveryBytes: Math.floor(headroom / 2),
+    drainTimeoutMs: 30_000,
     maxHeld: Math.max(10_000, config.replayLimit * 2),
     handoffTimeoutMs: 2000,
     gapMs: 500,
@@ -75,7 +86,8 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     draining: false,
   };
   const conns = new Set<Conn>();
-  mountRoutes(app, ctx, conns);
+  const events = new EventEmitter<WsNodeEvents>();
+  mountRoutes(app, ctx, conns, events);
   const unsubscribe = opts.bus.subscribe((evt) => onBusEvent(ctx, evt));
   const listenSocket = await listen(app, config.host, config.wsPort);
   const port = uws.us_socket_local_port(listenSocket);
@@ -93,28 +105,37 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     if (!opts.presence) await registry.close();
     (app as TemplatedApp & { close?: () => void }).close?.();
   })());
-  return { port, connections: () => conns.size, shutdown: () => stop(true), close: () => stop(false) };
+  return { port, events, connections: () => conns.size, shutdown: () => stop(true), close: () => stop(false) };
 }
 
-function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>): void {
+function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events: EventEmitter<WsNodeEvents>): void {
   const { config } = ctx;
   app.ws<ConnData>('/v1/ws', {
     // uWS drops larger frames without a close code, so its hard limit sits above ours and we close with 1009.
     maxPayloadLength: Math.max(config.wsMaxPayloadBytes * 2, config.wsMaxPayloadBytes + 64 * 1024),
     // Hard cap behind our own slow-consumer check (router): uWS would otherwise silently skip frames.
-    maxBackpressure: config.wsMaxBackpressureBytes * 2 + config.wsMaxPayloadBytes * 4,
+    maxBackpressure: config.wsMaxBackpressureBytes + backpressureHeadroom(config),
     closeOnBackpressureLimit: 1,
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade: upgradeHandler(ctx),
-    open: (ws) => onOpen(ctx, conns, ws),
+    drain: (ws) => ctx.router.onDrain(ws.getUserData().conn!),
+    open: (ws) => {
+      onOpen(ctx, conns, ws);
+      events.emit('open', { connection_id: ws.getUserData().conn!.id });
+    },
     message: (ws, message, isBinary) => {
       const conn = ws.getUserData().conn!;
       if (message.byteLength > config.wsMaxPayloadBytes) return ctx.router.kick(conn, CloseCode.TOO_BIG);
       if (isBinary) return sendError(ctx, conn, { code: 'VALIDATION_ERROR', message: 'Frames are JSON text; binary frames are not accepted' });
       onText(ctx, conn, Buffer.from(message).toString('utf8'));
     },
-    close: (ws) => onClose(ctx, conns, ws.getUserData().conn!),
+    close: (ws, code) => {
+      const conn = ws.getUserData().conn!;
+      ctx.log.debug({ conn: conn.id, code, phase: conn.phase, user: conn.user?.id }, 'ws: closed');
+      onClose(ctx, conns, conn);
+      events.emit('close', { connection_id: conn.id, code, user_id: conn.user?.id });
+    },
   });
   app.any('/*', (res) => {
     res.writeStatus('404 Not Found').writeHeader('Content-Type', 'application/json')
@@ -127,7 +148,7 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>): void
   const upgrade = data.upgrade;
   const conn: Conn = {
     id: newConnectionId(), phase: 'auth', ws, origin: upgrade.kind === 'refused' ? undefined : upgrade.origin,
-    rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0,
+    rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, drainWaiters: [],
   };
   data.conn = conn;
   conns.add(conn);
@@ -143,9 +164,15 @@ function onClose(ctx: WsContext, conns: Set<Conn>, conn: Conn): void {
   conns.delete(conn);
   for (const timer of conn.timers) clearTimeout(timer);
   conn.timers.clear();
+  for (const wake of conn.drainWaiters.splice(0)) wake(); // paced replays see the close and stop
   if (conn.counted) ctx.presence.disconnected({ tenant_id: conn.tenant!.id, user_id: conn.user!.id });
   if (conn.user) ctx.typing.stopAll(conn);
   ctx.router.forget(conn);
+}
+
+/** Room between our slow-consumer limit and uWS's hard cap (where uWS would cut the socket without a close code). */
+function backpressureHeadroom(config: Config): number {
+  return config.wsMaxBackpressureBytes + Math.max(config.wsMaxPayloadBytes * 4, 256 * 1024);
 }
 
 function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {

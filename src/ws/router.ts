@@ -15,6 +15,10 @@ import { Sequencer } from './sequencer.ts';
 
 export interface RouterOptions {
   maxBackpressureBytes: number;
+  /** Publish at most this many bytes between two slow-consumer checks (keeps buffers below uWS's hard cap). */
+  checkEveryBytes: number;
+  /** How long a paced (replay) send waits for the client to read before closing it with 4008. */
+  drainTimeoutMs: number;
   /** Most frames held for one pending room before the connection is told to resume instead. */
   maxHeld: number;
   /** How long a handoff waits for the bus to catch up with the replay (then proceeds). */
@@ -30,6 +34,7 @@ export class Router {
   private readonly users = new Map<string, Set<Conn>>();
   private readonly dirty = new Set<string>();
   private checkScheduled = false;
+  private publishedSinceCheck = 0;
 
   constructor(private readonly app: TemplatedApp, private readonly opts: RouterOptions) {}
 
@@ -38,6 +43,30 @@ export class Router {
     if (!isOpen(conn)) return;
     conn.ws.send(bytes, false);
     if (conn.ws.getBufferedAmount() > this.opts.maxBackpressureBytes) this.kick(conn, CloseCode.SLOW_CONSUMER);
+  }
+
+  /**
+   * Send for bulk output (replay): instead of treating a full buffer as a slow consumer, wait
+   * until the client has read it down to half the limit (uWS `drain`); a client that reads
+   * nothing for `drainTimeoutMs` is closed with 4008 after all.
+   */
+  async sendPaced(conn: Conn, bytes: Buffer): Promise<void> {
+    if (!isOpen(conn)) return;
+    conn.ws.send(bytes, false);
+    if (conn.ws.getBufferedAmount() <= this.opts.maxBackpressureBytes / 2) return;
+    await new Promise<void>((resolve) => {
+      const timer = connTimer(conn, this.opts.drainTimeoutMs, () => this.kick(conn, CloseCode.SLOW_CONSUMER));
+      conn.drainWaiters.push(() => {
+        clearConnTimer(conn, timer);
+        resolve();
+      });
+    });
+  }
+
+  /** uWS `drain`: the client read some; wake paced senders once the buffer is low again. */
+  onDrain(conn: Conn): void {
+    if (!isOpen(conn) || conn.ws.getBufferedAmount() > this.opts.maxBackpressureBytes / 2) return;
+    for (const wake of conn.drainWaiters.splice(0)) wake();
   }
 
   kick(conn: Conn, code: CloseCode): void {
@@ -196,15 +225,20 @@ export class Router {
   private publish(topic: string, bytes: Buffer): void {
     this.app.publish(topic, bytes, false);
     this.dirty.add(topic);
-    if (!this.checkScheduled) {
+    this.publishedSinceCheck += bytes.length;
+    // Sends that complete in microtasks (an embedded database) may never yield to setImmediate:
+    // check by volume too, so no buffer can outgrow uWS's hard cap between two checks.
+    if (this.publishedSinceCheck >= this.opts.checkEveryBytes) this.checkBackpressure();
+    else if (!this.checkScheduled) {
       this.checkScheduled = true;
       setImmediate(() => this.checkBackpressure());
     }
   }
 
-  /** Once per event-loop turn: every live subscriber of a room that got frames, over the limit → 4008. */
+  /** Every live subscriber of a room that got frames since the last check, over the limit → 4008. */
   private checkBackpressure(): void {
     this.checkScheduled = false;
+    this.publishedSinceCheck = 0;
     const slow: Conn[] = [];
     for (const topic of this.dirty) {
       for (const conn of this.live.get(topic) ?? this.users.get(topic) ?? []) {
@@ -212,7 +246,8 @@ export class Router {
       }
     }
     this.dirty.clear();
-    for (const conn of slow) this.kick(conn, CloseCode.SLOW_CONSUMER);
+    // Not from inside a publish: closing changes the sets being published to.
+    if (slow.length) queueMicrotask(() => slow.forEach((conn) => this.kick(conn, CloseCode.SLOW_CONSUMER)));
   }
 }
 

@@ -65,7 +65,8 @@ async function replay(deps: SyncDeps, conn: Conn, roomId: string, sync: RoomSync
     const page = await deps.domain.messages.list(conn.caller!, roomId, { after_seq: after, limit: PAGE });
     if (!current()) return;
     for (const message of page.items) {
-      deps.router.send(conn, encode({ type: 'message.created', room_id: roomId, message }));
+      await deps.router.sendPaced(conn, encode({ type: 'message.created', room_id: roomId, message }));
+      if (!current()) return;
       after = message.seq;
       sync.upTo = after;
       sync.replayed += 1;

@@ -24,6 +24,8 @@ export class FrameContractViolation extends Error {
 
 export interface ConnectOptions {
   headers?: Record<string, string>;
+  /** Names the client in failure messages. */
+  label?: string;
   /** Milliseconds to wait for the upgrade (default 5000). */
   timeoutMs?: number;
 }
@@ -38,22 +40,24 @@ interface Waiter {
 export class WsClient {
   /** Every frame received so far, in order (all valid). */
   readonly frames: ServerFrame[] = [];
+  /** When each frame arrived (performance.now()), parallel to `frames`. */
+  readonly arrivals: number[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private violation?: FrameContractViolation;
   private readonly waiters = new Set<Waiter>();
 
-  private constructor(readonly socket: WebSocket) {
+  private constructor(readonly socket: WebSocket, readonly label = 'client') {
     socket.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     this.closed = new Promise((resolve) => socket.once('close', (code, reason) => {
       resolve({ code, reason: reason.toString() });
-      for (const w of this.waiters) w.reject(new Error(`socket closed (${code} ${reason.toString()}) while waiting for a frame`));
+      for (const w of this.waiters) w.reject(new Error(`${this.label}: socket closed (${code} ${reason.toString()}) while waiting for a frame`));
     }));
   }
 
   /** Opens a socket; rejects with `{ status }` when the server refuses the upgrade over HTTP. */
   static connect(url: string, opts: ConnectOptions = {}): Promise<WsClient> {
     const socket = new WebSocket(url, { headers: opts.headers, handshakeTimeout: opts.timeoutMs ?? 5000 });
-    const client = new WsClient(socket);
+    const client = new WsClient(socket, opts.label);
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(client));
       socket.once('unexpected-response', (_req, res) => {
@@ -94,7 +98,7 @@ export class WsClient {
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
           const recent = this.frames.slice(-5).map((f) => JSON.stringify(f).slice(0, 200)).join('\n  ');
-          reject(new Error(`condition not met within ${timeoutMs} ms (${this.frames.length} frames); last frames:\n  ${recent}`));
+          reject(new Error(`${this.label}: condition not met within ${timeoutMs} ms (${this.frames.length} frames); last frames:\n  ${recent}`));
         }, timeoutMs),
       };
       this.waiters.add(waiter);
@@ -104,6 +108,11 @@ export class WsClient {
   /** The first frame of a type (optionally also matching `pred`). */
   first<T extends ServerFrame['type']>(type: T, pred: (f: FrameOf<T>) => boolean = () => true, timeoutMs?: number): Promise<FrameOf<T>> {
     return this.waitFor<FrameOf<T>>((f) => f.type === type && pred(f as FrameOf<T>), timeoutMs);
+  }
+
+  /** When a frame (one of `frames`) arrived, in performance.now() milliseconds. */
+  arrivalOf(frame: ServerFrame): number {
+    return this.arrivals[this.frames.indexOf(frame)]!;
   }
 
   /** All frames received so far of one type. */
@@ -144,6 +153,7 @@ export class WsClient {
       return this.fail(`frame does not match ServerFrame in spec/asyncapi.yaml: ${problems}\n  frame: ${JSON.stringify(frame).slice(0, 500)}`);
     }
     this.frames.push(frame as ServerFrame);
+    this.arrivals.push(performance.now());
     for (const w of [...this.waiters]) {
       if (w.probe()) {
         this.waiters.delete(w);

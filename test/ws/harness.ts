@@ -70,7 +70,7 @@ export async function startWorld(
     },
     async connect(userId, opts = {}) {
       const headers = { Authorization: `Bearer ${await world.token(userId)}`, ...opts.headers };
-      const client = await WsClient.connect(opts.url ?? world.wsUrl, { ...opts, headers });
+      const client = await WsClient.connect(opts.url ?? world.wsUrl, { label: userId, ...opts, headers });
       clients.push(client);
       if (opts.resume) client.send({ type: 'resume', rooms: opts.resume });
       await client.first('connected');
