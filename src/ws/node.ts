@@ -75,6 +75,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     maxHeld: Math.max(10_000, config.replayLimit * 2),
     handoffTimeoutMs: 2000,
     gapMs: 500,
+    loadMessages: async (conn, roomId, afterSeq, limit) => (await opts.domain.messages.list(conn.caller!, roomId, { after_seq: afterSeq, limit })).items,
   });
   const ctx: WsContext = {
     config, domain: opts.domain, bus: opts.bus, log, router,
@@ -89,6 +90,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
   const events = new EventEmitter<WsNodeEvents>();
   mountRoutes(app, ctx, conns, events);
   const unsubscribe = opts.bus.subscribe((evt) => onBusEvent(ctx, evt));
+  const unwatchGaps = opts.bus.onGap(() => router.catchUp());
   const listenSocket = await listen(app, config.host, config.wsPort);
   const port = uws.us_socket_local_port(listenSocket);
   log.info({ port }, 'ws: listening on /v1/ws');
@@ -100,6 +102,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     if (graceful) await drain(ctx, conns, config.shutdownTimeoutMs);
     for (const conn of [...conns]) router.kick(conn, graceful ? CloseCode.SERVER_SHUTDOWN : CloseCode.GOING_AWAY);
     unsubscribe();
+    unwatchGaps();
     ctx.typing.close();
     await ctx.presence.close();
     if (!opts.presence) await registry.close();

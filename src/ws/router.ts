@@ -10,8 +10,9 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { CloseCode, CloseReason } from './close-codes.ts';
 import { type Conn, type Held, type RoomSync, clearConnTimer, connTimer, isOpen, roomTopic, userTopic } from './conn.ts';
+import type { Message } from '../domain/wire.ts';
 import { encode } from './frames.ts';
-import { Sequencer } from './sequencer.ts';
+import { type Found, Sequencer } from './sequencer.ts';
 
 export interface RouterOptions {
   maxBackpressureBytes: number;
@@ -23,8 +24,10 @@ export interface RouterOptions {
   maxHeld: number;
   /** How long a handoff waits for the bus to catch up with the replay (then proceeds). */
   handoffTimeoutMs: number;
-  /** How long a seq gap may hold back later frames of a room. */
+  /** How long a seq gap may hold back later frames of a room before it is filled from the database. */
   gapMs: number;
+  /** Stored messages of a room after `afterSeq`, read as `conn` (a member): fills gaps in the live stream. */
+  loadMessages(conn: Conn, roomId: string, afterSeq: number, limit: number): Promise<Message[]>;
 }
 
 export class Router {
@@ -208,10 +211,27 @@ export class Router {
     }
   }
 
+  /** After a gap in the bus: every room followed here publishes what was stored meanwhile. */
+  catchUp(): void {
+    for (const sequencer of this.sequencers.values()) void sequencer.catchUp();
+  }
+
   private createSequencer(topic: string, roomId: string, last: number): Sequencer {
-    const sequencer = new Sequencer(last, (bytes) => this.publish(topic, bytes), () => this.recheck(topic, roomId), this.opts.gapMs);
+    const sequencer = new Sequencer(last, {
+      publish: (bytes) => this.publish(topic, bytes),
+      onAdvance: () => this.recheck(topic, roomId),
+      load: (from, to) => this.load(topic, roomId, from, to),
+    }, this.opts.gapMs);
     this.sequencers.set(topic, sequencer);
     return sequencer;
+  }
+
+  private async load(topic: string, roomId: string, from: number, to: number): Promise<Found[]> {
+    const member = this.live.get(topic)?.values().next().value;
+    if (!member) return [];
+    const limit = Math.min(200, to - from + 1);
+    const messages = await this.opts.loadMessages(member, roomId, from - 1, limit);
+    return messages.filter((m) => m.seq <= to).map((m) => ({ seq: m.seq, bytes: encode({ type: 'message.created', room_id: roomId, message: m }) }));
   }
 
   private leaveLive(topic: string, conn: Conn): void {

@@ -2,41 +2,52 @@
  * Per-room ordering of live `message.created` frames on one node. Events reach a node in commit
  * order only roughly (two API nodes, or two transactions finishing in either order), so frames
  * are published to the room topic strictly by `seq`: the next one goes out at once, a later one
- * waits for the gap to fill. A gap that does not fill within `gapMs` is skipped (the skipped seqs
- * are still published if they turn up later, so they are late but never lost).
+ * waits for the gap to fill. A gap still open after `gapMs` is filled from the database (the
+ * event was lost, e.g. while Redis reconnected); what even that cannot find is skipped, and a
+ * skipped seq that turns up later is still published: late, but never lost.
  *
  * `last` is the highest seq such that every seq up to it was published (or skipped); a room only
  * has a sequencer while some local connection is live in it.
  */
 const MAX_SKIPPED = 10_000;
 
+export interface Found {
+  seq: number;
+  bytes: Buffer;
+}
+
+export interface SequencerHooks {
+  publish(bytes: Buffer): void;
+  /** `last` moved forward. */
+  onAdvance(): void;
+  /** Stored messages with seq in [from, to], oldest first (a page of them is enough). */
+  load(from: number, to: number): Promise<Found[]>;
+}
+
 export class Sequencer {
   private readonly held = new Map<number, Buffer>();
   private readonly skipped = new Set<number>();
   private gapTimer?: NodeJS.Timeout;
+  private loading = false;
+  private disposed = false;
 
-  constructor(
-    public last: number,
-    private readonly publish: (bytes: Buffer) => void,
-    private readonly onAdvance: () => void,
-    private readonly gapMs: number,
-  ) {}
+  constructor(public last: number, private readonly hooks: SequencerHooks, private readonly gapMs: number) {}
 
   offer(seq: number, bytes: Buffer): void {
     if (seq <= this.last) {
       // Already published, or a late arrival of a skipped seq: publish that one, out of order.
-      if (this.skipped.delete(seq)) this.publish(bytes);
+      if (this.skipped.delete(seq)) this.hooks.publish(bytes);
       return;
     }
     if (seq !== this.last + 1) {
       this.held.set(seq, bytes);
-      this.gapTimer ??= setTimeout(() => this.skipGap(), this.gapMs);
+      this.gapTimer ??= setTimeout(() => void this.closeGap(), this.gapMs);
       return;
     }
-    this.publish(bytes);
+    this.hooks.publish(bytes);
     this.last = seq;
     this.drain();
-    this.onAdvance();
+    this.hooks.onAdvance();
   }
 
   /** Move `last` forward to `seq` without publishing (seqs nobody here needs); later arrivals count as late. */
@@ -44,14 +55,20 @@ export class Sequencer {
     for (let s = this.last + 1; s <= seq; s++) if (!this.held.has(s)) this.remember(s);
     for (const [s, bytes] of [...this.held].filter(([s]) => s <= seq).sort((a, b) => a[0] - b[0])) {
       this.held.delete(s);
-      this.publish(bytes);
+      this.hooks.publish(bytes);
     }
     this.last = Math.max(this.last, seq);
     this.drain();
-    this.onAdvance();
+    this.hooks.onAdvance();
+  }
+
+  /** Events may have been lost (the bus had a gap): publish whatever is stored after `last`. */
+  async catchUp(): Promise<void> {
+    await this.loadInto(this.last + 1, Number.MAX_SAFE_INTEGER);
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.gapTimer);
     this.held.clear();
   }
@@ -59,7 +76,7 @@ export class Sequencer {
   private drain(): void {
     while (this.held.has(this.last + 1)) {
       this.last += 1;
-      this.publish(this.held.get(this.last)!);
+      this.hooks.publish(this.held.get(this.last)!);
       this.held.delete(this.last);
     }
     if (this.held.size === 0) {
@@ -68,15 +85,29 @@ export class Sequencer {
     }
   }
 
-  private skipGap(): void {
+  private async closeGap(): Promise<void> {
     this.gapTimer = undefined;
-    if (this.held.size === 0) return;
+    if (this.held.size === 0 || this.disposed) return;
+    await this.loadInto(this.last + 1, Math.min(...this.held.keys()) - 1);
+    if (this.held.size === 0 || this.disposed) return;
     const next = Math.min(...this.held.keys());
     for (let s = this.last + 1; s < next; s++) this.remember(s);
     this.last = next - 1;
     this.drain();
-    this.onAdvance();
-    if (this.held.size) this.gapTimer = setTimeout(() => this.skipGap(), this.gapMs);
+    this.hooks.onAdvance();
+    if (this.held.size) this.gapTimer ??= setTimeout(() => void this.closeGap(), this.gapMs);
+  }
+
+  private async loadInto(from: number, to: number): Promise<void> {
+    if (this.loading || from > to) return;
+    this.loading = true;
+    try {
+      for (const found of await this.hooks.load(from, to)) if (!this.disposed) this.offer(found.seq, found.bytes);
+    } catch {
+      // Nothing to add: the gap is skipped, and late arrivals are still published.
+    } finally {
+      this.loading = false;
+    }
   }
 
   private remember(seq: number): void {
