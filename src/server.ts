@@ -12,6 +12,7 @@ import type { Knex } from 'knex';
 import { createDomain, type Domain } from './domain/index.ts';
 import { createHttpApp } from './http/app.ts';
 import { VERSION } from './version.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
 import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
@@ -29,6 +30,7 @@ export interface RunningServer {
   wsPort: number;
   domain: Domain;
   limiter: TenantLimiter;
+  metrics: Metrics;
   /** The parts, for tests and tools that need them (e.g. a second domain with another clock). */
   parts: { db: Knex; bus: Bus };
   log: Logger;
@@ -57,6 +59,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
   const closers: (() => Promise<void>)[] = [];
+  const metrics = createMetrics();
 
   // One limiter per process, shared by REST and WebSocket frames; in Redis when scaled out.
   const limiter = await createTenantLimiter({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'ratelimit' }) });
@@ -72,6 +75,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
       startedAt: Date.now(),
       version: VERSION,
       limiter,
+      metrics,
       rateLimit: rateLimitMiddleware(limiter, resolveFromAuthState(defaults), {
         exempt: (ctx) => ctx.method === 'GET' && ctx.path === '/v1/rate-limit',
       }),
@@ -94,5 +98,5 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     await closeDatabase(db);
   })());
 
-  return { httpPort, wsPort: 0, domain, limiter, parts: { db, bus }, log, close };
+  return { httpPort, wsPort: 0, domain, limiter, metrics, parts: { db, bus }, log, close };
 }

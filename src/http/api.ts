@@ -78,6 +78,9 @@ export async function createApi(deps: HttpDeps, definition: Document = loadSpec(
   const handlers = operationHandlers(deps);
   for (const [operationId, op] of Object.entries(handlers)) api.register(operationId, bind(op));
   api.register({
+    postRoutingHandler: (c: ApiContext, ctx: KoaContext) => {
+      ctx.state.operationId = c.operation?.operationId;
+    },
     validationFail: (c: ApiContext, ctx: KoaContext) => {
       const details = validationDetails(c.validation.errors as ErrorObject[]);
       writeError(ctx, 'VALIDATION_ERROR', summary(details), details);
@@ -96,6 +99,17 @@ export async function createApi(deps: HttpDeps, definition: Document = loadSpec(
   for (const [name, handler] of Object.entries(securityHandlers)) api.registerSecurityHandler(name, handler as never);
   await api.init();
   return api;
+}
+
+/** The operationId a method and path route to, without running anything. */
+export function operationOf(api: OpenAPIBackend) {
+  return (method: string, path: string): string | undefined => {
+    try {
+      return api.router.matchOperation({ method, path, headers: {} })?.operationId;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 export { writeDomainError };

@@ -10,13 +10,17 @@ import type { OpenAPIBackend } from 'openapi-backend';
 import type { Middleware } from 'koa';
 import { requestContext } from './request-context.ts';
 import { authMiddleware } from './auth.ts';
-import { createApi } from './api.ts';
+import { createApi, operationOf } from './api.ts';
+import { metricsMiddleware } from './metrics.ts';
+import type { Metrics } from '../metrics.ts';
 import { docsMiddleware } from './docs.ts';
 import type { HttpDeps } from './operation.ts';
 
 export interface HttpAppOptions extends HttpDeps {
   /** The tenant rate limit (src/ratelimit); absent in tests that do not exercise it. */
   rateLimit?: Middleware;
+  /** Prometheus metrics; when given, requests are recorded and GET /metrics serves them. */
+  metrics?: Metrics;
 }
 
 export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; api: OpenAPIBackend }> {
@@ -24,6 +28,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; a
   const api = await createApi(opts);
   const app = new Koa({ proxy: false });
   app.silent = true; // errors are logged by requestContext with their request id
+  if (opts.metrics) app.use(metricsMiddleware(opts.metrics, operationOf(api)));
   app.use(requestContext(log, config.bodyLimitBytes));
   app.use(docsMiddleware());
   app.use(authMiddleware(domain, config.masterKey));

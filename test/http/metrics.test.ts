@@ -1,0 +1,40 @@
+/**
+ * GET /metrics (Prometheus text, outside the JSON API like /docs) counts REST requests by
+ * operationId and status — including those refused before routing — without tenant labels.
+ */
+import { describe, before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backends } from '../helpers/backends.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const [backend] = backends();
+
+describe(`metrics [${backend.name}]`, () => {
+  let s: TestServer;
+  before(async () => { s = await startTestServer(backend, { rateLimitPerSecond: 1, rateLimitBurst: 2 }, { ws: false }); });
+  after(() => s.close());
+
+  test('requests are counted per operation and status, refusals included', async () => {
+    const t = await s.tenant();
+    await t.client.POST('/v1/users', { body: { id: 'alice', username: 'alice' } });
+    await t.client.GET('/v1/users', {});
+    const refused = await t.client.GET('/v1/users', {});
+    assert.equal(refused.response.status, 429);
+    await s.anonymous.GET('/v1/me', {});
+    const res = await fetch(`${s.baseUrl}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+    const text = await res.text();
+    const count = (labels: string) => {
+      const line = text.split('\n').find((l) => l.startsWith('chatapi_http_requests_total{') && l.includes(labels));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    assert.equal(count('operation="createUser",status="201"'), 1);
+    assert.equal(count('operation="listUsers",status="200"'), 1);
+    assert.equal(count('operation="listUsers",status="429"'), 1);
+    assert.equal(count('operation="getMe",status="401"'), 1);
+    assert.match(text, /chatapi_rate_limited_total\{[^}]*transport="http"[^}]*\} 1/);
+    assert.match(text, /chatapi_http_request_duration_seconds_bucket/);
+    assert.ok(!text.includes(t.id), 'no tenant ids in labels');
+  });
+});
