@@ -123,10 +123,7 @@ function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events
     sendPingsAutomatically: true,
     upgrade: upgradeHandler(ctx),
     drain: (ws) => ctx.router.onDrain(ws.getUserData().conn!),
-    open: (ws) => {
-      onOpen(ctx, conns, ws);
-      events.emit('open', { connection_id: ws.getUserData().conn!.id });
-    },
+    open: (ws) => onOpen(ctx, conns, ws, events),
     message: (ws, message, isBinary) => {
       const conn = ws.getUserData().conn!;
       if (message.byteLength > config.wsMaxPayloadBytes) return ctx.router.kick(conn, CloseCode.TOO_BIG);
@@ -140,13 +137,21 @@ function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events
       events.emit('close', { connection_id: conn.id, code, user_id: conn.user?.id });
     },
   });
+  // For load balancers in front of WebSocket nodes: 503 while draining or cut off from the bus.
+  app.get('/health', (res) => {
+    const bus = ctx.bus.mode();
+    const ok = !ctx.draining && bus !== 'redis-degraded';
+    const data = { status: ok ? 'ok' : ctx.draining ? 'draining' : 'degraded', connections: conns.size, bus };
+    res.writeStatus(ok ? '200 OK' : '503 Service Unavailable').writeHeader('Content-Type', 'application/json')
+      .end(JSON.stringify({ success: ok, data, error: ok ? null : { code: 'SERVICE_UNAVAILABLE', message: `WebSocket node ${data.status}`, details: [], request_id: newConnectionId() } }));
+  });
   app.any('/*', (res) => {
     res.writeStatus('404 Not Found').writeHeader('Content-Type', 'application/json')
       .end(JSON.stringify({ success: false, data: null, error: { code: 'NOT_FOUND', message: 'The WebSocket endpoint is /v1/ws', details: [], request_id: newConnectionId() } }));
   });
 }
 
-function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>): void {
+function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, events: EventEmitter<WsNodeEvents>): void {
   const data = ws.getUserData();
   const upgrade = data.upgrade;
   const conn: Conn = {
@@ -155,6 +160,7 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>): void
   };
   data.conn = conn;
   conns.add(conn);
+  events.emit('open', { connection_id: conn.id }); // before anything that may close the socket
   if (upgrade.kind === 'refused') return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
   if (upgrade.kind === 'authenticated') return void startSession(ctx, conn, upgrade.tenant, upgrade.user, upgrade.via);
   connTimer(conn, ctx.config.wsAuthTimeoutMs, () => {

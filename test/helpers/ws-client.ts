@@ -44,13 +44,16 @@ export class WsClient {
   readonly arrivals: number[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private violation?: FrameContractViolation;
+  private lastError?: Error;
   private readonly waiters = new Set<Waiter>();
 
   private constructor(readonly socket: WebSocket, readonly label = 'client') {
     socket.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
+    socket.on('error', (err) => (this.lastError = err)); // e.g. a protocol error; shown with the close
     this.closed = new Promise((resolve) => socket.once('close', (code, reason) => {
       resolve({ code, reason: reason.toString() });
-      for (const w of this.waiters) w.reject(new Error(`${this.label}: socket closed (${code} ${reason.toString()}) while waiting for a frame`));
+      const why = this.lastError ? ` after error: ${this.lastError.message}` : '';
+      for (const w of this.waiters) w.reject(new Error(`${this.label}: socket closed (${code} ${reason.toString()})${why} while waiting for a frame`));
     }));
   }
 

@@ -112,6 +112,15 @@ for (const backend of backends()) {
       assert.equal((await c.first('pong')).ref, 'still-open');
     });
 
+    test('the node answers /health for load balancers, and 404 elsewhere', async (t) => {
+      const w = await startWorld(t, backend);
+      const base = w.wsUrl.replace('ws://', 'http://').replace('/v1/ws', '');
+      const health = await fetch(`${base}/health`);
+      assert.equal(health.status, 200);
+      assert.deepEqual(((await health.json()) as { data: unknown }).data, { status: 'ok', connections: 0, bus: 'memory' });
+      assert.equal((await fetch(`${base}/elsewhere`)).status, 404);
+    });
+
     test('a frame over the size limit closes with 1009', async (t) => {
       const w = await startWorld(t, backend, { wsMaxPayloadBytes: 4096 });
       await w.users('alice');
