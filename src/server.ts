@@ -16,6 +16,8 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
 import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
+import { startWsNode, type WsNode, type WsNodeOptions } from './ws/node.ts';
+import { createTicketStore, type TicketStore } from './ws/tickets.ts';
 
 export interface StartOptions {
   /** Serve REST (default true). */
@@ -23,6 +25,8 @@ export interface StartOptions {
   /** Serve the WebSocket node (default true). */
   ws?: boolean;
   log?: Logger;
+  /** Extra WebSocket node options (tests shorten waits and heartbeats). */
+  wsNode?: Partial<Omit<WsNodeOptions, 'config' | 'domain' | 'bus' | 'log'>>;
 }
 
 export interface RunningServer {
@@ -31,6 +35,8 @@ export interface RunningServer {
   domain: Domain;
   limiter: TenantLimiter;
   metrics: Metrics;
+  /** The WebSocket node, when this process runs one. */
+  wsNode?: WsNode;
   /** The parts, for tests and tools that need them (e.g. a second domain with another clock). */
   parts: { db: Knex; bus: Bus };
   log: Logger;
@@ -58,45 +64,78 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   await migrate(db);
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
-  const closers: (() => Promise<void>)[] = [];
   const metrics = createMetrics();
+  /** Front doors close first and together (draining in-flight work); shared services after. */
+  const frontDoors: (() => Promise<void>)[] = [];
+  const services: (() => Promise<void>)[] = [];
 
   // One limiter per process, shared by REST and WebSocket frames; in Redis when scaled out.
   const limiter = await createTenantLimiter({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'ratelimit' }) });
-  closers.push(() => limiter.close());
-  const defaults = { rateLimitPerSecond: config.rateLimitPerSecond, rateLimitBurst: config.rateLimitBurst };
+  services.push(() => limiter.close());
+  // Tickets live in Redis when scaled out, so a ticket from any API node opens any WS node.
+  const tickets = await createTicketStore({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+  services.push(() => tickets.close());
+
+  let wsPort = 0;
+  let wsNode: WsNode | undefined;
+  if (opts.ws !== false) {
+    wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, ...opts.wsNode });
+    wsPort = wsNode.port;
+    const node = wsNode;
+    frontDoors.push(() => node.shutdown());
+  }
 
   let httpPort = 0;
   if (opts.http !== false) {
-    const { app } = await createHttpApp({
-      config,
-      domain,
-      log: log.child({ part: 'http' }),
-      startedAt: Date.now(),
-      version: VERSION,
-      limiter,
-      metrics,
-      rateLimit: rateLimitMiddleware(limiter, resolveFromAuthState(defaults), {
-        exempt: (ctx) => ctx.method === 'GET' && ctx.path === '/v1/rate-limit',
-      }),
-      readiness: () => ({
-        rate_limiter: limiter.degraded()
-          ? { ok: false, detail: 'Redis unreachable: limiting per node' }
-          : { ok: true, detail: limiter.mode() },
-      }),
-    });
-    const server = http.createServer(app.callback());
+    const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus })).callback());
     server.keepAliveTimeout = 65_000;
     httpPort = await listen(server, config.httpPort, config.host);
-    closers.push(() => closeHttp(server));
+    frontDoors.push(() => closeHttp(server));
   }
 
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= (async () => {
-    for (const fn of closers.reverse()) await fn().catch((err) => log.warn({ err }, 'close step failed'));
+    const step = (fn: () => Promise<void>) => fn().catch((err) => log.warn({ err }, 'close step failed'));
+    await Promise.all(frontDoors.map(step));
+    await Promise.all(services.map(step));
     await bus.close();
     await closeDatabase(db);
   })());
 
-  return { httpPort, wsPort: 0, domain, limiter, metrics, parts: { db, bus }, log, close };
+  return { httpPort, wsPort, wsNode, domain, limiter, metrics, parts: { db, bus }, log, close };
+}
+
+interface RestParts {
+  domain: Domain;
+  log: Logger;
+  limiter: TenantLimiter;
+  metrics: Metrics;
+  tickets: TicketStore;
+  bus: Bus;
+}
+
+async function createRestApp(config: Config, p: RestParts) {
+  const defaults = { rateLimitPerSecond: config.rateLimitPerSecond, rateLimitBurst: config.rateLimitBurst };
+  const { app } = await createHttpApp({
+    config,
+    domain: p.domain,
+    log: p.log.child({ part: 'http' }),
+    startedAt: Date.now(),
+    version: VERSION,
+    limiter: p.limiter,
+    metrics: p.metrics,
+    tickets: p.tickets,
+    rateLimit: rateLimitMiddleware(p.limiter, resolveFromAuthState(defaults), {
+      exempt: (ctx) => ctx.method === 'GET' && ctx.path === '/v1/rate-limit',
+    }),
+    readiness: () => ({
+      rate_limiter: p.limiter.degraded()
+        ? { ok: false, detail: 'Redis unreachable: limiting per node' }
+        : { ok: true, detail: p.limiter.mode() },
+      bus: p.bus.mode() === 'redis-degraded'
+        ? { ok: false, detail: 'Redis unreachable: events reach this node only' }
+        : { ok: true, detail: p.bus.mode() },
+    }),
+  });
+  return app;
 }
