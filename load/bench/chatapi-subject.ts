@@ -54,8 +54,8 @@ export async function startChatapiSubject(opts: { ws?: boolean } = {}): Promise<
         name: 'chatapi', pid: node.pid, port: node.wsPort, markerOnly: true,
         deliveryTag: '"message.created"',
         member: (room, index) => ({ path: '/v1/ws', headers: { Authorization: `Bearer ${tokens[room * size + index]}` } }),
-        sendFrame: (room, text, n) =>
-          `{"type":"message.send","room_id":"${roomIds[room]}","content":"${text}","client_msg_id":"${nonce}-${n}"}`,
+        sendFrame: (room, text, key) =>
+          `{"type":"message.send","room_id":"${roomIds[room]}","content":"${text}","client_msg_id":"${nonce}-${key}"}`,
         isReady(frame, send) {
           if (frame.includes('"type":"connected"')) {
             const positions = (JSON.parse(frame).rooms as { room_id: string; last_seq: number }[])

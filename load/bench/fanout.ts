@@ -3,10 +3,10 @@
  *  - connect (+auth) time and server memory per connection,
  *  - an offered phase: a fixed number of deliveries per second (open model), measuring loss,
  *    order and send→receive latency,
- *  - a saturated phase: every room's sender keeps `window` messages in flight (closed loop),
- *    measuring deliveries per second and server CPU per delivery.
- * Messages carry a marker `~B<n>;<sent-at ms>~` (n counts per room from 1); every member
- * counts deliveries, "probe" members also parse n and the timestamp (latency, gaps, order).
+ *  - a saturated phase: each of a room's `senders` keeps `window` messages in flight (closed
+ *    loop), measuring deliveries per second and server CPU per delivery.
+ * Messages carry a marker `~B<sender>:<n>;<sent-at ms>~` (n counts per sender from 1); every
+ * member counts deliveries, "probe" members also parse it (latency, gaps, order per sender).
  * One process, one clock: the harness sends and receives. Every phase is bounded in time.
  */
 import { procStat } from '../lib/processes.ts';
@@ -22,18 +22,20 @@ export interface FanoutTarget {
   /** with markerOnly: a delivery frame also holds this within its first 64 bytes (its type) */
   deliveryTag?: string;
   member(room: number, index: number): { path: string; headers?: Record<string, string> };
-  /** the frame a room's sender sends to post `text` */
-  sendFrame(room: number, text: string, n: number): string;
+  /** the frame a sender sends to post `text` into a room; `key` is unique per message */
+  sendFrame(room: number, text: string, key: string): string;
   /** connections are usable only after a frame for which this returns true (chatapi: synced) */
   isReady?(frame: string, send: (text: string) => void): boolean;
 }
 
 interface ConnState {
   room: number;
-  sender: boolean;
+  /** sender index in its room, -1 for members that only receive */
+  sender: number;
   probe: boolean;
   deliveries: number;
-  lastN: number;
+  /** probes: last n seen per sender of the room */
+  lastN: Int32Array | null;
   gaps: number;
   ready: boolean;
   failed?: Error;
@@ -42,10 +44,12 @@ interface ConnState {
 
 const MARK = Buffer.from('~B');
 const SEMI = 0x3b;
+const COLON = 0x3a;
 
 export class FanoutRun {
   conns: WsConn[] = [];
   private latencies: number[] = [];
+  /** per (room, sender): messages sent and not yet echoed back to their sender */
   private outstanding: Int32Array;
   private nextN: Int32Array;
   private saturated = false;
@@ -55,10 +59,10 @@ export class FanoutRun {
 
   private readonly tag: Buffer | null;
 
-  constructor(readonly target: FanoutTarget, readonly rooms: number, readonly size: number) {
+  constructor(readonly target: FanoutTarget, readonly rooms: number, readonly size: number, readonly senders = 1) {
     this.tag = target.deliveryTag ? Buffer.from(target.deliveryTag) : null;
-    this.outstanding = new Int32Array(rooms);
-    this.nextN = new Int32Array(rooms);
+    this.outstanding = new Int32Array(rooms * senders);
+    this.nextN = new Int32Array(rooms * senders);
   }
 
   /** Connects rooms × size members; returns wall time and server RSS growth per connection. */
@@ -72,7 +76,7 @@ export class FanoutRun {
       const index = i % this.size;
       const conn = await connectWs({ port: this.target.port, ...this.target.member(room, index) }, this);
       const st: ConnState = conn.tag ?? (conn.tag = this.newState(room, index, probeEvery));
-      st.room = room; st.sender = index === 0; st.probe = index > 0 && index % probeEvery === 0;
+      Object.assign(st, this.newState(room, index, probeEvery), { ready: st.ready, failed: st.failed });
       if (st.failed) throw st.failed;
       if (this.target.isReady && !st.ready) {
         await new Promise<void>((resolve, reject) => {
@@ -89,7 +93,11 @@ export class FanoutRun {
   }
 
   private newState(room: number, index: number, probeEvery: number): ConnState {
-    return { room, sender: index === 0, probe: index > 0 && index % probeEvery === 0, deliveries: 0, lastN: 0, gaps: 0, ready: !this.target.isReady };
+    const probe = index >= this.senders && index % probeEvery === 0;
+    return {
+      room, sender: index < this.senders ? index : -1, probe, deliveries: 0,
+      lastN: probe ? new Int32Array(this.senders) : null, gaps: 0, ready: !this.target.isReady,
+    };
   }
 
   // WsHandlers
@@ -103,7 +111,7 @@ export class FanoutRun {
       } catch (err) {
         failed = err as Error;
       }
-      if (!st) conn.tag = { room: -1, sender: false, probe: false, deliveries: 0, lastN: 0, gaps: 0, ready, failed } satisfies ConnState;
+      if (!st) conn.tag = { room: -1, sender: -1, probe: false, deliveries: 0, lastN: null, gaps: 0, ready, failed } satisfies ConnState;
       else if (failed) { st.failed = failed; st.onReady?.(failed); }
       else if (ready) { st.ready = true; st.onReady?.(); }
       return;
@@ -116,7 +124,7 @@ export class FanoutRun {
         const t = buf.indexOf(this.tag, start);
         if (t < 0 || t > start + 64) return;
       }
-    } else if (!(st.sender || st.probe)) {
+    } else if (st.sender < 0 && !st.probe) {
       st.deliveries++; this.deliveries++;
       return;
     } else {
@@ -124,19 +132,22 @@ export class FanoutRun {
       if (at < 0 || at >= end) return;
     }
     st.deliveries++; this.deliveries++;
-    if (!(st.sender || st.probe)) return;
-    let n = 0;
+    if (st.sender < 0 && !st.probe) return;
+    let s = 0;
     let i = at + 2;
-    for (; i < end && buf[i] !== SEMI; i++) n = n * 10 + (buf[i] - 48);
-    if (st.probe) {
+    for (; i < end && buf[i] !== COLON; i++) s = s * 10 + (buf[i] - 48);
+    let n = 0;
+    for (i++; i < end && buf[i] !== SEMI; i++) n = n * 10 + (buf[i] - 48);
+    if (st.probe && st.lastN) {
       const sentAt = parseFloat(buf.toString('latin1', i + 1, Math.min(end, i + 24)));
       this.latencies.push(performance.now() - sentAt);
-      if (n !== st.lastN + 1) st.gaps++;
-      st.lastN = n;
+      if (n !== st.lastN[s] + 1) st.gaps++;
+      st.lastN[s] = n;
     }
-    if (st.sender) {
-      this.outstanding[st.room]--;
-      if (this.saturated) this.fillWindow(st.room);
+    if (st.sender === s) {
+      const slot = st.room * this.senders + s;
+      this.outstanding[slot]--;
+      if (this.saturated) this.fillWindow(slot);
     }
   }
 
@@ -147,15 +158,18 @@ export class FanoutRun {
 
   private closing = false;
 
-  private send(room: number): void {
-    const n = ++this.nextN[room];
-    this.outstanding[room]++;
-    const text = `~B${n};${performance.now().toFixed(3)}~`;
-    this.conns[room * this.size].sendText(this.target.sendFrame(room, text, n));
+  /** slot = room × senders + sender */
+  private send(slot: number): void {
+    const room = Math.floor(slot / this.senders);
+    const s = slot % this.senders;
+    const n = ++this.nextN[slot];
+    this.outstanding[slot]++;
+    const text = `~B${s}:${n};${performance.now().toFixed(3)}~`;
+    this.conns[room * this.size + s].sendText(this.target.sendFrame(room, text, `${s}-${n}`));
   }
 
-  private fillWindow(room: number): void {
-    while (this.outstanding[room] < this.window) this.send(room);
+  private fillWindow(slot: number): void {
+    while (this.outstanding[slot] < this.window) this.send(slot);
   }
 
   private snapshot() {
@@ -179,7 +193,7 @@ export class FanoutRun {
   async saturate(window: number, warmMs: number, measureMs: number) {
     this.window = window;
     this.saturated = true;
-    for (let r = 0; r < this.rooms; r++) this.fillWindow(r);
+    for (let slot = 0; slot < this.outstanding.length; slot++) this.fillWindow(slot);
     await sleep(warmMs);
     this.latencies = [];
     const a = this.snapshot();
@@ -191,7 +205,7 @@ export class FanoutRun {
     return { ...this.measure(a, b), p50: lat.p50, p99: lat.p99 };
   }
 
-  /** Open model: `deliveriesPerSec` offered (sends spread round-robin over rooms). */
+  /** Open model: `deliveriesPerSec` offered (sends spread round-robin over rooms and senders). */
   async offer(deliveriesPerSec: number, durationMs: number) {
     const sendsPerSec = deliveriesPerSec / this.size;
     const total = Math.floor((sendsPerSec * durationMs) / 1000);
@@ -206,7 +220,7 @@ export class FanoutRun {
         const now = performance.now();
         while (k < total && t0 + (k * 1000) / sendsPerSec <= now) {
           if (now - (t0 + (k * 1000) / sendsPerSec) > 50) late++;
-          this.send(k % this.rooms);
+          this.send(k % this.outstanding.length);
           k++;
         }
         if (k >= total) return resolve();

@@ -27,8 +27,9 @@ const { values: args } = parseArgs({
 const quick = args.quick!;
 const plan = {
   runs: Number(args.runs ?? (quick ? 1 : 3)),
-  many: quick ? { rooms: 50, size: 10, window: 4 } : { rooms: 500, size: 10, window: 4 },
-  one: quick ? { rooms: 1, size: 200, window: 8 } : { rooms: 1, size: 1000, window: 8 },
+  // saturated load: each of a room's `senders` keeps `window` messages in flight
+  many: quick ? { rooms: 50, size: 10, senders: 1, window: 4 } : { rooms: 500, size: 10, senders: 1, window: 4 },
+  one: quick ? { rooms: 1, size: 200, senders: 8, window: 4 } : { rooms: 1, size: 1000, senders: 8, window: 4 },
   offered: quick ? 20_000 : 100_000,
   warmMs: quick ? 500 : 1000,
   measureMs: quick ? 1500 : 4000,
@@ -41,7 +42,7 @@ const deadline = Date.now() + (quick ? 5 : 40) * 60_000; // hard bound on the wh
 
 async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.many, results: Results, freshProcess: boolean) {
   const target = await subject.layout(p.rooms, p.size);
-  const run = new FanoutRun(target, p.rooms, p.size);
+  const run = new FanoutRun(target, p.rooms, p.size, p.senders);
   try {
     const c = await run.connect();
     const sat = await run.saturate(p.window, plan.warmMs, plan.measureMs);
@@ -50,13 +51,13 @@ async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.ma
       // RSS growth is only meaningful on a process that has not held connections before
       connections: c.count, connectMs: c.connectMs, bytesPerConn: freshProcess ? c.bytesPerConn : NaN,
       satDeliveriesPerSec: sat.deliveriesPerSec, satCpuUs: sat.cpuUsPerDelivery, satP50: sat.p50, satP99: sat.p99,
-      satClientCpu: sat.clientCpuUtil, offDeliveriesPerSec: off.deliveriesPerSec, offCpuUs: off.cpuUsPerDelivery,
+      satClientCpu: sat.clientCpuUtil, satServerCpu: sat.serverCpuUtil, offDeliveriesPerSec: off.deliveriesPerSec, offCpuUs: off.cpuUsPerDelivery,
       offP50: off.p50, offP99: off.p99, lost: off.lost + off.gaps, held: off.heldOffered ? 1 : 0,
       closes: run.unexpectedCloses,
     };
     ((results[scenario] ??= {})[subject.name] ??= []).push(m);
     console.log(`  ${scenario} ${subject.name}: ${Math.round(m.satDeliveriesPerSec)} deliveries/s saturated, ` +
-      `p99 ${m.offP99.toFixed(1)} ms at ${plan.offered}/s, lost ${m.lost}, ${Math.round(m.bytesPerConn)} B/conn`);
+      `p99 ${m.offP99.toFixed(1)} ms at ${plan.offered}/s, lost ${m.lost}${Number.isFinite(m.bytesPerConn) ? `, ${Math.round(m.bytesPerConn)} B/conn` : ''}`);
   } finally {
     await run.close();
   }
@@ -96,7 +97,7 @@ async function main(): Promise<number> {
     ['sat deliveries/s', 'satDeliveriesPerSec'], ['sat CPU µs/deliv', 'satCpuUs', 2], ['sat p50 ms', 'satP50'],
     ['sat p99 ms', 'satP99'], [`p50 ms @${plan.offered / 1000}k/s`, 'offP50', 2], [`p99 ms @${plan.offered / 1000}k/s`, 'offP99', 2],
     [`CPU µs/deliv @${plan.offered / 1000}k/s`, 'offCpuUs', 2], ['lost', 'lost', 0], ['B/conn', 'bytesPerConn', 0],
-    ['connect ms', 'connectMs', 0], ['client CPU', 'satClientCpu', 2],
+    ['connect ms', 'connectMs', 0], ['server CPU', 'satServerCpu', 2], ['client CPU', 'satClientCpu', 2],
   ];
   for (const sc of [manyName, oneName]) if (results[sc]) console.log(scenarioTable(results, sc, fanCols) + '\n');
   if (results.http) console.log(scenarioTable(results, 'http', [['req/s', 'rps', 0], ['CPU µs/req', 'cpuUs', 1], ['p50 ms', 'p50', 2], ['p99 ms', 'p99', 2], ['non-2xx', 'bad', 0]]) + '\n');
