@@ -53,6 +53,7 @@ export async function startChatapiSubject(opts: { ws?: boolean } = {}): Promise<
       return {
         name: 'chatapi', pid: node.pid, port: node.wsPort, markerOnly: true,
         deliveryTag: '"message.created"',
+        errorTag: '"type":"error"',
         member: (room, index) => ({ path: '/v1/ws', headers: { Authorization: `Bearer ${tokens[room * size + index]}` } }),
         sendFrame: (room, text, key) =>
           `{"type":"message.send","room_id":"${roomIds[room]}","content":"${text}","client_msg_id":"${nonce}-${key}"}`,

@@ -21,6 +21,8 @@ export interface FanoutTarget {
   markerOnly: boolean;
   /** with markerOnly: a delivery frame also holds this within its first 64 bytes (its type) */
   deliveryTag?: string;
+  /** frames holding this within their first 64 bytes are errors (counted, first one kept) */
+  errorTag?: string;
   member(room: number, index: number): { path: string; headers?: Record<string, string> };
   /** the frame a sender sends to post `text` into a room; `key` is unique per message */
   sendFrame(room: number, text: string, key: string): string;
@@ -56,11 +58,15 @@ export class FanoutRun {
   private window = 0;
   private deliveries = 0;
   unexpectedCloses = 0;
+  errorFrames = 0;
+  firstError = '';
 
   private readonly tag: Buffer | null;
+  private readonly errorTag: Buffer | null;
 
   constructor(readonly target: FanoutTarget, readonly rooms: number, readonly size: number, readonly senders = 1) {
     this.tag = target.deliveryTag ? Buffer.from(target.deliveryTag) : null;
+    this.errorTag = target.errorTag ? Buffer.from(target.errorTag) : null;
     this.outstanding = new Int32Array(rooms * senders);
     this.nextN = new Int32Array(rooms * senders);
   }
@@ -119,10 +125,10 @@ export class FanoutRun {
     let at = start;
     if (this.target.markerOnly) {
       at = buf.indexOf(MARK, start);
-      if (at < 0 || at >= end) return;
+      if (at < 0 || at >= end) return this.other(buf, start, end);
       if (this.tag) {
         const t = buf.indexOf(this.tag, start);
-        if (t < 0 || t > start + 64) return;
+        if (t < 0 || t > start + 64) return this.other(buf, start, end);
       }
     } else if (st.sender < 0 && !st.probe) {
       st.deliveries++; this.deliveries++;
@@ -149,6 +155,15 @@ export class FanoutRun {
       this.outstanding[slot]--;
       if (this.saturated) this.fillWindow(slot);
     }
+  }
+
+  /** A frame that is not a delivery: count errors, keep the first for the report. */
+  private other(buf: Buffer, start: number, end: number): void {
+    if (!this.errorTag) return;
+    const t = buf.indexOf(this.errorTag, start);
+    if (t < 0 || t > start + 64 || t >= end) return;
+    this.errorFrames++;
+    if (!this.firstError) this.firstError = buf.toString('utf8', start, Math.min(end, start + 300));
   }
 
   onClose(conn: WsConn): void {
@@ -201,7 +216,7 @@ export class FanoutRun {
     const b = this.snapshot();
     this.saturated = false;
     const lat = summarize(this.latencies);
-    await this.drain(5000);
+    await this.drain();
     return { ...this.measure(a, b), p50: lat.p50, p99: lat.p99 };
   }
 
@@ -228,7 +243,7 @@ export class FanoutRun {
       };
       tick();
     });
-    const drained = await this.drain(5000);
+    const drained = await this.drain();
     const b = this.snapshot();
     const expected = total * this.size;
     const gaps = this.conns.reduce((s, c) => s + (c.tag as ConnState).gaps, 0);
@@ -246,12 +261,19 @@ export class FanoutRun {
     };
   }
 
-  /** Waits (bounded) until every sent message has come back to its sender. */
-  private async drain(maxMs: number): Promise<boolean> {
+  /**
+   * Waits until every sent message has come back to its sender. Bounded: gives up after 3 s
+   * without a single delivery (then what is missing is lost) or 90 s in all (a server far
+   * behind an offered rate still gets to finish, so slow is not mistaken for lost).
+   */
+  private async drain(maxMs = 90_000, stallMs = 3000): Promise<boolean> {
     const until = performance.now() + maxMs;
-    while (performance.now() < until) {
+    let seen = this.deliveries;
+    let progressAt = performance.now();
+    while (performance.now() < until && performance.now() - progressAt < stallMs) {
       if (this.outstanding.every((o) => o <= 0)) { await sleep(200); return true; }
       await sleep(20);
+      if (this.deliveries !== seen) { seen = this.deliveries; progressAt = performance.now(); }
     }
     return false;
   }

@@ -53,11 +53,12 @@ async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.ma
       satDeliveriesPerSec: sat.deliveriesPerSec, satCpuUs: sat.cpuUsPerDelivery, satP50: sat.p50, satP99: sat.p99,
       satClientCpu: sat.clientCpuUtil, satServerCpu: sat.serverCpuUtil, offDeliveriesPerSec: off.deliveriesPerSec, offCpuUs: off.cpuUsPerDelivery,
       offP50: off.p50, offP99: off.p99, lost: off.lost + off.gaps, held: off.heldOffered ? 1 : 0,
-      closes: run.unexpectedCloses,
+      closes: run.unexpectedCloses, errors: run.errorFrames, drained: off.drained ? 1 : 0,
     };
     ((results[scenario] ??= {})[subject.name] ??= []).push(m);
     console.log(`  ${scenario} ${subject.name}: ${Math.round(m.satDeliveriesPerSec)} deliveries/s saturated, ` +
-      `p99 ${m.offP99.toFixed(1)} ms at ${plan.offered}/s, lost ${m.lost}${Number.isFinite(m.bytesPerConn) ? `, ${Math.round(m.bytesPerConn)} B/conn` : ''}`);
+      `p99 ${m.offP99.toFixed(1)} ms at ${plan.offered}/s, lost ${m.lost}${Number.isFinite(m.bytesPerConn) ? `, ${Math.round(m.bytesPerConn)} B/conn` : ''}` +
+      `${m.errors ? `, ${m.errors} error frames (first: ${run.firstError})` : ''}${m.closes ? `, ${m.closes} closed by the server` : ''}`);
   } finally {
     await run.close();
   }
@@ -96,7 +97,7 @@ async function main(): Promise<number> {
   const fanCols: [string, string, number?][] = [
     ['sat deliveries/s', 'satDeliveriesPerSec'], ['sat CPU µs/deliv', 'satCpuUs', 2], ['sat p50 ms', 'satP50'],
     ['sat p99 ms', 'satP99'], [`p50 ms @${plan.offered / 1000}k/s`, 'offP50', 2], [`p99 ms @${plan.offered / 1000}k/s`, 'offP99', 2],
-    [`CPU µs/deliv @${plan.offered / 1000}k/s`, 'offCpuUs', 2], ['lost', 'lost', 0], ['B/conn', 'bytesPerConn', 0],
+    [`CPU µs/deliv @${plan.offered / 1000}k/s`, 'offCpuUs', 2], ['lost', 'lost', 0], ['errors', 'errors', 0], ['B/conn', 'bytesPerConn', 0],
     ['connect ms', 'connectMs', 0], ['server CPU', 'satServerCpu', 2], ['client CPU', 'satClientCpu', 2],
   ];
   for (const sc of [manyName, oneName]) if (results[sc]) console.log(scenarioTable(results, sc, fanCols) + '\n');
