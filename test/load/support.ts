@@ -21,7 +21,8 @@ export function quietLog() {
   const warnings: string[] = [];
   const infos: string[] = [];
   const waiters = { warn: [] as Waiter[], info: [] as Waiter[] };
-  const next = (kind: 'warn' | 'info') => new Promise<string>((resolve) => waiters[kind].push(resolve));
+  // bounded: a transition that never comes fails the test instead of hanging it
+  const next = (kind: 'warn' | 'info') => within(10_000, new Promise<string>((resolve) => waiters[kind].push(resolve)), `a ${kind} log line`);
   return {
     warnings,
     infos,
@@ -30,6 +31,12 @@ export function quietLog() {
     nextWarning: () => next('warn'),
     nextInfo: () => next('info'),
   };
+}
+
+export function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export async function redisCleanup(prefix: string): Promise<void> {
