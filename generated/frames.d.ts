@@ -178,6 +178,7 @@ export interface SchemaTypes {
   PingPayload: PingPayload;
   PongFrame: PongFrame;
   PongPayload: PongPayload;
+  PresenceEntry: PresenceEntry;
   PresenceFrame: PresenceFrame;
   PresencePayload: PresencePayload;
   RateLimitState: RateLimitState;
@@ -483,6 +484,16 @@ export interface PongFrame {
   type: "pong";
   server_time: Timestamp;
   ref?: FrameRef;
+}
+/**
+ * Whether a room member has an open WebSocket on any node right now.
+ */
+export interface PresenceEntry {
+  user_id: UserId;
+  /**
+   * `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
+   */
+  status: "online" | "offline";
 }
 /**
  * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).

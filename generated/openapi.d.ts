@@ -346,6 +346,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rooms/{room_id}/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Who in a room is online
+         * @description A snapshot of the members' presence, in join order and cursor-paginated. Open the WebSocket first, then take this snapshot: `presence` frames keep it current from then on.
+         */
+        get: operations["getRoomPresence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/rooms/{room_id}/messages": {
         parameters: {
             query?: never;
@@ -785,6 +808,18 @@ export interface components {
             /** @description May edit other people's messages in rooms the user belongs to. */
             can_edit_message: boolean;
             can_archive_conversation: boolean;
+        };
+        /**
+         * PresenceEntry
+         * @description Whether a room member has an open WebSocket on any node right now.
+         */
+        PresenceEntry: {
+            user_id: components["schemas"]["UserId"];
+            /**
+             * @description `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
+             * @enum {string}
+             */
+            status: "online" | "offline";
         };
         /**
          * RateLimitState
@@ -1281,6 +1316,7 @@ export type Message = components['schemas']['Message'];
 export type MessageContent = components['schemas']['MessageContent'];
 export type MessageMeta = components['schemas']['MessageMeta'];
 export type Permissions = components['schemas']['Permissions'];
+export type PresenceEntry = components['schemas']['PresenceEntry'];
 export type RateLimitState = components['schemas']['RateLimitState'];
 export type ReadCursor = components['schemas']['ReadCursor'];
 export type RealtimeTicket = components['schemas']['RealtimeTicket'];
@@ -2516,6 +2552,55 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getRoomPresence: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of members' presence */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["PresenceEntry"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -41,6 +41,7 @@ export declare const PingFrame: ValidateFunction<SchemaTypes['PingFrame']>;
 export declare const PingPayload: ValidateFunction<SchemaTypes['PingPayload']>;
 export declare const PongFrame: ValidateFunction<SchemaTypes['PongFrame']>;
 export declare const PongPayload: ValidateFunction<SchemaTypes['PongPayload']>;
+export declare const PresenceEntry: ValidateFunction<SchemaTypes['PresenceEntry']>;
 export declare const PresenceFrame: ValidateFunction<SchemaTypes['PresenceFrame']>;
 export declare const PresencePayload: ValidateFunction<SchemaTypes['PresencePayload']>;
 export declare const RateLimitState: ValidateFunction<SchemaTypes['RateLimitState']>;

@@ -18,6 +18,7 @@ import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
 import { startWsNode, type WsNode, type WsNodeOptions } from './ws/node.ts';
 import { createTicketStore, type TicketStore } from './ws/tickets.ts';
+import { createMemoryPresence, createRedisPresence, type PresenceRegistry } from './bus/presence.ts';
 
 export interface StartOptions {
   /** Serve REST (default true). */
@@ -76,10 +77,14 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const tickets = await createTicketStore({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
   services.push(() => tickets.close());
 
+  // Presence is shared by the WS node (which writes it) and REST (which reads snapshots).
+  const presence = await createPresence(config, log, opts.wsNode);
+  services.push(() => presence.close());
+
   let wsPort = 0;
   let wsNode: WsNode | undefined;
   if (opts.ws !== false) {
-    wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, ...opts.wsNode });
+    wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, ...opts.wsNode });
     wsPort = wsNode.port;
     const node = wsNode;
     frontDoors.push(() => node.shutdown());
@@ -87,7 +92,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
 
   let httpPort = 0;
   if (opts.http !== false) {
-    const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus })).callback());
+    const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence })).callback());
     server.keepAliveTimeout = 65_000;
     httpPort = await listen(server, config.httpPort, config.host);
     frontDoors.push(() => closeHttp(server));
@@ -112,6 +117,15 @@ interface RestParts {
   metrics: Metrics;
   tickets: TicketStore;
   bus: Bus;
+  presence: PresenceRegistry;
+}
+
+function createPresence(config: Config, log: Logger, ws: StartOptions['wsNode'] = {}): Promise<PresenceRegistry> {
+  if (!config.redisUrl) return Promise.resolve(createMemoryPresence());
+  return createRedisPresence({
+    url: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'presence' }),
+    heartbeatMs: ws.presenceHeartbeatMs, ttlMs: ws.presenceTtlMs,
+  });
 }
 
 async function createRestApp(config: Config, p: RestParts) {
@@ -125,6 +139,7 @@ async function createRestApp(config: Config, p: RestParts) {
     limiter: p.limiter,
     metrics: p.metrics,
     tickets: p.tickets,
+    presence: p.presence,
     rateLimit: rateLimitMiddleware(p.limiter, resolveFromAuthState(defaults), {
       exempt: (ctx) => ctx.method === 'GET' && ctx.path === '/v1/rate-limit',
     }),

@@ -26,6 +26,7 @@ export type ReadCursor = Schemas['ReadCursor'];
 export type Health = Schemas['Health'];
 export type RateLimitState = Schemas['RateLimitState'];
 export type RealtimeTicket = Schemas['RealtimeTicket'];
+export type PresenceEntry = Schemas['PresenceEntry'];
 export type ErrorBody = Schemas['Error'];
 export type ErrorCodeWire = Schemas['ErrorCode'];
 

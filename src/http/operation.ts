@@ -45,6 +45,8 @@ export interface HttpDeps {
   startedAt: number;
   version: string;
   tickets?: TicketIssuer;
+  /** Who is online on any node (the realtime presence registry). */
+  presence?: { online(tenantId: string, userIds: string[]): Promise<Set<string>> };
   limiter?: LimiterView;
   /** Extra readiness checks (bus, limiter) contributed by the server assembly. */
   readiness?: () => Record<string, { ok: boolean; detail?: string; critical?: boolean }>;

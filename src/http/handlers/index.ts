@@ -5,6 +5,7 @@
 import type { HttpDeps, OperationMap } from '../operation.ts';
 import { healthHandlers } from './health.ts';
 import { messageHandlers } from './messages.ts';
+import { presenceHandlers } from './presence.ts';
 import { rateLimitHandlers } from './rate-limit.ts';
 import { realtimeHandlers } from './realtime.ts';
 import { receiptHandlers } from './receipts.ts';
@@ -22,5 +23,6 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...receiptHandlers(deps),
     ...realtimeHandlers(deps),
     ...rateLimitHandlers(deps),
+    ...presenceHandlers(deps),
   };
 }
