@@ -18,7 +18,12 @@ interface Served { child: ChildProcess; http: string; ws: string }
 /** Starts `chatapi serve` on free ports and waits for its banner. */
 async function serve(databaseUrl: string, masterKey: string): Promise<Served> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, MASTER_KEY: masterKey, HTTP_PORT: '0', WS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: '' },
+    env: {
+      ...process.env, DATABASE_URL: databaseUrl, MASTER_KEY: masterKey, HTTP_PORT: '0', WS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: '',
+      // The test sends 200 messages back to back; the default tenant limit (100/s, burst 100) would
+      // answer 429 whenever they go out faster than that (as test/helpers/server.ts does, lift it).
+      RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
