@@ -12,6 +12,7 @@ import type { ErrorObject, Options } from 'ajv';
 import { writeData, writeDomainError, writeError } from './envelope.ts';
 import { securityHandlers, unauthorizedMessage } from './security.ts';
 import { operationHandlers } from './handlers/index.ts';
+import { precompileRouter } from './fast-router.ts';
 import type { HttpDeps, Operation, OperationRequest } from './operation.ts';
 import type { ErrorDetail } from '../domain/errors.ts';
 
@@ -98,6 +99,7 @@ export async function createApi(deps: HttpDeps, definition: Document = loadSpec(
   });
   for (const [name, handler] of Object.entries(securityHandlers)) api.registerSecurityHandler(name, handler as never);
   await api.init();
+  precompileRouter(api);
   return api;
 }
 
