@@ -35,6 +35,7 @@ node_modules/.package-lock.json: package-lock.json
 
 generate: install ## regenerate generated/ from spec/ (types, validators, bundled specs)
 	$(TSX) src/tools/generate.ts --spec spec --out generated
+	@touch generated # the directory's time says when generated/ last caught up with spec/
 
 check-drift: install ## fail when generated/ differs from what spec/ generates
 	$(TSX) src/tools/check-drift.ts
