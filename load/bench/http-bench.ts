@@ -5,7 +5,6 @@
  *   contract          chatapi's Koa app (auth, openapi-backend routing + validation, envelope)
  *                     over a stub domain: POST sendMessage without a database
  *   contract+limiter  the same with the rate-limit middleware, as chatapi mounts it
- *   contract, cached router  reference: the same with openapi-backend's router lookups cached
  *   chatapi-send      real chatapi, POST /v1/rooms/{id}/messages on SQLite (commit per message)
  */
 import { randomUUID } from 'node:crypto';
@@ -59,8 +58,6 @@ const SUBJECTS: HttpSubject[] = [
   stubServer('koa+limiter', 'koa-bare', ['--limiter']),
   stubServer('contract', 'contract-only', []),
   stubServer('contract+limiter', 'contract-only', ['--limiter']),
-  // reference: the contract layer with openapi-backend's router cached (see servers/contract-only.ts)
-  stubServer('contract, cached router', 'contract-only', ['--memo-router', '--compile-router']),
   chatapiSend,
 ];
 

@@ -43,11 +43,10 @@ const config = loadConfig({ ...process.env, DATABASE_URL: 'sqlite::memory-unused
 const log = createLogger('warn');
 const withLimiter = process.argv.includes('--limiter');
 const limiter = withLimiter ? await createTenantLimiter({ prefix: 'bench:', log }) : undefined;
-const { app, api } = await createHttpApp({
+const { app } = await createHttpApp({
   config, domain: stubDomain, log, startedAt: Date.now(), version: 'bench',
   ...(limiter ? { limiter, rateLimit: rateLimitMiddleware(limiter, resolveFromAuthState(config)) } : {}),
 });
-if (process.argv.includes('--memo-router')) memoizeRouter(api);
 const server = http.createServer(app.callback());
 server.keepAliveTimeout = 65_000;
 server.listen(0, '127.0.0.1', () => {
@@ -57,34 +56,3 @@ server.listen(0, '127.0.0.1', () => {
 process.on('disconnect', () => process.exit(0));
 process.on('message', (m: { type?: string }) => { if (m?.type === 'stop') process.exit(0); });
 
-/**
- * Experiment (not chatapi code): openapi-backend 5.x rebuilds its operation list with lodash and
- * compiles one RegExp per operation on every request. Caching both shows what the router costs.
- */
-function memoizeRouter(backend: typeof api): void {
-  const router = backend.router as unknown as {
-    getOperations(): { path: string; method: string }[];
-    matchOperation(req: unknown, strict?: boolean): unknown;
-    normalizePath(p: string): string;
-  };
-  const ops = router.getOperations();
-  router.getOperations = () => ops;
-  if (!process.argv.includes('--compile-router')) return;
-  const compiled = ops.map((op) => ({
-    op,
-    re: new RegExp(`^${op.path.split(/\{[^}]+\}/).map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`),
-    specificity: op.path.replace(/\{.*?\}/g, '').length,
-  })).sort((a, b) => b.specificity - a.specificity);
-  const r = router as unknown as { normalizeRequest(req: unknown): { path: string; method: string }; isUnderApiRoot(p: string): boolean };
-  router.matchOperation = (req, strict) => {
-    const n = r.normalizeRequest(req);
-    const path = router.normalizePath(n.path);
-    const exact = ops.find((o) => o.path === path && o.method === n.method);
-    if (exact) return exact;
-    const matches = compiled.filter((c) => c.re.test(path));
-    if (!matches.length) { if (strict) throw Error('404-notFound: no route matches request'); return undefined; }
-    const hit = matches.find((c) => c.op.method === n.method);
-    if (!hit) { if (strict) throw Error('405-methodNotAllowed: this method is not registered for the route'); return undefined; }
-    return hit.op;
-  };
-}
