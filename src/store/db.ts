@@ -41,6 +41,7 @@ function openSqlite(path: string): Knex {
           conn.pragma('foreign_keys = ON');
           // Other processes (API node + WS node) share the file: wait for their locks.
           conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+          cachePreparedStatements(conn);
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -50,8 +51,55 @@ function openSqlite(path: string): Knex {
   });
 }
 
+interface SqliteStatement {
+  readonly busy: boolean;
+  safeIntegers(toggle?: boolean): SqliteStatement;
+}
+
 interface SqliteConn {
   pragma(source: string): unknown;
+  prepare(sql: string): SqliteStatement;
+}
+
+/** Distinct SQL texts kept prepared per connection; knex's queries come from a small, fixed set. */
+const STATEMENT_CACHE_SIZE = 500;
+/** Longer texts (multi-row inserts, long IN lists) are rarely repeated: prepare them afresh. */
+const STATEMENT_CACHE_MAX_SQL = 2000;
+
+/**
+ * knex's better-sqlite3 dialect calls `connection.prepare(sql)` for every query, and preparing
+ * (parsing + planning) costs more than running the small statements chatapi issues. Keep the
+ * prepared statements by SQL text and hand the same one back. Safe because knex runs each one
+ * to completion synchronously (`all()` or `run()`, never `iterate()`), binds its parameters on
+ * every call, and reads only `statement.reader`, which is fixed at prepare time. A statement
+ * still busy (an unfinished iterate()) is never handed out twice: that caller gets a fresh one.
+ * A query that switches its statement's integer mode (knex's `safeIntegers` option) takes that
+ * statement out of the cache, so the mode never leaks into later queries of the same text.
+ * SQLite re-prepares a cached statement itself if the schema changes under it (migrations).
+ * Least recently used texts are dropped once the cache is full.
+ */
+export function cachePreparedStatements(conn: SqliteConn): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, SqliteStatement>();
+  conn.prepare = (sql: string) => {
+    const hit = cache.get(sql);
+    if (hit !== undefined && !hit.busy) {
+      cache.delete(sql); // re-insert: Map order is the recency order
+      cache.set(sql, hit);
+      return hit;
+    }
+    const stmt = prepare(sql);
+    if (hit === undefined && sql.length <= STATEMENT_CACHE_MAX_SQL) {
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(sql, stmt);
+      const safeIntegers = stmt.safeIntegers.bind(stmt);
+      stmt.safeIntegers = (toggle?: boolean) => {
+        if (cache.get(sql) === stmt) cache.delete(sql);
+        return safeIntegers(toggle);
+      };
+    }
+    return stmt;
+  };
 }
 
 function openMysql(url: string): Knex {
