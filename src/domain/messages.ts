@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { inTransaction, isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
-import { bumpSeq } from '../store/rooms.ts';
+import { takeSeqAsMember } from '../store/rooms.ts';
 import { membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
@@ -57,50 +57,48 @@ function replay(existing: store.MessageRow, hash: string) {
   return { message: messageOut(existing), created: false };
 }
 
-/** Thrown inside the transaction to roll back the seq increment when the key turns out to be taken. */
-class AlreadyStored {
-  constructor(readonly row: store.MessageRow) {}
-}
-
+/**
+ * The durable send, in as few statements as the guarantees allow:
+ *   BEGIN; UPDATE rooms … last_seq + 1 … WHERE <caller is a member> (returns the seq); INSERT; COMMIT.
+ * Membership is checked by the UPDATE itself (0 rows: NOT_FOUND, so rooms don't leak), and the
+ * idempotency key by the UNIQUE(room_id, sender_id, client_msg_id) index: a repeat fails its INSERT,
+ * rolls back its seq, and answers the stored original (or CONFLICT for another body). A concurrent
+ * repeat waits for the room lock, so by then the first has committed and its row is visible.
+ * Acknowledged (returned) and published only after COMMIT.
+ */
 async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput) {
   const me = requireUser(caller);
   const content = checkText('content', input.content, MAX_CONTENT);
   const meta = checkMeta(input.meta);
   const clientKey = checkClientKey(input.client_msg_id);
-  const { room } = await membership(ctx, me, roomId);
-  if (!me.user.permissions.can_send_message) throw new DomainError('AUTHORIZATION_ERROR', 'You may not send messages');
+  if (!me.user.permissions.can_send_message) {
+    await membership(ctx, me, roomId); // a room they cannot see stays NOT_FOUND
+    throw new DomainError('AUTHORIZATION_ERROR', 'You may not send messages');
+  }
+  if (typeof roomId !== 'string' || roomId.length > 64) throw notFound('Room');
   const hash = bodyHash(content, meta);
   const tenantId = me.tenantId;
-  const findPrior = (db = ctx.db) => (clientKey ? store.findByClientKey(db, tenantId, room.id, me.user.id, clientKey) : undefined);
-
-  const prior = await findPrior(); // cheap path for client retries: no lock taken
-  if (prior) return replay(prior, hash);
+  const senderId = me.user.id;
   let row: store.NewMessageRow;
   try {
     row = await inTransaction(ctx.db, async (trx) => {
       const now = ctx.now();
-      // Lock first (UPDATE … last_seq + 1), then look for the key: a concurrent sender of the same key
-      // that held the lock before us has committed by now, so we see its row and roll back.
-      const seq = await bumpSeq(trx, tenantId, room.id, now);
+      const seq = await takeSeqAsMember(trx, tenantId, roomId, senderId, now);
       if (seq === 0) throw notFound('Room');
-      const taken = await findPrior(trx);
-      if (taken) throw new AlreadyStored(taken);
       const fresh: store.NewMessageRow = {
-        id: randomUUID(), tenant_id: tenantId, room_id: room.id, seq, sender_id: me.user.id, content, meta,
+        id: randomUUID(), tenant_id: tenantId, room_id: roomId, seq, sender_id: senderId, content, meta,
         client_msg_id: clientKey, body_hash: hash, created_at: now, edited_at: null, deleted_at: null,
       };
       await store.insertMessage(trx, fresh);
       return fresh;
     });
   } catch (err) {
-    if (err instanceof AlreadyStored) return replay(err.row, hash);
-    // Belt and braces: the UNIQUE(room_id, sender_id, client_msg_id) index is the final arbiter.
-    const winner = isUniqueViolation(err) ? await findPrior() : undefined;
-    if (winner) return replay(winner, hash);
+    const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
+    if (prior) return replay(prior, hash);
     throw err;
   }
   const message = messageOut({ ...row, pk: 0 });
-  ctx.publish({ type: 'message.created', tenant_id: tenantId, room_id: room.id, message });
+  ctx.publish({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message });
   return { message, created: true };
 }
 

@@ -1,5 +1,5 @@
 /** Queries on `rooms`, always scoped by tenant. */
-import type { Db } from './db.ts';
+import { driver, type Db } from './db.ts';
 
 export interface RoomRow {
   id: string;
@@ -113,14 +113,29 @@ export async function updateRoom(db: Db, tenantId: string, id: string, patch: Pa
 }
 
 /**
- * Takes the next seq for a message. On MySQL the UPDATE holds the room row's lock until commit,
- * which serialises concurrent senders into one room; on SQLite the write lock does the same.
+ * Takes the room's next seq for a message from `userId`, in one statement, and only if they are a
+ * member of it: 0 when the room is gone or they are not (or no longer) in it. Also bumps the room's
+ * updated_at. Call it inside the transaction that inserts the message: on MySQL the UPDATE holds
+ * the room row's lock until commit, which serialises concurrent senders into one room; on SQLite
+ * the write lock (and knex's single connection) does the same. SQLite hands the new value back
+ * with RETURNING; MariaDB has no UPDATE … RETURNING, so the value goes through LAST_INSERT_ID(expr),
+ * which the server reports in the statement's OK packet (no second query).
  */
-export async function bumpSeq(db: Db, tenantId: string, id: string, now: number): Promise<number> {
-  const changed = await db('rooms').where({ tenant_id: tenantId, id }).increment('last_seq', 1).update({ updated_at: now });
-  if (changed === 0) return 0;
-  const row = await db('rooms').where({ tenant_id: tenantId, id }).first('last_seq');
-  return Number(row.last_seq);
+export async function takeSeqAsMember(db: Db, tenantId: string, roomId: string, userId: string, now: number): Promise<number> {
+  const member = 'EXISTS (SELECT 1 FROM room_members WHERE room_members.room_id = ? AND room_members.user_id = ? AND room_members.tenant_id = ?)';
+  const bindings = [now, tenantId, roomId, roomId, userId, tenantId];
+  if (driver(db) === 'mysql') {
+    const [res] = (await db.raw(
+      `UPDATE rooms SET last_seq = LAST_INSERT_ID(last_seq + 1), updated_at = ? WHERE tenant_id = ? AND id = ? AND ${member}`,
+      bindings,
+    )) as [{ affectedRows: number; insertId: number | string }];
+    return res.affectedRows === 0 ? 0 : Number(res.insertId);
+  }
+  const rows = (await db.raw(
+    `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ? AND ${member} RETURNING last_seq`,
+    bindings,
+  )) as { last_seq: number | bigint }[];
+  return rows.length === 0 ? 0 : Number(rows[0].last_seq);
 }
 
 /** Foreign keys cascade to the rooms' members and messages. */

@@ -84,6 +84,33 @@ for (const backend of backends()) {
       await rejectsWith(h.domain.messages.send(await refreshed(h.domain, users[1]!), room.id, { content: 'hi' }), 'AUTHORIZATION_ERROR');
     });
 
+    test('a refused send leaves no trace: other tenants, former members, and non-members without can_send_message', async () => {
+      const { t, users, room } = await groupOf('a', 'b', 'c');
+      await h.domain.messages.send(users[2]!, room.id, { content: 'before leaving', client_msg_id: 'c-1' });
+      const before = await h.domain.rooms.get(users[0]!, room.id);
+      h.clock.advance(1000);
+      // The same user id in another tenant is someone else.
+      const other = await h.tenant('other');
+      await rejectsWith(h.domain.messages.send(await other.user('a'), room.id, { content: 'x' }), 'NOT_FOUND');
+      // A member who left cannot send, not even a repeat of a key they used while in the room.
+      await h.domain.rooms.removeMember(users[2]!, room.id, 'c');
+      await rejectsWith(h.domain.messages.send(users[2]!, room.id, { content: 'after leaving' }), 'NOT_FOUND');
+      await rejectsWith(h.domain.messages.send(users[2]!, room.id, { content: 'before leaving', client_msg_id: 'c-1' }), 'NOT_FOUND');
+      // Not being able to send does not reveal a room one cannot see.
+      const muted = await t.user('muted');
+      await h.domain.users.update(t.caller, 'muted', { permissions: { can_send_message: false } });
+      await rejectsWith(h.domain.messages.send(await refreshed(h.domain, muted), room.id, { content: 'x' }), 'NOT_FOUND');
+      await rejectsWith(h.domain.messages.send(users[0]!, 'no-such-room', { content: 'x' }), 'NOT_FOUND');
+      await rejectsWith(h.domain.messages.send(users[0]!, 'r'.repeat(65), { content: 'x' }), 'NOT_FOUND');
+      const after = await h.domain.rooms.get(users[0]!, room.id);
+      assert.equal(after.last_seq, before.last_seq);
+      assert.equal(after.updated_at, before.updated_at);
+      // A send that succeeds moves both.
+      const { message } = await h.domain.messages.send(users[1]!, room.id, { content: 'next' });
+      assert.equal(message.seq, before.last_seq + 1);
+      assert.equal((await h.domain.rooms.get(users[0]!, room.id)).updated_at, message.created_at);
+    });
+
     test('list pages by seq: after_seq, before_seq, newest by default, has_more', async () => {
       const { users, room } = await groupOf('a', 'b');
       for (let i = 1; i <= 7; i++) await h.domain.messages.send(users[0]!, room.id, { content: `m${i}` });
