@@ -3,9 +3,8 @@
  * Events go out only after the transaction that stored the change has committed.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { inTransaction, isUniqueViolation } from '../store/db.ts';
+import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
-import { takeSeqAsMember } from '../store/rooms.ts';
 import { membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
@@ -58,8 +57,9 @@ function replay(existing: store.MessageRow, hash: string) {
 }
 
 /**
- * The durable send, in as few statements as the guarantees allow:
- *   BEGIN; UPDATE rooms … last_seq + 1 … WHERE <caller is a member> (returns the seq); INSERT; COMMIT.
+ * The durable send, in as few statements as the guarantees allow (store.appendMessage):
+ *   BEGIN; UPDATE rooms … last_seq + 1 … WHERE <caller is a member> (returns the seq); INSERT; COMMIT,
+ * with concurrent sends sharing one transaction on SQLite (each in its own savepoint).
  * Membership is checked by the UPDATE itself (0 rows: NOT_FOUND, so rooms don't leak), and the
  * idempotency key by the UNIQUE(room_id, sender_id, client_msg_id) index: a repeat fails its INSERT,
  * rolls back its seq, and answers the stored original (or CONFLICT for another body). A concurrent
@@ -79,24 +79,18 @@ async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInpu
   const hash = bodyHash(content, meta);
   const tenantId = me.tenantId;
   const senderId = me.user.id;
-  let row: store.NewMessageRow;
+  let row: store.NewMessageRow | null;
   try {
-    row = await inTransaction(ctx.db, async (trx) => {
-      const now = ctx.now();
-      const seq = await takeSeqAsMember(trx, tenantId, roomId, senderId, now);
-      if (seq === 0) throw notFound('Room');
-      const fresh: store.NewMessageRow = {
-        id: randomUUID(), tenant_id: tenantId, room_id: roomId, seq, sender_id: senderId, content, meta,
-        client_msg_id: clientKey, body_hash: hash, created_at: now, edited_at: null, deleted_at: null,
-      };
-      await store.insertMessage(trx, fresh);
-      return fresh;
-    });
+    row = await store.appendMessage(ctx.db, {
+      id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
+      client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
+    }, ctx.now);
   } catch (err) {
     const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
     if (prior) return replay(prior, hash);
     throw err;
   }
+  if (!row) throw notFound('Room');
   const message = messageOut({ ...row, pk: 0 });
   ctx.publish({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message });
   return { message, created: true };

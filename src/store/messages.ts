@@ -1,5 +1,8 @@
 /** Queries on `messages`, always scoped by tenant. */
-import type { Db } from './db.ts';
+import type { Knex } from 'knex';
+import { driver, inTransaction, type Db } from './db.ts';
+import { takeSeqAsMember } from './rooms.ts';
+import { appendSqlite, type MessageToAppend } from './sqlite-append.ts';
 
 export interface MessageRow {
   pk: number; // global autoincrement: the cursor for "everything after X across my rooms"
@@ -33,6 +36,29 @@ const toRow = (r: MessageRow): MessageRow => ({
 
 export async function insertMessage(db: Db, row: NewMessageRow): Promise<void> {
   await db('messages').insert(row);
+}
+
+export type { MessageToAppend };
+
+/**
+ * The durable send: stores `msg` as its room's next seq (1, 2, 3 … without gaps) if its sender is
+ * a member, in one transaction that also bumps the room's last_seq and updated_at. Resolves after
+ * COMMIT with the stored row (created_at = `now()` inside the transaction), or null when the room
+ * is gone or the sender is not (or no longer) in it: nothing stored. Rejects with the driver's
+ * UNIQUE violation when the sender already used this client_msg_id in the room.
+ * SQLite: group-committed with concurrent sends (sqlite-append.ts). MySQL: a transaction of its own
+ * (UPDATE rooms with the member check, INSERT), re-run on deadlocks.
+ */
+export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number): Promise<NewMessageRow | null> {
+  if (driver(knex) === 'sqlite') return appendSqlite(knex, msg, now);
+  return inTransaction(knex, async (trx) => {
+    const createdAt = now();
+    const seq = await takeSeqAsMember(trx, msg.tenant_id, msg.room_id, msg.sender_id, createdAt);
+    if (seq === 0) return null;
+    const row: NewMessageRow = { ...msg, seq, created_at: createdAt };
+    await insertMessage(trx, row);
+    return row;
+  });
 }
 
 export async function findMessage(db: Db, tenantId: string, roomId: string, id: string): Promise<MessageRow | undefined> {

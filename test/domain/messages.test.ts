@@ -111,6 +111,41 @@ for (const backend of backends()) {
       assert.equal((await h.domain.rooms.get(users[0]!, room.id)).updated_at, message.created_at);
     });
 
+    test('sends in flight together each get their own answer: stored, replayed, CONFLICT, NOT_FOUND', async () => {
+      const { t, users, room } = await groupOf('a', 'b');
+      const stranger = await t.user('stranger2');
+      await h.domain.messages.send(users[0]!, room.id, { content: 'first', client_msg_id: 'old' });
+      const before = h.events.length;
+      const send = (u: (typeof users)[number], input: Parameters<typeof h.domain.messages.send>[2]) =>
+        h.domain.messages.send(u, room.id, input).then((r) => ({ ok: r }), (err: unknown) => ({ err: err as { code?: string } }));
+      const results = await Promise.all([
+        send(users[0]!, { content: 'm1' }),
+        send(users[0]!, { content: 'first', client_msg_id: 'old' }), // repeat of a stored send
+        send(users[1]!, { content: 'dup', client_msg_id: 'new' }),
+        send(users[1]!, { content: 'dup', client_msg_id: 'new' }), // repeat within the same batch
+        send(users[0]!, { content: 'other body', client_msg_id: 'old' }), // CONFLICT
+        send(stranger, { content: 'not a member' }), // NOT_FOUND
+        send(users[1]!, { content: 'm2' }),
+      ]);
+      const ok = (i: number) => { const r = results[i]!; assert.ok('ok' in r, `send ${i} failed: ${JSON.stringify(r)}`); return r.ok; };
+      const code = (i: number) => { const r = results[i]!; assert.ok('err' in r, `send ${i} succeeded`); return r.err.code; };
+      assert.equal(ok(0).created, true);
+      assert.equal(ok(1).created, false);
+      assert.equal(ok(1).message.seq, 1);
+      assert.equal(ok(2).message.id, ok(3).message.id);
+      assert.equal([ok(2).created, ok(3).created].filter(Boolean).length, 1);
+      assert.equal(code(4), 'CONFLICT');
+      assert.equal(code(5), 'NOT_FOUND');
+      assert.equal(ok(6).created, true);
+      const stored = [ok(0), ok(2).created ? ok(2) : ok(3), ok(6)].map((r) => r.message.seq).sort();
+      assert.deepEqual(stored, [2, 3, 4]);
+      const { items } = await h.domain.messages.list(users[0]!, room.id, { after_seq: 0 });
+      assert.deepEqual(items.map((m) => m.seq), [1, 2, 3, 4]);
+      assert.equal((await h.domain.rooms.get(users[0]!, room.id)).last_seq, 4);
+      const created = h.events.slice(before).filter((e) => e.type === 'message.created');
+      assert.deepEqual(created.map((e) => (e as { message: { seq: number } }).message.seq).sort(), [2, 3, 4]);
+    });
+
     test('list pages by seq: after_seq, before_seq, newest by default, has_more', async () => {
       const { users, room } = await groupOf('a', 'b');
       for (let i = 1; i <= 7; i++) await h.domain.messages.send(users[0]!, room.id, { content: `m${i}` });

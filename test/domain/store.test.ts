@@ -31,5 +31,20 @@ for (const backend of backends()) {
       await closeDatabase(db);
       assert.deepEqual(await domain.health.check(), { database: { ok: false, writable: false, driver: backend.name } });
     });
+
+    test('a send after the database is closed fails instead of hanging', async (t) => {
+      const target = await backend.url();
+      t.after(() => target.drop());
+      const db = await openDatabase(target.url);
+      await migrate(db);
+      const domain = createDomain({ db, bus: { publish() {} }, config, log: silent });
+      const { tenant } = await domain.tenants.create({ name: 't' });
+      const user = await domain.users.create({ kind: 'tenant', tenantId: tenant.id }, { id: 'a', username: 'a' });
+      const me = { kind: 'user' as const, tenantId: tenant.id, user, via: 'key' as const };
+      const { room } = await domain.rooms.create(me, { type: 'group', name: 'g', members: [] });
+      assert.equal((await domain.messages.send(me, room.id, { content: 'hi' })).message.seq, 1);
+      await closeDatabase(db);
+      await assert.rejects(domain.messages.send(me, room.id, { content: 'too late' }));
+    });
   });
 }
