@@ -39,6 +39,12 @@ export interface Config {
   rateLimitPerSecond: number;
   /** RATE_LIMIT_BURST: default bucket size. */
   rateLimitBurst: number;
+  /**
+   * AUTH_CACHE_MS: how long resolved credentials are remembered. Changes made through this node
+   * apply at once; other nodes see a rotated key, revoked token or changed role within this time.
+   * 0 turns the cache off.
+   */
+  authCacheMs: number;
   /** SHUTDOWN_TIMEOUT_MS: longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number;
 }
@@ -104,5 +110,6 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 100, 1, 100000),
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 100000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 600000),
+    authCacheMs: int(env, 'AUTH_CACHE_MS', 2000, 0, 60000),
   };
 }

@@ -10,6 +10,7 @@ import type { OpenAPIBackend } from 'openapi-backend';
 import type { Middleware } from 'koa';
 import { requestContext } from './request-context.ts';
 import { authMiddleware } from './auth.ts';
+import { CredentialCache } from './credential-cache.ts';
 import { createApi, operationOf } from './api.ts';
 import { metricsMiddleware } from './metrics.ts';
 import type { Metrics } from '../metrics.ts';
@@ -31,7 +32,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; a
   if (opts.metrics) app.use(metricsMiddleware(opts.metrics, operationOf(api)));
   app.use(requestContext(log, config.bodyLimitBytes));
   app.use(docsMiddleware());
-  app.use(authMiddleware(domain, config.masterKey));
+  app.use(authMiddleware(domain, config.masterKey, new CredentialCache(config.authCacheMs)));
   if (opts.rateLimit) app.use(opts.rateLimit);
   app.use(bodyParser({
     enableTypes: ['json'],

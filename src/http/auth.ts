@@ -8,6 +8,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import type { Caller, Domain } from '../domain/index.ts';
 import { isDomainError } from '../domain/errors.ts';
+import { CredentialCache } from './credential-cache.ts';
 
 export interface AuthState {
   caller?: Caller;
@@ -28,28 +29,30 @@ function masterKeyMatches(given: string, expected: string | undefined): boolean 
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-async function resolveApiKey(domain: Domain, apiKey: string, userId: string): Promise<AuthState> {
-  const tenant = await domain.tenants.authenticateKey(apiKey);
+async function resolveApiKey(domain: Domain, cache: CredentialCache, apiKey: string, userId: string): Promise<AuthState> {
+  const tenant = await cache.get(`key:${CredentialCache.digest(apiKey)}`, () => domain.tenants.authenticateKey(apiKey));
   if (!tenant) return { error: 'Invalid API key' };
   if (!userId) return { caller: { kind: 'tenant', tenantId: tenant.id }, tenant };
   if (!USER_ID.test(userId)) return { error: 'X-User-Id must be 1-128 characters of A-Z a-z 0-9 . _ @ : -', tenant };
-  const user = await domain.users.resolve(tenant.id, userId);
+  const user = await cache.get(`user:${tenant.id}:${userId}`, () => domain.users.resolve(tenant.id, userId));
   // The tenant is known: its bucket still counts the request, but it acts as nobody.
   if (!user) return { error: 'X-User-Id names no user of this tenant', tenant };
   return { caller: { kind: 'user', tenantId: tenant.id, user, via: 'key' }, tenant };
 }
 
-async function resolveBearer(domain: Domain, token: string): Promise<AuthState> {
-  try {
-    const { tenant, user } = await domain.tokens.verify(token);
-    return { caller: { kind: 'user', tenantId: tenant.id, user, via: 'token' }, tenant };
-  } catch (err) {
-    if (isDomainError(err)) return { error: err.message };
-    throw err;
-  }
+async function resolveBearer(domain: Domain, cache: CredentialCache, token: string): Promise<AuthState> {
+  return cache.get(`token:${CredentialCache.digest(token)}`, async (): Promise<AuthState> => {
+    try {
+      const { tenant, user } = await domain.tokens.verify(token);
+      return { caller: { kind: 'user', tenantId: tenant.id, user, via: 'token' }, tenant };
+    } catch (err) {
+      if (isDomainError(err)) return { error: err.message };
+      throw err;
+    }
+  });
 }
 
-export async function resolveCredentials(ctx: Context, domain: Domain, masterKey: string | undefined): Promise<AuthState> {
+export async function resolveCredentials(ctx: Context, domain: Domain, masterKey: string | undefined, cache: CredentialCache): Promise<AuthState> {
   const master = ctx.get('X-Master-Key');
   const apiKey = ctx.get('X-API-Key');
   const authorization = ctx.get('Authorization');
@@ -58,18 +61,25 @@ export async function resolveCredentials(ctx: Context, domain: Domain, masterKey
     if (masterKeyMatches(master, masterKey)) state.master = true;
     else state.error = 'Invalid master key';
   }
-  if (apiKey) return { ...state, ...(await resolveApiKey(domain, apiKey, ctx.get('X-User-Id'))) };
+  if (apiKey) return { ...state, ...(await resolveApiKey(domain, cache, apiKey, ctx.get('X-User-Id'))) };
   if (authorization) {
     const m = /^Bearer\s+(\S+)$/i.exec(authorization);
     if (!m) return { ...state, error: 'Authorization must be "Bearer <token>"' };
-    return { ...state, ...(await resolveBearer(domain, m[1])) };
+    return { ...state, ...(await resolveBearer(domain, cache, m[1])) };
   }
   return state;
 }
 
-export function authMiddleware(domain: Domain, masterKey: string | undefined): Middleware {
+/** Changes to these resources can change who a credential is (keys, users, roles, tokens). */
+const CREDENTIAL_RESOURCES = /^\/v1\/(tenants|users)(\/|$)/;
+
+export function authMiddleware(domain: Domain, masterKey: string | undefined, cache: CredentialCache): Middleware {
   return async function auth(ctx: Context, next: Next) {
-    ctx.state.auth = await resolveCredentials(ctx, domain, masterKey);
-    await next();
+    ctx.state.auth = await resolveCredentials(ctx, domain, masterKey, cache);
+    try {
+      await next();
+    } finally {
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && CREDENTIAL_RESOURCES.test(ctx.path)) cache.invalidate();
+    }
   };
 }
