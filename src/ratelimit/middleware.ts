@@ -53,8 +53,9 @@ export function rateLimitMiddleware(
   function apply(ctx: Context, next: Next, tenant: ResolvedTenant, decision: RateLimitDecision): Promise<void> | void {
     const state: RateLimitState = { tenantId: tenant.tenantId, limits: tenant.limits, decision };
     ctx.state.rateLimit = state;
+    // straight to node (Koa's ctx.set adds a wrapper per header; nothing is sent yet here)
     const headers = rateLimitHeaders(decision);
-    for (const name in headers) ctx.set(name, headers[name]);
+    for (const name in headers) ctx.res.setHeader(name, headers[name]);
     if (decision.allowed) return next();
     reject(ctx, state);
   }
