@@ -1160,7 +1160,7 @@ export interface components {
                  *       "data": null,
                  *       "error": {
                  *         "code": "RATE_LIMIT_EXCEEDED",
-                 *         "message": "Rate limit exceeded: 100 requests per second",
+                 *         "message": "Rate limit exceeded: 100 requests/s with bursts of 100; retry after 1 s",
                  *         "details": [],
                  *         "request_id": "3f6c0b5e-7d4e-4b8e-9f62-2d8c1a7b9e10"
                  *       }
@@ -1266,22 +1266,22 @@ export interface components {
          */
         RateLimit: string;
         /**
-         * @description Sustained requests per second.
+         * @description Sustained rate, requests per second (the bucket's refill rate; `q` of RateLimit-Policy).
          * @example 100
          */
         "X-RateLimit-Limit": number;
         /**
-         * @description Requests that may be made now.
+         * @description Whole tokens left, at most `burst`; equals `r` of RateLimit.
          * @example 99
          */
         "X-RateLimit-Remaining": number;
         /**
-         * @description Seconds until the bucket is full again.
+         * @description Seconds (from now, not an epoch) until the bucket is full again; equals `t` of RateLimit.
          * @example 1
          */
         "X-RateLimit-Reset": number;
         /**
-         * @description Seconds to wait; a request sent after this long is accepted.
+         * @description Seconds until one token is back, rounded up (at least 1). A request sent after waiting this long is accepted unless the same tenant spent the token meanwhile.
          * @example 1
          */
         "Retry-After": number;
