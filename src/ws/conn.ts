@@ -57,12 +57,18 @@ export interface Conn {
   drainWaiters: (() => void)[];
   /** Frames being handled right now (graceful shutdown waits for them). */
   inFlight: number;
+  /** The upgrade's Sec-WebSocket-Accept when tracing. */
+  key: string;
+  /** `connected` went out (for traces). */
+  connectedSent?: boolean;
 }
 
 /** What uWS stores per socket: the connection plus what the upgrade found out. */
 export interface ConnData {
   conn?: Conn;
   upgrade: UpgradeResult;
+  /** The upgrade's Sec-WebSocket-Accept when tracing (names the socket in traces, see trace.ts). */
+  key: string;
 }
 
 export type UpgradeResult =

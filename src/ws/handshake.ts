@@ -11,6 +11,7 @@ import { isDomainError } from '../domain/errors.ts';
 import type { TenantRecord } from '../domain/index.ts';
 import type { WsContext } from './context.ts';
 import type { ConnData, UpgradeResult } from './conn.ts';
+import { acceptOf, trace, tracing, uwsCallback, whereNow } from './trace.ts';
 
 interface Presented {
   authorization: string;
@@ -39,19 +40,29 @@ export function upgradeHandler(ctx: WsContext) {
       origin: req.getHeader('origin'),
     };
     const key = req.getHeader('sec-websocket-key');
+    // Traces name a socket by its Sec-WebSocket-Accept, which the client sees too.
+    const name = tracing ? acceptOf(key) : '';
     const protocol = req.getHeader('sec-websocket-protocol').split(',')[0]!.trim();
     const extensions = req.getHeader('sec-websocket-extensions');
     let aborted = false;
-    res.onAborted(() => (aborted = true));
+    res.onAborted(() => {
+      aborted = true;
+      trace('server', 'upgrade-aborted', { key: name });
+    });
+    trace('server', 'upgrade-request', { key: name });
     if (ctx.draining) return void reply(res, '503 Service Unavailable', 'SERVICE_UNAVAILABLE', 'The server is shutting down');
     resolve(ctx, presented).then(
       (result) => {
+        if (tracing) trace('server', 'upgrade-resolved', { key: name, kind: result.kind, aborted, ...whereNow() });
         if (aborted) return;
         if (result.kind === 'authenticated' && !originAllowed(result.tenant, presented.origin)) {
           return void res.cork(() => reply(res, '403 Forbidden', 'AUTHORIZATION_ERROR', 'Origin not allowed for this tenant'));
         }
-        const data: ConnData = { upgrade: result };
+        const data: ConnData = { upgrade: result, key: name };
+        uwsCallback.upgrading = name;
         res.cork(() => res.upgrade(data, key, protocol, extensions, context));
+        uwsCallback.upgrading = '';
+        if (tracing) trace('server', 'upgraded', { key: name });
       },
       (err: unknown) => {
         ctx.log.error({ err }, 'ws: upgrade failed');

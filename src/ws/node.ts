@@ -25,6 +25,7 @@ import { startSession } from './session.ts';
 import type { TicketStore } from './tickets.ts';
 import { Typing } from './typing.ts';
 import { loadUws } from './uws.ts';
+import { acceptOf, trace, traced, tracing, uwsCallback } from './trace.ts';
 import { drain } from './shutdown.ts';
 
 export interface WsNodeOptions {
@@ -121,17 +122,24 @@ function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events
     closeOnBackpressureLimit: 1,
     idleTimeout: 120,
     sendPingsAutomatically: true,
-    upgrade: upgradeHandler(ctx),
-    drain: (ws) => ctx.router.onDrain(ws.getUserData().conn!),
+    upgrade: traced('upgrade', (_res, req) => acceptOf(req.getHeader('sec-websocket-key')), upgradeHandler(ctx)),
+    drain: traced('drain', (ws) => ws.getUserData().key, (ws: WebSocket<ConnData>) => ctx.router.onDrain(ws.getUserData().conn!)),
     open: (ws) => onOpen(ctx, conns, ws, events),
-    message: (ws, message, isBinary) => {
+    message: traced('message', (ws) => ws.getUserData().key, (ws: WebSocket<ConnData>, message: ArrayBuffer, isBinary: boolean) => {
       const conn = ws.getUserData().conn!;
       if (message.byteLength > config.wsMaxPayloadBytes) return ctx.router.kick(conn, CloseCode.TOO_BIG);
       if (isBinary) return sendError(ctx, conn, { code: 'VALIDATION_ERROR', message: 'Frames are JSON text; binary frames are not accepted' });
       onText(ctx, conn, Buffer.from(message).toString('utf8'));
-    },
+    }),
     close: (ws, code) => {
       const conn = ws.getUserData().conn!;
+      if (tracing) {
+        trace('server', 'close', {
+          key: conn.key, conn: conn.id, code, phase: conn.phase, user: conn.user?.id, connected_sent: Boolean(conn.connectedSent),
+          during_upgrade_of: uwsCallback.upgrading || undefined, ...(code === 1006 ? { stack: new Error().stack } : {}),
+        });
+        // (uWS has already invalidated `ws` here: even getBufferedAmount() throws.)
+      }
       ctx.log.debug({ conn: conn.id, code, phase: conn.phase, user: conn.user?.id }, 'ws: closed');
       onClose(ctx, conns, conn);
       events.emit('close', { connection_id: conn.id, code, user_id: conn.user?.id });
@@ -157,7 +165,9 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, event
   const conn: Conn = {
     id: newConnectionId(), phase: 'auth', ws, origin: upgrade.kind === 'refused' ? undefined : upgrade.origin,
     rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, drainWaiters: [],
+    key: data.key,
   };
+  trace('server', 'open', { key: conn.key, conn: conn.id, upgrade: upgrade.kind });
   data.conn = conn;
   conns.add(conn);
   events.emit('open', { connection_id: conn.id }); // before anything that may close the socket

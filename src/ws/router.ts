@@ -13,6 +13,7 @@ import { type Conn, type Held, type RoomSync, clearConnTimer, connTimer, isOpen,
 import type { Message } from '../domain/wire.ts';
 import { encode } from './frames.ts';
 import { type Found, Sequencer } from './sequencer.ts';
+import { trace, tracing } from './trace.ts';
 
 export interface RouterOptions {
   maxBackpressureBytes: number;
@@ -73,7 +74,9 @@ export class Router {
   }
 
   kick(conn: Conn, code: CloseCode): void {
-    if (isOpen(conn)) conn.ws.end(code, CloseReason[code]); // runs the close handler synchronously
+    if (!isOpen(conn)) return;
+    if (tracing) trace('server', 'kick', { key: conn.key, conn: conn.id, code, phase: conn.phase, buffered: conn.ws.getBufferedAmount() });
+    conn.ws.end(code, CloseReason[code]); // runs the close handler synchronously
   }
 
   /** Whether any connection here cares about the room (saves encoding events nobody gets). */

@@ -14,6 +14,7 @@ import { enqueue, resume } from './dispatch.ts';
 import { type AuthFrame, encode } from './frames.ts';
 import { originAllowed } from './handshake.ts';
 import { startSync } from './sync.ts';
+import { trace } from './trace.ts';
 
 export async function authenticateFrame(ctx: WsContext, conn: Conn, frame: AuthFrame): Promise<void> {
   conn.phase = 'connecting'; // later frames queue until the session is ready
@@ -51,6 +52,8 @@ export async function startSession(
   ctx.router.send(conn, encode({
     type: 'connected', connection_id: conn.id, user, rooms, max_payload_bytes: ctx.config.wsMaxPayloadBytes, resume_wait_ms: ctx.resumeWaitMs,
   }));
+  conn.connectedSent = isOpen(conn);
+  trace('server', 'connected-sent', { key: conn.key, conn: conn.id, user: user.id, open: isOpen(conn) });
   if (resumeRooms) resume(ctx, conn, resumeRooms, ref);
   for (const text of conn.queue.splice(0)) enqueue(ctx, conn, text);
   if (!conn.syncStarted) {

@@ -11,6 +11,7 @@
 import { createRequire } from 'node:module';
 import WebSocket from 'ws';
 import type { ServerFrame } from '../../generated/frames.d.ts';
+import { trace, tracing } from '../../src/ws/trace.ts';
 
 type Validators = typeof import('../../generated/validators.cjs');
 const { ServerFrame: validateServerFrame } = createRequire(import.meta.url)('../../generated/validators.cjs') as Validators;
@@ -61,6 +62,7 @@ export class WsClient {
   static connect(url: string, opts: ConnectOptions = {}): Promise<WsClient> {
     const socket = new WebSocket(url, { headers: opts.headers, handshakeTimeout: opts.timeoutMs ?? 5000 });
     const client = new WsClient(socket, opts.label);
+    if (tracing) traceClient(socket, client.label);
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(client));
       socket.once('unexpected-response', (_req, res) => {
@@ -173,4 +175,24 @@ export class WsClient {
     }
     this.waiters.clear();
   }
+}
+
+/** CHATAPI_WS_TRACE (src/ws/trace.ts): the client's side of each socket, matched to the server's by Sec-WebSocket-Accept. */
+function traceClient(socket: WebSocket, label: string): void {
+  let key = '';
+  let tcp: { localPort?: number; remotePort?: number } = {};
+  socket.once('upgrade', (res) => {
+    key = String(res.headers['sec-websocket-accept'] ?? '');
+    tcp = { localPort: res.socket.localPort, remotePort: res.socket.remotePort };
+    trace('client', 'open', { key, label, ...tcp });
+    res.socket.once('end', () => trace('client', 'fin-received', { key, label, ...tcp }));
+    res.socket.once('error', (err: Error) => trace('client', 'socket-error', { key, label, ...tcp, error: err.message }));
+  });
+  socket.once('close', (code, reason) => {
+    const internals = socket as unknown as { _closeFrameReceived?: boolean; _closeFrameSent?: boolean };
+    trace('client', 'close', {
+      key, label, ...tcp, code, reason: reason.toString(),
+      close_frame_received: internals._closeFrameReceived, close_frame_sent: internals._closeFrameSent,
+    });
+  });
 }
