@@ -15,7 +15,7 @@ export const CloseCode = {
   BAD_CREDENTIALS: 4003,
   /** Slow consumer: the send buffer passed WS_MAX_BACKPRESSURE_BYTES. Reconnect and resume; nothing is lost. */
   SLOW_CONSUMER: 4008,
-  /** Origin not in the tenant's allowed_origins, found after an `auth` frame (on the upgrade: HTTP 403 instead). */
+  /** Origin not in the tenant's allowed_origins (known once the credentials, on the upgrade or in `auth`, name the tenant). */
   ORIGIN_REFUSED: 4009,
   /** The node shut down (after `server.shutdown`). Reconnect after reconnect_after_ms and resume. */
   SERVER_SHUTDOWN: 4012,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'uWebSockets.js';
 import type { TenantRecord, UserCaller } from '../domain/index.ts';
 import type { User } from '../domain/wire.ts';
+import type { Presented } from './handshake.ts';
 
 /** A frame held for a connection while one of its rooms replays (seq set for message.created). */
 export interface Held {
@@ -63,17 +64,18 @@ export interface Conn {
   connectedSent?: boolean;
 }
 
-/** What uWS stores per socket: the connection plus what the upgrade found out. */
+/** What uWS stores per socket: the connection plus what the upgrade request presented. */
 export interface ConnData {
   conn?: Conn;
-  upgrade: UpgradeResult;
+  presented: Presented;
   /** The upgrade's Sec-WebSocket-Accept when tracing (names the socket in traces, see trace.ts). */
   key: string;
 }
 
+/** What the credentials of an upgrade request amount to (handshake.ts resolveCredentials). */
 export type UpgradeResult =
-  | { kind: 'authenticated'; tenant: TenantRecord; user: User; via: UserCaller['via']; origin?: string }
-  | { kind: 'anonymous'; origin?: string }
+  | { kind: 'authenticated'; tenant: TenantRecord; user: User; via: UserCaller['via'] }
+  | { kind: 'anonymous' }
   | { kind: 'refused'; reason: string };
 
 export const newConnectionId = () => `c_${randomBytes(9).toString('base64url')}`;

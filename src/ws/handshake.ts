@@ -1,9 +1,19 @@
 /**
- * The upgrade request: credentials (Bearer, X-API-Key + X-User-Id, or `?ticket=`), then the
- * tenant's Origin allow-list, all before the upgrade. A refused Origin gets HTTP 403 and no
- * WebSocket. Bad credentials still upgrade and then close with 4003, because a browser cannot read
- * the status of a failed upgrade but can read a close code. No credentials: the socket opens and
- * waits for an `auth` frame.
+ * The upgrade request. A draining node refuses it over HTTP (503); otherwise the socket is
+ * upgraded at once, inside uWS's upgrade handler, and what it presented (Bearer, X-API-Key +
+ * X-User-Id, or `?ticket=`) is resolved after `open` (session.ts authenticateUpgrade): bad
+ * credentials close with 4003, an Origin outside the tenant's allow-list with 4009, a failure
+ * with 1011. No credentials: the socket waits for an `auth` frame.
+ *
+ * Why the upgrade never waits for the credentials: this uWS build (uWebSockets.js 20.30) offers
+ * one quiet way to upgrade later, `res.cork(() => res.upgrade(...))`, and it is unsafe. After the
+ * callback, HttpResponse::cork re-reads the HTTP response's state at the socket's address to honour
+ * "Connection: close"; the upgrade has just shrunk the socket in place to a WebSocket, so that
+ * state lies in freed heap memory. When something has reused that memory with the close bit set,
+ * uWS shuts the brand-new WebSocket down without a close frame: the client sees 1006 right after
+ * the 101 (rarely; more often under load). Calling `res.upgrade` without `res.cork` avoids that
+ * but makes uWS.js print a warning per connection. Upgrading inside the upgrade handler, where uWS
+ * has corked the socket itself and knows it upgraded, is the path uWS handles.
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
@@ -11,9 +21,10 @@ import { isDomainError } from '../domain/errors.ts';
 import type { TenantRecord } from '../domain/index.ts';
 import type { WsContext } from './context.ts';
 import type { ConnData, UpgradeResult } from './conn.ts';
-import { acceptOf, trace, tracing, uwsCallback, whereNow } from './trace.ts';
+import { acceptOf, trace, tracing, uwsCallback } from './trace.ts';
 
-interface Presented {
+/** What the upgrade request presented, read before uWS recycles the request. */
+export interface Presented {
   authorization: string;
   apiKey: string;
   userId: string;
@@ -31,7 +42,6 @@ export function originAllowed(tenant: TenantRecord, origin: string | undefined):
 
 export function upgradeHandler(ctx: WsContext) {
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
-    // Everything from req must be read now: it is invalid after the first await.
     const presented: Presented = {
       authorization: req.getHeader('authorization'),
       apiKey: req.getHeader('x-api-key'),
@@ -44,63 +54,44 @@ export function upgradeHandler(ctx: WsContext) {
     const name = tracing ? acceptOf(key) : '';
     const protocol = req.getHeader('sec-websocket-protocol').split(',')[0]!.trim();
     const extensions = req.getHeader('sec-websocket-extensions');
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-      trace('server', 'upgrade-aborted', { key: name });
-    });
     trace('server', 'upgrade-request', { key: name });
     if (ctx.draining) return void reply(res, '503 Service Unavailable', 'SERVICE_UNAVAILABLE', 'The server is shutting down');
-    resolve(ctx, presented).then(
-      (result) => {
-        if (tracing) trace('server', 'upgrade-resolved', { key: name, kind: result.kind, aborted, ...whereNow() });
-        if (aborted) return;
-        if (result.kind === 'authenticated' && !originAllowed(result.tenant, presented.origin)) {
-          return void res.cork(() => reply(res, '403 Forbidden', 'AUTHORIZATION_ERROR', 'Origin not allowed for this tenant'));
-        }
-        const data: ConnData = { upgrade: result, key: name };
-        uwsCallback.upgrading = name;
-        res.cork(() => res.upgrade(data, key, protocol, extensions, context));
-        uwsCallback.upgrading = '';
-        if (tracing) trace('server', 'upgraded', { key: name });
-      },
-      (err: unknown) => {
-        ctx.log.error({ err }, 'ws: upgrade failed');
-        if (!aborted) res.cork(() => reply(res, '503 Service Unavailable', 'SERVICE_UNAVAILABLE', 'Try again shortly'));
-      },
-    );
+    const data: ConnData = { presented, key: name };
+    uwsCallback.upgrading = name;
+    res.upgrade(data, key, protocol, extensions, context); // now, never later: see the top of this file
+    uwsCallback.upgrading = '';
   };
 }
 
-async function resolve(ctx: WsContext, p: Presented): Promise<UpgradeResult> {
-  const origin = p.origin || undefined;
+/** What the presented credentials amount to (a ticket is used up here). Throws when a dependency fails. */
+export async function resolveCredentials(ctx: WsContext, p: Presented): Promise<UpgradeResult> {
   const refused = (reason: string): UpgradeResult => ({ kind: 'refused', reason });
   if (p.ticket) {
     const grant = await ctx.tickets?.redeem(p.ticket);
     if (!grant) return refused('Unknown, used or expired ticket');
     const tenant = await ctx.domain.tenants.get(grant.tenant_id).catch((err) => (isDomainError(err) ? null : Promise.reject(err)));
     const user = tenant && (await ctx.domain.users.resolve(tenant.id, grant.user_id));
-    return tenant && user ? { kind: 'authenticated', tenant, user, via: grant.via, origin } : refused('The ticket\'s user no longer exists');
+    return tenant && user ? { kind: 'authenticated', tenant, user, via: grant.via } : refused('The ticket\'s user no longer exists');
   }
   if (p.apiKey) {
     const tenant = await ctx.domain.tenants.authenticateKey(p.apiKey);
     if (!tenant) return refused('Invalid API key');
     if (!p.userId) return refused('X-User-Id is required with X-API-Key');
     const user = await ctx.domain.users.resolve(tenant.id, p.userId);
-    return user ? { kind: 'authenticated', tenant, user, via: 'key', origin } : refused('X-User-Id names no user of this tenant');
+    return user ? { kind: 'authenticated', tenant, user, via: 'key' } : refused('X-User-Id names no user of this tenant');
   }
   if (p.authorization) {
     const m = /^Bearer\s+(\S+)$/i.exec(p.authorization);
     if (!m) return refused('Authorization must be "Bearer <token>"');
     try {
       const { tenant, user } = await ctx.domain.tokens.verify(m[1]!);
-      return { kind: 'authenticated', tenant, user, via: 'token', origin };
+      return { kind: 'authenticated', tenant, user, via: 'token' };
     } catch (err) {
       if (isDomainError(err)) return refused(err.message);
       throw err;
     }
   }
-  return { kind: 'anonymous', origin };
+  return { kind: 'anonymous' };
 }
 
 function reply(res: HttpResponse, status: string, code: string, message: string): void {

@@ -13,7 +13,7 @@ import type { Config } from '../config.ts';
 import type { Domain } from '../domain/index.ts';
 import type { Logger } from '../log.ts';
 import { CloseCode, CloseReason } from './close-codes.ts';
-import { type Conn, type ConnData, connTimer, newConnectionId } from './conn.ts';
+import { type Conn, type ConnData, newConnectionId } from './conn.ts';
 import type { FrameLimiter, WsContext } from './context.ts';
 import { onText, sendError } from './dispatch.ts';
 import { onBusEvent } from './events.ts';
@@ -21,7 +21,7 @@ import { encode } from './frames.ts';
 import { upgradeHandler } from './handshake.ts';
 import { LocalPresence } from './presence.ts';
 import { Router } from './router.ts';
-import { startSession } from './session.ts';
+import { authenticateUpgrade } from './session.ts';
 import type { TicketStore } from './tickets.ts';
 import { Typing } from './typing.ts';
 import { loadUws } from './uws.ts';
@@ -161,21 +161,16 @@ function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events
 
 function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, events: EventEmitter<WsNodeEvents>): void {
   const data = ws.getUserData();
-  const upgrade = data.upgrade;
   const conn: Conn = {
-    id: newConnectionId(), phase: 'auth', ws, origin: upgrade.kind === 'refused' ? undefined : upgrade.origin,
+    id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined,
     rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, drainWaiters: [],
     key: data.key,
   };
-  trace('server', 'open', { key: conn.key, conn: conn.id, upgrade: upgrade.kind });
+  trace('server', 'open', { key: conn.key, conn: conn.id });
   data.conn = conn;
   conns.add(conn);
   events.emit('open', { connection_id: conn.id }); // before anything that may close the socket
-  if (upgrade.kind === 'refused') return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
-  if (upgrade.kind === 'authenticated') return void startSession(ctx, conn, upgrade.tenant, upgrade.user, upgrade.via);
-  connTimer(conn, ctx.config.wsAuthTimeoutMs, () => {
-    if (conn.phase === 'auth') ctx.router.kick(conn, CloseCode.AUTH_TIMEOUT);
-  });
+  void authenticateUpgrade(ctx, conn, data.presented);
 }
 
 function onClose(ctx: WsContext, conns: Set<Conn>, conn: Conn): void {

@@ -1,6 +1,6 @@
 /**
- * Authentication and session start. Credentials come from the upgrade (handshake.ts) or from a
- * first `auth` frame; either way the session then loads the user's rooms, registers the
+ * Authentication and session start. Credentials come from the upgrade request (resolved here,
+ * after `open`: see handshake.ts for why) or from a first `auth` frame; either way the session then loads the user's rooms, registers the
  * connection as pending in each (so live events are held from here on), reads the room heads
  * again (anything newer than that read arrives as a live event), and sends `connected`.
  */
@@ -10,11 +10,42 @@ import type { User } from '../domain/wire.ts';
 import { CloseCode } from './close-codes.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, connTimer, isOpen, newRoomSync } from './conn.ts';
-import { enqueue, resume } from './dispatch.ts';
+import { enqueue, onText, resume } from './dispatch.ts';
 import { type AuthFrame, encode } from './frames.ts';
-import { originAllowed } from './handshake.ts';
+import { type Presented, originAllowed, resolveCredentials } from './handshake.ts';
 import { startSync } from './sync.ts';
-import { trace } from './trace.ts';
+import { trace, tracing, whereNow } from './trace.ts';
+
+/**
+ * Right after `open`: resolve what the upgrade request presented. Frames that arrive meanwhile
+ * queue (phase `connecting`) and are handled once the session is ready, or, with no credentials
+ * on the upgrade, as the first frames of the `auth` phase.
+ */
+export async function authenticateUpgrade(ctx: WsContext, conn: Conn, presented: Presented): Promise<void> {
+  conn.phase = 'connecting';
+  let result: Awaited<ReturnType<typeof resolveCredentials>>;
+  try {
+    result = await resolveCredentials(ctx, presented);
+  } catch (err) {
+    ctx.log.error({ err, conn: conn.id }, 'ws: upgrade credentials could not be checked');
+    return ctx.router.kick(conn, CloseCode.INTERNAL_ERROR);
+  }
+  if (tracing) trace('server', 'upgrade-resolved', { key: conn.key, conn: conn.id, kind: result.kind, open: isOpen(conn), ...whereNow() });
+  if (!isOpen(conn)) return;
+  switch (result.kind) {
+    case 'refused':
+      return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
+    case 'authenticated':
+      if (!originAllowed(result.tenant, conn.origin)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
+      return startSession(ctx, conn, result.tenant, result.user, result.via);
+    case 'anonymous':
+      conn.phase = 'auth';
+      connTimer(conn, ctx.config.wsAuthTimeoutMs, () => {
+        if (conn.phase === 'auth') ctx.router.kick(conn, CloseCode.AUTH_TIMEOUT);
+      });
+      for (const text of conn.queue.splice(0)) onText(ctx, conn, text); // an `auth` frame moves later ones back to the queue
+  }
+}
 
 export async function authenticateFrame(ctx: WsContext, conn: Conn, frame: AuthFrame): Promise<void> {
   conn.phase = 'connecting'; // later frames queue until the session is ready

@@ -1,9 +1,10 @@
 /**
  * Opt-in connection trace for diagnosing dropped sockets: with CHATAPI_WS_TRACE=/some/file every
- * upgrade, upgrade abort, open, `connected`, kick and close of the WebSocket node is appended to
- * that file as one JSON line, whatever the log level. Lines are written synchronously, so the
- * trace survives a crash and interleaves correctly with other writers of the same file (the test
- * client writes its side there too, see test/helpers/ws-client.ts). Off (one branch) otherwise.
+ * upgrade request, open, resolution of its credentials, `connected`, kick and close of the
+ * WebSocket node is appended to that file as one JSON line, whatever the log level. Lines are
+ * written synchronously, so the trace survives a crash and interleaves correctly with other
+ * writers of the same file (the test client writes its side there too, see
+ * test/helpers/ws-client.ts). Off (one branch) otherwise.
  */
 import { executionAsyncId } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
