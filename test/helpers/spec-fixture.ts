@@ -41,7 +41,7 @@ export async function createFixture(s: TestServer, label: string, users: [string
     params,
     userIds: users,
     secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`],
-    headers(caller) {
+    headers(caller): Record<string, string> {
       switch (caller) {
         case 'public': return {};
         case 'master': return { 'X-Master-Key': s.masterKey };
