@@ -196,7 +196,7 @@ export interface SchemaTypes {
   RoomDeletedPayload: RoomDeletedPayload;
   RoomDetail: RoomDetail;
   RoomPosition: RoomPosition;
-  RoomSummary: RoomSummary;
+  RoomSummary: RoomSummary1;
   RoomType: RoomType;
   RoomUpdatedFrame: RoomUpdatedFrame;
   RoomUpdatedPayload: RoomUpdatedPayload;
@@ -597,11 +597,27 @@ export interface Room {
 export interface RoomDeletedFrame {
   type: "room.deleted";
   room_id: string;
+  room?: RoomSummary;
+}
+/**
+ * The room as it was (webhook deliveries carry it; WebSocket frames may omit it).
+ */
+export interface RoomSummary {
+  id: string;
+  type: RoomType;
+  name: string | null;
+  created_by: UserId;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  /**
+   * Seq of the newest message (0 when empty).
+   */
+  last_seq: number;
 }
 /**
  * The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
  */
-export interface RoomSummary {
+export interface RoomSummary1 {
   id: string;
   type: RoomType;
   name: string | null;
@@ -619,7 +635,7 @@ export interface RoomSummary {
 export interface RoomUpdatedFrame {
   type: "room.updated";
   room_id: string;
-  room: RoomSummary;
+  room: RoomSummary1;
 }
 /**
  * An inclusive range of message seqs in a room.
