@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
+import * as feed from '../store/feed.ts';
 import { membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
@@ -159,18 +160,19 @@ async function remove(ctx: Ctx, caller: Caller, roomId: string, messageId: strin
 }
 
 /**
- * Everything after a cursor across the caller's rooms, oldest first. The cursor is the global
- * message pk; next_cursor is where to resume, so a poller keeps it even when caught up
- * (null only when there is nothing to resume from yet).
+ * Everything after a cursor across the caller's rooms, in the order messages became visible
+ * (store/feed.ts), so following next_cursor sees every message exactly once under any
+ * concurrency. The cursor is that feed position; next_cursor is where to resume, so a poller
+ * keeps it even when caught up (null only when there is nothing to resume from yet).
  */
 async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: number }) {
   const me = requireUser(caller);
   const limit = checkLimit(q.limit);
-  const afterPk = q.after ? decodeCursor<[number]>(q.after, ['number'], 'after')[0] : 0;
+  const after = q.after ? decodeCursor<[number]>(q.after, ['number'], 'after')[0] : 0;
   if (!me.user.permissions.can_receive_message) throw new DomainError('AUTHORIZATION_ERROR', 'You may not read messages');
-  const rows = await store.listAfterPk(ctx.db, me.tenantId, me.user.id, afterPk, limit);
+  const rows = await feed.listFeed(ctx.db, me.tenantId, me.user.id, after, limit);
   const last = rows[rows.length - 1];
-  const next = last ? encodeCursor([last.pk]) : (q.after ?? null);
+  const next = last ? encodeCursor([last.position]) : (q.after ?? null);
   return { items: rows.map(messageOut), next_cursor: next };
 }
 
