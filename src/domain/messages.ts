@@ -70,7 +70,7 @@ function replay(existing: store.MessageRow, hash: string) {
  * repeat waits for the room lock, so by then the first has committed and its row is visible.
  * Acknowledged (returned) and published only after COMMIT.
  */
-async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput) {
+async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, onStored?: (message: Message) => void) {
   const me = requireUser(caller);
   const content = checkText('content', input.content, MAX_CONTENT);
   const meta = checkMeta(input.meta);
@@ -96,6 +96,7 @@ async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInpu
   }
   if (!row) throw notFound('Room');
   const message = messageOut({ ...row, pk: 0 });
+  onStored?.(message);
   ctx.publish({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message });
   return { message, created: true };
 }
@@ -178,7 +179,7 @@ async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: 
 
 export function messagesApi(ctx: Ctx): Domain['messages'] {
   return {
-    send: (caller, roomId, input) => send(ctx, caller, roomId, input),
+    send: (caller, roomId, input, opts) => send(ctx, caller, roomId, input, opts?.onStored),
     list: (caller, roomId, q) => list(ctx, caller, roomId, q),
     async get(caller, roomId, messageId) {
       const m = await membership(ctx, caller, roomId);
