@@ -12,15 +12,18 @@ import type { MessageEvent } from './events.ts';
 import { messageOut } from './mappers.ts';
 import type { Message } from './shapes.ts';
 import type { Caller, Domain, MessageInput, MessageQuery } from './types.ts';
-import { canonicalJson, checkInt, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
+import { canonicalJson, checkInt, checkJsonBounds, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
 
 const MAX_CONTENT = 4000;
 const MAX_META_BYTES = 8 * 1024;
+/** Documented in spec/schemas/message-meta.yaml. */
+const META_BOUNDS = { maxDepth: 16, maxNodes: 512 };
 const MAX_CLIENT_KEY = 128;
 
 function checkMeta(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (!isPlainObject(value)) throw invalid('meta', 'must be a JSON object or null');
+  checkJsonBounds('meta', value, META_BOUNDS); // before JSON.stringify, which recurses
   const text = JSON.stringify(value);
   if (Buffer.byteLength(text) > MAX_META_BYTES) throw invalid('meta', `must be at most ${MAX_META_BYTES} bytes as JSON`);
   return text;
