@@ -8,6 +8,7 @@ import type { Message } from '../domain/wire.ts';
 import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, isOpen } from './conn.ts';
+import { CloseCode } from './close-codes.ts';
 import { type ClientFrame, type FrameProblem, encode, parseClientFrame } from './frames.ts';
 import { authenticateFrame } from './session.ts';
 import { type Positions, startSync, syncRoom } from './sync.ts';
@@ -52,7 +53,12 @@ export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): vo
 
 function authPhase(ctx: WsContext, conn: Conn, text: string): void {
   const parsed = parseClientFrame(text);
-  if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
+  if (!parsed.ok) {
+    // A token the schema refuses (not a string, empty, over 4096 characters) is a bad credential
+    // like any other: close with 4003 at once, not an error frame and a wait for the 4001 timeout.
+    if (parsed.problem.frame === 'auth' && parsed.problem.details?.some((d) => d.field === 'token')) return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
+    return sendError(ctx, conn, parsed.problem);
+  }
   if (parsed.frame.type !== 'auth') {
     return sendError(ctx, conn, { code: 'AUTHENTICATION_ERROR', message: 'Authenticate first: send an auth frame', frame: parsed.frame.type, ...refOf(parsed.frame) });
   }
