@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { durabilitySettings, openDatabase, migrate, closeDatabase } from './store/db.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
 import { createDomain, type Domain } from './domain/index.ts';
@@ -61,8 +61,9 @@ function closeHttp(server: http.Server): Promise<void> {
 
 export async function start(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   await migrate(db);
+  log.info({ durability: await durabilitySettings(db) }, 'database durability settings');
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
   const metrics = createMetrics();

@@ -90,7 +90,7 @@ async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInpu
     row = await store.appendMessage(ctx.db, {
       id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
       client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
-    }, ctx.now, (r) => [created(r)]);
+    }, ctx.now, undefined, (r) => [created(r)]);
   } catch (err) {
     const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
     if (prior) return replay(prior, hash);
