@@ -8,6 +8,7 @@ import { messagesApi } from './messages.ts';
 import { receiptsApi } from './receipts.ts';
 import { roomsApi } from './rooms.ts';
 import { tenantsApi } from './tenants.ts';
+import { ticketsApi } from './tickets.ts';
 import { tokensApi } from './tokens.ts';
 import type { Domain, DomainDeps } from './types.ts';
 import { usersApi } from './users.ts';
@@ -21,6 +22,7 @@ export function createDomain(deps: DomainDeps): Domain {
     rooms: roomsApi(ctx),
     messages: messagesApi(ctx),
     receipts: receiptsApi(ctx),
+    tickets: ticketsApi(ctx),
     health: healthApi(ctx),
   };
 }

@@ -1,6 +1,7 @@
 /** The domain's public API (see /work/plan.md § Domain API): what HTTP handlers and the WS node call. */
 import type { Knex } from 'knex';
 import type { EventSink } from './events.ts';
+import type { Ticket, TicketInput, TicketListQuery, TicketPatchInput } from './ticket-types.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
@@ -98,6 +99,14 @@ export interface Domain {
   receipts: {
     ack(caller: Caller, input: { room_id: string; seq: number }): Promise<ReadCursor>;
     read(caller: Caller, roomId: string, input: { seq: number }): Promise<ReadCursor>;
+  };
+  tickets: {
+    create(caller: Caller, input: TicketInput): Promise<Ticket>;
+    list(caller: Caller, q: TicketListQuery): Promise<PageOf<Ticket>>;
+    listMine(caller: Caller, q: { status?: string; limit?: number; cursor?: string }): Promise<PageOf<Ticket>>;
+    get(caller: Caller, ticketId: string): Promise<Ticket>;
+    update(caller: Caller, ticketId: string, patch: TicketPatchInput): Promise<Ticket>;
+    assign(caller: Caller, ticketId: string, input: { assignee_id: string }): Promise<Ticket>;
   };
   health: { check(): Promise<Health> };
 }

@@ -19,6 +19,8 @@ for (const backend of backends()) {
     let roomId: string;
     let messageId: string;
     let tokenId: string;
+    let ticketId: string;
+    let bStaff: ApiClient;
     before(async () => {
       s = await startTestServer(backend, {}, { ws: false });
       a = await s.tenant('A');
@@ -29,6 +31,8 @@ for (const backend of backends()) {
       await b.user('bert');
       roomId = (await alice.POST('/v1/rooms', { body: { type: 'group', name: 'a-room', members: ['amy'] } })).data!.data.id;
       messageId = (await alice.POST('/v1/rooms/{room_id}/messages', { params: { path: { room_id: roomId } }, body: { content: 'a secret' } })).data!.data.id;
+      ticketId = (await alice.POST('/v1/tickets', { body: { subject: 'a ticket', initial_message: 'a secret issue' } })).data!.data.id;
+      bStaff = await b.user('bella', { role: 'admin' });
       tokenId = (await a.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'alice' } }, body: {} })).data!.data.token_id;
     });
     after(() => s.close());
@@ -55,6 +59,9 @@ for (const backend of backends()) {
         ['deleteMessage', () => mallory.DELETE('/v1/rooms/{room_id}/messages/{message_id}', { params: { path: msg } })],
         ['markRoomRead', () => mallory.POST('/v1/rooms/{room_id}/read', { params: { path: room }, body: { seq: 1 } })],
         ['ackDelivery', () => mallory.POST('/v1/acks', { body: { room_id: roomId, seq: 1 } })],
+        ['getTicket', () => bStaff.GET('/v1/tickets/{ticket_id}', { params: { path: { ticket_id: ticketId } } })],
+        ['updateTicket', () => bStaff.PATCH('/v1/tickets/{ticket_id}', { params: { path: { ticket_id: ticketId } }, body: { status: 'closed' } })],
+        ['assignTicket', () => bStaff.POST('/v1/tickets/{ticket_id}/assign', { params: { path: { ticket_id: ticketId } }, body: { assignee_id: 'bella' } })],
       ];
       for (const [name, call] of calls) {
         const res = await call();
@@ -73,9 +80,12 @@ for (const backend of backends()) {
 
     test("no list of B's shows anything of A's", async () => {
       const users = await b.client.GET('/v1/users', { params: { query: { limit: 200 } } });
-      assert.deepEqual(users.data!.data.items.map((u) => u.id).sort(), ['bert', 'mallory']);
+      assert.deepEqual(users.data!.data.items.map((u) => u.id).sort(), ['bella', 'bert', 'mallory']);
       const rooms = await mallory.GET('/v1/rooms', {});
       assert.deepEqual(rooms.data!.data.items, []);
+      const tickets = await bStaff.GET('/v1/tickets', {});
+      assert.deepEqual(tickets.data!.data.items, []);
+      assert.deepEqual((await mallory.GET('/v1/me/tickets', {})).data!.data.items, []);
       const feed = await mallory.GET('/v1/messages', { params: { query: { limit: 200 } } });
       assert.deepEqual(feed.data!.data.items, []);
     });

@@ -11,6 +11,7 @@ import { realtimeHandlers } from './realtime.ts';
 import { receiptHandlers } from './receipts.ts';
 import { roomHandlers } from './rooms.ts';
 import { tenantHandlers } from './tenants.ts';
+import { ticketHandlers } from './tickets.ts';
 import { userHandlers } from './users.ts';
 
 export function operationHandlers(deps: HttpDeps): OperationMap {
@@ -24,5 +25,6 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...realtimeHandlers(deps),
     ...rateLimitHandlers(deps),
     ...presenceHandlers(deps),
+    ...ticketHandlers(deps),
   };
 }
