@@ -4,10 +4,20 @@
  */
 
 /**
+ * A room's id, as the server assigned it.
+ */
+export type RoomId = string;
+/**
  * Optional correlation id a client may put on any frame. Replies to that frame (`error`, `pong`, `sync.complete` after `resume`) echo it, so a client can match answers to requests.
  */
 export type FrameRef = string;
 export type AckPayload = AckFrame;
+/**
+ * Browser origins allowed to open the WebSocket. Empty means any origin.
+ *
+ * @maxItems 100
+ */
+export type AllowedOrigins = string[];
 /**
  * The integrator's own identifier for a user (what `X-User-Id` names).
  */
@@ -55,6 +65,10 @@ export type MemberRole = "owner" | "moderator" | "member";
 export type TicketStatus = "open" | "pending" | "resolved" | "closed";
 export type TicketPriority = "low" | "medium" | "high" | "urgent";
 /**
+ * Lifetime of a user token when the mint request does not name one.
+ */
+export type DefaultTokenTtlSeconds = number;
+/**
  * The closed catalogue of error codes shared by REST and WebSocket.
  *
  * | code | HTTP status |
@@ -85,14 +99,12 @@ export type ErrorCode =
 /**
  * One entry per offending field, when the error is about input.
  */
-export type Details = {
-  /**
-   * Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`.
-   */
-  field?: string;
-  message: string;
-}[];
+export type ErrorDetails = ErrorDetail[];
 export type ErrorPayload = ErrorFrame;
+/**
+ * Longest lifetime a user token may be minted with.
+ */
+export type MaxTokenTtlSeconds = number;
 export type MemberBannedPayload = MemberBannedFrame;
 export type MemberJoinedPayload = MemberJoinedFrame;
 export type MemberLeftPayload = MemberLeftFrame;
@@ -109,10 +121,30 @@ export type UserId1 = string;
 export type MessagesPurgedPayload = MessagesPurgedFrame;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
+/**
+ * `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
+ */
+export type PresenceStatus = "online" | "offline";
 export type PresencePayload = PresenceFrame;
+/**
+ * Bucket size, i.e. how many requests may arrive at once after an idle period.
+ */
+export type RateLimitBurst = number;
+/**
+ * Sustained requests per second the tenant's token bucket refills at.
+ */
+export type RateLimitPerSecond = number;
+/**
+ * A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).
+ */
+export type Seq = number;
 export type ReadPayload = ReadFrame;
 export type ReceiptPayload = ReceiptFrame;
 export type ResumePayload = ResumeFrame;
+/**
+ * A room's display name; null for direct messages without one.
+ */
+export type RoomName = string | null;
 export type RoomDeletedPayload = RoomDeletedFrame;
 /**
  * A room with its members (single-room responses).
@@ -146,8 +178,18 @@ export type ServerFrame =
   | ErrorFrame
   | ServerShutdownFrame
   | PongFrame;
+/**
+ * Whether the member is typing (`started`) or not any more (`stopped`).
+ */
+export type TypingState = "started" | "stopped";
 export type ServerShutdownPayload = ServerShutdownFrame;
 export type SyncCompletePayload = SyncCompleteFrame;
+/**
+ * The categories a ticket may name (`category`); empty means tickets carry no category.
+ *
+ * @maxItems 100
+ */
+export type TicketCategories = string[];
 export type TicketUpdatedPayload = TicketUpdatedFrame;
 export type TypingPayload = TypingFrame;
 export type TypingStartPayload = TypingStartFrame;
@@ -160,6 +202,7 @@ export interface SchemaTypes {
   AckFrame: AckFrame;
   AckPayload: AckPayload;
   AdminStats: AdminStats;
+  AllowedOrigins: AllowedOrigins;
   AuditEntry: AuditEntry;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
@@ -170,12 +213,16 @@ export interface SchemaTypes {
   Conversation: Conversation;
   ConversationMember: ConversationMember;
   ConversationTicket: ConversationTicket;
+  DefaultTokenTtlSeconds: DefaultTokenTtlSeconds;
   Error: Error;
   ErrorCode: ErrorCode;
+  ErrorDetail: ErrorDetail;
+  ErrorDetails: ErrorDetails;
   ErrorFrame: ErrorFrame;
   ErrorPayload: ErrorPayload;
   FrameRef: FrameRef;
   Health: Health;
+  MaxTokenTtlSeconds: MaxTokenTtlSeconds;
   Member: Member;
   MemberBannedFrame: MemberBannedFrame;
   MemberBannedPayload: MemberBannedPayload;
@@ -209,7 +256,10 @@ export interface SchemaTypes {
   PresenceEntry: PresenceEntry;
   PresenceFrame: PresenceFrame;
   PresencePayload: PresencePayload;
+  PresenceStatus: PresenceStatus;
   PurgeResult: PurgeResult;
+  RateLimitBurst: RateLimitBurst;
+  RateLimitPerSecond: RateLimitPerSecond;
   RateLimitState: RateLimitState;
   ReadCursor: ReadCursor;
   ReadFrame: ReadFrame;
@@ -225,12 +275,15 @@ export interface SchemaTypes {
   RoomDeletedFrame: RoomDeletedFrame;
   RoomDeletedPayload: RoomDeletedPayload;
   RoomDetail: RoomDetail;
+  RoomId: RoomId;
   RoomMute: RoomMute;
+  RoomName: RoomName;
   RoomPosition: RoomPosition;
-  RoomSummary: RoomSummary;
+  RoomSummary: RoomSummary1;
   RoomType: RoomType;
   RoomUpdatedFrame: RoomUpdatedFrame;
   RoomUpdatedPayload: RoomUpdatedPayload;
+  Seq: Seq;
   SeqRange: SeqRange;
   ServerFrame: ServerFrame;
   ServerShutdownFrame: ServerShutdownFrame;
@@ -241,6 +294,7 @@ export interface SchemaTypes {
   TenantCredentials: TenantCredentials;
   TenantSettings: TenantSettings;
   Ticket: Ticket;
+  TicketCategories: TicketCategories;
   TicketPriority: TicketPriority;
   TicketStatus: TicketStatus;
   TicketUpdatedFrame: TicketUpdatedFrame;
@@ -250,6 +304,7 @@ export interface SchemaTypes {
   TypingPayload: TypingPayload;
   TypingStartFrame: TypingStartFrame;
   TypingStartPayload: TypingStartPayload;
+  TypingState: TypingState;
   TypingStopFrame: TypingStopFrame;
   TypingStopPayload: TypingStopPayload;
   User: User;
@@ -262,7 +317,7 @@ export interface SchemaTypes {
  */
 export interface AckFrame {
   type: "ack";
-  room_id: string;
+  room_id: RoomId;
   seq: number;
   ref?: FrameRef;
 }
@@ -478,7 +533,7 @@ export interface AuthFrame {
  * A room and a sequence number in it (the newest `seq` a party knows of; 0 before the first message).
  */
 export interface RoomPosition {
-  room_id: string;
+  room_id: RoomId;
   last_seq: number;
 }
 /**
@@ -486,7 +541,7 @@ export interface RoomPosition {
  */
 export interface MessageSendFrame {
   type: "message.send";
-  room_id: string;
+  room_id: RoomId;
   content: MessageContent;
   meta?: MessageMeta;
   client_msg_id: ClientMsgId;
@@ -497,7 +552,7 @@ export interface MessageSendFrame {
  */
 export interface ReadFrame {
   type: "read";
-  room_id: string;
+  room_id: RoomId;
   seq: number;
   ref?: FrameRef;
 }
@@ -506,7 +561,7 @@ export interface ReadFrame {
  */
 export interface TypingStartFrame {
   type: "typing.start";
-  room_id: string;
+  room_id: RoomId;
   ref?: FrameRef;
 }
 /**
@@ -514,7 +569,7 @@ export interface TypingStartFrame {
  */
 export interface TypingStopFrame {
   type: "typing.stop";
-  room_id: string;
+  room_id: RoomId;
   ref?: FrameRef;
 }
 /**
@@ -635,7 +690,7 @@ export interface Error {
    * Human-readable explanation.
    */
   message: string;
-  details: Details;
+  details: ErrorDetails;
   /**
    * Same value as the `X-Request-Id` response header; quote it when reporting a problem.
    */
@@ -644,6 +699,16 @@ export interface Error {
    * With RATE_LIMIT_EXCEEDED from a room's slow mode, milliseconds until this member may send again.
    */
   retry_after_ms?: number;
+}
+/**
+ * One offending field of an input error.
+ */
+export interface ErrorDetail {
+  /**
+   * Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`.
+   */
+  field?: string;
+  message: string;
 }
 /**
  * A frame could not be handled. `code` is from the shared catalogue (the same codes as REST); `client_msg_id` (for `message.send`) or `ref` names the frame it answers, and `frame` its type. The connection stays open: errors that end a connection are close codes instead.
@@ -655,7 +720,7 @@ export interface ErrorFrame {
    * Human-readable explanation; clients switch on `code`, not on this.
    */
   message: string;
-  details?: Details;
+  details?: ErrorDetails;
   /**
    * The `type` of the frame this answers, when it had a readable one.
    */
@@ -696,7 +761,7 @@ export interface Member {
  */
 export interface MemberBannedFrame {
   type: "member.banned";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
   /**
    * When the ban ends; null = permanent.
@@ -709,7 +774,7 @@ export interface MemberBannedFrame {
  */
 export interface MemberJoinedFrame {
   type: "member.joined";
-  room_id: string;
+  room_id: RoomId;
   member: Member;
 }
 /**
@@ -717,7 +782,7 @@ export interface MemberJoinedFrame {
  */
 export interface MemberLeftFrame {
   type: "member.left";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
 }
 /**
@@ -725,7 +790,7 @@ export interface MemberLeftFrame {
  */
 export interface MemberMutedFrame {
   type: "member.muted";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
   until: Timestamp | null;
   by: UserId;
@@ -760,7 +825,7 @@ export interface MessageAckFrame {
  */
 export interface MessageCreatedFrame {
   type: "message.created";
-  room_id: string;
+  room_id: RoomId;
   message: Message;
 }
 /**
@@ -768,7 +833,7 @@ export interface MessageCreatedFrame {
  */
 export interface MessageDeletedFrame {
   type: "message.deleted";
-  room_id: string;
+  room_id: RoomId;
   message: Message;
 }
 /**
@@ -776,7 +841,7 @@ export interface MessageDeletedFrame {
  */
 export interface MessageUpdatedFrame {
   type: "message.updated";
-  room_id: string;
+  room_id: RoomId;
   message: Message;
 }
 /**
@@ -784,7 +849,7 @@ export interface MessageUpdatedFrame {
  */
 export interface MessagesPurgedFrame {
   type: "messages.purged";
-  room_id: string;
+  room_id: RoomId;
   seqs: number[];
   user_id?: UserId1;
   deleted_at: Timestamp;
@@ -803,19 +868,16 @@ export interface PongFrame {
  */
 export interface PresenceEntry {
   user_id: UserId;
-  /**
-   * `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
-   */
-  status: "online" | "offline";
+  status: PresenceStatus;
 }
 /**
  * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).
  */
 export interface PresenceFrame {
   type: "presence";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  status: "online" | "offline";
+  status: PresenceStatus;
 }
 /**
  * What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
@@ -861,10 +923,10 @@ export interface RateLimitState {
  * A member's delivered and read positions in a room. Both only move forward.
  */
 export interface ReadCursor {
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  delivered_seq: number;
-  read_seq: number;
+  delivered_seq: Seq;
+  read_seq: Seq;
 }
 /**
  * A one-time ticket for opening the WebSocket from a browser (`wss://host/v1/ws?ticket=...`).
@@ -882,25 +944,22 @@ export interface RealtimeTicket {
  */
 export interface ReceiptFrame {
   type: "receipt";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  delivered_seq: number;
-  read_seq: number;
+  delivered_seq: Seq;
+  read_seq: Seq;
 }
 /**
  * A conversation, as seen by the calling member.
  */
 export interface Room {
-  id: string;
+  id: RoomId;
   type: RoomType;
-  name: string | null;
+  name: RoomName;
   created_by: UserId;
   created_at: Timestamp;
   updated_at: Timestamp;
-  /**
-   * Seq of the newest message (0 when empty).
-   */
-  last_seq: number;
+  last_seq: Seq;
   /**
    * When the room was archived (no new messages; history stays readable); null when active.
    */
@@ -939,7 +998,28 @@ export interface RoomBan {
  */
 export interface RoomDeletedFrame {
   type: "room.deleted";
-  room_id: string;
+  room_id: RoomId;
+  room?: RoomSummary;
+}
+/**
+ * The room as it was (webhook deliveries carry it; WebSocket frames may omit it).
+ */
+export interface RoomSummary {
+  id: RoomId;
+  type: RoomType;
+  name: RoomName;
+  created_by: UserId;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_seq: Seq;
+  /**
+   * When the room was archived (no new messages; history stays readable); null when active.
+   */
+  archived_at: Timestamp | null;
+  /**
+   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+   */
+  slow_mode_seconds: number;
 }
 /**
  * A member who may read but not send or type in the room until `until`.
@@ -954,17 +1034,14 @@ export interface RoomMute {
 /**
  * The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
  */
-export interface RoomSummary {
-  id: string;
+export interface RoomSummary1 {
+  id: RoomId;
   type: RoomType;
-  name: string | null;
+  name: RoomName;
   created_by: UserId;
   created_at: Timestamp;
   updated_at: Timestamp;
-  /**
-   * Seq of the newest message (0 when empty).
-   */
-  last_seq: number;
+  last_seq: Seq;
   /**
    * When the room was archived (no new messages; history stays readable); null when active.
    */
@@ -979,8 +1056,8 @@ export interface RoomSummary {
  */
 export interface RoomUpdatedFrame {
   type: "room.updated";
-  room_id: string;
-  room: RoomSummary;
+  room_id: RoomId;
+  room: RoomSummary1;
 }
 /**
  * An inclusive range of message seqs in a room.
@@ -994,16 +1071,16 @@ export interface SeqRange {
  */
 export interface TypingFrame {
   type: "typing";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  state: "started" | "stopped";
+  state: TypingState;
 }
 /**
  * A ticket you are in changed status, priority, category or assignee. `changed` names what changed.
  */
 export interface TicketUpdatedFrame {
   type: "ticket.updated";
-  room_id: string;
+  room_id: RoomId;
   ticket: {
     status: TicketStatus;
     priority: TicketPriority;
@@ -1029,7 +1106,7 @@ export interface TicketUpdatedFrame {
  */
 export interface SyncCompleteFrame {
   type: "sync.complete";
-  room_id: string;
+  room_id: RoomId;
   /**
    * The newest seq delivered to you for this room.
    */
@@ -1062,34 +1139,12 @@ export interface Tenant {
  * Per-tenant limits and policies. Every field has a platform default.
  */
 export interface TenantSettings {
-  /**
-   * Sustained requests per second the tenant's token bucket refills at.
-   */
-  rate_limit_per_second: number;
-  /**
-   * Bucket size, i.e. how many requests may arrive at once after an idle period.
-   */
-  rate_limit_burst: number;
-  /**
-   * Lifetime of a user token when the mint request does not name one.
-   */
-  default_token_ttl_seconds: number;
-  /**
-   * Longest lifetime a user token may be minted with.
-   */
-  max_token_ttl_seconds: number;
-  /**
-   * Browser origins allowed to open the WebSocket. Empty means any origin.
-   *
-   * @maxItems 100
-   */
-  allowed_origins: string[];
-  /**
-   * The categories a ticket may name (`category`); empty means tickets carry no category.
-   *
-   * @maxItems 100
-   */
-  ticket_categories: string[];
+  rate_limit_per_second: RateLimitPerSecond;
+  rate_limit_burst: RateLimitBurst;
+  default_token_ttl_seconds: DefaultTokenTtlSeconds;
+  max_token_ttl_seconds: MaxTokenTtlSeconds;
+  allowed_origins: AllowedOrigins;
+  ticket_categories: TicketCategories;
 }
 /**
  * A tenant and its secret API key. The key is shown only in this response; it is stored hashed.

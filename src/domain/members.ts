@@ -36,8 +36,7 @@ function bannedError(userId: string, until: number | null): DomainError {
 /**
  * The one way anyone enters an existing room (added by a manager, assigned to a ticket, joining by
  * invite): refuses users banned from the room, inserts the membership and tells the room.
- * A ban is written before the member is removed and checked after the member is inserted, so a
- * ban racing with an add always wins one way or the other: the banned user never stays in.
+ * A ban is checked again after the insert, in its transaction, so a ban racing with an add wins.
  */
 export async function admitMember(ctx: Ctx, tenantId: string, roomId: string, userId: string, role: MemberRole) {
   const ban = await activeRoomBan(ctx.db, tenantId, roomId, userId, ctx.now());
@@ -45,20 +44,20 @@ export async function admitMember(ctx: Ctx, tenantId: string, roomId: string, us
   const row: store.MemberRow = {
     tenant_id: tenantId, room_id: roomId, user_id: userId, role, delivered_seq: 0, read_seq: 0, joined_at: ctx.now(),
   };
+  const member = memberOut(row);
   try {
-    await store.insertMembers(ctx.db, [row]);
+    await ctx.change(async (trx, emit) => {
+      await store.insertMembers(trx, [row]);
+      // A ban committed meanwhile: the insert rolls back (a ban's DELETE waits for this row on MySQL).
+      const late = await activeRoomBan(trx, tenantId, roomId, userId, ctx.now());
+      if (late) throw bannedError(userId, late.until);
+      emit({ type: 'member.joined', tenant_id: tenantId, room_id: roomId, member });
+    });
   } catch (err) {
     if (isUniqueViolation(err)) throw new DomainError('CONFLICT', `"${userId}" is already a member`, [{ field: 'user_id', message: 'already a member' }]);
     if (isForeignKeyViolation(err)) throw invalid('user_id', `no user "${userId}"`); // deleted meanwhile
     throw err;
   }
-  const late = await activeRoomBan(ctx.db, tenantId, roomId, userId, ctx.now());
-  if (late) {
-    await store.deleteMember(ctx.db, tenantId, roomId, userId);
-    throw bannedError(userId, late.until);
-  }
-  const member = memberOut(row);
-  ctx.publish({ type: 'member.joined', tenant_id: tenantId, room_id: roomId, member });
   return member;
 }
 
@@ -79,8 +78,10 @@ async function removeMember(ctx: Ctx, caller: Caller, roomId: string, userId: st
       throw new DomainError('AUTHORIZATION_ERROR', `Only the room's owner may remove a ${target.role}`);
     }
   }
-  if ((await store.deleteMember(ctx.db, me.tenantId, room.id, userId)) === 0) throw notFound('Member');
-  ctx.publish({ type: 'member.left', tenant_id: me.tenantId, room_id: room.id, user_id: userId });
+  await ctx.change(async (trx, emit) => {
+    if ((await store.deleteMember(trx, me.tenantId, room.id, userId)) === 0) throw notFound('Member');
+    emit({ type: 'member.left', tenant_id: me.tenantId, room_id: room.id, user_id: userId });
+  });
 }
 
 export function membersApi(ctx: Ctx): Pick<Domain['rooms'], 'listMembers' | 'addMember' | 'removeMember'> {

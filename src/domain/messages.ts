@@ -9,6 +9,7 @@ import { markFirstResponse } from '../store/tickets.ts';
 import { membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
+import type { MessageEvent } from './events.ts';
 import { messageOut } from './mappers.ts';
 import type { Message } from './shapes.ts';
 import { isStaffRole } from './staff.ts';
@@ -82,21 +83,22 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
   const tenantId = me.tenantId;
   const senderId = me.user.id;
   let row: store.NewMessageRow | null;
+  const created = (r: store.NewMessageRow): MessageEvent => ({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message: messageOut({ ...r, pk: 0 }) });
   try {
     row = await store.appendMessage(ctx.db, {
       id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
       client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
-    }, ctx.now);
+    }, ctx.now, (r) => [created(r)]);
   } catch (err) {
     const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
     if (prior) return replay(prior, hash);
     throw err;
   }
   if (!row) throw notFound('Room');
-  const message = messageOut({ ...row, pk: 0 });
-  ctx.publish({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message });
+  const evt = created(row);
+  ctx.announce([evt]); // already in the outbox, written with the message
   if (isStaffRole(me.user.role)) await noteFirstResponse(ctx, tenantId, roomId, senderId, row.created_at);
-  return { message, created: true };
+  return { message: evt.message, created: true };
 }
 
 /** A staff member's message in a ticket may be its first response (tickets.first_response_at). */
@@ -146,10 +148,12 @@ async function edit(ctx: Ctx, caller: Caller, roomId: string, messageId: string,
   if (row.deleted_at !== null) throw new DomainError('CONFLICT', 'The message has been deleted');
   // body_hash stays: it identifies the original send, so a late retry of it still replays.
   changes.edited_at = ctx.now();
-  // Deleted between our read and this write: the delete wins.
-  if ((await store.updateLiveMessage(ctx.db, m.me.tenantId, row.id, changes)) === 0) throw new DomainError('CONFLICT', 'The message has been deleted');
   const message = messageOut({ ...row, ...changes });
-  ctx.publish({ type: 'message.updated', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+  await ctx.change(async (trx, emit) => {
+    // Deleted between our read and this write: the delete wins.
+    if ((await store.updateLiveMessage(trx, m.me.tenantId, row.id, changes)) === 0) throw new DomainError('CONFLICT', 'The message has been deleted');
+    emit({ type: 'message.updated', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+  });
   return message;
 }
 
@@ -161,11 +165,14 @@ async function remove(ctx: Ctx, caller: Caller, roomId: string, messageId: strin
   if (!allowed) throw new DomainError('AUTHORIZATION_ERROR', "Deleting other people's messages needs can_delete_message or a room moderator");
   if (row.deleted_at !== null) return messageOut(row);
   const changes = { content: '', meta: null, deleted_at: ctx.now() };
-  // A concurrent delete got there first: answer its tombstone, and publish only once.
-  if ((await store.updateLiveMessage(ctx.db, m.me.tenantId, row.id, changes)) === 0) return messageOut(await loadMessage(ctx, m, row.id));
   const message = messageOut({ ...row, ...changes });
-  ctx.publish({ type: 'message.deleted', tenant_id: m.me.tenantId, room_id: row.room_id, message });
-  return message;
+  const won = await ctx.change(async (trx, emit) => {
+    // A concurrent delete got there first: answer its tombstone, and publish only once.
+    if ((await store.updateLiveMessage(trx, m.me.tenantId, row.id, changes)) === 0) return false;
+    emit({ type: 'message.deleted', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+    return true;
+  });
+  return won ? message : messageOut(await loadMessage(ctx, m, row.id));
 }
 
 /**

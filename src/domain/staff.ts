@@ -3,6 +3,7 @@
  * that nobody moderates someone of equal or higher rank. Also the audit log's write side.
  */
 import { insertAudit } from '../store/audit.ts';
+import type { Db } from '../store/db.ts';
 import type { Ctx } from './context.ts';
 import { DomainError } from './errors.ts';
 import type { Role } from './shapes.ts';
@@ -41,8 +42,9 @@ export interface AuditInput {
   detail?: Record<string, unknown> | null;
 }
 
-export async function audit(ctx: Ctx, tenantId: string, a: AuditInput): Promise<void> {
-  await insertAudit(ctx.db, {
+/** Writes an audit entry; pass the change's transaction so the entry exists if and only if the change does. */
+export async function audit(ctx: Ctx, tenantId: string, a: AuditInput, db: Db = ctx.db): Promise<void> {
+  await insertAudit(db, {
     tenant_id: tenantId,
     actor_id: a.actor,
     action: a.action,

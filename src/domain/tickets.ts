@@ -3,14 +3,14 @@
  * Messages, seq, idempotency, receipts and resume are the room's, unchanged.
  */
 import { randomUUID } from 'node:crypto';
-import { inTransaction } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
 import { findMember, insertMembers, type MemberRow } from '../store/members.ts';
 import { unreadCounts } from '../store/messages.ts';
 import { insertRoom, updateRoom, type RoomRow } from '../store/rooms.ts';
 import { findTenant } from '../store/tenants.ts';
 import * as store from '../store/tickets.ts';
 import { findUser } from '../store/users.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx, Emit } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import type { TicketChange, TicketState } from './events.ts';
 import { memberOut } from './mappers.ts';
@@ -93,15 +93,15 @@ async function create(ctx: Ctx, caller: Caller, input: TicketInput): Promise<Tic
     last_seq: 0, created_at: now, updated_at: now, archived_at: null, slow_mode_seconds: 0,
   };
   const member: MemberRow = { tenant_id: me.tenantId, room_id: room.id, user_id: me.user.id, role: 'member', delivered_seq: 0, read_seq: 0, joined_at: now };
-  await inTransaction(ctx.db, async (trx) => {
+  await ctx.change(async (trx, emit) => {
     await insertRoom(trx, room);
     await insertMembers(trx, [member]);
     await store.insertTicket(trx, {
       room_id: room.id, tenant_id: me.tenantId, requester_id: me.user.id, assignee_id: null, status: 'open', priority,
       priority_rank: PRIORITIES.indexOf(priority), category, created_at: now, first_response_at: null, resolved_at: null, closed_at: null,
     });
+    emit({ type: 'member.joined', tenant_id: me.tenantId, room_id: room.id, member: memberOut(member) });
   });
-  ctx.publish({ type: 'member.joined', tenant_id: me.tenantId, room_id: room.id, member: memberOut(member) });
   // The first message goes through the normal send path, so it is seq 1 like any other.
   await sendMessage(ctx, me, room.id, { content: input.initial_message, client_msg_id: input.client_msg_id ?? null });
   const { row } = await visibleTicket(ctx, me, room.id);
@@ -176,18 +176,21 @@ async function update(ctx: Ctx, caller: Caller, ticketId: string, patch: TicketP
   }
   if (subject !== undefined && subject !== row.subject) changed.push('subject');
   if (changed.length === 0) return (await ticketsOut(ctx, me, [row]))[0]!;
-  if (Object.keys(changes).length && (await store.updateTicket(ctx.db, me.tenantId, row.room_id, row.status, changes)) === 0) {
-    throw new DomainError('CONFLICT', 'The ticket changed meanwhile; read it again');
-  }
-  await updateRoom(ctx.db, me.tenantId, row.room_id, { updated_at: now, ...(subject !== undefined ? { name: subject } : {}) });
-  return announce(ctx, me, row.room_id, changed, now, 'ticket.updated');
+  await ctx.change(async (trx, emit) => {
+    if (Object.keys(changes).length && (await store.updateTicket(trx, me.tenantId, row.room_id, row.status, changes)) === 0) {
+      throw new DomainError('CONFLICT', 'The ticket changed meanwhile; read it again');
+    }
+    await updateRoom(trx, me.tenantId, row.room_id, { updated_at: now, ...(subject !== undefined ? { name: subject } : {}) });
+    await announce(ctx, trx, emit, me, row.room_id, changed, now, 'ticket.updated');
+  });
+  return (await ticketsOut(ctx, me, [(await store.findTicket(ctx.db, me.tenantId, row.room_id))!]))[0]!;
 }
 
-async function announce(ctx: Ctx, me: UserCaller, roomId: string, changed: TicketChange[], now: number, action: string): Promise<Ticket> {
-  const fresh = (await store.findTicket(ctx.db, me.tenantId, roomId))!;
-  ctx.publish({ type: 'ticket.updated', tenant_id: me.tenantId, room_id: roomId, ticket: ticketState(fresh, now), changed: changed as [TicketChange], by: me.user.id });
-  if (isStaffRole(me.user.role)) await audit(ctx, me.tenantId, { actor: me.user.id, action, roomId, target: fresh.assignee_id, detail: { changed } });
-  return (await ticketsOut(ctx, me, [fresh]))[0]!;
+/** Inside the change's transaction: the ticket.updated event and, for staff, the audit entry. */
+async function announce(ctx: Ctx, trx: Db, emit: Emit, me: UserCaller, roomId: string, changed: TicketChange[], now: number, action: string) {
+  const fresh = (await store.findTicket(trx, me.tenantId, roomId))!;
+  emit({ type: 'ticket.updated', tenant_id: me.tenantId, room_id: roomId, ticket: ticketState(fresh, now), changed: changed as [TicketChange], by: me.user.id });
+  if (isStaffRole(me.user.role)) await audit(ctx, me.tenantId, { actor: me.user.id, action, roomId, target: fresh.assignee_id, detail: { changed } }, trx);
 }
 
 async function assign(ctx: Ctx, caller: Caller, ticketId: string, input: { assignee_id: string }): Promise<Ticket> {
@@ -199,10 +202,14 @@ async function assign(ctx: Ctx, caller: Caller, ticketId: string, input: { assig
   if (!assignee) throw invalid('assignee_id', `no user "${assigneeId}"`);
   if (!isStaffRole(assignee.role as UserCaller['user']['role'])) throw invalid('assignee_id', 'must have a staff role');
   const now = ctx.now();
-  if (row.assignee_id !== assigneeId) await store.updateTicket(ctx.db, me.tenantId, row.room_id, row.status, { assignee_id: assigneeId });
+  // Joining goes through the single add-member path (bans are honoured there).
   if (!(await findMember(ctx.db, me.tenantId, row.room_id, assigneeId))) await admitMember(ctx, me.tenantId, row.room_id, assigneeId, 'moderator');
-  await updateRoom(ctx.db, me.tenantId, row.room_id, { updated_at: now });
-  return announce(ctx, me, row.room_id, ['assignee_id'], now, 'ticket.assigned');
+  await ctx.change(async (trx, emit) => {
+    await store.setAssignee(trx, me.tenantId, row.room_id, assigneeId);
+    await updateRoom(trx, me.tenantId, row.room_id, { updated_at: now });
+    await announce(ctx, trx, emit, me, row.room_id, ['assignee_id'], now, 'ticket.assigned');
+  });
+  return (await ticketsOut(ctx, me, [(await store.findTicket(ctx.db, me.tenantId, row.room_id))!]))[0]!;
 }
 
 export function ticketsApi(ctx: Ctx): Domain['tickets'] {

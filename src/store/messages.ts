@@ -2,7 +2,8 @@
 import type { Knex } from 'knex';
 import { driver, inTransaction, type Db } from './db.ts';
 import { takeSeqAsMember } from './rooms.ts';
-import { appendSqlite, type MessageToAppend } from './sqlite-append.ts';
+import { appendOutbox } from './outbox.ts';
+import { appendSqlite, type MessageToAppend, type SendEvents } from './sqlite-append.ts';
 
 export interface MessageRow {
   pk: number; // global autoincrement: the cursor for "everything after X across my rooms"
@@ -38,7 +39,7 @@ export async function insertMessage(db: Db, row: NewMessageRow): Promise<void> {
   await db('messages').insert(row);
 }
 
-export type { MessageToAppend };
+export type { MessageToAppend, SendEvents };
 
 /**
  * The durable send: stores `msg` as its room's next seq (1, 2, 3 … without gaps) if its sender is
@@ -48,15 +49,17 @@ export type { MessageToAppend };
  * UNIQUE violation when the sender already used this client_msg_id in the room.
  * SQLite: group-committed with concurrent sends (sqlite-append.ts). MySQL: a transaction of its own
  * (UPDATE rooms with the member check, INSERT), re-run on deadlocks.
+ * `events` (the outbox hook): the events of the stored row, written to the outbox in its transaction.
  */
-export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number): Promise<NewMessageRow | null> {
-  if (driver(knex) === 'sqlite') return appendSqlite(knex, msg, now);
+export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number, events?: SendEvents): Promise<NewMessageRow | null> {
+  if (driver(knex) === 'sqlite') return appendSqlite(knex, msg, now, events);
   return inTransaction(knex, async (trx) => {
     const createdAt = now();
     const seq = await takeSeqAsMember(trx, msg.tenant_id, msg.room_id, msg.sender_id, createdAt);
     if (seq === 0) return null;
     const row: NewMessageRow = { ...msg, seq, created_at: createdAt };
     await insertMessage(trx, row);
+    if (events) await appendOutbox(trx, events(row), createdAt); // outbox hook (issue 10)
     return row;
   });
 }

@@ -105,6 +105,10 @@ export async function updateTicket(db: Db, tenantId: string, roomId: string, exp
   return db('tickets').where({ tenant_id: tenantId, room_id: roomId, status: expectStatus }).update(patch);
 }
 
+export async function setAssignee(db: Db, tenantId: string, roomId: string, assigneeId: string): Promise<number> {
+  return db('tickets').where({ tenant_id: tenantId, room_id: roomId }).update({ assignee_id: assigneeId });
+}
+
 /** The first message of someone other than the requester, if none was recorded yet. */
 export async function markFirstResponse(db: Db, tenantId: string, roomId: string, senderId: string, at: number): Promise<number> {
   return db('tickets')

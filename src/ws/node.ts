@@ -90,9 +90,18 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
   const conns = new Set<Conn>();
   const events = new EventEmitter<WsNodeEvents>();
   mountRoutes(app, ctx, conns, events);
+  const release = async () => {
+    ctx.typing.close();
+    await ctx.presence.close();
+    if (!opts.presence) await registry.close();
+    (app as TemplatedApp & { close?: () => void }).close?.();
+  };
+  const listenSocket = await listen(app, config.host, config.wsPort).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
   const unsubscribe = opts.bus.subscribe((evt) => onBusEvent(ctx, evt));
   const unwatchGaps = opts.bus.onGap(() => router.catchUp());
-  const listenSocket = await listen(app, config.host, config.wsPort);
   const port = uws.us_socket_local_port(listenSocket);
   log.info({ port }, 'ws: listening on /v1/ws');
 
@@ -104,10 +113,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     for (const conn of [...conns]) router.kick(conn, graceful ? CloseCode.SERVER_SHUTDOWN : CloseCode.GOING_AWAY);
     unsubscribe();
     unwatchGaps();
-    ctx.typing.close();
-    await ctx.presence.close();
-    if (!opts.presence) await registry.close();
-    (app as TemplatedApp & { close?: () => void }).close?.();
+    await release();
   })());
   return { port, events, connections: () => conns.size, shutdown: () => stop(true), close: () => stop(false) };
 }
@@ -189,11 +195,25 @@ function backpressureHeadroom(config: Config): number {
   return config.wsMaxBackpressureBytes + Math.max(config.wsMaxPayloadBytes * 4, 256 * 1024);
 }
 
+/** uSockets' listen option: no SO_REUSEPORT, so a port another process holds is an error (design.md). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => TemplatedApp;
+
+/**
+ * Listens exclusively: by default uWS sets SO_REUSEPORT, so a second process started with the same
+ * WS_PORT would listen too and the kernel would split connections (and live deliveries) between them.
+ */
 function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
   return new Promise((resolve, reject) => {
-    app.listen(host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`WebSocket node could not listen on ${host}:${port}`))));
+    (app.listen as unknown as ListenWithOptions)(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+      if (socket) return resolve(socket);
+      reject(new WsPortBusy(`WS_PORT ${port} on ${host} is not available: another process is listening there (or the address is not this machine's). ` +
+        'Stop that process or set WS_PORT to a free port.'));
+    });
   });
 }
+
+export class WsPortBusy extends Error {}
 
 async function createRegistry(opts: WsNodeOptions): Promise<PresenceRegistry> {
   if (!opts.config.redisUrl) return createMemoryPresence();
