@@ -2,6 +2,7 @@
  * The domain: every business rule of chatapi, behind one object that REST handlers and the
  * WebSocket node share. No Koa, no uWS, no SQL text here (queries live in src/store).
  */
+import { adminApi } from './admin.ts';
 import { createCtx } from './context.ts';
 import { healthApi } from './health.ts';
 import { messagesApi } from './messages.ts';
@@ -23,6 +24,7 @@ export function createDomain(deps: DomainDeps): Domain {
     messages: messagesApi(ctx),
     receipts: receiptsApi(ctx),
     tickets: ticketsApi(ctx),
+    admin: adminApi(ctx),
     health: healthApi(ctx),
   };
 }

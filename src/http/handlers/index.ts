@@ -3,6 +3,7 @@
  * spec/openapi.yaml. test/http/operations.test.ts proves the two sets are equal.
  */
 import type { HttpDeps, OperationMap } from '../operation.ts';
+import { adminHandlers } from './admin.ts';
 import { healthHandlers } from './health.ts';
 import { messageHandlers } from './messages.ts';
 import { presenceHandlers } from './presence.ts';
@@ -26,5 +27,6 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...rateLimitHandlers(deps),
     ...presenceHandlers(deps),
     ...ticketHandlers(deps),
+    ...adminHandlers(deps),
   };
 }
