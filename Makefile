@@ -21,7 +21,7 @@ TEST_TAP := node_modules/.cache/chatapi/test-results.tap
 K6_SOURCES = $(shell find load/k6 \( -name '*.ts' -o -name '*.js' \) 2>/dev/null)
 
 .PHONY: help install generate check-drift run migrate test check lint lint-spec lint-openapi \
-        validate-asyncapi typecheck bench load-check load
+        validate-asyncapi check-asyncapi-cli typecheck bench load-check load
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -71,13 +71,20 @@ validate-asyncapi: install ## validate spec/asyncapi.yaml (@asyncapi/parser, wha
 
 lint-spec: lint-openapi validate-asyncapi ## lint both specs
 
+# The AsyncAPI CLI lives in its own folder (tools/asyncapi-cli, ~1500 packages) so the service's
+# dependency tree stays small; installed on first use, scripts off, analytics off.
+check-asyncapi-cli: install ## @asyncapi/cli 4.1.1: validate spec + bundle, generate TypeScript models and check their union
+	@test -x tools/asyncapi-cli/node_modules/.bin/asyncapi || (cd tools/asyncapi-cli && npm ci --ignore-scripts --no-audit --no-fund)
+	@mkdir -p test-results
+	$(TSX) src/tools/asyncapi-cli-check.ts
+
 typecheck: install ## tsc --noEmit over src, test, load, generated; k6 scripts against @types/k6
 	$(TSC) -p tsconfig.json
 	@if [ -n "$(K6_SOURCES)" ]; then echo "$(TSC) -p load/k6/tsconfig.json"; $(TSC) -p load/k6/tsconfig.json; fi
 
 lint: lint-spec typecheck ## spec lint + typecheck
 
-check: lint-spec check-drift typecheck test ## everything CI checks: spec lint, asyncapi, drift, typecheck, tests
+check: lint-spec check-asyncapi-cli check-drift typecheck test ## everything CI checks: spec lint, asyncapi (parser and CLI), drift, typecheck, tests (incl. generated clients)
 
 bench: install ## run the benchmarks (load/bench/run.ts; flags via BENCH_ARGS=...)
 	$(TSX) load/bench/run.ts $(BENCH_ARGS)
