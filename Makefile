@@ -78,8 +78,9 @@ check-asyncapi-cli: install ## @asyncapi/cli 4.1.1: validate spec + bundle, gene
 	@mkdir -p test-results
 	$(TSX) src/tools/asyncapi-cli-check.ts
 
-typecheck: install ## tsc --noEmit over src, test, load, generated; k6 scripts against @types/k6
+typecheck: install ## tsc --noEmit over src, test, load, generated; browser pages with DOM types; k6 scripts against @types/k6
 	$(TSC) -p tsconfig.json
+	$(TSC) -p src/web/tsconfig.json
 	@if [ -n "$(K6_SOURCES)" ]; then echo "$(TSC) -p load/k6/tsconfig.json"; $(TSC) -p load/k6/tsconfig.json; fi
 
 lint: lint-spec typecheck ## spec lint + typecheck
