@@ -75,7 +75,8 @@ async function main(): Promise<void> {
   let started = false;
   rt.on('connected', (f) => {
     view.me(f.user.id);
-    if (started || !cred.token) return void rt.resume();
+    if (started) return; // a reconnect: the client resumed from its positions itself
+    if (!cred.token) return void rt.resume();
     started = true;
     void loadOlder(view, cred.token)
       .then(() => api<{ items: { user_id: string; status: string }[] }>(cred.token!, `/v1/rooms/${encodeURIComponent(roomId)}/presence`))
