@@ -32,6 +32,7 @@ const EMBED_CSS = `
 :root { --bg: #ffffff; --fg: #111827; --muted: #4b5563; --mine: #dbeafe; --other: #f3f4f6; --accent: #1d4ed8; --border: #d1d5db; }
 :root[data-theme="dark"] { --bg: #111827; --fg: #f9fafb; --muted: #d1d5db; --mine: #1e3a8a; --other: #1f2937; --accent: #93c5fd; --border: #374151; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 html, body { height: 100%; margin: 0; }
 body { display: flex; flex-direction: column; min-width: 0; background: var(--bg); color: var(--fg); font: 15px/1.4 system-ui, sans-serif; }
 header { display: flex; flex-wrap: wrap; gap: 4px 12px; padding: 6px 10px; border-bottom: 1px solid var(--border); font-size: 13px; color: var(--muted); }

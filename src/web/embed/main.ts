@@ -75,6 +75,7 @@ async function main(): Promise<void> {
   let started = false;
   rt.on('connected', (f) => {
     view.me(f.user.id);
+    view.status('');
     if (started) return; // a reconnect: the client resumed from its positions itself
     if (!cred.token) return void rt.resume();
     started = true;
