@@ -9,6 +9,7 @@ import * as esbuild from 'esbuild';
 export const ENTRIES = {
   'realtime.js': 'src/client/realtime.ts',
   'embed.js': 'src/web/embed/main.ts',
+  'playground.js': 'src/web/playground/main.ts',
 } as const;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

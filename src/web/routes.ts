@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Middleware } from 'koa';
 import { buildWebAssets } from './build.ts';
 import { asyncapiPage, embedPage } from './pages.ts';
+import { playgroundPage } from './playground-page.ts';
 
 const JS = 'text/javascript; charset=utf-8';
 const HTML = 'text/html; charset=utf-8';
@@ -33,6 +34,7 @@ export function webMiddleware(opts: { wsPort: number }): Middleware {
   async function serve(urlPath: string): Promise<Served | undefined> {
     if (urlPath === '/embed.html') return { body: embedPage(opts.wsPort), type: HTML };
     if (urlPath === '/docs/asyncapi') return { body: asyncapiPage(), type: HTML };
+    if (urlPath === '/playground') return { body: playgroundPage(opts.wsPort), type: HTML };
     if (urlPath.startsWith('/docs/asyncapi/')) {
       const file = ASYNCAPI_FILES[urlPath.slice('/docs/asyncapi/'.length)];
       if (!file) return undefined;
