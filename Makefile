@@ -21,7 +21,7 @@ TEST_TAP := node_modules/.cache/chatapi/test-results.tap
 K6_SOURCES = $(shell find load/k6 \( -name '*.ts' -o -name '*.js' \) 2>/dev/null)
 
 .PHONY: help install generate check-drift run migrate test check lint lint-spec lint-openapi \
-        validate-asyncapi check-asyncapi-cli typecheck bench load-check load
+        validate-asyncapi check-asyncapi-cli web typecheck bench load-check load
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -33,9 +33,14 @@ node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-generate: install ## regenerate generated/ from spec/ (types, validators, bundled specs)
+generate: install ## regenerate generated/ from spec/ (types, validators, bundled specs), then the browser bundles
 	$(TSX) src/tools/generate.ts --spec spec --out generated
 	@touch generated # the directory's time says when generated/ last caught up with spec/
+	@$(MAKE) --no-print-directory web
+
+# The service bundles the same files in memory on first request; this writes them out for integrators.
+web: install ## bundle the browser pages and the realtime client with esbuild into dist/web/
+	$(TSX) src/web/build.ts dist/web
 
 check-drift: install ## fail when generated/ differs from what spec/ generates
 	$(TSX) src/tools/check-drift.ts
