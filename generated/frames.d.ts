@@ -91,6 +91,10 @@ export type MessageCreatedPayload = MessageCreatedFrame;
 export type MessageDeletedPayload = MessageDeletedFrame;
 export type MessageSendPayload = MessageSendFrame;
 export type MessageUpdatedPayload = MessageUpdatedFrame;
+/**
+ * Your own category, e.g. `mention` or `order.shipped`.
+ */
+export type NotificationType = string;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
 export type PresencePayload = PresenceFrame;
@@ -135,6 +139,29 @@ export type SyncCompletePayload = SyncCompleteFrame;
 export type TypingPayload = TypingFrame;
 export type TypingStartPayload = TypingStartFrame;
 export type TypingStopPayload = TypingStopFrame;
+/**
+ * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+ */
+export type WebhookEventType = string;
+/**
+ * `pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).
+ */
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed" | "dead";
+/**
+ * The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
+ */
+export type WebhookEvent =
+  | MessageCreatedFrame
+  | MessageUpdatedFrame
+  | MessageDeletedFrame
+  | ReceiptFrame
+  | MemberJoinedFrame
+  | MemberLeftFrame
+  | RoomUpdatedFrame
+  | RoomDeletedFrame
+  | UserStatusFrame
+  | NotificationCreatedFrame
+  | WebhookTestFrame;
 
 /**
  * Every named schema by name (entities, frames, AsyncAPI message payloads).
@@ -173,6 +200,10 @@ export interface SchemaTypes {
   MessageSendPayload: MessageSendPayload;
   MessageUpdatedFrame: MessageUpdatedFrame;
   MessageUpdatedPayload: MessageUpdatedPayload;
+  Notification: Notification;
+  NotificationCreatedFrame: NotificationCreatedFrame;
+  NotificationFrame: NotificationFrame;
+  NotificationType: NotificationType;
   Permissions: Permissions;
   PingFrame: PingFrame;
   PingPayload: PingPayload;
@@ -218,7 +249,14 @@ export interface SchemaTypes {
   TypingStopPayload: TypingStopPayload;
   User: User;
   UserId: UserId;
+  UserStatusFrame: UserStatusFrame;
   UserToken: UserToken;
+  Webhook: Webhook;
+  WebhookDelivery: WebhookDelivery;
+  WebhookDeliveryStatus: WebhookDeliveryStatus;
+  WebhookEvent: WebhookEvent;
+  WebhookEventType: WebhookEventType;
+  WebhookTestFrame: WebhookTestFrame;
 }
 /**
  * Moves the caller's delivered cursor in a room forward to `seq` (never backwards). Without a `resume`, the next connection replays from this cursor. Members see the move as a `receipt`.
@@ -478,6 +516,40 @@ export interface MessageUpdatedFrame {
   message: Message;
 }
 /**
+ * An in-app notification for one user, stored until read.
+ */
+export interface Notification {
+  id: string;
+  user_id: UserId;
+  type: NotificationType;
+  title: string;
+  body: string | null;
+  /**
+   * Your own JSON object (at most 8 KiB), passed through unchanged.
+   */
+  data: {
+    [k: string]: unknown;
+  } | null;
+  room_id: string | null;
+  created_at: Timestamp;
+  read_at: Timestamp | null;
+}
+/**
+ * Webhook event: a notification was stored for a user who had no open WebSocket connection, so your backend can send a mobile push.
+ */
+export interface NotificationCreatedFrame {
+  type: "notification.created";
+  user_id: UserId;
+  notification: Notification;
+}
+/**
+ * A notification for you (`POST /v1/notifications`), sent live to every connection you have open; notifications sent while you were away are listed by `GET /v1/me/notifications`.
+ */
+export interface NotificationFrame {
+  type: "notification";
+  notification: Notification;
+}
+/**
  * Answers `ping`.
  */
 export interface PongFrame {
@@ -725,6 +797,13 @@ export interface TenantCredentials {
   api_key: string;
 }
 /**
+ * Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.
+ */
+export interface UserStatusFrame {
+  type: "user.online" | "user.offline";
+  user_id: UserId;
+}
+/**
  * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
  */
 export interface UserToken {
@@ -735,4 +814,79 @@ export interface UserToken {
   token_id: string;
   user_id: UserId;
   expires_at: Timestamp;
+}
+/**
+ * An endpoint of yours that receives signed events (Standard Webhooks).
+ */
+export interface Webhook {
+  id: string;
+  url: string;
+  description: string | null;
+  /**
+   * @minItems 1
+   * @maxItems 50
+   */
+  event_types: [WebhookEventType, ...WebhookEventType[]];
+  /**
+   * Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
+   *
+   * @maxItems 100
+   */
+  room_ids: string[] | null;
+  enabled: boolean;
+  /**
+   * Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you.
+   */
+  disabled_reason: string | null;
+  /**
+   * After a rotation, deliveries are signed with the old secret too until then.
+   */
+  previous_secret_expires_at: Timestamp | null;
+  /**
+   * The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`.
+   */
+  secret?: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * One event for one endpoint, with every attempt to deliver it.
+ */
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  /**
+   * The `webhook-id` header of every attempt.
+   */
+  event_id: string;
+  event_type: string;
+  room_id: string | null;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /**
+   * When the next attempt is due (null when succeeded or dead).
+   */
+  next_attempt_at: Timestamp | null;
+  /**
+   * HTTP status of the last attempt (null when it got no answer).
+   */
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  attempt_log: {
+    at: Timestamp;
+    status_code: number | null;
+    latency_ms: number;
+    error: string | null;
+  }[];
+  payload: WebhookEvent;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.
+ */
+export interface WebhookTestFrame {
+  type: "webhook.test";
+  webhook_id: string;
 }

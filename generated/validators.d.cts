@@ -36,6 +36,10 @@ export declare const MessageSendFrame: ValidateFunction<SchemaTypes['MessageSend
 export declare const MessageSendPayload: ValidateFunction<SchemaTypes['MessageSendPayload']>;
 export declare const MessageUpdatedFrame: ValidateFunction<SchemaTypes['MessageUpdatedFrame']>;
 export declare const MessageUpdatedPayload: ValidateFunction<SchemaTypes['MessageUpdatedPayload']>;
+export declare const Notification: ValidateFunction<SchemaTypes['Notification']>;
+export declare const NotificationCreatedFrame: ValidateFunction<SchemaTypes['NotificationCreatedFrame']>;
+export declare const NotificationFrame: ValidateFunction<SchemaTypes['NotificationFrame']>;
+export declare const NotificationType: ValidateFunction<SchemaTypes['NotificationType']>;
 export declare const Permissions: ValidateFunction<SchemaTypes['Permissions']>;
 export declare const PingFrame: ValidateFunction<SchemaTypes['PingFrame']>;
 export declare const PingPayload: ValidateFunction<SchemaTypes['PingPayload']>;
@@ -81,4 +85,11 @@ export declare const TypingStopFrame: ValidateFunction<SchemaTypes['TypingStopFr
 export declare const TypingStopPayload: ValidateFunction<SchemaTypes['TypingStopPayload']>;
 export declare const User: ValidateFunction<SchemaTypes['User']>;
 export declare const UserId: ValidateFunction<SchemaTypes['UserId']>;
+export declare const UserStatusFrame: ValidateFunction<SchemaTypes['UserStatusFrame']>;
 export declare const UserToken: ValidateFunction<SchemaTypes['UserToken']>;
+export declare const Webhook: ValidateFunction<SchemaTypes['Webhook']>;
+export declare const WebhookDelivery: ValidateFunction<SchemaTypes['WebhookDelivery']>;
+export declare const WebhookDeliveryStatus: ValidateFunction<SchemaTypes['WebhookDeliveryStatus']>;
+export declare const WebhookEvent: ValidateFunction<SchemaTypes['WebhookEvent']>;
+export declare const WebhookEventType: ValidateFunction<SchemaTypes['WebhookEventType']>;
+export declare const WebhookTestFrame: ValidateFunction<SchemaTypes['WebhookTestFrame']>;

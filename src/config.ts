@@ -47,6 +47,21 @@ export interface Config {
   authCacheMs: number;
   /** SHUTDOWN_TIMEOUT_MS: longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /**
+   * WEBHOOK_ALLOW_PRIVATE: `true` lets webhook URLs resolve to loopback, link-local and private
+   * addresses (local runs, tests). Off by default: those are the first target of request forgery.
+   */
+  webhookAllowPrivate: boolean;
+  /** WEBHOOK_TIMEOUT_MS: an attempt without a complete answer by then fails (and is retried). */
+  webhookTimeoutMs: number;
+  /** WEBHOOK_LEASE_MS: how long a claimed delivery stays with its worker; if the worker dies it is retried after this. */
+  webhookLeaseMs: number;
+  /** WEBHOOK_POLL_MS: how often a worker looks for due deliveries when nothing woke it. */
+  webhookPollMs: number;
+  /** WEBHOOK_CONCURRENCY: most attempts one process has in flight (each of a distinct endpoint+room). */
+  webhookConcurrency: number;
+  /** OUTBOX_WORKER: `false` stops this process from delivering webhooks (another one does). */
+  outboxWorker: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -71,6 +86,14 @@ function str(env: Env, name: string, fallback: string): string {
 function optional(env: Env, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 function databaseUrl(env: Env): string {
@@ -111,5 +134,11 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 100000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 600000),
     authCacheMs: int(env, 'AUTH_CACHE_MS', 2000, 0, 60000),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10000, 100, 60000),
+    webhookLeaseMs: int(env, 'WEBHOOK_LEASE_MS', 60000, 1000, 3600000),
+    webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 250, 10, 60000),
+    webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1024),
+    outboxWorker: bool(env, 'OUTBOX_WORKER', true),
   };
 }

@@ -11,6 +11,8 @@ import { tenantsApi } from './tenants.ts';
 import { tokensApi } from './tokens.ts';
 import type { Domain, DomainDeps } from './types.ts';
 import { usersApi } from './users.ts';
+import { webhookDeliveriesApi } from './webhook-deliveries.ts';
+import { webhooksApi } from './webhooks.ts';
 
 export function createDomain(deps: DomainDeps): Domain {
   const ctx = createCtx(deps);
@@ -22,6 +24,8 @@ export function createDomain(deps: DomainDeps): Domain {
     messages: messagesApi(ctx),
     receipts: receiptsApi(ctx),
     health: healthApi(ctx),
+    webhooks: webhooksApi(ctx),
+    webhookDeliveries: webhookDeliveriesApi(ctx),
   };
 }
 

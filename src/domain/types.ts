@@ -1,6 +1,8 @@
 /** The domain's public API (see /work/plan.md § Domain API): what HTTP handlers and the WS node call. */
 import type { Knex } from 'knex';
 import type { EventSink } from './events.ts';
+import type { WebhookDeliveriesApi } from './webhook-deliveries.ts';
+import type { WebhooksApi } from './webhooks.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
@@ -21,6 +23,8 @@ export interface DomainConfig {
   jwtIssuer: string;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Let webhook URLs reach private addresses (WEBHOOK_ALLOW_PRIVATE); off when absent. */
+  webhookAllowPrivate?: boolean;
 }
 
 /** Structural logger (pino's Logger satisfies it). */
@@ -100,4 +104,6 @@ export interface Domain {
     read(caller: Caller, roomId: string, input: { seq: number }): Promise<ReadCursor>;
   };
   health: { check(): Promise<Health> };
+  webhooks: WebhooksApi;
+  webhookDeliveries: WebhookDeliveriesApi;
 }

@@ -19,8 +19,11 @@ for (const backend of backends()) {
     let roomId: string;
     let messageId: string;
     let tokenId: string;
+    let webhookId: string;
+    let deliveryId: string;
     before(async () => {
-      s = await startTestServer(backend, {}, { ws: false });
+      // A's webhook points at a closed local port: allowed here, and nothing listens there.
+      s = await startTestServer(backend, { webhookAllowPrivate: true }, { ws: false, outbox: { autostart: false } });
       a = await s.tenant('A');
       b = await s.tenant('B');
       alice = await a.user('alice');
@@ -30,6 +33,8 @@ for (const backend of backends()) {
       roomId = (await alice.POST('/v1/rooms', { body: { type: 'group', name: 'a-room', members: ['amy'] } })).data!.data.id;
       messageId = (await alice.POST('/v1/rooms/{room_id}/messages', { params: { path: { room_id: roomId } }, body: { content: 'a secret' } })).data!.data.id;
       tokenId = (await a.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'alice' } }, body: {} })).data!.data.token_id;
+      webhookId = (await a.client.POST('/v1/webhooks', { body: { url: 'http://127.0.0.1:9/hooks', event_types: ['*'] } })).data!.data.id;
+      deliveryId = (await a.client.POST('/v1/webhooks/{webhook_id}/test', { params: { path: { webhook_id: webhookId } } })).data!.data.id;
     });
     after(() => s.close());
 
@@ -55,6 +60,7 @@ for (const backend of backends()) {
         ['deleteMessage', () => mallory.DELETE('/v1/rooms/{room_id}/messages/{message_id}', { params: { path: msg } })],
         ['markRoomRead', () => mallory.POST('/v1/rooms/{room_id}/read', { params: { path: room }, body: { seq: 1 } })],
         ['ackDelivery', () => mallory.POST('/v1/acks', { body: { room_id: roomId, seq: 1 } })],
+        ...webhookCalls(b.client),
       ];
       for (const [name, call] of calls) {
         const res = await call();
@@ -69,6 +75,30 @@ for (const backend of backends()) {
       assert.equal(me.data!.data.display_name, null);
       const msgs = await alice.GET('/v1/rooms/{room_id}/messages', { params: { path: room } });
       assert.deepEqual(msgs.data!.data.items.map((m) => m.content), ['a secret']);
+    });
+
+    function webhookCalls(c: ApiClient): [string, () => Promise<{ response: Response; error?: unknown }>][] {
+      const hook = { webhook_id: webhookId };
+      const dlv = { webhook_id: webhookId, delivery_id: deliveryId };
+      const range = { since: '2000-01-01T00:00:00.000Z', until: '2100-01-01T00:00:00.000Z' };
+      return [
+        ['getWebhook', () => c.GET('/v1/webhooks/{webhook_id}', { params: { path: hook } })],
+        ['updateWebhook', () => c.PATCH('/v1/webhooks/{webhook_id}', { params: { path: hook }, body: { enabled: false } })],
+        ['deleteWebhook', () => c.DELETE('/v1/webhooks/{webhook_id}', { params: { path: hook } })],
+        ['rotateWebhookSecret', () => c.POST('/v1/webhooks/{webhook_id}/rotate-secret', { params: { path: hook }, body: {} })],
+        ['sendTestWebhook', () => c.POST('/v1/webhooks/{webhook_id}/test', { params: { path: hook } })],
+        ['listWebhookDeliveries', () => c.GET('/v1/webhooks/{webhook_id}/deliveries', { params: { path: hook } })],
+        ['getWebhookDelivery', () => c.GET('/v1/webhooks/{webhook_id}/deliveries/{delivery_id}', { params: { path: dlv } })],
+        ['replayWebhookDelivery', () => c.POST('/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay', { params: { path: dlv } })],
+        ['replayWebhookDeliveries', () => c.POST('/v1/webhooks/{webhook_id}/deliveries/replay', { params: { path: hook }, body: range })],
+      ];
+    }
+
+    test("A's webhook is unchanged and B lists no webhooks", async () => {
+      const hook = await a.client.GET('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: webhookId } } });
+      assert.equal(hook.data!.data.enabled, true);
+      assert.equal(hook.data!.data.previous_secret_expires_at, null);
+      assert.deepEqual((await b.client.GET('/v1/webhooks', {})).data!.data.items, []);
     });
 
     test("no list of B's shows anything of A's", async () => {

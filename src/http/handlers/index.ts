@@ -12,6 +12,7 @@ import { receiptHandlers } from './receipts.ts';
 import { roomHandlers } from './rooms.ts';
 import { tenantHandlers } from './tenants.ts';
 import { userHandlers } from './users.ts';
+import { webhookHandlers } from './webhooks.ts';
 
 export function operationHandlers(deps: HttpDeps): OperationMap {
   return {
@@ -24,5 +25,6 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...realtimeHandlers(deps),
     ...rateLimitHandlers(deps),
     ...presenceHandlers(deps),
+    ...webhookHandlers(deps),
   };
 }
