@@ -112,6 +112,9 @@ export function loadConfig(env: Env = process.env): Config {
   const masterKey = optional(env, 'MASTER_KEY');
   if (masterKey !== undefined && masterKey.length < 16) throw new ConfigError('MASTER_KEY must be at least 16 characters');
   const redisUrl = optional(env, 'REDIS_URL');
+  const webhookTimeoutMs = int(env, 'WEBHOOK_TIMEOUT_MS', 10000, 100, 60000);
+  const webhookLeaseMs = int(env, 'WEBHOOK_LEASE_MS', 60000, 1000, 3600000);
+  if (webhookLeaseMs <= webhookTimeoutMs) throw new ConfigError('WEBHOOK_LEASE_MS must be longer than WEBHOOK_TIMEOUT_MS');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
   return {
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
@@ -135,8 +138,8 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 600000),
     authCacheMs: int(env, 'AUTH_CACHE_MS', 2000, 0, 60000),
     webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
-    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10000, 100, 60000),
-    webhookLeaseMs: int(env, 'WEBHOOK_LEASE_MS', 60000, 1000, 3600000),
+    webhookTimeoutMs,
+    webhookLeaseMs,
     webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 250, 10, 60000),
     webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1024),
     outboxWorker: bool(env, 'OUTBOX_WORKER', true),

@@ -13,6 +13,7 @@ import type { Domain, DomainDeps } from './types.ts';
 import { usersApi } from './users.ts';
 import { webhookDeliveriesApi } from './webhook-deliveries.ts';
 import { webhooksApi } from './webhooks.ts';
+import { userStatusApi } from './user-status.ts';
 
 export function createDomain(deps: DomainDeps): Domain {
   const ctx = createCtx(deps);
@@ -26,6 +27,7 @@ export function createDomain(deps: DomainDeps): Domain {
     health: healthApi(ctx),
     webhooks: webhooksApi(ctx),
     webhookDeliveries: webhookDeliveriesApi(ctx),
+    userStatus: userStatusApi(ctx),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { EventSink } from './events.ts';
 import type { WebhookDeliveriesApi } from './webhook-deliveries.ts';
 import type { WebhooksApi } from './webhooks.ts';
+import type { UserStatusApi } from './user-status.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
@@ -106,4 +107,5 @@ export interface Domain {
   health: { check(): Promise<Health> };
   webhooks: WebhooksApi;
   webhookDeliveries: WebhookDeliveriesApi;
+  userStatus: UserStatusApi;
 }

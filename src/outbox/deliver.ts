@@ -58,21 +58,28 @@ async function settle(deps: DeliverDeps, d: DeliveryRow, hook: WebhookRow, a: At
   deps.log.warn({ webhook_id: hook.id, delivery_id: d.id }, 'webhook endpoint disabled after a dead delivery');
 }
 
-/** Tries each claimed delivery (they are of distinct lanes, so in parallel) and records the outcomes. */
-export async function deliverClaimed(deps: DeliverDeps, claimed: DeliveryRow[]): Promise<void> {
-  if (claimed.length === 0) return;
+/**
+ * Starts an attempt for each claimed delivery (they are of distinct lanes, so in parallel); each
+ * returned promise settles once its outcome is recorded (and never rejects: failures are logged).
+ */
+export async function startDeliveries(deps: DeliverDeps, claimed: DeliveryRow[]): Promise<Promise<void>[]> {
+  if (claimed.length === 0) return [];
   const [events, hooks] = await Promise.all([
     findEvents(deps.db, [...new Set(claimed.map((d) => d.event_id))]),
     findWebhooksByIds(deps.db, [...new Set(claimed.map((d) => d.webhook_id))]),
   ]);
-  await Promise.all(claimed.map(async (d) => {
+  return claimed.map(async (d) => {
     const evt = events.get(d.event_id);
     const hook = hooks.get(d.webhook_id);
     if (!evt || !hook) return;
-    const attempt = await sendWebhook({
-      url: hook.url, eventId: d.event_id, body: evt.payload, secrets: activeSecrets(hook, deps.now()), timeoutMs: deps.timeoutMs, allowPrivate: deps.allowPrivate,
-    });
-    await settle(deps, d, hook, attempt);
-    deps.onAttempt?.(d, attempt);
-  }));
+    try {
+      const attempt = await sendWebhook({
+        url: hook.url, eventId: d.event_id, body: evt.payload, secrets: activeSecrets(hook, deps.now()), timeoutMs: deps.timeoutMs, allowPrivate: deps.allowPrivate,
+      });
+      await settle(deps, d, hook, attempt);
+      deps.onAttempt?.(d, attempt);
+    } catch (err) {
+      deps.log.warn({ err, delivery_id: d.id }, 'webhook attempt not recorded; retried when its lease ends');
+    }
+  });
 }

@@ -1,12 +1,13 @@
 /**
  * The delivery worker every chatapi process runs: dispatch new outbox events into deliveries,
- * claim the due ones, try them. It polls every `pollMs` and is woken at once when this process
- * commits an event (so a local change is delivered without waiting for the poll). Several
- * processes on one database share the work without delivering anything twice (see claimDue).
+ * claim the due ones, try them, up to `concurrency` attempts in flight (a slow endpoint holds
+ * only its own slots). It polls every `pollMs` and is woken at once when this process commits an
+ * event or an attempt ends. Several processes on one database share the work without delivering
+ * anything twice (see claimDue).
  */
 import type { Knex } from 'knex';
 import { claimDue } from '../store/deliveries.ts';
-import { deliverClaimed, type DeliverDeps } from './deliver.ts';
+import { startDeliveries, type DeliverDeps } from './deliver.ts';
 import { dispatchBatch } from './dispatch.ts';
 
 export interface OutboxWorkerOptions extends Omit<DeliverDeps, 'db' | 'now' | 'random'> {
@@ -20,7 +21,7 @@ export interface OutboxWorkerOptions extends Omit<DeliverDeps, 'db' | 'now' | 'r
 }
 
 export interface OutboxWorker {
-  /** One round: dispatch everything pending, then try every due delivery once; returns attempts made. */
+  /** One round, waiting for its attempts to be recorded: returns how many it started. */
   runOnce(): Promise<number>;
   /** Ask the loop for a round now (something was committed). */
   wake(): void;
@@ -30,16 +31,30 @@ export interface OutboxWorker {
 
 export function createOutboxWorker(o: OutboxWorkerOptions): OutboxWorker {
   const deps: DeliverDeps = { ...o, now: o.now ?? Date.now, random: o.random ?? Math.random };
+  const inFlight = new Set<Promise<void>>();
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let woken = false;
+  const wake = () => {
+    woken = true;
+    wakeUp?.();
+  };
 
-  async function runOnce(): Promise<number> {
+  /** Dispatches what is new, then claims as many due deliveries as there are free slots. */
+  async function round(): Promise<number> {
     while ((await dispatchBatch(o.db, deps.now())) > 0);
+    const free = o.concurrency - inFlight.size;
+    if (free <= 0) return 0;
     const now = deps.now();
-    const claimed = await claimDue(o.db, now, now + o.leaseMs, o.concurrency);
-    await deliverClaimed(deps, claimed);
+    const claimed = await claimDue(o.db, now, now + o.leaseMs, free);
+    for (const attempt of await startDeliveries(deps, claimed)) {
+      inFlight.add(attempt);
+      void attempt.then(() => {
+        inFlight.delete(attempt);
+        wake(); // its lane's next delivery may be due now
+      });
+    }
     return claimed.length;
   }
 
@@ -57,22 +72,24 @@ export function createOutboxWorker(o: OutboxWorkerOptions): OutboxWorker {
   async function run(): Promise<void> {
     while (running) {
       woken = false;
-      let attempts = 0;
+      let started = 0;
       try {
-        attempts = await runOnce();
+        started = await round();
       } catch (err) {
         o.log.error({ err }, 'outbox round failed');
       }
-      if (attempts === 0) await pause();
+      if (started === 0) await pause();
     }
+    await Promise.all(inFlight);
   }
 
   return {
-    runOnce,
-    wake() {
-      woken = true;
-      wakeUp?.();
+    async runOnce() {
+      const started = await round();
+      await Promise.all(inFlight);
+      return started;
     },
+    wake,
     start() {
       if (running) return;
       running = true;
