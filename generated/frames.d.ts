@@ -19,13 +19,18 @@ export type AckPayload = AckFrame;
  */
 export type AllowedOrigins = string[];
 /**
- * The integrator's own identifier for a user (what `X-User-Id` names).
+ * When the room was archived (no new messages; history stays readable); null when active.
  */
-export type UserId = string;
+export type ArchivedAt = Timestamp | null;
 /**
  * An instant, ISO-8601 in UTC with milliseconds.
  */
 export type Timestamp = string;
+export type AssigneeId = UserId | null;
+/**
+ * The integrator's own identifier for a user (what `X-User-Id` names).
+ */
+export type UserId = string;
 export type AuthPayload = AuthFrame;
 /**
  * Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.
@@ -119,6 +124,10 @@ export type MessageUpdatedPayload = MessageUpdatedFrame;
  */
 export type UserId1 = string;
 export type MessagesPurgedPayload = MessagesPurgedFrame;
+/**
+ * Your own category, e.g. `mention` or `order.shipped`.
+ */
+export type NotificationType = string;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
 /**
@@ -145,6 +154,10 @@ export type ResumePayload = ResumeFrame;
  * A room's display name; null for direct messages without one.
  */
 export type RoomName = string | null;
+/**
+ * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+ */
+export type SlowModeSeconds = number;
 export type RoomDeletedPayload = RoomDeletedFrame;
 /**
  * A room with its members (single-room responses).
@@ -182,6 +195,10 @@ export type ServerFrame =
  * Whether the member is typing (`started`) or not any more (`stopped`).
  */
 export type TypingState = "started" | "stopped";
+/**
+ * One of the tenant's `ticket_categories`, or null.
+ */
+export type TicketCategory = string | null;
 export type ServerShutdownPayload = ServerShutdownFrame;
 export type SyncCompletePayload = SyncCompleteFrame;
 /**
@@ -194,6 +211,45 @@ export type TicketUpdatedPayload = TicketUpdatedFrame;
 export type TypingPayload = TypingFrame;
 export type TypingStartPayload = TypingStartFrame;
 export type TypingStopPayload = TypingStopFrame;
+/**
+ * Where deliveries are POSTed; http:// or https://.
+ */
+export type WebhookUrl = string;
+export type WebhookDescription = string | null;
+/**
+ * @minItems 1
+ * @maxItems 50
+ */
+export type WebhookEventTypes = [WebhookEventType, ...WebhookEventType[]];
+/**
+ * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+ */
+export type WebhookEventType = string;
+/**
+ * Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
+ *
+ * @maxItems 100
+ */
+export type WebhookRoomIds = string[] | null;
+/**
+ * `pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).
+ */
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed" | "dead";
+/**
+ * The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
+ */
+export type WebhookEvent =
+  | MessageCreatedFrame
+  | MessageUpdatedFrame
+  | MessageDeletedFrame
+  | ReceiptFrame
+  | MemberJoinedFrame
+  | MemberLeftFrame
+  | RoomUpdatedFrame
+  | RoomDeletedFrame
+  | UserStatusFrame
+  | NotificationCreatedFrame
+  | WebhookTestFrame;
 
 /**
  * Every named schema by name (entities, frames, AsyncAPI message payloads).
@@ -203,6 +259,8 @@ export interface SchemaTypes {
   AckPayload: AckPayload;
   AdminStats: AdminStats;
   AllowedOrigins: AllowedOrigins;
+  ArchivedAt: ArchivedAt;
+  AssigneeId: AssigneeId;
   AuditEntry: AuditEntry;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
@@ -248,6 +306,10 @@ export interface SchemaTypes {
   MessageUpdatedPayload: MessageUpdatedPayload;
   MessagesPurgedFrame: MessagesPurgedFrame;
   MessagesPurgedPayload: MessagesPurgedPayload;
+  Notification: Notification;
+  NotificationCreatedFrame: NotificationCreatedFrame;
+  NotificationFrame: NotificationFrame;
+  NotificationType: NotificationType;
   Permissions: Permissions;
   PingFrame: PingFrame;
   PingPayload: PingPayload;
@@ -288,6 +350,7 @@ export interface SchemaTypes {
   ServerFrame: ServerFrame;
   ServerShutdownFrame: ServerShutdownFrame;
   ServerShutdownPayload: ServerShutdownPayload;
+  SlowModeSeconds: SlowModeSeconds;
   SyncCompleteFrame: SyncCompleteFrame;
   SyncCompletePayload: SyncCompletePayload;
   Tenant: Tenant;
@@ -295,6 +358,7 @@ export interface SchemaTypes {
   TenantSettings: TenantSettings;
   Ticket: Ticket;
   TicketCategories: TicketCategories;
+  TicketCategory: TicketCategory;
   TicketPriority: TicketPriority;
   TicketStatus: TicketStatus;
   TicketUpdatedFrame: TicketUpdatedFrame;
@@ -310,7 +374,18 @@ export interface SchemaTypes {
   User: User;
   UserBan: UserBan;
   UserId: UserId;
+  UserStatusFrame: UserStatusFrame;
   UserToken: UserToken;
+  Webhook: Webhook;
+  WebhookDelivery: WebhookDelivery;
+  WebhookDeliveryStatus: WebhookDeliveryStatus;
+  WebhookDescription: WebhookDescription;
+  WebhookEvent: WebhookEvent;
+  WebhookEventType: WebhookEventType;
+  WebhookEventTypes: WebhookEventTypes;
+  WebhookRoomIds: WebhookRoomIds;
+  WebhookTestFrame: WebhookTestFrame;
+  WebhookUrl: WebhookUrl;
 }
 /**
  * Moves the caller's delivered cursor in a room forward to `seq` (never backwards). Without a `resume`, the next connection replays from this cursor. Members see the move as a `receipt`.
@@ -856,6 +931,40 @@ export interface MessagesPurgedFrame {
   by: UserId;
 }
 /**
+ * An in-app notification for one user, stored until read.
+ */
+export interface Notification {
+  id: string;
+  user_id: UserId;
+  type: NotificationType;
+  title: string;
+  body: string | null;
+  /**
+   * Your own JSON object (at most 8 KiB), passed through unchanged.
+   */
+  data: {
+    [k: string]: unknown;
+  } | null;
+  room_id: string | null;
+  created_at: Timestamp;
+  read_at: Timestamp | null;
+}
+/**
+ * Webhook event: a notification was stored for a user who had no open WebSocket connection, so your backend can send a mobile push.
+ */
+export interface NotificationCreatedFrame {
+  type: "notification.created";
+  user_id: UserId;
+  notification: Notification;
+}
+/**
+ * A notification for you (`POST /v1/notifications`), sent live to every connection you have open; notifications sent while you were away are listed by `GET /v1/me/notifications`.
+ */
+export interface NotificationFrame {
+  type: "notification";
+  notification: Notification;
+}
+/**
  * Answers `ping`.
  */
 export interface PongFrame {
@@ -960,14 +1069,8 @@ export interface Room {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
   member_count: number;
   /**
    * Messages after the caller's read cursor, not sent by the caller, not deleted.
@@ -1012,14 +1115,8 @@ export interface RoomSummary {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
 }
 /**
  * A member who may read but not send or type in the room until `until`.
@@ -1042,14 +1139,8 @@ export interface RoomSummary1 {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
 }
 /**
  * A room you are in changed (e.g. renamed).
@@ -1084,12 +1175,9 @@ export interface TicketUpdatedFrame {
   ticket: {
     status: TicketStatus;
     priority: TicketPriority;
-    /**
-     * One of the tenant's `ticket_categories`, or null.
-     */
-    category: string | null;
+    category: TicketCategory;
     requester_id: UserId;
-    assignee_id: UserId | null;
+    assignee_id: AssigneeId;
     updated_at: Timestamp;
   };
   /**
@@ -1167,12 +1255,9 @@ export interface Ticket {
   subject: string;
   status: TicketStatus;
   priority: TicketPriority;
-  /**
-   * One of the tenant's `ticket_categories`, or null.
-   */
-  category: string | null;
+  category: TicketCategory;
   requester_id: UserId;
-  assignee_id: UserId | null;
+  assignee_id: AssigneeId;
   /**
    * Messages stored in the ticket (deleted ones stay as tombstones and count).
    */
@@ -1209,6 +1294,13 @@ export interface UserBan {
   banned_at: Timestamp;
 }
 /**
+ * Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.
+ */
+export interface UserStatusFrame {
+  type: "user.online" | "user.offline";
+  user_id: UserId;
+}
+/**
  * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
  */
 export interface UserToken {
@@ -1219,4 +1311,70 @@ export interface UserToken {
   token_id: string;
   user_id: UserId;
   expires_at: Timestamp;
+}
+/**
+ * An endpoint of yours that receives signed events (Standard Webhooks).
+ */
+export interface Webhook {
+  id: string;
+  url: WebhookUrl;
+  description: WebhookDescription;
+  event_types: WebhookEventTypes;
+  room_ids: WebhookRoomIds;
+  enabled: boolean;
+  /**
+   * Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you.
+   */
+  disabled_reason: string | null;
+  /**
+   * After a rotation, deliveries are signed with the old secret too until then.
+   */
+  previous_secret_expires_at: Timestamp | null;
+  /**
+   * The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`.
+   */
+  secret?: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * One event for one endpoint, with every attempt to deliver it.
+ */
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  /**
+   * The `webhook-id` header of every attempt.
+   */
+  event_id: string;
+  event_type: string;
+  room_id: string | null;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /**
+   * When the next attempt is due (null when succeeded or dead).
+   */
+  next_attempt_at: Timestamp | null;
+  /**
+   * HTTP status of the last attempt (null when it got no answer).
+   */
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  attempt_log: {
+    at: Timestamp;
+    status_code: number | null;
+    latency_ms: number;
+    error: string | null;
+  }[];
+  payload: WebhookEvent;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.
+ */
+export interface WebhookTestFrame {
+  type: "webhook.test";
+  webhook_id: string;
 }

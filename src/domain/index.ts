@@ -13,6 +13,9 @@ import { ticketsApi } from './tickets.ts';
 import { tokensApi } from './tokens.ts';
 import type { Domain, DomainDeps } from './types.ts';
 import { usersApi } from './users.ts';
+import { webhookDeliveriesApi } from './webhook-deliveries.ts';
+import { webhooksApi } from './webhooks.ts';
+import { userStatusApi } from './user-status.ts';
 
 export function createDomain(deps: DomainDeps): Domain {
   const ctx = createCtx(deps);
@@ -26,6 +29,9 @@ export function createDomain(deps: DomainDeps): Domain {
     tickets: ticketsApi(ctx),
     admin: adminApi(ctx),
     health: healthApi(ctx),
+    webhooks: webhooksApi(ctx),
+    webhookDeliveries: webhookDeliveriesApi(ctx),
+    userStatus: userStatusApi(ctx),
   };
 }
 

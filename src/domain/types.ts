@@ -3,6 +3,9 @@ import type { Knex } from 'knex';
 import type { AdminStats, AuditEntry, Conversation, ConversationQuery } from './admin-types.ts';
 import type { EventSink } from './events.ts';
 import type { Ticket, TicketInput, TicketListQuery, TicketPatchInput } from './ticket-types.ts';
+import type { WebhookDeliveriesApi } from './webhook-deliveries.ts';
+import type { WebhooksApi } from './webhooks.ts';
+import type { UserStatusApi } from './user-status.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
@@ -23,6 +26,8 @@ export interface DomainConfig {
   jwtIssuer: string;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Let webhook URLs reach private addresses (WEBHOOK_ALLOW_PRIVATE); off when absent. */
+  webhookAllowPrivate?: boolean;
 }
 
 /** Structural logger (pino's Logger satisfies it). */
@@ -121,4 +126,7 @@ export interface Domain {
     listAuditLog(caller: Caller, q: { action?: string; actor_id?: string; room_id?: string; limit?: number; cursor?: string }): Promise<PageOf<AuditEntry>>;
   };
   health: { check(): Promise<Health> };
+  webhooks: WebhooksApi;
+  webhookDeliveries: WebhookDeliveriesApi;
+  userStatus: UserStatusApi;
 }

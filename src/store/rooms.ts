@@ -94,6 +94,13 @@ export async function allMemberRooms(db: Db, tenantId: string, userId: string): 
 }
 
 /** Those of `ids` that have no members left. */
+/** Which of `ids` are rooms of the tenant. */
+export async function existingRoomIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db('rooms').where('tenant_id', tenantId).whereIn('id', ids).select('id');
+  return new Set(rows.map((r: { id: string }) => r.id));
+}
+
 export async function roomsWithoutMembers(db: Db, tenantId: string, ids: string[]): Promise<RoomRow[]> {
   if (ids.length === 0) return [];
   const rows = await db<RoomRow>('rooms')

@@ -14,6 +14,7 @@ import { roomHandlers } from './rooms.ts';
 import { tenantHandlers } from './tenants.ts';
 import { ticketHandlers } from './tickets.ts';
 import { userHandlers } from './users.ts';
+import { webhookHandlers } from './webhooks.ts';
 
 export function operationHandlers(deps: HttpDeps): OperationMap {
   return {
@@ -28,5 +29,6 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...presenceHandlers(deps),
     ...ticketHandlers(deps),
     ...adminHandlers(deps),
+    ...webhookHandlers(deps),
   };
 }
