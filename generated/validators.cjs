@@ -1310,9 +1310,9 @@ return errors === 0;
 validate24.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.AuditEntry = validate25;
-const schema40 = {"title":"AuditEntry","description":"One staff action or admin read, as recorded in the tenant's audit log.","type":"object","additionalProperties":false,"required":["id","actor_id","action","room_id","target_user_id","detail","created_at"],"properties":{"id":{"type":"string"},"actor_id":{"$ref":"#/$defs/UserId"},"action":{"type":"string","description":"`room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.","examples":["member.banned"]},"room_id":{"type":["string","null"]},"target_user_id":{"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]},"detail":{"description":"Action-specific facts (reason, until, counts).","oneOf":[{"type":"object","additionalProperties":true},{"type":"null"}]},"created_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema40 = {"title":"AuditEntry","description":"One staff action or admin read, as recorded in the tenant's audit log.","type":"object","additionalProperties":false,"required":["id","actor_id","action","room_id","target_user_id","detail","created_at"],"properties":{"id":{"type":"string"},"actor_id":{"type":"string","maxLength":128,"description":"The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space)."},"action":{"type":"string","description":"`room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.","examples":["member.banned"]},"room_id":{"type":["string","null"]},"target_user_id":{"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]},"detail":{"description":"Action-specific facts (reason, until, counts).","oneOf":[{"type":"object","additionalProperties":true},{"type":"null"}]},"created_at":{"$ref":"#/$defs/Timestamp"}}};
 const schema41 = {"title":"UserId","description":"The integrator's own identifier for a user (what `X-User-Id` names).","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._@:-]+$","examples":["alice"]};
-const schema43 = {"title":"Timestamp","description":"An instant, ISO-8601 in UTC with milliseconds.","type":"string","format":"date-time","examples":["2026-11-21T09:30:00.000Z"]};
+const schema42 = {"title":"Timestamp","description":"An instant, ISO-8601 in UTC with milliseconds.","type":"string","format":"date-time","examples":["2026-11-21T09:30:00.000Z"]};
 const pattern4 = new RegExp("^[A-Za-z0-9._@:-]+$", "u");
 const formats2 = require("ajv-formats/dist/formats").fullFormats["date-time"];
 
@@ -1425,7 +1425,7 @@ if(data.actor_id !== undefined){
 let data1 = data.actor_id;
 if(typeof data1 === "string"){
 if(func1(data1) > 128){
-const err9 = {instancePath:instancePath+"/actor_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+const err9 = {instancePath:instancePath+"/actor_id",schemaPath:"#/properties/actor_id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1434,8 +1434,9 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(func1(data1) < 1){
-const err10 = {instancePath:instancePath+"/actor_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err10 = {instancePath:instancePath+"/actor_id",schemaPath:"#/properties/actor_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1444,8 +1445,10 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!pattern4.test(data1)){
-const err11 = {instancePath:instancePath+"/actor_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+}
+if(data.action !== undefined){
+if(typeof data.action !== "string"){
+const err11 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1455,8 +1458,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-else {
-const err12 = {instancePath:instancePath+"/actor_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.room_id !== undefined){
+let data3 = data.room_id;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err12 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: schema40.properties.room_id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1466,9 +1471,15 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data.action !== undefined){
-if(typeof data.action !== "string"){
-const err13 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.target_user_id !== undefined){
+let data4 = data.target_user_id;
+const _errs11 = errors;
+let valid1 = false;
+let passing0 = null;
+const _errs12 = errors;
+if(typeof data4 === "string"){
+if(func1(data4) > 128){
+const err13 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1477,11 +1488,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-if(data.room_id !== undefined){
-let data3 = data.room_id;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err14 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: schema40.properties.room_id.type},message:"must be string,null"};
+if(func1(data4) < 1){
+const err14 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1490,16 +1498,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-if(data.target_user_id !== undefined){
-let data4 = data.target_user_id;
-const _errs12 = errors;
-let valid2 = false;
-let passing0 = null;
-const _errs13 = errors;
-if(typeof data4 === "string"){
-if(func1(data4) > 128){
-const err15 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(!pattern4.test(data4)){
+const err15 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1508,8 +1508,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(func1(data4) < 1){
-const err16 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err16 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1518,8 +1519,14 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(!pattern4.test(data4)){
-const err17 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+var _valid0 = _errs12 === errors;
+if(_valid0){
+valid1 = true;
+passing0 = 0;
+}
+const _errs15 = errors;
+if(data4 !== null){
+const err17 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/properties/target_user_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1528,9 +1535,19 @@ vErrors.push(err17);
 }
 errors++;
 }
+var _valid0 = _errs15 === errors;
+if(_valid0 && valid1){
+valid1 = false;
+passing0 = [passing0, 1];
 }
 else {
-const err18 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(_valid0){
+valid1 = true;
+passing0 = 1;
+}
+}
+if(!valid1){
+const err18 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/properties/target_user_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1539,48 +1556,11 @@ vErrors.push(err18);
 }
 errors++;
 }
-var _valid0 = _errs13 === errors;
-if(_valid0){
-valid2 = true;
-passing0 = 0;
-}
-const _errs16 = errors;
-if(data4 !== null){
-const err19 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/properties/target_user_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err19];
-}
 else {
-vErrors.push(err19);
-}
-errors++;
-}
-var _valid0 = _errs16 === errors;
-if(_valid0 && valid2){
-valid2 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid2 = true;
-passing0 = 1;
-}
-}
-if(!valid2){
-const err20 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/properties/target_user_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-else {
-errors = _errs12;
+errors = _errs11;
 if(vErrors !== null){
-if(_errs12){
-vErrors.length = _errs12;
+if(_errs11){
+vErrors.length = _errs11;
 }
 else {
 vErrors = null;
@@ -1590,14 +1570,51 @@ vErrors = null;
 }
 if(data.detail !== undefined){
 let data5 = data.detail;
-const _errs19 = errors;
-let valid4 = false;
+const _errs18 = errors;
+let valid3 = false;
 let passing1 = null;
-const _errs20 = errors;
+const _errs19 = errors;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 }
 else {
-const err21 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err19 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid1 = _errs19 === errors;
+if(_valid1){
+valid3 = true;
+passing1 = 0;
+}
+const _errs22 = errors;
+if(data5 !== null){
+const err20 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid1 = _errs22 === errors;
+if(_valid1 && valid3){
+valid3 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid3 = true;
+passing1 = 1;
+}
+}
+if(!valid3){
+const err21 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1606,48 +1623,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-var _valid1 = _errs20 === errors;
-if(_valid1){
-valid4 = true;
-passing1 = 0;
-}
-const _errs23 = errors;
-if(data5 !== null){
-const err22 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err22];
-}
 else {
-vErrors.push(err22);
-}
-errors++;
-}
-var _valid1 = _errs23 === errors;
-if(_valid1 && valid4){
-valid4 = false;
-passing1 = [passing1, 1];
-}
-else {
-if(_valid1){
-valid4 = true;
-passing1 = 1;
-}
-}
-if(!valid4){
-const err23 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-else {
-errors = _errs19;
+errors = _errs18;
 if(vErrors !== null){
-if(_errs19){
-vErrors.length = _errs19;
+if(_errs18){
+vErrors.length = _errs18;
 }
 else {
 vErrors = null;
@@ -1659,35 +1639,35 @@ if(data.created_at !== undefined){
 let data6 = data.created_at;
 if(typeof data6 === "string"){
 if(!(formats2.validate(data6))){
-const err24 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+const err22 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+}
+else {
+const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
-}
-errors++;
-}
-}
-else {
-const err25 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-}
-}
-else {
-const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
 }
 errors++;
 }
@@ -1697,8 +1677,8 @@ return errors === 0;
 validate25.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.AuthFrame = validate26;
-const schema44 = {"title":"AuthFrame","description":"First-frame authentication, for clients that cannot set headers or use a ticket: send it as the very first frame within the auth timeout (5 s by default), otherwise the socket closes with 4001. Bad credentials close with 4003. May carry the client's resume positions, which then count as its `resume` frame.","type":"object","additionalProperties":false,"required":["type","token"],"properties":{"type":{"const":"auth"},"token":{"type":"string","minLength":1,"maxLength":4096,"description":"A user token minted by the tenant (`POST /v1/users/{user_id}/tokens`)."},"resume":{"type":"array","maxItems":10000,"items":{"$ref":"#/$defs/RoomPosition"}},"ref":{"$ref":"#/$defs/FrameRef"}}};
-const schema45 = {"title":"RoomPosition","description":"A room and a sequence number in it (the newest `seq` a party knows of; 0 before the first message).","type":"object","additionalProperties":false,"required":["room_id","last_seq"],"properties":{"room_id":{"$ref":"#/$defs/RoomId"},"last_seq":{"type":"integer","minimum":0,"examples":[42]}}};
+const schema43 = {"title":"AuthFrame","description":"First-frame authentication, for clients that cannot set headers or use a ticket: send it as the very first frame within the auth timeout (5 s by default), otherwise the socket closes with 4001. Bad credentials close with 4003. May carry the client's resume positions, which then count as its `resume` frame.","type":"object","additionalProperties":false,"required":["type","token"],"properties":{"type":{"const":"auth"},"token":{"type":"string","minLength":1,"maxLength":4096,"description":"A user token minted by the tenant (`POST /v1/users/{user_id}/tokens`)."},"resume":{"type":"array","maxItems":10000,"items":{"$ref":"#/$defs/RoomPosition"}},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema44 = {"title":"RoomPosition","description":"A room and a sequence number in it (the newest `seq` a party knows of; 0 before the first message).","type":"object","additionalProperties":false,"required":["room_id","last_seq"],"properties":{"room_id":{"$ref":"#/$defs/RoomId"},"last_seq":{"type":"integer","minimum":0,"examples":[42]}}};
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2146,12 +2126,12 @@ return errors === 0;
 validate29.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.ClientFrame = validate31;
-const schema50 = {"title":"ClientFrame","description":"Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.","discriminator":"type","oneOf":[{"$ref":"#/$defs/AuthFrame"},{"$ref":"#/$defs/MessageSendFrame"},{"$ref":"#/$defs/AckFrame"},{"$ref":"#/$defs/ReadFrame"},{"$ref":"#/$defs/TypingStartFrame"},{"$ref":"#/$defs/TypingStopFrame"},{"$ref":"#/$defs/ResumeFrame"},{"$ref":"#/$defs/PingFrame"}]};
-const schema51 = {"title":"MessageSendFrame","description":"Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.","type":"object","additionalProperties":false,"required":["type","room_id","content","client_msg_id"],"properties":{"type":{"const":"message.send"},"room_id":{"$ref":"#/$defs/RoomId"},"content":{"$ref":"#/$defs/MessageContent"},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
-const schema53 = {"title":"MessageContent","description":"Message text. Leading and trailing whitespace is kept; blank content is rejected.","type":"string","minLength":1,"maxLength":4000,"examples":["Hello, world"]};
-const schema54 = {"title":"MessageMeta","description":"Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).","type":["object","null"],"additionalProperties":true,"examples":[{"kind":"text","reply_to":null}]};
-const schema55 = {"title":"ClientMsgId","description":"The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.","type":"string","pattern":"^\\S(?:[\\s\\S]*\\S)?$","minLength":1,"maxLength":128,"examples":["c-7f3a9e"]};
-const pattern6 = new RegExp("^\\S(?:[\\s\\S]*\\S)?$", "u");
+const schema49 = {"title":"ClientFrame","description":"Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.","discriminator":"type","oneOf":[{"$ref":"#/$defs/AuthFrame"},{"$ref":"#/$defs/MessageSendFrame"},{"$ref":"#/$defs/AckFrame"},{"$ref":"#/$defs/ReadFrame"},{"$ref":"#/$defs/TypingStartFrame"},{"$ref":"#/$defs/TypingStopFrame"},{"$ref":"#/$defs/ResumeFrame"},{"$ref":"#/$defs/PingFrame"}]};
+const schema50 = {"title":"MessageSendFrame","description":"Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.","type":"object","additionalProperties":false,"required":["type","room_id","content","client_msg_id"],"properties":{"type":{"const":"message.send"},"room_id":{"$ref":"#/$defs/RoomId"},"content":{"$ref":"#/$defs/MessageContent"},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema52 = {"title":"MessageContent","description":"Message text. Leading and trailing whitespace is kept; blank content is rejected.","type":"string","minLength":1,"maxLength":4000,"examples":["Hello, world"]};
+const schema53 = {"title":"MessageMeta","description":"Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).","type":["object","null"],"additionalProperties":true,"examples":[{"kind":"text","reply_to":null}]};
+const schema54 = {"title":"ClientMsgId","description":"The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.","type":"string","pattern":"^\\S(?:[\\s\\S]*\\S)?$","minLength":1,"maxLength":128,"examples":["c-7f3a9e"]};
+const pattern5 = new RegExp("^\\S(?:[\\s\\S]*\\S)?$", "u");
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2278,7 +2258,7 @@ errors++;
 if(data.meta !== undefined){
 let data3 = data.meta;
 if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
-const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema54.type},message:"must be object,null"};
+const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema53.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2311,7 +2291,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern6.test(data4)){
+if(!pattern5.test(data4)){
 const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err13];
@@ -2384,7 +2364,7 @@ return errors === 0;
 }
 validate33.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema57 = {"title":"ReadFrame","description":"Moves the caller's read cursor in a room forward to `seq`. Members see the move as a `receipt`.","type":"object","additionalProperties":false,"required":["type","room_id","seq"],"properties":{"type":{"const":"read"},"room_id":{"$ref":"#/$defs/RoomId"},"seq":{"type":"integer","minimum":0},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema56 = {"title":"ReadFrame","description":"Moves the caller's read cursor in a room forward to `seq`. Members see the move as a `receipt`.","type":"object","additionalProperties":false,"required":["type","room_id","seq"],"properties":{"type":{"const":"read"},"room_id":{"$ref":"#/$defs/RoomId"},"seq":{"type":"integer","minimum":0},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2539,7 +2519,7 @@ return errors === 0;
 }
 validate36.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema60 = {"title":"TypingStartFrame","description":"The caller is typing in the room. Repeat it at least every few seconds while typing: the server expires the indicator (`typing` with state `stopped`) after the typing TTL (5 s by default) without a refresh.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.start"},"room_id":{"$ref":"#/$defs/RoomId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema59 = {"title":"TypingStartFrame","description":"The caller is typing in the room. Repeat it at least every few seconds while typing: the server expires the indicator (`typing` with state `stopped`) after the typing TTL (5 s by default) without a refresh.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.start"},"room_id":{"$ref":"#/$defs/RoomId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2659,7 +2639,7 @@ return errors === 0;
 }
 validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema63 = {"title":"TypingStopFrame","description":"The caller stopped typing in the room; members get `typing` with state `stopped`.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.stop"},"room_id":{"$ref":"#/$defs/RoomId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema62 = {"title":"TypingStopFrame","description":"The caller stopped typing in the room; members get `typing` with state `stopped`.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.stop"},"room_id":{"$ref":"#/$defs/RoomId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2779,7 +2759,7 @@ return errors === 0;
 }
 validate40.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema66 = {"title":"ResumeFrame","description":"The newest `seq` the client holds per room. Send it right after the socket opens (it may go before `connected` arrives) or inside `auth`. For each listed room the server replays every message with a higher `seq`, in order, then sends `sync.complete`; rooms not listed resume from the caller's delivered cursor (see `ack`). Sent later, it re-synchronises the listed rooms from the given positions.","type":"object","additionalProperties":false,"required":["type","rooms"],"properties":{"type":{"const":"resume"},"rooms":{"type":"array","maxItems":10000,"items":{"$ref":"#/$defs/RoomPosition"}},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema65 = {"title":"ResumeFrame","description":"The newest `seq` the client holds per room. Send it right after the socket opens (it may go before `connected` arrives) or inside `auth`. For each listed room the server replays every message with a higher `seq`, in order, then sends `sync.complete`; rooms not listed resume from the caller's delivered cursor (see `ack`). Sent later, it re-synchronises the listed rooms from the given positions.","type":"object","additionalProperties":false,"required":["type","rooms"],"properties":{"type":{"const":"resume"},"rooms":{"type":"array","maxItems":10000,"items":{"$ref":"#/$defs/RoomPosition"}},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2919,7 +2899,7 @@ return errors === 0;
 }
 validate42.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema68 = {"title":"PingFrame","description":"Application-level keepalive; answered by `pong` echoing `ref`.","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"const":"ping"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema67 = {"title":"PingFrame","description":"Application-level keepalive; answered by `pong` echoing `ref`.","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"const":"ping"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3235,7 +3215,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(!pattern6.test(data)){
+if(!pattern5.test(data)){
 const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err2];
@@ -3262,10 +3242,10 @@ return errors === 0;
 validate47.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.ConnectedFrame = validate48;
-const schema71 = {"title":"ConnectedFrame","description":"First server frame of an authenticated connection: who you are and, per room you belong to, the newest `seq` at connect time. Replay (`message.created` frames, then `sync.complete` per room) follows once the server has your positions: a `resume` (or `auth.resume`), or your first other frame, or `resume_wait_ms` after this frame — then from your delivered cursors.","type":"object","additionalProperties":false,"required":["type","connection_id","user","rooms","max_payload_bytes","resume_wait_ms"],"properties":{"type":{"const":"connected"},"connection_id":{"type":"string","examples":["c_5f2a9c3e1b7d"]},"user":{"$ref":"#/$defs/User"},"rooms":{"type":"array","items":{"$ref":"#/$defs/RoomPosition"}},"max_payload_bytes":{"type":"integer","minimum":1,"description":"Largest frame the server accepts; a larger one closes the socket with 1009."},"resume_wait_ms":{"type":"integer","minimum":0,"description":"How long the server waits for a `resume` before replaying from the delivered cursors."}}};
-const schema72 = {"title":"User","description":"A person (or bot) in a tenant.","type":"object","additionalProperties":false,"required":["id","username","email","display_name","role","permissions","created_at","updated_at"],"properties":{"id":{"$ref":"#/$defs/UserId"},"username":{"type":"string","minLength":1,"maxLength":100,"examples":["alice"]},"email":{"type":["string","null"],"format":"email","examples":["alice@example.com"]},"display_name":{"type":["string","null"],"maxLength":200,"examples":["Alice Liddell"]},"role":{"$ref":"#/$defs/Role"},"permissions":{"$ref":"#/$defs/Permissions"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema74 = {"title":"Role","description":"A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.","type":"string","enum":["superadmin","admin","moderator","staff","user"]};
-const schema75 = {"title":"Permissions","description":"What a user may do. Defaults follow the role; the tenant key or an admin may override them.","type":"object","additionalProperties":false,"required":["can_send_message","can_receive_message","can_delete_message","can_edit_message","can_archive_conversation"],"properties":{"can_send_message":{"type":"boolean"},"can_receive_message":{"type":"boolean"},"can_delete_message":{"type":"boolean","description":"May delete other people's messages in rooms the user belongs to."},"can_edit_message":{"type":"boolean","description":"May edit other people's messages in rooms the user belongs to."},"can_archive_conversation":{"type":"boolean"}}};
+const schema70 = {"title":"ConnectedFrame","description":"First server frame of an authenticated connection: who you are and, per room you belong to, the newest `seq` at connect time. Replay (`message.created` frames, then `sync.complete` per room) follows once the server has your positions: a `resume` (or `auth.resume`), or your first other frame, or `resume_wait_ms` after this frame — then from your delivered cursors.","type":"object","additionalProperties":false,"required":["type","connection_id","user","rooms","max_payload_bytes","resume_wait_ms"],"properties":{"type":{"const":"connected"},"connection_id":{"type":"string","examples":["c_5f2a9c3e1b7d"]},"user":{"$ref":"#/$defs/User"},"rooms":{"type":"array","items":{"$ref":"#/$defs/RoomPosition"}},"max_payload_bytes":{"type":"integer","minimum":1,"description":"Largest frame the server accepts; a larger one closes the socket with 1009."},"resume_wait_ms":{"type":"integer","minimum":0,"description":"How long the server waits for a `resume` before replaying from the delivered cursors."}}};
+const schema71 = {"title":"User","description":"A person (or bot) in a tenant.","type":"object","additionalProperties":false,"required":["id","username","email","display_name","role","permissions","created_at","updated_at"],"properties":{"id":{"$ref":"#/$defs/UserId"},"username":{"type":"string","minLength":1,"maxLength":100,"examples":["alice"]},"email":{"type":["string","null"],"format":"email","examples":["alice@example.com"]},"display_name":{"type":["string","null"],"maxLength":200,"examples":["Alice Liddell"]},"role":{"$ref":"#/$defs/Role"},"permissions":{"$ref":"#/$defs/Permissions"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema73 = {"title":"Role","description":"A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.","type":"string","enum":["superadmin","admin","moderator","staff","user"]};
+const schema74 = {"title":"Permissions","description":"What a user may do. Defaults follow the role; the tenant key or an admin may override them.","type":"object","additionalProperties":false,"required":["can_send_message","can_receive_message","can_delete_message","can_edit_message","can_archive_conversation"],"properties":{"can_send_message":{"type":"boolean"},"can_receive_message":{"type":"boolean"},"can_delete_message":{"type":"boolean","description":"May delete other people's messages in rooms the user belongs to."},"can_edit_message":{"type":"boolean","description":"May edit other people's messages in rooms the user belongs to."},"can_archive_conversation":{"type":"boolean"}}};
 const formats4 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 
 function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3454,7 +3434,7 @@ errors++;
 if(data.email !== undefined){
 let data2 = data.email;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema72.properties.email.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema71.properties.email.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3479,7 +3459,7 @@ errors++;
 if(data.display_name !== undefined){
 let data3 = data.display_name;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema72.properties.display_name.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema71.properties.display_name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3514,7 +3494,7 @@ vErrors.push(err20);
 errors++;
 }
 if(!(((((data4 === "superadmin") || (data4 === "admin")) || (data4 === "moderator")) || (data4 === "staff")) || (data4 === "user"))){
-const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema74.enum},message:"must be equal to one of the allowed values"};
+const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema73.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -4133,11 +4113,11 @@ return errors === 0;
 validate52.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.Conversation = validate55;
-const schema79 = {"title":"Conversation","description":"A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","last_seq","last_activity_at","archived_at","member_count","members","ticket"],"properties":{"id":{"type":"string"},"type":{"$ref":"#/$defs/RoomType"},"name":{"type":["string","null"],"maxLength":200},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"type":"integer","minimum":0},"last_activity_at":{"$ref":"#/$defs/Timestamp"},"archived_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"member_count":{"type":"integer","minimum":0},"members":{"type":"array","description":"The first few members (at most 5) in join order; `member_count` says how many there are.","maxItems":5,"items":{"$ref":"#/$defs/ConversationMember"}},"ticket":{"description":"For tickets, their state; null for other rooms.","oneOf":[{"$ref":"#/$defs/ConversationTicket"},{"type":"null"}]}}};
-const schema80 = {"title":"RoomType","description":"`dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).","type":"string","enum":["dm","group","channel","ticket"]};
-const func41 = Object.prototype.hasOwnProperty;
-const schema85 = {"type":"object","additionalProperties":false,"required":["user_id","role","read_seq","unread_count"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"role":{"$ref":"#/$defs/MemberRole"},"read_seq":{"type":"integer","minimum":0},"unread_count":{"description":"For DMs, this participant's unread messages (not theirs, not deleted, after their read cursor); null for other rooms.","type":["integer","null"],"minimum":0}}};
-const schema87 = {"title":"MemberRole","description":"A member's role in one room. The creator is the owner.","type":"string","enum":["owner","moderator","member"]};
+const schema78 = {"title":"Conversation","description":"A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","last_seq","last_activity_at","archived_at","member_count","members","ticket"],"properties":{"id":{"type":"string"},"type":{"$ref":"#/$defs/RoomType"},"name":{"type":["string","null"],"maxLength":200},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"type":"integer","minimum":0},"last_activity_at":{"$ref":"#/$defs/Timestamp"},"archived_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"member_count":{"type":"integer","minimum":0},"members":{"type":"array","description":"The first few members (at most 5) in join order; `member_count` says how many there are.","maxItems":5,"items":{"$ref":"#/$defs/ConversationMember"}},"ticket":{"description":"For tickets, their state; null for other rooms.","oneOf":[{"$ref":"#/$defs/ConversationTicket"},{"type":"null"}]}}};
+const schema79 = {"title":"RoomType","description":"`dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).","type":"string","enum":["dm","group","channel","ticket"]};
+const func40 = Object.prototype.hasOwnProperty;
+const schema84 = {"type":"object","additionalProperties":false,"required":["user_id","role","read_seq","unread_count"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"role":{"$ref":"#/$defs/MemberRole"},"read_seq":{"type":"integer","minimum":0},"unread_count":{"description":"For DMs, this participant's unread messages (not theirs, not deleted, after their read cursor); null for other rooms.","type":["integer","null"],"minimum":0}}};
+const schema86 = {"title":"MemberRole","description":"A member's role in one room. The creator is the owner.","type":"string","enum":["owner","moderator","member"]};
 
 function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4260,7 +4240,7 @@ vErrors.push(err9);
 errors++;
 }
 if(!(((data1 === "owner") || (data1 === "moderator")) || (data1 === "member"))){
-const err10 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema87.enum},message:"must be equal to one of the allowed values"};
+const err10 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema86.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4298,7 +4278,7 @@ errors++;
 if(data.unread_count !== undefined){
 let data3 = data.unread_count;
 if((!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))) && (data3 !== null)){
-const err13 = {instancePath:instancePath+"/unread_count",schemaPath:"#/properties/unread_count/type",keyword:"type",params:{type: schema85.properties.unread_count.type},message:"must be integer,null"};
+const err13 = {instancePath:instancePath+"/unread_count",schemaPath:"#/properties/unread_count/type",keyword:"type",params:{type: schema84.properties.unread_count.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4336,9 +4316,9 @@ return errors === 0;
 }
 validate56.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema88 = {"type":"object","additionalProperties":false,"required":["status","priority","requester_id","assignee_id"],"properties":{"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]}}};
-const schema89 = {"title":"TicketStatus","description":"`open` → `pending` (waiting on the requester), `resolved` or `closed`; `pending` → `open`, `resolved` or `closed`; `resolved` → `open` (reopen) or `closed`; `closed` → `open` (reopen). Any other change (including to the same status) is `409 CONFLICT`.","type":"string","enum":["open","pending","resolved","closed"]};
-const schema90 = {"title":"TicketPriority","type":"string","enum":["low","medium","high","urgent"]};
+const schema87 = {"type":"object","additionalProperties":false,"required":["status","priority","requester_id","assignee_id"],"properties":{"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]}}};
+const schema88 = {"title":"TicketStatus","description":"`open` → `pending` (waiting on the requester), `resolved` or `closed`; `pending` → `open`, `resolved` or `closed`; `resolved` → `open` (reopen) or `closed`; `closed` → `open` (reopen). Any other change (including to the same status) is `409 CONFLICT`.","type":"string","enum":["open","pending","resolved","closed"]};
+const schema89 = {"title":"TicketPriority","type":"string","enum":["low","medium","high","urgent"]};
 
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4416,7 +4396,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((data0 === "open") || (data0 === "pending")) || (data0 === "resolved")) || (data0 === "closed"))){
-const err6 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4439,7 +4419,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!((((data1 === "low") || (data1 === "medium")) || (data1 === "high")) || (data1 === "urgent"))){
-const err8 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4730,7 +4710,7 @@ vErrors.push(err10);
 errors++;
 }
 for(const key0 in data){
-if(!(func41.call(schema79.properties, key0))){
+if(!(func40.call(schema78.properties, key0))){
 const err11 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err11];
@@ -4766,7 +4746,7 @@ vErrors.push(err13);
 errors++;
 }
 if(!((((data1 === "dm") || (data1 === "group")) || (data1 === "channel")) || (data1 === "ticket"))){
-const err14 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema80.enum},message:"must be equal to one of the allowed values"};
+const err14 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema79.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4779,7 +4759,7 @@ errors++;
 if(data.name !== undefined){
 let data2 = data.name;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err15 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema79.properties.name.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema78.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -5253,7 +5233,7 @@ vErrors.push(err9);
 errors++;
 }
 if(!(((data1 === "owner") || (data1 === "moderator")) || (data1 === "member"))){
-const err10 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema87.enum},message:"must be equal to one of the allowed values"};
+const err10 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema86.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -5291,7 +5271,7 @@ errors++;
 if(data.unread_count !== undefined){
 let data3 = data.unread_count;
 if((!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))) && (data3 !== null)){
-const err13 = {instancePath:instancePath+"/unread_count",schemaPath:"#/properties/unread_count/type",keyword:"type",params:{type: schema85.properties.unread_count.type},message:"must be integer,null"};
+const err13 = {instancePath:instancePath+"/unread_count",schemaPath:"#/properties/unread_count/type",keyword:"type",params:{type: schema84.properties.unread_count.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -5407,7 +5387,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((data0 === "open") || (data0 === "pending")) || (data0 === "resolved")) || (data0 === "closed"))){
-const err6 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5430,7 +5410,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!((((data1 === "low") || (data1 === "medium")) || (data1 === "high")) || (data1 === "urgent"))){
-const err8 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -5599,7 +5579,7 @@ return errors === 0;
 validate61.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.DefaultTokenTtlSeconds = validate62;
-const schema101 = {"title":"DefaultTokenTtlSeconds","type":"integer","minimum":60,"description":"Lifetime of a user token when the mint request does not name one.","examples":[3600]};
+const schema100 = {"title":"DefaultTokenTtlSeconds","type":"integer","minimum":60,"description":"Lifetime of a user token when the mint request does not name one.","examples":[3600]};
 
 function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -5639,10 +5619,10 @@ return errors === 0;
 validate62.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Error = validate63;
-const schema102 = {"title":"Error","description":"A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.","type":"object","additionalProperties":false,"required":["code","message","details","request_id"],"properties":{"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation.","examples":["content: must NOT have fewer than 1 characters"]},"details":{"$ref":"#/$defs/ErrorDetails"},"request_id":{"type":"string","description":"Same value as the `X-Request-Id` response header; quote it when reporting a problem."},"retry_after_ms":{"type":"integer","minimum":0,"description":"With RATE_LIMIT_EXCEEDED from a room's slow mode, milliseconds until this member may send again."}}};
-const schema103 = {"title":"ErrorCode","description":"The closed catalogue of error codes shared by REST and WebSocket.\n\n| code | HTTP status |\n|---|---|\n| VALIDATION_ERROR | 400 |\n| AUTHENTICATION_ERROR | 401 |\n| AUTHORIZATION_ERROR | 403 |\n| NOT_FOUND | 404 |\n| METHOD_NOT_ALLOWED | 405 |\n| CONFLICT | 409 |\n| PAYLOAD_TOO_LARGE | 413 |\n| RATE_LIMIT_EXCEEDED | 429 |\n| INTERNAL_ERROR | 500 |\n| SERVICE_UNAVAILABLE | 503 |\n","type":"string","enum":["VALIDATION_ERROR","AUTHENTICATION_ERROR","AUTHORIZATION_ERROR","NOT_FOUND","METHOD_NOT_ALLOWED","CONFLICT","PAYLOAD_TOO_LARGE","RATE_LIMIT_EXCEEDED","INTERNAL_ERROR","SERVICE_UNAVAILABLE"]};
-const schema104 = {"title":"ErrorDetails","description":"One entry per offending field, when the error is about input.","type":"array","items":{"$ref":"#/$defs/ErrorDetail"}};
-const schema105 = {"title":"ErrorDetail","description":"One offending field of an input error.","type":"object","additionalProperties":false,"required":["message"],"properties":{"field":{"type":"string","description":"Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`."},"message":{"type":"string"}}};
+const schema101 = {"title":"Error","description":"A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.","type":"object","additionalProperties":false,"required":["code","message","details","request_id"],"properties":{"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation.","examples":["content: must NOT have fewer than 1 characters"]},"details":{"$ref":"#/$defs/ErrorDetails"},"request_id":{"type":"string","description":"Same value as the `X-Request-Id` response header; quote it when reporting a problem."},"retry_after_ms":{"type":"integer","minimum":0,"description":"With RATE_LIMIT_EXCEEDED from a room's slow mode, milliseconds until this member may send again."}}};
+const schema102 = {"title":"ErrorCode","description":"The closed catalogue of error codes shared by REST and WebSocket.\n\n| code | HTTP status |\n|---|---|\n| VALIDATION_ERROR | 400 |\n| AUTHENTICATION_ERROR | 401 |\n| AUTHORIZATION_ERROR | 403 |\n| NOT_FOUND | 404 |\n| METHOD_NOT_ALLOWED | 405 |\n| CONFLICT | 409 |\n| PAYLOAD_TOO_LARGE | 413 |\n| RATE_LIMIT_EXCEEDED | 429 |\n| INTERNAL_ERROR | 500 |\n| SERVICE_UNAVAILABLE | 503 |\n","type":"string","enum":["VALIDATION_ERROR","AUTHENTICATION_ERROR","AUTHORIZATION_ERROR","NOT_FOUND","METHOD_NOT_ALLOWED","CONFLICT","PAYLOAD_TOO_LARGE","RATE_LIMIT_EXCEEDED","INTERNAL_ERROR","SERVICE_UNAVAILABLE"]};
+const schema103 = {"title":"ErrorDetails","description":"One entry per offending field, when the error is about input.","type":"array","items":{"$ref":"#/$defs/ErrorDetail"}};
+const schema104 = {"title":"ErrorDetail","description":"One offending field of an input error.","type":"object","additionalProperties":false,"required":["message"],"properties":{"field":{"type":"string","description":"Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`."},"message":{"type":"string"}}};
 
 function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -5810,7 +5790,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((((((((data0 === "VALIDATION_ERROR") || (data0 === "AUTHENTICATION_ERROR")) || (data0 === "AUTHORIZATION_ERROR")) || (data0 === "NOT_FOUND")) || (data0 === "METHOD_NOT_ALLOWED")) || (data0 === "CONFLICT")) || (data0 === "PAYLOAD_TOO_LARGE")) || (data0 === "RATE_LIMIT_EXCEEDED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "SERVICE_UNAVAILABLE"))){
-const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema103.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema102.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5914,7 +5894,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((((((((data === "VALIDATION_ERROR") || (data === "AUTHENTICATION_ERROR")) || (data === "AUTHORIZATION_ERROR")) || (data === "NOT_FOUND")) || (data === "METHOD_NOT_ALLOWED")) || (data === "CONFLICT")) || (data === "PAYLOAD_TOO_LARGE")) || (data === "RATE_LIMIT_EXCEEDED")) || (data === "INTERNAL_ERROR")) || (data === "SERVICE_UNAVAILABLE"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema103.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema102.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6095,7 +6075,7 @@ return errors === 0;
 validate68.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.ErrorFrame = validate69;
-const schema110 = {"title":"ErrorFrame","description":"A frame could not be handled. `code` is from the shared catalogue (the same codes as REST); `client_msg_id` (for `message.send`) or `ref` names the frame it answers, and `frame` its type. The connection stays open: errors that end a connection are close codes instead.","type":"object","additionalProperties":false,"required":["type","code","message"],"properties":{"type":{"const":"error"},"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation; clients switch on `code`, not on this."},"details":{"$ref":"#/$defs/ErrorDetails"},"frame":{"type":"string","maxLength":64,"description":"The `type` of the frame this answers, when it had a readable one.","examples":["message.send"]},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"},"retry_after_ms":{"type":"integer","minimum":0,"description":"With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again."}}};
+const schema109 = {"title":"ErrorFrame","description":"A frame could not be handled. `code` is from the shared catalogue (the same codes as REST); `client_msg_id` (for `message.send`) or `ref` names the frame it answers, and `frame` its type. The connection stays open: errors that end a connection are close codes instead.","type":"object","additionalProperties":false,"required":["type","code","message"],"properties":{"type":{"const":"error"},"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation; clients switch on `code`, not on this."},"details":{"$ref":"#/$defs/ErrorDetails"},"frame":{"type":"string","maxLength":64,"description":"The `type` of the frame this answers, when it had a readable one.","examples":["message.send"]},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"},"retry_after_ms":{"type":"integer","minimum":0,"description":"With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again."}}};
 
 function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6175,7 +6155,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((((((((data1 === "VALIDATION_ERROR") || (data1 === "AUTHENTICATION_ERROR")) || (data1 === "AUTHORIZATION_ERROR")) || (data1 === "NOT_FOUND")) || (data1 === "METHOD_NOT_ALLOWED")) || (data1 === "CONFLICT")) || (data1 === "PAYLOAD_TOO_LARGE")) || (data1 === "RATE_LIMIT_EXCEEDED")) || (data1 === "INTERNAL_ERROR")) || (data1 === "SERVICE_UNAVAILABLE"))){
-const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema103.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema102.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6251,7 +6231,7 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(!pattern6.test(data5)){
+if(!pattern5.test(data5)){
 const err12 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err12];
@@ -6429,7 +6409,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((((((((data1 === "VALIDATION_ERROR") || (data1 === "AUTHENTICATION_ERROR")) || (data1 === "AUTHORIZATION_ERROR")) || (data1 === "NOT_FOUND")) || (data1 === "METHOD_NOT_ALLOWED")) || (data1 === "CONFLICT")) || (data1 === "PAYLOAD_TOO_LARGE")) || (data1 === "RATE_LIMIT_EXCEEDED")) || (data1 === "INTERNAL_ERROR")) || (data1 === "SERVICE_UNAVAILABLE"))){
-const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema103.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema102.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6505,7 +6485,7 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(!pattern6.test(data5)){
+if(!pattern5.test(data5)){
 const err12 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err12];
@@ -6653,7 +6633,7 @@ return errors === 0;
 validate73.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Health = validate74;
-const schema119 = {"title":"Health","description":"Liveness and readiness report.","type":"object","additionalProperties":false,"required":["status","uptime_seconds","version","checks"],"properties":{"status":{"type":"string","enum":["ok","degraded","unavailable"]},"uptime_seconds":{"type":"number","minimum":0},"version":{"type":"string"},"checks":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["ok"],"properties":{"ok":{"type":"boolean"},"detail":{"type":"string"}}},"examples":[{"database":{"ok":true,"detail":"sqlite, writable"}}]}}};
+const schema118 = {"title":"Health","description":"Liveness and readiness report.","type":"object","additionalProperties":false,"required":["status","uptime_seconds","version","checks"],"properties":{"status":{"type":"string","enum":["ok","degraded","unavailable"]},"uptime_seconds":{"type":"number","minimum":0},"version":{"type":"string"},"checks":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["ok"],"properties":{"ok":{"type":"boolean"},"detail":{"type":"string"}}},"examples":[{"database":{"ok":true,"detail":"sqlite, writable"}}]}}};
 
 function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6731,7 +6711,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!(((data0 === "ok") || (data0 === "degraded")) || (data0 === "unavailable"))){
-const err6 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema119.properties.status.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema118.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6871,7 +6851,7 @@ return errors === 0;
 validate74.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MaxTokenTtlSeconds = validate75;
-const schema120 = {"title":"MaxTokenTtlSeconds","type":"integer","minimum":60,"maximum":31536000,"description":"Longest lifetime a user token may be minted with.","examples":[2592000]};
+const schema119 = {"title":"MaxTokenTtlSeconds","type":"integer","minimum":60,"maximum":31536000,"description":"Longest lifetime a user token may be minted with.","examples":[2592000]};
 
 function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6921,7 +6901,7 @@ return errors === 0;
 validate75.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Member = validate76;
-const schema121 = {"title":"Member","description":"A user's membership of a room, with their delivery and read cursors.","type":"object","additionalProperties":false,"required":["user_id","role","joined_at","delivered_seq","read_seq"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"role":{"$ref":"#/$defs/MemberRole"},"joined_at":{"$ref":"#/$defs/Timestamp"},"delivered_seq":{"type":"integer","minimum":0},"read_seq":{"type":"integer","minimum":0}}};
+const schema120 = {"title":"Member","description":"A user's membership of a room, with their delivery and read cursors.","type":"object","additionalProperties":false,"required":["user_id","role","joined_at","delivered_seq","read_seq"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"role":{"$ref":"#/$defs/MemberRole"},"joined_at":{"$ref":"#/$defs/Timestamp"},"delivered_seq":{"type":"integer","minimum":0},"read_seq":{"type":"integer","minimum":0}}};
 
 function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -7054,7 +7034,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!(((data1 === "owner") || (data1 === "moderator")) || (data1 === "member"))){
-const err11 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema87.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema86.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -7156,7 +7136,7 @@ return errors === 0;
 validate76.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MemberBannedFrame = validate77;
-const schema125 = {"title":"MemberBannedFrame","description":"Someone was banned from a room you are in (a `member.left` for them follows). When it is you, your connections stop following the room at once.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","until","by"],"properties":{"type":{"const":"member.banned"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"description":"When the ban ends; null = permanent.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"by":{"$ref":"#/$defs/UserId"}}};
+const schema124 = {"title":"MemberBannedFrame","description":"Someone was banned from a room you are in (a `member.left` for them follows). When it is you, your connections stop following the room at once.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","until","by"],"properties":{"type":{"const":"member.banned"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"description":"When the ban ends; null = permanent.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"by":{"$ref":"#/$defs/UserId"}}};
 
 function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -7721,7 +7701,7 @@ return errors === 0;
 validate78.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MemberJoinedFrame = validate79;
-const schema135 = {"title":"MemberJoinedFrame","description":"Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).","type":"object","additionalProperties":false,"required":["type","room_id","member"],"properties":{"type":{"const":"member.joined"},"room_id":{"$ref":"#/$defs/RoomId"},"member":{"$ref":"#/$defs/Member"}}};
+const schema134 = {"title":"MemberJoinedFrame","description":"Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).","type":"object","additionalProperties":false,"required":["type","room_id","member"],"properties":{"type":{"const":"member.joined"},"room_id":{"$ref":"#/$defs/RoomId"},"member":{"$ref":"#/$defs/Member"}}};
 
 function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -7924,7 +7904,7 @@ return errors === 0;
 validate81.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MemberLeftFrame = validate83;
-const schema139 = {"title":"MemberLeftFrame","description":"Someone left (or was removed from) a room you are in. When it is you, no more events of that room follow.","type":"object","additionalProperties":false,"required":["type","room_id","user_id"],"properties":{"type":{"const":"member.left"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"}}};
+const schema138 = {"title":"MemberLeftFrame","description":"Someone left (or was removed from) a room you are in. When it is you, no more events of that room follow.","type":"object","additionalProperties":false,"required":["type","room_id","user_id"],"properties":{"type":{"const":"member.left"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"}}};
 
 function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8205,7 +8185,7 @@ return errors === 0;
 validate84.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MemberMutedFrame = validate85;
-const schema145 = {"title":"MemberMutedFrame","description":"A member of a room you are in was muted (they read but cannot send or type until `until`) or unmuted (`until` null).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","until","by"],"properties":{"type":{"const":"member.muted"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"by":{"$ref":"#/$defs/UserId"}}};
+const schema144 = {"title":"MemberMutedFrame","description":"A member of a room you are in was muted (they read but cannot send or type until `until`) or unmuted (`until` null).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","until","by"],"properties":{"type":{"const":"member.muted"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"by":{"$ref":"#/$defs/UserId"}}};
 
 function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8792,7 +8772,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((data === "owner") || (data === "moderator")) || (data === "member"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema87.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema86.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -8807,7 +8787,7 @@ return errors === 0;
 validate87.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Message = validate88;
-const schema156 = {"title":"Message","description":"A stored message. `seq` is the message's position in its room: 1, 2, 3 … with no gaps, assigned in the same transaction that stores it. A deleted message stays as a tombstone (`deleted_at` set, `content` empty, `meta` null) so the sequence keeps no gaps.","type":"object","additionalProperties":false,"required":["id","room_id","seq","sender_id","content","meta","client_msg_id","created_at","edited_at","deleted_at"],"properties":{"id":{"type":"string","examples":["0c9e5a86-1b1d-4a47-9a3c-5a0f6f0f7e21"]},"room_id":{"type":"string"},"seq":{"type":"integer","minimum":1,"examples":[42]},"sender_id":{"$ref":"#/$defs/UserId"},"content":{"type":"string","maxLength":4000},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"type":["string","null"]},"created_at":{"$ref":"#/$defs/Timestamp"},"edited_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"deleted_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
+const schema155 = {"title":"Message","description":"A stored message. `seq` is the message's position in its room: 1, 2, 3 … with no gaps, assigned in the same transaction that stores it. A deleted message stays as a tombstone (`deleted_at` set, `content` empty, `meta` null) so the sequence keeps no gaps.","type":"object","additionalProperties":false,"required":["id","room_id","seq","sender_id","content","meta","client_msg_id","created_at","edited_at","deleted_at"],"properties":{"id":{"type":"string","examples":["0c9e5a86-1b1d-4a47-9a3c-5a0f6f0f7e21"]},"room_id":{"type":"string"},"seq":{"type":"integer","minimum":1,"examples":[42]},"sender_id":{"$ref":"#/$defs/UserId"},"content":{"type":"string","maxLength":4000},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"type":["string","null"]},"created_at":{"$ref":"#/$defs/Timestamp"},"edited_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"deleted_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
 
 function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8921,7 +8901,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func41.call(schema156.properties, key0))){
+if(!(func40.call(schema155.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -9054,7 +9034,7 @@ errors++;
 if(data.meta !== undefined){
 let data5 = data.meta;
 if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err21 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema54.type},message:"must be object,null"};
+const err21 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema53.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -9067,7 +9047,7 @@ errors++;
 if(data.client_msg_id !== undefined){
 let data6 = data.client_msg_id;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err22 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/properties/client_msg_id/type",keyword:"type",params:{type: schema156.properties.client_msg_id.type},message:"must be string,null"};
+const err22 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/properties/client_msg_id/type",keyword:"type",params:{type: schema155.properties.client_msg_id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -9273,7 +9253,7 @@ return errors === 0;
 validate88.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MessageAckFrame = validate89;
-const schema162 = {"title":"MessageAckFrame","description":"Answers a `message.send` once the message is committed: the stored message (its `id` and `seq`), echoing `client_msg_id`. `created` is false when the send was a repeat and this is the original.","type":"object","additionalProperties":false,"required":["type","client_msg_id","created","message"],"properties":{"type":{"const":"message.ack"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"created":{"type":"boolean"},"message":{"$ref":"#/$defs/Message"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema161 = {"title":"MessageAckFrame","description":"Answers a `message.send` once the message is committed: the stored message (its `id` and `seq`), echoing `client_msg_id`. `created` is false when the send was a repeat and this is the original.","type":"object","additionalProperties":false,"required":["type","client_msg_id","created","message"],"properties":{"type":{"const":"message.ack"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"created":{"type":"boolean"},"message":{"$ref":"#/$defs/Message"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -9373,7 +9353,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern6.test(data1)){
+if(!pattern5.test(data1)){
 const err8 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
@@ -9564,7 +9544,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern6.test(data1)){
+if(!pattern5.test(data1)){
 const err8 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
@@ -9705,7 +9685,7 @@ return errors === 0;
 validate93.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.MessageCreatedFrame = validate94;
-const schema169 = {"title":"MessageCreatedFrame","description":"A message was stored in one of your rooms (live, or replayed after connect/resume). Per room, frames arrive in `seq` order; your own sends arrive here too (after their `message.ack`).","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.created"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
+const schema168 = {"title":"MessageCreatedFrame","description":"A message was stored in one of your rooms (live, or replayed after connect/resume). Per room, frames arrive in `seq` order; your own sends arrive here too (after their `message.ack`).","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.created"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
 
 function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -9908,7 +9888,7 @@ return errors === 0;
 validate96.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MessageDeletedFrame = validate98;
-const schema173 = {"title":"MessageDeletedFrame","description":"A message was deleted; it stays as a tombstone (`deleted_at` set, `content` empty) so seqs keep no gaps.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.deleted"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
+const schema172 = {"title":"MessageDeletedFrame","description":"A message was deleted; it stays as a tombstone (`deleted_at` set, `content` empty) so seqs keep no gaps.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.deleted"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
 
 function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -10123,7 +10103,7 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if((!(data && typeof data == "object" && !Array.isArray(data))) && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema54.type},message:"must be object,null"};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema53.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -10264,7 +10244,7 @@ errors++;
 if(data.meta !== undefined){
 let data3 = data.meta;
 if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
-const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema54.type},message:"must be object,null"};
+const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema53.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -10297,7 +10277,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern6.test(data4)){
+if(!pattern5.test(data4)){
 const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err13];
@@ -10497,7 +10477,7 @@ errors++;
 if(data.meta !== undefined){
 let data3 = data.meta;
 if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
-const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema54.type},message:"must be object,null"};
+const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema53.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -10530,7 +10510,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern6.test(data4)){
+if(!pattern5.test(data4)){
 const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err13];
@@ -10604,7 +10584,7 @@ return errors === 0;
 validate104.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MessageUpdatedFrame = validate105;
-const schema190 = {"title":"MessageUpdatedFrame","description":"A message was edited (`edited_at` set). Its `seq` is unchanged.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
+const schema189 = {"title":"MessageUpdatedFrame","description":"A message was edited (`edited_at` set). Its `seq` is unchanged.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
 
 function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -10807,7 +10787,7 @@ return errors === 0;
 validate107.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MessagesPurgedFrame = validate109;
-const schema194 = {"title":"MessagesPurgedFrame","description":"Messages of a room were purged by a moderator, all at once: each listed seq is now a tombstone (empty content, `deleted_at` set), exactly as if a `message.deleted` had arrived for it.","type":"object","additionalProperties":false,"required":["type","room_id","seqs","deleted_at","by"],"properties":{"type":{"const":"messages.purged"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"seqs":{"type":"array","items":{"type":"integer","minimum":1}},"user_id":{"description":"Whose messages were purged, when the purge named a user.","$ref":"#/$defs/UserId"},"deleted_at":{"$ref":"#/$defs/Timestamp"},"by":{"$ref":"#/$defs/UserId"}}};
+const schema193 = {"title":"MessagesPurgedFrame","description":"Messages of a room were purged by a moderator, all at once: each listed seq is now a tombstone (empty content, `deleted_at` set), exactly as if a `message.deleted` had arrived for it.","type":"object","additionalProperties":false,"required":["type","room_id","seqs","deleted_at","by"],"properties":{"type":{"const":"messages.purged"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"seqs":{"type":"array","items":{"type":"integer","minimum":1}},"user_id":{"description":"Whose messages were purged, when the purge named a user.","$ref":"#/$defs/UserId"},"deleted_at":{"$ref":"#/$defs/Timestamp"},"by":{"$ref":"#/$defs/UserId"}}};
 
 function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -11697,7 +11677,7 @@ return errors === 0;
 validate113.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.PongFrame = validate114;
-const schema209 = {"title":"PongFrame","description":"Answers `ping`.","type":"object","additionalProperties":false,"required":["type","server_time"],"properties":{"type":{"const":"pong"},"server_time":{"$ref":"#/$defs/Timestamp"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema208 = {"title":"PongFrame","description":"Answers `ping`.","type":"object","additionalProperties":false,"required":["type","server_time"],"properties":{"type":{"const":"pong"},"server_time":{"$ref":"#/$defs/Timestamp"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -11964,8 +11944,8 @@ return errors === 0;
 validate115.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.PresenceEntry = validate116;
-const schema215 = {"title":"PresenceEntry","description":"Whether a room member has an open WebSocket on any node right now.","type":"object","additionalProperties":false,"required":["user_id","status"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"status":{"$ref":"#/$defs/PresenceStatus"}}};
-const schema217 = {"title":"PresenceStatus","description":"`online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.","type":"string","enum":["online","offline"]};
+const schema214 = {"title":"PresenceEntry","description":"Whether a room member has an open WebSocket on any node right now.","type":"object","additionalProperties":false,"required":["user_id","status"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"status":{"$ref":"#/$defs/PresenceStatus"}}};
+const schema216 = {"title":"PresenceStatus","description":"`online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.","type":"string","enum":["online","offline"]};
 
 function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12068,7 +12048,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!((data1 === "online") || (data1 === "offline"))){
-const err8 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema217.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema216.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -12095,7 +12075,7 @@ return errors === 0;
 validate116.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.PresenceFrame = validate117;
-const schema218 = {"title":"PresenceFrame","description":"A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","status"],"properties":{"type":{"const":"presence"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"status":{"$ref":"#/$defs/PresenceStatus"}}};
+const schema217 = {"title":"PresenceFrame","description":"A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","status"],"properties":{"type":{"const":"presence"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"status":{"$ref":"#/$defs/PresenceStatus"}}};
 
 function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12242,7 +12222,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "online") || (data3 === "offline"))){
-const err12 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema217.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema216.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -12415,7 +12395,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "online") || (data3 === "offline"))){
-const err12 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema217.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema216.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -12464,7 +12444,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((data === "online") || (data === "offline"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema217.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema216.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -12479,7 +12459,7 @@ return errors === 0;
 validate119.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.PurgeResult = validate120;
-const schema227 = {"title":"PurgeResult","description":"What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.","type":"object","additionalProperties":false,"required":["room_id","purged","seqs"],"properties":{"room_id":{"type":"string"},"purged":{"type":"integer","minimum":0},"seqs":{"type":"array","description":"The seqs tombstoned (ascending).","items":{"type":"integer","minimum":1}}}};
+const schema226 = {"title":"PurgeResult","description":"What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.","type":"object","additionalProperties":false,"required":["room_id","purged","seqs"],"properties":{"room_id":{"type":"string"},"purged":{"type":"integer","minimum":0},"seqs":{"type":"array","description":"The seqs tombstoned (ascending).","items":{"type":"integer","minimum":1}}}};
 
 function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12629,7 +12609,7 @@ return errors === 0;
 validate120.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RateLimitBurst = validate121;
-const schema228 = {"title":"RateLimitBurst","type":"integer","minimum":1,"maximum":100000,"description":"Bucket size, i.e. how many requests may arrive at once after an idle period.","examples":[100]};
+const schema227 = {"title":"RateLimitBurst","type":"integer","minimum":1,"maximum":100000,"description":"Bucket size, i.e. how many requests may arrive at once after an idle period.","examples":[100]};
 
 function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12679,7 +12659,7 @@ return errors === 0;
 validate121.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.RateLimitPerSecond = validate122;
-const schema229 = {"title":"RateLimitPerSecond","type":"integer","minimum":1,"maximum":100000,"description":"Sustained requests per second the tenant's token bucket refills at.","examples":[100]};
+const schema228 = {"title":"RateLimitPerSecond","type":"integer","minimum":1,"maximum":100000,"description":"Sustained requests per second the tenant's token bucket refills at.","examples":[100]};
 
 function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12729,7 +12709,7 @@ return errors === 0;
 validate122.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.RateLimitState = validate123;
-const schema230 = {"title":"RateLimitState","description":"A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.","type":"object","additionalProperties":false,"required":["limit","burst","remaining","reset_seconds","policy"],"properties":{"limit":{"type":"integer","description":"Sustained requests per second."},"burst":{"type":"integer","description":"Bucket size."},"remaining":{"type":"integer","minimum":0,"description":"Whole tokens in the bucket now."},"reset_seconds":{"type":"number","minimum":0,"description":"Seconds until the bucket is full again."},"policy":{"type":"string","description":"The `RateLimit-Policy` header value."},"degraded":{"type":"boolean","description":"True when the shared (Redis) limiter is unreachable and this node limits on its own."}}};
+const schema229 = {"title":"RateLimitState","description":"A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.","type":"object","additionalProperties":false,"required":["limit","burst","remaining","reset_seconds","policy"],"properties":{"limit":{"type":"integer","description":"Sustained requests per second."},"burst":{"type":"integer","description":"Bucket size."},"remaining":{"type":"integer","minimum":0,"description":"Whole tokens in the bucket now."},"reset_seconds":{"type":"number","minimum":0,"description":"Seconds until the bucket is full again."},"policy":{"type":"string","description":"The `RateLimit-Policy` header value."},"degraded":{"type":"boolean","description":"True when the shared (Redis) limiter is unreachable and this node limits on its own."}}};
 
 function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12921,8 +12901,8 @@ return errors === 0;
 validate123.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.ReadCursor = validate124;
-const schema231 = {"title":"ReadCursor","description":"A member's delivered and read positions in a room. Both only move forward.","type":"object","additionalProperties":false,"required":["room_id","user_id","delivered_seq","read_seq"],"properties":{"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"delivered_seq":{"$ref":"#/$defs/Seq"},"read_seq":{"$ref":"#/$defs/Seq"}}};
-const schema234 = {"title":"Seq","description":"A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).","type":"integer","minimum":0,"examples":[42]};
+const schema230 = {"title":"ReadCursor","description":"A member's delivered and read positions in a room. Both only move forward.","type":"object","additionalProperties":false,"required":["room_id","user_id","delivered_seq","read_seq"],"properties":{"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"delivered_seq":{"$ref":"#/$defs/Seq"},"read_seq":{"$ref":"#/$defs/Seq"}}};
+const schema233 = {"title":"Seq","description":"A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).","type":"integer","minimum":0,"examples":[42]};
 
 function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -13421,7 +13401,7 @@ return errors === 0;
 validate126.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RealtimeTicket = validate127;
-const schema242 = {"title":"RealtimeTicket","description":"A one-time ticket for opening the WebSocket from a browser (`wss://host/v1/ws?ticket=...`).","type":"object","additionalProperties":false,"required":["ticket","expires_at","url"],"properties":{"ticket":{"type":"string"},"expires_at":{"$ref":"#/$defs/Timestamp"},"url":{"type":"string","description":"Path (with the ticket) to open on the WebSocket port.","examples":["/v1/ws?ticket=tk_abc"]}}};
+const schema241 = {"title":"RealtimeTicket","description":"A one-time ticket for opening the WebSocket from a browser (`wss://host/v1/ws?ticket=...`).","type":"object","additionalProperties":false,"required":["ticket","expires_at","url"],"properties":{"ticket":{"type":"string"},"expires_at":{"$ref":"#/$defs/Timestamp"},"url":{"type":"string","description":"Path (with the ticket) to open on the WebSocket port.","examples":["/v1/ws?ticket=tk_abc"]}}};
 
 function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -13542,7 +13522,7 @@ return errors === 0;
 validate127.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.ReceiptFrame = validate128;
-const schema244 = {"title":"ReceiptFrame","description":"A member's delivered and/or read cursor in a room moved forward (the room's members receive it).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","delivered_seq","read_seq"],"properties":{"type":{"const":"receipt"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"delivered_seq":{"$ref":"#/$defs/Seq"},"read_seq":{"$ref":"#/$defs/Seq"}}};
+const schema243 = {"title":"ReceiptFrame","description":"A member's delivered and/or read cursor in a room moved forward (the room's members receive it).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","delivered_seq","read_seq"],"properties":{"type":{"const":"receipt"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"delivered_seq":{"$ref":"#/$defs/Seq"},"read_seq":{"$ref":"#/$defs/Seq"}}};
 
 function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -14265,7 +14245,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((((data === "superadmin") || (data === "admin")) || (data === "moderator")) || (data === "staff")) || (data === "user"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema74.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema73.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -14280,8 +14260,8 @@ return errors === 0;
 validate134.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Room = validate135;
-const schema259 = {"title":"Room","description":"A conversation, as seen by the calling member.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq","archived_at","slow_mode_seconds","member_count","unread_count","last_message","my_role"],"properties":{"id":{"$ref":"#/$defs/RoomId"},"type":{"$ref":"#/$defs/RoomType"},"name":{"$ref":"#/$defs/RoomName"},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"$ref":"#/$defs/Seq"},"archived_at":{"description":"When the room was archived (no new messages; history stays readable); null when active.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"slow_mode_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off."},"member_count":{"type":"integer","minimum":0},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted."},"last_message":{"oneOf":[{"$ref":"#/$defs/Message"},{"type":"null"}]},"my_role":{"$ref":"#/$defs/MemberRole"},"members":{"type":"array","description":"Present on single-room responses (create, get, update); omitted from lists. At most the first 100 members in join order: `member_count` tells whether there are more, and `GET /v1/rooms/{room_id}/members` pages through all of them.","maxItems":100,"items":{"$ref":"#/$defs/Member"}}}};
-const schema262 = {"title":"RoomName","description":"A room's display name; null for direct messages without one.","type":["string","null"],"maxLength":200,"examples":["general"]};
+const schema258 = {"title":"Room","description":"A conversation, as seen by the calling member.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq","archived_at","slow_mode_seconds","member_count","unread_count","last_message","my_role"],"properties":{"id":{"$ref":"#/$defs/RoomId"},"type":{"$ref":"#/$defs/RoomType"},"name":{"$ref":"#/$defs/RoomName"},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"$ref":"#/$defs/Seq"},"archived_at":{"description":"When the room was archived (no new messages; history stays readable); null when active.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"slow_mode_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off."},"member_count":{"type":"integer","minimum":0},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted."},"last_message":{"oneOf":[{"$ref":"#/$defs/Message"},{"type":"null"}]},"my_role":{"$ref":"#/$defs/MemberRole"},"members":{"type":"array","description":"Present on single-room responses (create, get, update); omitted from lists. At most the first 100 members in join order: `member_count` tells whether there are more, and `GET /v1/rooms/{room_id}/members` pages through all of them.","maxItems":100,"items":{"$ref":"#/$defs/Member"}}}};
+const schema261 = {"title":"RoomName","description":"A room's display name; null for direct messages without one.","type":["string","null"],"maxLength":200,"examples":["general"]};
 
 function validate135(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -14425,7 +14405,7 @@ vErrors.push(err12);
 errors++;
 }
 for(const key0 in data){
-if(!(func41.call(schema259.properties, key0))){
+if(!(func40.call(schema258.properties, key0))){
 const err13 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err13];
@@ -14461,7 +14441,7 @@ vErrors.push(err15);
 errors++;
 }
 if(!((((data1 === "dm") || (data1 === "group")) || (data1 === "channel")) || (data1 === "ticket"))){
-const err16 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema80.enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema79.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -14474,7 +14454,7 @@ errors++;
 if(data.name !== undefined){
 let data2 = data.name;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err17 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema262.type},message:"must be string,null"};
+const err17 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema261.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -14850,7 +14830,7 @@ vErrors.push(err42);
 errors++;
 }
 if(!(((data12 === "owner") || (data12 === "moderator")) || (data12 === "member"))){
-const err43 = {instancePath:instancePath+"/my_role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema87.enum},message:"must be equal to one of the allowed values"};
+const err43 = {instancePath:instancePath+"/my_role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema86.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -14909,7 +14889,7 @@ return errors === 0;
 validate135.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomBan = validate138;
-const schema269 = {"title":"RoomBan","description":"A user banned from a room; they cannot join, be added or use an invite until `until` (null = permanent).","type":"object","additionalProperties":false,"required":["room_id","user_id","until","reason","banned_by","created_at"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"reason":{"type":["string","null"],"maxLength":500},"banned_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema268 = {"title":"RoomBan","description":"A user banned from a room; they cannot join, be added or use an invite until `until` (null = permanent).","type":"object","additionalProperties":false,"required":["room_id","user_id","until","reason","banned_by","created_at"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"reason":{"type":["string","null"],"maxLength":500},"banned_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"}}};
 
 function validate138(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -15131,7 +15111,7 @@ vErrors = null;
 if(data.reason !== undefined){
 let data3 = data.reason;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err16 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema269.properties.reason.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema268.properties.reason.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -15240,10 +15220,10 @@ return errors === 0;
 validate138.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomDeletedFrame = validate139;
-const schema274 = {"title":"RoomDeletedFrame","description":"A room you were in was deleted; no more events of it follow.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"room.deleted"},"room_id":{"$ref":"#/$defs/RoomId"},"room":{"$ref":"#/$defs/RoomSummary","description":"The room as it was (webhook deliveries carry it; WebSocket frames may omit it)."}}};
-const schema276 = {"title":"RoomSummary","description":"The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq","archived_at","slow_mode_seconds"],"properties":{"id":{"$ref":"#/$defs/RoomId"},"type":{"$ref":"#/$defs/RoomType"},"name":{"$ref":"#/$defs/RoomName"},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"$ref":"#/$defs/Seq"},"archived_at":{"$ref":"#/$defs/Room/properties/archived_at"},"slow_mode_seconds":{"$ref":"#/$defs/Room/properties/slow_mode_seconds"}}};
-const schema286 = {"type":"integer","minimum":0,"maximum":86400,"description":"Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off."};
-const schema284 = {"description":"When the room was archived (no new messages; history stays readable); null when active.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]};
+const schema273 = {"title":"RoomDeletedFrame","description":"A room you were in was deleted; no more events of it follow.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"room.deleted"},"room_id":{"$ref":"#/$defs/RoomId"},"room":{"$ref":"#/$defs/RoomSummary","description":"The room as it was (webhook deliveries carry it; WebSocket frames may omit it)."}}};
+const schema275 = {"title":"RoomSummary","description":"The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq","archived_at","slow_mode_seconds"],"properties":{"id":{"$ref":"#/$defs/RoomId"},"type":{"$ref":"#/$defs/RoomType"},"name":{"$ref":"#/$defs/RoomName"},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"$ref":"#/$defs/Seq"},"archived_at":{"$ref":"#/$defs/Room/properties/archived_at"},"slow_mode_seconds":{"$ref":"#/$defs/Room/properties/slow_mode_seconds"}}};
+const schema285 = {"type":"integer","minimum":0,"maximum":86400,"description":"Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off."};
+const schema283 = {"description":"When the room was archived (no new messages; history stays readable); null when active.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]};
 
 function validate141(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -15437,7 +15417,7 @@ vErrors.push(err8);
 errors++;
 }
 for(const key0 in data){
-if(!(func41.call(schema276.properties, key0))){
+if(!(func40.call(schema275.properties, key0))){
 const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -15473,7 +15453,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((((data1 === "dm") || (data1 === "group")) || (data1 === "channel")) || (data1 === "ticket"))){
-const err12 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema80.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema79.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -15486,7 +15466,7 @@ errors++;
 if(data.name !== undefined){
 let data2 = data.name;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err13 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema262.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema261.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -15867,7 +15847,7 @@ return errors === 0;
 validate144.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomDetail = validate146;
-const schema289 = {"title":"RoomDetail","description":"A room with its members (single-room responses).","allOf":[{"$ref":"#/$defs/Room"},{"type":"object","required":["members"],"properties":{"members":{"type":"array","items":{"$ref":"#/$defs/Member"}}}}]};
+const schema288 = {"title":"RoomDetail","description":"A room with its members (single-room responses).","allOf":[{"$ref":"#/$defs/Room"},{"type":"object","required":["members"],"properties":{"members":{"type":"array","items":{"$ref":"#/$defs/Member"}}}}]};
 
 function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -15960,7 +15940,7 @@ return errors === 0;
 validate149.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomMute = validate150;
-const schema291 = {"title":"RoomMute","description":"A member who may read but not send or type in the room until `until`.","type":"object","additionalProperties":false,"required":["room_id","user_id","until","reason","muted_by"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"$ref":"#/$defs/Timestamp"},"reason":{"type":["string","null"],"maxLength":500},"muted_by":{"$ref":"#/$defs/UserId"}}};
+const schema290 = {"title":"RoomMute","description":"A member who may read but not send or type in the room until `until`.","type":"object","additionalProperties":false,"required":["room_id","user_id","until","reason","muted_by"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"$ref":"#/$defs/Timestamp"},"reason":{"type":["string","null"],"maxLength":500},"muted_by":{"$ref":"#/$defs/UserId"}}};
 
 function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -16120,7 +16100,7 @@ errors++;
 if(data.reason !== undefined){
 let data3 = data.reason;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err13 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema291.properties.reason.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema290.properties.reason.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -16216,7 +16196,7 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if((typeof data !== "string") && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema262.type},message:"must be string,null"};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema261.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -16444,7 +16424,7 @@ vErrors.push(err8);
 errors++;
 }
 for(const key0 in data){
-if(!(func41.call(schema276.properties, key0))){
+if(!(func40.call(schema275.properties, key0))){
 const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -16480,7 +16460,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((((data1 === "dm") || (data1 === "group")) || (data1 === "channel")) || (data1 === "ticket"))){
-const err12 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema80.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema79.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -16493,7 +16473,7 @@ errors++;
 if(data.name !== undefined){
 let data2 = data.name;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err13 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema262.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema261.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -16715,7 +16695,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((data === "dm") || (data === "group")) || (data === "channel")) || (data === "ticket"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema80.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema79.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -16730,7 +16710,7 @@ return errors === 0;
 validate155.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomUpdatedFrame = validate156;
-const schema308 = {"title":"RoomUpdatedFrame","description":"A room you are in changed (e.g. renamed).","type":"object","additionalProperties":false,"required":["type","room_id","room"],"properties":{"type":{"const":"room.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"room":{"$ref":"#/$defs/RoomSummary"}}};
+const schema307 = {"title":"RoomUpdatedFrame","description":"A room you are in changed (e.g. renamed).","type":"object","additionalProperties":false,"required":["type","room_id","room"],"properties":{"type":{"const":"room.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"room":{"$ref":"#/$defs/RoomSummary"}}};
 
 function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -16972,7 +16952,7 @@ return errors === 0;
 validate160.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.SeqRange = validate161;
-const schema313 = {"title":"SeqRange","description":"An inclusive range of message seqs in a room.","type":"object","additionalProperties":false,"required":["from_seq","to_seq"],"properties":{"from_seq":{"type":"integer","minimum":1},"to_seq":{"type":"integer","minimum":1}}};
+const schema312 = {"title":"SeqRange","description":"An inclusive range of message seqs in a room.","type":"object","additionalProperties":false,"required":["from_seq","to_seq"],"properties":{"from_seq":{"type":"integer","minimum":1},"to_seq":{"type":"integer","minimum":1}}};
 
 function validate161(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -17084,10 +17064,10 @@ return errors === 0;
 validate161.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.ServerFrame = validate162;
-const schema314 = {"title":"ServerFrame","description":"Any frame the server sends: a JSON object in one text WebSocket message, discriminated by `type`. Clients should ignore types they do not know (new ones may be added).","discriminator":"type","oneOf":[{"$ref":"#/$defs/ConnectedFrame"},{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/MessageAckFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/PresenceFrame"},{"$ref":"#/$defs/TypingFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/TicketUpdatedFrame"},{"$ref":"#/$defs/MemberBannedFrame"},{"$ref":"#/$defs/MemberMutedFrame"},{"$ref":"#/$defs/MessagesPurgedFrame"},{"$ref":"#/$defs/SyncCompleteFrame"},{"$ref":"#/$defs/ErrorFrame"},{"$ref":"#/$defs/ServerShutdownFrame"},{"$ref":"#/$defs/PongFrame"}]};
-const schema333 = {"title":"ServerShutdownFrame","description":"The node is shutting down: it takes no new frames, finishes the sends in flight (each still gets its `message.ack` or `error`), then closes with 4012. Reconnect (to any node) after `reconnect_after_ms` and resume.","type":"object","additionalProperties":false,"required":["type","reconnect_after_ms"],"properties":{"type":{"const":"server.shutdown"},"reconnect_after_ms":{"type":"integer","minimum":0}}};
-const schema315 = {"title":"TypingFrame","description":"A member started or stopped typing in a room. `stopped` also comes when their indicator expired (no `typing.start` refresh within the typing TTL) or their connection closed.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","state"],"properties":{"type":{"const":"typing"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"state":{"$ref":"#/$defs/TypingState"}}};
-const schema318 = {"title":"TypingState","description":"Whether the member is typing (`started`) or not any more (`stopped`).","type":"string","enum":["started","stopped"]};
+const schema313 = {"title":"ServerFrame","description":"Any frame the server sends: a JSON object in one text WebSocket message, discriminated by `type`. Clients should ignore types they do not know (new ones may be added).","discriminator":"type","oneOf":[{"$ref":"#/$defs/ConnectedFrame"},{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/MessageAckFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/PresenceFrame"},{"$ref":"#/$defs/TypingFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/TicketUpdatedFrame"},{"$ref":"#/$defs/MemberBannedFrame"},{"$ref":"#/$defs/MemberMutedFrame"},{"$ref":"#/$defs/MessagesPurgedFrame"},{"$ref":"#/$defs/SyncCompleteFrame"},{"$ref":"#/$defs/ErrorFrame"},{"$ref":"#/$defs/ServerShutdownFrame"},{"$ref":"#/$defs/PongFrame"}]};
+const schema332 = {"title":"ServerShutdownFrame","description":"The node is shutting down: it takes no new frames, finishes the sends in flight (each still gets its `message.ack` or `error`), then closes with 4012. Reconnect (to any node) after `reconnect_after_ms` and resume.","type":"object","additionalProperties":false,"required":["type","reconnect_after_ms"],"properties":{"type":{"const":"server.shutdown"},"reconnect_after_ms":{"type":"integer","minimum":0}}};
+const schema314 = {"title":"TypingFrame","description":"A member started or stopped typing in a room. `stopped` also comes when their indicator expired (no `typing.start` refresh within the typing TTL) or their connection closed.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","state"],"properties":{"type":{"const":"typing"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"state":{"$ref":"#/$defs/TypingState"}}};
+const schema317 = {"title":"TypingState","description":"Whether the member is typing (`started`) or not any more (`stopped`).","type":"string","enum":["started","stopped"]};
 
 function validate170(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -17234,7 +17214,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema318.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema317.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -17260,9 +17240,9 @@ return errors === 0;
 }
 validate170.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema319 = {"title":"TicketUpdatedFrame","description":"A ticket you are in changed status, priority, category or assignee. `changed` names what changed.","type":"object","additionalProperties":false,"required":["type","room_id","ticket","changed","by"],"properties":{"type":{"const":"ticket.updated"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"ticket":{"type":"object","additionalProperties":false,"required":["status","priority","category","requester_id","assignee_id","updated_at"],"properties":{"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"$ref":"#/$defs/Ticket/properties/category"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"$ref":"#/$defs/Ticket/properties/assignee_id"},"updated_at":{"$ref":"#/$defs/Timestamp"}}},"changed":{"type":"array","minItems":1,"items":{"type":"string","enum":["status","priority","category","subject","assignee_id"]}},"by":{"$ref":"#/$defs/UserId"}}};
-const schema323 = {"type":["string","null"],"maxLength":64,"description":"One of the tenant's `ticket_categories`, or null."};
-const schema325 = {"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]};
+const schema318 = {"title":"TicketUpdatedFrame","description":"A ticket you are in changed status, priority, category or assignee. `changed` names what changed.","type":"object","additionalProperties":false,"required":["type","room_id","ticket","changed","by"],"properties":{"type":{"const":"ticket.updated"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"ticket":{"type":"object","additionalProperties":false,"required":["status","priority","category","requester_id","assignee_id","updated_at"],"properties":{"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"$ref":"#/$defs/Ticket/properties/category"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"$ref":"#/$defs/Ticket/properties/assignee_id"},"updated_at":{"$ref":"#/$defs/Timestamp"}}},"changed":{"type":"array","minItems":1,"items":{"type":"string","enum":["status","priority","category","subject","assignee_id"]}},"by":{"$ref":"#/$defs/UserId"}}};
+const schema322 = {"type":["string","null"],"maxLength":64,"description":"One of the tenant's `ticket_categories`, or null."};
+const schema324 = {"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]};
 
 function validate177(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -17559,7 +17539,7 @@ vErrors.push(err15);
 errors++;
 }
 if(!((((data3 === "open") || (data3 === "pending")) || (data3 === "resolved")) || (data3 === "closed"))){
-const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -17582,7 +17562,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!((((data4 === "low") || (data4 === "medium")) || (data4 === "high")) || (data4 === "urgent"))){
-const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
+const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -17595,7 +17575,7 @@ errors++;
 if(data2.category !== undefined){
 let data5 = data2.category;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/Ticket/properties/category/type",keyword:"type",params:{type: schema323.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/Ticket/properties/category/type",keyword:"type",params:{type: schema322.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -17732,7 +17712,7 @@ vErrors.push(err29);
 errors++;
 }
 if(!(((((data10 === "status") || (data10 === "priority")) || (data10 === "category")) || (data10 === "subject")) || (data10 === "assignee_id"))){
-const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema319.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema318.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -17815,7 +17795,7 @@ return errors === 0;
 }
 validate176.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema329 = {"title":"SyncCompleteFrame","description":"Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.","type":"object","additionalProperties":false,"required":["type","room_id","seq","replayed","truncated"],"properties":{"type":{"const":"sync.complete"},"room_id":{"$ref":"#/$defs/RoomId"},"seq":{"type":"integer","minimum":0,"description":"The newest seq delivered to you for this room."},"replayed":{"type":"integer","minimum":0,"description":"How many `message.created` frames this replay sent."},"truncated":{"oneOf":[{"type":"null"},{"$ref":"#/$defs/SeqRange"}]},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema328 = {"title":"SyncCompleteFrame","description":"Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.","type":"object","additionalProperties":false,"required":["type","room_id","seq","replayed","truncated"],"properties":{"type":{"const":"sync.complete"},"room_id":{"$ref":"#/$defs/RoomId"},"seq":{"type":"integer","minimum":0,"description":"The newest seq delivered to you for this room."},"replayed":{"type":"integer","minimum":0,"description":"How many `message.created` frames this replay sent."},"truncated":{"oneOf":[{"type":"null"},{"$ref":"#/$defs/SeqRange"}]},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate183(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -19549,9 +19529,9 @@ return errors === 0;
 validate190.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.Tenant = validate191;
-const schema344 = {"title":"Tenant","description":"An integrator's isolated space (the seeds' \"company\"). Nothing crosses tenants.","type":"object","additionalProperties":false,"required":["id","name","settings","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["6f1c2d3e-0a4b-4c5d-8e9f-001122334455"]},"name":{"type":"string","minLength":1,"maxLength":200,"examples":["Acme Support"]},"settings":{"$ref":"#/$defs/TenantSettings"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema345 = {"title":"TenantSettings","description":"Per-tenant limits and policies. Every field has a platform default.","type":"object","additionalProperties":false,"required":["rate_limit_per_second","rate_limit_burst","default_token_ttl_seconds","max_token_ttl_seconds","allowed_origins","ticket_categories"],"properties":{"rate_limit_per_second":{"$ref":"#/$defs/RateLimitPerSecond"},"rate_limit_burst":{"$ref":"#/$defs/RateLimitBurst"},"default_token_ttl_seconds":{"$ref":"#/$defs/DefaultTokenTtlSeconds"},"max_token_ttl_seconds":{"$ref":"#/$defs/MaxTokenTtlSeconds"},"allowed_origins":{"$ref":"#/$defs/AllowedOrigins"},"ticket_categories":{"$ref":"#/$defs/TicketCategories"}}};
-const schema351 = {"title":"TicketCategories","type":"array","description":"The categories a ticket may name (`category`); empty means tickets carry no category.","items":{"type":"string","minLength":1,"maxLength":64},"maxItems":100,"uniqueItems":true,"examples":[["billing","technical"]]};
+const schema343 = {"title":"Tenant","description":"An integrator's isolated space (the seeds' \"company\"). Nothing crosses tenants.","type":"object","additionalProperties":false,"required":["id","name","settings","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["6f1c2d3e-0a4b-4c5d-8e9f-001122334455"]},"name":{"type":"string","minLength":1,"maxLength":200,"examples":["Acme Support"]},"settings":{"$ref":"#/$defs/TenantSettings"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema344 = {"title":"TenantSettings","description":"Per-tenant limits and policies. Every field has a platform default.","type":"object","additionalProperties":false,"required":["rate_limit_per_second","rate_limit_burst","default_token_ttl_seconds","max_token_ttl_seconds","allowed_origins","ticket_categories"],"properties":{"rate_limit_per_second":{"$ref":"#/$defs/RateLimitPerSecond"},"rate_limit_burst":{"$ref":"#/$defs/RateLimitBurst"},"default_token_ttl_seconds":{"$ref":"#/$defs/DefaultTokenTtlSeconds"},"max_token_ttl_seconds":{"$ref":"#/$defs/MaxTokenTtlSeconds"},"allowed_origins":{"$ref":"#/$defs/AllowedOrigins"},"ticket_categories":{"$ref":"#/$defs/TicketCategories"}}};
+const schema350 = {"title":"TicketCategories","type":"array","description":"The categories a ticket may name (`category`); empty means tickets carry no category.","items":{"type":"string","minLength":1,"maxLength":64},"maxItems":100,"uniqueItems":true,"examples":[["billing","technical"]]};
 
 function validate192(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -20112,7 +20092,7 @@ return errors === 0;
 validate191.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.TenantCredentials = validate194;
-const schema354 = {"title":"TenantCredentials","description":"A tenant and its secret API key. The key is shown only in this response; it is stored hashed.","type":"object","additionalProperties":false,"required":["tenant","api_key"],"properties":{"tenant":{"$ref":"#/$defs/Tenant"},"api_key":{"type":"string","description":"Send as `X-API-Key`. Keep it on your servers only.","examples":["ck_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
+const schema353 = {"title":"TenantCredentials","description":"A tenant and its secret API key. The key is shown only in this response; it is stored hashed.","type":"object","additionalProperties":false,"required":["tenant","api_key"],"properties":{"tenant":{"$ref":"#/$defs/Tenant"},"api_key":{"type":"string","description":"Send as `X-API-Key`. Keep it on your servers only.","examples":["ck_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
 
 function validate194(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -20559,7 +20539,7 @@ return errors === 0;
 validate196.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.Ticket = validate197;
-const schema362 = {"title":"Ticket","description":"A support ticket: a room of type `ticket` whose members are the requester, the assignee and watchers. Its messages, seq, receipts and resume work as in any room (its `id` is the room id).","type":"object","additionalProperties":false,"required":["id","subject","status","priority","category","requester_id","assignee_id","message_count","unread_count","last_seq","created_at","updated_at","last_activity_at","first_response_at","resolved_at","closed_at"],"properties":{"id":{"type":"string","description":"The ticket's room id (use it with the room and message operations).","examples":["5c0e2a8d-2f7b-4d8e-9a51-3e4b6c7d8e9f"]},"subject":{"type":"string","minLength":1,"maxLength":200,"examples":["Cannot log in"]},"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"type":["string","null"],"maxLength":64,"description":"One of the tenant's `ticket_categories`, or null."},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]},"message_count":{"type":"integer","minimum":0,"description":"Messages stored in the ticket (deleted ones stay as tombstones and count)."},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member)."},"last_seq":{"type":"integer","minimum":0},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_activity_at":{"$ref":"#/$defs/Timestamp"},"first_response_at":{"description":"When someone with a staff role (not the requester) first wrote in the ticket.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"resolved_at":{"description":"When it was last resolved (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"closed_at":{"description":"When it was closed (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
+const schema361 = {"title":"Ticket","description":"A support ticket: a room of type `ticket` whose members are the requester, the assignee and watchers. Its messages, seq, receipts and resume work as in any room (its `id` is the room id).","type":"object","additionalProperties":false,"required":["id","subject","status","priority","category","requester_id","assignee_id","message_count","unread_count","last_seq","created_at","updated_at","last_activity_at","first_response_at","resolved_at","closed_at"],"properties":{"id":{"type":"string","description":"The ticket's room id (use it with the room and message operations).","examples":["5c0e2a8d-2f7b-4d8e-9a51-3e4b6c7d8e9f"]},"subject":{"type":"string","minLength":1,"maxLength":200,"examples":["Cannot log in"]},"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"type":["string","null"],"maxLength":64,"description":"One of the tenant's `ticket_categories`, or null."},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]},"message_count":{"type":"integer","minimum":0,"description":"Messages stored in the ticket (deleted ones stay as tombstones and count)."},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member)."},"last_seq":{"type":"integer","minimum":0},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_activity_at":{"$ref":"#/$defs/Timestamp"},"first_response_at":{"description":"When someone with a staff role (not the requester) first wrote in the ticket.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"resolved_at":{"description":"When it was last resolved (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"closed_at":{"description":"When it was closed (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
 
 function validate197(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -20733,7 +20713,7 @@ vErrors.push(err15);
 errors++;
 }
 for(const key0 in data){
-if(!(func41.call(schema362.properties, key0))){
+if(!(func40.call(schema361.properties, key0))){
 const err16 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err16];
@@ -20804,7 +20784,7 @@ vErrors.push(err21);
 errors++;
 }
 if(!((((data2 === "open") || (data2 === "pending")) || (data2 === "resolved")) || (data2 === "closed"))){
-const err22 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -20827,7 +20807,7 @@ vErrors.push(err23);
 errors++;
 }
 if(!((((data3 === "low") || (data3 === "medium")) || (data3 === "high")) || (data3 === "urgent"))){
-const err24 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
+const err24 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -20840,7 +20820,7 @@ errors++;
 if(data.category !== undefined){
 let data4 = data.category;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err25 = {instancePath:instancePath+"/category",schemaPath:"#/properties/category/type",keyword:"type",params:{type: schema362.properties.category.type},message:"must be string,null"};
+const err25 = {instancePath:instancePath+"/category",schemaPath:"#/properties/category/type",keyword:"type",params:{type: schema361.properties.category.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -21523,7 +21503,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((data === "low") || (data === "medium")) || (data === "high")) || (data === "urgent"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -21560,7 +21540,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((data === "open") || (data === "pending")) || (data === "resolved")) || (data === "closed"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -21761,7 +21741,7 @@ vErrors.push(err15);
 errors++;
 }
 if(!((((data3 === "open") || (data3 === "pending")) || (data3 === "resolved")) || (data3 === "closed"))){
-const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -21784,7 +21764,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!((((data4 === "low") || (data4 === "medium")) || (data4 === "high")) || (data4 === "urgent"))){
-const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
+const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -21797,7 +21777,7 @@ errors++;
 if(data2.category !== undefined){
 let data5 = data2.category;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/Ticket/properties/category/type",keyword:"type",params:{type: schema323.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/Ticket/properties/category/type",keyword:"type",params:{type: schema322.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -21934,7 +21914,7 @@ vErrors.push(err29);
 errors++;
 }
 if(!(((((data10 === "status") || (data10 === "priority")) || (data10 === "category")) || (data10 === "subject")) || (data10 === "assignee_id"))){
-const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema319.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema318.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -22204,7 +22184,7 @@ vErrors.push(err15);
 errors++;
 }
 if(!((((data3 === "open") || (data3 === "pending")) || (data3 === "resolved")) || (data3 === "closed"))){
-const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -22227,7 +22207,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!((((data4 === "low") || (data4 === "medium")) || (data4 === "high")) || (data4 === "urgent"))){
-const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
+const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema89.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -22240,7 +22220,7 @@ errors++;
 if(data2.category !== undefined){
 let data5 = data2.category;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/Ticket/properties/category/type",keyword:"type",params:{type: schema323.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/Ticket/properties/category/type",keyword:"type",params:{type: schema322.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -22377,7 +22357,7 @@ vErrors.push(err29);
 errors++;
 }
 if(!(((((data10 === "status") || (data10 === "priority")) || (data10 === "category")) || (data10 === "subject")) || (data10 === "assignee_id"))){
-const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema319.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema318.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -22646,7 +22626,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema318.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema317.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -22819,7 +22799,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema318.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema317.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -23108,7 +23088,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((data === "started") || (data === "stopped"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema318.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema317.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -23550,7 +23530,7 @@ errors++;
 if(data.email !== undefined){
 let data2 = data.email;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema72.properties.email.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema71.properties.email.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -23575,7 +23555,7 @@ errors++;
 if(data.display_name !== undefined){
 let data3 = data.display_name;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema72.properties.display_name.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema71.properties.display_name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -23610,7 +23590,7 @@ vErrors.push(err20);
 errors++;
 }
 if(!(((((data4 === "superadmin") || (data4 === "admin")) || (data4 === "moderator")) || (data4 === "staff")) || (data4 === "user"))){
-const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema74.enum},message:"must be equal to one of the allowed values"};
+const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema73.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -23824,7 +23804,7 @@ return errors === 0;
 validate213.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.UserBan = validate214;
-const schema420 = {"title":"UserBan","description":"A tenant-wide ban. The user cannot sign in, connect or act until `until` (null = permanent); their sessions end.","type":"object","additionalProperties":false,"required":["user_id","until","reason","banned_by","banned_at"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"reason":{"type":["string","null"],"maxLength":500},"banned_by":{"$ref":"#/$defs/UserId"},"banned_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema419 = {"title":"UserBan","description":"A tenant-wide ban. The user cannot sign in, connect or act until `until` (null = permanent); their sessions end.","type":"object","additionalProperties":false,"required":["user_id","until","reason","banned_by","banned_at"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"reason":{"type":["string","null"],"maxLength":500},"banned_by":{"type":"string","maxLength":128,"description":"The admin's user id, or `tenant key`."},"banned_at":{"$ref":"#/$defs/Timestamp"}}};
 
 function validate214(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -24024,7 +24004,7 @@ vErrors = null;
 if(data.reason !== undefined){
 let data2 = data.reason;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err14 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema420.properties.reason.type},message:"must be string,null"};
+const err14 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema419.properties.reason.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -24050,7 +24030,7 @@ if(data.banned_by !== undefined){
 let data3 = data.banned_by;
 if(typeof data3 === "string"){
 if(func1(data3) > 128){
-const err16 = {instancePath:instancePath+"/banned_by",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+const err16 = {instancePath:instancePath+"/banned_by",schemaPath:"#/properties/banned_by/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -24059,8 +24039,9 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(func1(data3) < 1){
-const err17 = {instancePath:instancePath+"/banned_by",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err17 = {instancePath:instancePath+"/banned_by",schemaPath:"#/properties/banned_by/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -24069,8 +24050,12 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(!pattern4.test(data3)){
-const err18 = {instancePath:instancePath+"/banned_by",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+}
+if(data.banned_at !== undefined){
+let data4 = data.banned_at;
+if(typeof data4 === "string"){
+if(!(formats2.validate(data4))){
+const err18 = {instancePath:instancePath+"/banned_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -24081,7 +24066,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/banned_by",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err19 = {instancePath:instancePath+"/banned_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -24091,39 +24076,14 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.banned_at !== undefined){
-let data4 = data.banned_at;
-if(typeof data4 === "string"){
-if(!(formats2.validate(data4))){
-const err20 = {instancePath:instancePath+"/banned_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err20];
 }
 else {
 vErrors.push(err20);
-}
-errors++;
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/banned_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-}
-else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
 }
 errors++;
 }
@@ -24192,7 +24152,7 @@ return errors === 0;
 validate215.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.UserToken = validate216;
-const schema426 = {"title":"UserToken","description":"A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.","type":"object","additionalProperties":false,"required":["token","token_id","user_id","expires_at"],"properties":{"token":{"type":"string","examples":["eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiI2ZjFjIn0.sig"]},"token_id":{"type":"string","description":"The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`."},"user_id":{"$ref":"#/$defs/UserId"},"expires_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema424 = {"title":"UserToken","description":"A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.","type":"object","additionalProperties":false,"required":["token","token_id","user_id","expires_at"],"properties":{"token":{"type":"string","examples":["eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiI2ZjFjIn0.sig"]},"token_id":{"type":"string","description":"The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`."},"user_id":{"$ref":"#/$defs/UserId"},"expires_at":{"$ref":"#/$defs/Timestamp"}}};
 
 function validate216(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;

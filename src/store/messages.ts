@@ -51,11 +51,13 @@ export type { MessageToAppend, SendEvents };
  * (UPDATE rooms with the member check, INSERT), re-run on deadlocks.
  * `events` (the outbox hook): the events of the stored row, written to the outbox in its transaction.
  */
-export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number, events?: SendEvents): Promise<NewMessageRow | null> {
-  if (driver(knex) === 'sqlite') return appendSqlite(knex, msg, now, events);
+export function appendMessage(
+  knex: Knex, msg: MessageToAppend, now: () => number, events?: SendEvents, slowOk = false,
+): Promise<NewMessageRow | null> {
+  if (driver(knex) === 'sqlite') return appendSqlite(knex, msg, now, events, slowOk);
   return inTransaction(knex, async (trx) => {
     const createdAt = now();
-    const seq = await takeSeqAsMember(trx, msg.tenant_id, msg.room_id, msg.sender_id, createdAt);
+    const seq = await takeSeqAsMember(trx, msg.tenant_id, msg.room_id, msg.sender_id, createdAt, slowOk);
     if (seq === 0) return null;
     const row: NewMessageRow = { ...msg, seq, created_at: createdAt };
     await insertMessage(trx, row);

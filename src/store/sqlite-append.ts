@@ -16,6 +16,7 @@
  */
 import type { Knex } from 'knex';
 import { isRetryable } from './db.ts';
+import { SEND_GATE } from './rooms.ts';
 import type { NewMessageRow } from './messages.ts';
 import { OUTBOX_INSERT_SQL, outboxParams, outboxRow, type OutboxEvent } from './outbox.ts';
 
@@ -38,6 +39,8 @@ interface Pending {
   msg: MessageToAppend;
   now: () => number;
   events?: SendEvents;
+  /** The sender has passed the room's slow mode (or is exempt from it). */
+  slowOk: boolean;
   attempts: number;
   resolve(row: NewMessageRow | null): void;
   reject(err: unknown): void;
@@ -50,9 +53,7 @@ const MAX_BATCH = 256;
 /** Whole-batch attempts when the database is locked by another process (as inTransaction does). */
 const MAX_ATTEMPTS = 6;
 
-const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ?
-  AND EXISTS (SELECT 1 FROM room_members WHERE room_members.room_id = ? AND room_members.user_id = ? AND room_members.tenant_id = ?)
-  RETURNING last_seq`;
+const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`;
 const INSERT = `INSERT INTO messages (id, tenant_id, room_id, seq, sender_id, content, meta, client_msg_id, body_hash, created_at, edited_at, deleted_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
@@ -62,9 +63,9 @@ class SqliteAppender {
 
   constructor(private readonly knex: Knex) {}
 
-  append(msg: MessageToAppend, now: () => number, events?: SendEvents): Promise<NewMessageRow | null> {
+  append(msg: MessageToAppend, now: () => number, events: SendEvents | undefined, slowOk: boolean): Promise<NewMessageRow | null> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ msg, now, events, attempts: 0, resolve, reject });
+      this.queue.push({ msg, now, events, slowOk, attempts: 0, resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -124,11 +125,12 @@ function runBatch(conn: RawSqlite, batch: Pending[]): Outcome[] {
   try {
     const bump = sql(BUMP);
     const insert = sql(INSERT);
-    for (const { msg: m, now, events } of batch) {
+    for (const { msg: m, now, events, slowOk } of batch) {
       const createdAt = now();
       sql('SAVEPOINT send').run();
       try {
-        const taken = bump.get(createdAt, m.tenant_id, m.room_id, m.room_id, m.sender_id, m.tenant_id) as { last_seq: number } | undefined;
+        const taken = bump.get(createdAt, m.tenant_id, m.room_id, slowOk ? 1 : 0, m.room_id, m.sender_id, m.tenant_id, createdAt) as
+          { last_seq: number } | undefined;
         let row: NewMessageRow | null = null;
         if (taken) {
           row = { ...m, seq: Number(taken.last_seq), created_at: createdAt };
@@ -161,8 +163,10 @@ const appenders = new WeakMap<Knex, SqliteAppender>();
  * room is gone or the sender is not in it (nothing stored). Rejects with the driver's error,
  * e.g. a UNIQUE violation when the sender already used this client_msg_id in the room.
  */
-export function appendSqlite(knex: Knex, msg: MessageToAppend, now: () => number, events?: SendEvents): Promise<NewMessageRow | null> {
+export function appendSqlite(
+  knex: Knex, msg: MessageToAppend, now: () => number, events?: SendEvents, slowOk = false,
+): Promise<NewMessageRow | null> {
   let appender = appenders.get(knex);
   if (!appender) appenders.set(knex, (appender = new SqliteAppender(knex)));
-  return appender.append(msg, now, events);
+  return appender.append(msg, now, events, slowOk);
 }
