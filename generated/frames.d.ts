@@ -574,7 +574,10 @@ export interface AdminStats {
  */
 export interface AuditEntry {
   id: string;
-  actor_id: UserId;
+  /**
+   * The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space).
+   */
+  actor_id: string;
   /**
    * `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
    */
@@ -1290,7 +1293,10 @@ export interface UserBan {
   user_id: UserId;
   until: Timestamp | null;
   reason: string | null;
-  banned_by: UserId;
+  /**
+   * The admin's user id, or `tenant key`.
+   */
+  banned_by: string;
   banned_at: Timestamp;
 }
 /**

@@ -1518,7 +1518,7 @@ return errors === 0;
 validate26.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.AuditEntry = validate27;
-const schema44 = {"title":"AuditEntry","description":"One staff action or admin read, as recorded in the tenant's audit log.","type":"object","additionalProperties":false,"required":["id","actor_id","action","room_id","target_user_id","detail","created_at"],"properties":{"id":{"type":"string"},"actor_id":{"$ref":"#/$defs/UserId"},"action":{"type":"string","description":"`room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.","examples":["member.banned"]},"room_id":{"type":["string","null"]},"target_user_id":{"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]},"detail":{"description":"Action-specific facts (reason, until, counts).","oneOf":[{"type":"object","additionalProperties":true},{"type":"null"}]},"created_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema44 = {"title":"AuditEntry","description":"One staff action or admin read, as recorded in the tenant's audit log.","type":"object","additionalProperties":false,"required":["id","actor_id","action","room_id","target_user_id","detail","created_at"],"properties":{"id":{"type":"string"},"actor_id":{"type":"string","maxLength":128,"description":"The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space)."},"action":{"type":"string","description":"`room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.","examples":["member.banned"]},"room_id":{"type":["string","null"]},"target_user_id":{"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]},"detail":{"description":"Action-specific facts (reason, until, counts).","oneOf":[{"type":"object","additionalProperties":true},{"type":"null"}]},"created_at":{"$ref":"#/$defs/Timestamp"}}};
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1629,7 +1629,7 @@ if(data.actor_id !== undefined){
 let data1 = data.actor_id;
 if(typeof data1 === "string"){
 if(func1(data1) > 128){
-const err9 = {instancePath:instancePath+"/actor_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+const err9 = {instancePath:instancePath+"/actor_id",schemaPath:"#/properties/actor_id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1638,8 +1638,9 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(func1(data1) < 1){
-const err10 = {instancePath:instancePath+"/actor_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err10 = {instancePath:instancePath+"/actor_id",schemaPath:"#/properties/actor_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1648,8 +1649,10 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!pattern4.test(data1)){
-const err11 = {instancePath:instancePath+"/actor_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+}
+if(data.action !== undefined){
+if(typeof data.action !== "string"){
+const err11 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1659,8 +1662,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-else {
-const err12 = {instancePath:instancePath+"/actor_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.room_id !== undefined){
+let data3 = data.room_id;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err12 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: schema44.properties.room_id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1670,9 +1675,15 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data.action !== undefined){
-if(typeof data.action !== "string"){
-const err13 = {instancePath:instancePath+"/action",schemaPath:"#/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.target_user_id !== undefined){
+let data4 = data.target_user_id;
+const _errs11 = errors;
+let valid1 = false;
+let passing0 = null;
+const _errs12 = errors;
+if(typeof data4 === "string"){
+if(func1(data4) > 128){
+const err13 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1681,11 +1692,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-if(data.room_id !== undefined){
-let data3 = data.room_id;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err14 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: schema44.properties.room_id.type},message:"must be string,null"};
+if(func1(data4) < 1){
+const err14 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1694,16 +1702,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-if(data.target_user_id !== undefined){
-let data4 = data.target_user_id;
-const _errs12 = errors;
-let valid2 = false;
-let passing0 = null;
-const _errs13 = errors;
-if(typeof data4 === "string"){
-if(func1(data4) > 128){
-const err15 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(!pattern4.test(data4)){
+const err15 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1712,8 +1712,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(func1(data4) < 1){
-const err16 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err16 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1722,8 +1723,14 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(!pattern4.test(data4)){
-const err17 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+var _valid0 = _errs12 === errors;
+if(_valid0){
+valid1 = true;
+passing0 = 0;
+}
+const _errs15 = errors;
+if(data4 !== null){
+const err17 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/properties/target_user_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1732,9 +1739,19 @@ vErrors.push(err17);
 }
 errors++;
 }
+var _valid0 = _errs15 === errors;
+if(_valid0 && valid1){
+valid1 = false;
+passing0 = [passing0, 1];
 }
 else {
-const err18 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(_valid0){
+valid1 = true;
+passing0 = 1;
+}
+}
+if(!valid1){
+const err18 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/properties/target_user_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1743,48 +1760,11 @@ vErrors.push(err18);
 }
 errors++;
 }
-var _valid0 = _errs13 === errors;
-if(_valid0){
-valid2 = true;
-passing0 = 0;
-}
-const _errs16 = errors;
-if(data4 !== null){
-const err19 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/properties/target_user_id/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err19];
-}
 else {
-vErrors.push(err19);
-}
-errors++;
-}
-var _valid0 = _errs16 === errors;
-if(_valid0 && valid2){
-valid2 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid2 = true;
-passing0 = 1;
-}
-}
-if(!valid2){
-const err20 = {instancePath:instancePath+"/target_user_id",schemaPath:"#/properties/target_user_id/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-else {
-errors = _errs12;
+errors = _errs11;
 if(vErrors !== null){
-if(_errs12){
-vErrors.length = _errs12;
+if(_errs11){
+vErrors.length = _errs11;
 }
 else {
 vErrors = null;
@@ -1794,14 +1774,51 @@ vErrors = null;
 }
 if(data.detail !== undefined){
 let data5 = data.detail;
-const _errs19 = errors;
-let valid4 = false;
+const _errs18 = errors;
+let valid3 = false;
 let passing1 = null;
-const _errs20 = errors;
+const _errs19 = errors;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 }
 else {
-const err21 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err19 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid1 = _errs19 === errors;
+if(_valid1){
+valid3 = true;
+passing1 = 0;
+}
+const _errs22 = errors;
+if(data5 !== null){
+const err20 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid1 = _errs22 === errors;
+if(_valid1 && valid3){
+valid3 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid3 = true;
+passing1 = 1;
+}
+}
+if(!valid3){
+const err21 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1810,48 +1827,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-var _valid1 = _errs20 === errors;
-if(_valid1){
-valid4 = true;
-passing1 = 0;
-}
-const _errs23 = errors;
-if(data5 !== null){
-const err22 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err22];
-}
 else {
-vErrors.push(err22);
-}
-errors++;
-}
-var _valid1 = _errs23 === errors;
-if(_valid1 && valid4){
-valid4 = false;
-passing1 = [passing1, 1];
-}
-else {
-if(_valid1){
-valid4 = true;
-passing1 = 1;
-}
-}
-if(!valid4){
-const err23 = {instancePath:instancePath+"/detail",schemaPath:"#/properties/detail/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-else {
-errors = _errs19;
+errors = _errs18;
 if(vErrors !== null){
-if(_errs19){
-vErrors.length = _errs19;
+if(_errs18){
+vErrors.length = _errs18;
 }
 else {
 vErrors = null;
@@ -1863,35 +1843,35 @@ if(data.created_at !== undefined){
 let data6 = data.created_at;
 if(typeof data6 === "string"){
 if(!(formats2.validate(data6))){
-const err24 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+const err22 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+}
+else {
+const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
-}
-errors++;
-}
-}
-else {
-const err25 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-}
-}
-else {
-const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
 }
 errors++;
 }
@@ -1901,8 +1881,8 @@ return errors === 0;
 validate27.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.AuthFrame = validate28;
-const schema48 = {"title":"AuthFrame","description":"First-frame authentication, for clients that cannot set headers or use a ticket: send it as the very first frame within the auth timeout (5 s by default), otherwise the socket closes with 4001. Bad credentials close with 4003. May carry the client's resume positions, which then count as its `resume` frame.","type":"object","additionalProperties":false,"required":["type","token"],"properties":{"type":{"const":"auth"},"token":{"type":"string","minLength":1,"maxLength":4096,"description":"A user token minted by the tenant (`POST /v1/users/{user_id}/tokens`)."},"resume":{"type":"array","maxItems":10000,"items":{"$ref":"#/$defs/RoomPosition"}},"ref":{"$ref":"#/$defs/FrameRef"}}};
-const schema49 = {"title":"RoomPosition","description":"A room and a sequence number in it (the newest `seq` a party knows of; 0 before the first message).","type":"object","additionalProperties":false,"required":["room_id","last_seq"],"properties":{"room_id":{"$ref":"#/$defs/RoomId"},"last_seq":{"type":"integer","minimum":0,"examples":[42]}}};
+const schema47 = {"title":"AuthFrame","description":"First-frame authentication, for clients that cannot set headers or use a ticket: send it as the very first frame within the auth timeout (5 s by default), otherwise the socket closes with 4001. Bad credentials close with 4003. May carry the client's resume positions, which then count as its `resume` frame.","type":"object","additionalProperties":false,"required":["type","token"],"properties":{"type":{"const":"auth"},"token":{"type":"string","minLength":1,"maxLength":4096,"description":"A user token minted by the tenant (`POST /v1/users/{user_id}/tokens`)."},"resume":{"type":"array","maxItems":10000,"items":{"$ref":"#/$defs/RoomPosition"}},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema48 = {"title":"RoomPosition","description":"A room and a sequence number in it (the newest `seq` a party knows of; 0 before the first message).","type":"object","additionalProperties":false,"required":["room_id","last_seq"],"properties":{"room_id":{"$ref":"#/$defs/RoomId"},"last_seq":{"type":"integer","minimum":0,"examples":[42]}}};
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2350,12 +2330,12 @@ return errors === 0;
 validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.ClientFrame = validate33;
-const schema54 = {"title":"ClientFrame","description":"Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.","discriminator":"type","oneOf":[{"$ref":"#/$defs/AuthFrame"},{"$ref":"#/$defs/MessageSendFrame"},{"$ref":"#/$defs/AckFrame"},{"$ref":"#/$defs/ReadFrame"},{"$ref":"#/$defs/TypingStartFrame"},{"$ref":"#/$defs/TypingStopFrame"},{"$ref":"#/$defs/ResumeFrame"},{"$ref":"#/$defs/PingFrame"}]};
-const schema55 = {"title":"MessageSendFrame","description":"Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.","type":"object","additionalProperties":false,"required":["type","room_id","content","client_msg_id"],"properties":{"type":{"const":"message.send"},"room_id":{"$ref":"#/$defs/RoomId"},"content":{"$ref":"#/$defs/MessageContent"},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
-const schema57 = {"title":"MessageContent","description":"Message text. Leading and trailing whitespace is kept; blank content is rejected.","type":"string","minLength":1,"maxLength":4000,"examples":["Hello, world"]};
-const schema58 = {"title":"MessageMeta","description":"Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.","type":["object","null"],"additionalProperties":true,"examples":[{"kind":"text","reply_to":null}]};
-const schema59 = {"title":"ClientMsgId","description":"The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.","type":"string","pattern":"^\\S(?:[\\s\\S]*\\S)?$","minLength":1,"maxLength":128,"examples":["c-7f3a9e"]};
-const pattern7 = new RegExp("^\\S(?:[\\s\\S]*\\S)?$", "u");
+const schema53 = {"title":"ClientFrame","description":"Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.","discriminator":"type","oneOf":[{"$ref":"#/$defs/AuthFrame"},{"$ref":"#/$defs/MessageSendFrame"},{"$ref":"#/$defs/AckFrame"},{"$ref":"#/$defs/ReadFrame"},{"$ref":"#/$defs/TypingStartFrame"},{"$ref":"#/$defs/TypingStopFrame"},{"$ref":"#/$defs/ResumeFrame"},{"$ref":"#/$defs/PingFrame"}]};
+const schema54 = {"title":"MessageSendFrame","description":"Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.","type":"object","additionalProperties":false,"required":["type","room_id","content","client_msg_id"],"properties":{"type":{"const":"message.send"},"room_id":{"$ref":"#/$defs/RoomId"},"content":{"$ref":"#/$defs/MessageContent"},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema56 = {"title":"MessageContent","description":"Message text. Leading and trailing whitespace is kept; blank content is rejected.","type":"string","minLength":1,"maxLength":4000,"examples":["Hello, world"]};
+const schema57 = {"title":"MessageMeta","description":"Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.","type":["object","null"],"additionalProperties":true,"examples":[{"kind":"text","reply_to":null}]};
+const schema58 = {"title":"ClientMsgId","description":"The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.","type":"string","pattern":"^\\S(?:[\\s\\S]*\\S)?$","minLength":1,"maxLength":128,"examples":["c-7f3a9e"]};
+const pattern6 = new RegExp("^\\S(?:[\\s\\S]*\\S)?$", "u");
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2482,7 +2462,7 @@ errors++;
 if(data.meta !== undefined){
 let data3 = data.meta;
 if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
-const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema58.type},message:"must be object,null"};
+const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema57.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2515,7 +2495,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern7.test(data4)){
+if(!pattern6.test(data4)){
 const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err13];
@@ -2588,7 +2568,7 @@ return errors === 0;
 }
 validate35.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema61 = {"title":"ReadFrame","description":"Moves the caller's read cursor in a room forward to `seq`. Members see the move as a `receipt`.","type":"object","additionalProperties":false,"required":["type","room_id","seq"],"properties":{"type":{"const":"read"},"room_id":{"$ref":"#/$defs/RoomId"},"seq":{"type":"integer","minimum":0},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema60 = {"title":"ReadFrame","description":"Moves the caller's read cursor in a room forward to `seq`. Members see the move as a `receipt`.","type":"object","additionalProperties":false,"required":["type","room_id","seq"],"properties":{"type":{"const":"read"},"room_id":{"$ref":"#/$defs/RoomId"},"seq":{"type":"integer","minimum":0},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2743,7 +2723,7 @@ return errors === 0;
 }
 validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema64 = {"title":"TypingStartFrame","description":"The caller is typing in the room. Repeat it at least every few seconds while typing: the server expires the indicator (`typing` with state `stopped`) after the typing TTL (5 s by default) without a refresh.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.start"},"room_id":{"$ref":"#/$defs/RoomId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema63 = {"title":"TypingStartFrame","description":"The caller is typing in the room. Repeat it at least every few seconds while typing: the server expires the indicator (`typing` with state `stopped`) after the typing TTL (5 s by default) without a refresh.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.start"},"room_id":{"$ref":"#/$defs/RoomId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2863,7 +2843,7 @@ return errors === 0;
 }
 validate40.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema67 = {"title":"TypingStopFrame","description":"The caller stopped typing in the room; members get `typing` with state `stopped`.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.stop"},"room_id":{"$ref":"#/$defs/RoomId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema66 = {"title":"TypingStopFrame","description":"The caller stopped typing in the room; members get `typing` with state `stopped`.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.stop"},"room_id":{"$ref":"#/$defs/RoomId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2983,7 +2963,7 @@ return errors === 0;
 }
 validate42.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema70 = {"title":"ResumeFrame","description":"The newest `seq` the client holds per room. Send it right after the socket opens (it may go before `connected` arrives) or inside `auth`. For each listed room the server replays every message with a higher `seq`, in order, then sends `sync.complete`; rooms not listed resume from the caller's delivered cursor (see `ack`). Sent later, it re-synchronises the listed rooms from the given positions.","type":"object","additionalProperties":false,"required":["type","rooms"],"properties":{"type":{"const":"resume"},"rooms":{"type":"array","maxItems":10000,"items":{"$ref":"#/$defs/RoomPosition"}},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema69 = {"title":"ResumeFrame","description":"The newest `seq` the client holds per room. Send it right after the socket opens (it may go before `connected` arrives) or inside `auth`. For each listed room the server replays every message with a higher `seq`, in order, then sends `sync.complete`; rooms not listed resume from the caller's delivered cursor (see `ack`). Sent later, it re-synchronises the listed rooms from the given positions.","type":"object","additionalProperties":false,"required":["type","rooms"],"properties":{"type":{"const":"resume"},"rooms":{"type":"array","maxItems":10000,"items":{"$ref":"#/$defs/RoomPosition"}},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3123,7 +3103,7 @@ return errors === 0;
 }
 validate44.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema72 = {"title":"PingFrame","description":"Application-level keepalive; answered by `pong` echoing `ref`.","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"const":"ping"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema71 = {"title":"PingFrame","description":"Application-level keepalive; answered by `pong` echoing `ref`.","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"const":"ping"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3439,7 +3419,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(!pattern7.test(data)){
+if(!pattern6.test(data)){
 const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err2];
@@ -3466,10 +3446,10 @@ return errors === 0;
 validate49.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.ConnectedFrame = validate50;
-const schema75 = {"title":"ConnectedFrame","description":"First server frame of an authenticated connection: who you are and, per room you belong to, the newest `seq` at connect time. Replay (`message.created` frames, then `sync.complete` per room) follows once the server has your positions: a `resume` (or `auth.resume`), or your first other frame, or `resume_wait_ms` after this frame — then from your delivered cursors.","type":"object","additionalProperties":false,"required":["type","connection_id","user","rooms","max_payload_bytes","resume_wait_ms"],"properties":{"type":{"const":"connected"},"connection_id":{"type":"string","examples":["c_5f2a9c3e1b7d"]},"user":{"$ref":"#/$defs/User"},"rooms":{"type":"array","items":{"$ref":"#/$defs/RoomPosition"}},"max_payload_bytes":{"type":"integer","minimum":1,"description":"Largest frame the server accepts; a larger one closes the socket with 1009."},"resume_wait_ms":{"type":"integer","minimum":0,"description":"How long the server waits for a `resume` before replaying from the delivered cursors."}}};
-const schema76 = {"title":"User","description":"A person (or bot) in a tenant.","type":"object","additionalProperties":false,"required":["id","username","email","display_name","role","permissions","created_at","updated_at"],"properties":{"id":{"$ref":"#/$defs/UserId"},"username":{"type":"string","minLength":1,"maxLength":100,"examples":["alice"]},"email":{"type":["string","null"],"format":"email","examples":["alice@example.com"]},"display_name":{"type":["string","null"],"maxLength":200,"examples":["Alice Liddell"]},"role":{"$ref":"#/$defs/Role"},"permissions":{"$ref":"#/$defs/Permissions"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema78 = {"title":"Role","description":"A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.","type":"string","enum":["superadmin","admin","moderator","staff","user"]};
-const schema79 = {"title":"Permissions","description":"What a user may do. Defaults follow the role; the tenant key or an admin may override them.","type":"object","additionalProperties":false,"required":["can_send_message","can_receive_message","can_delete_message","can_edit_message","can_archive_conversation"],"properties":{"can_send_message":{"type":"boolean"},"can_receive_message":{"type":"boolean"},"can_delete_message":{"type":"boolean","description":"May delete other people's messages in rooms the user belongs to."},"can_edit_message":{"type":"boolean","description":"May edit other people's messages in rooms the user belongs to."},"can_archive_conversation":{"type":"boolean"}}};
+const schema74 = {"title":"ConnectedFrame","description":"First server frame of an authenticated connection: who you are and, per room you belong to, the newest `seq` at connect time. Replay (`message.created` frames, then `sync.complete` per room) follows once the server has your positions: a `resume` (or `auth.resume`), or your first other frame, or `resume_wait_ms` after this frame — then from your delivered cursors.","type":"object","additionalProperties":false,"required":["type","connection_id","user","rooms","max_payload_bytes","resume_wait_ms"],"properties":{"type":{"const":"connected"},"connection_id":{"type":"string","examples":["c_5f2a9c3e1b7d"]},"user":{"$ref":"#/$defs/User"},"rooms":{"type":"array","items":{"$ref":"#/$defs/RoomPosition"}},"max_payload_bytes":{"type":"integer","minimum":1,"description":"Largest frame the server accepts; a larger one closes the socket with 1009."},"resume_wait_ms":{"type":"integer","minimum":0,"description":"How long the server waits for a `resume` before replaying from the delivered cursors."}}};
+const schema75 = {"title":"User","description":"A person (or bot) in a tenant.","type":"object","additionalProperties":false,"required":["id","username","email","display_name","role","permissions","created_at","updated_at"],"properties":{"id":{"$ref":"#/$defs/UserId"},"username":{"type":"string","minLength":1,"maxLength":100,"examples":["alice"]},"email":{"type":["string","null"],"format":"email","examples":["alice@example.com"]},"display_name":{"type":["string","null"],"maxLength":200,"examples":["Alice Liddell"]},"role":{"$ref":"#/$defs/Role"},"permissions":{"$ref":"#/$defs/Permissions"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema77 = {"title":"Role","description":"A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.","type":"string","enum":["superadmin","admin","moderator","staff","user"]};
+const schema78 = {"title":"Permissions","description":"What a user may do. Defaults follow the role; the tenant key or an admin may override them.","type":"object","additionalProperties":false,"required":["can_send_message","can_receive_message","can_delete_message","can_edit_message","can_archive_conversation"],"properties":{"can_send_message":{"type":"boolean"},"can_receive_message":{"type":"boolean"},"can_delete_message":{"type":"boolean","description":"May delete other people's messages in rooms the user belongs to."},"can_edit_message":{"type":"boolean","description":"May edit other people's messages in rooms the user belongs to."},"can_archive_conversation":{"type":"boolean"}}};
 const formats6 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 
 function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3658,7 +3638,7 @@ errors++;
 if(data.email !== undefined){
 let data2 = data.email;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema76.properties.email.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema75.properties.email.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3683,7 +3663,7 @@ errors++;
 if(data.display_name !== undefined){
 let data3 = data.display_name;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema76.properties.display_name.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema75.properties.display_name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3718,7 +3698,7 @@ vErrors.push(err20);
 errors++;
 }
 if(!(((((data4 === "superadmin") || (data4 === "admin")) || (data4 === "moderator")) || (data4 === "staff")) || (data4 === "user"))){
-const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema78.enum},message:"must be equal to one of the allowed values"};
+const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema77.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -4337,11 +4317,11 @@ return errors === 0;
 validate54.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.Conversation = validate57;
-const schema83 = {"title":"Conversation","description":"A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","last_seq","last_activity_at","archived_at","member_count","members","ticket"],"properties":{"id":{"type":"string"},"type":{"$ref":"#/$defs/RoomType"},"name":{"type":["string","null"],"maxLength":200},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"type":"integer","minimum":0},"last_activity_at":{"$ref":"#/$defs/Timestamp"},"archived_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"member_count":{"type":"integer","minimum":0},"members":{"type":"array","description":"The first few members (at most 5) in join order; `member_count` says how many there are.","maxItems":5,"items":{"$ref":"#/$defs/ConversationMember"}},"ticket":{"description":"For tickets, their state; null for other rooms.","oneOf":[{"$ref":"#/$defs/ConversationTicket"},{"type":"null"}]}}};
-const schema84 = {"title":"RoomType","description":"`dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).","type":"string","enum":["dm","group","channel","ticket"]};
-const func43 = Object.prototype.hasOwnProperty;
-const schema89 = {"type":"object","additionalProperties":false,"required":["user_id","role","read_seq","unread_count"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"role":{"$ref":"#/$defs/MemberRole"},"read_seq":{"type":"integer","minimum":0},"unread_count":{"description":"For DMs, this participant's unread messages (not theirs, not deleted, after their read cursor); null for other rooms.","type":["integer","null"],"minimum":0}}};
-const schema91 = {"title":"MemberRole","description":"A member's role in one room. The creator is the owner.","type":"string","enum":["owner","moderator","member"]};
+const schema82 = {"title":"Conversation","description":"A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","last_seq","last_activity_at","archived_at","member_count","members","ticket"],"properties":{"id":{"type":"string"},"type":{"$ref":"#/$defs/RoomType"},"name":{"type":["string","null"],"maxLength":200},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"type":"integer","minimum":0},"last_activity_at":{"$ref":"#/$defs/Timestamp"},"archived_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"member_count":{"type":"integer","minimum":0},"members":{"type":"array","description":"The first few members (at most 5) in join order; `member_count` says how many there are.","maxItems":5,"items":{"$ref":"#/$defs/ConversationMember"}},"ticket":{"description":"For tickets, their state; null for other rooms.","oneOf":[{"$ref":"#/$defs/ConversationTicket"},{"type":"null"}]}}};
+const schema83 = {"title":"RoomType","description":"`dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).","type":"string","enum":["dm","group","channel","ticket"]};
+const func42 = Object.prototype.hasOwnProperty;
+const schema88 = {"type":"object","additionalProperties":false,"required":["user_id","role","read_seq","unread_count"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"role":{"$ref":"#/$defs/MemberRole"},"read_seq":{"type":"integer","minimum":0},"unread_count":{"description":"For DMs, this participant's unread messages (not theirs, not deleted, after their read cursor); null for other rooms.","type":["integer","null"],"minimum":0}}};
+const schema90 = {"title":"MemberRole","description":"A member's role in one room. The creator is the owner.","type":"string","enum":["owner","moderator","member"]};
 
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4464,7 +4444,7 @@ vErrors.push(err9);
 errors++;
 }
 if(!(((data1 === "owner") || (data1 === "moderator")) || (data1 === "member"))){
-const err10 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
+const err10 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4502,7 +4482,7 @@ errors++;
 if(data.unread_count !== undefined){
 let data3 = data.unread_count;
 if((!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))) && (data3 !== null)){
-const err13 = {instancePath:instancePath+"/unread_count",schemaPath:"#/properties/unread_count/type",keyword:"type",params:{type: schema89.properties.unread_count.type},message:"must be integer,null"};
+const err13 = {instancePath:instancePath+"/unread_count",schemaPath:"#/properties/unread_count/type",keyword:"type",params:{type: schema88.properties.unread_count.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4540,9 +4520,9 @@ return errors === 0;
 }
 validate58.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema92 = {"type":"object","additionalProperties":false,"required":["status","priority","requester_id","assignee_id"],"properties":{"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]}}};
-const schema93 = {"title":"TicketStatus","description":"`open` → `pending` (waiting on the requester), `resolved` or `closed`; `pending` → `open`, `resolved` or `closed`; `resolved` → `open` (reopen) or `closed`; `closed` → `open` (reopen). Any other change (including to the same status) is `409 CONFLICT`.","type":"string","enum":["open","pending","resolved","closed"]};
-const schema94 = {"title":"TicketPriority","type":"string","enum":["low","medium","high","urgent"]};
+const schema91 = {"type":"object","additionalProperties":false,"required":["status","priority","requester_id","assignee_id"],"properties":{"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"oneOf":[{"$ref":"#/$defs/UserId"},{"type":"null"}]}}};
+const schema92 = {"title":"TicketStatus","description":"`open` → `pending` (waiting on the requester), `resolved` or `closed`; `pending` → `open`, `resolved` or `closed`; `resolved` → `open` (reopen) or `closed`; `closed` → `open` (reopen). Any other change (including to the same status) is `409 CONFLICT`.","type":"string","enum":["open","pending","resolved","closed"]};
+const schema93 = {"title":"TicketPriority","type":"string","enum":["low","medium","high","urgent"]};
 
 function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4620,7 +4600,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((data0 === "open") || (data0 === "pending")) || (data0 === "resolved")) || (data0 === "closed"))){
-const err6 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema92.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4643,7 +4623,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!((((data1 === "low") || (data1 === "medium")) || (data1 === "high")) || (data1 === "urgent"))){
-const err8 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema94.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4934,7 +4914,7 @@ vErrors.push(err10);
 errors++;
 }
 for(const key0 in data){
-if(!(func43.call(schema83.properties, key0))){
+if(!(func42.call(schema82.properties, key0))){
 const err11 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err11];
@@ -4970,7 +4950,7 @@ vErrors.push(err13);
 errors++;
 }
 if(!((((data1 === "dm") || (data1 === "group")) || (data1 === "channel")) || (data1 === "ticket"))){
-const err14 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema84.enum},message:"must be equal to one of the allowed values"};
+const err14 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema83.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4983,7 +4963,7 @@ errors++;
 if(data.name !== undefined){
 let data2 = data.name;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err15 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema83.properties.name.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema82.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -5457,7 +5437,7 @@ vErrors.push(err9);
 errors++;
 }
 if(!(((data1 === "owner") || (data1 === "moderator")) || (data1 === "member"))){
-const err10 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
+const err10 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -5495,7 +5475,7 @@ errors++;
 if(data.unread_count !== undefined){
 let data3 = data.unread_count;
 if((!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))) && (data3 !== null)){
-const err13 = {instancePath:instancePath+"/unread_count",schemaPath:"#/properties/unread_count/type",keyword:"type",params:{type: schema89.properties.unread_count.type},message:"must be integer,null"};
+const err13 = {instancePath:instancePath+"/unread_count",schemaPath:"#/properties/unread_count/type",keyword:"type",params:{type: schema88.properties.unread_count.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -5611,7 +5591,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((data0 === "open") || (data0 === "pending")) || (data0 === "resolved")) || (data0 === "closed"))){
-const err6 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema92.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5634,7 +5614,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!((((data1 === "low") || (data1 === "medium")) || (data1 === "high")) || (data1 === "urgent"))){
-const err8 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema94.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -5803,7 +5783,7 @@ return errors === 0;
 validate63.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.DefaultTokenTtlSeconds = validate64;
-const schema105 = {"title":"DefaultTokenTtlSeconds","type":"integer","minimum":60,"description":"Lifetime of a user token when the mint request does not name one.","examples":[3600]};
+const schema104 = {"title":"DefaultTokenTtlSeconds","type":"integer","minimum":60,"description":"Lifetime of a user token when the mint request does not name one.","examples":[3600]};
 
 function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -5843,10 +5823,10 @@ return errors === 0;
 validate64.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Error = validate65;
-const schema106 = {"title":"Error","description":"A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.","type":"object","additionalProperties":false,"required":["code","message","details","request_id"],"properties":{"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation.","examples":["content: must NOT have fewer than 1 characters"]},"details":{"$ref":"#/$defs/ErrorDetails"},"request_id":{"type":"string","description":"Same value as the `X-Request-Id` response header; quote it when reporting a problem."},"retry_after_ms":{"type":"integer","minimum":0,"description":"With RATE_LIMIT_EXCEEDED from a room's slow mode, milliseconds until this member may send again."}}};
-const schema107 = {"title":"ErrorCode","description":"The closed catalogue of error codes shared by REST and WebSocket.\n\n| code | HTTP status |\n|---|---|\n| VALIDATION_ERROR | 400 |\n| AUTHENTICATION_ERROR | 401 |\n| AUTHORIZATION_ERROR | 403 |\n| NOT_FOUND | 404 |\n| METHOD_NOT_ALLOWED | 405 |\n| CONFLICT | 409 |\n| PAYLOAD_TOO_LARGE | 413 |\n| RATE_LIMIT_EXCEEDED | 429 |\n| INTERNAL_ERROR | 500 |\n| SERVICE_UNAVAILABLE | 503 |\n","type":"string","enum":["VALIDATION_ERROR","AUTHENTICATION_ERROR","AUTHORIZATION_ERROR","NOT_FOUND","METHOD_NOT_ALLOWED","CONFLICT","PAYLOAD_TOO_LARGE","RATE_LIMIT_EXCEEDED","INTERNAL_ERROR","SERVICE_UNAVAILABLE"]};
-const schema108 = {"title":"ErrorDetails","description":"One entry per offending field, when the error is about input.","type":"array","items":{"$ref":"#/$defs/ErrorDetail"}};
-const schema109 = {"title":"ErrorDetail","description":"One offending field of an input error.","type":"object","additionalProperties":false,"required":["message"],"properties":{"field":{"type":"string","description":"Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`."},"message":{"type":"string"}}};
+const schema105 = {"title":"Error","description":"A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.","type":"object","additionalProperties":false,"required":["code","message","details","request_id"],"properties":{"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation.","examples":["content: must NOT have fewer than 1 characters"]},"details":{"$ref":"#/$defs/ErrorDetails"},"request_id":{"type":"string","description":"Same value as the `X-Request-Id` response header; quote it when reporting a problem."},"retry_after_ms":{"type":"integer","minimum":0,"description":"With RATE_LIMIT_EXCEEDED from a room's slow mode, milliseconds until this member may send again."}}};
+const schema106 = {"title":"ErrorCode","description":"The closed catalogue of error codes shared by REST and WebSocket.\n\n| code | HTTP status |\n|---|---|\n| VALIDATION_ERROR | 400 |\n| AUTHENTICATION_ERROR | 401 |\n| AUTHORIZATION_ERROR | 403 |\n| NOT_FOUND | 404 |\n| METHOD_NOT_ALLOWED | 405 |\n| CONFLICT | 409 |\n| PAYLOAD_TOO_LARGE | 413 |\n| RATE_LIMIT_EXCEEDED | 429 |\n| INTERNAL_ERROR | 500 |\n| SERVICE_UNAVAILABLE | 503 |\n","type":"string","enum":["VALIDATION_ERROR","AUTHENTICATION_ERROR","AUTHORIZATION_ERROR","NOT_FOUND","METHOD_NOT_ALLOWED","CONFLICT","PAYLOAD_TOO_LARGE","RATE_LIMIT_EXCEEDED","INTERNAL_ERROR","SERVICE_UNAVAILABLE"]};
+const schema107 = {"title":"ErrorDetails","description":"One entry per offending field, when the error is about input.","type":"array","items":{"$ref":"#/$defs/ErrorDetail"}};
+const schema108 = {"title":"ErrorDetail","description":"One offending field of an input error.","type":"object","additionalProperties":false,"required":["message"],"properties":{"field":{"type":"string","description":"Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`."},"message":{"type":"string"}}};
 
 function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6014,7 +5994,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((((((((data0 === "VALIDATION_ERROR") || (data0 === "AUTHENTICATION_ERROR")) || (data0 === "AUTHORIZATION_ERROR")) || (data0 === "NOT_FOUND")) || (data0 === "METHOD_NOT_ALLOWED")) || (data0 === "CONFLICT")) || (data0 === "PAYLOAD_TOO_LARGE")) || (data0 === "RATE_LIMIT_EXCEEDED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "SERVICE_UNAVAILABLE"))){
-const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema107.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema106.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6118,7 +6098,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((((((((data === "VALIDATION_ERROR") || (data === "AUTHENTICATION_ERROR")) || (data === "AUTHORIZATION_ERROR")) || (data === "NOT_FOUND")) || (data === "METHOD_NOT_ALLOWED")) || (data === "CONFLICT")) || (data === "PAYLOAD_TOO_LARGE")) || (data === "RATE_LIMIT_EXCEEDED")) || (data === "INTERNAL_ERROR")) || (data === "SERVICE_UNAVAILABLE"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema107.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema106.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6299,7 +6279,7 @@ return errors === 0;
 validate70.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.ErrorFrame = validate71;
-const schema114 = {"title":"ErrorFrame","description":"A frame could not be handled. `code` is from the shared catalogue (the same codes as REST); `client_msg_id` (for `message.send`) or `ref` names the frame it answers, and `frame` its type. The connection stays open: errors that end a connection are close codes instead.","type":"object","additionalProperties":false,"required":["type","code","message"],"properties":{"type":{"const":"error"},"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation; clients switch on `code`, not on this."},"details":{"$ref":"#/$defs/ErrorDetails"},"frame":{"type":"string","maxLength":64,"description":"The `type` of the frame this answers, when it had a readable one.","examples":["message.send"]},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"},"retry_after_ms":{"type":"integer","minimum":0,"description":"With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again."}}};
+const schema113 = {"title":"ErrorFrame","description":"A frame could not be handled. `code` is from the shared catalogue (the same codes as REST); `client_msg_id` (for `message.send`) or `ref` names the frame it answers, and `frame` its type. The connection stays open: errors that end a connection are close codes instead.","type":"object","additionalProperties":false,"required":["type","code","message"],"properties":{"type":{"const":"error"},"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation; clients switch on `code`, not on this."},"details":{"$ref":"#/$defs/ErrorDetails"},"frame":{"type":"string","maxLength":64,"description":"The `type` of the frame this answers, when it had a readable one.","examples":["message.send"]},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"},"retry_after_ms":{"type":"integer","minimum":0,"description":"With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again."}}};
 
 function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6379,7 +6359,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((((((((data1 === "VALIDATION_ERROR") || (data1 === "AUTHENTICATION_ERROR")) || (data1 === "AUTHORIZATION_ERROR")) || (data1 === "NOT_FOUND")) || (data1 === "METHOD_NOT_ALLOWED")) || (data1 === "CONFLICT")) || (data1 === "PAYLOAD_TOO_LARGE")) || (data1 === "RATE_LIMIT_EXCEEDED")) || (data1 === "INTERNAL_ERROR")) || (data1 === "SERVICE_UNAVAILABLE"))){
-const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema107.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema106.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6455,7 +6435,7 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(!pattern7.test(data5)){
+if(!pattern6.test(data5)){
 const err12 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err12];
@@ -6633,7 +6613,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((((((((data1 === "VALIDATION_ERROR") || (data1 === "AUTHENTICATION_ERROR")) || (data1 === "AUTHORIZATION_ERROR")) || (data1 === "NOT_FOUND")) || (data1 === "METHOD_NOT_ALLOWED")) || (data1 === "CONFLICT")) || (data1 === "PAYLOAD_TOO_LARGE")) || (data1 === "RATE_LIMIT_EXCEEDED")) || (data1 === "INTERNAL_ERROR")) || (data1 === "SERVICE_UNAVAILABLE"))){
-const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema107.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema106.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6709,7 +6689,7 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(!pattern7.test(data5)){
+if(!pattern6.test(data5)){
 const err12 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err12];
@@ -6857,7 +6837,7 @@ return errors === 0;
 validate75.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Health = validate76;
-const schema123 = {"title":"Health","description":"Liveness and readiness report.","type":"object","additionalProperties":false,"required":["status","uptime_seconds","version","checks"],"properties":{"status":{"type":"string","enum":["ok","degraded","unavailable"]},"uptime_seconds":{"type":"number","minimum":0},"version":{"type":"string"},"checks":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["ok"],"properties":{"ok":{"type":"boolean"},"detail":{"type":"string"}}},"examples":[{"database":{"ok":true,"detail":"sqlite, writable"}}]}}};
+const schema122 = {"title":"Health","description":"Liveness and readiness report.","type":"object","additionalProperties":false,"required":["status","uptime_seconds","version","checks"],"properties":{"status":{"type":"string","enum":["ok","degraded","unavailable"]},"uptime_seconds":{"type":"number","minimum":0},"version":{"type":"string"},"checks":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["ok"],"properties":{"ok":{"type":"boolean"},"detail":{"type":"string"}}},"examples":[{"database":{"ok":true,"detail":"sqlite, writable"}}]}}};
 
 function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6935,7 +6915,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!(((data0 === "ok") || (data0 === "degraded")) || (data0 === "unavailable"))){
-const err6 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema123.properties.status.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema122.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -7075,7 +7055,7 @@ return errors === 0;
 validate76.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MaxTokenTtlSeconds = validate77;
-const schema124 = {"title":"MaxTokenTtlSeconds","type":"integer","minimum":60,"maximum":31536000,"description":"Longest lifetime a user token may be minted with.","examples":[2592000]};
+const schema123 = {"title":"MaxTokenTtlSeconds","type":"integer","minimum":60,"maximum":31536000,"description":"Longest lifetime a user token may be minted with.","examples":[2592000]};
 
 function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -7125,7 +7105,7 @@ return errors === 0;
 validate77.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Member = validate78;
-const schema125 = {"title":"Member","description":"A user's membership of a room, with their delivery and read cursors.","type":"object","additionalProperties":false,"required":["user_id","role","joined_at","delivered_seq","read_seq"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"role":{"$ref":"#/$defs/MemberRole"},"joined_at":{"$ref":"#/$defs/Timestamp"},"delivered_seq":{"type":"integer","minimum":0},"read_seq":{"type":"integer","minimum":0}}};
+const schema124 = {"title":"Member","description":"A user's membership of a room, with their delivery and read cursors.","type":"object","additionalProperties":false,"required":["user_id","role","joined_at","delivered_seq","read_seq"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"role":{"$ref":"#/$defs/MemberRole"},"joined_at":{"$ref":"#/$defs/Timestamp"},"delivered_seq":{"type":"integer","minimum":0},"read_seq":{"type":"integer","minimum":0}}};
 
 function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -7258,7 +7238,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!(((data1 === "owner") || (data1 === "moderator")) || (data1 === "member"))){
-const err11 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -7360,7 +7340,7 @@ return errors === 0;
 validate78.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MemberBannedFrame = validate79;
-const schema129 = {"title":"MemberBannedFrame","description":"Someone was banned from a room you are in (a `member.left` for them follows). When it is you, your connections stop following the room at once.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","until","by"],"properties":{"type":{"const":"member.banned"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"description":"When the ban ends; null = permanent.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"by":{"$ref":"#/$defs/UserId"}}};
+const schema128 = {"title":"MemberBannedFrame","description":"Someone was banned from a room you are in (a `member.left` for them follows). When it is you, your connections stop following the room at once.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","until","by"],"properties":{"type":{"const":"member.banned"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"description":"When the ban ends; null = permanent.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"by":{"$ref":"#/$defs/UserId"}}};
 
 function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -7925,7 +7905,7 @@ return errors === 0;
 validate80.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MemberJoinedFrame = validate81;
-const schema139 = {"title":"MemberJoinedFrame","description":"Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).","type":"object","additionalProperties":false,"required":["type","room_id","member"],"properties":{"type":{"const":"member.joined"},"room_id":{"$ref":"#/$defs/RoomId"},"member":{"$ref":"#/$defs/Member"}}};
+const schema138 = {"title":"MemberJoinedFrame","description":"Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).","type":"object","additionalProperties":false,"required":["type","room_id","member"],"properties":{"type":{"const":"member.joined"},"room_id":{"$ref":"#/$defs/RoomId"},"member":{"$ref":"#/$defs/Member"}}};
 
 function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8128,7 +8108,7 @@ return errors === 0;
 validate83.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MemberLeftFrame = validate85;
-const schema143 = {"title":"MemberLeftFrame","description":"Someone left (or was removed from) a room you are in. When it is you, no more events of that room follow.","type":"object","additionalProperties":false,"required":["type","room_id","user_id"],"properties":{"type":{"const":"member.left"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"}}};
+const schema142 = {"title":"MemberLeftFrame","description":"Someone left (or was removed from) a room you are in. When it is you, no more events of that room follow.","type":"object","additionalProperties":false,"required":["type","room_id","user_id"],"properties":{"type":{"const":"member.left"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"}}};
 
 function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8409,7 +8389,7 @@ return errors === 0;
 validate86.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MemberMutedFrame = validate87;
-const schema149 = {"title":"MemberMutedFrame","description":"A member of a room you are in was muted (they read but cannot send or type until `until`) or unmuted (`until` null).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","until","by"],"properties":{"type":{"const":"member.muted"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"by":{"$ref":"#/$defs/UserId"}}};
+const schema148 = {"title":"MemberMutedFrame","description":"A member of a room you are in was muted (they read but cannot send or type until `until`) or unmuted (`until` null).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","until","by"],"properties":{"type":{"const":"member.muted"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"by":{"$ref":"#/$defs/UserId"}}};
 
 function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8996,7 +8976,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((data === "owner") || (data === "moderator")) || (data === "member"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -9011,7 +8991,7 @@ return errors === 0;
 validate89.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Message = validate90;
-const schema160 = {"title":"Message","description":"A stored message. `seq` is the message's position in its room: 1, 2, 3 … with no gaps, assigned in the same transaction that stores it. A deleted message stays as a tombstone (`deleted_at` set, `content` empty, `meta` null) so the sequence keeps no gaps.","type":"object","additionalProperties":false,"required":["id","room_id","seq","sender_id","content","meta","client_msg_id","created_at","edited_at","deleted_at"],"properties":{"id":{"type":"string","examples":["0c9e5a86-1b1d-4a47-9a3c-5a0f6f0f7e21"]},"room_id":{"type":"string"},"seq":{"type":"integer","minimum":1,"examples":[42]},"sender_id":{"$ref":"#/$defs/UserId"},"content":{"type":"string","maxLength":4000},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"type":["string","null"]},"created_at":{"$ref":"#/$defs/Timestamp"},"edited_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"deleted_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
+const schema159 = {"title":"Message","description":"A stored message. `seq` is the message's position in its room: 1, 2, 3 … with no gaps, assigned in the same transaction that stores it. A deleted message stays as a tombstone (`deleted_at` set, `content` empty, `meta` null) so the sequence keeps no gaps.","type":"object","additionalProperties":false,"required":["id","room_id","seq","sender_id","content","meta","client_msg_id","created_at","edited_at","deleted_at"],"properties":{"id":{"type":"string","examples":["0c9e5a86-1b1d-4a47-9a3c-5a0f6f0f7e21"]},"room_id":{"type":"string"},"seq":{"type":"integer","minimum":1,"examples":[42]},"sender_id":{"$ref":"#/$defs/UserId"},"content":{"type":"string","maxLength":4000},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"type":["string","null"]},"created_at":{"$ref":"#/$defs/Timestamp"},"edited_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"deleted_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
 
 function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -9125,7 +9105,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func43.call(schema160.properties, key0))){
+if(!(func42.call(schema159.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -9258,7 +9238,7 @@ errors++;
 if(data.meta !== undefined){
 let data5 = data.meta;
 if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err21 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema58.type},message:"must be object,null"};
+const err21 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema57.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -9271,7 +9251,7 @@ errors++;
 if(data.client_msg_id !== undefined){
 let data6 = data.client_msg_id;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err22 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/properties/client_msg_id/type",keyword:"type",params:{type: schema160.properties.client_msg_id.type},message:"must be string,null"};
+const err22 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/properties/client_msg_id/type",keyword:"type",params:{type: schema159.properties.client_msg_id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -9477,7 +9457,7 @@ return errors === 0;
 validate90.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MessageAckFrame = validate91;
-const schema166 = {"title":"MessageAckFrame","description":"Answers a `message.send` once the message is committed: the stored message (its `id` and `seq`), echoing `client_msg_id`. `created` is false when the send was a repeat and this is the original.","type":"object","additionalProperties":false,"required":["type","client_msg_id","created","message"],"properties":{"type":{"const":"message.ack"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"created":{"type":"boolean"},"message":{"$ref":"#/$defs/Message"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema165 = {"title":"MessageAckFrame","description":"Answers a `message.send` once the message is committed: the stored message (its `id` and `seq`), echoing `client_msg_id`. `created` is false when the send was a repeat and this is the original.","type":"object","additionalProperties":false,"required":["type","client_msg_id","created","message"],"properties":{"type":{"const":"message.ack"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"created":{"type":"boolean"},"message":{"$ref":"#/$defs/Message"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -9577,7 +9557,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern7.test(data1)){
+if(!pattern6.test(data1)){
 const err8 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
@@ -9768,7 +9748,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern7.test(data1)){
+if(!pattern6.test(data1)){
 const err8 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
@@ -9909,7 +9889,7 @@ return errors === 0;
 validate95.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.MessageCreatedFrame = validate96;
-const schema173 = {"title":"MessageCreatedFrame","description":"A message was stored in one of your rooms (live, or replayed after connect/resume). Per room, frames arrive in `seq` order; your own sends arrive here too (after their `message.ack`).","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.created"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
+const schema172 = {"title":"MessageCreatedFrame","description":"A message was stored in one of your rooms (live, or replayed after connect/resume). Per room, frames arrive in `seq` order; your own sends arrive here too (after their `message.ack`).","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.created"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
 
 function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -10112,7 +10092,7 @@ return errors === 0;
 validate98.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MessageDeletedFrame = validate100;
-const schema177 = {"title":"MessageDeletedFrame","description":"A message was deleted; it stays as a tombstone (`deleted_at` set, `content` empty) so seqs keep no gaps.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.deleted"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
+const schema176 = {"title":"MessageDeletedFrame","description":"A message was deleted; it stays as a tombstone (`deleted_at` set, `content` empty) so seqs keep no gaps.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.deleted"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
 
 function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -10327,7 +10307,7 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if((!(data && typeof data == "object" && !Array.isArray(data))) && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema58.type},message:"must be object,null"};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema57.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -10468,7 +10448,7 @@ errors++;
 if(data.meta !== undefined){
 let data3 = data.meta;
 if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
-const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema58.type},message:"must be object,null"};
+const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema57.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -10501,7 +10481,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern7.test(data4)){
+if(!pattern6.test(data4)){
 const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err13];
@@ -10701,7 +10681,7 @@ errors++;
 if(data.meta !== undefined){
 let data3 = data.meta;
 if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
-const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema58.type},message:"must be object,null"};
+const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema57.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -10734,7 +10714,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern7.test(data4)){
+if(!pattern6.test(data4)){
 const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err13];
@@ -10808,7 +10788,7 @@ return errors === 0;
 validate106.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MessageUpdatedFrame = validate107;
-const schema194 = {"title":"MessageUpdatedFrame","description":"A message was edited (`edited_at` set). Its `seq` is unchanged.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
+const schema193 = {"title":"MessageUpdatedFrame","description":"A message was edited (`edited_at` set). Its `seq` is unchanged.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"message":{"$ref":"#/$defs/Message"}}};
 
 function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -11011,7 +10991,7 @@ return errors === 0;
 validate109.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.MessagesPurgedFrame = validate111;
-const schema198 = {"title":"MessagesPurgedFrame","description":"Messages of a room were purged by a moderator, all at once: each listed seq is now a tombstone (empty content, `deleted_at` set), exactly as if a `message.deleted` had arrived for it.","type":"object","additionalProperties":false,"required":["type","room_id","seqs","deleted_at","by"],"properties":{"type":{"const":"messages.purged"},"room_id":{"$ref":"#/$defs/RoomId"},"seqs":{"type":"array","items":{"type":"integer","minimum":1}},"user_id":{"description":"Whose messages were purged, when the purge named a user.","$ref":"#/$defs/UserId"},"deleted_at":{"$ref":"#/$defs/Timestamp"},"by":{"$ref":"#/$defs/UserId"}}};
+const schema197 = {"title":"MessagesPurgedFrame","description":"Messages of a room were purged by a moderator, all at once: each listed seq is now a tombstone (empty content, `deleted_at` set), exactly as if a `message.deleted` had arrived for it.","type":"object","additionalProperties":false,"required":["type","room_id","seqs","deleted_at","by"],"properties":{"type":{"const":"messages.purged"},"room_id":{"$ref":"#/$defs/RoomId"},"seqs":{"type":"array","items":{"type":"integer","minimum":1}},"user_id":{"description":"Whose messages were purged, when the purge named a user.","$ref":"#/$defs/UserId"},"deleted_at":{"$ref":"#/$defs/Timestamp"},"by":{"$ref":"#/$defs/UserId"}}};
 
 function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -11554,9 +11534,9 @@ return errors === 0;
 validate112.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.Notification = validate113;
-const schema208 = {"title":"Notification","description":"An in-app notification for one user, stored until read.","type":"object","additionalProperties":false,"required":["id","user_id","type","title","body","data","room_id","created_at","read_at"],"properties":{"id":{"type":"string","examples":["ntf_4f1c2a9e0b7d4e5f"]},"user_id":{"$ref":"#/$defs/UserId"},"type":{"$ref":"#/$defs/NotificationType"},"title":{"type":"string","minLength":1,"maxLength":200},"body":{"type":["string","null"],"maxLength":4000},"data":{"description":"Your own JSON object (at most 8 KiB), passed through unchanged.","type":["object","null"]},"room_id":{"type":["string","null"],"maxLength":64},"created_at":{"$ref":"#/$defs/Timestamp"},"read_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
-const schema210 = {"title":"NotificationType","description":"Your own category, e.g. `mention` or `order.shipped`.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
-const pattern40 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]*$", "u");
+const schema207 = {"title":"Notification","description":"An in-app notification for one user, stored until read.","type":"object","additionalProperties":false,"required":["id","user_id","type","title","body","data","room_id","created_at","read_at"],"properties":{"id":{"type":"string","examples":["ntf_4f1c2a9e0b7d4e5f"]},"user_id":{"$ref":"#/$defs/UserId"},"type":{"$ref":"#/$defs/NotificationType"},"title":{"type":"string","minLength":1,"maxLength":200},"body":{"type":["string","null"],"maxLength":4000},"data":{"description":"Your own JSON object (at most 8 KiB), passed through unchanged.","type":["object","null"]},"room_id":{"type":["string","null"],"maxLength":64},"created_at":{"$ref":"#/$defs/Timestamp"},"read_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
+const schema209 = {"title":"NotificationType","description":"Your own category, e.g. `mention` or `order.shipped`.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._:-]*$"};
+const pattern39 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]*$", "u");
 
 function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -11660,7 +11640,7 @@ vErrors.push(err8);
 errors++;
 }
 for(const key0 in data){
-if(!(func43.call(schema208.properties, key0))){
+if(!(func42.call(schema207.properties, key0))){
 const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -11751,7 +11731,7 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(!pattern40.test(data2)){
+if(!pattern39.test(data2)){
 const err17 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/NotificationType/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err17];
@@ -11811,7 +11791,7 @@ errors++;
 if(data.body !== undefined){
 let data4 = data.body;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err22 = {instancePath:instancePath+"/body",schemaPath:"#/properties/body/type",keyword:"type",params:{type: schema208.properties.body.type},message:"must be string,null"};
+const err22 = {instancePath:instancePath+"/body",schemaPath:"#/properties/body/type",keyword:"type",params:{type: schema207.properties.body.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -11836,7 +11816,7 @@ errors++;
 if(data.data !== undefined){
 let data5 = data.data;
 if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err24 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema208.properties.data.type},message:"must be object,null"};
+const err24 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema207.properties.data.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -11849,7 +11829,7 @@ errors++;
 if(data.room_id !== undefined){
 let data6 = data.room_id;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err25 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: schema208.properties.room_id.type},message:"must be string,null"};
+const err25 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: schema207.properties.room_id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -11990,7 +11970,7 @@ return errors === 0;
 validate113.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.NotificationCreatedFrame = validate114;
-const schema213 = {"title":"NotificationCreatedFrame","description":"Webhook event: a notification was stored for a user who had no open WebSocket connection, so your backend can send a mobile push.","type":"object","additionalProperties":false,"required":["type","user_id","notification"],"properties":{"type":{"const":"notification.created"},"user_id":{"$ref":"#/$defs/UserId"},"notification":{"$ref":"#/$defs/Notification"}}};
+const schema212 = {"title":"NotificationCreatedFrame","description":"Webhook event: a notification was stored for a user who had no open WebSocket connection, so your backend can send a mobile push.","type":"object","additionalProperties":false,"required":["type","user_id","notification"],"properties":{"type":{"const":"notification.created"},"user_id":{"$ref":"#/$defs/UserId"},"notification":{"$ref":"#/$defs/Notification"}}};
 
 function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12125,7 +12105,7 @@ return errors === 0;
 validate114.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.NotificationFrame = validate116;
-const schema215 = {"title":"NotificationFrame","description":"A notification for you (`POST /v1/notifications`), sent live to every connection you have open; notifications sent while you were away are listed by `GET /v1/me/notifications`.","type":"object","additionalProperties":false,"required":["type","notification"],"properties":{"type":{"const":"notification"},"notification":{"$ref":"#/$defs/Notification"}}};
+const schema214 = {"title":"NotificationFrame","description":"A notification for you (`POST /v1/notifications`), sent live to every connection you have open; notifications sent while you were away are listed by `GET /v1/me/notifications`.","type":"object","additionalProperties":false,"required":["type","notification"],"properties":{"type":{"const":"notification"},"notification":{"$ref":"#/$defs/Notification"}}};
 
 function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12237,7 +12217,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(!pattern40.test(data)){
+if(!pattern39.test(data)){
 const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err2];
@@ -12611,7 +12591,7 @@ return errors === 0;
 validate121.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.PongFrame = validate122;
-const schema222 = {"title":"PongFrame","description":"Answers `ping`.","type":"object","additionalProperties":false,"required":["type","server_time"],"properties":{"type":{"const":"pong"},"server_time":{"$ref":"#/$defs/Timestamp"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema221 = {"title":"PongFrame","description":"Answers `ping`.","type":"object","additionalProperties":false,"required":["type","server_time"],"properties":{"type":{"const":"pong"},"server_time":{"$ref":"#/$defs/Timestamp"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12878,8 +12858,8 @@ return errors === 0;
 validate123.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.PresenceEntry = validate124;
-const schema228 = {"title":"PresenceEntry","description":"Whether a room member has an open WebSocket on any node right now.","type":"object","additionalProperties":false,"required":["user_id","status"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"status":{"$ref":"#/$defs/PresenceStatus"}}};
-const schema230 = {"title":"PresenceStatus","description":"`online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.","type":"string","enum":["online","offline"]};
+const schema227 = {"title":"PresenceEntry","description":"Whether a room member has an open WebSocket on any node right now.","type":"object","additionalProperties":false,"required":["user_id","status"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"status":{"$ref":"#/$defs/PresenceStatus"}}};
+const schema229 = {"title":"PresenceStatus","description":"`online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.","type":"string","enum":["online","offline"]};
 
 function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12982,7 +12962,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!((data1 === "online") || (data1 === "offline"))){
-const err8 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema230.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema229.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -13009,7 +12989,7 @@ return errors === 0;
 validate124.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.PresenceFrame = validate125;
-const schema231 = {"title":"PresenceFrame","description":"A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","status"],"properties":{"type":{"const":"presence"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"status":{"$ref":"#/$defs/PresenceStatus"}}};
+const schema230 = {"title":"PresenceFrame","description":"A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","status"],"properties":{"type":{"const":"presence"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"status":{"$ref":"#/$defs/PresenceStatus"}}};
 
 function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -13156,7 +13136,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "online") || (data3 === "offline"))){
-const err12 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema230.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema229.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -13329,7 +13309,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "online") || (data3 === "offline"))){
-const err12 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema230.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/PresenceStatus/enum",keyword:"enum",params:{allowedValues: schema229.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -13378,7 +13358,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((data === "online") || (data === "offline"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema230.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema229.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -13393,7 +13373,7 @@ return errors === 0;
 validate127.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.PurgeResult = validate128;
-const schema240 = {"title":"PurgeResult","description":"What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.","type":"object","additionalProperties":false,"required":["room_id","purged","seqs"],"properties":{"room_id":{"type":"string"},"purged":{"type":"integer","minimum":0},"seqs":{"type":"array","description":"The seqs tombstoned (ascending).","items":{"type":"integer","minimum":1}}}};
+const schema239 = {"title":"PurgeResult","description":"What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.","type":"object","additionalProperties":false,"required":["room_id","purged","seqs"],"properties":{"room_id":{"type":"string"},"purged":{"type":"integer","minimum":0},"seqs":{"type":"array","description":"The seqs tombstoned (ascending).","items":{"type":"integer","minimum":1}}}};
 
 function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -13543,7 +13523,7 @@ return errors === 0;
 validate128.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RateLimitBurst = validate129;
-const schema241 = {"title":"RateLimitBurst","type":"integer","minimum":1,"maximum":100000,"description":"Bucket size, i.e. how many requests may arrive at once after an idle period.","examples":[100]};
+const schema240 = {"title":"RateLimitBurst","type":"integer","minimum":1,"maximum":100000,"description":"Bucket size, i.e. how many requests may arrive at once after an idle period.","examples":[100]};
 
 function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -13593,7 +13573,7 @@ return errors === 0;
 validate129.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.RateLimitPerSecond = validate130;
-const schema242 = {"title":"RateLimitPerSecond","type":"integer","minimum":1,"maximum":100000,"description":"Sustained requests per second the tenant's token bucket refills at.","examples":[100]};
+const schema241 = {"title":"RateLimitPerSecond","type":"integer","minimum":1,"maximum":100000,"description":"Sustained requests per second the tenant's token bucket refills at.","examples":[100]};
 
 function validate130(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -13643,7 +13623,7 @@ return errors === 0;
 validate130.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.RateLimitState = validate131;
-const schema243 = {"title":"RateLimitState","description":"A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.","type":"object","additionalProperties":false,"required":["limit","burst","remaining","reset_seconds","policy"],"properties":{"limit":{"type":"integer","description":"Sustained requests per second."},"burst":{"type":"integer","description":"Bucket size."},"remaining":{"type":"integer","minimum":0,"description":"Whole tokens in the bucket now."},"reset_seconds":{"type":"number","minimum":0,"description":"Seconds until the bucket is full again."},"policy":{"type":"string","description":"The `RateLimit-Policy` header value."},"degraded":{"type":"boolean","description":"True when the shared (Redis) limiter is unreachable and this node limits on its own."}}};
+const schema242 = {"title":"RateLimitState","description":"A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.","type":"object","additionalProperties":false,"required":["limit","burst","remaining","reset_seconds","policy"],"properties":{"limit":{"type":"integer","description":"Sustained requests per second."},"burst":{"type":"integer","description":"Bucket size."},"remaining":{"type":"integer","minimum":0,"description":"Whole tokens in the bucket now."},"reset_seconds":{"type":"number","minimum":0,"description":"Seconds until the bucket is full again."},"policy":{"type":"string","description":"The `RateLimit-Policy` header value."},"degraded":{"type":"boolean","description":"True when the shared (Redis) limiter is unreachable and this node limits on its own."}}};
 
 function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -13835,8 +13815,8 @@ return errors === 0;
 validate131.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.ReadCursor = validate132;
-const schema244 = {"title":"ReadCursor","description":"A member's delivered and read positions in a room. Both only move forward.","type":"object","additionalProperties":false,"required":["room_id","user_id","delivered_seq","read_seq"],"properties":{"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"delivered_seq":{"$ref":"#/$defs/Seq"},"read_seq":{"$ref":"#/$defs/Seq"}}};
-const schema247 = {"title":"Seq","description":"A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).","type":"integer","minimum":0,"examples":[42]};
+const schema243 = {"title":"ReadCursor","description":"A member's delivered and read positions in a room. Both only move forward.","type":"object","additionalProperties":false,"required":["room_id","user_id","delivered_seq","read_seq"],"properties":{"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"delivered_seq":{"$ref":"#/$defs/Seq"},"read_seq":{"$ref":"#/$defs/Seq"}}};
+const schema246 = {"title":"Seq","description":"A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).","type":"integer","minimum":0,"examples":[42]};
 
 function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -14335,7 +14315,7 @@ return errors === 0;
 validate134.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RealtimeTicket = validate135;
-const schema255 = {"title":"RealtimeTicket","description":"A one-time ticket for opening the WebSocket from a browser (`wss://host/v1/ws?ticket=...`).","type":"object","additionalProperties":false,"required":["ticket","expires_at","url"],"properties":{"ticket":{"type":"string"},"expires_at":{"$ref":"#/$defs/Timestamp"},"url":{"type":"string","description":"Path (with the ticket) to open on the WebSocket port.","examples":["/v1/ws?ticket=tk_abc"]}}};
+const schema254 = {"title":"RealtimeTicket","description":"A one-time ticket for opening the WebSocket from a browser (`wss://host/v1/ws?ticket=...`).","type":"object","additionalProperties":false,"required":["ticket","expires_at","url"],"properties":{"ticket":{"type":"string"},"expires_at":{"$ref":"#/$defs/Timestamp"},"url":{"type":"string","description":"Path (with the ticket) to open on the WebSocket port.","examples":["/v1/ws?ticket=tk_abc"]}}};
 
 function validate135(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -14456,7 +14436,7 @@ return errors === 0;
 validate135.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.ReceiptFrame = validate136;
-const schema257 = {"title":"ReceiptFrame","description":"A member's delivered and/or read cursor in a room moved forward (the room's members receive it).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","delivered_seq","read_seq"],"properties":{"type":{"const":"receipt"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"delivered_seq":{"$ref":"#/$defs/Seq"},"read_seq":{"$ref":"#/$defs/Seq"}}};
+const schema256 = {"title":"ReceiptFrame","description":"A member's delivered and/or read cursor in a room moved forward (the room's members receive it).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","delivered_seq","read_seq"],"properties":{"type":{"const":"receipt"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"delivered_seq":{"$ref":"#/$defs/Seq"},"read_seq":{"$ref":"#/$defs/Seq"}}};
 
 function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -15179,7 +15159,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((((data === "superadmin") || (data === "admin")) || (data === "moderator")) || (data === "staff")) || (data === "user"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema78.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema77.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -15194,9 +15174,9 @@ return errors === 0;
 validate142.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.Room = validate143;
-const schema272 = {"title":"Room","description":"A conversation, as seen by the calling member.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq","archived_at","slow_mode_seconds","member_count","unread_count","last_message","my_role"],"properties":{"id":{"$ref":"#/$defs/RoomId"},"type":{"$ref":"#/$defs/RoomType"},"name":{"$ref":"#/$defs/RoomName"},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"$ref":"#/$defs/Seq"},"archived_at":{"$ref":"#/$defs/ArchivedAt"},"slow_mode_seconds":{"$ref":"#/$defs/SlowModeSeconds"},"member_count":{"type":"integer","minimum":0},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted."},"last_message":{"oneOf":[{"$ref":"#/$defs/Message"},{"type":"null"}]},"my_role":{"$ref":"#/$defs/MemberRole"},"members":{"type":"array","description":"Present on single-room responses (create, get, update); omitted from lists. At most the first 100 members in join order: `member_count` tells whether there are more, and `GET /v1/rooms/{room_id}/members` pages through all of them.","maxItems":100,"items":{"$ref":"#/$defs/Member"}}}};
-const schema275 = {"title":"RoomName","description":"A room's display name; null for direct messages without one.","type":["string","null"],"maxLength":200,"examples":["general"]};
-const schema280 = {"title":"SlowModeSeconds","type":"integer","minimum":0,"maximum":86400,"description":"Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off."};
+const schema271 = {"title":"Room","description":"A conversation, as seen by the calling member.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq","archived_at","slow_mode_seconds","member_count","unread_count","last_message","my_role"],"properties":{"id":{"$ref":"#/$defs/RoomId"},"type":{"$ref":"#/$defs/RoomType"},"name":{"$ref":"#/$defs/RoomName"},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"$ref":"#/$defs/Seq"},"archived_at":{"$ref":"#/$defs/ArchivedAt"},"slow_mode_seconds":{"$ref":"#/$defs/SlowModeSeconds"},"member_count":{"type":"integer","minimum":0},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted."},"last_message":{"oneOf":[{"$ref":"#/$defs/Message"},{"type":"null"}]},"my_role":{"$ref":"#/$defs/MemberRole"},"members":{"type":"array","description":"Present on single-room responses (create, get, update); omitted from lists. At most the first 100 members in join order: `member_count` tells whether there are more, and `GET /v1/rooms/{room_id}/members` pages through all of them.","maxItems":100,"items":{"$ref":"#/$defs/Member"}}}};
+const schema274 = {"title":"RoomName","description":"A room's display name; null for direct messages without one.","type":["string","null"],"maxLength":200,"examples":["general"]};
+const schema279 = {"title":"SlowModeSeconds","type":"integer","minimum":0,"maximum":86400,"description":"Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off."};
 
 function validate143(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -15340,7 +15320,7 @@ vErrors.push(err12);
 errors++;
 }
 for(const key0 in data){
-if(!(func43.call(schema272.properties, key0))){
+if(!(func42.call(schema271.properties, key0))){
 const err13 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err13];
@@ -15376,7 +15356,7 @@ vErrors.push(err15);
 errors++;
 }
 if(!((((data1 === "dm") || (data1 === "group")) || (data1 === "channel")) || (data1 === "ticket"))){
-const err16 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema84.enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema83.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -15389,7 +15369,7 @@ errors++;
 if(data.name !== undefined){
 let data2 = data.name;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err17 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema275.type},message:"must be string,null"};
+const err17 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema274.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -15694,7 +15674,7 @@ vErrors.push(err38);
 errors++;
 }
 if(!(((data12 === "owner") || (data12 === "moderator")) || (data12 === "member"))){
-const err39 = {instancePath:instancePath+"/my_role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
+const err39 = {instancePath:instancePath+"/my_role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -15753,7 +15733,7 @@ return errors === 0;
 validate143.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomBan = validate147;
-const schema282 = {"title":"RoomBan","description":"A user banned from a room; they cannot join, be added or use an invite until `until` (null = permanent).","type":"object","additionalProperties":false,"required":["room_id","user_id","until","reason","banned_by","created_at"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"reason":{"type":["string","null"],"maxLength":500},"banned_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema281 = {"title":"RoomBan","description":"A user banned from a room; they cannot join, be added or use an invite until `until` (null = permanent).","type":"object","additionalProperties":false,"required":["room_id","user_id","until","reason","banned_by","created_at"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"reason":{"type":["string","null"],"maxLength":500},"banned_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"}}};
 
 function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -15975,7 +15955,7 @@ vErrors = null;
 if(data.reason !== undefined){
 let data3 = data.reason;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err16 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema282.properties.reason.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema281.properties.reason.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -16084,8 +16064,8 @@ return errors === 0;
 validate147.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomDeletedFrame = validate148;
-const schema287 = {"title":"RoomDeletedFrame","description":"A room you were in was deleted; no more events of it follow.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"room.deleted"},"room_id":{"$ref":"#/$defs/RoomId"},"room":{"$ref":"#/$defs/RoomSummary","description":"The room as it was (webhook deliveries carry it; WebSocket frames may omit it)."}}};
-const schema289 = {"title":"RoomSummary","description":"The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq","archived_at","slow_mode_seconds"],"properties":{"id":{"$ref":"#/$defs/RoomId"},"type":{"$ref":"#/$defs/RoomType"},"name":{"$ref":"#/$defs/RoomName"},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"$ref":"#/$defs/Seq"},"archived_at":{"$ref":"#/$defs/ArchivedAt"},"slow_mode_seconds":{"$ref":"#/$defs/SlowModeSeconds"}}};
+const schema286 = {"title":"RoomDeletedFrame","description":"A room you were in was deleted; no more events of it follow.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"room.deleted"},"room_id":{"$ref":"#/$defs/RoomId"},"room":{"$ref":"#/$defs/RoomSummary","description":"The room as it was (webhook deliveries carry it; WebSocket frames may omit it)."}}};
+const schema288 = {"title":"RoomSummary","description":"The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq","archived_at","slow_mode_seconds"],"properties":{"id":{"$ref":"#/$defs/RoomId"},"type":{"$ref":"#/$defs/RoomType"},"name":{"$ref":"#/$defs/RoomName"},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"$ref":"#/$defs/Seq"},"archived_at":{"$ref":"#/$defs/ArchivedAt"},"slow_mode_seconds":{"$ref":"#/$defs/SlowModeSeconds"}}};
 
 function validate149(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -16189,7 +16169,7 @@ vErrors.push(err8);
 errors++;
 }
 for(const key0 in data){
-if(!(func43.call(schema289.properties, key0))){
+if(!(func42.call(schema288.properties, key0))){
 const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -16225,7 +16205,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((((data1 === "dm") || (data1 === "group")) || (data1 === "channel")) || (data1 === "ticket"))){
-const err12 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema84.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema83.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -16238,7 +16218,7 @@ errors++;
 if(data.name !== undefined){
 let data2 = data.name;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err13 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema275.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema274.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -16619,7 +16599,7 @@ return errors === 0;
 validate152.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomDetail = validate154;
-const schema300 = {"title":"RoomDetail","description":"A room with its members (single-room responses).","allOf":[{"$ref":"#/$defs/Room"},{"type":"object","required":["members"],"properties":{"members":{"type":"array","items":{"$ref":"#/$defs/Member"}}}}]};
+const schema299 = {"title":"RoomDetail","description":"A room with its members (single-room responses).","allOf":[{"$ref":"#/$defs/Room"},{"type":"object","required":["members"],"properties":{"members":{"type":"array","items":{"$ref":"#/$defs/Member"}}}}]};
 
 function validate154(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -16712,7 +16692,7 @@ return errors === 0;
 validate157.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomMute = validate158;
-const schema302 = {"title":"RoomMute","description":"A member who may read but not send or type in the room until `until`.","type":"object","additionalProperties":false,"required":["room_id","user_id","until","reason","muted_by"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"$ref":"#/$defs/Timestamp"},"reason":{"type":["string","null"],"maxLength":500},"muted_by":{"$ref":"#/$defs/UserId"}}};
+const schema301 = {"title":"RoomMute","description":"A member who may read but not send or type in the room until `until`.","type":"object","additionalProperties":false,"required":["room_id","user_id","until","reason","muted_by"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"$ref":"#/$defs/Timestamp"},"reason":{"type":["string","null"],"maxLength":500},"muted_by":{"$ref":"#/$defs/UserId"}}};
 
 function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -16872,7 +16852,7 @@ errors++;
 if(data.reason !== undefined){
 let data3 = data.reason;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err13 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema302.properties.reason.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema301.properties.reason.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -16968,7 +16948,7 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if((typeof data !== "string") && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema275.type},message:"must be string,null"};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema274.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -17196,7 +17176,7 @@ vErrors.push(err8);
 errors++;
 }
 for(const key0 in data){
-if(!(func43.call(schema289.properties, key0))){
+if(!(func42.call(schema288.properties, key0))){
 const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -17232,7 +17212,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((((data1 === "dm") || (data1 === "group")) || (data1 === "channel")) || (data1 === "ticket"))){
-const err12 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema84.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema83.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -17245,7 +17225,7 @@ errors++;
 if(data.name !== undefined){
 let data2 = data.name;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err13 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema275.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/RoomName/type",keyword:"type",params:{type: schema274.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -17467,7 +17447,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((data === "dm") || (data === "group")) || (data === "channel")) || (data === "ticket"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema84.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema83.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -17482,7 +17462,7 @@ return errors === 0;
 validate163.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.RoomUpdatedFrame = validate164;
-const schema319 = {"title":"RoomUpdatedFrame","description":"A room you are in changed (e.g. renamed).","type":"object","additionalProperties":false,"required":["type","room_id","room"],"properties":{"type":{"const":"room.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"room":{"$ref":"#/$defs/RoomSummary"}}};
+const schema318 = {"title":"RoomUpdatedFrame","description":"A room you are in changed (e.g. renamed).","type":"object","additionalProperties":false,"required":["type","room_id","room"],"properties":{"type":{"const":"room.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"room":{"$ref":"#/$defs/RoomSummary"}}};
 
 function validate164(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -17724,7 +17704,7 @@ return errors === 0;
 validate168.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.SeqRange = validate169;
-const schema324 = {"title":"SeqRange","description":"An inclusive range of message seqs in a room.","type":"object","additionalProperties":false,"required":["from_seq","to_seq"],"properties":{"from_seq":{"type":"integer","minimum":1},"to_seq":{"type":"integer","minimum":1}}};
+const schema323 = {"title":"SeqRange","description":"An inclusive range of message seqs in a room.","type":"object","additionalProperties":false,"required":["from_seq","to_seq"],"properties":{"from_seq":{"type":"integer","minimum":1},"to_seq":{"type":"integer","minimum":1}}};
 
 function validate169(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -17836,10 +17816,10 @@ return errors === 0;
 validate169.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.ServerFrame = validate170;
-const schema325 = {"title":"ServerFrame","description":"Any frame the server sends: a JSON object in one text WebSocket message, discriminated by `type`. Clients should ignore types they do not know (new ones may be added).","discriminator":"type","oneOf":[{"$ref":"#/$defs/ConnectedFrame"},{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/MessageAckFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/PresenceFrame"},{"$ref":"#/$defs/TypingFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/TicketUpdatedFrame"},{"$ref":"#/$defs/MemberBannedFrame"},{"$ref":"#/$defs/MemberMutedFrame"},{"$ref":"#/$defs/MessagesPurgedFrame"},{"$ref":"#/$defs/SyncCompleteFrame"},{"$ref":"#/$defs/ErrorFrame"},{"$ref":"#/$defs/ServerShutdownFrame"},{"$ref":"#/$defs/PongFrame"}]};
-const schema342 = {"title":"ServerShutdownFrame","description":"The node is shutting down: it takes no new frames, finishes the sends in flight (each still gets its `message.ack` or `error`), then closes with 4012. Reconnect (to any node) after `reconnect_after_ms` and resume.","type":"object","additionalProperties":false,"required":["type","reconnect_after_ms"],"properties":{"type":{"const":"server.shutdown"},"reconnect_after_ms":{"type":"integer","minimum":0}}};
-const schema326 = {"title":"TypingFrame","description":"A member started or stopped typing in a room. `stopped` also comes when their indicator expired (no `typing.start` refresh within the typing TTL) or their connection closed.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","state"],"properties":{"type":{"const":"typing"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"state":{"$ref":"#/$defs/TypingState"}}};
-const schema329 = {"title":"TypingState","description":"Whether the member is typing (`started`) or not any more (`stopped`).","type":"string","enum":["started","stopped"]};
+const schema324 = {"title":"ServerFrame","description":"Any frame the server sends: a JSON object in one text WebSocket message, discriminated by `type`. Clients should ignore types they do not know (new ones may be added).","discriminator":"type","oneOf":[{"$ref":"#/$defs/ConnectedFrame"},{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/MessageAckFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/PresenceFrame"},{"$ref":"#/$defs/TypingFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/TicketUpdatedFrame"},{"$ref":"#/$defs/MemberBannedFrame"},{"$ref":"#/$defs/MemberMutedFrame"},{"$ref":"#/$defs/MessagesPurgedFrame"},{"$ref":"#/$defs/SyncCompleteFrame"},{"$ref":"#/$defs/ErrorFrame"},{"$ref":"#/$defs/ServerShutdownFrame"},{"$ref":"#/$defs/PongFrame"}]};
+const schema341 = {"title":"ServerShutdownFrame","description":"The node is shutting down: it takes no new frames, finishes the sends in flight (each still gets its `message.ack` or `error`), then closes with 4012. Reconnect (to any node) after `reconnect_after_ms` and resume.","type":"object","additionalProperties":false,"required":["type","reconnect_after_ms"],"properties":{"type":{"const":"server.shutdown"},"reconnect_after_ms":{"type":"integer","minimum":0}}};
+const schema325 = {"title":"TypingFrame","description":"A member started or stopped typing in a room. `stopped` also comes when their indicator expired (no `typing.start` refresh within the typing TTL) or their connection closed.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","state"],"properties":{"type":{"const":"typing"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"state":{"$ref":"#/$defs/TypingState"}}};
+const schema328 = {"title":"TypingState","description":"Whether the member is typing (`started`) or not any more (`stopped`).","type":"string","enum":["started","stopped"]};
 
 function validate178(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -17986,7 +17966,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema329.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema328.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -18012,8 +17992,8 @@ return errors === 0;
 }
 validate178.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema330 = {"title":"TicketUpdatedFrame","description":"A ticket you are in changed status, priority, category or assignee. `changed` names what changed.","type":"object","additionalProperties":false,"required":["type","room_id","ticket","changed","by"],"properties":{"type":{"const":"ticket.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"ticket":{"type":"object","additionalProperties":false,"required":["status","priority","category","requester_id","assignee_id","updated_at"],"properties":{"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"$ref":"#/$defs/TicketCategory"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"$ref":"#/$defs/AssigneeId"},"updated_at":{"$ref":"#/$defs/Timestamp"}}},"changed":{"type":"array","minItems":1,"items":{"type":"string","enum":["status","priority","category","subject","assignee_id"]}},"by":{"$ref":"#/$defs/UserId"}}};
-const schema334 = {"title":"TicketCategory","type":["string","null"],"maxLength":64,"description":"One of the tenant's `ticket_categories`, or null."};
+const schema329 = {"title":"TicketUpdatedFrame","description":"A ticket you are in changed status, priority, category or assignee. `changed` names what changed.","type":"object","additionalProperties":false,"required":["type","room_id","ticket","changed","by"],"properties":{"type":{"const":"ticket.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"ticket":{"type":"object","additionalProperties":false,"required":["status","priority","category","requester_id","assignee_id","updated_at"],"properties":{"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"$ref":"#/$defs/TicketCategory"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"$ref":"#/$defs/AssigneeId"},"updated_at":{"$ref":"#/$defs/Timestamp"}}},"changed":{"type":"array","minItems":1,"items":{"type":"string","enum":["status","priority","category","subject","assignee_id"]}},"by":{"$ref":"#/$defs/UserId"}}};
+const schema333 = {"title":"TicketCategory","type":["string","null"],"maxLength":64,"description":"One of the tenant's `ticket_categories`, or null."};
 
 function validate184(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -18200,7 +18180,7 @@ vErrors.push(err15);
 errors++;
 }
 if(!((((data3 === "open") || (data3 === "pending")) || (data3 === "resolved")) || (data3 === "closed"))){
-const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema92.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -18223,7 +18203,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!((((data4 === "low") || (data4 === "medium")) || (data4 === "high")) || (data4 === "urgent"))){
-const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema94.enum},message:"must be equal to one of the allowed values"};
+const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -18236,7 +18216,7 @@ errors++;
 if(data2.category !== undefined){
 let data5 = data2.category;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema334.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema333.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -18373,7 +18353,7 @@ vErrors.push(err29);
 errors++;
 }
 if(!(((((data10 === "status") || (data10 === "priority")) || (data10 === "category")) || (data10 === "subject")) || (data10 === "assignee_id"))){
-const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema330.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema329.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -18456,7 +18436,7 @@ return errors === 0;
 }
 validate184.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema338 = {"title":"SyncCompleteFrame","description":"Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.","type":"object","additionalProperties":false,"required":["type","room_id","seq","replayed","truncated"],"properties":{"type":{"const":"sync.complete"},"room_id":{"$ref":"#/$defs/RoomId"},"seq":{"type":"integer","minimum":0,"description":"The newest seq delivered to you for this room."},"replayed":{"type":"integer","minimum":0,"description":"How many `message.created` frames this replay sent."},"truncated":{"oneOf":[{"type":"null"},{"$ref":"#/$defs/SeqRange"}]},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema337 = {"title":"SyncCompleteFrame","description":"Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.","type":"object","additionalProperties":false,"required":["type","room_id","seq","replayed","truncated"],"properties":{"type":{"const":"sync.complete"},"room_id":{"$ref":"#/$defs/RoomId"},"seq":{"type":"integer","minimum":0,"description":"The newest seq delivered to you for this room."},"replayed":{"type":"integer","minimum":0,"description":"How many `message.created` frames this replay sent."},"truncated":{"oneOf":[{"type":"null"},{"$ref":"#/$defs/SeqRange"}]},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate190(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -20239,9 +20219,9 @@ return errors === 0;
 validate198.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.Tenant = validate199;
-const schema354 = {"title":"Tenant","description":"An integrator's isolated space (the seeds' \"company\"). Nothing crosses tenants.","type":"object","additionalProperties":false,"required":["id","name","settings","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["6f1c2d3e-0a4b-4c5d-8e9f-001122334455"]},"name":{"type":"string","minLength":1,"maxLength":200,"examples":["Acme Support"]},"settings":{"$ref":"#/$defs/TenantSettings"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema355 = {"title":"TenantSettings","description":"Per-tenant limits and policies. Every field has a platform default.","type":"object","additionalProperties":false,"required":["rate_limit_per_second","rate_limit_burst","default_token_ttl_seconds","max_token_ttl_seconds","allowed_origins","ticket_categories"],"properties":{"rate_limit_per_second":{"$ref":"#/$defs/RateLimitPerSecond"},"rate_limit_burst":{"$ref":"#/$defs/RateLimitBurst"},"default_token_ttl_seconds":{"$ref":"#/$defs/DefaultTokenTtlSeconds"},"max_token_ttl_seconds":{"$ref":"#/$defs/MaxTokenTtlSeconds"},"allowed_origins":{"$ref":"#/$defs/AllowedOrigins"},"ticket_categories":{"$ref":"#/$defs/TicketCategories"}}};
-const schema361 = {"title":"TicketCategories","type":"array","description":"The categories a ticket may name (`category`); empty means tickets carry no category.","items":{"type":"string","minLength":1,"maxLength":64},"maxItems":100,"uniqueItems":true,"examples":[["billing","technical"]]};
+const schema353 = {"title":"Tenant","description":"An integrator's isolated space (the seeds' \"company\"). Nothing crosses tenants.","type":"object","additionalProperties":false,"required":["id","name","settings","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["6f1c2d3e-0a4b-4c5d-8e9f-001122334455"]},"name":{"type":"string","minLength":1,"maxLength":200,"examples":["Acme Support"]},"settings":{"$ref":"#/$defs/TenantSettings"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema354 = {"title":"TenantSettings","description":"Per-tenant limits and policies. Every field has a platform default.","type":"object","additionalProperties":false,"required":["rate_limit_per_second","rate_limit_burst","default_token_ttl_seconds","max_token_ttl_seconds","allowed_origins","ticket_categories"],"properties":{"rate_limit_per_second":{"$ref":"#/$defs/RateLimitPerSecond"},"rate_limit_burst":{"$ref":"#/$defs/RateLimitBurst"},"default_token_ttl_seconds":{"$ref":"#/$defs/DefaultTokenTtlSeconds"},"max_token_ttl_seconds":{"$ref":"#/$defs/MaxTokenTtlSeconds"},"allowed_origins":{"$ref":"#/$defs/AllowedOrigins"},"ticket_categories":{"$ref":"#/$defs/TicketCategories"}}};
+const schema360 = {"title":"TicketCategories","type":"array","description":"The categories a ticket may name (`category`); empty means tickets carry no category.","items":{"type":"string","minLength":1,"maxLength":64},"maxItems":100,"uniqueItems":true,"examples":[["billing","technical"]]};
 
 function validate200(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -20802,7 +20782,7 @@ return errors === 0;
 validate199.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.TenantCredentials = validate202;
-const schema364 = {"title":"TenantCredentials","description":"A tenant and its secret API key. The key is shown only in this response; it is stored hashed.","type":"object","additionalProperties":false,"required":["tenant","api_key"],"properties":{"tenant":{"$ref":"#/$defs/Tenant"},"api_key":{"type":"string","description":"Send as `X-API-Key`. Keep it on your servers only.","examples":["ck_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
+const schema363 = {"title":"TenantCredentials","description":"A tenant and its secret API key. The key is shown only in this response; it is stored hashed.","type":"object","additionalProperties":false,"required":["tenant","api_key"],"properties":{"tenant":{"$ref":"#/$defs/Tenant"},"api_key":{"type":"string","description":"Send as `X-API-Key`. Keep it on your servers only.","examples":["ck_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
 
 function validate202(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -21249,7 +21229,7 @@ return errors === 0;
 validate204.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.Ticket = validate205;
-const schema372 = {"title":"Ticket","description":"A support ticket: a room of type `ticket` whose members are the requester, the assignee and watchers. Its messages, seq, receipts and resume work as in any room (its `id` is the room id).","type":"object","additionalProperties":false,"required":["id","subject","status","priority","category","requester_id","assignee_id","message_count","unread_count","last_seq","created_at","updated_at","last_activity_at","first_response_at","resolved_at","closed_at"],"properties":{"id":{"type":"string","description":"The ticket's room id (use it with the room and message operations).","examples":["5c0e2a8d-2f7b-4d8e-9a51-3e4b6c7d8e9f"]},"subject":{"type":"string","minLength":1,"maxLength":200,"examples":["Cannot log in"]},"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"$ref":"#/$defs/TicketCategory"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"$ref":"#/$defs/AssigneeId"},"message_count":{"type":"integer","minimum":0,"description":"Messages stored in the ticket (deleted ones stay as tombstones and count)."},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member)."},"last_seq":{"type":"integer","minimum":0},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_activity_at":{"$ref":"#/$defs/Timestamp"},"first_response_at":{"description":"When someone with a staff role (not the requester) first wrote in the ticket.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"resolved_at":{"description":"When it was last resolved (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"closed_at":{"description":"When it was closed (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
+const schema371 = {"title":"Ticket","description":"A support ticket: a room of type `ticket` whose members are the requester, the assignee and watchers. Its messages, seq, receipts and resume work as in any room (its `id` is the room id).","type":"object","additionalProperties":false,"required":["id","subject","status","priority","category","requester_id","assignee_id","message_count","unread_count","last_seq","created_at","updated_at","last_activity_at","first_response_at","resolved_at","closed_at"],"properties":{"id":{"type":"string","description":"The ticket's room id (use it with the room and message operations).","examples":["5c0e2a8d-2f7b-4d8e-9a51-3e4b6c7d8e9f"]},"subject":{"type":"string","minLength":1,"maxLength":200,"examples":["Cannot log in"]},"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"$ref":"#/$defs/TicketCategory"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"$ref":"#/$defs/AssigneeId"},"message_count":{"type":"integer","minimum":0,"description":"Messages stored in the ticket (deleted ones stay as tombstones and count)."},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member)."},"last_seq":{"type":"integer","minimum":0},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_activity_at":{"$ref":"#/$defs/Timestamp"},"first_response_at":{"description":"When someone with a staff role (not the requester) first wrote in the ticket.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"resolved_at":{"description":"When it was last resolved (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"closed_at":{"description":"When it was closed (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
 
 function validate205(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -21423,7 +21403,7 @@ vErrors.push(err15);
 errors++;
 }
 for(const key0 in data){
-if(!(func43.call(schema372.properties, key0))){
+if(!(func42.call(schema371.properties, key0))){
 const err16 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err16];
@@ -21494,7 +21474,7 @@ vErrors.push(err21);
 errors++;
 }
 if(!((((data2 === "open") || (data2 === "pending")) || (data2 === "resolved")) || (data2 === "closed"))){
-const err22 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema92.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -21517,7 +21497,7 @@ vErrors.push(err23);
 errors++;
 }
 if(!((((data3 === "low") || (data3 === "medium")) || (data3 === "high")) || (data3 === "urgent"))){
-const err24 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema94.enum},message:"must be equal to one of the allowed values"};
+const err24 = {instancePath:instancePath+"/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -21530,7 +21510,7 @@ errors++;
 if(data.category !== undefined){
 let data4 = data.category;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err25 = {instancePath:instancePath+"/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema334.type},message:"must be string,null"};
+const err25 = {instancePath:instancePath+"/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema333.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -22112,7 +22092,7 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if((typeof data !== "string") && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema334.type},message:"must be string,null"};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema333.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -22161,7 +22141,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((data === "low") || (data === "medium")) || (data === "high")) || (data === "urgent"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema94.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -22198,7 +22178,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((data === "open") || (data === "pending")) || (data === "resolved")) || (data === "closed"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema92.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -22399,7 +22379,7 @@ vErrors.push(err15);
 errors++;
 }
 if(!((((data3 === "open") || (data3 === "pending")) || (data3 === "resolved")) || (data3 === "closed"))){
-const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema92.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -22422,7 +22402,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!((((data4 === "low") || (data4 === "medium")) || (data4 === "high")) || (data4 === "urgent"))){
-const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema94.enum},message:"must be equal to one of the allowed values"};
+const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -22435,7 +22415,7 @@ errors++;
 if(data2.category !== undefined){
 let data5 = data2.category;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema334.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema333.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -22572,7 +22552,7 @@ vErrors.push(err29);
 errors++;
 }
 if(!(((((data10 === "status") || (data10 === "priority")) || (data10 === "category")) || (data10 === "subject")) || (data10 === "assignee_id"))){
-const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema330.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema329.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -22842,7 +22822,7 @@ vErrors.push(err15);
 errors++;
 }
 if(!((((data3 === "open") || (data3 === "pending")) || (data3 === "resolved")) || (data3 === "closed"))){
-const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
+const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema92.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -22865,7 +22845,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!((((data4 === "low") || (data4 === "medium")) || (data4 === "high")) || (data4 === "urgent"))){
-const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema94.enum},message:"must be equal to one of the allowed values"};
+const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema93.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -22878,7 +22858,7 @@ errors++;
 if(data2.category !== undefined){
 let data5 = data2.category;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema334.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema333.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -23015,7 +22995,7 @@ vErrors.push(err29);
 errors++;
 }
 if(!(((((data10 === "status") || (data10 === "priority")) || (data10 === "category")) || (data10 === "subject")) || (data10 === "assignee_id"))){
-const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema330.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema329.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -23284,7 +23264,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema329.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema328.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -23457,7 +23437,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema329.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema328.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -23746,7 +23726,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((data === "started") || (data === "stopped"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema329.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema328.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -24188,7 +24168,7 @@ errors++;
 if(data.email !== undefined){
 let data2 = data.email;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema76.properties.email.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema75.properties.email.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -24213,7 +24193,7 @@ errors++;
 if(data.display_name !== undefined){
 let data3 = data.display_name;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema76.properties.display_name.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema75.properties.display_name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -24248,7 +24228,7 @@ vErrors.push(err20);
 errors++;
 }
 if(!(((((data4 === "superadmin") || (data4 === "admin")) || (data4 === "moderator")) || (data4 === "staff")) || (data4 === "user"))){
-const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema78.enum},message:"must be equal to one of the allowed values"};
+const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema77.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -24462,7 +24442,7 @@ return errors === 0;
 validate223.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.UserBan = validate224;
-const schema431 = {"title":"UserBan","description":"A tenant-wide ban. The user cannot sign in, connect or act until `until` (null = permanent); their sessions end.","type":"object","additionalProperties":false,"required":["user_id","until","reason","banned_by","banned_at"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"reason":{"type":["string","null"],"maxLength":500},"banned_by":{"$ref":"#/$defs/UserId"},"banned_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema430 = {"title":"UserBan","description":"A tenant-wide ban. The user cannot sign in, connect or act until `until` (null = permanent); their sessions end.","type":"object","additionalProperties":false,"required":["user_id","until","reason","banned_by","banned_at"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"reason":{"type":["string","null"],"maxLength":500},"banned_by":{"type":"string","maxLength":128,"description":"The admin's user id, or `tenant key`."},"banned_at":{"$ref":"#/$defs/Timestamp"}}};
 
 function validate224(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -24662,7 +24642,7 @@ vErrors = null;
 if(data.reason !== undefined){
 let data2 = data.reason;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err14 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema431.properties.reason.type},message:"must be string,null"};
+const err14 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema430.properties.reason.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -24688,7 +24668,7 @@ if(data.banned_by !== undefined){
 let data3 = data.banned_by;
 if(typeof data3 === "string"){
 if(func1(data3) > 128){
-const err16 = {instancePath:instancePath+"/banned_by",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+const err16 = {instancePath:instancePath+"/banned_by",schemaPath:"#/properties/banned_by/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -24697,8 +24677,9 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(func1(data3) < 1){
-const err17 = {instancePath:instancePath+"/banned_by",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err17 = {instancePath:instancePath+"/banned_by",schemaPath:"#/properties/banned_by/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -24707,8 +24688,12 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(!pattern4.test(data3)){
-const err18 = {instancePath:instancePath+"/banned_by",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+}
+if(data.banned_at !== undefined){
+let data4 = data.banned_at;
+if(typeof data4 === "string"){
+if(!(formats2.validate(data4))){
+const err18 = {instancePath:instancePath+"/banned_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -24719,7 +24704,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/banned_by",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err19 = {instancePath:instancePath+"/banned_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -24729,39 +24714,14 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.banned_at !== undefined){
-let data4 = data.banned_at;
-if(typeof data4 === "string"){
-if(!(formats2.validate(data4))){
-const err20 = {instancePath:instancePath+"/banned_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err20];
 }
 else {
 vErrors.push(err20);
-}
-errors++;
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/banned_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-}
-else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
 }
 errors++;
 }
@@ -24830,7 +24790,7 @@ return errors === 0;
 validate225.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.UserStatusFrame = validate226;
-const schema437 = {"title":"UserStatusFrame","description":"Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.","type":"object","additionalProperties":false,"required":["type","user_id"],"properties":{"type":{"type":"string","enum":["user.online","user.offline"]},"user_id":{"$ref":"#/$defs/UserId"}}};
+const schema435 = {"title":"UserStatusFrame","description":"Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.","type":"object","additionalProperties":false,"required":["type","user_id"],"properties":{"type":{"type":"string","enum":["user.online","user.offline"]},"user_id":{"$ref":"#/$defs/UserId"}}};
 
 function validate226(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -24888,7 +24848,7 @@ vErrors.push(err3);
 errors++;
 }
 if(!((data0 === "user.online") || (data0 === "user.offline"))){
-const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema437.properties.type.enum},message:"must be equal to one of the allowed values"};
+const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema435.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -24960,7 +24920,7 @@ return errors === 0;
 validate226.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.UserToken = validate227;
-const schema439 = {"title":"UserToken","description":"A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.","type":"object","additionalProperties":false,"required":["token","token_id","user_id","expires_at"],"properties":{"token":{"type":"string","examples":["eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiI2ZjFjIn0.sig"]},"token_id":{"type":"string","description":"The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`."},"user_id":{"$ref":"#/$defs/UserId"},"expires_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema437 = {"title":"UserToken","description":"A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.","type":"object","additionalProperties":false,"required":["token","token_id","user_id","expires_at"],"properties":{"token":{"type":"string","examples":["eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiI2ZjFjIn0.sig"]},"token_id":{"type":"string","description":"The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`."},"user_id":{"$ref":"#/$defs/UserId"},"expires_at":{"$ref":"#/$defs/Timestamp"}}};
 
 function validate227(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -25136,14 +25096,14 @@ return errors === 0;
 validate227.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.Webhook = validate228;
-const schema442 = {"title":"Webhook","description":"An endpoint of yours that receives signed events (Standard Webhooks).","type":"object","additionalProperties":false,"required":["id","url","description","event_types","room_ids","enabled","disabled_reason","previous_secret_expires_at","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["wh_9c1e4b2a7f3d4e08"]},"url":{"$ref":"#/$defs/WebhookUrl"},"description":{"$ref":"#/$defs/WebhookDescription"},"event_types":{"$ref":"#/$defs/WebhookEventTypes"},"room_ids":{"$ref":"#/$defs/WebhookRoomIds"},"enabled":{"type":"boolean"},"disabled_reason":{"description":"Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you.","type":["string","null"]},"previous_secret_expires_at":{"description":"After a rotation, deliveries are signed with the old secret too until then.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"secret":{"type":"string","description":"The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`."},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema443 = {"title":"WebhookUrl","type":"string","format":"uri","maxLength":2048,"description":"Where deliveries are POSTed; http:// or https://.","examples":["https://hooks.example.com/chatapi"]};
-const schema444 = {"title":"WebhookDescription","type":["string","null"],"maxLength":500};
-const schema447 = {"title":"WebhookRoomIds","description":"Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.","type":["array","null"],"maxItems":100,"items":{"type":"string","minLength":1,"maxLength":64}};
+const schema440 = {"title":"Webhook","description":"An endpoint of yours that receives signed events (Standard Webhooks).","type":"object","additionalProperties":false,"required":["id","url","description","event_types","room_ids","enabled","disabled_reason","previous_secret_expires_at","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["wh_9c1e4b2a7f3d4e08"]},"url":{"$ref":"#/$defs/WebhookUrl"},"description":{"$ref":"#/$defs/WebhookDescription"},"event_types":{"$ref":"#/$defs/WebhookEventTypes"},"room_ids":{"$ref":"#/$defs/WebhookRoomIds"},"enabled":{"type":"boolean"},"disabled_reason":{"description":"Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you.","type":["string","null"]},"previous_secret_expires_at":{"description":"After a rotation, deliveries are signed with the old secret too until then.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"secret":{"type":"string","description":"The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`."},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema441 = {"title":"WebhookUrl","type":"string","format":"uri","maxLength":2048,"description":"Where deliveries are POSTed; http:// or https://.","examples":["https://hooks.example.com/chatapi"]};
+const schema442 = {"title":"WebhookDescription","type":["string","null"],"maxLength":500};
+const schema445 = {"title":"WebhookRoomIds","description":"Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.","type":["array","null"],"maxItems":100,"items":{"type":"string","minLength":1,"maxLength":64}};
 const formats102 = require("ajv-formats/dist/formats").fullFormats.uri;
-const schema445 = {"title":"WebhookEventTypes","type":"array","minItems":1,"maxItems":50,"items":{"$ref":"#/$defs/WebhookEventType"}};
-const schema446 = {"title":"WebhookEventTypePattern","description":"An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).","type":"string","minLength":1,"maxLength":64,"pattern":"^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$","examples":["message.*"]};
-const pattern72 = new RegExp("^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$", "u");
+const schema443 = {"title":"WebhookEventTypes","type":"array","minItems":1,"maxItems":50,"items":{"$ref":"#/$defs/WebhookEventType"}};
+const schema444 = {"title":"WebhookEventTypePattern","description":"An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).","type":"string","minLength":1,"maxLength":64,"pattern":"^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$","examples":["message.*"]};
+const pattern70 = new RegExp("^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$", "u");
 
 function validate229(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -25200,7 +25160,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(!pattern72.test(data0)){
+if(!pattern70.test(data0)){
 const err4 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/WebhookEventType/pattern",keyword:"pattern",params:{pattern: "^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"},message:"must match pattern \""+"^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"+"\""};
 if(vErrors === null){
 vErrors = [err4];
@@ -25351,7 +25311,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func43.call(schema442.properties, key0))){
+if(!(func42.call(schema440.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -25412,7 +25372,7 @@ errors++;
 if(data.description !== undefined){
 let data2 = data.description;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err15 = {instancePath:instancePath+"/description",schemaPath:"#/$defs/WebhookDescription/type",keyword:"type",params:{type: schema444.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/description",schemaPath:"#/$defs/WebhookDescription/type",keyword:"type",params:{type: schema442.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -25443,7 +25403,7 @@ errors = vErrors.length;
 if(data.room_ids !== undefined){
 let data4 = data.room_ids;
 if((!(Array.isArray(data4))) && (data4 !== null)){
-const err17 = {instancePath:instancePath+"/room_ids",schemaPath:"#/$defs/WebhookRoomIds/type",keyword:"type",params:{type: schema447.type},message:"must be array,null"};
+const err17 = {instancePath:instancePath+"/room_ids",schemaPath:"#/$defs/WebhookRoomIds/type",keyword:"type",params:{type: schema445.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -25516,7 +25476,7 @@ errors++;
 if(data.disabled_reason !== undefined){
 let data7 = data.disabled_reason;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err23 = {instancePath:instancePath+"/disabled_reason",schemaPath:"#/properties/disabled_reason/type",keyword:"type",params:{type: schema442.properties.disabled_reason.type},message:"must be string,null"};
+const err23 = {instancePath:instancePath+"/disabled_reason",schemaPath:"#/properties/disabled_reason/type",keyword:"type",params:{type: schema440.properties.disabled_reason.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -25682,10 +25642,10 @@ return errors === 0;
 validate228.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.WebhookDelivery = validate231;
-const schema451 = {"title":"WebhookDelivery","description":"One event for one endpoint, with every attempt to deliver it.","type":"object","additionalProperties":false,"required":["id","webhook_id","event_id","event_type","room_id","status","attempts","next_attempt_at","last_status_code","last_latency_ms","last_error","attempt_log","payload","created_at","updated_at"],"properties":{"id":{"type":"string"},"webhook_id":{"type":"string"},"event_id":{"description":"The `webhook-id` header of every attempt.","type":"string"},"event_type":{"type":"string"},"room_id":{"type":["string","null"]},"status":{"$ref":"#/$defs/WebhookDeliveryStatus"},"attempts":{"type":"integer","minimum":0},"next_attempt_at":{"description":"When the next attempt is due (null when succeeded or dead).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"last_status_code":{"description":"HTTP status of the last attempt (null when it got no answer).","type":["integer","null"]},"last_latency_ms":{"type":["integer","null"]},"last_error":{"type":["string","null"]},"attempt_log":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["at","status_code","latency_ms","error"],"properties":{"at":{"$ref":"#/$defs/Timestamp"},"status_code":{"type":["integer","null"]},"latency_ms":{"type":"integer"},"error":{"type":["string","null"]}}}},"payload":{"$ref":"#/$defs/WebhookEvent"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema452 = {"title":"WebhookDeliveryStatus","description":"`pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).","type":"string","enum":["pending","succeeded","failed","dead"]};
-const schema455 = {"title":"WebhookEvent","description":"The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).","oneOf":[{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/UserStatusFrame"},{"$ref":"#/$defs/NotificationCreatedFrame"},{"$ref":"#/$defs/WebhookTestFrame"}]};
-const schema456 = {"title":"WebhookTestFrame","description":"Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.","type":"object","additionalProperties":false,"required":["type","webhook_id"],"properties":{"type":{"const":"webhook.test"},"webhook_id":{"type":"string"}}};
+const schema449 = {"title":"WebhookDelivery","description":"One event for one endpoint, with every attempt to deliver it.","type":"object","additionalProperties":false,"required":["id","webhook_id","event_id","event_type","room_id","status","attempts","next_attempt_at","last_status_code","last_latency_ms","last_error","attempt_log","payload","created_at","updated_at"],"properties":{"id":{"type":"string"},"webhook_id":{"type":"string"},"event_id":{"description":"The `webhook-id` header of every attempt.","type":"string"},"event_type":{"type":"string"},"room_id":{"type":["string","null"]},"status":{"$ref":"#/$defs/WebhookDeliveryStatus"},"attempts":{"type":"integer","minimum":0},"next_attempt_at":{"description":"When the next attempt is due (null when succeeded or dead).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"last_status_code":{"description":"HTTP status of the last attempt (null when it got no answer).","type":["integer","null"]},"last_latency_ms":{"type":["integer","null"]},"last_error":{"type":["string","null"]},"attempt_log":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["at","status_code","latency_ms","error"],"properties":{"at":{"$ref":"#/$defs/Timestamp"},"status_code":{"type":["integer","null"]},"latency_ms":{"type":"integer"},"error":{"type":["string","null"]}}}},"payload":{"$ref":"#/$defs/WebhookEvent"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema450 = {"title":"WebhookDeliveryStatus","description":"`pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).","type":"string","enum":["pending","succeeded","failed","dead"]};
+const schema453 = {"title":"WebhookEvent","description":"The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).","oneOf":[{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/UserStatusFrame"},{"$ref":"#/$defs/NotificationCreatedFrame"},{"$ref":"#/$defs/WebhookTestFrame"}]};
+const schema454 = {"title":"WebhookTestFrame","description":"Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.","type":"object","additionalProperties":false,"required":["type","webhook_id"],"properties":{"type":{"const":"webhook.test"},"webhook_id":{"type":"string"}}};
 
 function validate232(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -26155,7 +26115,7 @@ vErrors.push(err14);
 errors++;
 }
 for(const key0 in data){
-if(!(func43.call(schema451.properties, key0))){
+if(!(func42.call(schema449.properties, key0))){
 const err15 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err15];
@@ -26217,7 +26177,7 @@ errors++;
 if(data.room_id !== undefined){
 let data4 = data.room_id;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err20 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: schema451.properties.room_id.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: schema449.properties.room_id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -26240,7 +26200,7 @@ vErrors.push(err21);
 errors++;
 }
 if(!((((data5 === "pending") || (data5 === "succeeded")) || (data5 === "failed")) || (data5 === "dead"))){
-const err22 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/WebhookDeliveryStatus/enum",keyword:"enum",params:{allowedValues: schema452.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/WebhookDeliveryStatus/enum",keyword:"enum",params:{allowedValues: schema450.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -26355,7 +26315,7 @@ vErrors = null;
 if(data.last_status_code !== undefined){
 let data8 = data.last_status_code;
 if((!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))) && (data8 !== null)){
-const err29 = {instancePath:instancePath+"/last_status_code",schemaPath:"#/properties/last_status_code/type",keyword:"type",params:{type: schema451.properties.last_status_code.type},message:"must be integer,null"};
+const err29 = {instancePath:instancePath+"/last_status_code",schemaPath:"#/properties/last_status_code/type",keyword:"type",params:{type: schema449.properties.last_status_code.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -26368,7 +26328,7 @@ errors++;
 if(data.last_latency_ms !== undefined){
 let data9 = data.last_latency_ms;
 if((!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))) && (data9 !== null)){
-const err30 = {instancePath:instancePath+"/last_latency_ms",schemaPath:"#/properties/last_latency_ms/type",keyword:"type",params:{type: schema451.properties.last_latency_ms.type},message:"must be integer,null"};
+const err30 = {instancePath:instancePath+"/last_latency_ms",schemaPath:"#/properties/last_latency_ms/type",keyword:"type",params:{type: schema449.properties.last_latency_ms.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -26381,7 +26341,7 @@ errors++;
 if(data.last_error !== undefined){
 let data10 = data.last_error;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err31 = {instancePath:instancePath+"/last_error",schemaPath:"#/properties/last_error/type",keyword:"type",params:{type: schema451.properties.last_error.type},message:"must be string,null"};
+const err31 = {instancePath:instancePath+"/last_error",schemaPath:"#/properties/last_error/type",keyword:"type",params:{type: schema449.properties.last_error.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -26478,7 +26438,7 @@ errors++;
 if(data12.status_code !== undefined){
 let data14 = data12.status_code;
 if((!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))) && (data14 !== null)){
-const err39 = {instancePath:instancePath+"/attempt_log/" + i0+"/status_code",schemaPath:"#/properties/attempt_log/items/properties/status_code/type",keyword:"type",params:{type: schema451.properties.attempt_log.items.properties.status_code.type},message:"must be integer,null"};
+const err39 = {instancePath:instancePath+"/attempt_log/" + i0+"/status_code",schemaPath:"#/properties/attempt_log/items/properties/status_code/type",keyword:"type",params:{type: schema449.properties.attempt_log.items.properties.status_code.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -26504,7 +26464,7 @@ errors++;
 if(data12.error !== undefined){
 let data16 = data12.error;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err41 = {instancePath:instancePath+"/attempt_log/" + i0+"/error",schemaPath:"#/properties/attempt_log/items/properties/error/type",keyword:"type",params:{type: schema451.properties.attempt_log.items.properties.error.type},message:"must be string,null"};
+const err41 = {instancePath:instancePath+"/attempt_log/" + i0+"/error",schemaPath:"#/properties/attempt_log/items/properties/error/type",keyword:"type",params:{type: schema449.properties.attempt_log.items.properties.error.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -26633,7 +26593,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((data === "pending") || (data === "succeeded")) || (data === "failed")) || (data === "dead"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema452.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema450.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -26660,7 +26620,7 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if((typeof data !== "string") && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema444.type},message:"must be string,null"};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema442.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -27026,7 +26986,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(!pattern72.test(data)){
+if(!pattern70.test(data)){
 const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"},message:"must match pattern \""+"^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"+"\""};
 if(vErrors === null){
 vErrors = [err2];
@@ -27109,7 +27069,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(!pattern72.test(data0)){
+if(!pattern70.test(data0)){
 const err4 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/WebhookEventType/pattern",keyword:"pattern",params:{pattern: "^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"},message:"must match pattern \""+"^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"+"\""};
 if(vErrors === null){
 vErrors = [err4];
@@ -27160,7 +27120,7 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if((!(Array.isArray(data))) && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema447.type},message:"must be array,null"};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema445.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err0];
 }

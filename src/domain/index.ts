@@ -6,6 +6,7 @@ import { adminApi } from './admin.ts';
 import { createCtx } from './context.ts';
 import { healthApi } from './health.ts';
 import { messagesApi } from './messages.ts';
+import { moderationApi } from './moderation.ts';
 import { receiptsApi } from './receipts.ts';
 import { roomsApi } from './rooms.ts';
 import { tenantsApi } from './tenants.ts';
@@ -28,6 +29,7 @@ export function createDomain(deps: DomainDeps): Domain {
     receipts: receiptsApi(ctx),
     tickets: ticketsApi(ctx),
     admin: adminApi(ctx),
+    moderation: moderationApi(ctx),
     health: healthApi(ctx),
     webhooks: webhooksApi(ctx),
     webhookDeliveries: webhookDeliveriesApi(ctx),

@@ -6,6 +6,7 @@ import type { HttpDeps, OperationMap } from '../operation.ts';
 import { adminHandlers } from './admin.ts';
 import { healthHandlers } from './health.ts';
 import { messageHandlers } from './messages.ts';
+import { moderationHandlers } from './moderation.ts';
 import { presenceHandlers } from './presence.ts';
 import { rateLimitHandlers } from './rate-limit.ts';
 import { realtimeHandlers } from './realtime.ts';
@@ -30,5 +31,6 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...ticketHandlers(deps),
     ...adminHandlers(deps),
     ...webhookHandlers(deps),
+    ...moderationHandlers(deps),
   };
 }
