@@ -9,6 +9,7 @@ import * as feed from '../store/feed.ts';
 import { membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
+import type { MessageEvent } from './events.ts';
 import { messageOut } from './mappers.ts';
 import type { Message } from './shapes.ts';
 import type { Caller, Domain, MessageInput, MessageQuery } from './types.ts';
@@ -84,21 +85,22 @@ async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInpu
   const tenantId = me.tenantId;
   const senderId = me.user.id;
   let row: store.NewMessageRow | null;
+  const created = (r: store.NewMessageRow): MessageEvent => ({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message: messageOut({ ...r, pk: 0 }) });
   try {
     row = await store.appendMessage(ctx.db, {
       id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
       client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
-    }, ctx.now);
+    }, ctx.now, (r) => [created(r)]);
   } catch (err) {
     const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
     if (prior) return replay(prior, hash);
     throw err;
   }
   if (!row) throw notFound('Room');
-  const message = messageOut({ ...row, pk: 0 });
-  onStored?.(message);
-  ctx.publish({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message });
-  return { message, created: true };
+  const evt = created(row);
+  onStored?.(evt.message);
+  ctx.announce([evt]); // already in the outbox, written with the message
+  return { message: evt.message, created: true };
 }
 
 function assertMayReceive(m: Membership): void {
@@ -138,10 +140,12 @@ async function edit(ctx: Ctx, caller: Caller, roomId: string, messageId: string,
   if (row.deleted_at !== null) throw new DomainError('CONFLICT', 'The message has been deleted');
   // body_hash stays: it identifies the original send, so a late retry of it still replays.
   changes.edited_at = ctx.now();
-  // Deleted between our read and this write: the delete wins.
-  if ((await store.updateLiveMessage(ctx.db, m.me.tenantId, row.id, changes)) === 0) throw new DomainError('CONFLICT', 'The message has been deleted');
   const message = messageOut({ ...row, ...changes });
-  ctx.publish({ type: 'message.updated', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+  await ctx.change(async (trx, emit) => {
+    // Deleted between our read and this write: the delete wins.
+    if ((await store.updateLiveMessage(trx, m.me.tenantId, row.id, changes)) === 0) throw new DomainError('CONFLICT', 'The message has been deleted');
+    emit({ type: 'message.updated', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+  });
   return message;
 }
 
@@ -153,11 +157,14 @@ async function remove(ctx: Ctx, caller: Caller, roomId: string, messageId: strin
   if (!allowed) throw new DomainError('AUTHORIZATION_ERROR', "Deleting other people's messages needs can_delete_message or a room moderator");
   if (row.deleted_at !== null) return messageOut(row);
   const changes = { content: '', meta: null, deleted_at: ctx.now() };
-  // A concurrent delete got there first: answer its tombstone, and publish only once.
-  if ((await store.updateLiveMessage(ctx.db, m.me.tenantId, row.id, changes)) === 0) return messageOut(await loadMessage(ctx, m, row.id));
   const message = messageOut({ ...row, ...changes });
-  ctx.publish({ type: 'message.deleted', tenant_id: m.me.tenantId, room_id: row.room_id, message });
-  return message;
+  const won = await ctx.change(async (trx, emit) => {
+    // A concurrent delete got there first: answer its tombstone, and publish only once.
+    if ((await store.updateLiveMessage(trx, m.me.tenantId, row.id, changes)) === 0) return false;
+    emit({ type: 'message.deleted', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+    return true;
+  });
+  return won ? message : messageOut(await loadMessage(ctx, m, row.id));
 }
 
 /**

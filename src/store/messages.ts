@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import { driver, inTransaction, type Db } from './db.ts';
 import { takeFeedPosition } from './feed.ts';
 import { takeSeqAsMember } from './rooms.ts';
-import { appendSqlite, type MessageToAppend } from './sqlite-append.ts';
+import { appendOutbox } from './outbox.ts';
+import { appendSqlite, type MessageToAppend, type SendEvents } from './sqlite-append.ts';
 
 export interface MessageRow {
   pk: number; // global autoincrement (on SQLite also the feed position: see feed.ts)
@@ -40,7 +41,7 @@ export async function insertMessage(db: Db, row: NewMessageRow & { feed_pos?: nu
   await db('messages').insert(row);
 }
 
-export type { MessageToAppend };
+export type { MessageToAppend, SendEvents };
 
 /**
  * The durable send: stores `msg` as its room's next seq (1, 2, 3 … without gaps) if its sender is
@@ -50,15 +51,17 @@ export type { MessageToAppend };
  * UNIQUE violation when the sender already used this client_msg_id in the room.
  * SQLite: group-committed with concurrent sends (sqlite-append.ts). MySQL: a transaction of its own
  * (UPDATE rooms with the member check, INSERT), re-run on deadlocks.
+ * `events` (the outbox hook): the events of the stored row, written to the outbox in its transaction.
  */
-export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number): Promise<NewMessageRow | null> {
-  if (driver(knex) === 'sqlite') return appendSqlite(knex, msg, now);
+export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number, events?: SendEvents): Promise<NewMessageRow | null> {
+  if (driver(knex) === 'sqlite') return appendSqlite(knex, msg, now, events);
   return inTransaction(knex, async (trx) => {
     const createdAt = now();
     const seq = await takeSeqAsMember(trx, msg.tenant_id, msg.room_id, msg.sender_id, createdAt);
     if (seq === 0) return null;
     const row: NewMessageRow = { ...msg, seq, created_at: createdAt };
     await insertMessage(trx, { ...row, feed_pos: await takeFeedPosition(trx, msg.tenant_id) });
+    if (events) await appendOutbox(trx, events(row), createdAt); // outbox hook (issue 10)
     return row;
   });
 }

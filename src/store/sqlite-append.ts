@@ -17,9 +17,13 @@
 import type { Knex } from 'knex';
 import { isRetryable } from './db.ts';
 import type { NewMessageRow } from './messages.ts';
+import { OUTBOX_INSERT_SQL, outboxParams, outboxRow, type OutboxEvent } from './outbox.ts';
 
 /** A message to store; the seq and created_at are assigned when its batch runs. */
 export type MessageToAppend = Omit<NewMessageRow, 'seq' | 'created_at'>;
+
+/** The outbox hook: the events a stored send writes to the outbox inside its savepoint. */
+export type SendEvents = (row: NewMessageRow) => OutboxEvent[];
 
 interface Stmt {
   run(...params: unknown[]): { changes: number };
@@ -33,6 +37,7 @@ interface RawSqlite {
 interface Pending {
   msg: MessageToAppend;
   now: () => number;
+  events?: SendEvents;
   attempts: number;
   resolve(row: NewMessageRow | null): void;
   reject(err: unknown): void;
@@ -57,9 +62,9 @@ class SqliteAppender {
 
   constructor(private readonly knex: Knex) {}
 
-  append(msg: MessageToAppend, now: () => number): Promise<NewMessageRow | null> {
+  append(msg: MessageToAppend, now: () => number, events?: SendEvents): Promise<NewMessageRow | null> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ msg, now, attempts: 0, resolve, reject });
+      this.queue.push({ msg, now, events, attempts: 0, resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -119,7 +124,7 @@ function runBatch(conn: RawSqlite, batch: Pending[]): Outcome[] {
   try {
     const bump = sql(BUMP);
     const insert = sql(INSERT);
-    for (const { msg: m, now } of batch) {
+    for (const { msg: m, now, events } of batch) {
       const createdAt = now();
       sql('SAVEPOINT send').run();
       try {
@@ -129,6 +134,8 @@ function runBatch(conn: RawSqlite, batch: Pending[]): Outcome[] {
           row = { ...m, seq: Number(taken.last_seq), created_at: createdAt };
           insert.run(row.id, row.tenant_id, row.room_id, row.seq, row.sender_id, row.content, row.meta, row.client_msg_id,
             row.body_hash, row.created_at, row.edited_at, row.deleted_at);
+          // Outbox hook (issue 10): the send's events, in its savepoint, so they commit with it.
+          if (events) for (const evt of events(row)) sql(OUTBOX_INSERT_SQL).run(...outboxParams(outboxRow(evt, createdAt)));
         }
         sql('RELEASE send').run();
         outcomes.push({ row });
@@ -154,8 +161,8 @@ const appenders = new WeakMap<Knex, SqliteAppender>();
  * room is gone or the sender is not in it (nothing stored). Rejects with the driver's error,
  * e.g. a UNIQUE violation when the sender already used this client_msg_id in the room.
  */
-export function appendSqlite(knex: Knex, msg: MessageToAppend, now: () => number): Promise<NewMessageRow | null> {
+export function appendSqlite(knex: Knex, msg: MessageToAppend, now: () => number, events?: SendEvents): Promise<NewMessageRow | null> {
   let appender = appenders.get(knex);
   if (!appender) appenders.set(knex, (appender = new SqliteAppender(knex)));
-  return appender.append(msg, now);
+  return appender.append(msg, now, events);
 }
