@@ -1227,10 +1227,12 @@ export interface components {
                 "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
-        /** @description The service cannot serve this now. */
+        /** @description The service cannot serve this now, e.g. its database is unreachable, fails with an I/O error, did not answer in time, or (SQLite) its file was deleted or replaced under the running node. Nothing of the request was stored; retry after `Retry-After` seconds (an idempotent send keeps its key). */
         ServiceUnavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { checkDurability } from './store/durability.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
 import { createDomain, type Domain } from './domain/index.ts';
@@ -62,6 +63,12 @@ function closeHttp(server: http.Server): Promise<void> {
 export async function start(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
   const db = await openDatabase(config.databaseUrl);
+  try {
+    await checkDurability(db, log.child({ part: 'store' }));
+  } catch (err) {
+    await closeDatabase(db);
+    throw err;
+  }
   await migrate(db);
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
