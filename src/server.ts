@@ -12,6 +12,7 @@ import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
 import { createDomain, type Domain } from './domain/index.ts';
 import { createHttpApp } from './http/app.ts';
+import { answerClientErrors } from './http/client-error.ts';
 import { VERSION } from './version.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
@@ -110,6 +111,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     if (opts.http !== false) {
       const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence })).callback());
       server.keepAliveTimeout = 65_000;
+      answerClientErrors(server);
       httpPort = await listen(server, config.httpPort, config.host);
       frontDoors.push(() => closeHttp(server));
     }
