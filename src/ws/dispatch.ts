@@ -9,6 +9,7 @@ import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_S } from '../store/availabili
 import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, isOpen } from './conn.ts';
+import { CloseCode } from './close-codes.ts';
 import { type ClientFrame, type FrameProblem, encode, parseClientFrame } from './frames.ts';
 import { authenticateFrame } from './session.ts';
 import { type Positions, startSync, syncRoom } from './sync.ts';
@@ -53,7 +54,12 @@ export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): vo
 
 function authPhase(ctx: WsContext, conn: Conn, text: string): void {
   const parsed = parseClientFrame(text);
-  if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
+  if (!parsed.ok) {
+    // A token the schema refuses (not a string, empty, over 4096 characters) is a bad credential
+    // like any other: close with 4003 at once, not an error frame and a wait for the 4001 timeout.
+    if (parsed.problem.frame === 'auth' && parsed.problem.details?.some((d) => d.field === 'token')) return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
+    return sendError(ctx, conn, parsed.problem);
+  }
   if (parsed.frame.type !== 'auth') {
     return sendError(ctx, conn, { code: 'AUTHENTICATION_ERROR', message: 'Authenticate first: send an auth frame', frame: parsed.frame.type, ...refOf(parsed.frame) });
   }
@@ -77,7 +83,12 @@ async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
     await HANDLERS[frame.type](ctx, conn, frame as never);
   } catch (err) {
     if (!isOpen(conn)) return;
-    if (isDomainError(err)) return sendError(ctx, conn, { ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}) });
+    if (isDomainError(err)) {
+      return sendError(ctx, conn, {
+        ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}),
+        ...(err.retryAfterMs !== undefined ? { retry_after_ms: err.retryAfterMs } : {}),
+      });
+    }
     if (isDatabaseUnavailable(err)) {
       ctx.log.warn({ err, conn: conn.id, frame: frame.type }, 'ws: database unavailable');
       return sendError(ctx, conn, { ...echo, code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry later', retry_after_ms: OUTAGE_RETRY_AFTER_S * 1000 });
@@ -114,7 +125,11 @@ const HANDLERS: { [T in ClientFrame['type']]: Handler<T> } = {
     await ctx.domain.receipts.read(conn.caller!, frame.room_id, { seq: frame.seq });
   },
 
-  'typing.start': (ctx, conn, frame) => ctx.typing.start(conn, memberRoom(conn, frame.room_id)),
+  'typing.start': async (ctx, conn, frame) => {
+    const roomId = memberRoom(conn, frame.room_id);
+    await ctx.domain.moderation.assertMayType(conn.caller!, roomId); // muted or archived: refused like a send
+    ctx.typing.start(conn, roomId);
+  },
   'typing.stop': (ctx, conn, frame) => ctx.typing.stop(conn, memberRoom(conn, frame.room_id)),
 
   resume: (ctx, conn, frame) => resume(ctx, conn, frame.rooms, frame.ref),
