@@ -6,11 +6,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { durabilitySettings, openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { checkDurability } from './store/durability.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
 import { createDomain, type Domain } from './domain/index.ts';
 import { createHttpApp } from './http/app.ts';
+import { answerClientErrors } from './http/client-error.ts';
 import { VERSION } from './version.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
@@ -67,8 +69,13 @@ function closeHttp(server: http.Server): Promise<void> {
 export async function start(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
   const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+  try {
+    await checkDurability(db, log.child({ part: 'store' })); // logs the settings; refuses ones that cannot keep the promise
+  } catch (err) {
+    await closeDatabase(db);
+    throw err;
+  }
   await migrate(db);
-  log.info({ durability: await durabilitySettings(db) }, 'database durability settings');
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
   const metrics = createMetrics();
@@ -112,6 +119,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     if (opts.http !== false) {
       const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence, wsPort: wsPort || config.wsPort })).callback());
       server.keepAliveTimeout = 65_000;
+      answerClientErrors(server);
       httpPort = await listen(server, config.httpPort, config.host);
       frontDoors.push(() => closeHttp(server));
     }
