@@ -1,12 +1,13 @@
 /** Queries on `messages`, always scoped by tenant. */
 import type { Knex } from 'knex';
 import { driver, inTransaction, type Db } from './db.ts';
+import { takeFeedPosition } from './feed.ts';
 import { takeSeqAsMember } from './rooms.ts';
 import { appendOutbox } from './outbox.ts';
 import { appendSqlite, type MessageToAppend, type SendEvents } from './sqlite-append.ts';
 
 export interface MessageRow {
-  pk: number; // global autoincrement: the cursor for "everything after X across my rooms"
+  pk: number; // global autoincrement (on SQLite also the feed position: see feed.ts)
   id: string;
   tenant_id: string;
   room_id: string;
@@ -26,7 +27,7 @@ export type MessagePatch = Partial<Pick<MessageRow, 'content' | 'meta' | 'edited
 
 const num = (v: number | null) => (v === null ? null : Number(v));
 
-const toRow = (r: MessageRow): MessageRow => ({
+export const toRow = (r: MessageRow): MessageRow => ({
   ...r,
   pk: Number(r.pk),
   seq: Number(r.seq),
@@ -35,7 +36,8 @@ const toRow = (r: MessageRow): MessageRow => ({
   deleted_at: num(r.deleted_at),
 });
 
-export async function insertMessage(db: Db, row: NewMessageRow): Promise<void> {
+/** `feed_pos`: the MySQL feed position (feed.ts); a MySQL row without one never shows in the feed. */
+export async function insertMessage(db: Db, row: NewMessageRow & { feed_pos?: number }): Promise<void> {
   await db('messages').insert(row);
 }
 
@@ -58,7 +60,7 @@ export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => numbe
     const seq = await takeSeqAsMember(trx, msg.tenant_id, msg.room_id, msg.sender_id, createdAt);
     if (seq === 0) return null;
     const row: NewMessageRow = { ...msg, seq, created_at: createdAt };
-    await insertMessage(trx, row);
+    await insertMessage(trx, { ...row, feed_pos: await takeFeedPosition(trx, msg.tenant_id) });
     if (events) await appendOutbox(trx, events(row), createdAt); // outbox hook (issue 10)
     return row;
   });
@@ -137,18 +139,4 @@ export async function unreadCounts(db: Db, tenantId: string, userId: string, roo
     .count({ n: '*' });
   for (const r of rows as { room_id: string; n: number | string }[]) counts.set(r.room_id, Number(r.n));
   return counts;
-}
-
-/** Messages with pk > afterPk in any room the user belongs to, oldest first. */
-export async function listAfterPk(db: Db, tenantId: string, userId: string, afterPk: number, limit: number): Promise<MessageRow[]> {
-  const rows = await db('messages as m')
-    .join('room_members as rm', 'rm.room_id', 'm.room_id')
-    .where('m.tenant_id', tenantId)
-    .andWhere('rm.tenant_id', tenantId)
-    .andWhere('rm.user_id', userId)
-    .andWhere('m.pk', '>', afterPk)
-    .orderBy('m.pk', 'asc')
-    .limit(limit)
-    .select('m.*');
-  return rows.map(toRow);
 }

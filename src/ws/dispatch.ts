@@ -4,6 +4,7 @@
  * connection are handled one after another, so a client's sends keep their order.
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
+import type { Message } from '../domain/wire.ts';
 import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, isOpen } from './conn.ts';
@@ -106,8 +107,16 @@ const HANDLERS: { [T in ClientFrame['type']]: Handler<T> } = {
 
   'message.send': async (ctx, conn, frame) => {
     const { room_id, content, meta, client_msg_id } = frame;
-    const { message, created } = await ctx.domain.messages.send(conn.caller!, room_id, { content, meta, client_msg_id });
-    ctx.router.send(conn, encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) }));
+    let acked = false;
+    const ack = (message: Message, created: boolean) => {
+      acked = true;
+      ctx.router.send(conn, encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) }));
+    };
+    // A new message is acked before its message.created is published (the spec's order for the sender).
+    const { message, created } = await ctx.domain.messages.send(conn.caller!, room_id, { content, meta, client_msg_id }, {
+      onStored: (stored) => ack(stored, true),
+    });
+    if (!acked) ack(message, created); // a repeat: nothing is published
   },
 
   ack: async (ctx, conn, frame) => {
