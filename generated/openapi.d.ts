@@ -435,7 +435,7 @@ export interface paths {
         };
         /**
          * Messages after a cursor, across my rooms
-         * @description Everything newer than `after` in all the caller's rooms, oldest first. Start without `after`, then pass `next_cursor` back.
+         * @description Everything newer than `after` in all the caller's rooms, in the order the messages were stored (committed). Start without `after`, then pass `next_cursor` back; a poller that keeps doing so sees every message exactly once, however many senders write at the same time (a message stored later never lands behind a cursor already handed out).
          */
         get: operations["listMessages"];
         put?: never;
