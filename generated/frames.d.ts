@@ -67,6 +67,7 @@ export type DefaultTokenTtlSeconds = number;
  * | METHOD_NOT_ALLOWED | 405 |
  * | CONFLICT | 409 |
  * | PAYLOAD_TOO_LARGE | 413 |
+ * | HEADERS_TOO_LARGE | 431 (any request whose headers exceed 16 KiB, answered before routing) |
  * | RATE_LIMIT_EXCEEDED | 429 |
  * | INTERNAL_ERROR | 500 |
  * | SERVICE_UNAVAILABLE | 503 |
@@ -80,6 +81,7 @@ export type ErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
+  | "HEADERS_TOO_LARGE"
   | "RATE_LIMIT_EXCEEDED"
   | "INTERNAL_ERROR"
   | "SERVICE_UNAVAILABLE";

@@ -7,10 +7,12 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { checkDurability } from './store/durability.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
 import { createDomain, type Domain } from './domain/index.ts';
 import { createHttpApp } from './http/app.ts';
+import { answerClientErrors } from './http/client-error.ts';
 import { VERSION } from './version.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
@@ -62,6 +64,12 @@ function closeHttp(server: http.Server): Promise<void> {
 export async function start(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
   const db = await openDatabase(config.databaseUrl);
+  try {
+    await checkDurability(db, log.child({ part: 'store' }));
+  } catch (err) {
+    await closeDatabase(db);
+    throw err;
+  }
   await migrate(db);
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
@@ -103,6 +111,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     if (opts.http !== false) {
       const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence })).callback());
       server.keepAliveTimeout = 65_000;
+      answerClientErrors(server);
       httpPort = await listen(server, config.httpPort, config.host);
       frontDoors.push(() => closeHttp(server));
     }

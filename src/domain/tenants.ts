@@ -6,7 +6,7 @@ import { notFound } from './errors.ts';
 import { tenantOut } from './mappers.ts';
 import type { TenantSettings } from './shapes.ts';
 import type { Domain, Page } from './types.ts';
-import { checkInt, checkText, invalid, isPlainObject, paginate, readPage } from './validate.ts';
+import { checkInt, checkText, checkWellFormed, codePoints, invalid, isPlainObject, paginate, readPage } from './validate.ts';
 
 const KEY_PREFIX = 'ck_';
 const DEFAULT_TOKEN_TTL = 3600;
@@ -59,8 +59,9 @@ export function mergeSettings(base: TenantSettings, patch: unknown): TenantSetti
 function checkOrigins(field: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.length > 100) throw invalid(field, 'must be an array of at most 100 origins');
   return value.map((o, i) => {
-    if (typeof o !== 'string' || o.length === 0 || o.length > 200) throw invalid(`${field}[${i}]`, 'must be an origin string');
-    return o;
+    // Code points, as the schema's maxLength counts (an emoji in an IDN origin is one character).
+    if (typeof o !== 'string' || o.length === 0 || codePoints(o) > 200) throw invalid(`${field}[${i}]`, 'must be an origin string of 1-200 characters');
+    return checkWellFormed(`${field}[${i}]`, o);
   });
 }
 

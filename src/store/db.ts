@@ -1,18 +1,27 @@
 /**
  * Database connection for the two supported backends, chosen by URL:
  *   sqlite:<file path>          better-sqlite3, WAL, foreign keys on, busy timeout
- *   mysql://user:pw@host:port/db mysql2 pool, utf8mb4, BIGINTs as numbers
+ *   mysql://user:pw@host:port/db mysql2 pool, utf8mb4, BIGINTs as numbers; optional URL parameters
+ *                                pool_max (10), connect_timeout_ms (5000), query_timeout_ms (15000)
+ * Every wait on the database has a deadline (connect, pool acquire, MySQL query; availability.ts),
+ * so an unreachable database answers 503 instead of hanging requests.
  * Everything above this file speaks knex only; no SQL text that one backend would not understand.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { migrationSource } from './migrations.ts';
+import { deadlineQueries, guardSqliteFile } from './availability.ts';
 
 export type Driver = 'sqlite' | 'mysql';
 export type Db = Knex | Knex.Transaction;
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** Deadlines for reaching the database: a request fails (503) instead of waiting on a dead server. */
+const ACQUIRE_TIMEOUT_MS = 10_000;
+const MYSQL_CONNECT_TIMEOUT_MS = 5000;
+/** A MySQL query with no reply for this long fails (503) and its connection is dropped. */
+const MYSQL_QUERY_TIMEOUT_MS = 15_000;
 
 export async function openDatabase(url: string): Promise<Knex> {
   if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
@@ -25,10 +34,11 @@ function openSqlite(path: string): Knex {
   const memory = path === ':memory:';
   const filename = memory ? path : resolve(path);
   if (!memory) mkdirSync(dirname(filename), { recursive: true });
-  return knexFactory({
+  const knex = knexFactory({
     client: 'better-sqlite3',
     connection: { filename },
     useNullAsDefault: true,
+    acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
     pool: {
       // One connection per process (knex's default for SQLite): transactions queue instead of
       // racing for the write lock, which keeps per-room seq assignment simple and gap-free.
@@ -49,6 +59,8 @@ function openSqlite(path: string): Knex {
       },
     },
   });
+  if (!memory) guardSqliteFile(knex, filename);
+  return knex;
 }
 
 interface SqliteStatement {
@@ -106,6 +118,7 @@ function openMysql(url: string): Knex {
   const u = new URL(url);
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (!database) throw new Error(`DATABASE_URL "${redact(url)}" names no database`);
+  const queryTimeoutMs = Number(u.searchParams.get('query_timeout_ms') ?? MYSQL_QUERY_TIMEOUT_MS);
   return knexFactory({
     client: 'mysql2',
     connection: {
@@ -120,8 +133,17 @@ function openMysql(url: string): Knex {
       bigNumberStrings: false,
       dateStrings: false,
       timezone: 'Z',
+      connectTimeout: Number(u.searchParams.get('connect_timeout_ms') ?? MYSQL_CONNECT_TIMEOUT_MS),
     },
-    pool: { min: 0, max: Number(u.searchParams.get('pool_max') ?? 10) },
+    acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
+    pool: {
+      min: 0,
+      max: Number(u.searchParams.get('pool_max') ?? 10),
+      afterCreate(conn: Parameters<typeof deadlineQueries>[0], done: (err: Error | null, conn: unknown) => void) {
+        deadlineQueries(conn, queryTimeoutMs);
+        done(null, conn);
+      },
+    },
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Message } from '../domain/wire.ts';
+import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_S } from '../store/availability.ts';
 import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, isOpen } from './conn.ts';
@@ -95,6 +96,10 @@ async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
   } catch (err) {
     if (!isOpen(conn)) return;
     if (isDomainError(err)) return sendError(ctx, conn, { ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}) });
+    if (isDatabaseUnavailable(err)) {
+      ctx.log.warn({ err, conn: conn.id, frame: frame.type }, 'ws: database unavailable');
+      return sendError(ctx, conn, { ...echo, code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry later', retry_after_ms: OUTAGE_RETRY_AFTER_S * 1000 });
+    }
     ctx.log.error({ err, conn: conn.id, frame: frame.type }, 'ws: frame failed');
     sendError(ctx, conn, { ...echo, code: 'INTERNAL_ERROR', message: 'Internal error' });
   }
