@@ -20,6 +20,7 @@ import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
 import { startWsNode, type WsNode, type WsNodeOptions } from './ws/node.ts';
 import { createTicketStore, type TicketStore } from './ws/tickets.ts';
+import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker.ts';
 import { createMemoryPresence, createRedisPresence, type PresenceRegistry } from './bus/presence.ts';
 
 export interface StartOptions {
@@ -30,6 +31,8 @@ export interface StartOptions {
   log?: Logger;
   /** Extra WebSocket node options (tests shorten waits and heartbeats). */
   wsNode?: Partial<Omit<WsNodeOptions, 'config' | 'domain' | 'bus' | 'log'>>;
+  /** The webhook worker: tests drive it by hand (`autostart: false`, `runOnce()`) with their own clock. */
+  outbox?: Pick<OutboxWorkerOptions, 'now' | 'random' | 'onAttempt'> & { autostart?: boolean };
 }
 
 export interface RunningServer {
@@ -40,6 +43,8 @@ export interface RunningServer {
   metrics: Metrics;
   /** The WebSocket node, when this process runs one. */
   wsNode?: WsNode;
+  /** This process's webhook delivery worker (started unless OUTBOX_WORKER=false). */
+  outbox: OutboxWorker;
   /** The parts, for tests and tools that need them (e.g. a second domain with another clock). */
   parts: { db: Knex; bus: Bus };
   log: Logger;
@@ -63,9 +68,9 @@ function closeHttp(server: http.Server): Promise<void> {
 
 export async function start(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   try {
-    await checkDurability(db, log.child({ part: 'store' }));
+    await checkDurability(db, log.child({ part: 'store' })); // logs the settings; refuses ones that cannot keep the promise
   } catch (err) {
     await closeDatabase(db);
     throw err;
@@ -84,6 +89,9 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   // Tickets live in Redis when scaled out, so a ticket from any API node opens any WS node.
   const tickets = await createTicketStore({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
   services.push(() => tickets.close());
+
+  const outbox = startOutbox(config, db, bus, log, opts.outbox);
+  services.push(() => outbox.stop());
 
   // Presence is shared by the WS node (which writes it) and REST (which reads snapshots).
   const presence = await createPresence(config, log, opts.wsNode);
@@ -109,7 +117,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
       frontDoors.push(() => node.shutdown());
     }
     if (opts.http !== false) {
-      const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence })).callback());
+      const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence, wsPort: wsPort || config.wsPort })).callback());
       server.keepAliveTimeout = 65_000;
       answerClientErrors(server);
       httpPort = await listen(server, config.httpPort, config.host);
@@ -120,7 +128,20 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     throw err;
   }
 
-  return { httpPort, wsPort, wsNode, domain, limiter, metrics, parts: { db, bus }, log, close };
+  return { httpPort, wsPort, wsNode, outbox, domain, limiter, metrics, parts: { db, bus }, log, close };
+}
+
+/** Delivers webhooks from the outbox; woken by every event this process publishes, else polling. */
+function startOutbox(config: Config, db: Knex, bus: Bus, log: Logger, o: StartOptions['outbox'] = {}): OutboxWorker {
+  const worker = createOutboxWorker({
+    db, log: log.child({ part: 'outbox' }), timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate,
+    leaseMs: config.webhookLeaseMs, pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency,
+    now: o.now, random: o.random, onAttempt: o.onAttempt,
+  });
+  if (!config.outboxWorker || o.autostart === false) return worker;
+  const unsubscribe = bus.subscribe(() => worker.wake());
+  worker.start();
+  return { ...worker, stop: async () => { unsubscribe(); await worker.stop(); } };
 }
 
 interface RestParts {
@@ -131,6 +152,8 @@ interface RestParts {
   tickets: TicketStore;
   bus: Bus;
   presence: PresenceRegistry;
+  /** Where browsers reach the WebSocket node (the pages at /embed.html and /playground). */
+  wsPort: number;
 }
 
 function createPresence(config: Config, log: Logger, ws: StartOptions['wsNode'] = {}): Promise<PresenceRegistry> {
@@ -153,6 +176,7 @@ async function createRestApp(config: Config, p: RestParts) {
     metrics: p.metrics,
     tickets: p.tickets,
     presence: p.presence,
+    wsPort: p.wsPort,
     rateLimit: rateLimitMiddleware(p.limiter, resolveFromAuthState(defaults), {
       exempt: (ctx) => ctx.method === 'GET' && ctx.path === '/v1/rate-limit',
     }),

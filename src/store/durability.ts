@@ -10,29 +10,26 @@
  * OFF and 0 cannot keep the promise: the node refuses to start. The weaker-than-power-loss
  * settings are logged as a warning.
  */
-import { driver, type Db } from './db.ts';
+import type { Knex } from 'knex';
+import { driver, durabilitySettings } from './db.ts';
 
 export interface Durability {
   driver: 'sqlite' | 'mysql';
   settings: Record<string, string | number>;
-  /** What survives: 'power loss', 'process crash', or nothing. */
+  /** What an acknowledged send survives. */
   survives: 'power loss' | 'process crash' | 'nothing';
 }
 
-const SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
-
-export async function readDurability(db: Db): Promise<Durability> {
+/** The settings (read back from the database by db.ts) and what they guarantee. */
+export async function readDurability(db: Knex): Promise<Durability> {
+  const settings = await durabilitySettings(db);
   if (driver(db) === 'sqlite') {
-    const [{ synchronous }] = (await db.raw('PRAGMA synchronous')) as [{ synchronous: number }];
-    const [{ journal_mode: journal }] = (await db.raw('PRAGMA journal_mode')) as [{ journal_mode: string }];
-    const level = SYNCHRONOUS[synchronous] ?? String(synchronous);
-    const survives = synchronous >= 2 ? 'power loss' : synchronous === 1 ? 'process crash' : 'nothing';
-    return { driver: 'sqlite', settings: { synchronous: level, journal_mode: journal }, survives };
+    const sync = settings.synchronous;
+    const survives = sync === 'FULL' || sync === 'EXTRA' ? 'power loss' : sync === 'NORMAL' ? 'process crash' : 'nothing';
+    return { driver: 'sqlite', settings, survives };
   }
-  const [rows] = (await db.raw('SELECT @@innodb_flush_log_at_trx_commit AS flush, @@sync_binlog AS sync_binlog')) as [{ flush: number | string; sync_binlog: number | string }[]];
-  const flush = Number(rows[0]!.flush);
-  const survives = flush === 1 ? 'power loss' : flush === 2 ? 'process crash' : 'nothing';
-  return { driver: 'mysql', settings: { innodb_flush_log_at_trx_commit: flush, sync_binlog: Number(rows[0]!.sync_binlog) }, survives };
+  const flush = Number(settings.innodb_flush_log_at_trx_commit);
+  return { driver: 'mysql', settings, survives: flush === 1 ? 'power loss' : flush === 2 ? 'process crash' : 'nothing' };
 }
 
 interface InfoLog {
@@ -41,7 +38,7 @@ interface InfoLog {
 }
 
 /** Reads, logs, and throws when the settings cannot keep "acknowledged = durable". */
-export async function checkDurability(db: Db, log: InfoLog): Promise<Durability> {
+export async function checkDurability(db: Knex, log: InfoLog): Promise<Durability> {
   const d = await readDurability(db);
   if (d.survives === 'nothing') {
     const what = d.driver === 'sqlite' ? 'PRAGMA synchronous is OFF' : 'innodb_flush_log_at_trx_commit is 0';

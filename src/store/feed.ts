@@ -16,16 +16,17 @@ import { driver, type Db } from './db.ts';
 import { toRow, type MessageRow } from './messages.ts';
 
 /**
- * MySQL: the tenant's next feed position, taken inside the send's transaction (call it last,
- * right before the INSERT, to hold the tenant's lock as briefly as possible).
+ * MySQL: the tenant's next `count` feed positions, taken inside the send's transaction (call it
+ * late, right before the INSERT, to hold the tenant's lock as briefly as possible).
  */
-export async function takeFeedPosition(trx: Knex.Transaction, tenantId: string): Promise<number> {
+export async function takeFeedPositions(trx: Knex.Transaction, tenantId: string, count: number): Promise<number[]> {
   await trx.raw(
-    'INSERT INTO feed_positions (tenant_id, last_pos) VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE last_pos = LAST_INSERT_ID(last_pos + 1)',
-    [tenantId],
+    'INSERT INTO feed_positions (tenant_id, last_pos) VALUES (?, LAST_INSERT_ID(?)) ON DUPLICATE KEY UPDATE last_pos = LAST_INSERT_ID(last_pos + ?)',
+    [tenantId, count, count],
   );
   const [rows] = (await trx.raw('SELECT LAST_INSERT_ID() AS pos')) as [{ pos: number | string }[]];
-  return Number(rows[0]!.pos);
+  const last = Number(rows[0]!.pos);
+  return Array.from({ length: count }, (_, i) => last - count + 1 + i);
 }
 
 export type FeedRow = MessageRow & { position: number };
