@@ -41,6 +41,13 @@ export interface Config {
   wsMaxPayloadBytes: number;
   /** WS_MAX_BACKPRESSURE_BYTES: send buffer above which a slow consumer is disconnected (to resume). */
   wsMaxBackpressureBytes: number;
+  /**
+   * WS_MAX_PENDING_FRAMES / WS_MAX_PENDING_BYTES: most frames (and characters) of one connection
+   * waiting to be handled. A frame beyond either is answered at once with RATE_LIMIT_EXCEEDED and
+   * dropped, so a flood from one socket cannot grow the node's memory without bound.
+   */
+  wsMaxPendingFrames: number;
+  wsMaxPendingBytes: number;
   /** WS_REPLAY_LIMIT: most messages replayed per room on resume; beyond it the client is told to fetch over REST. */
   replayLimit: number;
   /** RATE_LIMIT_PER_SECOND: default sustained rate of a tenant's token bucket. */
@@ -147,6 +154,8 @@ export function loadConfig(env: Env = process.env): Config {
     wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 5000, 100, 600000),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65536, 1024, 16 * 1024 * 1024),
     wsMaxBackpressureBytes: int(env, 'WS_MAX_BACKPRESSURE_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', 4096, 1, 1_000_000),
+    wsMaxPendingBytes: int(env, 'WS_MAX_PENDING_BYTES', 32 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     replayLimit: int(env, 'WS_REPLAY_LIMIT', 1000, 1, 100000),
     rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 100, 1, 100000),
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 100000),

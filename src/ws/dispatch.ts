@@ -40,12 +40,24 @@ export function onText(ctx: WsContext, conn: Conn, text: string): void {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
+  // uWS cannot stop reading a WebSocket, so a client that sends faster than its frames are handled
+  // is answered at once beyond the bound instead of queued: its memory stays bounded.
+  if (conn.inFlight >= ctx.config.wsMaxPendingFrames || conn.pendingChars + text.length > ctx.config.wsMaxPendingBytes) {
+    return sendError(ctx, conn, {
+      ...echoOf(text), code: 'RATE_LIMIT_EXCEEDED', retry_after_ms: 100,
+      message: 'Too many frames waiting on this connection; wait for answers before sending more',
+    });
+  }
   conn.inFlight += 1;
+  conn.pendingChars += text.length;
   conn.chain = conn.chain
     .then(() => handle(ctx, conn, text))
     .then(yieldToLoop)
     .catch((err) => ctx.log.error({ err, conn: conn.id }, 'ws: frame handler failed'))
-    .finally(() => void (conn.inFlight -= 1));
+    .finally(() => {
+      conn.inFlight -= 1;
+      conn.pendingChars -= text.length;
+    });
 }
 
 export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): void {
