@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Domain } from '../domain/index.ts';
 import type { Logger } from '../log.ts';
 import type { LocalPresence } from './presence.ts';
+import type { PresenceFanout } from './presence-fanout.ts';
 import type { Router } from './router.ts';
 import type { SyncDeps } from './sync.ts';
 import type { TicketStore } from './tickets.ts';
@@ -24,6 +25,8 @@ export interface WsContext {
   log: Logger;
   router: Router;
   presence: LocalPresence;
+  /** Presence changes → frames, coalesced in bigger rooms (presence-fanout.ts). */
+  presenceFanout: PresenceFanout;
   typing: Typing;
   tickets?: TicketStore;
   limiter?: FrameLimiter;

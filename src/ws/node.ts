@@ -20,6 +20,7 @@ import { onBusEvent } from './events.ts';
 import { encode } from './frames.ts';
 import { upgradeHandler } from './handshake.ts';
 import { LocalPresence } from './presence.ts';
+import { PresenceFanout } from './presence-fanout.ts';
 import { Router } from './router.ts';
 import { authenticateUpgrade } from './session.ts';
 import type { TicketStore } from './tickets.ts';
@@ -81,6 +82,9 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
   const ctx: WsContext = {
     config, domain: opts.domain, bus: opts.bus, log, router,
     presence: new LocalPresence({ registry, bus: opts.bus, domain: opts.domain, log, graceMs: config.presenceGraceMs }),
+    presenceFanout: new PresenceFanout(router, {
+      coalesceMs: config.presenceCoalesceMs, batchAbove: config.presenceBatchAbove, summaryAbove: config.presenceSummaryAbove,
+    }),
     typing: new Typing(opts.bus, config.typingTtlMs),
     tickets: opts.tickets, limiter: opts.limiter,
     sync: { domain: opts.domain, router, log, replayLimit: config.replayLimit },
@@ -105,6 +109,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     unsubscribe();
     unwatchGaps();
     ctx.typing.close();
+    ctx.presenceFanout.close();
     await ctx.presence.close();
     if (!opts.presence) await registry.close();
     (app as TemplatedApp & { close?: () => void }).close?.();

@@ -85,6 +85,12 @@ export class Router {
     return this.live.has(topic) || this.pending.has(topic);
   }
 
+  /** How many connections here have the room (live or catching up), without listing them. */
+  audience(tenantId: string, roomId: string): number {
+    const topic = roomTopic(tenantId, roomId);
+    return (this.live.get(topic)?.size ?? 0) + (this.pending.get(topic)?.size ?? 0);
+  }
+
   localConns(tenantId: string, userId: string): Conn[] {
     return [...(this.users.get(userTopic(tenantId, userId)) ?? [])];
   }
