@@ -51,6 +51,7 @@ export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): vo
 
 function authPhase(ctx: WsContext, conn: Conn, text: string): void {
   const parsed = parseClientFrame(text);
+  ctx.observer.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
   if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
   if (parsed.frame.type !== 'auth') {
     return sendError(ctx, conn, { code: 'AUTHENTICATION_ERROR', message: 'Authenticate first: send an auth frame', frame: parsed.frame.type, ...refOf(parsed.frame) });
@@ -61,6 +62,7 @@ function authPhase(ctx: WsContext, conn: Conn, text: string): void {
 async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
   if (!isOpen(conn)) return;
   const parsed = parseClientFrame(text);
+  ctx.observer.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
   if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
   const frame = parsed.frame;
   if (!conn.syncStarted && frame.type !== 'resume') startSync(ctx.sync, conn, new Map());
@@ -69,6 +71,7 @@ async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
     if (ctx.limiter && frame.type !== 'ping') {
       const decision = await ctx.limiter.consume(conn.tenant!.id, limitsFor(conn.tenant!.settings, ctx.config));
       if (!decision.allowed) {
+        ctx.observer.rateLimited();
         return sendError(ctx, conn, { ...echo, code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded', retry_after_ms: decision.retryAfterMs });
       }
     }
