@@ -87,23 +87,6 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const presence = await createPresence(config, log, opts.wsNode);
   services.push(() => presence.close());
 
-  let wsPort = 0;
-  let wsNode: WsNode | undefined;
-  if (opts.ws !== false) {
-    wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, observer: wsObserver(metrics), ...opts.wsNode });
-    wsPort = wsNode.port;
-    const node = wsNode;
-    frontDoors.push(() => node.shutdown());
-  }
-
-  let httpPort = 0;
-  if (opts.http !== false) {
-    const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence })).callback());
-    server.keepAliveTimeout = 65_000;
-    httpPort = await listen(server, config.httpPort, config.host);
-    frontDoors.push(() => closeHttp(server));
-  }
-
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= (async () => {
     const step = (fn: () => Promise<void>) => fn().catch((err) => log.warn({ err }, 'close step failed'));
@@ -113,6 +96,27 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     unwatchBatches();
     await closeDatabase(db);
   })());
+
+  let wsPort = 0;
+  let wsNode: WsNode | undefined;
+  let httpPort = 0;
+  try {
+    if (opts.ws !== false) {
+      wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, observer: wsObserver(metrics), ...opts.wsNode });
+      wsPort = wsNode.port;
+      const node = wsNode;
+      frontDoors.push(() => node.shutdown());
+    }
+    if (opts.http !== false) {
+      const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence, wsPort: wsPort || config.wsPort })).callback());
+      server.keepAliveTimeout = 65_000;
+      httpPort = await listen(server, config.httpPort, config.host);
+      frontDoors.push(() => closeHttp(server));
+    }
+  } catch (err) {
+    await close(); // a busy port: release what is already open, so the process can exit with the message
+    throw err;
+  }
 
   return { httpPort, wsPort, wsNode, domain, limiter, metrics, parts: { db, bus }, log, close };
 }
@@ -125,6 +129,8 @@ interface RestParts {
   tickets: TicketStore;
   bus: Bus;
   presence: PresenceRegistry;
+  /** Where browsers reach the WebSocket node (the pages at /embed.html and /playground). */
+  wsPort: number;
 }
 
 function createPresence(config: Config, log: Logger, ws: StartOptions['wsNode'] = {}): Promise<PresenceRegistry> {
@@ -147,6 +153,7 @@ async function createRestApp(config: Config, p: RestParts) {
     metrics: p.metrics,
     tickets: p.tickets,
     presence: p.presence,
+    wsPort: p.wsPort,
     rateLimit: rateLimitMiddleware(p.limiter, resolveFromAuthState(defaults), {
       exempt: (ctx) => ctx.method === 'GET' && ctx.path === '/v1/rate-limit',
     }),

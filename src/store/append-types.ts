@@ -1,5 +1,6 @@
 /** What the batched send transactions (sqlite-append.ts, mysql-append.ts) take and give back. */
 import type { Knex } from 'knex';
+import type { OutboxEvent } from './outbox.ts';
 
 export interface NewMessageRow {
   id: string;
@@ -27,10 +28,18 @@ export type MessageToAppend = Omit<NewMessageRow, 'seq' | 'created_at'>;
  */
 export type AfterInsert = (trx: Knex.Transaction, message: NewMessageRow) => Promise<void>;
 
+/**
+ * The outbox hook (issue 10): the events a stored send writes to the outbox, inside the same
+ * transaction (and, on SQLite, the same savepoint), so they exist if and only if the message does.
+ * Each backend writes them in its own way (raw statement on SQLite, one multi-row INSERT per batch on MySQL).
+ */
+export type SendEvents = (row: NewMessageRow) => OutboxEvent[];
+
 export interface AppendRequest {
   msg: MessageToAppend;
   now: () => number;
   afterInsert?: AfterInsert;
+  events?: SendEvents;
 }
 
 /** A send's outcome: the stored row, or null when the room is gone or the sender is not in it. */

@@ -1,6 +1,6 @@
 /** Queries on `messages`, always scoped by tenant. */
 import type { Knex } from 'knex';
-import { MAX_BATCH, type AfterInsert, type AppendRequest, type AppendResult, type MessageToAppend, type NewMessageRow } from './append-types.ts';
+import { MAX_BATCH, type AfterInsert, type AppendRequest, type AppendResult, type MessageToAppend, type NewMessageRow, type SendEvents } from './append-types.ts';
 import { driver, type Db } from './db.ts';
 import { batchStatsFor } from './batch-stats.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -8,7 +8,7 @@ import { runMysqlBatch } from './mysql-append.ts';
 import { runSqliteBatch } from './sqlite-append.ts';
 
 export interface MessageRow {
-  pk: number; // global autoincrement: the cursor for "everything after X across my rooms"
+  pk: number; // global autoincrement (on SQLite also the feed position: see feed.ts)
   id: string;
   tenant_id: string;
   room_id: string;
@@ -27,7 +27,7 @@ export type MessagePatch = Partial<Pick<MessageRow, 'content' | 'meta' | 'edited
 
 const num = (v: number | null) => (v === null ? null : Number(v));
 
-const toRow = (r: MessageRow): MessageRow => ({
+export const toRow = (r: MessageRow): MessageRow => ({
   ...r,
   pk: Number(r.pk),
   seq: Number(r.seq),
@@ -36,7 +36,7 @@ const toRow = (r: MessageRow): MessageRow => ({
   deleted_at: num(r.deleted_at),
 });
 
-export type { AfterInsert, MessageToAppend, NewMessageRow };
+export type { AfterInsert, MessageToAppend, NewMessageRow, SendEvents };
 
 /** Sends committing at once per process: SQLite has one writer; MySQL overlaps a batch's statements with the previous COMMIT. */
 const IN_FLIGHT = { sqlite: 1, mysql: 1 } as const;
@@ -61,10 +61,12 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
  * for this send only (see AfterInsert). Resolves after COMMIT with the stored row (created_at =
  * `now()` inside the transaction), or null when the room is gone or the sender is not (or no
  * longer) in it: nothing stored. Rejects with a duplicate-key error (isUniqueViolation) when the
- * sender already used this client_msg_id in the room.
+ * sender already used this client_msg_id in the room. `events` (the outbox hook): the send's events,
+ * written to the outbox in the same transaction. On MySQL the send also takes its cross-room feed
+ * position there (feed.ts).
  */
-export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert): Promise<NewMessageRow | null> {
-  return committerFor(knex).submit({ msg, now, afterInsert });
+export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents): Promise<NewMessageRow | null> {
+  return committerFor(knex).submit({ msg, now, afterInsert, events });
 }
 
 export async function findMessage(db: Db, tenantId: string, roomId: string, id: string): Promise<MessageRow | undefined> {
@@ -142,16 +144,3 @@ export async function unreadCounts(db: Db, tenantId: string, userId: string, roo
   return counts;
 }
 
-/** Messages with pk > afterPk in any room the user belongs to, oldest first. */
-export async function listAfterPk(db: Db, tenantId: string, userId: string, afterPk: number, limit: number): Promise<MessageRow[]> {
-  const rows = await db('messages as m')
-    .join('room_members as rm', 'rm.room_id', 'm.room_id')
-    .where('m.tenant_id', tenantId)
-    .andWhere('rm.tenant_id', tenantId)
-    .andWhere('rm.user_id', userId)
-    .andWhere('m.pk', '>', afterPk)
-    .orderBy('m.pk', 'asc')
-    .limit(limit)
-    .select('m.*');
-  return rows.map(toRow);
-}

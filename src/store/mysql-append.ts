@@ -7,6 +7,8 @@
  *   SELECT … FROM room_members WHERE … LOCK IN SHARE MODE        which senders are members
  *   INSERT INTO messages VALUES (…), (…), …                     every new message, seqs assigned here
  *   UPDATE rooms SET last_seq = CASE id … END …                  each room's new last_seq
+ *   INSERT INTO feed_positions … ON DUPLICATE KEY UPDATE        per tenant: the batch's feed positions (feed.ts)
+ *   INSERT INTO outbox_events VALUES (…), …                     the sends' events (outbox.ts)
  *   afterInsert(trx, row) per stored send, then COMMIT
  *
  * Holding each room's row lock from the first statement to COMMIT keeps every room's seq gap-free
@@ -23,8 +25,11 @@ import { isRetryable, isUniqueViolation } from './db.ts';
 import { takeSeqAsMember } from './rooms.ts';
 import { backoff, MAX_ATTEMPTS, type AppendRequest, type AppendResult, type NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
+import { takeFeedPositions } from './feed.ts';
+import { appendOutbox, outboxRow } from './outbox.ts';
 
-const COLUMNS = ['id', 'tenant_id', 'room_id', 'seq', 'sender_id', 'content', 'meta', 'client_msg_id', 'body_hash', 'created_at', 'edited_at', 'deleted_at'] as const;
+const COLUMNS = ['id', 'tenant_id', 'room_id', 'seq', 'sender_id', 'content', 'meta', 'client_msg_id', 'body_hash', 'created_at', 'edited_at', 'deleted_at', 'feed_pos'] as const;
+type StoredRow = NewMessageRow & { feed_pos: number };
 const ROW_PLACEHOLDERS = `(${COLUMNS.map(() => '?').join(', ')})`;
 
 /** Thrown for a send whose idempotency key is already taken: what its INSERT would have raised. */
@@ -73,12 +78,14 @@ async function oneByOne(knex: Knex, batch: AppendRequest[]): Promise<Outcome<App
  * A batch of one (a quiet moment) in the fewest round trips: UPDATE rooms … WHERE <member>
  * (takes the seq and the room's lock), INSERT. A repeat fails the INSERT with the duplicate-key error.
  */
-async function storeOne(trx: Knex.Transaction, { msg, now, afterInsert }: AppendRequest): Promise<Outcome<AppendResult>[]> {
+async function storeOne(trx: Knex.Transaction, { msg, now, afterInsert, events }: AppendRequest): Promise<Outcome<AppendResult>[]> {
   const createdAt = now();
   const seq = await takeSeqAsMember(trx, msg.tenant_id, msg.room_id, msg.sender_id, createdAt);
   if (seq === 0) return [{ value: null }];
   const row: NewMessageRow = { ...msg, seq, created_at: createdAt };
-  await trx('messages').insert(row);
+  const [feedPos] = (await takeFeedPositions(trx, msg.tenant_id, 1))!;
+  await trx('messages').insert({ ...row, feed_pos: feedPos });
+  if (events) await appendOutbox(trx, events(row), createdAt);
   if (afterInsert) await afterInsert(trx, row);
   return [{ value: row }];
 }
@@ -122,13 +129,29 @@ async function storeBatch(trx: Knex.Transaction, batch: AppendRequest[], checkKe
     outcomes.push({ value: row });
   }
   if (stored.length === 0) return outcomes;
+  const positioned = await withFeedPositions(trx, stored.map((s) => s.row));
   await trx.raw(
-    `INSERT INTO messages (${COLUMNS.join(', ')}) VALUES ${stored.map(() => ROW_PLACEHOLDERS).join(', ')}`,
-    stored.flatMap(({ row }) => COLUMNS.map((c) => row[c])),
+    `INSERT INTO messages (${COLUMNS.join(', ')}) VALUES ${positioned.map(() => ROW_PLACEHOLDERS).join(', ')}`,
+    positioned.flatMap((row) => COLUMNS.map((c) => row[c])),
   );
   await bumpRooms(trx, roomUpdates);
+  const outbox = stored.flatMap(({ row, req }) => (req.events ? req.events(row).map((e) => outboxRow(e, row.created_at)) : []));
+  if (outbox.length > 0) await trx('outbox_events').insert(outbox);
   for (const { row, req } of stored) if (req.afterInsert) await req.afterInsert(trx, row);
   return outcomes;
+}
+
+/** Each row with its tenant's next feed position, in batch order (tenants taken in sorted order, after the rooms). */
+async function withFeedPositions(trx: Knex.Transaction, rows: NewMessageRow[]): Promise<StoredRow[]> {
+  const byTenant = new Map<string, NewMessageRow[]>();
+  for (const r of rows) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r]);
+  const pos = new Map<NewMessageRow, number>();
+  for (const tenant of [...byTenant.keys()].sort()) {
+    const mine = byTenant.get(tenant)!;
+    const taken = await takeFeedPositions(trx, tenant, mine.length);
+    mine.forEach((r, i) => pos.set(r, taken[i]!));
+  }
+  return rows.map((r) => ({ ...r, feed_pos: pos.get(r)! }));
 }
 
 /** (tenant, room, user) keys of the senders who are members of their room, share-locked until COMMIT. */

@@ -17,6 +17,7 @@ import type { Knex } from 'knex';
 import { isRetryable } from './db.ts';
 import { backoff, MAX_ATTEMPTS, type AppendRequest, type AppendResult, type NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
+import { OUTBOX_INSERT_SQL, outboxParams, outboxRow } from './outbox.ts';
 
 interface Stmt {
   run(...params: unknown[]): { changes: number };
@@ -74,7 +75,7 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
   const bump = sql(BUMP);
   const insert = sql(INSERT);
   const outcomes: Outcome<AppendResult>[] = [];
-  for (const { msg: m, now, afterInsert } of batch) {
+  for (const { msg: m, now, afterInsert, events } of batch) {
     const createdAt = now();
     sql('SAVEPOINT send').run();
     try {
@@ -84,6 +85,8 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
         row = { ...m, seq: Number(taken.last_seq), created_at: createdAt };
         insert.run(row.id, row.tenant_id, row.room_id, row.seq, row.sender_id, row.content, row.meta, row.client_msg_id,
           row.body_hash, row.created_at, row.edited_at, row.deleted_at);
+        // The outbox hook: the send's events, in its savepoint, so they commit with it.
+        if (events) for (const evt of events(row)) sql(OUTBOX_INSERT_SQL).run(...outboxParams(outboxRow(evt, createdAt)));
         if (afterInsert) await afterInsert(trx!, row);
       }
       sql('RELEASE send').run();
