@@ -132,11 +132,13 @@ export type MessagesPurgedPayload = MessagesPurgedFrame;
 export type NotificationType = string;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
+export type PresenceBatchPayload = PresenceBatchFrame;
 /**
  * `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
  */
 export type PresenceStatus = "online" | "offline";
 export type PresencePayload = PresenceFrame;
+export type PresenceSummaryPayload = PresenceSummaryFrame;
 /**
  * Bucket size, i.e. how many requests may arrive at once after an idle period.
  */
@@ -180,6 +182,8 @@ export type ServerFrame =
   | MessageAckFrame
   | ReceiptFrame
   | PresenceFrame
+  | PresenceBatchFrame
+  | PresenceSummaryFrame
   | TypingFrame
   | MemberJoinedFrame
   | MemberLeftFrame
@@ -317,10 +321,14 @@ export interface SchemaTypes {
   PingPayload: PingPayload;
   PongFrame: PongFrame;
   PongPayload: PongPayload;
+  PresenceBatchFrame: PresenceBatchFrame;
+  PresenceBatchPayload: PresenceBatchPayload;
   PresenceEntry: PresenceEntry;
   PresenceFrame: PresenceFrame;
   PresencePayload: PresencePayload;
   PresenceStatus: PresenceStatus;
+  PresenceSummaryFrame: PresenceSummaryFrame;
+  PresenceSummaryPayload: PresenceSummaryPayload;
   PurgeResult: PurgeResult;
   RateLimitBurst: RateLimitBurst;
   RateLimitPerSecond: RateLimitPerSecond;
@@ -978,6 +986,21 @@ export interface PongFrame {
   ref?: FrameRef;
 }
 /**
+ * Presence changes of one room coalesced over a short interval (`PRESENCE_COALESCE_MS`, 250 ms by default): every member who came online or went offline in it, each named once with their latest status. Sent instead of per-user `presence` frames where more than `PRESENCE_BATCH_ABOVE` connections (32 by default) on the serving node have the room, and up to `PRESENCE_SUMMARY_ABOVE` (1000); beyond that a `presence.summary` carries counts only. Apply it like that many `presence` frames.
+ */
+export interface PresenceBatchFrame {
+  type: "presence.batch";
+  room_id: RoomId;
+  /**
+   * Members who came online in the interval (and are still online at its end).
+   */
+  online: UserId[];
+  /**
+   * Members who went offline in the interval (and are still offline at its end).
+   */
+  offline: UserId[];
+}
+/**
  * Whether a room member has an open WebSocket on any node right now.
  */
 export interface PresenceEntry {
@@ -985,13 +1008,28 @@ export interface PresenceEntry {
   status: PresenceStatus;
 }
 /**
- * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).
+ * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`), at once, where at most `PRESENCE_BATCH_ABOVE` connections (32 by default) on the serving node have the room; bigger rooms get `presence.batch` or `presence.summary` instead.
  */
 export interface PresenceFrame {
   type: "presence";
   room_id: RoomId;
   user_id: UserId;
   status: PresenceStatus;
+}
+/**
+ * Presence in a big room: where more than `PRESENCE_SUMMARY_ABOVE` connections (1000 by default) on the serving node have the room, its presence changes are not named one by one (that would cost every member a frame per join, quadratic in the room's size) but counted over each interval (`PRESENCE_COALESCE_MS`, 250 ms by default): at most one of these frames per room per interval. To know who is online, page through `GET /v1/rooms/{room_id}/presence` (getRoomPresence) when you need it.
+ */
+export interface PresenceSummaryFrame {
+  type: "presence.summary";
+  room_id: RoomId;
+  /**
+   * How many members came online in the interval (and were still online at its end).
+   */
+  came_online: number;
+  /**
+   * How many members went offline in the interval (and were still offline at its end).
+   */
+  went_offline: number;
 }
 /**
  * What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.

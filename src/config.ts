@@ -33,6 +33,15 @@ export interface Config {
   logLevel: string;
   /** PRESENCE_GRACE_MS: how long after the last connection closes a user is announced offline. */
   presenceGraceMs: number;
+  /**
+   * PRESENCE_COALESCE_MS, PRESENCE_BATCH_ABOVE, PRESENCE_SUMMARY_ABOVE: where more than
+   * PRESENCE_BATCH_ABOVE connections on a node have a room, its presence changes are coalesced
+   * over PRESENCE_COALESCE_MS into one `presence.batch` frame naming them; above
+   * PRESENCE_SUMMARY_ABOVE into one `presence.summary` with counts only (see spec/asyncapi.yaml).
+   */
+  presenceCoalesceMs: number;
+  presenceBatchAbove: number;
+  presenceSummaryAbove: number;
   /** TYPING_TTL_MS: a typing indicator expires this long after its last refresh. */
   typingTtlMs: number;
   /** WS_AUTH_TIMEOUT_MS: time allowed for the first `auth` frame when the upgrade carried no credentials. */
@@ -150,6 +159,9 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 65536, 1024, 16 * 1024 * 1024),
     logLevel,
     presenceGraceMs: int(env, 'PRESENCE_GRACE_MS', 5000, 0, 600000),
+    presenceCoalesceMs: int(env, 'PRESENCE_COALESCE_MS', 250, 10, 60000),
+    presenceBatchAbove: int(env, 'PRESENCE_BATCH_ABOVE', 32, 0, 1_000_000),
+    presenceSummaryAbove: int(env, 'PRESENCE_SUMMARY_ABOVE', 1000, 0, 1_000_000),
     typingTtlMs: int(env, 'TYPING_TTL_MS', 5000, 100, 600000),
     wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 5000, 100, 600000),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65536, 1024, 16 * 1024 * 1024),

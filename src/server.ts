@@ -14,7 +14,8 @@ import { createDomain, type Domain } from './domain/index.ts';
 import { createHttpApp } from './http/app.ts';
 import { answerClientErrors } from './http/client-error.ts';
 import { VERSION } from './version.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createMetrics, wsObserver, type Metrics } from './metrics.ts';
+import { onSendBatch } from './store/batch-stats.ts';
 import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
 import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
@@ -79,6 +80,10 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
   const metrics = createMetrics();
+  const unwatchBatches = onSendBatch(db, (size, seconds) => {
+    metrics.sendBatchSize.observe(size);
+    metrics.sendCommitSeconds.observe(seconds);
+  });
   /** Front doors close first and together (draining in-flight work); shared services after. */
   const frontDoors: (() => Promise<void>)[] = [];
   const services: (() => Promise<void>)[] = [];
@@ -103,6 +108,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     await Promise.all(frontDoors.map(step));
     await Promise.all(services.map(step));
     await bus.close();
+    unwatchBatches();
     await closeDatabase(db);
   })());
 
@@ -111,7 +117,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   let httpPort = 0;
   try {
     if (opts.ws !== false) {
-      wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, ...opts.wsNode });
+      wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, observer: wsObserver(metrics), ...opts.wsNode });
       wsPort = wsNode.port;
       const node = wsNode;
       frontDoors.push(() => node.shutdown());

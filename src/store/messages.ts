@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import { MAX_BATCH, type AfterInsert, type AppendRequest, type AppendResult, type MessageToAppend, type NewMessageRow, type SendEvents } from './append-types.ts';
 import { driver, type Db } from './db.ts';
-import { batchStats } from './batch-stats.ts';
+import { batchStatsFor } from './batch-stats.ts';
 import { GroupCommit } from './group-commit.ts';
 import { runMysqlBatch } from './mysql-append.ts';
 import { runSqliteBatch } from './sqlite-append.ts';
@@ -47,7 +47,7 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
   if (!c) {
     const backend = driver(knex);
     const run = backend === 'sqlite' ? runSqliteBatch : runMysqlBatch;
-    c = new GroupCommit((batch) => run(knex, batch), MAX_BATCH, IN_FLIGHT[backend], batchStats);
+    c = new GroupCommit((batch) => run(knex, batch), MAX_BATCH, IN_FLIGHT[backend], batchStatsFor(knex));
     committers.set(knex, c);
   }
   return c;
