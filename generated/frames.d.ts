@@ -4,10 +4,20 @@
  */
 
 /**
+ * A room's id, as the server assigned it.
+ */
+export type RoomId = string;
+/**
  * Optional correlation id a client may put on any frame. Replies to that frame (`error`, `pong`, `sync.complete` after `resume`) echo it, so a client can match answers to requests.
  */
 export type FrameRef = string;
 export type AckPayload = AckFrame;
+/**
+ * Browser origins allowed to open the WebSocket. Empty means any origin.
+ *
+ * @maxItems 100
+ */
+export type AllowedOrigins = string[];
 export type AuthPayload = AuthFrame;
 /**
  * Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.
@@ -19,7 +29,7 @@ export type ClientFrame =
  */
 export type MessageContent = string;
 /**
- * Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).
+ * Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.
  */
 export type MessageMeta = {
   [k: string]: unknown;
@@ -41,6 +51,10 @@ export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user";
  */
 export type Timestamp = string;
 export type ConnectedPayload = ConnectedFrame;
+/**
+ * Lifetime of a user token when the mint request does not name one.
+ */
+export type DefaultTokenTtlSeconds = number;
 /**
  * The closed catalogue of error codes shared by REST and WebSocket.
  *
@@ -72,14 +86,12 @@ export type ErrorCode =
 /**
  * One entry per offending field, when the error is about input.
  */
-export type Details = {
-  /**
-   * Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`.
-   */
-  field?: string;
-  message: string;
-}[];
+export type ErrorDetails = ErrorDetail[];
 export type ErrorPayload = ErrorFrame;
+/**
+ * Longest lifetime a user token may be minted with.
+ */
+export type MaxTokenTtlSeconds = number;
 /**
  * A member's role in one room. The creator is the owner.
  */
@@ -97,7 +109,23 @@ export type MessageUpdatedPayload = MessageUpdatedFrame;
 export type NotificationType = string;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
+/**
+ * `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
+ */
+export type PresenceStatus = "online" | "offline";
 export type PresencePayload = PresenceFrame;
+/**
+ * Bucket size, i.e. how many requests may arrive at once after an idle period.
+ */
+export type RateLimitBurst = number;
+/**
+ * Sustained requests per second the tenant's token bucket refills at.
+ */
+export type RateLimitPerSecond = number;
+/**
+ * A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).
+ */
+export type Seq = number;
 export type ReadPayload = ReadFrame;
 export type ReceiptPayload = ReceiptFrame;
 export type ResumePayload = ResumeFrame;
@@ -105,6 +133,10 @@ export type ResumePayload = ResumeFrame;
  * `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms.
  */
 export type RoomType = "dm" | "group" | "channel";
+/**
+ * A room's display name; null for direct messages without one.
+ */
+export type RoomName = string | null;
 export type RoomDeletedPayload = RoomDeletedFrame;
 /**
  * A room with its members (single-room responses).
@@ -134,6 +166,10 @@ export type ServerFrame =
   | ErrorFrame
   | ServerShutdownFrame
   | PongFrame;
+/**
+ * Whether the member is typing (`started`) or not any more (`stopped`).
+ */
+export type TypingState = "started" | "stopped";
 export type ServerShutdownPayload = ServerShutdownFrame;
 export type SyncCompletePayload = SyncCompleteFrame;
 export type TypingPayload = TypingFrame;
@@ -169,18 +205,23 @@ export type WebhookEvent =
 export interface SchemaTypes {
   AckFrame: AckFrame;
   AckPayload: AckPayload;
+  AllowedOrigins: AllowedOrigins;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
   ClientFrame: ClientFrame;
   ClientMsgId: ClientMsgId;
   ConnectedFrame: ConnectedFrame;
   ConnectedPayload: ConnectedPayload;
+  DefaultTokenTtlSeconds: DefaultTokenTtlSeconds;
   Error: Error;
   ErrorCode: ErrorCode;
+  ErrorDetail: ErrorDetail;
+  ErrorDetails: ErrorDetails;
   ErrorFrame: ErrorFrame;
   ErrorPayload: ErrorPayload;
   FrameRef: FrameRef;
   Health: Health;
+  MaxTokenTtlSeconds: MaxTokenTtlSeconds;
   Member: Member;
   MemberJoinedFrame: MemberJoinedFrame;
   MemberJoinedPayload: MemberJoinedPayload;
@@ -212,6 +253,9 @@ export interface SchemaTypes {
   PresenceEntry: PresenceEntry;
   PresenceFrame: PresenceFrame;
   PresencePayload: PresencePayload;
+  PresenceStatus: PresenceStatus;
+  RateLimitBurst: RateLimitBurst;
+  RateLimitPerSecond: RateLimitPerSecond;
   RateLimitState: RateLimitState;
   ReadCursor: ReadCursor;
   ReadFrame: ReadFrame;
@@ -226,11 +270,14 @@ export interface SchemaTypes {
   RoomDeletedFrame: RoomDeletedFrame;
   RoomDeletedPayload: RoomDeletedPayload;
   RoomDetail: RoomDetail;
+  RoomId: RoomId;
+  RoomName: RoomName;
   RoomPosition: RoomPosition;
   RoomSummary: RoomSummary1;
   RoomType: RoomType;
   RoomUpdatedFrame: RoomUpdatedFrame;
   RoomUpdatedPayload: RoomUpdatedPayload;
+  Seq: Seq;
   SeqRange: SeqRange;
   ServerFrame: ServerFrame;
   ServerShutdownFrame: ServerShutdownFrame;
@@ -245,6 +292,7 @@ export interface SchemaTypes {
   TypingPayload: TypingPayload;
   TypingStartFrame: TypingStartFrame;
   TypingStartPayload: TypingStartPayload;
+  TypingState: TypingState;
   TypingStopFrame: TypingStopFrame;
   TypingStopPayload: TypingStopPayload;
   User: User;
@@ -263,7 +311,7 @@ export interface SchemaTypes {
  */
 export interface AckFrame {
   type: "ack";
-  room_id: string;
+  room_id: RoomId;
   seq: number;
   ref?: FrameRef;
 }
@@ -286,7 +334,7 @@ export interface AuthFrame {
  * A room and a sequence number in it (the newest `seq` a party knows of; 0 before the first message).
  */
 export interface RoomPosition {
-  room_id: string;
+  room_id: RoomId;
   last_seq: number;
 }
 /**
@@ -294,7 +342,7 @@ export interface RoomPosition {
  */
 export interface MessageSendFrame {
   type: "message.send";
-  room_id: string;
+  room_id: RoomId;
   content: MessageContent;
   meta?: MessageMeta;
   client_msg_id: ClientMsgId;
@@ -305,7 +353,7 @@ export interface MessageSendFrame {
  */
 export interface ReadFrame {
   type: "read";
-  room_id: string;
+  room_id: RoomId;
   seq: number;
   ref?: FrameRef;
 }
@@ -314,7 +362,7 @@ export interface ReadFrame {
  */
 export interface TypingStartFrame {
   type: "typing.start";
-  room_id: string;
+  room_id: RoomId;
   ref?: FrameRef;
 }
 /**
@@ -322,7 +370,7 @@ export interface TypingStartFrame {
  */
 export interface TypingStopFrame {
   type: "typing.stop";
-  room_id: string;
+  room_id: RoomId;
   ref?: FrameRef;
 }
 /**
@@ -398,11 +446,21 @@ export interface Error {
    * Human-readable explanation.
    */
   message: string;
-  details: Details;
+  details: ErrorDetails;
   /**
    * Same value as the `X-Request-Id` response header; quote it when reporting a problem.
    */
   request_id: string;
+}
+/**
+ * One offending field of an input error.
+ */
+export interface ErrorDetail {
+  /**
+   * Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`.
+   */
+  field?: string;
+  message: string;
 }
 /**
  * A frame could not be handled. `code` is from the shared catalogue (the same codes as REST); `client_msg_id` (for `message.send`) or `ref` names the frame it answers, and `frame` its type. The connection stays open: errors that end a connection are close codes instead.
@@ -414,7 +472,7 @@ export interface ErrorFrame {
    * Human-readable explanation; clients switch on `code`, not on this.
    */
   message: string;
-  details?: Details;
+  details?: ErrorDetails;
   /**
    * The `type` of the frame this answers, when it had a readable one.
    */
@@ -455,7 +513,7 @@ export interface Member {
  */
 export interface MemberJoinedFrame {
   type: "member.joined";
-  room_id: string;
+  room_id: RoomId;
   member: Member;
 }
 /**
@@ -463,7 +521,7 @@ export interface MemberJoinedFrame {
  */
 export interface MemberLeftFrame {
   type: "member.left";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
 }
 /**
@@ -496,7 +554,7 @@ export interface MessageAckFrame {
  */
 export interface MessageCreatedFrame {
   type: "message.created";
-  room_id: string;
+  room_id: RoomId;
   message: Message;
 }
 /**
@@ -504,7 +562,7 @@ export interface MessageCreatedFrame {
  */
 export interface MessageDeletedFrame {
   type: "message.deleted";
-  room_id: string;
+  room_id: RoomId;
   message: Message;
 }
 /**
@@ -512,7 +570,7 @@ export interface MessageDeletedFrame {
  */
 export interface MessageUpdatedFrame {
   type: "message.updated";
-  room_id: string;
+  room_id: RoomId;
   message: Message;
 }
 /**
@@ -562,19 +620,16 @@ export interface PongFrame {
  */
 export interface PresenceEntry {
   user_id: UserId;
-  /**
-   * `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
-   */
-  status: "online" | "offline";
+  status: PresenceStatus;
 }
 /**
  * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).
  */
 export interface PresenceFrame {
   type: "presence";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  status: "online" | "offline";
+  status: PresenceStatus;
 }
 /**
  * A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.
@@ -609,10 +664,10 @@ export interface RateLimitState {
  * A member's delivered and read positions in a room. Both only move forward.
  */
 export interface ReadCursor {
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  delivered_seq: number;
-  read_seq: number;
+  delivered_seq: Seq;
+  read_seq: Seq;
 }
 /**
  * A one-time ticket for opening the WebSocket from a browser (`wss://host/v1/ws?ticket=...`).
@@ -630,25 +685,22 @@ export interface RealtimeTicket {
  */
 export interface ReceiptFrame {
   type: "receipt";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  delivered_seq: number;
-  read_seq: number;
+  delivered_seq: Seq;
+  read_seq: Seq;
 }
 /**
  * A conversation, as seen by the calling member.
  */
 export interface Room {
-  id: string;
+  id: RoomId;
   type: RoomType;
-  name: string | null;
+  name: RoomName;
   created_by: UserId;
   created_at: Timestamp;
   updated_at: Timestamp;
-  /**
-   * Seq of the newest message (0 when empty).
-   */
-  last_seq: number;
+  last_seq: Seq;
   member_count: number;
   /**
    * Messages after the caller's read cursor, not sent by the caller, not deleted.
@@ -668,45 +720,39 @@ export interface Room {
  */
 export interface RoomDeletedFrame {
   type: "room.deleted";
-  room_id: string;
+  room_id: RoomId;
   room?: RoomSummary;
 }
 /**
  * The room as it was (webhook deliveries carry it; WebSocket frames may omit it).
  */
 export interface RoomSummary {
-  id: string;
+  id: RoomId;
   type: RoomType;
-  name: string | null;
+  name: RoomName;
   created_by: UserId;
   created_at: Timestamp;
   updated_at: Timestamp;
-  /**
-   * Seq of the newest message (0 when empty).
-   */
-  last_seq: number;
+  last_seq: Seq;
 }
 /**
  * The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
  */
 export interface RoomSummary1 {
-  id: string;
+  id: RoomId;
   type: RoomType;
-  name: string | null;
+  name: RoomName;
   created_by: UserId;
   created_at: Timestamp;
   updated_at: Timestamp;
-  /**
-   * Seq of the newest message (0 when empty).
-   */
-  last_seq: number;
+  last_seq: Seq;
 }
 /**
  * A room you are in changed (e.g. renamed).
  */
 export interface RoomUpdatedFrame {
   type: "room.updated";
-  room_id: string;
+  room_id: RoomId;
   room: RoomSummary1;
 }
 /**
@@ -721,16 +767,16 @@ export interface SeqRange {
  */
 export interface TypingFrame {
   type: "typing";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  state: "started" | "stopped";
+  state: TypingState;
 }
 /**
  * Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.
  */
 export interface SyncCompleteFrame {
   type: "sync.complete";
-  room_id: string;
+  room_id: RoomId;
   /**
    * The newest seq delivered to you for this room.
    */
@@ -763,28 +809,11 @@ export interface Tenant {
  * Per-tenant limits and policies. Every field has a platform default.
  */
 export interface TenantSettings {
-  /**
-   * Sustained requests per second the tenant's token bucket refills at.
-   */
-  rate_limit_per_second: number;
-  /**
-   * Bucket size, i.e. how many requests may arrive at once after an idle period.
-   */
-  rate_limit_burst: number;
-  /**
-   * Lifetime of a user token when the mint request does not name one.
-   */
-  default_token_ttl_seconds: number;
-  /**
-   * Longest lifetime a user token may be minted with.
-   */
-  max_token_ttl_seconds: number;
-  /**
-   * Browser origins allowed to open the WebSocket. Empty means any origin.
-   *
-   * @maxItems 100
-   */
-  allowed_origins: string[];
+  rate_limit_per_second: RateLimitPerSecond;
+  rate_limit_burst: RateLimitBurst;
+  default_token_ttl_seconds: DefaultTokenTtlSeconds;
+  max_token_ttl_seconds: MaxTokenTtlSeconds;
+  allowed_origins: AllowedOrigins;
 }
 /**
  * A tenant and its secret API key. The key is shown only in this response; it is stored hashed.

@@ -435,7 +435,7 @@ export interface paths {
         };
         /**
          * Messages after a cursor, across my rooms
-         * @description Everything newer than `after` in all the caller's rooms, oldest first. Start without `after`, then pass `next_cursor` back.
+         * @description Everything newer than `after` in all the caller's rooms, in the order the messages were stored (committed). Start without `after`, then pass `next_cursor` back; a poller that keeps doing so sees every message exactly once, however many senders write at the same time (a message stored later never lands behind a cursor already handed out).
          */
         get: operations["listMessages"];
         put?: never;
@@ -1027,11 +1027,11 @@ export interface components {
             has_more: boolean;
         };
         TenantSettingsPatch: {
-            rate_limit_per_second?: components["schemas"]["TenantSettings"]["rate_limit_per_second"];
-            rate_limit_burst?: components["schemas"]["TenantSettings"]["rate_limit_burst"];
-            default_token_ttl_seconds?: components["schemas"]["TenantSettings"]["default_token_ttl_seconds"];
-            max_token_ttl_seconds?: components["schemas"]["TenantSettings"]["max_token_ttl_seconds"];
-            allowed_origins?: components["schemas"]["TenantSettings"]["allowed_origins"];
+            rate_limit_per_second?: components["schemas"]["RateLimitPerSecond"];
+            rate_limit_burst?: components["schemas"]["RateLimitBurst"];
+            default_token_ttl_seconds?: components["schemas"]["DefaultTokenTtlSeconds"];
+            max_token_ttl_seconds?: components["schemas"]["MaxTokenTtlSeconds"];
+            allowed_origins?: components["schemas"]["AllowedOrigins"];
         };
         /**
          * @example {
@@ -1147,11 +1147,25 @@ export interface components {
             seq: number;
         };
         /**
+         * AllowedOrigins
+         * @description Browser origins allowed to open the WebSocket. Empty means any origin.
+         * @example [
+         *       "https://app.example.com"
+         *     ]
+         */
+        AllowedOrigins: string[];
+        /**
          * ClientMsgId
          * @description The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.
          * @example c-7f3a9e
          */
         ClientMsgId: string;
+        /**
+         * DefaultTokenTtlSeconds
+         * @description Lifetime of a user token when the mint request does not name one.
+         * @example 3600
+         */
+        DefaultTokenTtlSeconds: number;
         /**
          * Error
          * @description A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.
@@ -1163,12 +1177,7 @@ export interface components {
              * @example content: must NOT have fewer than 1 characters
              */
             message: string;
-            /** @description One entry per offending field, when the error is about input. */
-            details: {
-                /** @description Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`. */
-                field?: string;
-                message: string;
-            }[];
+            details: components["schemas"]["ErrorDetails"];
             /** @description Same value as the `X-Request-Id` response header; quote it when reporting a problem. */
             request_id: string;
         };
@@ -1191,6 +1200,20 @@ export interface components {
          * @enum {string}
          */
         ErrorCode: "VALIDATION_ERROR" | "AUTHENTICATION_ERROR" | "AUTHORIZATION_ERROR" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+        /**
+         * ErrorDetail
+         * @description One offending field of an input error.
+         */
+        ErrorDetail: {
+            /** @description Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`. */
+            field?: string;
+            message: string;
+        };
+        /**
+         * ErrorDetails
+         * @description One entry per offending field, when the error is about input.
+         */
+        ErrorDetails: components["schemas"]["ErrorDetail"][];
         /**
          * Health
          * @description Liveness and readiness report.
@@ -1216,6 +1239,12 @@ export interface components {
             };
         };
         /**
+         * MaxTokenTtlSeconds
+         * @description Longest lifetime a user token may be minted with.
+         * @example 2592000
+         */
+        MaxTokenTtlSeconds: number;
+        /**
          * Member
          * @description A user's membership of a room, with their delivery and read cursors.
          */
@@ -1233,7 +1262,7 @@ export interface components {
         MemberJoinedFrame: {
             /** @constant */
             type: "member.joined";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
             member: components["schemas"]["Member"];
         };
         /**
@@ -1243,7 +1272,7 @@ export interface components {
         MemberLeftFrame: {
             /** @constant */
             type: "member.left";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
             user_id: components["schemas"]["UserId"];
         };
         /**
@@ -1283,7 +1312,7 @@ export interface components {
         MessageCreatedFrame: {
             /** @constant */
             type: "message.created";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
             message: components["schemas"]["Message"];
         };
         /**
@@ -1293,12 +1322,12 @@ export interface components {
         MessageDeletedFrame: {
             /** @constant */
             type: "message.deleted";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
             message: components["schemas"]["Message"];
         };
         /**
          * MessageMeta
-         * @description Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).
+         * @description Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.
          * @example {
          *       "kind": "text",
          *       "reply_to": null
@@ -1314,7 +1343,7 @@ export interface components {
         MessageUpdatedFrame: {
             /** @constant */
             type: "message.updated";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
             message: components["schemas"]["Message"];
         };
         /**
@@ -1368,12 +1397,26 @@ export interface components {
          */
         PresenceEntry: {
             user_id: components["schemas"]["UserId"];
-            /**
-             * @description `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
-             * @enum {string}
-             */
-            status: "online" | "offline";
+            status: components["schemas"]["PresenceStatus"];
         };
+        /**
+         * PresenceStatus
+         * @description `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
+         * @enum {string}
+         */
+        PresenceStatus: "online" | "offline";
+        /**
+         * RateLimitBurst
+         * @description Bucket size, i.e. how many requests may arrive at once after an idle period.
+         * @example 100
+         */
+        RateLimitBurst: number;
+        /**
+         * RateLimitPerSecond
+         * @description Sustained requests per second the tenant's token bucket refills at.
+         * @example 100
+         */
+        RateLimitPerSecond: number;
         /**
          * RateLimitState
          * @description A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.
@@ -1397,10 +1440,10 @@ export interface components {
          * @description A member's delivered and read positions in a room. Both only move forward.
          */
         ReadCursor: {
-            room_id: string;
+            room_id: components["schemas"]["RoomId"];
             user_id: components["schemas"]["UserId"];
-            delivered_seq: number;
-            read_seq: number;
+            delivered_seq: components["schemas"]["Seq"];
+            read_seq: components["schemas"]["Seq"];
         };
         /**
          * RealtimeTicket
@@ -1422,10 +1465,10 @@ export interface components {
         ReceiptFrame: {
             /** @constant */
             type: "receipt";
-            room_id: components["schemas"]["ReadCursor"]["room_id"];
-            user_id: components["schemas"]["ReadCursor"]["user_id"];
-            delivered_seq: components["schemas"]["ReadCursor"]["delivered_seq"];
-            read_seq: components["schemas"]["ReadCursor"]["read_seq"];
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+            delivered_seq: components["schemas"]["Seq"];
+            read_seq: components["schemas"]["Seq"];
         };
         /**
          * Role
@@ -1438,16 +1481,13 @@ export interface components {
          * @description A conversation, as seen by the calling member.
          */
         Room: {
-            /** @example 9b2f7c1e-5d4a-4e3b-8c2d-1a0b9c8d7e6f */
-            id: string;
+            id: components["schemas"]["RoomId"];
             type: components["schemas"]["RoomType"];
-            /** @example general */
-            name: string | null;
+            name: components["schemas"]["RoomName"];
             created_by: components["schemas"]["UserId"];
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
-            /** @description Seq of the newest message (0 when empty). */
-            last_seq: number;
+            last_seq: components["schemas"]["Seq"];
             member_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted. */
             unread_count: number;
@@ -1463,7 +1503,7 @@ export interface components {
         RoomDeletedFrame: {
             /** @constant */
             type: "room.deleted";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
             /** @description The room as it was (webhook deliveries carry it; WebSocket frames may omit it). */
             room?: components["schemas"]["RoomSummary"];
         };
@@ -1475,17 +1515,29 @@ export interface components {
             members: components["schemas"]["Member"][];
         };
         /**
+         * RoomId
+         * @description A room's id, as the server assigned it.
+         * @example 9b2f7c1e-5d4a-4e3b-8c2d-1a0b9c8d7e6f
+         */
+        RoomId: string;
+        /**
+         * RoomName
+         * @description A room's display name; null for direct messages without one.
+         * @example general
+         */
+        RoomName: string | null;
+        /**
          * RoomSummary
          * @description The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
          */
         RoomSummary: {
-            id: components["schemas"]["Room"]["id"];
-            type: components["schemas"]["Room"]["type"];
-            name: components["schemas"]["Room"]["name"];
-            created_by: components["schemas"]["Room"]["created_by"];
-            created_at: components["schemas"]["Room"]["created_at"];
-            updated_at: components["schemas"]["Room"]["updated_at"];
-            last_seq: components["schemas"]["Room"]["last_seq"];
+            id: components["schemas"]["RoomId"];
+            type: components["schemas"]["RoomType"];
+            name: components["schemas"]["RoomName"];
+            created_by: components["schemas"]["UserId"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+            last_seq: components["schemas"]["Seq"];
         };
         /**
          * RoomType
@@ -1500,9 +1552,15 @@ export interface components {
         RoomUpdatedFrame: {
             /** @constant */
             type: "room.updated";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
             room: components["schemas"]["RoomSummary"];
         };
+        /**
+         * Seq
+         * @description A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).
+         * @example 42
+         */
+        Seq: number;
         /**
          * Tenant
          * @description An integrator's isolated space (the seeds' "company"). Nothing crosses tenants.
@@ -1533,33 +1591,11 @@ export interface components {
          * @description Per-tenant limits and policies. Every field has a platform default.
          */
         TenantSettings: {
-            /**
-             * @description Sustained requests per second the tenant's token bucket refills at.
-             * @example 100
-             */
-            rate_limit_per_second: number;
-            /**
-             * @description Bucket size, i.e. how many requests may arrive at once after an idle period.
-             * @example 100
-             */
-            rate_limit_burst: number;
-            /**
-             * @description Lifetime of a user token when the mint request does not name one.
-             * @example 3600
-             */
-            default_token_ttl_seconds: number;
-            /**
-             * @description Longest lifetime a user token may be minted with.
-             * @example 2592000
-             */
-            max_token_ttl_seconds: number;
-            /**
-             * @description Browser origins allowed to open the WebSocket. Empty means any origin.
-             * @example [
-             *       "https://app.example.com"
-             *     ]
-             */
-            allowed_origins: string[];
+            rate_limit_per_second: components["schemas"]["RateLimitPerSecond"];
+            rate_limit_burst: components["schemas"]["RateLimitBurst"];
+            default_token_ttl_seconds: components["schemas"]["DefaultTokenTtlSeconds"];
+            max_token_ttl_seconds: components["schemas"]["MaxTokenTtlSeconds"];
+            allowed_origins: components["schemas"]["AllowedOrigins"];
         };
         /**
          * Timestamp
@@ -2016,10 +2052,15 @@ export type SendMessageRequest = components['schemas']['SendMessageRequest'];
 export type EditMessageRequest = components['schemas']['EditMessageRequest'];
 export type AckRequest = components['schemas']['AckRequest'];
 export type ReadRequest = components['schemas']['ReadRequest'];
+export type AllowedOrigins = components['schemas']['AllowedOrigins'];
 export type ClientMsgId = components['schemas']['ClientMsgId'];
+export type DefaultTokenTtlSeconds = components['schemas']['DefaultTokenTtlSeconds'];
 export type Error = components['schemas']['Error'];
 export type ErrorCode = components['schemas']['ErrorCode'];
+export type ErrorDetail = components['schemas']['ErrorDetail'];
+export type ErrorDetails = components['schemas']['ErrorDetails'];
 export type Health = components['schemas']['Health'];
+export type MaxTokenTtlSeconds = components['schemas']['MaxTokenTtlSeconds'];
 export type Member = components['schemas']['Member'];
 export type MemberJoinedFrame = components['schemas']['MemberJoinedFrame'];
 export type MemberLeftFrame = components['schemas']['MemberLeftFrame'];
@@ -2035,6 +2076,9 @@ export type NotificationCreatedFrame = components['schemas']['NotificationCreate
 export type NotificationType = components['schemas']['NotificationType'];
 export type Permissions = components['schemas']['Permissions'];
 export type PresenceEntry = components['schemas']['PresenceEntry'];
+export type PresenceStatus = components['schemas']['PresenceStatus'];
+export type RateLimitBurst = components['schemas']['RateLimitBurst'];
+export type RateLimitPerSecond = components['schemas']['RateLimitPerSecond'];
 export type RateLimitState = components['schemas']['RateLimitState'];
 export type ReadCursor = components['schemas']['ReadCursor'];
 export type RealtimeTicket = components['schemas']['RealtimeTicket'];
@@ -2043,9 +2087,12 @@ export type Role = components['schemas']['Role'];
 export type Room = components['schemas']['Room'];
 export type RoomDeletedFrame = components['schemas']['RoomDeletedFrame'];
 export type RoomDetail = components['schemas']['RoomDetail'];
+export type RoomId = components['schemas']['RoomId'];
+export type RoomName = components['schemas']['RoomName'];
 export type RoomSummary = components['schemas']['RoomSummary'];
 export type RoomType = components['schemas']['RoomType'];
 export type RoomUpdatedFrame = components['schemas']['RoomUpdatedFrame'];
+export type Seq = components['schemas']['Seq'];
 export type Tenant = components['schemas']['Tenant'];
 export type TenantCredentials = components['schemas']['TenantCredentials'];
 export type TenantSettings = components['schemas']['TenantSettings'];
