@@ -110,7 +110,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
       frontDoors.push(() => node.shutdown());
     }
     if (opts.http !== false) {
-      const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence })).callback());
+      const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence, wsPort: wsPort || config.wsPort })).callback());
       server.keepAliveTimeout = 65_000;
       httpPort = await listen(server, config.httpPort, config.host);
       frontDoors.push(() => closeHttp(server));
@@ -144,6 +144,8 @@ interface RestParts {
   tickets: TicketStore;
   bus: Bus;
   presence: PresenceRegistry;
+  /** Where browsers reach the WebSocket node (the pages at /embed.html and /playground). */
+  wsPort: number;
 }
 
 function createPresence(config: Config, log: Logger, ws: StartOptions['wsNode'] = {}): Promise<PresenceRegistry> {
@@ -166,6 +168,7 @@ async function createRestApp(config: Config, p: RestParts) {
     metrics: p.metrics,
     tickets: p.tickets,
     presence: p.presence,
+    wsPort: p.wsPort,
     rateLimit: rateLimitMiddleware(p.limiter, resolveFromAuthState(defaults), {
       exempt: (ctx) => ctx.method === 'GET' && ctx.path === '/v1/rate-limit',
     }),

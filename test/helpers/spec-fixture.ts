@@ -40,16 +40,18 @@ export async function createFixture(s: TestServer, label: string, users: [string
   const webhookId = hook.data!.data.id;
   const delivery = await tenant.client.POST('/v1/webhooks/{webhook_id}/test', { params: { path: { webhook_id: webhookId } } });
   assert.equal(delivery.response.status, 201, JSON.stringify(delivery.error));
+  const ticket = await tenant.as(member).POST('/v1/tickets', { body: { subject: `${label} ticket`, initial_message: `${label} ticket secret` } });
+  assert.equal(ticket.response.status, 201, JSON.stringify(ticket.error));
   const params = {
     tenant_id: tenant.id, user_id: member, room_id: roomId, message_id: msg.data!.data.id, token_id: token.data!.data.token_id,
-    webhook_id: webhookId, delivery_id: delivery.data!.data.id,
+    ticket_id: ticket.data!.data.id, webhook_id: webhookId, delivery_id: delivery.data!.data.id,
   };
   return {
     tenantId: tenant.id,
     apiKey: tenant.apiKey,
     params,
     userIds: users,
-    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, webhookId, params.delivery_id],
+    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, params.ticket_id, `${label} ticket secret`, webhookId, params.delivery_id],
     headers(caller): Record<string, string> {
       switch (caller) {
         case 'public': return {};

@@ -42,6 +42,11 @@ const EXPLICIT: Record<string, Probe> = {
     body: (a) => ({ url: 'https://93.184.216.34/b', event_types: ['*'], room_ids: [a.params.room_id], enabled: false }),
     expect: { status: [201, 403] }, // 403: a Bearer user who is not an admin
   },
+  createTicket: {
+    why: "a support ticket of B's own; checked for leaks only",
+    body: () => ({ subject: 'B ticket', initial_message: 'hello' }),
+    expect: { status: [201] },
+  },
 };
 
 /** Credentials B presents: one set per security alternative the operation accepts. */
