@@ -1178,6 +1178,7 @@ export interface components {
             /**
              * Format: uri
              * @description http:// or https://.
+             * @example https://hooks.example.com/chatapi
              */
             url: string;
             description?: string | null;
@@ -1187,7 +1188,12 @@ export interface components {
             enabled?: boolean;
         };
         UpdateWebhookRequest: {
-            url?: components["schemas"]["CreateWebhookRequest"]["url"];
+            /**
+             * Format: uri
+             * @description http:// or https://.
+             * @example https://hooks.example.com/chatapi
+             */
+            url?: string;
             description?: components["schemas"]["CreateWebhookRequest"]["description"];
             event_types?: components["schemas"]["Webhook"]["event_types"];
             room_ids?: components["schemas"]["Webhook"]["room_ids"];
@@ -2164,7 +2170,10 @@ export interface components {
         Webhook: {
             /** @example wh_9c1e4b2a7f3d4e08 */
             id: string;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @example https://hooks.example.com/chatapi
+             */
             url: string;
             description: string | null;
             event_types: components["schemas"]["WebhookEventType"][];
