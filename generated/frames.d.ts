@@ -123,6 +123,7 @@ export type MessagesPurgedPayload = MessagesPurgedFrame;
  * Your own category, e.g. `mention` or `order.shipped`.
  */
 export type NotificationType = string;
+export type NotificationPayload = NotificationFrame;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
 /**
@@ -181,7 +182,8 @@ export type ServerFrame =
   | SyncCompleteFrame
   | ErrorFrame
   | ServerShutdownFrame
-  | PongFrame;
+  | PongFrame
+  | NotificationFrame;
 /**
  * Whether the member is typing (`started`) or not any more (`stopped`).
  */
@@ -278,6 +280,7 @@ export interface SchemaTypes {
   Notification: Notification;
   NotificationCreatedFrame: NotificationCreatedFrame;
   NotificationFrame: NotificationFrame;
+  NotificationPayload: NotificationPayload;
   NotificationType: NotificationType;
   Permissions: Permissions;
   PingFrame: PingFrame;
@@ -644,6 +647,10 @@ export interface ConnectedFrame {
    * How long the server waits for a `resume` before replaying from the delivered cursors.
    */
   resume_wait_ms: number;
+  /**
+   * Your unread notifications at connect time; new ones arrive as `notification` frames.
+   */
+  unread_notifications: number;
 }
 /**
  * A person (or bot) in a tenant.
@@ -657,6 +664,10 @@ export interface User {
   permissions: Permissions;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /**
+   * Your unread notifications (only on `GET /v1/me`).
+   */
+  unread_notifications?: number;
 }
 /**
  * What a user may do. Defaults follow the role; the tenant key or an admin may override them.

@@ -926,6 +926,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a notification
+         * @description Stores one notification per user in `user_ids` and delivers it live as a `notification` frame to every open WebSocket connection of the user; the others find it in `GET /v1/me/notifications` (and your backend gets a `notification.created` webhook for each user with no open connection, e.g. to send a mobile push). With an `Idempotency-Key`, a repeat with the same body answers 200 with the original notifications (another body: 409). The tenant key, or a user with role `staff`, `admin` or `superadmin`.
+         */
+        post: operations["sendNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my notifications
+         * @description Unread first (newest first), then read ones (newest first); `unread_count` counts all unread ones.
+         */
+        get: operations["listMyNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark notifications read
+         * @description Either `up_to_id` (that notification and every older one) or `ids` (just those). Marking again is harmless; ids that are not yours are ignored.
+         */
+        post: operations["markNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "message.created": {
@@ -1171,6 +1231,34 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        SendNotificationRequest: {
+            user_ids: components["schemas"]["UserId"][];
+            type: components["schemas"]["NotificationType"];
+            title: string;
+            body?: string | null;
+            /** @description Your own JSON object (at most 8 KiB). */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description A room of the tenant the notification is about (optional). */
+            room_id?: string | null;
+        };
+        NotificationBatch: {
+            items: components["schemas"]["Notification"][];
+        };
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            next_cursor: string | null;
+            unread_count: number;
+        };
+        MarkNotificationsReadRequest: {
+            up_to_id?: string;
+            ids?: string[];
+        };
+        NotificationsReadResult: {
+            marked: number;
+            unread_count: number;
+        };
         WebhookWithSecret: components["schemas"]["Webhook"] & {
             secret: string;
         };
@@ -1766,7 +1854,9 @@ export interface components {
             title: string;
             body: string | null;
             /** @description Your own JSON object (at most 8 KiB), passed through unchanged. */
-            data: Record<string, never> | null;
+            data: {
+                [key: string]: unknown;
+            } | null;
             room_id: string | null;
             created_at: components["schemas"]["Timestamp"];
             read_at: components["schemas"]["Timestamp"] | null;
@@ -2124,6 +2214,8 @@ export interface components {
             permissions: components["schemas"]["Permissions"];
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
+            /** @description Your unread notifications (only on `GET /v1/me`). */
+            unread_notifications?: number;
         };
         /**
          * UserBan
@@ -2484,6 +2576,10 @@ export interface components {
         after: string;
         /** @description The client's key for this send (same as `client_msg_id`; if both are given they must match). */
         "Idempotency-Key": components["schemas"]["ClientMsgId"];
+        /** @description Your key for this send; a repeat with the same key and body returns the original notifications. */
+        "Notification-Idempotency-Key": components["schemas"]["ClientMsgId"];
+        /** @description Only unread notifications. */
+        unread_only: boolean;
         /** @description Webhook endpoint id. */
         webhook_id: string;
         /** @description Delivery id. */
@@ -2543,6 +2639,11 @@ export interface components {
     };
     pathItems: never;
 }
+export type SendNotificationRequest = components['schemas']['SendNotificationRequest'];
+export type NotificationBatch = components['schemas']['NotificationBatch'];
+export type NotificationPage = components['schemas']['NotificationPage'];
+export type MarkNotificationsReadRequest = components['schemas']['MarkNotificationsReadRequest'];
+export type NotificationsReadResult = components['schemas']['NotificationsReadResult'];
 export type WebhookWithSecret = components['schemas']['WebhookWithSecret'];
 export type CreateWebhookRequest = components['schemas']['CreateWebhookRequest'];
 export type UpdateWebhookRequest = components['schemas']['UpdateWebhookRequest'];
@@ -2665,6 +2766,8 @@ export type ParameterAfterSeq = components['parameters']['after_seq'];
 export type ParameterBeforeSeq = components['parameters']['before_seq'];
 export type ParameterAfter = components['parameters']['after'];
 export type ParameterIdempotencyKey = components['parameters']['Idempotency-Key'];
+export type ParameterNotificationIdempotencyKey = components['parameters']['Notification-Idempotency-Key'];
+export type ParameterUnreadOnly = components['parameters']['unread_only'];
 export type ParameterWebhookId = components['parameters']['webhook_id'];
 export type ParameterDeliveryId = components['parameters']['delivery_id'];
 export type ParameterDeliveryStatus = components['parameters']['delivery_status'];
@@ -5467,6 +5570,158 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your key for this send; a repeat with the same key and body returns the original notifications. */
+                "Idempotency-Key"?: components["parameters"]["Notification-Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendNotificationRequest"];
+            };
+        };
+        responses: {
+            /** @description A repeat: the original notifications */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationBatch"];
+                        error: null;
+                    };
+                };
+            };
+            /** @description Stored */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationBatch"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyNotifications: {
+        parameters: {
+            query?: {
+                /** @description Only unread notifications. */
+                unread_only?: components["parameters"]["unread_only"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationPage"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    markNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkNotificationsReadRequest"];
+            };
+        };
+        responses: {
+            /** @description How many changed, and what is left unread */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationsReadResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

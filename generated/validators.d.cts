@@ -55,6 +55,7 @@ export declare const MessagesPurgedPayload: ValidateFunction<SchemaTypes['Messag
 export declare const Notification: ValidateFunction<SchemaTypes['Notification']>;
 export declare const NotificationCreatedFrame: ValidateFunction<SchemaTypes['NotificationCreatedFrame']>;
 export declare const NotificationFrame: ValidateFunction<SchemaTypes['NotificationFrame']>;
+export declare const NotificationPayload: ValidateFunction<SchemaTypes['NotificationPayload']>;
 export declare const NotificationType: ValidateFunction<SchemaTypes['NotificationType']>;
 export declare const Permissions: ValidateFunction<SchemaTypes['Permissions']>;
 export declare const PingFrame: ValidateFunction<SchemaTypes['PingFrame']>;

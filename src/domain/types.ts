@@ -5,6 +5,7 @@ import type { EventSink } from './events.ts';
 import type { WebhookDeliveriesApi } from './webhook-deliveries.ts';
 import type { WebhooksApi } from './webhooks.ts';
 import type { UserStatusApi } from './user-status.ts';
+import type { NotificationsApi, OnlineCheck } from './notifications.ts';
 import type { Ticket, TicketInput, TicketListQuery, TicketPatchInput } from './ticket-types.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
@@ -42,6 +43,8 @@ export interface DomainDeps {
   config: DomainConfig;
   log: DomainLog;
   now?: () => number; // epoch ms; tests inject a clock
+  /** Who has an open WebSocket connection (the presence registry); used for `notification.created` webhooks. */
+  online?: OnlineCheck;
 }
 
 export interface UserInput {
@@ -129,4 +132,5 @@ export interface Domain {
   webhooks: WebhooksApi;
   webhookDeliveries: WebhookDeliveriesApi;
   userStatus: UserStatusApi;
+  notifications: NotificationsApi;
 }

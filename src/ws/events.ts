@@ -39,6 +39,8 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
         router.route(evt.tenant_id, roomId, encode({ type: 'presence', room_id: roomId, user_id: evt.user_id, status: evt.status }));
       }
       return;
+    case 'notification':
+      return ctx.router.toUser(evt.tenant_id, evt.user_id, encode({ type: 'notification', notification: evt.notification }));
     case 'member.joined':
       return memberJoined(ctx, evt.tenant_id, evt.room_id, encode({ type: evt.type, room_id: evt.room_id, member: evt.member }), evt.member.user_id);
     case 'member.left':

@@ -40,18 +40,20 @@ export async function createFixture(s: TestServer, label: string, users: [string
   const webhookId = hook.data!.data.id;
   const delivery = await tenant.client.POST('/v1/webhooks/{webhook_id}/test', { params: { path: { webhook_id: webhookId } } });
   assert.equal(delivery.response.status, 201, JSON.stringify(delivery.error));
+  const note = await tenant.client.POST('/v1/notifications', { body: { user_ids: [member], type: 'fixture', title: `${label} notification secret` } });
+  assert.equal(note.response.status, 201, JSON.stringify(note.error));
   const ticket = await tenant.as(member).POST('/v1/tickets', { body: { subject: `${label} ticket`, initial_message: `${label} ticket secret` } });
   assert.equal(ticket.response.status, 201, JSON.stringify(ticket.error));
   const params = {
     tenant_id: tenant.id, user_id: member, room_id: roomId, message_id: msg.data!.data.id, token_id: token.data!.data.token_id,
-    ticket_id: ticket.data!.data.id, webhook_id: webhookId, delivery_id: delivery.data!.data.id,
+    ticket_id: ticket.data!.data.id, webhook_id: webhookId, delivery_id: delivery.data!.data.id, notification_id: note.data!.data.items[0]!.id,
   };
   return {
     tenantId: tenant.id,
     apiKey: tenant.apiKey,
     params,
     userIds: users,
-    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, params.ticket_id, `${label} ticket secret`, webhookId, params.delivery_id],
+    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, params.ticket_id, `${label} ticket secret`, webhookId, params.delivery_id, params.notification_id, `${label} notification secret`],
     headers(caller): Record<string, string> {
       switch (caller) {
         case 'public': return {};

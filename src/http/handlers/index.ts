@@ -15,6 +15,7 @@ import { tenantHandlers } from './tenants.ts';
 import { ticketHandlers } from './tickets.ts';
 import { userHandlers } from './users.ts';
 import { webhookHandlers } from './webhooks.ts';
+import { notificationHandlers } from './notifications.ts';
 
 export function operationHandlers(deps: HttpDeps): OperationMap {
   return {
@@ -28,6 +29,7 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...rateLimitHandlers(deps),
     ...presenceHandlers(deps),
     ...webhookHandlers(deps),
+    ...notificationHandlers(deps),
     ...ticketHandlers(deps),
     ...adminHandlers(deps),
   };
