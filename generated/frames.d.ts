@@ -201,7 +201,7 @@ export type TypingPayload = TypingFrame;
 export type TypingStartPayload = TypingStartFrame;
 export type TypingStopPayload = TypingStopFrame;
 /**
- * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+ * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
  */
 export type WebhookEventType = string;
 /**
@@ -222,6 +222,11 @@ export type WebhookEvent =
   | RoomDeletedFrame
   | UserStatusFrame
   | NotificationCreatedFrame
+  | TicketUpdatedFrame
+  | MemberBannedFrame
+  | MemberMutedFrame
+  | MessagesPurgedFrame
+  | UserBannedFrame
   | WebhookTestFrame;
 
 /**
@@ -343,6 +348,7 @@ export interface SchemaTypes {
   TypingStopPayload: TypingStopPayload;
   User: User;
   UserBan: UserBan;
+  UserBannedFrame: UserBannedFrame;
   UserId: UserId;
   UserStatusFrame: UserStatusFrame;
   UserToken: UserToken;
@@ -1290,6 +1296,16 @@ export interface UserBan {
   reason: string | null;
   banned_by: UserId;
   banned_at: Timestamp;
+}
+/**
+ * Webhook event: a user was banned from the whole tenant (`until` null: permanently) or the ban was lifted (`user.unbanned`). Not about one room (`room_id` is null). On the WebSocket the user's connections close with 4013 instead.
+ */
+export interface UserBannedFrame {
+  type: "user.banned" | "user.unbanned";
+  room_id: null;
+  user_id: UserId;
+  until: Timestamp | null;
+  by: UserId;
 }
 /**
  * Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.

@@ -1228,6 +1228,126 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "ticket.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A support ticket changed.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverTicketUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.banned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member was banned from a room (or the ban lifted).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberBanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.muted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member was muted in a room (or unmuted).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberMuted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "messages.purged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Messages were purged from a room.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessagesPurged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.banned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user was banned from the tenant.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserBanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.unbanned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user's tenant-wide ban was lifted.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserUnbanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1752,6 +1872,19 @@ export interface components {
             read_seq: number;
         };
         /**
+         * MemberBannedFrame
+         * @description Someone was banned from a room you are in (a `member.left` for them follows). When it is you, your connections stop following the room at once.
+         */
+        MemberBannedFrame: {
+            /** @constant */
+            type: "member.banned";
+            room_id: components["schemas"]["Room"]["id"];
+            user_id: components["schemas"]["UserId"];
+            /** @description When the ban ends; null = permanent. */
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
+        };
+        /**
          * MemberJoinedFrame
          * @description Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).
          */
@@ -1770,6 +1903,18 @@ export interface components {
             type: "member.left";
             room_id: components["schemas"]["RoomId"];
             user_id: components["schemas"]["UserId"];
+        };
+        /**
+         * MemberMutedFrame
+         * @description A member of a room you are in was muted (they read but cannot send or type until `until`) or unmuted (`until` null).
+         */
+        MemberMutedFrame: {
+            /** @constant */
+            type: "member.muted";
+            room_id: components["schemas"]["Room"]["id"];
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
         };
         /**
          * MemberRole
@@ -1841,6 +1986,20 @@ export interface components {
             type: "message.updated";
             room_id: components["schemas"]["RoomId"];
             message: components["schemas"]["Message"];
+        };
+        /**
+         * MessagesPurgedFrame
+         * @description Messages of a room were purged by a moderator, all at once: each listed seq is now a tombstone (empty content, `deleted_at` set), exactly as if a `message.deleted` had arrived for it.
+         */
+        MessagesPurgedFrame: {
+            /** @constant */
+            type: "messages.purged";
+            room_id: components["schemas"]["Room"]["id"];
+            seqs: number[];
+            /** @description Whose messages were purged, when the purge named a user. */
+            user_id?: components["schemas"]["UserId"];
+            deleted_at: components["schemas"]["Timestamp"];
+            by: components["schemas"]["UserId"];
         };
         /**
          * Notification
@@ -2189,6 +2348,25 @@ export interface components {
          */
         TicketStatus: "open" | "pending" | "resolved" | "closed";
         /**
+         * TicketUpdatedFrame
+         * @description A ticket you are in changed status, priority, category or assignee. `changed` names what changed.
+         */
+        TicketUpdatedFrame: {
+            /** @constant */
+            type: "ticket.updated";
+            room_id: components["schemas"]["Room"]["id"];
+            ticket: {
+                status: components["schemas"]["TicketStatus"];
+                priority: components["schemas"]["TicketPriority"];
+                category: components["schemas"]["Ticket"]["category"];
+                requester_id: components["schemas"]["UserId"];
+                assignee_id: components["schemas"]["Ticket"]["assignee_id"];
+                updated_at: components["schemas"]["Timestamp"];
+            };
+            changed: ("status" | "priority" | "category" | "subject" | "assignee_id")[];
+            by: components["schemas"]["UserId"];
+        };
+        /**
          * Timestamp
          * Format: date-time
          * @description An instant, ISO-8601 in UTC with milliseconds.
@@ -2227,6 +2405,18 @@ export interface components {
             reason: string | null;
             banned_by: components["schemas"]["UserId"];
             banned_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * UserBannedFrame
+         * @description Webhook event: a user was banned from the whole tenant (`until` null: permanently) or the ban was lifted (`user.unbanned`). Not about one room (`room_id` is null). On the WebSocket the user's connections close with 4013 instead.
+         */
+        UserBannedFrame: {
+            /** @enum {string} */
+            type: "user.banned" | "user.unbanned";
+            room_id: null;
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
         };
         /**
          * UserId
@@ -2320,10 +2510,10 @@ export interface components {
          * WebhookEvent
          * @description The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
          */
-        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["WebhookTestFrame"];
+        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["TicketUpdatedFrame"] | components["schemas"]["MemberBannedFrame"] | components["schemas"]["MemberMutedFrame"] | components["schemas"]["MessagesPurgedFrame"] | components["schemas"]["UserBannedFrame"] | components["schemas"]["WebhookTestFrame"];
         /**
          * WebhookEventTypePattern
-         * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+         * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
          * @example message.*
          */
         WebhookEventType: string;
@@ -2692,8 +2882,10 @@ export type ErrorDetails = components['schemas']['ErrorDetails'];
 export type Health = components['schemas']['Health'];
 export type MaxTokenTtlSeconds = components['schemas']['MaxTokenTtlSeconds'];
 export type Member = components['schemas']['Member'];
+export type MemberBannedFrame = components['schemas']['MemberBannedFrame'];
 export type MemberJoinedFrame = components['schemas']['MemberJoinedFrame'];
 export type MemberLeftFrame = components['schemas']['MemberLeftFrame'];
+export type MemberMutedFrame = components['schemas']['MemberMutedFrame'];
 export type MemberRole = components['schemas']['MemberRole'];
 export type Message = components['schemas']['Message'];
 export type MessageContent = components['schemas']['MessageContent'];
@@ -2701,6 +2893,7 @@ export type MessageCreatedFrame = components['schemas']['MessageCreatedFrame'];
 export type MessageDeletedFrame = components['schemas']['MessageDeletedFrame'];
 export type MessageMeta = components['schemas']['MessageMeta'];
 export type MessageUpdatedFrame = components['schemas']['MessageUpdatedFrame'];
+export type MessagesPurgedFrame = components['schemas']['MessagesPurgedFrame'];
 export type Notification = components['schemas']['Notification'];
 export type NotificationCreatedFrame = components['schemas']['NotificationCreatedFrame'];
 export type NotificationType = components['schemas']['NotificationType'];
@@ -2733,9 +2926,11 @@ export type Ticket = components['schemas']['Ticket'];
 export type TicketCategories = components['schemas']['TicketCategories'];
 export type TicketPriority = components['schemas']['TicketPriority'];
 export type TicketStatus = components['schemas']['TicketStatus'];
+export type TicketUpdatedFrame = components['schemas']['TicketUpdatedFrame'];
 export type Timestamp = components['schemas']['Timestamp'];
 export type User = components['schemas']['User'];
 export type UserBan = components['schemas']['UserBan'];
+export type UserBannedFrame = components['schemas']['UserBannedFrame'];
 export type UserId = components['schemas']['UserId'];
 export type UserStatusFrame = components['schemas']['UserStatusFrame'];
 export type UserToken = components['schemas']['UserToken'];
@@ -6063,6 +6258,180 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookTestFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverTicketUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketUpdatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberBanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberBannedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberMuted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberMutedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMessagesPurged: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessagesPurgedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserBanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBannedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserUnbanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBannedFrame"];
             };
         };
         responses: {

@@ -118,6 +118,7 @@ export declare const TypingStopFrame: ValidateFunction<SchemaTypes['TypingStopFr
 export declare const TypingStopPayload: ValidateFunction<SchemaTypes['TypingStopPayload']>;
 export declare const User: ValidateFunction<SchemaTypes['User']>;
 export declare const UserBan: ValidateFunction<SchemaTypes['UserBan']>;
+export declare const UserBannedFrame: ValidateFunction<SchemaTypes['UserBannedFrame']>;
 export declare const UserId: ValidateFunction<SchemaTypes['UserId']>;
 export declare const UserStatusFrame: ValidateFunction<SchemaTypes['UserStatusFrame']>;
 export declare const UserToken: ValidateFunction<SchemaTypes['UserToken']>;
