@@ -130,6 +130,7 @@ export type MessagesPurgedPayload = MessagesPurgedFrame;
  * Your own category, e.g. `mention` or `order.shipped`.
  */
 export type NotificationType = string;
+export type NotificationPayload = NotificationFrame;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
 export type PresenceBatchPayload = PresenceBatchFrame;
@@ -196,7 +197,8 @@ export type ServerFrame =
   | SyncCompleteFrame
   | ErrorFrame
   | ServerShutdownFrame
-  | PongFrame;
+  | PongFrame
+  | NotificationFrame;
 /**
  * Whether the member is typing (`started`) or not any more (`stopped`).
  */
@@ -228,7 +230,7 @@ export type WebhookDescription = string | null;
  */
 export type WebhookEventTypes = [WebhookEventType, ...WebhookEventType[]];
 /**
- * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+ * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
  */
 export type WebhookEventType = string;
 /**
@@ -255,7 +257,16 @@ export type WebhookEvent =
   | RoomDeletedFrame
   | UserStatusFrame
   | NotificationCreatedFrame
+  | TicketUpdatedFrame
+  | MemberBannedFrame
+  | MemberMutedFrame
+  | MessagesPurgedFrame
+  | UserBannedFrame
   | WebhookTestFrame;
+/**
+ * Where deliveries are POSTed; http:// or https://.
+ */
+export type WebhookUrl1 = string;
 
 /**
  * Every named schema by name (entities, frames, AsyncAPI message payloads).
@@ -315,6 +326,7 @@ export interface SchemaTypes {
   Notification: Notification;
   NotificationCreatedFrame: NotificationCreatedFrame;
   NotificationFrame: NotificationFrame;
+  NotificationPayload: NotificationPayload;
   NotificationType: NotificationType;
   Permissions: Permissions;
   PingFrame: PingFrame;
@@ -383,6 +395,7 @@ export interface SchemaTypes {
   TypingStopPayload: TypingStopPayload;
   User: User;
   UserBan: UserBan;
+  UserBannedFrame: UserBannedFrame;
   UserId: UserId;
   UserStatusFrame: UserStatusFrame;
   UserToken: UserToken;
@@ -395,7 +408,7 @@ export interface SchemaTypes {
   WebhookEventTypes: WebhookEventTypes;
   WebhookRoomIds: WebhookRoomIds;
   WebhookTestFrame: WebhookTestFrame;
-  WebhookUrl: WebhookUrl;
+  WebhookUrl: WebhookUrl1;
 }
 /**
  * Moves the caller's delivered cursor in a room forward to `seq` (never backwards). Without a `resume`, the next connection replays from this cursor. Members see the move as a `receipt`.
@@ -694,6 +707,10 @@ export interface ConnectedFrame {
    * How long the server waits for a `resume` before replaying from the delivered cursors.
    */
   resume_wait_ms: number;
+  /**
+   * Your unread notifications at connect time; new ones arrive as `notification` frames.
+   */
+  unread_notifications: number;
 }
 /**
  * A person (or bot) in a tenant.
@@ -707,6 +724,10 @@ export interface User {
   permissions: Permissions;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /**
+   * Your unread notifications (only on `GET /v1/me`).
+   */
+  unread_notifications?: number;
 }
 /**
  * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
@@ -1338,6 +1359,16 @@ export interface UserBan {
    */
   banned_by: string;
   banned_at: Timestamp;
+}
+/**
+ * Webhook event: a user was banned from the whole tenant (`until` null: permanently) or the ban was lifted (`user.unbanned`). Not about one room (`room_id` is null). On the WebSocket the user's connections close with 4013 instead.
+ */
+export interface UserBannedFrame {
+  type: "user.banned" | "user.unbanned";
+  room_id: null;
+  user_id: UserId;
+  until: Timestamp | null;
+  by: UserId;
 }
 /**
  * Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.

@@ -57,6 +57,7 @@ export declare const MessagesPurgedPayload: ValidateFunction<SchemaTypes['Messag
 export declare const Notification: ValidateFunction<SchemaTypes['Notification']>;
 export declare const NotificationCreatedFrame: ValidateFunction<SchemaTypes['NotificationCreatedFrame']>;
 export declare const NotificationFrame: ValidateFunction<SchemaTypes['NotificationFrame']>;
+export declare const NotificationPayload: ValidateFunction<SchemaTypes['NotificationPayload']>;
 export declare const NotificationType: ValidateFunction<SchemaTypes['NotificationType']>;
 export declare const Permissions: ValidateFunction<SchemaTypes['Permissions']>;
 export declare const PingFrame: ValidateFunction<SchemaTypes['PingFrame']>;
@@ -125,6 +126,7 @@ export declare const TypingStopFrame: ValidateFunction<SchemaTypes['TypingStopFr
 export declare const TypingStopPayload: ValidateFunction<SchemaTypes['TypingStopPayload']>;
 export declare const User: ValidateFunction<SchemaTypes['User']>;
 export declare const UserBan: ValidateFunction<SchemaTypes['UserBan']>;
+export declare const UserBannedFrame: ValidateFunction<SchemaTypes['UserBannedFrame']>;
 export declare const UserId: ValidateFunction<SchemaTypes['UserId']>;
 export declare const UserStatusFrame: ValidateFunction<SchemaTypes['UserStatusFrame']>;
 export declare const UserToken: ValidateFunction<SchemaTypes['UserToken']>;

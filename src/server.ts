@@ -78,7 +78,10 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   }
   await migrate(db);
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
-  const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
+  // Who is connected comes from the presence registry, made below (it is shared with the WS node).
+  let presence: PresenceRegistry | undefined;
+  const online = (tenantId: string, userIds: string[]) => (presence ? presence.online(tenantId, userIds) : Promise.resolve(new Set<string>()));
+  const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }), online });
   const metrics = createMetrics();
   const unwatchBatches = onSendBatch(db, (size, seconds) => {
     metrics.sendBatchSize.observe(size);
@@ -99,8 +102,9 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   services.push(() => outbox.stop());
 
   // Presence is shared by the WS node (which writes it) and REST (which reads snapshots).
-  const presence = await createPresence(config, log, opts.wsNode);
-  services.push(() => presence.close());
+  presence = await createPresence(config, log, opts.wsNode);
+  const registry = presence;
+  services.push(() => registry.close());
 
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= (async () => {

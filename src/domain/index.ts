@@ -17,6 +17,7 @@ import { usersApi } from './users.ts';
 import { webhookDeliveriesApi } from './webhook-deliveries.ts';
 import { webhooksApi } from './webhooks.ts';
 import { userStatusApi } from './user-status.ts';
+import { notificationsApi } from './notifications.ts';
 
 export function createDomain(deps: DomainDeps): Domain {
   const ctx = createCtx(deps);
@@ -34,6 +35,7 @@ export function createDomain(deps: DomainDeps): Domain {
     webhooks: webhooksApi(ctx),
     webhookDeliveries: webhookDeliveriesApi(ctx),
     userStatus: userStatusApi(ctx),
+    notifications: notificationsApi(ctx, deps.online),
   };
 }
 

@@ -9,6 +9,7 @@ import type { Ticket, TicketInput, TicketListQuery, TicketPatchInput } from './t
 import type { WebhookDeliveriesApi } from './webhook-deliveries.ts';
 import type { WebhooksApi } from './webhooks.ts';
 import type { UserStatusApi } from './user-status.ts';
+import type { NotificationsApi, OnlineCheck } from './notifications.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
@@ -45,6 +46,8 @@ export interface DomainDeps {
   config: DomainConfig;
   log: DomainLog;
   now?: () => number; // epoch ms; tests inject a clock
+  /** Who has an open WebSocket connection (the presence registry); used for `notification.created` webhooks. */
+  online?: OnlineCheck;
 }
 
 export interface UserInput {
@@ -150,4 +153,5 @@ export interface Domain {
   webhooks: WebhooksApi;
   webhookDeliveries: WebhookDeliveriesApi;
   userStatus: UserStatusApi;
+  notifications: NotificationsApi;
 }
