@@ -37,7 +37,7 @@ export type ClientFrame =
  */
 export type MessageContent = string;
 /**
- * Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).
+ * Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.
  */
 export type MessageMeta = {
   [k: string]: unknown;

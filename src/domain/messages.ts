@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
+import * as feed from '../store/feed.ts';
 import { markFirstResponse } from '../store/tickets.ts';
 import { membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
@@ -15,15 +16,18 @@ import type { Message } from './shapes.ts';
 import { sendGate } from './send-gate.ts';
 import { isStaffRole } from './staff.ts';
 import type { Caller, Domain, MessageInput, MessageQuery } from './types.ts';
-import { canonicalJson, checkInt, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
+import { canonicalJson, checkInt, checkJsonBounds, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
 
 const MAX_CONTENT = 4000;
 const MAX_META_BYTES = 8 * 1024;
+/** Documented in spec/schemas/message-meta.yaml. */
+const META_BOUNDS = { maxDepth: 16, maxNodes: 512 };
 const MAX_CLIENT_KEY = 128;
 
 function checkMeta(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (!isPlainObject(value)) throw invalid('meta', 'must be a JSON object or null');
+  checkJsonBounds('meta', value, META_BOUNDS); // before JSON.stringify, which recurses
   const text = JSON.stringify(value);
   if (Buffer.byteLength(text) > MAX_META_BYTES) throw invalid('meta', `must be at most ${MAX_META_BYTES} bytes as JSON`);
   return text;
@@ -70,7 +74,7 @@ function replay(existing: store.MessageRow, hash: string) {
  * repeat waits for the room lock, so by then the first has committed and its row is visible.
  * Acknowledged (returned) and published only after COMMIT.
  */
-export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput) {
+export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, onStored?: (message: Message) => void) {
   const me = requireUser(caller);
   const content = checkText('content', input.content, MAX_CONTENT);
   const meta = checkMeta(input.meta);
@@ -91,7 +95,7 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
       row = await store.appendMessage(ctx.db, {
         id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
         client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
-      }, ctx.now, (r) => [created(r)], slowOk);
+      }, ctx.now, undefined, (r) => [created(r)], slowOk);
     } catch (err) {
       const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
       if (prior) return replay(prior, hash);
@@ -103,6 +107,7 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
     slowOk = verdict.slowOk;
   }
   const evt = created(row);
+  onStored?.(evt.message);
   ctx.announce([evt]); // already in the outbox, written with the message
   if (isStaffRole(me.user.role)) await noteFirstResponse(ctx, tenantId, roomId, senderId, row.created_at);
   return { message: evt.message, created: true };
@@ -183,24 +188,25 @@ async function remove(ctx: Ctx, caller: Caller, roomId: string, messageId: strin
 }
 
 /**
- * Everything after a cursor across the caller's rooms, oldest first. The cursor is the global
- * message pk; next_cursor is where to resume, so a poller keeps it even when caught up
- * (null only when there is nothing to resume from yet).
+ * Everything after a cursor across the caller's rooms, in the order messages became visible
+ * (store/feed.ts), so following next_cursor sees every message exactly once under any
+ * concurrency. The cursor is that feed position; next_cursor is where to resume, so a poller
+ * keeps it even when caught up (null only when there is nothing to resume from yet).
  */
 async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: number }) {
   const me = requireUser(caller);
   const limit = checkLimit(q.limit);
-  const afterPk = q.after ? decodeCursor<[number]>(q.after, ['number'], 'after')[0] : 0;
+  const after = q.after ? decodeCursor<[number]>(q.after, ['number'], 'after')[0] : 0;
   if (!me.user.permissions.can_receive_message) throw new DomainError('AUTHORIZATION_ERROR', 'You may not read messages');
-  const rows = await store.listAfterPk(ctx.db, me.tenantId, me.user.id, afterPk, limit);
+  const rows = await feed.listFeed(ctx.db, me.tenantId, me.user.id, after, limit);
   const last = rows[rows.length - 1];
-  const next = last ? encodeCursor([last.pk]) : (q.after ?? null);
+  const next = last ? encodeCursor([last.position]) : (q.after ?? null);
   return { items: rows.map(messageOut), next_cursor: next };
 }
 
 export function messagesApi(ctx: Ctx): Domain['messages'] {
   return {
-    send: (caller, roomId, input) => sendMessage(ctx, caller, roomId, input),
+    send: (caller, roomId, input, opts) => sendMessage(ctx, caller, roomId, input, opts?.onStored),
     list: (caller, roomId, q) => list(ctx, caller, roomId, q),
     async get(caller, roomId, messageId) {
       const m = await membership(ctx, caller, roomId);

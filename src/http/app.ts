@@ -15,6 +15,7 @@ import { createApi, operationOf } from './api.ts';
 import { metricsMiddleware } from './metrics.ts';
 import type { Metrics } from '../metrics.ts';
 import { docsMiddleware } from './docs.ts';
+import { webMiddleware } from '../web/routes.ts';
 import type { HttpDeps } from './operation.ts';
 
 export interface HttpAppOptions extends HttpDeps {
@@ -22,6 +23,8 @@ export interface HttpAppOptions extends HttpDeps {
   rateLimit?: Middleware;
   /** Prometheus metrics; when given, requests are recorded and GET /metrics serves them. */
   metrics?: Metrics;
+  /** The WebSocket node's port, for the browser pages (default: config.wsPort). */
+  wsPort?: number;
 }
 
 export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; api: OpenAPIBackend }> {
@@ -32,6 +35,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; a
   if (opts.metrics) app.use(metricsMiddleware(opts.metrics, operationOf(api)));
   app.use(requestContext(log, config.bodyLimitBytes));
   app.use(docsMiddleware());
+  app.use(webMiddleware({ wsPort: opts.wsPort ?? config.wsPort }));
   app.use(authMiddleware(domain, config.masterKey, new CredentialCache(config.authCacheMs)));
   if (opts.rateLimit) app.use(opts.rateLimit);
   app.use(bodyParser({

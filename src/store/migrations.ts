@@ -224,6 +224,36 @@ const outbox: CodeMigration = {
   },
 };
 
+/**
+ * The cross-room feed's commit-ordered position on MySQL (store/feed.ts): a per-tenant counter
+ * and each message's position. Existing messages keep their pk as position (and each tenant's
+ * counter starts at its largest), so cursors handed out before stay valid. SQLite needs neither:
+ * its pk is commit-ordered.
+ */
+const feedPosition: CodeMigration = {
+  name: '0002_feed_position',
+  async up(knex) {
+    if (!String(knex.client.config.client).startsWith('mysql')) return;
+    await createTable(knex, 'feed_positions', (t) => {
+      t.string('tenant_id', ID).primary().references('id').inTable('tenants').onDelete('CASCADE');
+      t.bigInteger('last_pos').notNullable();
+    });
+    await knex.schema.alterTable('messages', (t) => {
+      t.bigInteger('feed_pos').nullable();
+      t.index(['tenant_id', 'feed_pos']);
+    });
+    await knex('messages').update({ feed_pos: knex.ref('pk') });
+    await knex.raw('INSERT INTO feed_positions (tenant_id, last_pos) SELECT tenant_id, MAX(pk) FROM messages GROUP BY tenant_id');
+  },
+  async down(knex) {
+    if (!String(knex.client.config.client).startsWith('mysql')) return;
+    await knex.schema.alterTable('messages', (t) => {
+      t.dropIndex(['tenant_id', 'feed_pos']);
+      t.dropColumn('feed_pos');
+    });
+    await knex.schema.dropTableIfExists('feed_positions');
+  },
+};
 
 /**
  * Issue 9, the staff side: tickets (a row per ticket room), room bans, mutes and slow mode,
@@ -306,8 +336,7 @@ const staff: CodeMigration = {
   },
 };
 
-
-const MIGRATIONS: CodeMigration[] = [initial, outbox, staff];
+const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff];
 
 /** knex's MigrationSource over the list above, in order. */
 export const migrationSource: Knex.MigrationSource<CodeMigration> = {

@@ -121,8 +121,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
 function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events: EventEmitter<WsNodeEvents>): void {
   const { config } = ctx;
   app.ws<ConnData>('/v1/ws', {
-    // uWS drops larger frames without a close code, so its hard limit sits above ours and we close with 1009.
-    maxPayloadLength: Math.max(config.wsMaxPayloadBytes * 2, config.wsMaxPayloadBytes + 64 * 1024),
+    maxPayloadLength: hardPayloadLimit(config),
     // Hard cap behind our own slow-consumer check (router): uWS would otherwise silently skip frames.
     maxBackpressure: config.wsMaxBackpressureBytes + backpressureHeadroom(config),
     closeOnBackpressureLimit: 1,
@@ -168,7 +167,7 @@ function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events
 function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, events: EventEmitter<WsNodeEvents>): void {
   const data = ws.getUserData();
   const conn: Conn = {
-    id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined,
+    id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined, embedOrigin: data.presented.embedOrigin || undefined,
     rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, drainWaiters: [],
     key: data.key,
   };
@@ -189,6 +188,13 @@ function onClose(ctx: WsContext, conns: Set<Conn>, conn: Conn): void {
   if (conn.user) ctx.typing.stopAll(conn);
   ctx.router.forget(conn);
 }
+
+/**
+ * uWS cuts a frame larger than its maxPayloadLength off without a close frame (the client sees 1006),
+ * so its limit sits well above ours: frames up to WS_MAX_PAYLOAD_BYTES + 1 MiB are read and refused
+ * with 1009 (spec/asyncapi.yaml); only larger ones are cut off.
+ */
+export const hardPayloadLimit = (config: Config): number => config.wsMaxPayloadBytes + 1024 * 1024;
 
 /** Room between our slow-consumer limit and uWS's hard cap (where uWS would cut the socket without a close code). */
 function backpressureHeadroom(config: Config): number {
