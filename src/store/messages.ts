@@ -63,7 +63,8 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
  * longer) in it: nothing stored. Rejects with a duplicate-key error (isUniqueViolation) when the
  * sender already used this client_msg_id in the room. `events` (the outbox hook): the send's events,
  * written to the outbox in the same transaction. On MySQL the send also takes its cross-room feed
- * position there (feed.ts).
+ * position there (feed.ts). The send is refused (null) unless the sender may send now: SEND_GATE
+ * in rooms.ts (archived, muted, slow mode unless `slowOk`); the domain then says why.
  */
 export function appendMessage(
   knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents, slowOk = false,
