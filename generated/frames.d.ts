@@ -29,7 +29,7 @@ export type ClientFrame =
  */
 export type MessageContent = string;
 /**
- * Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).
+ * Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.
  */
 export type MessageMeta = {
   [k: string]: unknown;
@@ -242,7 +242,7 @@ export interface SchemaTypes {
   RoomId: RoomId;
   RoomName: RoomName;
   RoomPosition: RoomPosition;
-  RoomSummary: RoomSummary;
+  RoomSummary: RoomSummary1;
   RoomType: RoomType;
   RoomUpdatedFrame: RoomUpdatedFrame;
   RoomUpdatedPayload: RoomUpdatedPayload;
@@ -649,11 +649,24 @@ export interface Room {
 export interface RoomDeletedFrame {
   type: "room.deleted";
   room_id: RoomId;
+  room?: RoomSummary;
+}
+/**
+ * The room as it was (webhook deliveries carry it; WebSocket frames may omit it).
+ */
+export interface RoomSummary {
+  id: RoomId;
+  type: RoomType;
+  name: RoomName;
+  created_by: UserId;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_seq: Seq;
 }
 /**
  * The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
  */
-export interface RoomSummary {
+export interface RoomSummary1 {
   id: RoomId;
   type: RoomType;
   name: RoomName;
@@ -668,7 +681,7 @@ export interface RoomSummary {
 export interface RoomUpdatedFrame {
   type: "room.updated";
   room_id: RoomId;
-  room: RoomSummary;
+  room: RoomSummary1;
 }
 /**
  * An inclusive range of message seqs in a room.

@@ -435,7 +435,7 @@ export interface paths {
         };
         /**
          * Messages after a cursor, across my rooms
-         * @description Everything newer than `after` in all the caller's rooms, oldest first. Start without `after`, then pass `next_cursor` back.
+         * @description Everything newer than `after` in all the caller's rooms, in the order the messages were stored (committed). Start without `after`, then pass `next_cursor` back; a poller that keeps doing so sees every message exactly once, however many senders write at the same time (a message stored later never lands behind a cursor already handed out).
          */
         get: operations["listMessages"];
         put?: never;
@@ -816,7 +816,7 @@ export interface components {
         MessageContent: string;
         /**
          * MessageMeta
-         * @description Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).
+         * @description Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.
          * @example {
          *       "kind": "text",
          *       "reply_to": null

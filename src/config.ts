@@ -11,6 +11,14 @@ export interface Config {
   host: string;
   /** DATABASE_URL: `sqlite:<file>` (embedded default) or `mysql://user:password@host:port/database`. */
   databaseUrl: string;
+  /**
+   * SQLITE_SYNCHRONOUS: `FULL` (default) syncs the WAL at every COMMIT, so an acknowledged send
+   * survives a power loss or OS crash. `NORMAL` syncs only at checkpoints: a process crash still
+   * loses nothing, but a power loss or kernel crash may lose the last sends acknowledged before it
+   * (the database itself stays consistent). Ignored for MySQL, where the server's
+   * innodb_flush_log_at_trx_commit decides (1 for the same promise as FULL).
+   */
+  sqliteSynchronous: 'FULL' | 'NORMAL';
   /** MASTER_KEY: operator key for /v1/tenants. Unset: generated and printed on first start. */
   masterKey?: string;
   /** REDIS_URL: unset runs a single node; set, nodes share events, presence, tickets and rate limits. */
@@ -81,6 +89,12 @@ function databaseUrl(env: Env): string {
   return url;
 }
 
+function synchronous(env: Env): 'FULL' | 'NORMAL' {
+  const raw = str(env, 'SQLITE_SYNCHRONOUS', 'FULL').toUpperCase();
+  if (raw !== 'FULL' && raw !== 'NORMAL') throw new ConfigError(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${raw}"`);
+  return raw;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -95,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     wsPort: int(env, 'WS_PORT', 8081, 0, 65535),
     host: str(env, 'HOST', '0.0.0.0'),
     databaseUrl: databaseUrl(env),
+    sqliteSynchronous: synchronous(env),
     masterKey,
     redisUrl,
     redisPrefix: str(env, 'REDIS_PREFIX', 'chatapi:'),

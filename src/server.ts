@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { durabilitySettings, openDatabase, migrate, closeDatabase } from './store/db.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
 import { createDomain, type Domain } from './domain/index.ts';
@@ -61,8 +61,9 @@ function closeHttp(server: http.Server): Promise<void> {
 
 export async function start(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   await migrate(db);
+  log.info({ durability: await durabilitySettings(db) }, 'database durability settings');
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
   const metrics = createMetrics();
@@ -81,23 +82,6 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const presence = await createPresence(config, log, opts.wsNode);
   services.push(() => presence.close());
 
-  let wsPort = 0;
-  let wsNode: WsNode | undefined;
-  if (opts.ws !== false) {
-    wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, ...opts.wsNode });
-    wsPort = wsNode.port;
-    const node = wsNode;
-    frontDoors.push(() => node.shutdown());
-  }
-
-  let httpPort = 0;
-  if (opts.http !== false) {
-    const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence, wsPort: wsPort || config.wsPort })).callback());
-    server.keepAliveTimeout = 65_000;
-    httpPort = await listen(server, config.httpPort, config.host);
-    frontDoors.push(() => closeHttp(server));
-  }
-
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= (async () => {
     const step = (fn: () => Promise<void>) => fn().catch((err) => log.warn({ err }, 'close step failed'));
@@ -106,6 +90,27 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     await bus.close();
     await closeDatabase(db);
   })());
+
+  let wsPort = 0;
+  let wsNode: WsNode | undefined;
+  let httpPort = 0;
+  try {
+    if (opts.ws !== false) {
+      wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, ...opts.wsNode });
+      wsPort = wsNode.port;
+      const node = wsNode;
+      frontDoors.push(() => node.shutdown());
+    }
+    if (opts.http !== false) {
+      const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence, wsPort: wsPort || config.wsPort })).callback());
+      server.keepAliveTimeout = 65_000;
+      httpPort = await listen(server, config.httpPort, config.host);
+      frontDoors.push(() => closeHttp(server));
+    }
+  } catch (err) {
+    await close(); // a busy port: release what is already open, so the process can exit with the message
+    throw err;
+  }
 
   return { httpPort, wsPort, wsNode, domain, limiter, metrics, parts: { db, bus }, log, close };
 }

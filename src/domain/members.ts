@@ -27,15 +27,17 @@ async function addMember(ctx: Ctx, caller: Caller, roomId: string, input: { user
   const row: store.MemberRow = {
     tenant_id: me.tenantId, room_id: room.id, user_id: userId, role, delivered_seq: 0, read_seq: 0, joined_at: ctx.now(),
   };
+  const member = memberOut(row);
   try {
-    await store.insertMembers(ctx.db, [row]);
+    await ctx.change(async (trx, emit) => {
+      await store.insertMembers(trx, [row]);
+      emit({ type: 'member.joined', tenant_id: me.tenantId, room_id: room.id, member });
+    });
   } catch (err) {
     if (isUniqueViolation(err)) throw new DomainError('CONFLICT', `"${userId}" is already a member`, [{ field: 'user_id', message: 'already a member' }]);
     if (isForeignKeyViolation(err)) throw invalid('user_id', `no user "${userId}"`); // deleted meanwhile
     throw err;
   }
-  const member = memberOut(row);
-  ctx.publish({ type: 'member.joined', tenant_id: me.tenantId, room_id: room.id, member });
   return member;
 }
 
@@ -56,8 +58,10 @@ async function removeMember(ctx: Ctx, caller: Caller, roomId: string, userId: st
       throw new DomainError('AUTHORIZATION_ERROR', `Only the room's owner may remove a ${target.role}`);
     }
   }
-  if ((await store.deleteMember(ctx.db, me.tenantId, room.id, userId)) === 0) throw notFound('Member');
-  ctx.publish({ type: 'member.left', tenant_id: me.tenantId, room_id: room.id, user_id: userId });
+  await ctx.change(async (trx, emit) => {
+    if ((await store.deleteMember(trx, me.tenantId, room.id, userId)) === 0) throw notFound('Member');
+    emit({ type: 'member.left', tenant_id: me.tenantId, room_id: room.id, user_id: userId });
+  });
 }
 
 export function membersApi(ctx: Ctx): Pick<Domain['rooms'], 'listMembers' | 'addMember' | 'removeMember'> {

@@ -88,7 +88,11 @@ export interface Domain {
     roomsOfUser(tenantId: string, userId: string): Promise<{ room_id: string; last_seq: number; delivered_seq: number }[]>;
   };
   messages: {
-    send(caller: Caller, roomId: string, input: MessageInput): Promise<{ message: Message; created: boolean }>;
+    /**
+     * `onStored` runs right after COMMIT and before message.created is published: the WebSocket
+     * sends its message.ack there, so the sender's own message.created arrives after the ack.
+     */
+    send(caller: Caller, roomId: string, input: MessageInput, opts?: { onStored?: (message: Message) => void }): Promise<{ message: Message; created: boolean }>;
     list(caller: Caller, roomId: string, q: MessageQuery): Promise<{ items: Message[]; has_more: boolean }>;
     get(caller: Caller, roomId: string, messageId: string): Promise<Message>;
     edit(caller: Caller, roomId: string, messageId: string, patch: { content?: string; meta?: Record<string, unknown> | null }): Promise<Message>;

@@ -1,6 +1,6 @@
 /** Users: the integrator's people, identified by the integrator's own ids. */
 import * as store from '../store/users.ts';
-import { inTransaction, isUniqueViolation } from '../store/db.ts';
+import { isUniqueViolation } from '../store/db.ts';
 import { successor, updateMemberRole } from '../store/members.ts';
 import { allMemberRooms, deleteRooms, roomsWithoutMembers } from '../store/rooms.ts';
 import { roomSummary } from './mappers.ts';
@@ -112,7 +112,7 @@ async function remove(ctx: Ctx, caller: Caller, userId: string): Promise<void> {
   const target = await load(ctx, caller.tenantId, userId);
   assertMayManageTarget(caller, target);
   const tenantId = caller.tenantId;
-  const { rooms, emptied } = await inTransaction(ctx.db, async (trx) => {
+  await ctx.change(async (trx, emit) => {
     const rooms = await allMemberRooms(trx, tenantId, target.id);
     for (const room of rooms) {
       if (room.my_role !== 'owner' || room.type === 'dm') continue;
@@ -122,13 +122,12 @@ async function remove(ctx: Ctx, caller: Caller, userId: string): Promise<void> {
     if ((await store.deleteUser(trx, tenantId, target.id)) === 0) throw notFound('User');
     const emptied = await roomsWithoutMembers(trx, tenantId, rooms.map((r) => r.id));
     await deleteRooms(trx, tenantId, emptied.map((r) => r.id));
-    return { rooms, emptied };
+    const gone = new Set(emptied.map((r) => r.id));
+    for (const room of rooms) {
+      if (!gone.has(room.id)) emit({ type: 'member.left', tenant_id: tenantId, room_id: room.id, user_id: target.id });
+    }
+    for (const room of emptied) emit({ type: 'room.deleted', tenant_id: tenantId, room_id: room.id, room: roomSummary(room) });
   });
-  const gone = new Set(emptied.map((r) => r.id));
-  for (const room of rooms) {
-    if (!gone.has(room.id)) ctx.publish({ type: 'member.left', tenant_id: tenantId, room_id: room.id, user_id: target.id });
-  }
-  for (const room of emptied) ctx.publish({ type: 'room.deleted', tenant_id: tenantId, room_id: room.id, room: roomSummary(room) });
 }
 
 export function usersApi(ctx: Ctx): Domain['users'] {

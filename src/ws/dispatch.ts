@@ -4,9 +4,11 @@
  * connection are handled one after another, so a client's sends keep their order.
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
+import type { Message } from '../domain/wire.ts';
 import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, isOpen } from './conn.ts';
+import { CloseCode } from './close-codes.ts';
 import { type ClientFrame, type FrameProblem, encode, parseClientFrame } from './frames.ts';
 import { authenticateFrame } from './session.ts';
 import { type Positions, startSync, syncRoom } from './sync.ts';
@@ -51,7 +53,12 @@ export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): vo
 
 function authPhase(ctx: WsContext, conn: Conn, text: string): void {
   const parsed = parseClientFrame(text);
-  if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
+  if (!parsed.ok) {
+    // A token the schema refuses (not a string, empty, over 4096 characters) is a bad credential
+    // like any other: close with 4003 at once, not an error frame and a wait for the 4001 timeout.
+    if (parsed.problem.frame === 'auth' && parsed.problem.details?.some((d) => d.field === 'token')) return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
+    return sendError(ctx, conn, parsed.problem);
+  }
   if (parsed.frame.type !== 'auth') {
     return sendError(ctx, conn, { code: 'AUTHENTICATION_ERROR', message: 'Authenticate first: send an auth frame', frame: parsed.frame.type, ...refOf(parsed.frame) });
   }
@@ -88,8 +95,16 @@ const HANDLERS: { [T in ClientFrame['type']]: Handler<T> } = {
 
   'message.send': async (ctx, conn, frame) => {
     const { room_id, content, meta, client_msg_id } = frame;
-    const { message, created } = await ctx.domain.messages.send(conn.caller!, room_id, { content, meta, client_msg_id });
-    ctx.router.send(conn, encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) }));
+    let acked = false;
+    const ack = (message: Message, created: boolean) => {
+      acked = true;
+      ctx.router.send(conn, encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) }));
+    };
+    // A new message is acked before its message.created is published (the spec's order for the sender).
+    const { message, created } = await ctx.domain.messages.send(conn.caller!, room_id, { content, meta, client_msg_id }, {
+      onStored: (stored) => ack(stored, true),
+    });
+    if (!acked) ack(message, created); // a repeat: nothing is published
   },
 
   ack: async (ctx, conn, frame) => {

@@ -1,0 +1,53 @@
+/**
+ * Real resources to fill an operation's path parameters with: a tenant, its owner-admin `alice`,
+ * a member `amy` (with a token), a room they share and a message in it. `params` maps a path
+ * parameter's name to the value to use; `headers(caller)` gives the credentials for each kind of
+ * caller (spec-ops.ts callerOf). Used by the isolation matrix and the schema fuzzer.
+ */
+import assert from 'node:assert/strict';
+import type { TestServer } from './server.ts';
+import type { Caller } from './spec-ops.ts';
+
+export interface SpecFixture {
+  tenantId: string;
+  apiKey: string;
+  /** Path parameter name → value naming a real resource of this tenant. */
+  params: Record<string, string>;
+  /** The owner-admin's and the member's user ids. */
+  userIds: [string, string];
+  /** Strings that identify this tenant's data (for leak checks). */
+  secrets: string[];
+  headers(caller: Caller): Record<string, string>;
+}
+
+export async function createFixture(s: TestServer, label: string, users: [string, string] = ['alice', 'amy']): Promise<SpecFixture> {
+  const [owner, member] = users;
+  const tenant = await s.tenant(`${label} tenant`);
+  await tenant.user(owner, { role: 'admin' });
+  await tenant.user(member);
+  const alice = tenant.as(owner);
+  const room = await alice.POST('/v1/rooms', { body: { type: 'group', name: `${label} room`, members: [member] } });
+  assert.equal(room.response.status, 201, JSON.stringify(room.error));
+  const roomId = room.data!.data.id;
+  const secretText = `${label} secret ${tenant.id}`;
+  const msg = await alice.POST('/v1/rooms/{room_id}/messages', { params: { path: { room_id: roomId } }, body: { content: secretText } });
+  assert.equal(msg.response.status, 201, JSON.stringify(msg.error));
+  const token = await tenant.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: member } }, body: {} });
+  assert.equal(token.response.status, 201, JSON.stringify(token.error));
+  const params = { tenant_id: tenant.id, user_id: member, room_id: roomId, message_id: msg.data!.data.id, token_id: token.data!.data.token_id };
+  return {
+    tenantId: tenant.id,
+    apiKey: tenant.apiKey,
+    params,
+    userIds: users,
+    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`],
+    headers(caller): Record<string, string> {
+      switch (caller) {
+        case 'public': return {};
+        case 'master': return { 'X-Master-Key': s.masterKey };
+        case 'tenant': return { 'X-API-Key': tenant.apiKey };
+        case 'user': return { 'X-API-Key': tenant.apiKey, 'X-User-Id': owner };
+      }
+    },
+  };
+}
