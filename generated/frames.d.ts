@@ -18,6 +18,14 @@ export type AckPayload = AckFrame;
  * @maxItems 100
  */
 export type AllowedOrigins = string[];
+/**
+ * The integrator's own identifier for a user (what `X-User-Id` names).
+ */
+export type UserId = string;
+/**
+ * An instant, ISO-8601 in UTC with milliseconds.
+ */
+export type Timestamp = string;
 export type AuthPayload = AuthFrame;
 /**
  * Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.
@@ -39,18 +47,23 @@ export type MessageMeta = {
  */
 export type ClientMsgId = string;
 /**
- * The integrator's own identifier for a user (what `X-User-Id` names).
- */
-export type UserId = string;
-/**
  * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
  */
 export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user";
-/**
- * An instant, ISO-8601 in UTC with milliseconds.
- */
-export type Timestamp = string;
 export type ConnectedPayload = ConnectedFrame;
+/**
+ * `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
+ */
+export type RoomType = "dm" | "group" | "channel" | "ticket";
+/**
+ * A member's role in one room. The creator is the owner.
+ */
+export type MemberRole = "owner" | "moderator" | "member";
+/**
+ * `open` → `pending` (waiting on the requester), `resolved` or `closed`; `pending` → `open`, `resolved` or `closed`; `resolved` → `open` (reopen) or `closed`; `closed` → `open` (reopen). Any other change (including to the same status) is `409 CONFLICT`.
+ */
+export type TicketStatus = "open" | "pending" | "resolved" | "closed";
+export type TicketPriority = "low" | "medium" | "high" | "urgent";
 /**
  * Lifetime of a user token when the mint request does not name one.
  */
@@ -92,17 +105,20 @@ export type ErrorPayload = ErrorFrame;
  * Longest lifetime a user token may be minted with.
  */
 export type MaxTokenTtlSeconds = number;
-/**
- * A member's role in one room. The creator is the owner.
- */
-export type MemberRole = "owner" | "moderator" | "member";
+export type MemberBannedPayload = MemberBannedFrame;
 export type MemberJoinedPayload = MemberJoinedFrame;
 export type MemberLeftPayload = MemberLeftFrame;
+export type MemberMutedPayload = MemberMutedFrame;
 export type MessageAckPayload = MessageAckFrame;
 export type MessageCreatedPayload = MessageCreatedFrame;
 export type MessageDeletedPayload = MessageDeletedFrame;
 export type MessageSendPayload = MessageSendFrame;
 export type MessageUpdatedPayload = MessageUpdatedFrame;
+/**
+ * The integrator's own identifier for a user (what `X-User-Id` names).
+ */
+export type UserId1 = string;
+export type MessagesPurgedPayload = MessagesPurgedFrame;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
 /**
@@ -125,10 +141,6 @@ export type Seq = number;
 export type ReadPayload = ReadFrame;
 export type ReceiptPayload = ReceiptFrame;
 export type ResumePayload = ResumeFrame;
-/**
- * `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms.
- */
-export type RoomType = "dm" | "group" | "channel";
 /**
  * A room's display name; null for direct messages without one.
  */
@@ -158,6 +170,10 @@ export type ServerFrame =
   | MemberLeftFrame
   | RoomUpdatedFrame
   | RoomDeletedFrame
+  | TicketUpdatedFrame
+  | MemberBannedFrame
+  | MemberMutedFrame
+  | MessagesPurgedFrame
   | SyncCompleteFrame
   | ErrorFrame
   | ServerShutdownFrame
@@ -168,6 +184,13 @@ export type ServerFrame =
 export type TypingState = "started" | "stopped";
 export type ServerShutdownPayload = ServerShutdownFrame;
 export type SyncCompletePayload = SyncCompleteFrame;
+/**
+ * The categories a ticket may name (`category`); empty means tickets carry no category.
+ *
+ * @maxItems 100
+ */
+export type TicketCategories = string[];
+export type TicketUpdatedPayload = TicketUpdatedFrame;
 export type TypingPayload = TypingFrame;
 export type TypingStartPayload = TypingStartFrame;
 export type TypingStopPayload = TypingStopFrame;
@@ -178,13 +201,18 @@ export type TypingStopPayload = TypingStopFrame;
 export interface SchemaTypes {
   AckFrame: AckFrame;
   AckPayload: AckPayload;
+  AdminStats: AdminStats;
   AllowedOrigins: AllowedOrigins;
+  AuditEntry: AuditEntry;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
   ClientFrame: ClientFrame;
   ClientMsgId: ClientMsgId;
   ConnectedFrame: ConnectedFrame;
   ConnectedPayload: ConnectedPayload;
+  Conversation: Conversation;
+  ConversationMember: ConversationMember;
+  ConversationTicket: ConversationTicket;
   DefaultTokenTtlSeconds: DefaultTokenTtlSeconds;
   Error: Error;
   ErrorCode: ErrorCode;
@@ -196,10 +224,14 @@ export interface SchemaTypes {
   Health: Health;
   MaxTokenTtlSeconds: MaxTokenTtlSeconds;
   Member: Member;
+  MemberBannedFrame: MemberBannedFrame;
+  MemberBannedPayload: MemberBannedPayload;
   MemberJoinedFrame: MemberJoinedFrame;
   MemberJoinedPayload: MemberJoinedPayload;
   MemberLeftFrame: MemberLeftFrame;
   MemberLeftPayload: MemberLeftPayload;
+  MemberMutedFrame: MemberMutedFrame;
+  MemberMutedPayload: MemberMutedPayload;
   MemberRole: MemberRole;
   Message: Message;
   MessageAckFrame: MessageAckFrame;
@@ -214,6 +246,8 @@ export interface SchemaTypes {
   MessageSendPayload: MessageSendPayload;
   MessageUpdatedFrame: MessageUpdatedFrame;
   MessageUpdatedPayload: MessageUpdatedPayload;
+  MessagesPurgedFrame: MessagesPurgedFrame;
+  MessagesPurgedPayload: MessagesPurgedPayload;
   Permissions: Permissions;
   PingFrame: PingFrame;
   PingPayload: PingPayload;
@@ -223,6 +257,7 @@ export interface SchemaTypes {
   PresenceFrame: PresenceFrame;
   PresencePayload: PresencePayload;
   PresenceStatus: PresenceStatus;
+  PurgeResult: PurgeResult;
   RateLimitBurst: RateLimitBurst;
   RateLimitPerSecond: RateLimitPerSecond;
   RateLimitState: RateLimitState;
@@ -236,10 +271,12 @@ export interface SchemaTypes {
   ResumePayload: ResumePayload;
   Role: Role;
   Room: Room;
+  RoomBan: RoomBan;
   RoomDeletedFrame: RoomDeletedFrame;
   RoomDeletedPayload: RoomDeletedPayload;
   RoomDetail: RoomDetail;
   RoomId: RoomId;
+  RoomMute: RoomMute;
   RoomName: RoomName;
   RoomPosition: RoomPosition;
   RoomSummary: RoomSummary1;
@@ -256,6 +293,12 @@ export interface SchemaTypes {
   Tenant: Tenant;
   TenantCredentials: TenantCredentials;
   TenantSettings: TenantSettings;
+  Ticket: Ticket;
+  TicketCategories: TicketCategories;
+  TicketPriority: TicketPriority;
+  TicketStatus: TicketStatus;
+  TicketUpdatedFrame: TicketUpdatedFrame;
+  TicketUpdatedPayload: TicketUpdatedPayload;
   Timestamp: Timestamp;
   TypingFrame: TypingFrame;
   TypingPayload: TypingPayload;
@@ -265,6 +308,7 @@ export interface SchemaTypes {
   TypingStopFrame: TypingStopFrame;
   TypingStopPayload: TypingStopPayload;
   User: User;
+  UserBan: UserBan;
   UserId: UserId;
   UserToken: UserToken;
 }
@@ -276,6 +320,199 @@ export interface AckFrame {
   room_id: RoomId;
   seq: number;
   ref?: FrameRef;
+}
+/**
+ * The tenant's figures, computed from indexed queries at request time (no per-request scan of every message: see the operation's description for the cost of each figure).
+ */
+export interface AdminStats {
+  users: number;
+  rooms_by_type: {
+    dm: number;
+    group: number;
+    channel: number;
+    ticket: number;
+  };
+  /**
+   * Messages stored in all rooms (tombstones of deleted ones included).
+   */
+  messages: number;
+  tickets: {
+    by_status: {
+      open: number;
+      pending: number;
+      resolved: number;
+      closed: number;
+    };
+    /**
+     * Tickets not resolved or closed (`open` or `pending`), by priority.
+     */
+    open_by_priority: {
+      low: number;
+      medium: number;
+      high: number;
+      urgent: number;
+    };
+    /**
+     * Open or pending tickets with no assignee.
+     */
+    unassigned: number;
+  };
+  /**
+   * The last 30 UTC days, oldest first, today last; days without messages count 0.
+   *
+   * @minItems 30
+   * @maxItems 30
+   */
+  messages_per_day: [
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    }
+  ];
+  /**
+   * Sum over every membership of its unread messages (after the member's read cursor, not theirs, not deleted).
+   */
+  unread_total: number;
+  /**
+   * Median time from a ticket's creation to its first staff message, over tickets that have one; null when none has.
+   */
+  median_first_response_seconds: number | null;
+}
+/**
+ * One staff action or admin read, as recorded in the tenant's audit log.
+ */
+export interface AuditEntry {
+  id: string;
+  actor_id: UserId;
+  /**
+   * `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
+   */
+  action: string;
+  room_id: string | null;
+  target_user_id: UserId | null;
+  /**
+   * Action-specific facts (reason, until, counts).
+   */
+  detail: {
+    [k: string]: unknown;
+  } | null;
+  created_at: Timestamp;
 }
 /**
  * First-frame authentication, for clients that cannot set headers or use a ticket: send it as the very first frame within the auth timeout (5 s by default), otherwise the socket closes with 4001. Bad credentials close with 4003. May carry the client's resume positions, which then count as its `resume` frame.
@@ -400,6 +637,51 @@ export interface Permissions {
   can_archive_conversation: boolean;
 }
 /**
+ * A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.
+ */
+export interface Conversation {
+  id: string;
+  type: RoomType;
+  name: string | null;
+  created_by: UserId;
+  created_at: Timestamp;
+  last_seq: number;
+  last_activity_at: Timestamp;
+  archived_at: Timestamp | null;
+  member_count: number;
+  /**
+   * The first few members (at most 5) in join order; `member_count` says how many there are.
+   *
+   * @maxItems 5
+   */
+  members:
+    | []
+    | [ConversationMember]
+    | [ConversationMember, ConversationMember]
+    | [ConversationMember, ConversationMember, ConversationMember]
+    | [ConversationMember, ConversationMember, ConversationMember, ConversationMember]
+    | [ConversationMember, ConversationMember, ConversationMember, ConversationMember, ConversationMember];
+  /**
+   * For tickets, their state; null for other rooms.
+   */
+  ticket: ConversationTicket | null;
+}
+export interface ConversationMember {
+  user_id: UserId;
+  role: MemberRole;
+  read_seq: number;
+  /**
+   * For DMs, this participant's unread messages (not theirs, not deleted, after their read cursor); null for other rooms.
+   */
+  unread_count: number | null;
+}
+export interface ConversationTicket {
+  status: TicketStatus;
+  priority: TicketPriority;
+  requester_id: UserId;
+  assignee_id: UserId | null;
+}
+/**
  * A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.
  */
 export interface Error {
@@ -413,6 +695,10 @@ export interface Error {
    * Same value as the `X-Request-Id` response header; quote it when reporting a problem.
    */
   request_id: string;
+  /**
+   * With RATE_LIMIT_EXCEEDED from a room's slow mode, milliseconds until this member may send again.
+   */
+  retry_after_ms?: number;
 }
 /**
  * One offending field of an input error.
@@ -471,6 +757,19 @@ export interface Member {
   read_seq: number;
 }
 /**
+ * Someone was banned from a room you are in (a `member.left` for them follows). When it is you, your connections stop following the room at once.
+ */
+export interface MemberBannedFrame {
+  type: "member.banned";
+  room_id: RoomId;
+  user_id: UserId;
+  /**
+   * When the ban ends; null = permanent.
+   */
+  until: Timestamp | null;
+  by: UserId;
+}
+/**
  * Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).
  */
 export interface MemberJoinedFrame {
@@ -485,6 +784,16 @@ export interface MemberLeftFrame {
   type: "member.left";
   room_id: RoomId;
   user_id: UserId;
+}
+/**
+ * A member of a room you are in was muted (they read but cannot send or type until `until`) or unmuted (`until` null).
+ */
+export interface MemberMutedFrame {
+  type: "member.muted";
+  room_id: RoomId;
+  user_id: UserId;
+  until: Timestamp | null;
+  by: UserId;
 }
 /**
  * A stored message. `seq` is the message's position in its room: 1, 2, 3 … with no gaps, assigned in the same transaction that stores it. A deleted message stays as a tombstone (`deleted_at` set, `content` empty, `meta` null) so the sequence keeps no gaps.
@@ -536,6 +845,17 @@ export interface MessageUpdatedFrame {
   message: Message;
 }
 /**
+ * Messages of a room were purged by a moderator, all at once: each listed seq is now a tombstone (empty content, `deleted_at` set), exactly as if a `message.deleted` had arrived for it.
+ */
+export interface MessagesPurgedFrame {
+  type: "messages.purged";
+  room_id: RoomId;
+  seqs: number[];
+  user_id?: UserId1;
+  deleted_at: Timestamp;
+  by: UserId;
+}
+/**
  * Answers `ping`.
  */
 export interface PongFrame {
@@ -558,6 +878,17 @@ export interface PresenceFrame {
   room_id: RoomId;
   user_id: UserId;
   status: PresenceStatus;
+}
+/**
+ * What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
+ */
+export interface PurgeResult {
+  room_id: string;
+  purged: number;
+  /**
+   * The seqs tombstoned (ascending).
+   */
+  seqs: number[];
 }
 /**
  * A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.
@@ -629,6 +960,14 @@ export interface Room {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
+  /**
+   * When the room was archived (no new messages; history stays readable); null when active.
+   */
+  archived_at: Timestamp | null;
+  /**
+   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+   */
+  slow_mode_seconds: number;
   member_count: number;
   /**
    * Messages after the caller's read cursor, not sent by the caller, not deleted.
@@ -642,6 +981,17 @@ export interface Room {
    * @maxItems 100
    */
   members?: Member[];
+}
+/**
+ * A user banned from a room; they cannot join, be added or use an invite until `until` (null = permanent).
+ */
+export interface RoomBan {
+  room_id: string;
+  user_id: UserId;
+  until: Timestamp | null;
+  reason: string | null;
+  banned_by: UserId;
+  created_at: Timestamp;
 }
 /**
  * A room you were in was deleted; no more events of it follow.
@@ -662,6 +1012,24 @@ export interface RoomSummary {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
+  /**
+   * When the room was archived (no new messages; history stays readable); null when active.
+   */
+  archived_at: Timestamp | null;
+  /**
+   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+   */
+  slow_mode_seconds: number;
+}
+/**
+ * A member who may read but not send or type in the room until `until`.
+ */
+export interface RoomMute {
+  room_id: string;
+  user_id: UserId;
+  until: Timestamp;
+  reason: string | null;
+  muted_by: UserId;
 }
 /**
  * The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
@@ -674,6 +1042,14 @@ export interface RoomSummary1 {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
+  /**
+   * When the room was archived (no new messages; history stays readable); null when active.
+   */
+  archived_at: Timestamp | null;
+  /**
+   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+   */
+  slow_mode_seconds: number;
 }
 /**
  * A room you are in changed (e.g. renamed).
@@ -698,6 +1074,32 @@ export interface TypingFrame {
   room_id: RoomId;
   user_id: UserId;
   state: TypingState;
+}
+/**
+ * A ticket you are in changed status, priority, category or assignee. `changed` names what changed.
+ */
+export interface TicketUpdatedFrame {
+  type: "ticket.updated";
+  room_id: RoomId;
+  ticket: {
+    status: TicketStatus;
+    priority: TicketPriority;
+    /**
+     * One of the tenant's `ticket_categories`, or null.
+     */
+    category: string | null;
+    requester_id: UserId;
+    assignee_id: UserId | null;
+    updated_at: Timestamp;
+  };
+  /**
+   * @minItems 1
+   */
+  changed: [
+    "status" | "priority" | "category" | "subject" | "assignee_id",
+    ...("status" | "priority" | "category" | "subject" | "assignee_id")[]
+  ];
+  by: UserId;
 }
 /**
  * Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.
@@ -742,6 +1144,7 @@ export interface TenantSettings {
   default_token_ttl_seconds: DefaultTokenTtlSeconds;
   max_token_ttl_seconds: MaxTokenTtlSeconds;
   allowed_origins: AllowedOrigins;
+  ticket_categories: TicketCategories;
 }
 /**
  * A tenant and its secret API key. The key is shown only in this response; it is stored hashed.
@@ -752,6 +1155,58 @@ export interface TenantCredentials {
    * Send as `X-API-Key`. Keep it on your servers only.
    */
   api_key: string;
+}
+/**
+ * A support ticket: a room of type `ticket` whose members are the requester, the assignee and watchers. Its messages, seq, receipts and resume work as in any room (its `id` is the room id).
+ */
+export interface Ticket {
+  /**
+   * The ticket's room id (use it with the room and message operations).
+   */
+  id: string;
+  subject: string;
+  status: TicketStatus;
+  priority: TicketPriority;
+  /**
+   * One of the tenant's `ticket_categories`, or null.
+   */
+  category: string | null;
+  requester_id: UserId;
+  assignee_id: UserId | null;
+  /**
+   * Messages stored in the ticket (deleted ones stay as tombstones and count).
+   */
+  message_count: number;
+  /**
+   * Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member).
+   */
+  unread_count: number;
+  last_seq: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_activity_at: Timestamp;
+  /**
+   * When someone with a staff role (not the requester) first wrote in the ticket.
+   */
+  first_response_at: Timestamp | null;
+  /**
+   * When it was last resolved (cleared on reopen).
+   */
+  resolved_at: Timestamp | null;
+  /**
+   * When it was closed (cleared on reopen).
+   */
+  closed_at: Timestamp | null;
+}
+/**
+ * A tenant-wide ban. The user cannot sign in, connect or act until `until` (null = permanent); their sessions end.
+ */
+export interface UserBan {
+  user_id: UserId;
+  until: Timestamp | null;
+  reason: string | null;
+  banned_by: UserId;
+  banned_at: Timestamp;
 }
 /**
  * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.

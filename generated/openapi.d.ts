@@ -248,7 +248,7 @@ export interface paths {
         };
         /**
          * List my rooms
-         * @description Rooms the caller belongs to, most recently active first, each with `last_seq`, the caller's `unread_count` and the last message.
+         * @description Rooms the caller belongs to, most recently active first, each with `last_seq`, the caller's `unread_count` and the last message. Archived rooms are left out unless `include_archived=true`.
          */
         get: operations["listRooms"];
         put?: never;
@@ -289,7 +289,7 @@ export interface paths {
         head?: never;
         /**
          * Update a room
-         * @description Owners and moderators may rename a room.
+         * @description Owners and moderators may rename a room and set its slow mode.
          */
         patch: operations["updateRoom"];
         trace?: never;
@@ -529,10 +529,309 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The staff inbox
+         * @description Every ticket of the tenant, filtered and sorted. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listTickets"];
+        put?: never;
+        /**
+         * Open a support ticket
+         * @description Any user. The ticket is a room of type `ticket` with the caller as requester; `initial_message` is stored as its first message (seq 1) through the normal send path. `category` must be one of the tenant's `ticket_categories`.
+         */
+        post: operations["createTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tickets I opened
+         * @description The caller's own tickets (as requester), newest first.
+         */
+        get: operations["listMyTickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a ticket
+         * @description Members of the ticket and staff roles; anyone else gets 404.
+         */
+        get: operations["getTicket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a ticket
+         * @description Status transitions are checked (see `TicketStatus`): an illegal one is 409. The requester may close their ticket or reopen it; staff roles may make any legal transition and change priority and category. Members get a `ticket.updated` frame.
+         */
+        patch: operations["updateTicket"];
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign a ticket
+         * @description Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403. The assignee must have a staff role; they join the ticket's room (as moderator) if not in it yet. Members get a `ticket.updated` frame.
+         */
+        post: operations["assignTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every conversation of the tenant
+         * @description Every room and ticket, whatever the caller's membership, most recently active first. For DMs each participant's unread count is included. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's figures
+         * @description Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403. Cost per request, all indexed: users and rooms are counted on (tenant_id, …) indexes; messages = the sum of rooms' last_seq (one row per room); messages per day = a range on the messages (tenant_id, created_at) index over 30 days; unread = for each membership a range on messages (room_id, seq) after its read cursor (proportional to unread messages, not to all messages); tickets and median first response on the tickets (tenant_id, status, priority) index.
+         */
+        get: operations["getAdminStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One user's conversations
+         * @description The user's rooms and tickets as they see them (their role, their unread counts), most recently active first. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listUserConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/rooms/{room_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read any room's messages
+         * @description Like listRoomMessages, for any room of the tenant. Each read of a room the caller is not a member of is written to the audit log (`room.read`). Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listAdminRoomMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log
+         * @description Moderation actions, ticket changes by staff and admin reads of rooms, newest first. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        RoomMemberDetail: {
+            user_id: components["schemas"]["UserId"];
+            role: components["schemas"]["MemberRole"];
+            joined_at: components["schemas"]["Timestamp"];
+            delivered_seq: number;
+            read_seq: number;
+            /** @description When a mute in force ends; null when not muted. */
+            muted_until: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * @example {
+         *       "subject": "Cannot log in",
+         *       "priority": "high",
+         *       "category": "technical",
+         *       "initial_message": "Since this morning the login page says \"invalid password\"."
+         *     }
+         */
+        CreateTicketRequest: {
+            subject: string;
+            /** @description Default `medium`. */
+            priority?: components["schemas"]["TicketPriority"];
+            category?: string;
+            initial_message: components["schemas"]["MessageContent"];
+            client_msg_id?: components["schemas"]["ClientMsgId"];
+        };
+        /**
+         * @example {
+         *       "status": "resolved"
+         *     }
+         */
+        UpdateTicketRequest: {
+            status?: components["schemas"]["TicketStatus"];
+            priority?: components["schemas"]["TicketPriority"];
+            category?: string | null;
+            subject?: string;
+        };
+        /**
+         * @example {
+         *       "assignee_id": "sam"
+         *     }
+         */
+        AssignTicketRequest: {
+            assignee_id: components["schemas"]["UserId"];
+        };
+        /**
+         * @example {
+         *       "user_id": "mallory",
+         *       "until": "2026-12-01T00:00:00.000Z",
+         *       "reason": "spam"
+         *     }
+         */
+        BanRequest: {
+            user_id: components["schemas"]["UserId"];
+            /** @description When the ban ends (in the future); omit for a permanent ban. */
+            until?: components["schemas"]["Timestamp"];
+            reason?: string;
+        };
+        /**
+         * @example {
+         *       "user_id": "mallory",
+         *       "duration_seconds": 600
+         *     }
+         */
+        MuteRequest: {
+            user_id: components["schemas"]["UserId"];
+            duration_seconds: number;
+            reason?: string;
+        };
+        /**
+         * @example {
+         *       "user_id": "mallory"
+         *     }
+         */
+        PurgeRequest: {
+            /** @description Purge this user's messages. */
+            user_id?: components["schemas"]["UserId"];
+            /** @description Messages created at or after this instant. */
+            from?: components["schemas"]["Timestamp"];
+            /** @description Messages created before this instant. */
+            to?: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @example {
+         *       "role": "moderator"
+         *     }
+         */
+        UpdateMemberRequest: {
+            role: components["schemas"]["MemberRole"];
+        };
+        /**
+         * @example {
+         *       "reason": "abuse"
+         *     }
+         */
+        UserBanRequest: {
+            /** @description When the ban ends (in the future); omit for a permanent ban. */
+            until?: components["schemas"]["Timestamp"];
+            reason?: string;
+        };
         ErrorEnvelope: {
             /** @constant */
             success: false;
@@ -561,6 +860,7 @@ export interface components {
             default_token_ttl_seconds?: components["schemas"]["DefaultTokenTtlSeconds"];
             max_token_ttl_seconds?: components["schemas"]["MaxTokenTtlSeconds"];
             allowed_origins?: components["schemas"]["AllowedOrigins"];
+            ticket_categories?: components["schemas"]["TicketCategories"];
         };
         /**
          * @example {
@@ -626,13 +926,19 @@ export interface components {
          *     }
          */
         CreateRoomRequest: {
-            type: components["schemas"]["RoomType"];
+            /**
+             * @description Tickets are opened with `POST /v1/tickets`.
+             * @enum {string}
+             */
+            type: "dm" | "group" | "channel";
             name?: string;
             /** @description Other users to add (the caller is added as owner). A `dm` names exactly one. */
             members: components["schemas"]["UserId"][];
         };
         UpdateRoomRequest: {
-            name: string;
+            name?: string;
+            /** @description Least seconds between two messages of one member (owners, moderators and staff roles are exempt); 0 turns slow mode off. Owners and moderators only; the room gets `room.updated`. */
+            slow_mode_seconds?: number;
         };
         AddMemberRequest: {
             user_id: components["schemas"]["UserId"];
@@ -676,6 +982,48 @@ export interface components {
             seq: number;
         };
         /**
+         * AdminStats
+         * @description The tenant's figures, computed from indexed queries at request time (no per-request scan of every message: see the operation's description for the cost of each figure).
+         */
+        AdminStats: {
+            users: number;
+            rooms_by_type: {
+                dm: number;
+                group: number;
+                channel: number;
+                ticket: number;
+            };
+            /** @description Messages stored in all rooms (tombstones of deleted ones included). */
+            messages: number;
+            tickets: {
+                by_status: {
+                    open: number;
+                    pending: number;
+                    resolved: number;
+                    closed: number;
+                };
+                /** @description Tickets not resolved or closed (`open` or `pending`), by priority. */
+                open_by_priority: {
+                    low: number;
+                    medium: number;
+                    high: number;
+                    urgent: number;
+                };
+                /** @description Open or pending tickets with no assignee. */
+                unassigned: number;
+            };
+            /** @description The last 30 UTC days, oldest first, today last; days without messages count 0. */
+            messages_per_day: {
+                /** Format: date */
+                date: string;
+                count: number;
+            }[];
+            /** @description Sum over every membership of its unread messages (after the member's read cursor, not theirs, not deleted). */
+            unread_total: number;
+            /** @description Median time from a ticket's creation to its first staff message, over tickets that have one; null when none has. */
+            median_first_response_seconds: number | null;
+        };
+        /**
          * AllowedOrigins
          * @description Browser origins allowed to open the WebSocket. Empty means any origin.
          * @example [
@@ -684,11 +1032,63 @@ export interface components {
          */
         AllowedOrigins: string[];
         /**
+         * AuditEntry
+         * @description One staff action or admin read, as recorded in the tenant's audit log.
+         */
+        AuditEntry: {
+            id: string;
+            actor_id: components["schemas"]["UserId"];
+            /**
+             * @description `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
+             * @example member.banned
+             */
+            action: string;
+            room_id: string | null;
+            target_user_id: components["schemas"]["UserId"] | null;
+            /** @description Action-specific facts (reason, until, counts). */
+            detail: {
+                [key: string]: unknown;
+            } | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        /**
          * ClientMsgId
          * @description The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.
          * @example c-7f3a9e
          */
         ClientMsgId: string;
+        /**
+         * Conversation
+         * @description A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.
+         */
+        Conversation: {
+            id: string;
+            type: components["schemas"]["RoomType"];
+            name: string | null;
+            created_by: components["schemas"]["UserId"];
+            created_at: components["schemas"]["Timestamp"];
+            last_seq: number;
+            last_activity_at: components["schemas"]["Timestamp"];
+            archived_at: components["schemas"]["Timestamp"] | null;
+            member_count: number;
+            /** @description The first few members (at most 5) in join order; `member_count` says how many there are. */
+            members: components["schemas"]["ConversationMember"][];
+            /** @description For tickets, their state; null for other rooms. */
+            ticket: components["schemas"]["ConversationTicket"] | null;
+        };
+        ConversationMember: {
+            user_id: components["schemas"]["UserId"];
+            role: components["schemas"]["MemberRole"];
+            read_seq: number;
+            /** @description For DMs, this participant's unread messages (not theirs, not deleted, after their read cursor); null for other rooms. */
+            unread_count: number | null;
+        };
+        ConversationTicket: {
+            status: components["schemas"]["TicketStatus"];
+            priority: components["schemas"]["TicketPriority"];
+            requester_id: components["schemas"]["UserId"];
+            assignee_id: components["schemas"]["UserId"] | null;
+        };
         /**
          * DefaultTokenTtlSeconds
          * @description Lifetime of a user token when the mint request does not name one.
@@ -709,6 +1109,8 @@ export interface components {
             details: components["schemas"]["ErrorDetails"];
             /** @description Same value as the `X-Request-Id` response header; quote it when reporting a problem. */
             request_id: string;
+            /** @description With RATE_LIMIT_EXCEEDED from a room's slow mode, milliseconds until this member may send again. */
+            retry_after_ms?: number;
         };
         /**
          * ErrorCode
@@ -853,6 +1255,16 @@ export interface components {
          */
         PresenceStatus: "online" | "offline";
         /**
+         * PurgeResult
+         * @description What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
+         */
+        PurgeResult: {
+            room_id: string;
+            purged: number;
+            /** @description The seqs tombstoned (ascending). */
+            seqs: number[];
+        };
+        /**
          * RateLimitBurst
          * @description Bucket size, i.e. how many requests may arrive at once after an idle period.
          * @example 100
@@ -923,6 +1335,10 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
             last_seq: components["schemas"]["Seq"];
+            /** @description When the room was archived (no new messages; history stays readable); null when active. */
+            archived_at: components["schemas"]["Timestamp"] | null;
+            /** @description Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off. */
+            slow_mode_seconds: number;
             member_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted. */
             unread_count: number;
@@ -930,6 +1346,18 @@ export interface components {
             my_role: components["schemas"]["MemberRole"];
             /** @description Present on single-room responses (create, get, update); omitted from lists. At most the first 100 members in join order: `member_count` tells whether there are more, and `GET /v1/rooms/{room_id}/members` pages through all of them. */
             members?: components["schemas"]["Member"][];
+        };
+        /**
+         * RoomBan
+         * @description A user banned from a room; they cannot join, be added or use an invite until `until` (null = permanent).
+         */
+        RoomBan: {
+            room_id: string;
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            reason: string | null;
+            banned_by: components["schemas"]["UserId"];
+            created_at: components["schemas"]["Timestamp"];
         };
         /**
          * RoomDetail
@@ -945,6 +1373,17 @@ export interface components {
          */
         RoomId: string;
         /**
+         * RoomMute
+         * @description A member who may read but not send or type in the room until `until`.
+         */
+        RoomMute: {
+            room_id: string;
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"];
+            reason: string | null;
+            muted_by: components["schemas"]["UserId"];
+        };
+        /**
          * RoomName
          * @description A room's display name; null for direct messages without one.
          * @example general
@@ -952,10 +1391,10 @@ export interface components {
         RoomName: string | null;
         /**
          * RoomType
-         * @description `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms.
+         * @description `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
          * @enum {string}
          */
-        RoomType: "dm" | "group" | "channel";
+        RoomType: "dm" | "group" | "channel" | "ticket";
         /**
          * Seq
          * @description A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).
@@ -997,7 +1436,61 @@ export interface components {
             default_token_ttl_seconds: components["schemas"]["DefaultTokenTtlSeconds"];
             max_token_ttl_seconds: components["schemas"]["MaxTokenTtlSeconds"];
             allowed_origins: components["schemas"]["AllowedOrigins"];
+            ticket_categories: components["schemas"]["TicketCategories"];
         };
+        /**
+         * Ticket
+         * @description A support ticket: a room of type `ticket` whose members are the requester, the assignee and watchers. Its messages, seq, receipts and resume work as in any room (its `id` is the room id).
+         */
+        Ticket: {
+            /**
+             * @description The ticket's room id (use it with the room and message operations).
+             * @example 5c0e2a8d-2f7b-4d8e-9a51-3e4b6c7d8e9f
+             */
+            id: string;
+            /** @example Cannot log in */
+            subject: string;
+            status: components["schemas"]["TicketStatus"];
+            priority: components["schemas"]["TicketPriority"];
+            /** @description One of the tenant's `ticket_categories`, or null. */
+            category: string | null;
+            requester_id: components["schemas"]["UserId"];
+            assignee_id: components["schemas"]["UserId"] | null;
+            /** @description Messages stored in the ticket (deleted ones stay as tombstones and count). */
+            message_count: number;
+            /** @description Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member). */
+            unread_count: number;
+            last_seq: number;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+            last_activity_at: components["schemas"]["Timestamp"];
+            /** @description When someone with a staff role (not the requester) first wrote in the ticket. */
+            first_response_at: components["schemas"]["Timestamp"] | null;
+            /** @description When it was last resolved (cleared on reopen). */
+            resolved_at: components["schemas"]["Timestamp"] | null;
+            /** @description When it was closed (cleared on reopen). */
+            closed_at: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * TicketCategories
+         * @description The categories a ticket may name (`category`); empty means tickets carry no category.
+         * @example [
+         *       "billing",
+         *       "technical"
+         *     ]
+         */
+        TicketCategories: string[];
+        /**
+         * TicketPriority
+         * @enum {string}
+         */
+        TicketPriority: "low" | "medium" | "high" | "urgent";
+        /**
+         * TicketStatus
+         * @description `open` → `pending` (waiting on the requester), `resolved` or `closed`; `pending` → `open`, `resolved` or `closed`; `resolved` → `open` (reopen) or `closed`; `closed` → `open` (reopen). Any other change (including to the same status) is `409 CONFLICT`.
+         * @enum {string}
+         */
+        TicketStatus: "open" | "pending" | "resolved" | "closed";
         /**
          * Timestamp
          * Format: date-time
@@ -1024,6 +1517,17 @@ export interface components {
             permissions: components["schemas"]["Permissions"];
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * UserBan
+         * @description A tenant-wide ban. The user cannot sign in, connect or act until `until` (null = permanent); their sessions end.
+         */
+        UserBan: {
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            reason: string | null;
+            banned_by: components["schemas"]["UserId"];
+            banned_at: components["schemas"]["Timestamp"];
         };
         /**
          * UserId
@@ -1324,6 +1828,15 @@ export interface components {
     };
     pathItems: never;
 }
+export type RoomMemberDetail = components['schemas']['RoomMemberDetail'];
+export type CreateTicketRequest = components['schemas']['CreateTicketRequest'];
+export type UpdateTicketRequest = components['schemas']['UpdateTicketRequest'];
+export type AssignTicketRequest = components['schemas']['AssignTicketRequest'];
+export type BanRequest = components['schemas']['BanRequest'];
+export type MuteRequest = components['schemas']['MuteRequest'];
+export type PurgeRequest = components['schemas']['PurgeRequest'];
+export type UpdateMemberRequest = components['schemas']['UpdateMemberRequest'];
+export type UserBanRequest = components['schemas']['UserBanRequest'];
 export type ErrorEnvelope = components['schemas']['ErrorEnvelope'];
 export type HealthFailureEnvelope = components['schemas']['HealthFailureEnvelope'];
 export type Deleted = components['schemas']['Deleted'];
@@ -1342,8 +1855,13 @@ export type SendMessageRequest = components['schemas']['SendMessageRequest'];
 export type EditMessageRequest = components['schemas']['EditMessageRequest'];
 export type AckRequest = components['schemas']['AckRequest'];
 export type ReadRequest = components['schemas']['ReadRequest'];
+export type AdminStats = components['schemas']['AdminStats'];
 export type AllowedOrigins = components['schemas']['AllowedOrigins'];
+export type AuditEntry = components['schemas']['AuditEntry'];
 export type ClientMsgId = components['schemas']['ClientMsgId'];
+export type Conversation = components['schemas']['Conversation'];
+export type ConversationMember = components['schemas']['ConversationMember'];
+export type ConversationTicket = components['schemas']['ConversationTicket'];
 export type DefaultTokenTtlSeconds = components['schemas']['DefaultTokenTtlSeconds'];
 export type Error = components['schemas']['Error'];
 export type ErrorCode = components['schemas']['ErrorCode'];
@@ -1359,6 +1877,7 @@ export type MessageMeta = components['schemas']['MessageMeta'];
 export type Permissions = components['schemas']['Permissions'];
 export type PresenceEntry = components['schemas']['PresenceEntry'];
 export type PresenceStatus = components['schemas']['PresenceStatus'];
+export type PurgeResult = components['schemas']['PurgeResult'];
 export type RateLimitBurst = components['schemas']['RateLimitBurst'];
 export type RateLimitPerSecond = components['schemas']['RateLimitPerSecond'];
 export type RateLimitState = components['schemas']['RateLimitState'];
@@ -1366,16 +1885,23 @@ export type ReadCursor = components['schemas']['ReadCursor'];
 export type RealtimeTicket = components['schemas']['RealtimeTicket'];
 export type Role = components['schemas']['Role'];
 export type Room = components['schemas']['Room'];
+export type RoomBan = components['schemas']['RoomBan'];
 export type RoomDetail = components['schemas']['RoomDetail'];
 export type RoomId = components['schemas']['RoomId'];
+export type RoomMute = components['schemas']['RoomMute'];
 export type RoomName = components['schemas']['RoomName'];
 export type RoomType = components['schemas']['RoomType'];
 export type Seq = components['schemas']['Seq'];
 export type Tenant = components['schemas']['Tenant'];
 export type TenantCredentials = components['schemas']['TenantCredentials'];
 export type TenantSettings = components['schemas']['TenantSettings'];
+export type Ticket = components['schemas']['Ticket'];
+export type TicketCategories = components['schemas']['TicketCategories'];
+export type TicketPriority = components['schemas']['TicketPriority'];
+export type TicketStatus = components['schemas']['TicketStatus'];
 export type Timestamp = components['schemas']['Timestamp'];
 export type User = components['schemas']['User'];
+export type UserBan = components['schemas']['UserBan'];
 export type UserId = components['schemas']['UserId'];
 export type UserToken = components['schemas']['UserToken'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
@@ -1533,7 +2059,8 @@ export interface operations {
                      *             "rate_limit_burst": 100,
                      *             "default_token_ttl_seconds": 3600,
                      *             "max_token_ttl_seconds": 2592000,
-                     *             "allowed_origins": []
+                     *             "allowed_origins": [],
+                     *             "ticket_categories": []
                      *           },
                      *           "created_at": "2026-11-21T09:30:00.000Z",
                      *           "updated_at": "2026-11-21T09:30:00.000Z"
@@ -1588,7 +2115,8 @@ export interface operations {
                      *           "rate_limit_burst": 100,
                      *           "default_token_ttl_seconds": 3600,
                      *           "max_token_ttl_seconds": 2592000,
-                     *           "allowed_origins": []
+                     *           "allowed_origins": [],
+                     *           "ticket_categories": []
                      *         },
                      *         "created_at": "2026-11-21T09:30:00.000Z",
                      *         "updated_at": "2026-11-21T09:30:00.000Z"
@@ -2128,6 +2656,8 @@ export interface operations {
     listRooms: {
         parameters: {
             query?: {
+                /** @description Also list archived rooms. */
+                include_archived?: boolean;
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
                 /** @description `next_cursor` from the previous page. */
@@ -2226,6 +2756,8 @@ export interface operations {
                      *         "created_at": "2026-11-21T09:30:00.000Z",
                      *         "updated_at": "2026-11-21T09:30:00.000Z",
                      *         "last_seq": 1,
+                     *         "archived_at": null,
+                     *         "slow_mode_seconds": 0,
                      *         "member_count": 2,
                      *         "unread_count": 0,
                      *         "last_message": {
@@ -2313,6 +2845,8 @@ export interface operations {
                      *         "created_at": "2026-11-21T09:30:00.000Z",
                      *         "updated_at": "2026-11-21T09:30:00.000Z",
                      *         "last_seq": 1,
+                     *         "archived_at": null,
+                     *         "slow_mode_seconds": 0,
                      *         "member_count": 2,
                      *         "unread_count": 0,
                      *         "last_message": {
@@ -3162,6 +3696,537 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTickets: {
+        parameters: {
+            query?: {
+                /** @description Only tickets in this status. */
+                status?: components["schemas"]["TicketStatus"];
+                /** @description Only tickets of this priority. */
+                priority?: components["schemas"]["TicketPriority"];
+                /** @description Only tickets of this category. */
+                category?: string;
+                /** @description Only tickets assigned to this user. */
+                assignee_id?: components["schemas"]["UserId"];
+                /** @description `true`: only tickets without an assignee. */
+                unassigned?: boolean;
+                /** @description Only tickets opened by this user. */
+                requester_id?: components["schemas"]["UserId"];
+                /** @description Only tickets created at or after this instant. */
+                created_after?: string;
+                /** @description Only tickets created before this instant. */
+                created_before?: string;
+                /** @description `newest`/`oldest` by creation, `priority` (urgent first, then oldest), `last_activity` (most recent message or change first). */
+                sort?: "newest" | "oldest" | "priority" | "last_activity";
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Ticket"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyTickets: {
+        parameters: {
+            query?: {
+                /** @description Only tickets in this status. */
+                status?: components["schemas"]["TicketStatus"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Ticket"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    assignTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listConversations: {
+        parameters: {
+            query?: {
+                /** @description Only conversations of this type. */
+                type?: components["schemas"]["RoomType"];
+                /** @description Only conversations this user is a member of. */
+                member_id?: components["schemas"]["UserId"];
+                /** @description Only tickets in this status. */
+                status?: components["schemas"]["TicketStatus"];
+                /** @description Only conversations active at or after this instant. */
+                active_after?: string;
+                /** @description Only conversations last active before this instant. */
+                active_before?: string;
+                /** @description Also count every match (one more query). */
+                include_total?: boolean;
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Conversation"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                            /** @description With `include_total=true`, how many conversations match the filters (all pages); otherwise null. */
+                            total: number | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAdminStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AdminStats"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUserConversations: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Room"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAdminRoomMessages: {
+        parameters: {
+            query?: {
+                /** @description Only messages with a greater `seq`. */
+                after_seq?: components["parameters"]["after_seq"];
+                /** @description Only messages with a smaller `seq`. */
+                before_seq?: components["parameters"]["before_seq"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["MessagePage"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                /** @description Only entries of this action. */
+                action?: string;
+                /** @description Only entries by this user. */
+                actor_id?: components["schemas"]["UserId"];
+                /** @description Only entries about this room. */
+                room_id?: string;
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["AuditEntry"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -13,6 +13,8 @@ export interface RoomSummary {
   created_at: string;
   updated_at: string;
   last_seq: number;
+  archived_at: string | null;
+  slow_mode_seconds: number;
 }
 
 export type MessageEvent = {
@@ -35,7 +37,38 @@ export type MemberJoinedEvent = { type: 'member.joined'; tenant_id: string; room
 export type MemberLeftEvent = { type: 'member.left'; tenant_id: string; room_id: string; user_id: string };
 export type RoomEvent = { type: 'room.updated' | 'room.deleted'; tenant_id: string; room_id: string; room: RoomSummary };
 
-export type DomainEvent = MessageEvent | ReceiptEvent | MemberJoinedEvent | MemberLeftEvent | RoomEvent;
+/** A ticket's shared state, as broadcast in `ticket.updated`. */
+export interface TicketState {
+  status: 'open' | 'pending' | 'resolved' | 'closed';
+  priority: 'low' | 'medium' | 'high' | 'urgent';
+  category: string | null;
+  requester_id: string;
+  assignee_id: string | null;
+  updated_at: string;
+}
+export type TicketChange = 'status' | 'priority' | 'category' | 'subject' | 'assignee_id';
+export type TicketUpdatedEvent = {
+  type: 'ticket.updated'; tenant_id: string; room_id: string; ticket: TicketState; changed: [TicketChange, ...TicketChange[]]; by: string;
+};
+
+/** Moderation of one member of a room; `until` null = permanent (ban) or lifted (mute). */
+export type MemberModeratedEvent = {
+  type: 'member.banned' | 'member.muted'; tenant_id: string; room_id: string; user_id: string; until: string | null; by: string;
+};
+export type MessagesPurgedEvent = {
+  type: 'messages.purged'; tenant_id: string; room_id: string; seqs: number[]; user_id?: string; deleted_at: string; by: string;
+};
+/**
+ * A tenant-wide ban (or its lifting: `until` is then the past): not about one room, so `room_id`
+ * is null. WebSocket nodes close the user's connections (close code 4013).
+ */
+export type UserBannedEvent = {
+  type: 'user.banned' | 'user.unbanned'; tenant_id: string; room_id: null; user_id: string; until: string | null; by: string;
+};
+
+export type DomainEvent =
+  | MessageEvent | ReceiptEvent | MemberJoinedEvent | MemberLeftEvent | RoomEvent
+  | TicketUpdatedEvent | MemberModeratedEvent | MessagesPurgedEvent | UserBannedEvent;
 
 /** What the domain needs from a bus: fire-and-forget publish. */
 export interface EventSink {

@@ -2,12 +2,14 @@
  * The domain: every business rule of chatapi, behind one object that REST handlers and the
  * WebSocket node share. No Koa, no uWS, no SQL text here (queries live in src/store).
  */
+import { adminApi } from './admin.ts';
 import { createCtx } from './context.ts';
 import { healthApi } from './health.ts';
 import { messagesApi } from './messages.ts';
 import { receiptsApi } from './receipts.ts';
 import { roomsApi } from './rooms.ts';
 import { tenantsApi } from './tenants.ts';
+import { ticketsApi } from './tickets.ts';
 import { tokensApi } from './tokens.ts';
 import type { Domain, DomainDeps } from './types.ts';
 import { usersApi } from './users.ts';
@@ -21,6 +23,8 @@ export function createDomain(deps: DomainDeps): Domain {
     rooms: roomsApi(ctx),
     messages: messagesApi(ctx),
     receipts: receiptsApi(ctx),
+    tickets: ticketsApi(ctx),
+    admin: adminApi(ctx),
     health: healthApi(ctx),
   };
 }

@@ -12,7 +12,8 @@ export function tenantOut(r: TenantRow): Tenant {
   return {
     id: r.id,
     name: r.name,
-    settings: JSON.parse(r.settings) as TenantSettings,
+    // Tenants created before ticket categories existed have none.
+    settings: { ticket_categories: [], ...(JSON.parse(r.settings) as Omit<TenantSettings, 'ticket_categories'>) },
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
   };
@@ -65,5 +66,7 @@ export function roomSummary(r: RoomRow): RoomSummary {
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
     last_seq: r.last_seq,
+    archived_at: isoOrNull(r.archived_at),
+    slow_mode_seconds: r.slow_mode_seconds,
   };
 }

@@ -6,12 +6,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
 import * as feed from '../store/feed.ts';
+import { markFirstResponse } from '../store/tickets.ts';
 import { membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import type { MessageEvent } from './events.ts';
 import { messageOut } from './mappers.ts';
 import type { Message } from './shapes.ts';
+import { isStaffRole } from './staff.ts';
 import type { Caller, Domain, MessageInput, MessageQuery } from './types.ts';
 import { canonicalJson, checkInt, checkJsonBounds, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
 
@@ -71,7 +73,7 @@ function replay(existing: store.MessageRow, hash: string) {
  * repeat waits for the room lock, so by then the first has committed and its row is visible.
  * Acknowledged (returned) and published only after COMMIT.
  */
-async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, onStored?: (message: Message) => void) {
+export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, onStored?: (message: Message) => void) {
   const me = requireUser(caller);
   const content = checkText('content', input.content, MAX_CONTENT);
   const meta = checkMeta(input.meta);
@@ -100,7 +102,18 @@ async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInpu
   const evt = created(row);
   onStored?.(evt.message);
   ctx.announce([evt]); // already in the outbox, written with the message
+  if (isStaffRole(me.user.role)) await noteFirstResponse(ctx, tenantId, roomId, senderId, row.created_at);
   return { message: evt.message, created: true };
+}
+
+/** A staff member's message in a ticket may be its first response (tickets.first_response_at). */
+async function noteFirstResponse(ctx: Ctx, tenantId: string, roomId: string, senderId: string, at: number): Promise<void> {
+  try {
+    await markFirstResponse(ctx.db, tenantId, roomId, senderId, at);
+  } catch (err) {
+    // The message is stored and acknowledged; a missed figure must not turn that into a failure.
+    ctx.log.error({ err, room_id: roomId }, 'recording a ticket first response failed');
+  }
 }
 
 function assertMayReceive(m: Membership): void {
@@ -186,7 +199,7 @@ async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: 
 
 export function messagesApi(ctx: Ctx): Domain['messages'] {
   return {
-    send: (caller, roomId, input, opts) => send(ctx, caller, roomId, input, opts?.onStored),
+    send: (caller, roomId, input, opts) => sendMessage(ctx, caller, roomId, input, opts?.onStored),
     list: (caller, roomId, q) => list(ctx, caller, roomId, q),
     async get(caller, roomId, messageId) {
       const m = await membership(ctx, caller, roomId);

@@ -129,6 +129,7 @@ async function create(ctx: Ctx, caller: Caller, input: RoomInput) {
   const now = ctx.now();
   const room: store.RoomRow = {
     id: randomUUID(), tenant_id: me.tenantId, type, name, dm_key: null, created_by: me.user.id, last_seq: 0, created_at: now, updated_at: now,
+    archived_at: null, slow_mode_seconds: 0,
   };
   if (type === 'dm') return createDm(ctx, me, room, others[0]!);
   const members = memberRows(me.tenantId, room.id, me.user.id, others, now);

@@ -24,6 +24,7 @@ function defaultSettings(ctx: Ctx): TenantSettings {
     default_token_ttl_seconds: DEFAULT_TOKEN_TTL,
     max_token_ttl_seconds: DEFAULT_MAX_TOKEN_TTL,
     allowed_origins: [],
+    ticket_categories: [],
   };
 }
 
@@ -31,7 +32,7 @@ function defaultSettings(ctx: Ctx): TenantSettings {
 export function mergeSettings(base: TenantSettings, patch: unknown): TenantSettings {
   if (patch === undefined) return base;
   if (!isPlainObject(patch)) throw invalid('settings', 'must be an object');
-  const out = { ...base };
+  const out: TenantSettings = { ...base, ticket_categories: base.ticket_categories ?? [] };
   for (const [key, value] of Object.entries(patch)) {
     const field = `settings.${key}`;
     switch (key) {
@@ -46,6 +47,9 @@ export function mergeSettings(base: TenantSettings, patch: unknown): TenantSetti
       case 'allowed_origins':
         out.allowed_origins = checkOrigins(field, value);
         break;
+      case 'ticket_categories':
+        out.ticket_categories = checkCategories(field, value);
+        break;
       default:
         throw invalid(field, 'is not a tenant setting');
     }
@@ -53,6 +57,13 @@ export function mergeSettings(base: TenantSettings, patch: unknown): TenantSetti
   if (out.default_token_ttl_seconds > out.max_token_ttl_seconds) {
     throw invalid('settings.default_token_ttl_seconds', 'must not exceed max_token_ttl_seconds');
   }
+  return out;
+}
+
+function checkCategories(field: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > 100) throw invalid(field, 'must be an array of at most 100 categories');
+  const out = value.map((c, i) => checkText(`${field}[${i}]`, c, 64));
+  if (new Set(out).size !== out.length) throw invalid(field, 'must not repeat a category');
   return out;
 }
 

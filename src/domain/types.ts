@@ -1,6 +1,8 @@
 /** The domain's public API (see /work/plan.md § Domain API): what HTTP handlers and the WS node call. */
 import type { Knex } from 'knex';
+import type { AdminStats, AuditEntry, Conversation, ConversationQuery } from './admin-types.ts';
 import type { EventSink } from './events.ts';
+import type { Ticket, TicketInput, TicketListQuery, TicketPatchInput } from './ticket-types.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
@@ -102,6 +104,21 @@ export interface Domain {
   receipts: {
     ack(caller: Caller, input: { room_id: string; seq: number }): Promise<ReadCursor>;
     read(caller: Caller, roomId: string, input: { seq: number }): Promise<ReadCursor>;
+  };
+  tickets: {
+    create(caller: Caller, input: TicketInput): Promise<Ticket>;
+    list(caller: Caller, q: TicketListQuery): Promise<PageOf<Ticket>>;
+    listMine(caller: Caller, q: { status?: string; limit?: number; cursor?: string }): Promise<PageOf<Ticket>>;
+    get(caller: Caller, ticketId: string): Promise<Ticket>;
+    update(caller: Caller, ticketId: string, patch: TicketPatchInput): Promise<Ticket>;
+    assign(caller: Caller, ticketId: string, input: { assignee_id: string }): Promise<Ticket>;
+  };
+  admin: {
+    listConversations(caller: Caller, q: ConversationQuery): Promise<PageOf<Conversation> & { total: number | null }>;
+    stats(caller: Caller): Promise<AdminStats>;
+    listUserConversations(caller: Caller, userId: string, page: Page): Promise<PageOf<Room>>;
+    readRoom(caller: Caller, roomId: string, q: MessageQuery): Promise<{ items: Message[]; has_more: boolean }>;
+    listAuditLog(caller: Caller, q: { action?: string; actor_id?: string; room_id?: string; limit?: number; cursor?: string }): Promise<PageOf<AuditEntry>>;
   };
   health: { check(): Promise<Health> };
 }

@@ -255,7 +255,88 @@ const feedPosition: CodeMigration = {
   },
 };
 
-const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox];
+/**
+ * Issue 9, the staff side: tickets (a row per ticket room), room bans, mutes and slow mode,
+ * archived rooms, tenant-wide user bans, the audit log, and the indexes the admin panel's
+ * listings and figures run on.
+ */
+const staff: CodeMigration = {
+  name: '0005_staff',
+  async up(knex) {
+    await knex.schema.alterTable('rooms', (t) => {
+      t.bigInteger('archived_at').nullable();
+      t.integer('slow_mode_seconds').notNullable().defaultTo(0);
+      t.index(['tenant_id', 'updated_at', 'id'], 'rooms_tenant_activity');
+      t.index(['tenant_id', 'type'], 'rooms_tenant_type');
+    });
+    await knex.schema.alterTable('room_members', (t) => {
+      t.bigInteger('muted_until').nullable();
+      t.bigInteger('last_sent_at').nullable(); // slow mode: when the member's last message was accepted
+    });
+    await knex.schema.alterTable('users', (t) => {
+      t.bigInteger('banned_at').nullable();
+      t.bigInteger('banned_until').nullable();
+      t.string('ban_reason', 500).nullable();
+      t.string('banned_by', USER_ID).nullable();
+    });
+    await knex.schema.alterTable('messages', (t) => {
+      t.index(['tenant_id', 'created_at'], 'messages_tenant_created');
+    });
+    await createTable(knex, 'tickets', (t) => {
+      t.string('room_id', ID).primary().references('id').inTable('rooms').onDelete('CASCADE');
+      t.string('tenant_id', ID).notNullable();
+      t.string('requester_id', USER_ID).notNullable();
+      t.string('assignee_id', USER_ID).nullable();
+      t.string('status', 16).notNullable();
+      t.string('priority', 16).notNullable();
+      t.integer('priority_rank').notNullable(); // urgent 3 … low 0, for sorting
+      t.string('category', 64).nullable();
+      t.bigInteger('created_at').notNullable();
+      t.bigInteger('first_response_at').nullable();
+      t.bigInteger('resolved_at').nullable();
+      t.bigInteger('closed_at').nullable();
+      t.index(['tenant_id', 'status', 'priority']);
+      t.index(['tenant_id', 'created_at', 'room_id']);
+      t.index(['tenant_id', 'priority_rank', 'created_at', 'room_id']);
+      t.index(['tenant_id', 'assignee_id']);
+      t.index(['tenant_id', 'requester_id', 'created_at']);
+    });
+    await createTable(knex, 'room_bans', (t) => {
+      t.string('tenant_id', ID).notNullable();
+      t.string('room_id', ID).notNullable().references('id').inTable('rooms').onDelete('CASCADE');
+      t.string('user_id', USER_ID).notNullable();
+      t.bigInteger('until').nullable();
+      t.string('reason', 500).nullable();
+      t.string('banned_by', USER_ID).notNullable();
+      t.bigInteger('created_at').notNullable();
+      t.primary(['room_id', 'user_id']);
+    });
+    await createTable(knex, 'audit_log', (t) => {
+      t.bigIncrements('pk').primary();
+      t.string('tenant_id', ID).notNullable();
+      t.string('actor_id', USER_ID).notNullable();
+      t.string('action', 64).notNullable();
+      t.string('room_id', ID).nullable();
+      t.string('target_user_id', USER_ID).nullable();
+      t.text('detail').nullable();
+      t.bigInteger('created_at').notNullable();
+      t.index(['tenant_id', 'pk']);
+    });
+  },
+  async down(knex) {
+    for (const table of ['audit_log', 'room_bans', 'tickets']) await knex.schema.dropTableIfExists(table);
+    await knex.schema.alterTable('messages', (t) => t.dropIndex(['tenant_id', 'created_at'], 'messages_tenant_created'));
+    await knex.schema.alterTable('users', (t) => t.dropColumns('banned_at', 'banned_until', 'ban_reason', 'banned_by'));
+    await knex.schema.alterTable('room_members', (t) => t.dropColumns('muted_until', 'last_sent_at'));
+    await knex.schema.alterTable('rooms', (t) => {
+      t.dropIndex(['tenant_id', 'updated_at', 'id'], 'rooms_tenant_activity');
+      t.dropIndex(['tenant_id', 'type'], 'rooms_tenant_type');
+      t.dropColumns('archived_at', 'slow_mode_seconds');
+    });
+  },
+};
+
+const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff];
 
 /** knex's MigrationSource over the list above, in order. */
 export const migrationSource: Knex.MigrationSource<CodeMigration> = {

@@ -11,6 +11,8 @@ export interface RoomRow {
   last_seq: number;
   created_at: number;
   updated_at: number;
+  archived_at: number | null;
+  slow_mode_seconds: number;
 }
 
 /** A room as one member sees it: the room row plus that member's row. */
@@ -18,6 +20,7 @@ export interface MemberRoomRow extends RoomRow {
   my_role: string;
   delivered_seq: number;
   read_seq: number;
+  muted_until: number | null;
 }
 
 export const toRoomRow = <T extends RoomRow>(r: T): T => ({
@@ -25,6 +28,8 @@ export const toRoomRow = <T extends RoomRow>(r: T): T => ({
   last_seq: Number(r.last_seq),
   created_at: Number(r.created_at),
   updated_at: Number(r.updated_at),
+  archived_at: r.archived_at === null || r.archived_at === undefined ? null : Number(r.archived_at),
+  slow_mode_seconds: Number(r.slow_mode_seconds ?? 0),
 });
 
 export async function insertRoom(db: Db, row: RoomRow): Promise<void> {
@@ -47,13 +52,14 @@ function memberRooms(db: Db, tenantId: string, userId: string) {
     .where('rooms.tenant_id', tenantId)
     .andWhere('rm.tenant_id', tenantId)
     .andWhere('rm.user_id', userId)
-    .select('rooms.*', 'rm.role as my_role', 'rm.delivered_seq', 'rm.read_seq');
+    .select('rooms.*', 'rm.role as my_role', 'rm.delivered_seq', 'rm.read_seq', 'rm.muted_until');
 }
 
 const toMemberRoom = (r: MemberRoomRow): MemberRoomRow => ({
   ...toRoomRow(r),
   delivered_seq: Number(r.delivered_seq),
   read_seq: Number(r.read_seq),
+  muted_until: r.muted_until === null || r.muted_until === undefined ? null : Number(r.muted_until),
 });
 
 /** The room if `userId` is a member of it, with their cursor and role. */
@@ -108,7 +114,9 @@ export async function roomCursorsOfUser(
   return rows.map((r: MemberRoomRow) => ({ room_id: r.id, last_seq: Number(r.last_seq), delivered_seq: Number(r.delivered_seq) }));
 }
 
-export async function updateRoom(db: Db, tenantId: string, id: string, patch: Partial<Pick<RoomRow, 'name' | 'updated_at'>>): Promise<number> {
+export async function updateRoom(
+  db: Db, tenantId: string, id: string, patch: Partial<Pick<RoomRow, 'name' | 'updated_at' | 'archived_at' | 'slow_mode_seconds'>>,
+): Promise<number> {
   return db('rooms').where({ tenant_id: tenantId, id }).update(patch);
 }
 

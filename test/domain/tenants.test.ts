@@ -15,7 +15,7 @@ for (const backend of backends()) {
       assert.match(api_key, /^ck_[A-Za-z0-9_-]{43}$/);
       assert.equal(tenant.name, 'Acme');
       assert.deepEqual(tenant.settings, {
-        rate_limit_per_second: 100, rate_limit_burst: 100, default_token_ttl_seconds: 3600, max_token_ttl_seconds: 2592000, allowed_origins: [],
+        rate_limit_per_second: 100, rate_limit_burst: 100, default_token_ttl_seconds: 3600, max_token_ttl_seconds: 2592000, allowed_origins: [], ticket_categories: [],
       });
       const row = await h.db('tenants').where({ id: tenant.id }).first();
       assert.notEqual(row.api_key_hash, api_key);

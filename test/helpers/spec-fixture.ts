@@ -34,13 +34,18 @@ export async function createFixture(s: TestServer, label: string, users: [string
   assert.equal(msg.response.status, 201, JSON.stringify(msg.error));
   const token = await tenant.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: member } }, body: {} });
   assert.equal(token.response.status, 201, JSON.stringify(token.error));
-  const params = { tenant_id: tenant.id, user_id: member, room_id: roomId, message_id: msg.data!.data.id, token_id: token.data!.data.token_id };
+  const ticket = await tenant.as(member).POST('/v1/tickets', { body: { subject: `${label} ticket`, initial_message: `${label} ticket secret` } });
+  assert.equal(ticket.response.status, 201, JSON.stringify(ticket.error));
+  const params = {
+    tenant_id: tenant.id, user_id: member, room_id: roomId, message_id: msg.data!.data.id, token_id: token.data!.data.token_id,
+    ticket_id: ticket.data!.data.id,
+  };
   return {
     tenantId: tenant.id,
     apiKey: tenant.apiKey,
     params,
     userIds: users,
-    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`],
+    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, params.ticket_id, `${label} ticket secret`],
     headers(caller): Record<string, string> {
       switch (caller) {
         case 'public': return {};

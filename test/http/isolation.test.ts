@@ -37,6 +37,11 @@ const EXPLICIT: Record<string, Probe> = {
     expect: { status: [400], code: 'VALIDATION_ERROR' },
   },
   createRealtimeTicket: { why: 'a ticket is for the caller itself; checked for leaks only', expect: { status: [201] } },
+  createTicket: {
+    why: "a support ticket of B's own; checked for leaks only",
+    body: () => ({ subject: 'B ticket', initial_message: 'hello' }),
+    expect: { status: [201] },
+  },
 };
 
 /** Credentials B presents: one set per security alternative the operation accepts. */

@@ -3,6 +3,7 @@
  * spec/openapi.yaml. test/http/operations.test.ts proves the two sets are equal.
  */
 import type { HttpDeps, OperationMap } from '../operation.ts';
+import { adminHandlers } from './admin.ts';
 import { healthHandlers } from './health.ts';
 import { messageHandlers } from './messages.ts';
 import { presenceHandlers } from './presence.ts';
@@ -11,6 +12,7 @@ import { realtimeHandlers } from './realtime.ts';
 import { receiptHandlers } from './receipts.ts';
 import { roomHandlers } from './rooms.ts';
 import { tenantHandlers } from './tenants.ts';
+import { ticketHandlers } from './tickets.ts';
 import { userHandlers } from './users.ts';
 
 export function operationHandlers(deps: HttpDeps): OperationMap {
@@ -24,5 +26,7 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...realtimeHandlers(deps),
     ...rateLimitHandlers(deps),
     ...presenceHandlers(deps),
+    ...ticketHandlers(deps),
+    ...adminHandlers(deps),
   };
 }
