@@ -119,6 +119,14 @@ export type MessageUpdatedPayload = MessageUpdatedFrame;
  */
 export type UserId1 = string;
 export type MessagesPurgedPayload = MessagesPurgedFrame;
+/**
+ * An instant (ISO-8601 in UTC with milliseconds), or null when it has not happened.
+ */
+export type NullableTimestamp = Timestamp | null;
+/**
+ * A user id, or null when nobody is named.
+ */
+export type NullableUserId = UserId | null;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
 /**
@@ -145,6 +153,14 @@ export type ResumePayload = ResumeFrame;
  * A room's display name; null for direct messages without one.
  */
 export type RoomName = string | null;
+/**
+ * An instant (ISO-8601 in UTC with milliseconds), or null when it has not happened.
+ */
+export type NullableTimestamp1 = Timestamp | null;
+/**
+ * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+ */
+export type SlowModeSeconds = number;
 export type RoomDeletedPayload = RoomDeletedFrame;
 /**
  * A room with its members (single-room responses).
@@ -182,6 +198,11 @@ export type ServerFrame =
  * Whether the member is typing (`started`) or not any more (`stopped`).
  */
 export type TypingState = "started" | "stopped";
+/**
+ * One of the tenant's `ticket_categories`, or null.
+ */
+export type TicketCategory = string | null;
+export type TicketField = "status" | "priority" | "category" | "subject" | "assignee_id";
 export type ServerShutdownPayload = ServerShutdownFrame;
 export type SyncCompletePayload = SyncCompleteFrame;
 /**
@@ -248,6 +269,8 @@ export interface SchemaTypes {
   MessageUpdatedPayload: MessageUpdatedPayload;
   MessagesPurgedFrame: MessagesPurgedFrame;
   MessagesPurgedPayload: MessagesPurgedPayload;
+  NullableTimestamp: NullableTimestamp;
+  NullableUserId: NullableUserId;
   Permissions: Permissions;
   PingFrame: PingFrame;
   PingPayload: PingPayload;
@@ -288,6 +311,7 @@ export interface SchemaTypes {
   ServerFrame: ServerFrame;
   ServerShutdownFrame: ServerShutdownFrame;
   ServerShutdownPayload: ServerShutdownPayload;
+  SlowModeSeconds: SlowModeSeconds;
   SyncCompleteFrame: SyncCompleteFrame;
   SyncCompletePayload: SyncCompletePayload;
   Tenant: Tenant;
@@ -295,6 +319,7 @@ export interface SchemaTypes {
   TenantSettings: TenantSettings;
   Ticket: Ticket;
   TicketCategories: TicketCategories;
+  TicketCategory: TicketCategory;
   TicketPriority: TicketPriority;
   TicketStatus: TicketStatus;
   TicketUpdatedFrame: TicketUpdatedFrame;
@@ -960,14 +985,8 @@ export interface Room {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: NullableTimestamp1;
+  slow_mode_seconds: SlowModeSeconds;
   member_count: number;
   /**
    * Messages after the caller's read cursor, not sent by the caller, not deleted.
@@ -1012,14 +1031,8 @@ export interface RoomSummary {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: NullableTimestamp;
+  slow_mode_seconds: SlowModeSeconds;
 }
 /**
  * A member who may read but not send or type in the room until `until`.
@@ -1042,14 +1055,8 @@ export interface RoomSummary1 {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: NullableTimestamp;
+  slow_mode_seconds: SlowModeSeconds;
 }
 /**
  * A room you are in changed (e.g. renamed).
@@ -1081,25 +1088,23 @@ export interface TypingFrame {
 export interface TicketUpdatedFrame {
   type: "ticket.updated";
   room_id: RoomId;
-  ticket: {
-    status: TicketStatus;
-    priority: TicketPriority;
-    /**
-     * One of the tenant's `ticket_categories`, or null.
-     */
-    category: string | null;
-    requester_id: UserId;
-    assignee_id: UserId | null;
-    updated_at: Timestamp;
-  };
+  ticket: TicketUpdate;
   /**
    * @minItems 1
    */
-  changed: [
-    "status" | "priority" | "category" | "subject" | "assignee_id",
-    ...("status" | "priority" | "category" | "subject" | "assignee_id")[]
-  ];
+  changed: [TicketField, ...TicketField[]];
   by: UserId;
+}
+/**
+ * The ticket's routing fields after the change.
+ */
+export interface TicketUpdate {
+  status: TicketStatus;
+  priority: TicketPriority;
+  category: TicketCategory;
+  requester_id: UserId;
+  assignee_id: NullableUserId;
+  updated_at: Timestamp;
 }
 /**
  * Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.
@@ -1167,12 +1172,9 @@ export interface Ticket {
   subject: string;
   status: TicketStatus;
   priority: TicketPriority;
-  /**
-   * One of the tenant's `ticket_categories`, or null.
-   */
-  category: string | null;
+  category: TicketCategory;
   requester_id: UserId;
-  assignee_id: UserId | null;
+  assignee_id: NullableUserId;
   /**
    * Messages stored in the ticket (deleted ones stay as tombstones and count).
    */

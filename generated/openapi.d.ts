@@ -1228,6 +1228,16 @@ export interface components {
             [key: string]: unknown;
         } | null;
         /**
+         * NullableTimestamp
+         * @description An instant (ISO-8601 in UTC with milliseconds), or null when it has not happened.
+         */
+        NullableTimestamp: components["schemas"]["Timestamp"] | null;
+        /**
+         * NullableUserId
+         * @description A user id, or null when nobody is named.
+         */
+        NullableUserId: components["schemas"]["UserId"] | null;
+        /**
          * Permissions
          * @description What a user may do. Defaults follow the role; the tenant key or an admin may override them.
          */
@@ -1336,9 +1346,8 @@ export interface components {
             updated_at: components["schemas"]["Timestamp"];
             last_seq: components["schemas"]["Seq"];
             /** @description When the room was archived (no new messages; history stays readable); null when active. */
-            archived_at: components["schemas"]["Timestamp"] | null;
-            /** @description Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off. */
-            slow_mode_seconds: number;
+            archived_at: components["schemas"]["NullableTimestamp"];
+            slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
             member_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted. */
             unread_count: number;
@@ -1402,6 +1411,11 @@ export interface components {
          */
         Seq: number;
         /**
+         * SlowModeSeconds
+         * @description Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+         */
+        SlowModeSeconds: number;
+        /**
          * Tenant
          * @description An integrator's isolated space (the seeds' "company"). Nothing crosses tenants.
          */
@@ -1452,10 +1466,9 @@ export interface components {
             subject: string;
             status: components["schemas"]["TicketStatus"];
             priority: components["schemas"]["TicketPriority"];
-            /** @description One of the tenant's `ticket_categories`, or null. */
-            category: string | null;
+            category: components["schemas"]["TicketCategory"];
             requester_id: components["schemas"]["UserId"];
-            assignee_id: components["schemas"]["UserId"] | null;
+            assignee_id: components["schemas"]["NullableUserId"];
             /** @description Messages stored in the ticket (deleted ones stay as tombstones and count). */
             message_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member). */
@@ -1480,6 +1493,11 @@ export interface components {
          *     ]
          */
         TicketCategories: string[];
+        /**
+         * TicketCategory
+         * @description One of the tenant's `ticket_categories`, or null.
+         */
+        TicketCategory: string | null;
         /**
          * TicketPriority
          * @enum {string}
@@ -1874,6 +1892,8 @@ export type MemberRole = components['schemas']['MemberRole'];
 export type Message = components['schemas']['Message'];
 export type MessageContent = components['schemas']['MessageContent'];
 export type MessageMeta = components['schemas']['MessageMeta'];
+export type NullableTimestamp = components['schemas']['NullableTimestamp'];
+export type NullableUserId = components['schemas']['NullableUserId'];
 export type Permissions = components['schemas']['Permissions'];
 export type PresenceEntry = components['schemas']['PresenceEntry'];
 export type PresenceStatus = components['schemas']['PresenceStatus'];
@@ -1892,11 +1912,13 @@ export type RoomMute = components['schemas']['RoomMute'];
 export type RoomName = components['schemas']['RoomName'];
 export type RoomType = components['schemas']['RoomType'];
 export type Seq = components['schemas']['Seq'];
+export type SlowModeSeconds = components['schemas']['SlowModeSeconds'];
 export type Tenant = components['schemas']['Tenant'];
 export type TenantCredentials = components['schemas']['TenantCredentials'];
 export type TenantSettings = components['schemas']['TenantSettings'];
 export type Ticket = components['schemas']['Ticket'];
 export type TicketCategories = components['schemas']['TicketCategories'];
+export type TicketCategory = components['schemas']['TicketCategory'];
 export type TicketPriority = components['schemas']['TicketPriority'];
 export type TicketStatus = components['schemas']['TicketStatus'];
 export type Timestamp = components['schemas']['Timestamp'];

@@ -52,6 +52,8 @@ export declare const MessageUpdatedFrame: ValidateFunction<SchemaTypes['MessageU
 export declare const MessageUpdatedPayload: ValidateFunction<SchemaTypes['MessageUpdatedPayload']>;
 export declare const MessagesPurgedFrame: ValidateFunction<SchemaTypes['MessagesPurgedFrame']>;
 export declare const MessagesPurgedPayload: ValidateFunction<SchemaTypes['MessagesPurgedPayload']>;
+export declare const NullableTimestamp: ValidateFunction<SchemaTypes['NullableTimestamp']>;
+export declare const NullableUserId: ValidateFunction<SchemaTypes['NullableUserId']>;
 export declare const Permissions: ValidateFunction<SchemaTypes['Permissions']>;
 export declare const PingFrame: ValidateFunction<SchemaTypes['PingFrame']>;
 export declare const PingPayload: ValidateFunction<SchemaTypes['PingPayload']>;
@@ -92,6 +94,7 @@ export declare const SeqRange: ValidateFunction<SchemaTypes['SeqRange']>;
 export declare const ServerFrame: ValidateFunction<SchemaTypes['ServerFrame']>;
 export declare const ServerShutdownFrame: ValidateFunction<SchemaTypes['ServerShutdownFrame']>;
 export declare const ServerShutdownPayload: ValidateFunction<SchemaTypes['ServerShutdownPayload']>;
+export declare const SlowModeSeconds: ValidateFunction<SchemaTypes['SlowModeSeconds']>;
 export declare const SyncCompleteFrame: ValidateFunction<SchemaTypes['SyncCompleteFrame']>;
 export declare const SyncCompletePayload: ValidateFunction<SchemaTypes['SyncCompletePayload']>;
 export declare const Tenant: ValidateFunction<SchemaTypes['Tenant']>;
@@ -99,6 +102,7 @@ export declare const TenantCredentials: ValidateFunction<SchemaTypes['TenantCred
 export declare const TenantSettings: ValidateFunction<SchemaTypes['TenantSettings']>;
 export declare const Ticket: ValidateFunction<SchemaTypes['Ticket']>;
 export declare const TicketCategories: ValidateFunction<SchemaTypes['TicketCategories']>;
+export declare const TicketCategory: ValidateFunction<SchemaTypes['TicketCategory']>;
 export declare const TicketPriority: ValidateFunction<SchemaTypes['TicketPriority']>;
 export declare const TicketStatus: ValidateFunction<SchemaTypes['TicketStatus']>;
 export declare const TicketUpdatedFrame: ValidateFunction<SchemaTypes['TicketUpdatedFrame']>;
