@@ -77,7 +77,8 @@ async function main(): Promise<void> {
     view.me(f.user.id);
     view.status('');
     if (started) return; // a reconnect: the client resumed from its positions itself
-    if (!cred.token) return void rt.resume();
+    // With a ticket there is no token for REST: history comes from the replay the client asked for on open.
+    if (!cred.token) return view.noMoreHistory();
     started = true;
     void loadOlder(view, cred.token)
       .then(() => api<{ items: { user_id: string; status: string }[] }>(cred.token!, `/v1/rooms/${encodeURIComponent(roomId)}/presence`))
