@@ -73,6 +73,7 @@ describe('embeddable widget (chromium)', () => {
     await b.frame.locator('#messages li', { hasText: 'hello bob' }).waitFor();
     await a.frame.locator('#messages li[data-mine="true"][data-state="read"]', { hasText: 'hello bob' }).waitFor();
 
+    await a.frame.locator('#presence', { hasText: 'bob' }).waitFor(); // presence
     await b.frame.getByRole('textbox', { name: 'Message' }).fill('typing…');
     await a.frame.locator('#typing', { hasText: 'bob is typing' }).waitFor();
     await b.frame.getByRole('textbox', { name: 'Message' }).fill('');

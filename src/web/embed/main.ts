@@ -6,7 +6,7 @@
  * 4009 close and no session, before any REST call is made.
  */
 import { RealtimeClient, type Message } from '../../client/realtime.ts';
-import { type View, createView } from './view.ts';
+import { View } from './view.ts';
 
 const params = new URLSearchParams(location.search);
 const roomId = params.get('room') ?? '';
@@ -62,7 +62,7 @@ async function loadOlder(view: View, token: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const view = createView(document, params.get('theme') === 'dark' ? 'dark' : 'light');
+  const view = new View(document, params.get('theme') === 'dark' ? 'dark' : 'light');
   if (!roomId) return view.status('No room given (?room=…)');
   view.status('Waiting for the host page to sign in…');
   const cred = await waitForCredential();
