@@ -58,6 +58,7 @@ async function loadOlder(view: View, token: string): Promise<void> {
   const query = oldest === undefined ? 'limit=20' : `before_seq=${oldest}&limit=20`;
   const page = await api<{ items: Message[]; has_more: boolean }>(token, `/v1/rooms/${encodeURIComponent(roomId)}/messages?${query}`);
   view.prepend(page.items);
+  if (oldest === undefined) view.scrollToEnd();
   if (!page.has_more) view.noMoreHistory();
 }
 

@@ -128,7 +128,7 @@ export class View {
       this.el('conn').textContent = s === 'open' ? 'connected' : s;
       this.doc.body.dataset.conn = s;
     });
-    rt.on('message.created', (f) => f.room_id === roomId && (this.messages.insert(f.message), this.markRead(rt, roomId)));
+    rt.on('message.created', (f) => f.room_id === roomId && (this.messages.insert(f.message), this.scrollToEnd(), this.markRead(rt, roomId)));
     rt.on('sync.complete', (f) => f.room_id === roomId && this.markRead(rt, roomId));
     rt.on('message.updated', (f) => f.room_id === roomId && this.messages.replace(f.message));
     rt.on('message.deleted', (f) => f.room_id === roomId && this.messages.replace(f.message));
@@ -137,6 +137,12 @@ export class View {
     rt.on('presence', (f) => f.room_id === roomId && this.presence(f.user_id, f.status));
     this.bindComposer(rt, roomId);
     this.doc.addEventListener('visibilitychange', () => this.markRead(rt, roomId));
+  }
+
+  /** Keeps the newest message in view. */
+  scrollToEnd(): void {
+    const log = this.el('log');
+    log.scrollTop = log.scrollHeight;
   }
 
   private el<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -179,6 +185,7 @@ export class View {
   private send(rt: RealtimeClient, roomId: string, content: string): void {
     const clientMsgId = crypto.randomUUID();
     const li = this.messages.pending(clientMsgId, content);
+    this.scrollToEnd();
     rt.send(roomId, content, { clientMsgId }).then(
       (m) => this.messages.insert(m),
       (err: Error) => {
