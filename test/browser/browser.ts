@@ -5,7 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { checkResponse } from '../helpers/contract.ts';
 
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 
@@ -57,4 +58,21 @@ export async function hostServer(widgetOrigin: string, mintTicket: (user: string
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/**
+ * Checks every REST response the pages receive (paths under /v1/) against the spec, as the test
+ * client does for the tests' own calls. Returns the violations found so far.
+ */
+export function validateRestResponses(target: BrowserContext | Page): string[] {
+  const problems: string[] = [];
+  target.on('response', (res) => {
+    const url = new URL(res.url());
+    if (!url.pathname.startsWith('/v1/')) return;
+    void (async () => {
+      const headers = new Headers(await res.allHeaders());
+      await checkResponse(res.request().method(), url.pathname, res.status(), headers, await res.json());
+    })().catch((err: Error) => problems.push(err.message));
+  });
+  return problems;
 }

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, FrameLocator } from 'playwright-core';
 import { backends } from '../helpers/backends.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { hostServer, launch, screenshot } from './browser.ts';
+import { hostServer, launch, screenshot, validateRestResponses } from './browser.ts';
 
 const HISTORY = Array.from({ length: 24 }, (_, i) => `h${i + 1}`);
 
@@ -17,6 +17,7 @@ describe('embeddable widget (chromium)', () => {
   let roomId = '';
   const tokens: Record<string, string> = {};
   const contexts: BrowserContext[] = [];
+  const violations: string[][] = [];
 
   before(async () => {
     server = await startTestServer(backends()[0]!, { presenceGraceMs: 200 });
@@ -39,6 +40,7 @@ describe('embeddable widget (chromium)', () => {
     browser = await launch();
   });
   after(async () => {
+    assert.deepEqual(violations.flat(), [], 'every REST response the widget got matches the spec');
     await browser?.close();
     await host?.close();
     await server?.close();
@@ -48,6 +50,7 @@ describe('embeddable widget (chromium)', () => {
   async function open(user: string, origin = `http://127.0.0.1:${host.port}`, theme = 'light', via: 'token' | 'ticket' = 'token'): Promise<{ ctx: BrowserContext; frame: FrameLocator; shot(name: string): Promise<void> }> {
     const ctx = await browser.newContext({ viewport: { width: 360, height: 520 } });
     contexts.push(ctx);
+    violations.push(validateRestResponses(ctx));
     const page = await ctx.newPage();
     await page.goto(`${origin}/?room=${roomId}&theme=${theme}&${via === 'token' ? `token=${tokens[user]}` : `user=${user}`}`);
     return { ctx, frame: page.frameLocator('iframe'), shot: (name) => screenshot(page, name) };
