@@ -55,6 +55,21 @@ export interface Config {
   authCacheMs: number;
   /** SHUTDOWN_TIMEOUT_MS: longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /**
+   * WEBHOOK_ALLOW_PRIVATE: `true` lets webhook URLs resolve to loopback, link-local and private
+   * addresses (local runs, tests). Off by default: those are the first target of request forgery.
+   */
+  webhookAllowPrivate: boolean;
+  /** WEBHOOK_TIMEOUT_MS: an attempt without a complete answer by then fails (and is retried). */
+  webhookTimeoutMs: number;
+  /** WEBHOOK_LEASE_MS: how long a claimed delivery stays with its worker; if the worker dies it is retried after this. */
+  webhookLeaseMs: number;
+  /** WEBHOOK_POLL_MS: how often a worker looks for due deliveries when nothing woke it. */
+  webhookPollMs: number;
+  /** WEBHOOK_CONCURRENCY: most attempts one process has in flight (each of a distinct endpoint+room). */
+  webhookConcurrency: number;
+  /** OUTBOX_WORKER: `false` stops this process from delivering webhooks (another one does). */
+  outboxWorker: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -81,6 +96,14 @@ function optional(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
 function databaseUrl(env: Env): string {
   const url = str(env, 'DATABASE_URL', 'sqlite:./data/chatapi.db');
   if (!/^sqlite:.+/.test(url) && !/^mysql:\/\/.+/.test(url)) {
@@ -103,6 +126,9 @@ export function loadConfig(env: Env = process.env): Config {
   const masterKey = optional(env, 'MASTER_KEY');
   if (masterKey !== undefined && masterKey.length < 16) throw new ConfigError('MASTER_KEY must be at least 16 characters');
   const redisUrl = optional(env, 'REDIS_URL');
+  const webhookTimeoutMs = int(env, 'WEBHOOK_TIMEOUT_MS', 10000, 100, 60000);
+  const webhookLeaseMs = int(env, 'WEBHOOK_LEASE_MS', 60000, 1000, 3600000);
+  if (webhookLeaseMs <= webhookTimeoutMs) throw new ConfigError('WEBHOOK_LEASE_MS must be longer than WEBHOOK_TIMEOUT_MS');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
   return {
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
@@ -126,5 +152,11 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 100000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 600000),
     authCacheMs: int(env, 'AUTH_CACHE_MS', 2000, 0, 60000),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutMs,
+    webhookLeaseMs,
+    webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 250, 10, 60000),
+    webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1024),
+    outboxWorker: bool(env, 'OUTBOX_WORKER', true),
   };
 }

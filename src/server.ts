@@ -18,6 +18,7 @@ import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
 import { startWsNode, type WsNode, type WsNodeOptions } from './ws/node.ts';
 import { createTicketStore, type TicketStore } from './ws/tickets.ts';
+import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker.ts';
 import { createMemoryPresence, createRedisPresence, type PresenceRegistry } from './bus/presence.ts';
 
 export interface StartOptions {
@@ -28,6 +29,8 @@ export interface StartOptions {
   log?: Logger;
   /** Extra WebSocket node options (tests shorten waits and heartbeats). */
   wsNode?: Partial<Omit<WsNodeOptions, 'config' | 'domain' | 'bus' | 'log'>>;
+  /** The webhook worker: tests drive it by hand (`autostart: false`, `runOnce()`) with their own clock. */
+  outbox?: Pick<OutboxWorkerOptions, 'now' | 'random' | 'onAttempt'> & { autostart?: boolean };
 }
 
 export interface RunningServer {
@@ -38,6 +41,8 @@ export interface RunningServer {
   metrics: Metrics;
   /** The WebSocket node, when this process runs one. */
   wsNode?: WsNode;
+  /** This process's webhook delivery worker (started unless OUTBOX_WORKER=false). */
+  outbox: OutboxWorker;
   /** The parts, for tests and tools that need them (e.g. a second domain with another clock). */
   parts: { db: Knex; bus: Bus };
   log: Logger;
@@ -78,6 +83,9 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const tickets = await createTicketStore({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
   services.push(() => tickets.close());
 
+  const outbox = startOutbox(config, db, bus, log, opts.outbox);
+  services.push(() => outbox.stop());
+
   // Presence is shared by the WS node (which writes it) and REST (which reads snapshots).
   const presence = await createPresence(config, log, opts.wsNode);
   services.push(() => presence.close());
@@ -112,7 +120,20 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     throw err;
   }
 
-  return { httpPort, wsPort, wsNode, domain, limiter, metrics, parts: { db, bus }, log, close };
+  return { httpPort, wsPort, wsNode, outbox, domain, limiter, metrics, parts: { db, bus }, log, close };
+}
+
+/** Delivers webhooks from the outbox; woken by every event this process publishes, else polling. */
+function startOutbox(config: Config, db: Knex, bus: Bus, log: Logger, o: StartOptions['outbox'] = {}): OutboxWorker {
+  const worker = createOutboxWorker({
+    db, log: log.child({ part: 'outbox' }), timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate,
+    leaseMs: config.webhookLeaseMs, pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency,
+    now: o.now, random: o.random, onAttempt: o.onAttempt,
+  });
+  if (!config.outboxWorker || o.autostart === false) return worker;
+  const unsubscribe = bus.subscribe(() => worker.wake());
+  worker.start();
+  return { ...worker, stop: async () => { unsubscribe(); await worker.stop(); } };
 }
 
 interface RestParts {

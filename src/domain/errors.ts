@@ -27,12 +27,15 @@ export interface ErrorDetail {
 export class DomainError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetail[];
+  /** With RATE_LIMIT_EXCEEDED: when the caller may try again (REST and WS carry it as retry_after_ms). */
+  readonly retryAfterMs?: number;
 
-  constructor(code: ErrorCode, message?: string, details: ErrorDetail[] = []) {
+  constructor(code: ErrorCode, message?: string, details: ErrorDetail[] = [], retryAfterMs?: number) {
     super(message ?? ERROR_CATALOGUE[code].message);
     this.name = 'DomainError';
     this.code = code;
     this.details = details;
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
   }
 
   get status(): number {

@@ -6,6 +6,7 @@ import { adminApi } from './admin.ts';
 import { createCtx } from './context.ts';
 import { healthApi } from './health.ts';
 import { messagesApi } from './messages.ts';
+import { moderationApi } from './moderation.ts';
 import { receiptsApi } from './receipts.ts';
 import { roomsApi } from './rooms.ts';
 import { tenantsApi } from './tenants.ts';
@@ -13,6 +14,9 @@ import { ticketsApi } from './tickets.ts';
 import { tokensApi } from './tokens.ts';
 import type { Domain, DomainDeps } from './types.ts';
 import { usersApi } from './users.ts';
+import { webhookDeliveriesApi } from './webhook-deliveries.ts';
+import { webhooksApi } from './webhooks.ts';
+import { userStatusApi } from './user-status.ts';
 
 export function createDomain(deps: DomainDeps): Domain {
   const ctx = createCtx(deps);
@@ -25,7 +29,11 @@ export function createDomain(deps: DomainDeps): Domain {
     receipts: receiptsApi(ctx),
     tickets: ticketsApi(ctx),
     admin: adminApi(ctx),
+    moderation: moderationApi(ctx),
     health: healthApi(ctx),
+    webhooks: webhooksApi(ctx),
+    webhookDeliveries: webhookDeliveriesApi(ctx),
+    userStatus: userStatusApi(ctx),
   };
 }
 

@@ -10,6 +10,7 @@ import * as userStore from '../store/users.ts';
 import type { TenantRow } from '../store/tenants.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
+import { banOf, bannedMessage } from './user-bans.ts';
 import { tenantOut, userOut } from './mappers.ts';
 import type { TenantSettings } from './shapes.ts';
 import { loadTenantRow } from './tenants.ts';
@@ -64,6 +65,8 @@ async function verify(ctx: Ctx, token: string) {
   if (row.revoked_at !== null) throw unauthenticated('Token has been revoked');
   const user = await userStore.findUser(ctx.db, tenant.id, row.user_id);
   if (!user) throw unauthenticated('The token\'s user no longer exists');
+  const ban = banOf(user, ctx.now());
+  if (ban) throw unauthenticated(bannedMessage(ban.until));
   return { tenant: tenantOut(tenant), user: userOut(user), tokenId: row.id };
 }
 
@@ -73,6 +76,8 @@ async function mint(ctx: Ctx, caller: Caller, userId: string, input: { ttl_secon
   if (!tenant) throw notFound('Tenant');
   const user = typeof userId === 'string' ? await userStore.findUser(ctx.db, tenant.id, userId) : undefined;
   if (!user) throw notFound('User');
+  const ban = banOf(user, ctx.now());
+  if (ban) throw new DomainError('AUTHORIZATION_ERROR', bannedMessage(ban.until));
   const settings = JSON.parse(tenant.settings) as TenantSettings;
   const ttl = input.ttl_seconds === undefined
     ? settings.default_token_ttl_seconds

@@ -2,7 +2,13 @@
 import type { Knex } from 'knex';
 import type { AdminStats, AuditEntry, Conversation, ConversationQuery } from './admin-types.ts';
 import type { EventSink } from './events.ts';
+import type {
+  BanInput, MuteInput, PurgeInput, PurgeResult, RoomBan, RoomMemberDetail, RoomMute, UserBan, UserBanInput,
+} from './moderation-types.ts';
 import type { Ticket, TicketInput, TicketListQuery, TicketPatchInput } from './ticket-types.ts';
+import type { WebhookDeliveriesApi } from './webhook-deliveries.ts';
+import type { WebhooksApi } from './webhooks.ts';
+import type { UserStatusApi } from './user-status.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
@@ -23,6 +29,8 @@ export interface DomainConfig {
   jwtIssuer: string;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Let webhook URLs reach private addresses (WEBHOOK_ALLOW_PRIVATE); off when absent. */
+  webhookAllowPrivate?: boolean;
 }
 
 /** Structural logger (pino's Logger satisfies it). */
@@ -80,9 +88,13 @@ export interface Domain {
   };
   rooms: {
     create(caller: Caller, input: RoomInput): Promise<{ room: RoomDetail; created: boolean }>;
-    list(caller: Caller, page: Page): Promise<PageOf<Room>>;
+    list(caller: Caller, page: Page, opts?: { includeArchived?: boolean }): Promise<PageOf<Room>>;
     get(caller: Caller, roomId: string): Promise<RoomDetail>;
-    update(caller: Caller, roomId: string, patch: { name?: string | null }): Promise<RoomDetail>;
+    update(caller: Caller, roomId: string, patch: { name?: string | null; slow_mode_seconds?: number }): Promise<RoomDetail>;
+    archive(caller: Caller, roomId: string): Promise<RoomDetail>;
+    unarchive(caller: Caller, roomId: string): Promise<RoomDetail>;
+    getMember(caller: Caller, roomId: string, userId: string): Promise<RoomMemberDetail>;
+    updateMember(caller: Caller, roomId: string, userId: string, input: { role: MemberRole }): Promise<Member>;
     remove(caller: Caller, roomId: string): Promise<void>;
     listMembers(caller: Caller, roomId: string, page?: Page): Promise<PageOf<Member>>;
     addMember(caller: Caller, roomId: string, input: { user_id: string; role?: MemberRole }): Promise<Member>;
@@ -120,5 +132,22 @@ export interface Domain {
     readRoom(caller: Caller, roomId: string, q: MessageQuery): Promise<{ items: Message[]; has_more: boolean }>;
     listAuditLog(caller: Caller, q: { action?: string; actor_id?: string; room_id?: string; limit?: number; cursor?: string }): Promise<PageOf<AuditEntry>>;
   };
+  moderation: {
+    ban(caller: Caller, roomId: string, input: BanInput): Promise<RoomBan>;
+    unban(caller: Caller, roomId: string, userId: string): Promise<void>;
+    listBans(caller: Caller, roomId: string, page: Page): Promise<PageOf<RoomBan>>;
+    mute(caller: Caller, roomId: string, input: MuteInput): Promise<RoomMute>;
+    unmute(caller: Caller, roomId: string, userId: string): Promise<void>;
+    purge(caller: Caller, roomId: string, input: PurgeInput): Promise<PurgeResult>;
+    /** Typing follows the send rules: muted → AUTHORIZATION_ERROR, archived → CONFLICT, not a member → NOT_FOUND. */
+    assertMayType(caller: Caller, roomId: string): Promise<void>;
+    banUser(caller: Caller, userId: string, input: UserBanInput): Promise<UserBan>;
+    unbanUser(caller: Caller, userId: string): Promise<void>;
+    /** Whether a tenant-wide ban is in force on the user now (for session checks elsewhere). */
+    isUserBanned(tenantId: string, userId: string): Promise<boolean>;
+  };
   health: { check(): Promise<Health> };
+  webhooks: WebhooksApi;
+  webhookDeliveries: WebhookDeliveriesApi;
+  userStatus: UserStatusApi;
 }

@@ -5,6 +5,7 @@ import { successor, updateMemberRole } from '../store/members.ts';
 import { allMemberRooms, deleteRooms, roomsWithoutMembers } from '../store/rooms.ts';
 import { roomSummary } from './mappers.ts';
 import type { Ctx } from './context.ts';
+import { banOf } from './user-bans.ts';
 import { DomainError, notFound } from './errors.ts';
 import { userOut } from './mappers.ts';
 import { assertMayGrant, assertUserManager, checkPermissions, checkRole, defaultPermissions } from './permissions.ts';
@@ -150,7 +151,8 @@ export function usersApi(ctx: Ctx): Domain['users'] {
     async resolve(tenantId, userId) {
       if (typeof userId !== 'string' || !USER_ID_RE.test(userId)) return null;
       const row = await store.findUser(ctx.db, tenantId, userId);
-      return row ? userOut(row) : null;
+      // A user banned tenant-wide acts as nobody until the ban ends.
+      return row && !banOf(row, ctx.now()) ? userOut(row) : null;
     },
   };
 }

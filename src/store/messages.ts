@@ -55,7 +55,7 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
 
 /**
  * The durable send: stores `msg` as its room's next seq (1, 2, 3 … without gaps) if its sender is
- * a member, in one transaction that also bumps the room's last_seq and updated_at, shared with
+ * a member allowed to send now (rooms.ts SEND_GATE: not archived, muted or held by slow mode), in one transaction that also bumps the room's last_seq and updated_at, shared with
  * whatever other sends arrived in the same event-loop turn or while the previous batch committed
  * (group-commit.ts; sqlite-append.ts, mysql-append.ts). `afterInsert` runs inside that transaction
  * for this send only (see AfterInsert). Resolves after COMMIT with the stored row (created_at =
@@ -65,8 +65,10 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
  * written to the outbox in the same transaction. On MySQL the send also takes its cross-room feed
  * position there (feed.ts).
  */
-export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents): Promise<NewMessageRow | null> {
-  return committerFor(knex).submit({ msg, now, afterInsert, events });
+export function appendMessage(
+  knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents, slowOk = false,
+): Promise<NewMessageRow | null> {
+  return committerFor(knex).submit({ msg, now, afterInsert, events, slowOk });
 }
 
 export async function findMessage(db: Db, tenantId: string, roomId: string, id: string): Promise<MessageRow | undefined> {

@@ -47,9 +47,14 @@ export function outboxRow(evt: OutboxEvent, now: number): NewOutboxRow {
 
 /** Writes the events in the caller's transaction (call it before COMMIT). */
 export async function appendOutbox(trx: Db, events: readonly OutboxEvent[], now: number): Promise<void> {
-  if (events.length === 0) return;
-  await trx('outbox_events').insert(events.map((e) => outboxRow(e, now)));
+  // In chunks: SQLite caps a statement's compound SELECTs (knex's multi-row insert) at 500 and its bound variables.
+  for (let i = 0; i < events.length; i += OUTBOX_CHUNK) {
+    await trx('outbox_events').insert(events.slice(i, i + OUTBOX_CHUNK).map((e) => outboxRow(e, now)));
+  }
 }
+
+/** Rows per INSERT (7 columns each: well inside SQLite's limits). */
+const OUTBOX_CHUNK = 200;
 
 /** The same insert as raw SQL, for the SQLite send path that runs on the raw connection. */
 export const OUTBOX_INSERT_SQL = `INSERT INTO outbox_events (id, tenant_id, room_id, type, payload, created_at, dispatched_at)

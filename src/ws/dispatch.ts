@@ -82,7 +82,12 @@ async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
     await HANDLERS[frame.type](ctx, conn, frame as never);
   } catch (err) {
     if (!isOpen(conn)) return;
-    if (isDomainError(err)) return sendError(ctx, conn, { ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}) });
+    if (isDomainError(err)) {
+      return sendError(ctx, conn, {
+        ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}),
+        ...(err.retryAfterMs !== undefined ? { retry_after_ms: err.retryAfterMs } : {}),
+      });
+    }
     ctx.log.error({ err, conn: conn.id, frame: frame.type }, 'ws: frame failed');
     sendError(ctx, conn, { ...echo, code: 'INTERNAL_ERROR', message: 'Internal error' });
   }
@@ -115,7 +120,11 @@ const HANDLERS: { [T in ClientFrame['type']]: Handler<T> } = {
     await ctx.domain.receipts.read(conn.caller!, frame.room_id, { seq: frame.seq });
   },
 
-  'typing.start': (ctx, conn, frame) => ctx.typing.start(conn, memberRoom(conn, frame.room_id)),
+  'typing.start': async (ctx, conn, frame) => {
+    const roomId = memberRoom(conn, frame.room_id);
+    await ctx.domain.moderation.assertMayType(conn.caller!, roomId); // muted or archived: refused like a send
+    ctx.typing.start(conn, roomId);
+  },
   'typing.stop': (ctx, conn, frame) => ctx.typing.stop(conn, memberRoom(conn, frame.room_id)),
 
   resume: (ctx, conn, frame) => resume(ctx, conn, frame.rooms, frame.ref),

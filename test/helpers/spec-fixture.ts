@@ -36,16 +36,23 @@ export async function createFixture(s: TestServer, label: string, users: [string
   assert.equal(token.response.status, 201, JSON.stringify(token.error));
   const ticket = await tenant.as(member).POST('/v1/tickets', { body: { subject: `${label} ticket`, initial_message: `${label} ticket secret` } });
   assert.equal(ticket.response.status, 201, JSON.stringify(ticket.error));
+  // A webhook to a closed local port (the server must allow private URLs) and one delivery of it.
+  assert.ok(s.config.webhookAllowPrivate, 'createFixture needs a server started with webhookAllowPrivate: true');
+  const hook = await tenant.client.POST('/v1/webhooks', { body: { url: 'http://127.0.0.1:9/hooks', event_types: ['*'] } });
+  assert.equal(hook.response.status, 201, JSON.stringify(hook.error));
+  const webhookId = hook.data!.data.id;
+  const delivery = await tenant.client.POST('/v1/webhooks/{webhook_id}/test', { params: { path: { webhook_id: webhookId } } });
+  assert.ok(delivery.response.status < 300, JSON.stringify(delivery.error));
   const params = {
     tenant_id: tenant.id, user_id: member, room_id: roomId, message_id: msg.data!.data.id, token_id: token.data!.data.token_id,
-    ticket_id: ticket.data!.data.id,
+    ticket_id: ticket.data!.data.id, webhook_id: webhookId, delivery_id: delivery.data!.data.id,
   };
   return {
     tenantId: tenant.id,
     apiKey: tenant.apiKey,
     params,
     userIds: users,
-    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, params.ticket_id, `${label} ticket secret`],
+    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, params.ticket_id, `${label} ticket secret`, webhookId, params.delivery_id],
     headers(caller): Record<string, string> {
       switch (caller) {
         case 'public': return {};

@@ -37,6 +37,11 @@ const EXPLICIT: Record<string, Probe> = {
     expect: { status: [400], code: 'VALIDATION_ERROR' },
   },
   createRealtimeTicket: { why: 'a ticket is for the caller itself; checked for leaks only', expect: { status: [201] } },
+  createWebhook: {
+    why: "B's own endpoint filtered on A's room: the room is not B's, so NOT_FOUND",
+    body: (a) => ({ url: 'http://127.0.0.1:9/b', event_types: ['*'], room_ids: [a.params.room_id] }),
+    expect: { status: [403, 404] }, // 404: not a room of B's; 403: a Bearer user who is not an admin
+  },
   createTicket: {
     why: "a support ticket of B's own; checked for leaks only",
     body: () => ({ subject: 'B ticket', initial_message: 'hello' }),
@@ -92,7 +97,7 @@ for (const backend of backends()) {
     let b: SpecFixture;
     let bearer: string;
     before(async () => {
-      s = await startTestServer(backend, {}, { ws: false });
+      s = await startTestServer(backend, { webhookAllowPrivate: true }, { ws: false, outbox: { autostart: false } });
       a = await createFixture(s, 'A', ['alice', 'amy']);
       b = await createFixture(s, 'B', ['mallory', 'bert']);
       const minted = await s.client(b.headers('tenant')).POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'mallory' } }, body: {} });

@@ -6,6 +6,7 @@ import type { HttpDeps, OperationMap } from '../operation.ts';
 import { adminHandlers } from './admin.ts';
 import { healthHandlers } from './health.ts';
 import { messageHandlers } from './messages.ts';
+import { moderationHandlers } from './moderation.ts';
 import { presenceHandlers } from './presence.ts';
 import { rateLimitHandlers } from './rate-limit.ts';
 import { realtimeHandlers } from './realtime.ts';
@@ -14,6 +15,7 @@ import { roomHandlers } from './rooms.ts';
 import { tenantHandlers } from './tenants.ts';
 import { ticketHandlers } from './tickets.ts';
 import { userHandlers } from './users.ts';
+import { webhookHandlers } from './webhooks.ts';
 
 export function operationHandlers(deps: HttpDeps): OperationMap {
   return {
@@ -28,5 +30,7 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...presenceHandlers(deps),
     ...ticketHandlers(deps),
     ...adminHandlers(deps),
+    ...webhookHandlers(deps),
+    ...moderationHandlers(deps),
   };
 }
