@@ -19,13 +19,18 @@ export type AckPayload = AckFrame;
  */
 export type AllowedOrigins = string[];
 /**
- * The integrator's own identifier for a user (what `X-User-Id` names).
+ * When the room was archived (no new messages; history stays readable); null when active.
  */
-export type UserId = string;
+export type ArchivedAt = Timestamp | null;
 /**
  * An instant, ISO-8601 in UTC with milliseconds.
  */
 export type Timestamp = string;
+export type AssigneeId = UserId | null;
+/**
+ * The integrator's own identifier for a user (what `X-User-Id` names).
+ */
+export type UserId = string;
 export type AuthPayload = AuthFrame;
 /**
  * Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.
@@ -120,13 +125,9 @@ export type MessageUpdatedPayload = MessageUpdatedFrame;
 export type UserId1 = string;
 export type MessagesPurgedPayload = MessagesPurgedFrame;
 /**
- * An instant (ISO-8601 in UTC with milliseconds), or null when it has not happened.
+ * Your own category, e.g. `mention` or `order.shipped`.
  */
-export type NullableTimestamp = Timestamp | null;
-/**
- * A user id, or null when nobody is named.
- */
-export type NullableUserId = UserId | null;
+export type NotificationType = string;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
 /**
@@ -153,10 +154,6 @@ export type ResumePayload = ResumeFrame;
  * A room's display name; null for direct messages without one.
  */
 export type RoomName = string | null;
-/**
- * An instant (ISO-8601 in UTC with milliseconds), or null when it has not happened.
- */
-export type NullableTimestamp1 = Timestamp | null;
 /**
  * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
  */
@@ -215,6 +212,45 @@ export type TicketUpdatedPayload = TicketUpdatedFrame;
 export type TypingPayload = TypingFrame;
 export type TypingStartPayload = TypingStartFrame;
 export type TypingStopPayload = TypingStopFrame;
+/**
+ * Where deliveries are POSTed; http:// or https://.
+ */
+export type WebhookUrl = string;
+export type WebhookDescription = string | null;
+/**
+ * @minItems 1
+ * @maxItems 50
+ */
+export type WebhookEventTypes = [WebhookEventType, ...WebhookEventType[]];
+/**
+ * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+ */
+export type WebhookEventType = string;
+/**
+ * Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
+ *
+ * @maxItems 100
+ */
+export type WebhookRoomIds = string[] | null;
+/**
+ * `pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).
+ */
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed" | "dead";
+/**
+ * The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
+ */
+export type WebhookEvent =
+  | MessageCreatedFrame
+  | MessageUpdatedFrame
+  | MessageDeletedFrame
+  | ReceiptFrame
+  | MemberJoinedFrame
+  | MemberLeftFrame
+  | RoomUpdatedFrame
+  | RoomDeletedFrame
+  | UserStatusFrame
+  | NotificationCreatedFrame
+  | WebhookTestFrame;
 
 /**
  * Every named schema by name (entities, frames, AsyncAPI message payloads).
@@ -224,6 +260,8 @@ export interface SchemaTypes {
   AckPayload: AckPayload;
   AdminStats: AdminStats;
   AllowedOrigins: AllowedOrigins;
+  ArchivedAt: ArchivedAt;
+  AssigneeId: AssigneeId;
   AuditEntry: AuditEntry;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
@@ -269,8 +307,10 @@ export interface SchemaTypes {
   MessageUpdatedPayload: MessageUpdatedPayload;
   MessagesPurgedFrame: MessagesPurgedFrame;
   MessagesPurgedPayload: MessagesPurgedPayload;
-  NullableTimestamp: NullableTimestamp;
-  NullableUserId: NullableUserId;
+  Notification: Notification;
+  NotificationCreatedFrame: NotificationCreatedFrame;
+  NotificationFrame: NotificationFrame;
+  NotificationType: NotificationType;
   Permissions: Permissions;
   PingFrame: PingFrame;
   PingPayload: PingPayload;
@@ -335,7 +375,18 @@ export interface SchemaTypes {
   User: User;
   UserBan: UserBan;
   UserId: UserId;
+  UserStatusFrame: UserStatusFrame;
   UserToken: UserToken;
+  Webhook: Webhook;
+  WebhookDelivery: WebhookDelivery;
+  WebhookDeliveryStatus: WebhookDeliveryStatus;
+  WebhookDescription: WebhookDescription;
+  WebhookEvent: WebhookEvent;
+  WebhookEventType: WebhookEventType;
+  WebhookEventTypes: WebhookEventTypes;
+  WebhookRoomIds: WebhookRoomIds;
+  WebhookTestFrame: WebhookTestFrame;
+  WebhookUrl: WebhookUrl;
 }
 /**
  * Moves the caller's delivered cursor in a room forward to `seq` (never backwards). Without a `resume`, the next connection replays from this cursor. Members see the move as a `receipt`.
@@ -524,7 +575,10 @@ export interface AdminStats {
  */
 export interface AuditEntry {
   id: string;
-  actor_id: UserId;
+  /**
+   * The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space).
+   */
+  actor_id: string;
   /**
    * `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
    */
@@ -881,6 +935,40 @@ export interface MessagesPurgedFrame {
   by: UserId;
 }
 /**
+ * An in-app notification for one user, stored until read.
+ */
+export interface Notification {
+  id: string;
+  user_id: UserId;
+  type: NotificationType;
+  title: string;
+  body: string | null;
+  /**
+   * Your own JSON object (at most 8 KiB), passed through unchanged.
+   */
+  data: {
+    [k: string]: unknown;
+  } | null;
+  room_id: string | null;
+  created_at: Timestamp;
+  read_at: Timestamp | null;
+}
+/**
+ * Webhook event: a notification was stored for a user who had no open WebSocket connection, so your backend can send a mobile push.
+ */
+export interface NotificationCreatedFrame {
+  type: "notification.created";
+  user_id: UserId;
+  notification: Notification;
+}
+/**
+ * A notification for you (`POST /v1/notifications`), sent live to every connection you have open; notifications sent while you were away are listed by `GET /v1/me/notifications`.
+ */
+export interface NotificationFrame {
+  type: "notification";
+  notification: Notification;
+}
+/**
  * Answers `ping`.
  */
 export interface PongFrame {
@@ -985,7 +1073,7 @@ export interface Room {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  archived_at: NullableTimestamp1;
+  archived_at: ArchivedAt;
   slow_mode_seconds: SlowModeSeconds;
   member_count: number;
   /**
@@ -1031,7 +1119,7 @@ export interface RoomSummary {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  archived_at: NullableTimestamp;
+  archived_at: ArchivedAt;
   slow_mode_seconds: SlowModeSeconds;
 }
 /**
@@ -1055,7 +1143,7 @@ export interface RoomSummary1 {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  archived_at: NullableTimestamp;
+  archived_at: ArchivedAt;
   slow_mode_seconds: SlowModeSeconds;
 }
 /**
@@ -1103,7 +1191,7 @@ export interface TicketUpdate {
   priority: TicketPriority;
   category: TicketCategory;
   requester_id: UserId;
-  assignee_id: NullableUserId;
+  assignee_id: AssigneeId;
   updated_at: Timestamp;
 }
 /**
@@ -1174,7 +1262,7 @@ export interface Ticket {
   priority: TicketPriority;
   category: TicketCategory;
   requester_id: UserId;
-  assignee_id: NullableUserId;
+  assignee_id: AssigneeId;
   /**
    * Messages stored in the ticket (deleted ones stay as tombstones and count).
    */
@@ -1207,8 +1295,18 @@ export interface UserBan {
   user_id: UserId;
   until: Timestamp | null;
   reason: string | null;
-  banned_by: UserId;
+  /**
+   * The admin's user id, or `tenant key`.
+   */
+  banned_by: string;
   banned_at: Timestamp;
+}
+/**
+ * Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.
+ */
+export interface UserStatusFrame {
+  type: "user.online" | "user.offline";
+  user_id: UserId;
 }
 /**
  * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
@@ -1221,4 +1319,70 @@ export interface UserToken {
   token_id: string;
   user_id: UserId;
   expires_at: Timestamp;
+}
+/**
+ * An endpoint of yours that receives signed events (Standard Webhooks).
+ */
+export interface Webhook {
+  id: string;
+  url: WebhookUrl;
+  description: WebhookDescription;
+  event_types: WebhookEventTypes;
+  room_ids: WebhookRoomIds;
+  enabled: boolean;
+  /**
+   * Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you.
+   */
+  disabled_reason: string | null;
+  /**
+   * After a rotation, deliveries are signed with the old secret too until then.
+   */
+  previous_secret_expires_at: Timestamp | null;
+  /**
+   * The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`.
+   */
+  secret?: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * One event for one endpoint, with every attempt to deliver it.
+ */
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  /**
+   * The `webhook-id` header of every attempt.
+   */
+  event_id: string;
+  event_type: string;
+  room_id: string | null;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /**
+   * When the next attempt is due (null when succeeded or dead).
+   */
+  next_attempt_at: Timestamp | null;
+  /**
+   * HTTP status of the last attempt (null when it got no answer).
+   */
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  attempt_log: {
+    at: Timestamp;
+    status_code: number | null;
+    latency_ms: number;
+    error: string | null;
+  }[];
+  payload: WebhookEvent;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.
+ */
+export interface WebhookTestFrame {
+  type: "webhook.test";
+  webhook_id: string;
 }

@@ -333,7 +333,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get a member
+         * @description A member of a room the caller is in, with any mute in force.
+         */
+        get: operations["getRoomMember"];
         put?: never;
         post?: never;
         /**
@@ -343,7 +347,11 @@ export interface paths {
         delete: operations["removeRoomMember"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a member's room role
+         * @description Owners only. Making someone `owner` adds an owner; a room never loses its last owner (409).
+         */
+        patch: operations["updateRoomMember"];
         trace?: never;
     };
     "/v1/rooms/{room_id}/presence": {
@@ -523,6 +531,203 @@ export interface paths {
         get: operations["getRateLimit"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Events matching `event_types` (and `room_ids`, when given) are POSTed to `url`, signed with the Standard Webhooks scheme. The answer carries the signing `secret` (`whsec_…`), shown only here and on rotation. URLs that resolve to loopback, link-local or private addresses are refused unless the operator sets `WEBHOOK_ALLOW_PRIVATE=true`. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Its pending deliveries are dropped. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Setting `enabled: true` on an endpoint chatapi disabled clears `disabled_reason` and resumes delivery where it stopped. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret
+         * @description Returns a new secret. Until `previous_secret_expires_at` (`grace_seconds`, 24 h by default) every delivery carries two signatures, one per secret, so receivers can switch without failing a delivery. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Queues a `webhook.test` event for this endpoint only (whatever its filters), delivered and retried like any other. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["sendTestWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List deliveries of an endpoint
+         * @description Newest first. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay dead deliveries
+         * @description Every `dead` delivery of the endpoint created in [`since`, `until`) goes back to `pending`, in its original order. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["replayWebhookDeliveries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a delivery
+         * @description The request body, each attempt's response status, latency and error. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay one delivery
+         * @description Queues the delivery again (any status but `pending`); it is tried at once, keeping its room's order for this endpoint. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["replayWebhookDelivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -729,10 +934,457 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rooms/{room_id}/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Bans in force
+         * @description Bans that have not ended, newest first. The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403.
+         */
+        get: operations["listRoomBans"];
+        put?: never;
+        /**
+         * Ban a user from a room
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The user is removed (their open sockets stop following the room at once) and cannot rejoin, be re-added or join by invite until `until` (omit for a permanent ban). Banning again replaces the ban. The room gets `member.banned` and `member.left`.
+         */
+        post: operations["banRoomMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/bans/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift a ban
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The user may be added again (they are not re-added).
+         */
+        delete: operations["unbanRoomMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/mutes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mute a member for a while
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. Until it ends the member reads but cannot send or type: sends answer 403 naming the end. The room gets `member.muted`.
+         */
+        post: operations["muteRoomMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/mutes/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a mute now
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The room gets `member.muted` with `until` null.
+         */
+        delete: operations["unmuteRoomMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Purge messages
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. Tombstones every message of `user_id` in the room, or every message created in [`from`, `to`) (or both conditions together). The seq stays gap-free; the room gets one `messages.purged` frame.
+         */
+        post: operations["purgeRoomMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a room
+         * @description The owner, or a member with `can_archive_conversation`. An archived room refuses new messages (409), drops out of listRooms (unless `include_archived=true`) and keeps its history. The room gets `room.updated`.
+         */
+        post: operations["archiveRoom"];
+        /**
+         * Unarchive a room
+         * @description Same callers as archiveRoom. The room gets `room.updated`.
+         */
+        delete: operations["unarchiveRoom"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/ban": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ban a user from the tenant
+         * @description The tenant key or an admin (`admin`, `superadmin`; never someone of equal or higher rank). Until `until` (omit for permanent) the user's credentials are refused (401; the WebSocket closes their connections with 4013 and refuses new ones with 4003) and no token can be minted for them.
+         */
+        post: operations["banUser"];
+        /**
+         * Lift a tenant-wide ban
+         * @description The tenant key or an admin.
+         */
+        delete: operations["unbanUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "message.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message was stored.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessageCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message was edited.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessageUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message was deleted (tombstone).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessageDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    receipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member's delivered/read cursor moved.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverReceipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.joined": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone joined a room.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberJoined"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.left": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone left a room.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberLeft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "room.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A room changed.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverRoomUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "room.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A room was deleted.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverRoomDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.online": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user came online.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserOnline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.offline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user went offline (after the presence grace period).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserOffline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "notification.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A notification was stored for a user with no open connection.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverNotificationCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sent by `sendTestWebhook`.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverWebhookTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        WebhookWithSecret: components["schemas"]["Webhook"] & {
+            secret: string;
+        };
+        CreateWebhookRequest: {
+            url: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types: components["schemas"]["WebhookEventTypes"];
+            room_ids?: components["schemas"]["WebhookRoomIds"];
+            /** @description false registers the endpoint without sending to it yet (default true). */
+            enabled?: boolean;
+        };
+        UpdateWebhookRequest: {
+            url?: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types?: components["schemas"]["WebhookEventTypes"];
+            room_ids?: components["schemas"]["WebhookRoomIds"];
+            enabled?: boolean;
+        };
+        RotateWebhookSecretRequest: {
+            /** @description How long the old secret keeps signing too, in seconds (default 86400; 0 stops it at once). */
+            grace_seconds?: number;
+        };
+        ReplayWebhookDeliveriesRequest: {
+            since: components["schemas"]["Timestamp"];
+            until: components["schemas"]["Timestamp"];
+        };
+        ReplayResult: {
+            replayed: number;
+        };
         RoomMemberDetail: {
             user_id: components["schemas"]["UserId"];
             role: components["schemas"]["MemberRole"];
@@ -1032,12 +1684,20 @@ export interface components {
          */
         AllowedOrigins: string[];
         /**
+         * ArchivedAt
+         * @description When the room was archived (no new messages; history stays readable); null when active.
+         */
+        ArchivedAt: components["schemas"]["Timestamp"] | null;
+        /** AssigneeId */
+        AssigneeId: components["schemas"]["UserId"] | null;
+        /**
          * AuditEntry
          * @description One staff action or admin read, as recorded in the tenant's audit log.
          */
         AuditEntry: {
             id: string;
-            actor_id: components["schemas"]["UserId"];
+            /** @description The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space). */
+            actor_id: string;
             /**
              * @description `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
              * @example member.banned
@@ -1187,6 +1847,26 @@ export interface components {
             read_seq: number;
         };
         /**
+         * MemberJoinedFrame
+         * @description Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).
+         */
+        MemberJoinedFrame: {
+            /** @constant */
+            type: "member.joined";
+            room_id: components["schemas"]["RoomId"];
+            member: components["schemas"]["Member"];
+        };
+        /**
+         * MemberLeftFrame
+         * @description Someone left (or was removed from) a room you are in. When it is you, no more events of that room follow.
+         */
+        MemberLeftFrame: {
+            /** @constant */
+            type: "member.left";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+        };
+        /**
          * MemberRole
          * @description A member's role in one room. The creator is the owner.
          * @enum {string}
@@ -1217,6 +1897,26 @@ export interface components {
          */
         MessageContent: string;
         /**
+         * MessageCreatedFrame
+         * @description A message was stored in one of your rooms (live, or replayed after connect/resume). Per room, frames arrive in `seq` order; your own sends arrive here too (after their `message.ack`).
+         */
+        MessageCreatedFrame: {
+            /** @constant */
+            type: "message.created";
+            room_id: components["schemas"]["RoomId"];
+            message: components["schemas"]["Message"];
+        };
+        /**
+         * MessageDeletedFrame
+         * @description A message was deleted; it stays as a tombstone (`deleted_at` set, `content` empty) so seqs keep no gaps.
+         */
+        MessageDeletedFrame: {
+            /** @constant */
+            type: "message.deleted";
+            room_id: components["schemas"]["RoomId"];
+            message: components["schemas"]["Message"];
+        };
+        /**
          * MessageMeta
          * @description Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.
          * @example {
@@ -1228,15 +1928,47 @@ export interface components {
             [key: string]: unknown;
         } | null;
         /**
-         * NullableTimestamp
-         * @description An instant (ISO-8601 in UTC with milliseconds), or null when it has not happened.
+         * MessageUpdatedFrame
+         * @description A message was edited (`edited_at` set). Its `seq` is unchanged.
          */
-        NullableTimestamp: components["schemas"]["Timestamp"] | null;
+        MessageUpdatedFrame: {
+            /** @constant */
+            type: "message.updated";
+            room_id: components["schemas"]["RoomId"];
+            message: components["schemas"]["Message"];
+        };
         /**
-         * NullableUserId
-         * @description A user id, or null when nobody is named.
+         * Notification
+         * @description An in-app notification for one user, stored until read.
          */
-        NullableUserId: components["schemas"]["UserId"] | null;
+        Notification: {
+            /** @example ntf_4f1c2a9e0b7d4e5f */
+            id: string;
+            user_id: components["schemas"]["UserId"];
+            type: components["schemas"]["NotificationType"];
+            title: string;
+            body: string | null;
+            /** @description Your own JSON object (at most 8 KiB), passed through unchanged. */
+            data: Record<string, never> | null;
+            room_id: string | null;
+            created_at: components["schemas"]["Timestamp"];
+            read_at: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * NotificationCreatedFrame
+         * @description Webhook event: a notification was stored for a user who had no open WebSocket connection, so your backend can send a mobile push.
+         */
+        NotificationCreatedFrame: {
+            /** @constant */
+            type: "notification.created";
+            user_id: components["schemas"]["UserId"];
+            notification: components["schemas"]["Notification"];
+        };
+        /**
+         * NotificationType
+         * @description Your own category, e.g. `mention` or `order.shipped`.
+         */
+        NotificationType: string;
         /**
          * Permissions
          * @description What a user may do. Defaults follow the role; the tenant key or an admin may override them.
@@ -1328,6 +2060,18 @@ export interface components {
             url: string;
         };
         /**
+         * ReceiptFrame
+         * @description A member's delivered and/or read cursor in a room moved forward (the room's members receive it).
+         */
+        ReceiptFrame: {
+            /** @constant */
+            type: "receipt";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+            delivered_seq: components["schemas"]["Seq"];
+            read_seq: components["schemas"]["Seq"];
+        };
+        /**
          * Role
          * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
          * @enum {string}
@@ -1345,8 +2089,7 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
             last_seq: components["schemas"]["Seq"];
-            /** @description When the room was archived (no new messages; history stays readable); null when active. */
-            archived_at: components["schemas"]["NullableTimestamp"];
+            archived_at: components["schemas"]["ArchivedAt"];
             slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
             member_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted. */
@@ -1367,6 +2110,17 @@ export interface components {
             reason: string | null;
             banned_by: components["schemas"]["UserId"];
             created_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * RoomDeletedFrame
+         * @description A room you were in was deleted; no more events of it follow.
+         */
+        RoomDeletedFrame: {
+            /** @constant */
+            type: "room.deleted";
+            room_id: components["schemas"]["RoomId"];
+            /** @description The room as it was (webhook deliveries carry it; WebSocket frames may omit it). */
+            room?: components["schemas"]["RoomSummary"];
         };
         /**
          * RoomDetail
@@ -1399,11 +2153,36 @@ export interface components {
          */
         RoomName: string | null;
         /**
+         * RoomSummary
+         * @description The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
+         */
+        RoomSummary: {
+            id: components["schemas"]["RoomId"];
+            type: components["schemas"]["RoomType"];
+            name: components["schemas"]["RoomName"];
+            created_by: components["schemas"]["UserId"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+            last_seq: components["schemas"]["Seq"];
+            archived_at: components["schemas"]["ArchivedAt"];
+            slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
+        };
+        /**
          * RoomType
          * @description `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
          * @enum {string}
          */
         RoomType: "dm" | "group" | "channel" | "ticket";
+        /**
+         * RoomUpdatedFrame
+         * @description A room you are in changed (e.g. renamed).
+         */
+        RoomUpdatedFrame: {
+            /** @constant */
+            type: "room.updated";
+            room_id: components["schemas"]["RoomId"];
+            room: components["schemas"]["RoomSummary"];
+        };
         /**
          * Seq
          * @description A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).
@@ -1468,7 +2247,7 @@ export interface components {
             priority: components["schemas"]["TicketPriority"];
             category: components["schemas"]["TicketCategory"];
             requester_id: components["schemas"]["UserId"];
-            assignee_id: components["schemas"]["NullableUserId"];
+            assignee_id: components["schemas"]["AssigneeId"];
             /** @description Messages stored in the ticket (deleted ones stay as tombstones and count). */
             message_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member). */
@@ -1544,7 +2323,8 @@ export interface components {
             user_id: components["schemas"]["UserId"];
             until: components["schemas"]["Timestamp"] | null;
             reason: string | null;
-            banned_by: components["schemas"]["UserId"];
+            /** @description The admin's user id, or `tenant key`. */
+            banned_by: string;
             banned_at: components["schemas"]["Timestamp"];
         };
         /**
@@ -1553,6 +2333,15 @@ export interface components {
          * @example alice
          */
         UserId: string;
+        /**
+         * UserStatusFrame
+         * @description Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.
+         */
+        UserStatusFrame: {
+            /** @enum {string} */
+            type: "user.online" | "user.offline";
+            user_id: components["schemas"]["UserId"];
+        };
         /**
          * UserToken
          * @description A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
@@ -1565,6 +2354,98 @@ export interface components {
             user_id: components["schemas"]["UserId"];
             expires_at: components["schemas"]["Timestamp"];
         };
+        /**
+         * Webhook
+         * @description An endpoint of yours that receives signed events (Standard Webhooks).
+         */
+        Webhook: {
+            /** @example wh_9c1e4b2a7f3d4e08 */
+            id: string;
+            url: components["schemas"]["WebhookUrl"];
+            description: components["schemas"]["WebhookDescription"];
+            event_types: components["schemas"]["WebhookEventTypes"];
+            room_ids: components["schemas"]["WebhookRoomIds"];
+            enabled: boolean;
+            /** @description Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you. */
+            disabled_reason: string | null;
+            /** @description After a rotation, deliveries are signed with the old secret too until then. */
+            previous_secret_expires_at: components["schemas"]["Timestamp"] | null;
+            /** @description The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`. */
+            secret?: string;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * WebhookDelivery
+         * @description One event for one endpoint, with every attempt to deliver it.
+         */
+        WebhookDelivery: {
+            id: string;
+            webhook_id: string;
+            /** @description The `webhook-id` header of every attempt. */
+            event_id: string;
+            event_type: string;
+            room_id: string | null;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            attempts: number;
+            /** @description When the next attempt is due (null when succeeded or dead). */
+            next_attempt_at: components["schemas"]["Timestamp"] | null;
+            /** @description HTTP status of the last attempt (null when it got no answer). */
+            last_status_code: number | null;
+            last_latency_ms: number | null;
+            last_error: string | null;
+            attempt_log: {
+                at: components["schemas"]["Timestamp"];
+                status_code: number | null;
+                latency_ms: number;
+                error: string | null;
+            }[];
+            payload: components["schemas"]["WebhookEvent"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * WebhookDeliveryStatus
+         * @description `pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "succeeded" | "failed" | "dead";
+        /** WebhookDescription */
+        WebhookDescription: string | null;
+        /**
+         * WebhookEvent
+         * @description The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
+         */
+        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["WebhookTestFrame"];
+        /**
+         * WebhookEventTypePattern
+         * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+         * @example message.*
+         */
+        WebhookEventType: string;
+        /** WebhookEventTypes */
+        WebhookEventTypes: components["schemas"]["WebhookEventType"][];
+        /**
+         * WebhookRoomIds
+         * @description Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
+         */
+        WebhookRoomIds: string[] | null;
+        /**
+         * WebhookTestFrame
+         * @description Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.
+         */
+        WebhookTestFrame: {
+            /** @constant */
+            type: "webhook.test";
+            webhook_id: string;
+        };
+        /**
+         * WebhookUrl
+         * Format: uri
+         * @description Where deliveries are POSTed; http:// or https://.
+         * @example https://hooks.example.com/chatapi
+         */
+        WebhookUrl: string;
     };
     responses: {
         /** @description Invalid input: `details` names each offending field. */
@@ -1805,6 +2686,24 @@ export interface components {
         after: string;
         /** @description The client's key for this send (same as `client_msg_id`; if both are given they must match). */
         "Idempotency-Key": components["schemas"]["ClientMsgId"];
+        /** @description Webhook endpoint id. */
+        webhook_id: string;
+        /** @description Delivery id. */
+        delivery_id: string;
+        /** @description Only deliveries in this state. */
+        delivery_status: components["schemas"]["WebhookDeliveryStatus"];
+        /** @description Only deliveries of this event type (exact, e.g. `message.created`). */
+        event_type: string;
+        /** @description Only deliveries created at or after this instant. */
+        since: components["schemas"]["Timestamp"];
+        /** @description Only deliveries created before this instant. */
+        until: components["schemas"]["Timestamp"];
+        /** @description The event's id, the same on every retry; deduplicate by it. */
+        "webhook-id": string;
+        /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+        "webhook-timestamp": string;
+        /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+        "webhook-signature": string;
     };
     requestBodies: never;
     headers: {
@@ -1846,6 +2745,12 @@ export interface components {
     };
     pathItems: never;
 }
+export type WebhookWithSecret = components['schemas']['WebhookWithSecret'];
+export type CreateWebhookRequest = components['schemas']['CreateWebhookRequest'];
+export type UpdateWebhookRequest = components['schemas']['UpdateWebhookRequest'];
+export type RotateWebhookSecretRequest = components['schemas']['RotateWebhookSecretRequest'];
+export type ReplayWebhookDeliveriesRequest = components['schemas']['ReplayWebhookDeliveriesRequest'];
+export type ReplayResult = components['schemas']['ReplayResult'];
 export type RoomMemberDetail = components['schemas']['RoomMemberDetail'];
 export type CreateTicketRequest = components['schemas']['CreateTicketRequest'];
 export type UpdateTicketRequest = components['schemas']['UpdateTicketRequest'];
@@ -1875,6 +2780,8 @@ export type AckRequest = components['schemas']['AckRequest'];
 export type ReadRequest = components['schemas']['ReadRequest'];
 export type AdminStats = components['schemas']['AdminStats'];
 export type AllowedOrigins = components['schemas']['AllowedOrigins'];
+export type ArchivedAt = components['schemas']['ArchivedAt'];
+export type AssigneeId = components['schemas']['AssigneeId'];
 export type AuditEntry = components['schemas']['AuditEntry'];
 export type ClientMsgId = components['schemas']['ClientMsgId'];
 export type Conversation = components['schemas']['Conversation'];
@@ -1888,12 +2795,18 @@ export type ErrorDetails = components['schemas']['ErrorDetails'];
 export type Health = components['schemas']['Health'];
 export type MaxTokenTtlSeconds = components['schemas']['MaxTokenTtlSeconds'];
 export type Member = components['schemas']['Member'];
+export type MemberJoinedFrame = components['schemas']['MemberJoinedFrame'];
+export type MemberLeftFrame = components['schemas']['MemberLeftFrame'];
 export type MemberRole = components['schemas']['MemberRole'];
 export type Message = components['schemas']['Message'];
 export type MessageContent = components['schemas']['MessageContent'];
+export type MessageCreatedFrame = components['schemas']['MessageCreatedFrame'];
+export type MessageDeletedFrame = components['schemas']['MessageDeletedFrame'];
 export type MessageMeta = components['schemas']['MessageMeta'];
-export type NullableTimestamp = components['schemas']['NullableTimestamp'];
-export type NullableUserId = components['schemas']['NullableUserId'];
+export type MessageUpdatedFrame = components['schemas']['MessageUpdatedFrame'];
+export type Notification = components['schemas']['Notification'];
+export type NotificationCreatedFrame = components['schemas']['NotificationCreatedFrame'];
+export type NotificationType = components['schemas']['NotificationType'];
 export type Permissions = components['schemas']['Permissions'];
 export type PresenceEntry = components['schemas']['PresenceEntry'];
 export type PresenceStatus = components['schemas']['PresenceStatus'];
@@ -1903,14 +2816,18 @@ export type RateLimitPerSecond = components['schemas']['RateLimitPerSecond'];
 export type RateLimitState = components['schemas']['RateLimitState'];
 export type ReadCursor = components['schemas']['ReadCursor'];
 export type RealtimeTicket = components['schemas']['RealtimeTicket'];
+export type ReceiptFrame = components['schemas']['ReceiptFrame'];
 export type Role = components['schemas']['Role'];
 export type Room = components['schemas']['Room'];
 export type RoomBan = components['schemas']['RoomBan'];
+export type RoomDeletedFrame = components['schemas']['RoomDeletedFrame'];
 export type RoomDetail = components['schemas']['RoomDetail'];
 export type RoomId = components['schemas']['RoomId'];
 export type RoomMute = components['schemas']['RoomMute'];
 export type RoomName = components['schemas']['RoomName'];
+export type RoomSummary = components['schemas']['RoomSummary'];
 export type RoomType = components['schemas']['RoomType'];
+export type RoomUpdatedFrame = components['schemas']['RoomUpdatedFrame'];
 export type Seq = components['schemas']['Seq'];
 export type SlowModeSeconds = components['schemas']['SlowModeSeconds'];
 export type Tenant = components['schemas']['Tenant'];
@@ -1925,7 +2842,18 @@ export type Timestamp = components['schemas']['Timestamp'];
 export type User = components['schemas']['User'];
 export type UserBan = components['schemas']['UserBan'];
 export type UserId = components['schemas']['UserId'];
+export type UserStatusFrame = components['schemas']['UserStatusFrame'];
 export type UserToken = components['schemas']['UserToken'];
+export type Webhook = components['schemas']['Webhook'];
+export type WebhookDelivery = components['schemas']['WebhookDelivery'];
+export type WebhookDeliveryStatus = components['schemas']['WebhookDeliveryStatus'];
+export type WebhookDescription = components['schemas']['WebhookDescription'];
+export type WebhookEvent = components['schemas']['WebhookEvent'];
+export type WebhookEventType = components['schemas']['WebhookEventType'];
+export type WebhookEventTypes = components['schemas']['WebhookEventTypes'];
+export type WebhookRoomIds = components['schemas']['WebhookRoomIds'];
+export type WebhookTestFrame = components['schemas']['WebhookTestFrame'];
+export type WebhookUrl = components['schemas']['WebhookUrl'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -1947,6 +2875,15 @@ export type ParameterAfterSeq = components['parameters']['after_seq'];
 export type ParameterBeforeSeq = components['parameters']['before_seq'];
 export type ParameterAfter = components['parameters']['after'];
 export type ParameterIdempotencyKey = components['parameters']['Idempotency-Key'];
+export type ParameterWebhookId = components['parameters']['webhook_id'];
+export type ParameterDeliveryId = components['parameters']['delivery_id'];
+export type ParameterDeliveryStatus = components['parameters']['delivery_status'];
+export type ParameterEventType = components['parameters']['event_type'];
+export type ParameterSince = components['parameters']['since'];
+export type ParameterUntil = components['parameters']['until'];
+export type ParameterWebhookId_2 = components['parameters']['webhook-id'];
+export type ParameterWebhookTimestamp = components['parameters']['webhook-timestamp'];
+export type ParameterWebhookSignature = components['parameters']['webhook-signature'];
 export type HeaderXRequestId = components['headers']['X-Request-Id'];
 export type HeaderRateLimitPolicy = components['headers']['RateLimit-Policy'];
 export type HeaderRateLimit = components['headers']['RateLimit'];
@@ -3116,6 +4053,48 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomMemberDetail"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     removeRoomMember: {
         parameters: {
             query?: never;
@@ -3155,6 +4134,55 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMemberRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Member"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3722,6 +4750,499 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints, oldest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Webhook"][];
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; the secret is shown once */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookWithSecret"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Webhook"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Webhook"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint with its new secret */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookWithSecret"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendTestWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queued delivery */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this state. */
+                status?: components["parameters"]["delivery_status"];
+                /** @description Only deliveries of this event type (exact, e.g. `message.created`). */
+                event_type?: components["parameters"]["event_type"];
+                /** @description Only deliveries created at or after this instant. */
+                since?: components["parameters"]["since"];
+                /** @description Only deliveries created before this instant. */
+                until?: components["parameters"]["until"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["WebhookDelivery"][];
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replayWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayWebhookDeliveriesRequest"];
+            };
+        };
+        responses: {
+            /** @description How many were queued again */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["ReplayResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replayWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending again */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listTickets: {
         parameters: {
             query?: {
@@ -4251,6 +5772,796 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listRoomBans: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["RoomBan"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    banRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanRequest"];
+            };
+        };
+        responses: {
+            /** @description Banned */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomBan"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unbanRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    muteRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MuteRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomMute"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unmuteRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    purgeRoomMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PurgeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PurgeResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    archiveRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomDetail"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unarchiveRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomDetail"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    banUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBanRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["UserBan"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unbanUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deliverMessageCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageCreatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMessageUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageUpdatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMessageDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageDeletedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverReceipt: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReceiptFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberJoined: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberJoinedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberLeft: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberLeftFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverRoomUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomUpdatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverRoomDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomDeletedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserOnline: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserStatusFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserOffline: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserStatusFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverNotificationCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationCreatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverWebhookTest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookTestFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }
