@@ -207,6 +207,7 @@ export type TypingState = "started" | "stopped";
  * One of the tenant's `ticket_categories`, or null.
  */
 export type TicketCategory = string | null;
+export type TicketField = "status" | "priority" | "category" | "subject" | "assignee_id";
 export type ServerShutdownPayload = ServerShutdownFrame;
 export type SyncCompletePayload = SyncCompleteFrame;
 /**
@@ -1236,22 +1237,23 @@ export interface TypingFrame {
 export interface TicketUpdatedFrame {
   type: "ticket.updated";
   room_id: RoomId;
-  ticket: {
-    status: TicketStatus;
-    priority: TicketPriority;
-    category: TicketCategory;
-    requester_id: UserId;
-    assignee_id: AssigneeId;
-    updated_at: Timestamp;
-  };
+  ticket: TicketUpdate;
   /**
    * @minItems 1
    */
-  changed: [
-    "status" | "priority" | "category" | "subject" | "assignee_id",
-    ...("status" | "priority" | "category" | "subject" | "assignee_id")[]
-  ];
+  changed: [TicketField, ...TicketField[]];
   by: UserId;
+}
+/**
+ * The ticket's routing fields after the change.
+ */
+export interface TicketUpdate {
+  status: TicketStatus;
+  priority: TicketPriority;
+  category: TicketCategory;
+  requester_id: UserId;
+  assignee_id: AssigneeId;
+  updated_at: Timestamp;
 }
 /**
  * Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.

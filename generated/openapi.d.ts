@@ -2552,6 +2552,10 @@ export interface components {
             /** @constant */
             type: "ticket.updated";
             room_id: components["schemas"]["RoomId"];
+            /**
+             * TicketUpdate
+             * @description The ticket's routing fields after the change.
+             */
             ticket: {
                 status: components["schemas"]["TicketStatus"];
                 priority: components["schemas"]["TicketPriority"];
