@@ -144,6 +144,7 @@ export interface SchemaTypes {
   AckPayload: AckPayload;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
+  AuthSettings: AuthSettings;
   ClientFrame: ClientFrame;
   ClientMsgId: ClientMsgId;
   ConnectedFrame: ConnectedFrame;
@@ -181,6 +182,8 @@ export interface SchemaTypes {
   PresenceEntry: PresenceEntry;
   PresenceFrame: PresenceFrame;
   PresencePayload: PresencePayload;
+  PublishableKey: PublishableKey;
+  PublishableKeyCredentials: PublishableKeyCredentials;
   RateLimitState: RateLimitState;
   ReadCursor: ReadCursor;
   ReadFrame: ReadFrame;
@@ -250,6 +253,64 @@ export interface AuthFrame {
 export interface RoomPosition {
   room_id: string;
   last_seq: number;
+}
+/**
+ * How end users of the tenant may sign in without the integrator's backend. Every flow is off until
+ * the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
+ *
+ */
+export interface AuthSettings {
+  flows: {
+    /**
+     * `registerUser`, `loginUser`, `refreshToken`, `logout`.
+     */
+    password: boolean;
+    /**
+     * `guestLogin`.
+     */
+    guest: boolean;
+    /**
+     * `requestRoomCode`, `exchangeRoomCode`.
+     */
+    email_code: boolean;
+    /**
+     * `createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`.
+     */
+    invites: boolean;
+  };
+  /**
+   * How long a guest user lives; then they cannot connect and are deleted with their tokens.
+   */
+  guest_ttl_seconds: number;
+  guest_permissions: Permissions;
+  /**
+   * Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+   */
+  access_token_ttl_seconds: number;
+  /**
+   * Lifetime of a refresh token (each refresh issues a new one).
+   */
+  refresh_token_ttl_seconds: number;
+  /**
+   * Lifetime of the room-scoped token `exchangeRoomCode` returns.
+   */
+  room_token_ttl_seconds: number;
+}
+/**
+ * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
+ */
+export interface Permissions {
+  can_send_message: boolean;
+  can_receive_message: boolean;
+  /**
+   * May delete other people's messages in rooms the user belongs to.
+   */
+  can_delete_message: boolean;
+  /**
+   * May edit other people's messages in rooms the user belongs to.
+   */
+  can_edit_message: boolean;
+  can_archive_conversation: boolean;
 }
 /**
  * Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.
@@ -334,22 +395,6 @@ export interface User {
   permissions: Permissions;
   created_at: Timestamp;
   updated_at: Timestamp;
-}
-/**
- * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
- */
-export interface Permissions {
-  can_send_message: boolean;
-  can_receive_message: boolean;
-  /**
-   * May delete other people's messages in rooms the user belongs to.
-   */
-  can_delete_message: boolean;
-  /**
-   * May edit other people's messages in rooms the user belongs to.
-   */
-  can_edit_message: boolean;
-  can_archive_conversation: boolean;
 }
 /**
  * A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.
@@ -503,6 +548,28 @@ export interface PresenceFrame {
   room_id: string;
   user_id: UserId;
   status: "online" | "offline";
+}
+/**
+ * A tenant's browser-safe key (its secret is shown only when created or rotated).
+ */
+export interface PublishableKey {
+  id: string;
+  /**
+   * The first characters of the current secret, to tell keys apart.
+   */
+  prefix: string;
+  created_at: Timestamp;
+  rotated_at: Timestamp | null;
+}
+/**
+ * A publishable key and its secret, shown only in this response (stored hashed).
+ */
+export interface PublishableKeyCredentials {
+  key: PublishableKey;
+  /**
+   * Send as `X-Publishable-Key` from browser pages of an allowed origin.
+   */
+  publishable_key: string;
 }
 /**
  * A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.
@@ -692,11 +759,12 @@ export interface TenantSettings {
    */
   max_token_ttl_seconds: number;
   /**
-   * Browser origins allowed to open the WebSocket. Empty means any origin.
+   * Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
    *
    * @maxItems 100
    */
   allowed_origins: string[];
+  auth: AuthSettings;
 }
 /**
  * A tenant and its secret API key. The key is shown only in this response; it is stored hashed.

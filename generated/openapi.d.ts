@@ -78,7 +78,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get a tenant */
+        /**
+         * Get a tenant
+         * @description The operator, or the tenant itself (its key, or one of its admins); another tenant's id is NOT_FOUND.
+         */
         get: operations["getTenant"];
         put?: never;
         post?: never;
@@ -91,7 +94,7 @@ export interface paths {
         head?: never;
         /**
          * Update a tenant
-         * @description Changes the name and/or settings; settings are merged field by field.
+         * @description Changes the name and/or settings; settings are merged field by field. The tenant itself (its key, or an admin) may change only `settings.auth` and `settings.allowed_origins`; the rest is the operator's (403).
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -113,6 +116,83 @@ export interface paths {
          * @description Issues a new secret key; the old one stops working immediately.
          */
         post: operations["rotateTenantKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List publishable keys
+         * @description The tenant's publishable keys (never the secrets).
+         */
+        get: operations["listPublishableKeys"];
+        put?: never;
+        /**
+         * Create a publishable key
+         * @description A browser-safe key (`X-Publishable-Key`) that can only make the sign-in calls (`/v1/auth/…`, room codes) and only from an Origin in the tenant's `allowed_origins` (when the list is not empty). The key is shown only here; it is stored hashed. At most 10 per tenant. The operator (`X-Master-Key`), the tenant key, or a tenant admin may manage them.
+         */
+        post: operations["createPublishableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a publishable key
+         * @description The key stops working at once, and every WebSocket session opened through it ends (close code 4010).
+         */
+        delete: operations["revokePublishableKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys/{key_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a publishable key
+         * @description Issues a new secret for the key (same id); the old secret stops working at once, and sessions opened through it end (close code 4010).
+         */
+        post: operations["rotatePublishableKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -561,6 +641,21 @@ export interface components {
             default_token_ttl_seconds?: components["schemas"]["TenantSettings"]["default_token_ttl_seconds"];
             max_token_ttl_seconds?: components["schemas"]["TenantSettings"]["max_token_ttl_seconds"];
             allowed_origins?: components["schemas"]["TenantSettings"]["allowed_origins"];
+            auth?: components["schemas"]["AuthSettingsPatch"];
+        };
+        /** @description Changes to the end-user sign-in settings; each field is merged (flows and guest_permissions flag by flag). */
+        AuthSettingsPatch: {
+            flows?: {
+                password?: boolean;
+                guest?: boolean;
+                email_code?: boolean;
+                invites?: boolean;
+            };
+            guest_ttl_seconds?: components["schemas"]["AuthSettings"]["guest_ttl_seconds"];
+            guest_permissions?: components["schemas"]["PermissionsPatch"];
+            access_token_ttl_seconds?: components["schemas"]["AuthSettings"]["access_token_ttl_seconds"];
+            refresh_token_ttl_seconds?: components["schemas"]["AuthSettings"]["refresh_token_ttl_seconds"];
+            room_token_ttl_seconds?: components["schemas"]["AuthSettings"]["room_token_ttl_seconds"];
         };
         /**
          * @example {
@@ -674,6 +769,52 @@ export interface components {
          */
         ReadRequest: {
             seq: number;
+        };
+        /**
+         * AuthSettings
+         * @description How end users of the tenant may sign in without the integrator's backend. Every flow is off until
+         *     the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
+         */
+        AuthSettings: {
+            /**
+             * @example {
+             *       "password": true,
+             *       "guest": true,
+             *       "email_code": false,
+             *       "invites": false
+             *     }
+             */
+            flows: {
+                /** @description `registerUser`, `loginUser`, `refreshToken`, `logout`. */
+                password: boolean;
+                /** @description `guestLogin`. */
+                guest: boolean;
+                /** @description `requestRoomCode`, `exchangeRoomCode`. */
+                email_code: boolean;
+                /** @description `createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`. */
+                invites: boolean;
+            };
+            /**
+             * @description How long a guest user lives; then they cannot connect and are deleted with their tokens.
+             * @example 86400
+             */
+            guest_ttl_seconds: number;
+            guest_permissions: components["schemas"]["Permissions"];
+            /**
+             * @description Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+             * @example 900
+             */
+            access_token_ttl_seconds: number;
+            /**
+             * @description Lifetime of a refresh token (each refresh issues a new one).
+             * @example 2592000
+             */
+            refresh_token_ttl_seconds: number;
+            /**
+             * @description Lifetime of the room-scoped token `exchangeRoomCode` returns.
+             * @example 86400
+             */
+            room_token_ttl_seconds: number;
         };
         /**
          * ClientMsgId
@@ -822,6 +963,33 @@ export interface components {
             status: "online" | "offline";
         };
         /**
+         * PublishableKey
+         * @description A tenant's browser-safe key (its secret is shown only when created or rotated).
+         */
+        PublishableKey: {
+            /** @example 8d2f6c1e-2b7a-4f5e-9c3d-1a2b3c4d5e6f */
+            id: string;
+            /**
+             * @description The first characters of the current secret, to tell keys apart.
+             * @example pk_3q2-Zf8W
+             */
+            prefix: string;
+            created_at: components["schemas"]["Timestamp"];
+            rotated_at: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * PublishableKeyCredentials
+         * @description A publishable key and its secret, shown only in this response (stored hashed).
+         */
+        PublishableKeyCredentials: {
+            key: components["schemas"]["PublishableKey"];
+            /**
+             * @description Send as `X-Publishable-Key` from browser pages of an allowed origin.
+             * @example pk_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw
+             */
+            publishable_key: string;
+        };
+        /**
          * RateLimitState
          * @description A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.
          */
@@ -955,12 +1123,13 @@ export interface components {
              */
             max_token_ttl_seconds: number;
             /**
-             * @description Browser origins allowed to open the WebSocket. Empty means any origin.
+             * @description Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
              * @example [
              *       "https://app.example.com"
              *     ]
              */
             allowed_origins: string[];
+            auth: components["schemas"]["AuthSettings"];
         };
         /**
          * Timestamp
@@ -1235,6 +1404,8 @@ export interface components {
         user_id: components["schemas"]["UserId"];
         /** @description Token id (`jti`). */
         token_id: string;
+        /** @description Publishable key id. */
+        key_id: string;
         /** @description Room id. */
         room_id: string;
         /** @description Message id. */
@@ -1293,6 +1464,7 @@ export type HealthFailureEnvelope = components['schemas']['HealthFailureEnvelope
 export type Deleted = components['schemas']['Deleted'];
 export type MessagePage = components['schemas']['MessagePage'];
 export type TenantSettingsPatch = components['schemas']['TenantSettingsPatch'];
+export type AuthSettingsPatch = components['schemas']['AuthSettingsPatch'];
 export type CreateTenantRequest = components['schemas']['CreateTenantRequest'];
 export type UpdateTenantRequest = components['schemas']['UpdateTenantRequest'];
 export type PermissionsPatch = components['schemas']['PermissionsPatch'];
@@ -1306,6 +1478,7 @@ export type SendMessageRequest = components['schemas']['SendMessageRequest'];
 export type EditMessageRequest = components['schemas']['EditMessageRequest'];
 export type AckRequest = components['schemas']['AckRequest'];
 export type ReadRequest = components['schemas']['ReadRequest'];
+export type AuthSettings = components['schemas']['AuthSettings'];
 export type ClientMsgId = components['schemas']['ClientMsgId'];
 export type Error = components['schemas']['Error'];
 export type ErrorCode = components['schemas']['ErrorCode'];
@@ -1317,6 +1490,8 @@ export type MessageContent = components['schemas']['MessageContent'];
 export type MessageMeta = components['schemas']['MessageMeta'];
 export type Permissions = components['schemas']['Permissions'];
 export type PresenceEntry = components['schemas']['PresenceEntry'];
+export type PublishableKey = components['schemas']['PublishableKey'];
+export type PublishableKeyCredentials = components['schemas']['PublishableKeyCredentials'];
 export type RateLimitState = components['schemas']['RateLimitState'];
 export type ReadCursor = components['schemas']['ReadCursor'];
 export type RealtimeTicket = components['schemas']['RealtimeTicket'];
@@ -1346,6 +1521,7 @@ export type ParameterCursor = components['parameters']['cursor'];
 export type ParameterTenantId = components['parameters']['tenant_id'];
 export type ParameterUserId = components['parameters']['user_id'];
 export type ParameterTokenId = components['parameters']['token_id'];
+export type ParameterKeyId = components['parameters']['key_id'];
 export type ParameterRoomId = components['parameters']['room_id'];
 export type ParameterMessageId = components['parameters']['message_id'];
 export type ParameterAfterSeq = components['parameters']['after_seq'];
@@ -1486,7 +1662,26 @@ export interface operations {
                      *             "rate_limit_burst": 100,
                      *             "default_token_ttl_seconds": 3600,
                      *             "max_token_ttl_seconds": 2592000,
-                     *             "allowed_origins": []
+                     *             "allowed_origins": [],
+                     *             "auth": {
+                     *               "flows": {
+                     *                 "password": false,
+                     *                 "guest": false,
+                     *                 "email_code": false,
+                     *                 "invites": false
+                     *               },
+                     *               "guest_ttl_seconds": 86400,
+                     *               "guest_permissions": {
+                     *                 "can_send_message": true,
+                     *                 "can_receive_message": true,
+                     *                 "can_delete_message": false,
+                     *                 "can_edit_message": false,
+                     *                 "can_archive_conversation": false
+                     *               },
+                     *               "access_token_ttl_seconds": 900,
+                     *               "refresh_token_ttl_seconds": 2592000,
+                     *               "room_token_ttl_seconds": 86400
+                     *             }
                      *           },
                      *           "created_at": "2026-11-21T09:30:00.000Z",
                      *           "updated_at": "2026-11-21T09:30:00.000Z"
@@ -1541,7 +1736,26 @@ export interface operations {
                      *           "rate_limit_burst": 100,
                      *           "default_token_ttl_seconds": 3600,
                      *           "max_token_ttl_seconds": 2592000,
-                     *           "allowed_origins": []
+                     *           "allowed_origins": [],
+                     *           "auth": {
+                     *             "flows": {
+                     *               "password": false,
+                     *               "guest": false,
+                     *               "email_code": false,
+                     *               "invites": false
+                     *             },
+                     *             "guest_ttl_seconds": 86400,
+                     *             "guest_permissions": {
+                     *               "can_send_message": true,
+                     *               "can_receive_message": true,
+                     *               "can_delete_message": false,
+                     *               "can_edit_message": false,
+                     *               "can_archive_conversation": false
+                     *             },
+                     *             "access_token_ttl_seconds": 900,
+                     *             "refresh_token_ttl_seconds": 2592000,
+                     *             "room_token_ttl_seconds": 86400
+                     *           }
                      *         },
                      *         "created_at": "2026-11-21T09:30:00.000Z",
                      *         "updated_at": "2026-11-21T09:30:00.000Z"
@@ -1559,6 +1773,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1631,6 +1846,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -1667,6 +1883,177 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPublishableKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["PublishableKey"][];
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new key (shown once) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PublishableKeyCredentials"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokePublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotatePublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret (shown once) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PublishableKeyCredentials"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

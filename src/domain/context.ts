@@ -23,7 +23,7 @@ export function createCtx(deps: DomainDeps): Ctx {
       try {
         bus.publish(evt);
       } catch (err) {
-        log.error({ err, event: evt.type, room_id: evt.room_id }, 'bus publish failed');
+        log.error({ err, event: evt.type, room_id: 'room_id' in evt ? evt.room_id : undefined }, 'bus publish failed');
       }
     },
   };

@@ -2,7 +2,7 @@
  * Events the domain publishes on the bus after each committed change. Every event names its
  * tenant and room so a bus can route it to the room's topic without looking inside.
  */
-import type { Member, Message, RoomType } from './shapes.ts';
+import type { Member, Message, RoomType, User } from './shapes.ts';
 
 /** Room facts that are the same for every member (Room adds per-member fields). */
 export interface RoomSummary {
@@ -35,7 +35,20 @@ export type MemberJoinedEvent = { type: 'member.joined'; tenant_id: string; room
 export type MemberLeftEvent = { type: 'member.left'; tenant_id: string; room_id: string; user_id: string };
 export type RoomEvent = { type: 'room.updated' | 'room.deleted'; tenant_id: string; room_id: string; room: RoomSummary };
 
-export type DomainEvent = MessageEvent | ReceiptEvent | MemberJoinedEvent | MemberLeftEvent | RoomEvent;
+/** Which sessions a revoked credential opened (every node closes them with 4010). */
+export type CredentialScope =
+  | { kind: 'tenant' } // the tenant was deleted
+  | { kind: 'api_key' } // the tenant's secret key was rotated
+  | { kind: 'publishable_key'; key_id: string } // rotated or revoked
+  | { kind: 'user'; user_id: string } // deleted (or an expired guest purged)
+  | { kind: 'tokens'; token_ids: string[] }; // revoked (logout, refresh-token reuse, revokeUserToken)
+
+/** Not a room event: it names no room, and every node checks its own sessions. */
+export type CredentialsRevokedEvent = { type: 'credentials.revoked'; tenant_id: string; scope: CredentialScope; room_id?: undefined };
+/** A user's role or permissions changed: sessions update in place. */
+export type UserUpdatedEvent = { type: 'user.updated'; tenant_id: string; user: User; room_id?: undefined };
+
+export type DomainEvent = MessageEvent | ReceiptEvent | MemberJoinedEvent | MemberLeftEvent | RoomEvent | CredentialsRevokedEvent | UserUpdatedEvent;
 
 /** What the domain needs from a bus: fire-and-forget publish. */
 export interface EventSink {

@@ -5,6 +5,7 @@
 import { createCtx } from './context.ts';
 import { healthApi } from './health.ts';
 import { messagesApi } from './messages.ts';
+import { publishableKeysApi } from './publishable-keys.ts';
 import { receiptsApi } from './receipts.ts';
 import { roomsApi } from './rooms.ts';
 import { tenantsApi } from './tenants.ts';
@@ -16,6 +17,7 @@ export function createDomain(deps: DomainDeps): Domain {
   const ctx = createCtx(deps);
   return {
     tenants: tenantsApi(ctx),
+    publishableKeys: publishableKeysApi(ctx),
     users: usersApi(ctx),
     tokens: tokensApi(ctx),
     rooms: roomsApi(ctx),

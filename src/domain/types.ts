@@ -1,6 +1,8 @@
 /** The domain's public API (see /work/plan.md § Domain API): what HTTP handlers and the WS node call. */
 import type { Knex } from 'knex';
 import type { EventSink } from './events.ts';
+import type { Admin } from './tenant-admin.ts';
+import type { PublishableKey, PublishableKeyCredentials, TenantSettingsPatch } from './wire.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
@@ -10,6 +12,7 @@ export type Caller =
   | { kind: 'user'; tenantId: string; user: User; via: 'key' | 'token' }; // key + X-User-Id, or Bearer token
 export type UserCaller = Extract<Caller, { kind: 'user' }>;
 
+export type { Admin } from './tenant-admin.ts';
 export type Page = { limit?: number; cursor?: string };
 export type PageOf<T> = { items: T[]; next_cursor: string | null };
 
@@ -54,13 +57,22 @@ export interface Health { database: { ok: boolean; writable: boolean; driver: 's
 
 export interface Domain {
   tenants: {
-    create(input: { name: string; settings?: Partial<TenantSettings> }): Promise<{ tenant: Tenant; api_key: string }>;
+    create(input: { name: string; settings?: TenantSettingsPatch }): Promise<{ tenant: Tenant; api_key: string }>;
     list(page: Page): Promise<PageOf<Tenant>>;
-    get(id: string): Promise<Tenant>;
-    update(id: string, patch: { name?: string; settings?: Partial<TenantSettings> }): Promise<Tenant>;
+    /** `admin` defaults to the operator; a tenant caller sees only itself (else NOT_FOUND). */
+    get(id: string, admin?: Admin): Promise<Tenant>;
+    update(id: string, patch: { name?: string; settings?: TenantSettingsPatch }, admin?: Admin): Promise<Tenant>;
     remove(id: string): Promise<void>;
     rotateKey(id: string): Promise<{ tenant: Tenant; api_key: string }>;
     authenticateKey(apiKey: string): Promise<TenantRecord | null>;
+  };
+  publishableKeys: {
+    create(admin: Admin, tenantId: string): Promise<PublishableKeyCredentials>;
+    list(admin: Admin, tenantId: string): Promise<{ items: PublishableKey[] }>;
+    rotate(admin: Admin, tenantId: string, keyId: string): Promise<PublishableKeyCredentials>;
+    revoke(admin: Admin, tenantId: string, keyId: string): Promise<void>;
+    /** The tenant and key a presented secret belongs to, or null. */
+    authenticate(secret: string): Promise<{ tenant: TenantRecord; keyId: string } | null>;
   };
   users: {
     create(caller: Caller, input: UserInput): Promise<User>;

@@ -9,12 +9,15 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Caller, Domain } from '../domain/index.ts';
 import { isDomainError } from '../domain/errors.ts';
 import { CredentialCache } from './credential-cache.ts';
+import { publishableOriginAllowed } from '../domain/origins.ts';
 
 export interface AuthState {
   caller?: Caller;
   /** The tenant whose valid credential was presented (counted by its rate limit even if the user is unknown). */
-  tenant?: { id: string; settings: { rate_limit_per_second: number; rate_limit_burst: number } };
+  tenant?: { id: string; settings: { rate_limit_per_second: number; rate_limit_burst: number; allowed_origins?: string[] } };
   master?: boolean;
+  /** A valid publishable key from an allowed origin: may make the sign-in calls for its tenant. */
+  publishable?: { tenantId: string; keyId: string };
   /** Why presented credentials were refused (shown in the 401). */
   error?: string;
 }
@@ -52,6 +55,15 @@ async function resolveBearer(domain: Domain, cache: CredentialCache, token: stri
   });
 }
 
+async function resolvePublishable(ctx: Context, domain: Domain, cache: CredentialCache, secret: string): Promise<AuthState> {
+  const found = await cache.get(`pk:${CredentialCache.digest(secret)}`, () => domain.publishableKeys.authenticate(secret));
+  if (!found) return { error: 'Invalid publishable key' };
+  if (!publishableOriginAllowed(found.tenant, ctx.get('Origin') || undefined)) {
+    return { error: "This publishable key may only be used from the tenant's allowed origins", tenant: found.tenant };
+  }
+  return { publishable: { tenantId: found.tenant.id, keyId: found.keyId }, tenant: found.tenant };
+}
+
 export async function resolveCredentials(ctx: Context, domain: Domain, masterKey: string | undefined, cache: CredentialCache): Promise<AuthState> {
   const master = ctx.get('X-Master-Key');
   const apiKey = ctx.get('X-API-Key');
@@ -62,6 +74,8 @@ export async function resolveCredentials(ctx: Context, domain: Domain, masterKey
     else state.error = 'Invalid master key';
   }
   if (apiKey) return { ...state, ...(await resolveApiKey(domain, cache, apiKey, ctx.get('X-User-Id'))) };
+  const publishable = ctx.get('X-Publishable-Key');
+  if (publishable) return { ...state, ...(await resolvePublishable(ctx, domain, cache, publishable)) };
   if (authorization) {
     const m = /^Bearer\s+(\S+)$/i.exec(authorization);
     if (!m) return { ...state, error: 'Authorization must be "Bearer <token>"' };

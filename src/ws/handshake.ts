@@ -18,7 +18,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import { isDomainError } from '../domain/errors.ts';
-import type { TenantRecord } from '../domain/index.ts';
 import type { WsContext } from './context.ts';
 import type { ConnData, UpgradeResult } from './conn.ts';
 import { acceptOf, trace, tracing, uwsCallback } from './trace.ts';
@@ -32,13 +31,7 @@ export interface Presented {
   origin: string;
 }
 
-/** Browsers always send Origin; clients without one (servers, apps) are not subject to the list. */
-export function originAllowed(tenant: TenantRecord, origin: string | undefined): boolean {
-  const allowed = tenant.settings.allowed_origins;
-  if (!allowed.length || !origin) return true;
-  const normal = origin.replace(/\/+$/, '').toLowerCase();
-  return allowed.some((o) => o.replace(/\/+$/, '').toLowerCase() === normal);
-}
+export { originAllowed } from '../domain/origins.ts';
 
 export function upgradeHandler(ctx: WsContext) {
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {

@@ -19,6 +19,7 @@ for (const backend of backends()) {
     let roomId: string;
     let messageId: string;
     let tokenId: string;
+    let keyId: string;
     before(async () => {
       s = await startTestServer(backend, {}, { ws: false });
       a = await s.tenant('A');
@@ -30,13 +31,22 @@ for (const backend of backends()) {
       roomId = (await alice.POST('/v1/rooms', { body: { type: 'group', name: 'a-room', members: ['amy'] } })).data!.data.id;
       messageId = (await alice.POST('/v1/rooms/{room_id}/messages', { params: { path: { room_id: roomId } }, body: { content: 'a secret' } })).data!.data.id;
       tokenId = (await a.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'alice' } }, body: {} })).data!.data.token_id;
+      keyId = (await a.client.POST('/v1/tenants/{tenant_id}/publishable-keys', { params: { path: { tenant_id: a.id } } })).data!.data.key.id;
     });
     after(() => s.close());
 
     test('every id-taking operation answers NOT_FOUND across tenants', async () => {
       const room = { room_id: roomId };
       const msg = { room_id: roomId, message_id: messageId };
+      const tenant = { tenant_id: a.id };
+      const key = { tenant_id: a.id, key_id: keyId };
       const calls: [string, () => Promise<{ response: Response; error?: unknown }>][] = [
+        ['getTenant', () => b.client.GET('/v1/tenants/{tenant_id}', { params: { path: tenant } })],
+        ['updateTenant', () => b.client.PATCH('/v1/tenants/{tenant_id}', { params: { path: tenant }, body: { settings: { allowed_origins: [] } } })],
+        ['createPublishableKey', () => b.client.POST('/v1/tenants/{tenant_id}/publishable-keys', { params: { path: tenant } })],
+        ['listPublishableKeys', () => b.client.GET('/v1/tenants/{tenant_id}/publishable-keys', { params: { path: tenant } })],
+        ['rotatePublishableKey', () => b.client.POST('/v1/tenants/{tenant_id}/publishable-keys/{key_id}/rotate', { params: { path: key } })],
+        ['revokePublishableKey', () => b.client.DELETE('/v1/tenants/{tenant_id}/publishable-keys/{key_id}', { params: { path: key } })],
         ['getUser', () => b.client.GET('/v1/users/{user_id}', { params: { path: { user_id: 'alice' } } })],
         ['updateUser', () => b.client.PATCH('/v1/users/{user_id}', { params: { path: { user_id: 'alice' } }, body: { display_name: 'pwned' } })],
         ['deleteUser', () => b.client.DELETE('/v1/users/{user_id}', { params: { path: { user_id: 'alice' } } })],
@@ -62,6 +72,8 @@ for (const backend of backends()) {
         assert.equal((res.error as { error: { code: string } }).error.code, 'NOT_FOUND', name);
       }
       // Nothing changed on A's side.
+      const keys = await a.client.GET('/v1/tenants/{tenant_id}/publishable-keys', { params: { path: tenant } });
+      assert.deepEqual(keys.data!.data.items.map((k) => k.id), [keyId]);
       const still = await alice.GET('/v1/rooms/{room_id}', { params: { path: room } });
       assert.equal(still.data!.data.name, 'a-room');
       assert.deepEqual(still.data!.data.members.map((m) => m.user_id).sort(), ['alice', 'amy']);

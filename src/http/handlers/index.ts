@@ -6,6 +6,7 @@ import type { HttpDeps, OperationMap } from '../operation.ts';
 import { healthHandlers } from './health.ts';
 import { messageHandlers } from './messages.ts';
 import { presenceHandlers } from './presence.ts';
+import { publishableKeyHandlers } from './publishable-keys.ts';
 import { rateLimitHandlers } from './rate-limit.ts';
 import { realtimeHandlers } from './realtime.ts';
 import { receiptHandlers } from './receipts.ts';
@@ -17,6 +18,7 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
   return {
     ...healthHandlers(deps),
     ...tenantHandlers(deps),
+    ...publishableKeyHandlers(deps),
     ...userHandlers(deps),
     ...roomHandlers(deps),
     ...messageHandlers(deps),
