@@ -10,6 +10,18 @@ export type FrameRef = string;
 export type AckPayload = AckFrame;
 export type AuthPayload = AuthFrame;
 /**
+ * The integrator's own identifier for a user (what `X-User-Id` names).
+ */
+export type UserId = string;
+/**
+ * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
+ */
+export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user" | "guest";
+/**
+ * An instant, ISO-8601 in UTC with milliseconds.
+ */
+export type Timestamp = string;
+/**
  * Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.
  */
 export type ClientFrame =
@@ -28,18 +40,6 @@ export type MessageMeta = {
  * The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.
  */
 export type ClientMsgId = string;
-/**
- * The integrator's own identifier for a user (what `X-User-Id` names).
- */
-export type UserId = string;
-/**
- * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
- */
-export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user";
-/**
- * An instant, ISO-8601 in UTC with milliseconds.
- */
-export type Timestamp = string;
 export type ConnectedPayload = ConnectedFrame;
 /**
  * The closed catalogue of error codes shared by REST and WebSocket.
@@ -144,6 +144,7 @@ export interface SchemaTypes {
   AckPayload: AckPayload;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
+  AuthSession: AuthSession;
   AuthSettings: AuthSettings;
   ClientFrame: ClientFrame;
   ClientMsgId: ClientMsgId;
@@ -154,6 +155,7 @@ export interface SchemaTypes {
   ErrorFrame: ErrorFrame;
   ErrorPayload: ErrorPayload;
   FrameRef: FrameRef;
+  GuestSession: GuestSession;
   Health: Health;
   Member: Member;
   MemberJoinedFrame: MemberJoinedFrame;
@@ -255,6 +257,59 @@ export interface RoomPosition {
   last_seq: number;
 }
 /**
+ * A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.
+ */
+export interface AuthSession {
+  user: User;
+  access_token: UserToken;
+  /**
+   * Trade it at `POST /v1/auth/refresh` for a new pair; it works once.
+   */
+  refresh_token: string;
+  refresh_expires_at: Timestamp;
+}
+/**
+ * A person (or bot) in a tenant.
+ */
+export interface User {
+  id: UserId;
+  username: string;
+  email: string | null;
+  display_name: string | null;
+  role: Role;
+  permissions: Permissions;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
+ */
+export interface Permissions {
+  can_send_message: boolean;
+  can_receive_message: boolean;
+  /**
+   * May delete other people's messages in rooms the user belongs to.
+   */
+  can_delete_message: boolean;
+  /**
+   * May edit other people's messages in rooms the user belongs to.
+   */
+  can_edit_message: boolean;
+  can_archive_conversation: boolean;
+}
+/**
+ * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
+ */
+export interface UserToken {
+  token: string;
+  /**
+   * The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`.
+   */
+  token_id: string;
+  user_id: UserId;
+  expires_at: Timestamp;
+}
+/**
  * How end users of the tenant may sign in without the integrator's backend. Every flow is off until
  * the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
  *
@@ -295,22 +350,6 @@ export interface AuthSettings {
    * Lifetime of the room-scoped token `exchangeRoomCode` returns.
    */
   room_token_ttl_seconds: number;
-}
-/**
- * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
- */
-export interface Permissions {
-  can_send_message: boolean;
-  can_receive_message: boolean;
-  /**
-   * May delete other people's messages in rooms the user belongs to.
-   */
-  can_delete_message: boolean;
-  /**
-   * May edit other people's messages in rooms the user belongs to.
-   */
-  can_edit_message: boolean;
-  can_archive_conversation: boolean;
 }
 /**
  * Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.
@@ -384,19 +423,6 @@ export interface ConnectedFrame {
   resume_wait_ms: number;
 }
 /**
- * A person (or bot) in a tenant.
- */
-export interface User {
-  id: UserId;
-  username: string;
-  email: string | null;
-  display_name: string | null;
-  role: Role;
-  permissions: Permissions;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-/**
  * A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.
  */
 export interface Error {
@@ -432,6 +458,14 @@ export interface ErrorFrame {
    * With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again.
    */
   retry_after_ms?: number;
+}
+/**
+ * A new guest user and their token; both end at `expires_at`.
+ */
+export interface GuestSession {
+  user: User;
+  access_token: UserToken;
+  expires_at: Timestamp;
 }
 /**
  * Liveness and readiness report.
@@ -775,16 +809,4 @@ export interface TenantCredentials {
    * Send as `X-API-Key`. Keep it on your servers only.
    */
   api_key: string;
-}
-/**
- * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
- */
-export interface UserToken {
-  token: string;
-  /**
-   * The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`.
-   */
-  token_id: string;
-  user_id: UserId;
-  expires_at: Timestamp;
 }

@@ -199,6 +199,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register with a username and password
+         * @description Creates a user (role `user`) with a password (8–256 characters, hashed with argon2id) and signs them in. Needs the tenant's `password` flow (else 404). From browsers with `X-Publishable-Key`; servers may use `X-API-Key`. Registrations are limited per client IP (429 + `Retry-After`).
+         */
+        post: operations["registerUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with a username and password
+         * @description A user token plus a refresh token. A wrong username and a wrong password get the same 401, in the same time. Failed attempts are limited per (tenant, username) and per client IP before any password is hashed: over the limit answers 429 with `Retry-After`. Needs the `password` flow.
+         */
+        post: operations["loginUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a refresh token for a new pair
+         * @description Rotation: the refresh token is used up and a new one returned with a new user token. Presenting a used refresh token again is treated as theft: its whole family (every refresh token descended from the same login, and their user tokens) is revoked, and open WebSockets of those tokens close with 4010.
+         */
+        post: operations["refreshToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Revokes the refresh token's family and the user tokens issued with it (their WebSockets close with 4010). Answers 200 for an unknown or already revoked refresh token too.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/guest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enter as a guest
+         * @description Creates a `guest` user with the tenant's guest permissions, living `guest_ttl_seconds`; the token expires with the guest. Expired guests cannot connect and are deleted with their tokens. Needs the `guest` flow. Limited per client IP.
+         */
+        post: operations["guestLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users": {
         parameters: {
             query?: never;
@@ -657,6 +757,25 @@ export interface components {
             refresh_token_ttl_seconds?: components["schemas"]["AuthSettings"]["refresh_token_ttl_seconds"];
             room_token_ttl_seconds?: components["schemas"]["AuthSettings"]["room_token_ttl_seconds"];
         };
+        /** @description 8 to 256 characters (Unicode code points); never stored, only its argon2id hash. */
+        Password: string;
+        RegisterRequest: {
+            username: string;
+            password: components["schemas"]["Password"];
+            /** Format: email */
+            email?: string | null;
+            display_name?: string | null;
+        };
+        LoginRequest: {
+            username: string;
+            password: string;
+        };
+        RefreshRequest: {
+            refresh_token: string;
+        };
+        GuestRequest: {
+            display_name?: string | null;
+        };
         /**
          * @example {
          *       "name": "Acme Support"
@@ -771,6 +890,20 @@ export interface components {
             seq: number;
         };
         /**
+         * AuthSession
+         * @description A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.
+         */
+        AuthSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            /**
+             * @description Trade it at `POST /v1/auth/refresh` for a new pair; it works once.
+             * @example rt_Q2hhdGFwaSByZWZyZXNoIHRva2VuIGV4YW1wbGUgdmFsdWU
+             */
+            refresh_token: string;
+            refresh_expires_at: components["schemas"]["Timestamp"];
+        };
+        /**
          * AuthSettings
          * @description How end users of the tenant may sign in without the integrator's backend. Every flow is off until
          *     the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
@@ -861,6 +994,15 @@ export interface components {
          * @enum {string}
          */
         ErrorCode: "VALIDATION_ERROR" | "AUTHENTICATION_ERROR" | "AUTHORIZATION_ERROR" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+        /**
+         * GuestSession
+         * @description A new guest user and their token; both end at `expires_at`.
+         */
+        GuestSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            expires_at: components["schemas"]["Timestamp"];
+        };
         /**
          * Health
          * @description Liveness and readiness report.
@@ -1032,10 +1174,10 @@ export interface components {
         };
         /**
          * Role
-         * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
+         * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
          * @enum {string}
          */
-        Role: "superadmin" | "admin" | "moderator" | "staff" | "user";
+        Role: "superadmin" | "admin" | "moderator" | "staff" | "user" | "guest";
         /**
          * Room
          * @description A conversation, as seen by the calling member.
@@ -1465,6 +1607,11 @@ export type Deleted = components['schemas']['Deleted'];
 export type MessagePage = components['schemas']['MessagePage'];
 export type TenantSettingsPatch = components['schemas']['TenantSettingsPatch'];
 export type AuthSettingsPatch = components['schemas']['AuthSettingsPatch'];
+export type Password = components['schemas']['Password'];
+export type RegisterRequest = components['schemas']['RegisterRequest'];
+export type LoginRequest = components['schemas']['LoginRequest'];
+export type RefreshRequest = components['schemas']['RefreshRequest'];
+export type GuestRequest = components['schemas']['GuestRequest'];
 export type CreateTenantRequest = components['schemas']['CreateTenantRequest'];
 export type UpdateTenantRequest = components['schemas']['UpdateTenantRequest'];
 export type PermissionsPatch = components['schemas']['PermissionsPatch'];
@@ -1478,10 +1625,12 @@ export type SendMessageRequest = components['schemas']['SendMessageRequest'];
 export type EditMessageRequest = components['schemas']['EditMessageRequest'];
 export type AckRequest = components['schemas']['AckRequest'];
 export type ReadRequest = components['schemas']['ReadRequest'];
+export type AuthSession = components['schemas']['AuthSession'];
 export type AuthSettings = components['schemas']['AuthSettings'];
 export type ClientMsgId = components['schemas']['ClientMsgId'];
 export type Error = components['schemas']['Error'];
 export type ErrorCode = components['schemas']['ErrorCode'];
+export type GuestSession = components['schemas']['GuestSession'];
 export type Health = components['schemas']['Health'];
 export type Member = components['schemas']['Member'];
 export type MemberRole = components['schemas']['MemberRole'];
@@ -2053,6 +2202,220 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    loginUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    refreshToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description A new pair */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description Logged out */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** @constant */
+                            logged_out: true;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    guestLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestRequest"];
+            };
+        };
+        responses: {
+            /** @description A guest session */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["GuestSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -763,14 +763,787 @@ return errors === 0;
 }
 validate26.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.AuthSettings = validate28;
-const schema44 = {"title":"AuthSettings","description":"How end users of the tenant may sign in without the integrator's backend. Every flow is off until\nthe operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.\n","type":"object","additionalProperties":false,"required":["flows","guest_ttl_seconds","guest_permissions","access_token_ttl_seconds","refresh_token_ttl_seconds","room_token_ttl_seconds"],"properties":{"flows":{"type":"object","additionalProperties":false,"required":["password","guest","email_code","invites"],"properties":{"password":{"type":"boolean","description":"`registerUser`, `loginUser`, `refreshToken`, `logout`."},"guest":{"type":"boolean","description":"`guestLogin`."},"email_code":{"type":"boolean","description":"`requestRoomCode`, `exchangeRoomCode`."},"invites":{"type":"boolean","description":"`createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`."}},"examples":[{"password":true,"guest":true,"email_code":false,"invites":false}]},"guest_ttl_seconds":{"type":"integer","minimum":60,"maximum":2592000,"description":"How long a guest user lives; then they cannot connect and are deleted with their tokens.","examples":[86400]},"guest_permissions":{"$ref":"#/$defs/Permissions"},"access_token_ttl_seconds":{"type":"integer","minimum":60,"maximum":86400,"description":"Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.","examples":[900]},"refresh_token_ttl_seconds":{"type":"integer","minimum":3600,"maximum":31536000,"description":"Lifetime of a refresh token (each refresh issues a new one).","examples":[2592000]},"room_token_ttl_seconds":{"type":"integer","minimum":60,"maximum":2592000,"description":"Lifetime of the room-scoped token `exchangeRoomCode` returns.","examples":[86400]}}};
-const schema45 = {"title":"Permissions","description":"What a user may do. Defaults follow the role; the tenant key or an admin may override them.","type":"object","additionalProperties":false,"required":["can_send_message","can_receive_message","can_delete_message","can_edit_message","can_archive_conversation"],"properties":{"can_send_message":{"type":"boolean"},"can_receive_message":{"type":"boolean"},"can_delete_message":{"type":"boolean","description":"May delete other people's messages in rooms the user belongs to."},"can_edit_message":{"type":"boolean","description":"May edit other people's messages in rooms the user belongs to."},"can_archive_conversation":{"type":"boolean"}}};
+exports.AuthSession = validate28;
+const schema44 = {"title":"AuthSession","description":"A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.","type":"object","additionalProperties":false,"required":["user","access_token","refresh_token","refresh_expires_at"],"properties":{"user":{"$ref":"#/$defs/User"},"access_token":{"$ref":"#/$defs/UserToken"},"refresh_token":{"type":"string","description":"Trade it at `POST /v1/auth/refresh` for a new pair; it works once.","examples":["rt_Q2hhdGFwaSByZWZyZXNoIHRva2VuIGV4YW1wbGUgdmFsdWU"]},"refresh_expires_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema49 = {"title":"Timestamp","description":"An instant, ISO-8601 in UTC with milliseconds.","type":"string","format":"date-time","examples":["2026-11-21T09:30:00.000Z"]};
+const schema45 = {"title":"User","description":"A person (or bot) in a tenant.","type":"object","additionalProperties":false,"required":["id","username","email","display_name","role","permissions","created_at","updated_at"],"properties":{"id":{"$ref":"#/$defs/UserId"},"username":{"type":"string","minLength":1,"maxLength":100,"examples":["alice"]},"email":{"type":["string","null"],"format":"email","examples":["alice@example.com"]},"display_name":{"type":["string","null"],"maxLength":200,"examples":["Alice Liddell"]},"role":{"$ref":"#/$defs/Role"},"permissions":{"$ref":"#/$defs/Permissions"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema46 = {"title":"UserId","description":"The integrator's own identifier for a user (what `X-User-Id` names).","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._@:-]+$","examples":["alice"]};
+const schema47 = {"title":"Role","description":"A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.","type":"string","enum":["superadmin","admin","moderator","staff","user","guest"]};
+const schema48 = {"title":"Permissions","description":"What a user may do. Defaults follow the role; the tenant key or an admin may override them.","type":"object","additionalProperties":false,"required":["can_send_message","can_receive_message","can_delete_message","can_edit_message","can_archive_conversation"],"properties":{"can_send_message":{"type":"boolean"},"can_receive_message":{"type":"boolean"},"can_delete_message":{"type":"boolean","description":"May delete other people's messages in rooms the user belongs to."},"can_edit_message":{"type":"boolean","description":"May edit other people's messages in rooms the user belongs to."},"can_archive_conversation":{"type":"boolean"}}};
+const pattern4 = new RegExp("^[A-Za-z0-9._@:-]+$", "u");
+const formats0 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
+const formats2 = require("ajv-formats/dist/formats").fullFormats["date-time"];
+
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate29.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.username === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.email === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.display_name === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "display_name"},message:"must have required property '"+"display_name"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.role === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.permissions === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "permissions"},message:"must have required property '"+"permissions"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.created_at === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "created_at"},message:"must have required property '"+"created_at"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.updated_at === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "updated_at"},message:"must have required property '"+"updated_at"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((((key0 === "id") || (key0 === "username")) || (key0 === "email")) || (key0 === "display_name")) || (key0 === "role")) || (key0 === "permissions")) || (key0 === "created_at")) || (key0 === "updated_at"))){
+const err8 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data0 = data.id;
+if(typeof data0 === "string"){
+if(func1(data0) > 128){
+const err9 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(func1(data0) < 1){
+const err10 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(!pattern4.test(data0)){
+const err11 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.username !== undefined){
+let data1 = data.username;
+if(typeof data1 === "string"){
+if(func1(data1) > 100){
+const err13 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(func1(data1) < 1){
+const err14 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.email !== undefined){
+let data2 = data.email;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema45.properties.email.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(!(formats0.test(data2))){
+const err17 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/format",keyword:"format",params:{format: "email"},message:"must match format \""+"email"+"\""};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+if(data.display_name !== undefined){
+let data3 = data.display_name;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema45.properties.display_name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func1(data3) > 200){
+const err19 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+if(data.role !== undefined){
+let data4 = data.role;
+if(typeof data4 !== "string"){
+const err20 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(!((((((data4 === "superadmin") || (data4 === "admin")) || (data4 === "moderator")) || (data4 === "staff")) || (data4 === "user")) || (data4 === "guest"))){
+const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema47.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data.permissions !== undefined){
+let data5 = data.permissions;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.can_send_message === undefined){
+const err22 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/required",keyword:"required",params:{missingProperty: "can_send_message"},message:"must have required property '"+"can_send_message"+"'"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(data5.can_receive_message === undefined){
+const err23 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/required",keyword:"required",params:{missingProperty: "can_receive_message"},message:"must have required property '"+"can_receive_message"+"'"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(data5.can_delete_message === undefined){
+const err24 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/required",keyword:"required",params:{missingProperty: "can_delete_message"},message:"must have required property '"+"can_delete_message"+"'"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if(data5.can_edit_message === undefined){
+const err25 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/required",keyword:"required",params:{missingProperty: "can_edit_message"},message:"must have required property '"+"can_edit_message"+"'"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+if(data5.can_archive_conversation === undefined){
+const err26 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/required",keyword:"required",params:{missingProperty: "can_archive_conversation"},message:"must have required property '"+"can_archive_conversation"+"'"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+for(const key1 in data5){
+if(!(((((key1 === "can_send_message") || (key1 === "can_receive_message")) || (key1 === "can_delete_message")) || (key1 === "can_edit_message")) || (key1 === "can_archive_conversation"))){
+const err27 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data5.can_send_message !== undefined){
+if(typeof data5.can_send_message !== "boolean"){
+const err28 = {instancePath:instancePath+"/permissions/can_send_message",schemaPath:"#/$defs/Permissions/properties/can_send_message/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+if(data5.can_receive_message !== undefined){
+if(typeof data5.can_receive_message !== "boolean"){
+const err29 = {instancePath:instancePath+"/permissions/can_receive_message",schemaPath:"#/$defs/Permissions/properties/can_receive_message/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data5.can_delete_message !== undefined){
+if(typeof data5.can_delete_message !== "boolean"){
+const err30 = {instancePath:instancePath+"/permissions/can_delete_message",schemaPath:"#/$defs/Permissions/properties/can_delete_message/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data5.can_edit_message !== undefined){
+if(typeof data5.can_edit_message !== "boolean"){
+const err31 = {instancePath:instancePath+"/permissions/can_edit_message",schemaPath:"#/$defs/Permissions/properties/can_edit_message/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data5.can_archive_conversation !== undefined){
+if(typeof data5.can_archive_conversation !== "boolean"){
+const err32 = {instancePath:instancePath+"/permissions/can_archive_conversation",schemaPath:"#/$defs/Permissions/properties/can_archive_conversation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+if(data.created_at !== undefined){
+let data11 = data.created_at;
+if(typeof data11 === "string"){
+if(!(formats2.validate(data11))){
+const err34 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data.updated_at !== undefined){
+let data12 = data.updated_at;
+if(typeof data12 === "string"){
+if(!(formats2.validate(data12))){
+const err36 = {instancePath:instancePath+"/updated_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/updated_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+}
+else {
+const err38 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+validate29.errors = vErrors;
+return errors === 0;
+}
+validate29.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+const schema51 = {"title":"UserToken","description":"A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.","type":"object","additionalProperties":false,"required":["token","token_id","user_id","expires_at"],"properties":{"token":{"type":"string","examples":["eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiI2ZjFjIn0.sig"]},"token_id":{"type":"string","description":"The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`."},"user_id":{"$ref":"#/$defs/UserId"},"expires_at":{"$ref":"#/$defs/Timestamp"}}};
+
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate31.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.token === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.token_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "token_id"},message:"must have required property '"+"token_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.user_id === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user_id"},message:"must have required property '"+"user_id"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.expires_at === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expires_at"},message:"must have required property '"+"expires_at"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((key0 === "token") || (key0 === "token_id")) || (key0 === "user_id")) || (key0 === "expires_at"))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.token !== undefined){
+if(typeof data.token !== "string"){
+const err5 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.token_id !== undefined){
+if(typeof data.token_id !== "string"){
+const err6 = {instancePath:instancePath+"/token_id",schemaPath:"#/properties/token_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.user_id !== undefined){
+let data2 = data.user_id;
+if(typeof data2 === "string"){
+if(func1(data2) > 128){
+const err7 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(func1(data2) < 1){
+const err8 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(!pattern4.test(data2)){
+const err9 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.expires_at !== undefined){
+let data3 = data.expires_at;
+if(typeof data3 === "string"){
+if(!(formats2.validate(data3))){
+const err11 = {instancePath:instancePath+"/expires_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/expires_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate31.errors = vErrors;
+return errors === 0;
+}
+validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate28.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.user === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.access_token === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "access_token"},message:"must have required property '"+"access_token"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.refresh_token === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "refresh_token"},message:"must have required property '"+"refresh_token"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.refresh_expires_at === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "refresh_expires_at"},message:"must have required property '"+"refresh_expires_at"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((key0 === "user") || (key0 === "access_token")) || (key0 === "refresh_token")) || (key0 === "refresh_expires_at"))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.user !== undefined){
+if(!(validate29(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+errors = vErrors.length;
+}
+}
+if(data.access_token !== undefined){
+if(!(validate31(data.access_token, {instancePath:instancePath+"/access_token",parentData:data,parentDataProperty:"access_token",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+errors = vErrors.length;
+}
+}
+if(data.refresh_token !== undefined){
+if(typeof data.refresh_token !== "string"){
+const err5 = {instancePath:instancePath+"/refresh_token",schemaPath:"#/properties/refresh_token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.refresh_expires_at !== undefined){
+let data3 = data.refresh_expires_at;
+if(typeof data3 === "string"){
+if(!(formats2.validate(data3))){
+const err6 = {instancePath:instancePath+"/refresh_expires_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/refresh_expires_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate28.errors = vErrors;
+return errors === 0;
+}
+validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.AuthSettings = validate33;
+const schema55 = {"title":"AuthSettings","description":"How end users of the tenant may sign in without the integrator's backend. Every flow is off until\nthe operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.\n","type":"object","additionalProperties":false,"required":["flows","guest_ttl_seconds","guest_permissions","access_token_ttl_seconds","refresh_token_ttl_seconds","room_token_ttl_seconds"],"properties":{"flows":{"type":"object","additionalProperties":false,"required":["password","guest","email_code","invites"],"properties":{"password":{"type":"boolean","description":"`registerUser`, `loginUser`, `refreshToken`, `logout`."},"guest":{"type":"boolean","description":"`guestLogin`."},"email_code":{"type":"boolean","description":"`requestRoomCode`, `exchangeRoomCode`."},"invites":{"type":"boolean","description":"`createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`."}},"examples":[{"password":true,"guest":true,"email_code":false,"invites":false}]},"guest_ttl_seconds":{"type":"integer","minimum":60,"maximum":2592000,"description":"How long a guest user lives; then they cannot connect and are deleted with their tokens.","examples":[86400]},"guest_permissions":{"$ref":"#/$defs/Permissions"},"access_token_ttl_seconds":{"type":"integer","minimum":60,"maximum":86400,"description":"Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.","examples":[900]},"refresh_token_ttl_seconds":{"type":"integer","minimum":3600,"maximum":31536000,"description":"Lifetime of a refresh token (each refresh issues a new one).","examples":[2592000]},"room_token_ttl_seconds":{"type":"integer","minimum":60,"maximum":2592000,"description":"Lifetime of the room-scoped token `exchangeRoomCode` returns.","examples":[86400]}}};
+
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate33.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1253,23 +2026,23 @@ vErrors.push(err41);
 }
 errors++;
 }
-validate28.errors = vErrors;
+validate33.errors = vErrors;
 return errors === 0;
 }
-validate28.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate33.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ClientFrame = validate29;
-const schema46 = {"title":"ClientFrame","description":"Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.","discriminator":"type","oneOf":[{"$ref":"#/$defs/AuthFrame"},{"$ref":"#/$defs/MessageSendFrame"},{"$ref":"#/$defs/AckFrame"},{"$ref":"#/$defs/ReadFrame"},{"$ref":"#/$defs/TypingStartFrame"},{"$ref":"#/$defs/TypingStopFrame"},{"$ref":"#/$defs/ResumeFrame"},{"$ref":"#/$defs/PingFrame"}]};
-const schema47 = {"title":"MessageSendFrame","description":"Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.","type":"object","additionalProperties":false,"required":["type","room_id","content","client_msg_id"],"properties":{"type":{"const":"message.send"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"content":{"$ref":"#/$defs/MessageContent"},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
-const schema49 = {"title":"MessageContent","description":"Message text. Leading and trailing whitespace is kept; blank content is rejected.","type":"string","minLength":1,"maxLength":4000,"examples":["Hello, world"]};
-const schema50 = {"title":"MessageMeta","description":"Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).","type":["object","null"],"additionalProperties":true,"examples":[{"kind":"text","reply_to":null}]};
-const schema51 = {"title":"ClientMsgId","description":"The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.","type":"string","pattern":"^\\S(?:[\\s\\S]*\\S)?$","minLength":1,"maxLength":128,"examples":["c-7f3a9e"]};
-const pattern4 = new RegExp("^\\S(?:[\\s\\S]*\\S)?$", "u");
+exports.ClientFrame = validate34;
+const schema57 = {"title":"ClientFrame","description":"Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.","discriminator":"type","oneOf":[{"$ref":"#/$defs/AuthFrame"},{"$ref":"#/$defs/MessageSendFrame"},{"$ref":"#/$defs/AckFrame"},{"$ref":"#/$defs/ReadFrame"},{"$ref":"#/$defs/TypingStartFrame"},{"$ref":"#/$defs/TypingStopFrame"},{"$ref":"#/$defs/ResumeFrame"},{"$ref":"#/$defs/PingFrame"}]};
+const schema58 = {"title":"MessageSendFrame","description":"Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.","type":"object","additionalProperties":false,"required":["type","room_id","content","client_msg_id"],"properties":{"type":{"const":"message.send"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"content":{"$ref":"#/$defs/MessageContent"},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema60 = {"title":"MessageContent","description":"Message text. Leading and trailing whitespace is kept; blank content is rejected.","type":"string","minLength":1,"maxLength":4000,"examples":["Hello, world"]};
+const schema61 = {"title":"MessageMeta","description":"Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).","type":["object","null"],"additionalProperties":true,"examples":[{"kind":"text","reply_to":null}]};
+const schema62 = {"title":"ClientMsgId","description":"The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.","type":"string","pattern":"^\\S(?:[\\s\\S]*\\S)?$","minLength":1,"maxLength":128,"examples":["c-7f3a9e"]};
+const pattern6 = new RegExp("^\\S(?:[\\s\\S]*\\S)?$", "u");
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate31.evaluated;
+const evaluated0 = validate36.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1391,7 +2164,7 @@ errors++;
 if(data.meta !== undefined){
 let data3 = data.meta;
 if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
-const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema50.type},message:"must be object,null"};
+const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema61.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1424,7 +2197,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern4.test(data4)){
+if(!pattern6.test(data4)){
 const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err13];
@@ -1492,17 +2265,17 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate31.errors = vErrors;
+validate36.errors = vErrors;
 return errors === 0;
 }
-validate31.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate36.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema53 = {"title":"ReadFrame","description":"Moves the caller's read cursor in a room forward to `seq`. Members see the move as a `receipt`.","type":"object","additionalProperties":false,"required":["type","room_id","seq"],"properties":{"type":{"const":"read"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"seq":{"type":"integer","minimum":0},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema64 = {"title":"ReadFrame","description":"Moves the caller's read cursor in a room forward to `seq`. Members see the move as a `receipt`.","type":"object","additionalProperties":false,"required":["type","room_id","seq"],"properties":{"type":{"const":"read"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"seq":{"type":"integer","minimum":0},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
-function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate34.evaluated;
+const evaluated0 = validate39.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1647,17 +2420,17 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate34.errors = vErrors;
+validate39.errors = vErrors;
 return errors === 0;
 }
-validate34.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate39.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema56 = {"title":"TypingStartFrame","description":"The caller is typing in the room. Repeat it at least every few seconds while typing: the server expires the indicator (`typing` with state `stopped`) after the typing TTL (5 s by default) without a refresh.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.start"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema67 = {"title":"TypingStartFrame","description":"The caller is typing in the room. Repeat it at least every few seconds while typing: the server expires the indicator (`typing` with state `stopped`) after the typing TTL (5 s by default) without a refresh.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.start"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
-function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate36.evaluated;
+const evaluated0 = validate41.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1767,17 +2540,17 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate36.errors = vErrors;
+validate41.errors = vErrors;
 return errors === 0;
 }
-validate36.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate41.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema59 = {"title":"TypingStopFrame","description":"The caller stopped typing in the room; members get `typing` with state `stopped`.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.stop"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema70 = {"title":"TypingStopFrame","description":"The caller stopped typing in the room; members get `typing` with state `stopped`.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"typing.stop"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
-function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate38.evaluated;
+const evaluated0 = validate43.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1887,17 +2660,17 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate38.errors = vErrors;
+validate43.errors = vErrors;
 return errors === 0;
 }
-validate38.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate43.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema62 = {"title":"ResumeFrame","description":"The newest `seq` the client holds per room. Send it right after the socket opens (it may go before `connected` arrives) or inside `auth`. For each listed room the server replays every message with a higher `seq`, in order, then sends `sync.complete`; rooms not listed resume from the caller's delivered cursor (see `ack`). Sent later, it re-synchronises the listed rooms from the given positions.","type":"object","additionalProperties":false,"required":["type","rooms"],"properties":{"type":{"const":"resume"},"rooms":{"type":"array","maxItems":10000,"items":{"$ref":"#/$defs/RoomPosition"}},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema73 = {"title":"ResumeFrame","description":"The newest `seq` the client holds per room. Send it right after the socket opens (it may go before `connected` arrives) or inside `auth`. For each listed room the server replays every message with a higher `seq`, in order, then sends `sync.complete`; rooms not listed resume from the caller's delivered cursor (see `ack`). Sent later, it re-synchronises the listed rooms from the given positions.","type":"object","additionalProperties":false,"required":["type","rooms"],"properties":{"type":{"const":"resume"},"rooms":{"type":"array","maxItems":10000,"items":{"$ref":"#/$defs/RoomPosition"}},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
-function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate40.evaluated;
+const evaluated0 = validate45.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2027,17 +2800,17 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate40.errors = vErrors;
+validate45.errors = vErrors;
 return errors === 0;
 }
-validate40.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate45.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema64 = {"title":"PingFrame","description":"Application-level keepalive; answered by `pong` echoing `ref`.","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"const":"ping"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema75 = {"title":"PingFrame","description":"Application-level keepalive; answered by `pong` echoing `ref`.","type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"const":"ping"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
-function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate43.evaluated;
+const evaluated0 = validate48.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2125,16 +2898,16 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate43.errors = vErrors;
+validate48.errors = vErrors;
 return errors === 0;
 }
-validate43.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate48.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate29.evaluated;
+const evaluated0 = validate34.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2156,8 +2929,8 @@ passing0 = 0;
 var props0 = true;
 }
 const _errs2 = errors;
-if(!(validate31(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+if(!(validate36(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs2 === errors;
@@ -2192,8 +2965,8 @@ props0 = true;
 }
 }
 const _errs4 = errors;
-if(!(validate34(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
+if(!(validate39(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs4 === errors;
@@ -2210,8 +2983,8 @@ props0 = true;
 }
 }
 const _errs5 = errors;
-if(!(validate36(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
+if(!(validate41(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs5 === errors;
@@ -2228,8 +3001,8 @@ props0 = true;
 }
 }
 const _errs6 = errors;
-if(!(validate38(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+if(!(validate43(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs6 === errors;
@@ -2246,8 +3019,8 @@ props0 = true;
 }
 }
 const _errs7 = errors;
-if(!(validate40(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);
+if(!(validate45(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs7 === errors;
@@ -2264,8 +3037,8 @@ props0 = true;
 }
 }
 const _errs8 = errors;
-if(!(validate43(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
+if(!(validate48(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs8 === errors;
@@ -2309,18 +3082,18 @@ vErrors = null;
 }
 }
 }
-validate29.errors = vErrors;
+validate34.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate29.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate34.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-exports.ClientMsgId = validate45;
+exports.ClientMsgId = validate50;
 
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate45.evaluated;
+const evaluated0 = validate50.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2348,7 +3121,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(!pattern4.test(data)){
+if(!pattern6.test(data)){
 const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err2];
@@ -2369,893 +3142,426 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate45.errors = vErrors;
-return errors === 0;
-}
-validate45.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-exports.ConnectedFrame = validate46;
-const schema67 = {"title":"ConnectedFrame","description":"First server frame of an authenticated connection: who you are and, per room you belong to, the newest `seq` at connect time. Replay (`message.created` frames, then `sync.complete` per room) follows once the server has your positions: a `resume` (or `auth.resume`), or your first other frame, or `resume_wait_ms` after this frame — then from your delivered cursors.","type":"object","additionalProperties":false,"required":["type","connection_id","user","rooms","max_payload_bytes","resume_wait_ms"],"properties":{"type":{"const":"connected"},"connection_id":{"type":"string","examples":["c_5f2a9c3e1b7d"]},"user":{"$ref":"#/$defs/User"},"rooms":{"type":"array","items":{"$ref":"#/$defs/RoomPosition"}},"max_payload_bytes":{"type":"integer","minimum":1,"description":"Largest frame the server accepts; a larger one closes the socket with 1009."},"resume_wait_ms":{"type":"integer","minimum":0,"description":"How long the server waits for a `resume` before replaying from the delivered cursors."}}};
-const schema68 = {"title":"User","description":"A person (or bot) in a tenant.","type":"object","additionalProperties":false,"required":["id","username","email","display_name","role","permissions","created_at","updated_at"],"properties":{"id":{"$ref":"#/$defs/UserId"},"username":{"type":"string","minLength":1,"maxLength":100,"examples":["alice"]},"email":{"type":["string","null"],"format":"email","examples":["alice@example.com"]},"display_name":{"type":["string","null"],"maxLength":200,"examples":["Alice Liddell"]},"role":{"$ref":"#/$defs/Role"},"permissions":{"$ref":"#/$defs/Permissions"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema69 = {"title":"UserId","description":"The integrator's own identifier for a user (what `X-User-Id` names).","type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._@:-]+$","examples":["alice"]};
-const schema70 = {"title":"Role","description":"A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.","type":"string","enum":["superadmin","admin","moderator","staff","user"]};
-const schema72 = {"title":"Timestamp","description":"An instant, ISO-8601 in UTC with milliseconds.","type":"string","format":"date-time","examples":["2026-11-21T09:30:00.000Z"]};
-const pattern6 = new RegExp("^[A-Za-z0-9._@:-]+$", "u");
-const formats0 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
-const formats2 = require("ajv-formats/dist/formats").fullFormats["date-time"];
-
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate47.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.id === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.username === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.email === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if(data.display_name === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "display_name"},message:"must have required property '"+"display_name"+"'"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-if(data.role === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if(data.permissions === undefined){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "permissions"},message:"must have required property '"+"permissions"+"'"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data.created_at === undefined){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "created_at"},message:"must have required property '"+"created_at"+"'"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-if(data.updated_at === undefined){
-const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "updated_at"},message:"must have required property '"+"updated_at"+"'"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((((((((key0 === "id") || (key0 === "username")) || (key0 === "email")) || (key0 === "display_name")) || (key0 === "role")) || (key0 === "permissions")) || (key0 === "created_at")) || (key0 === "updated_at"))){
-const err8 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.id !== undefined){
-let data0 = data.id;
-if(typeof data0 === "string"){
-if(func1(data0) > 128){
-const err9 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-if(func1(data0) < 1){
-const err10 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-if(!pattern6.test(data0)){
-const err11 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-else {
-const err12 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-if(data.username !== undefined){
-let data1 = data.username;
-if(typeof data1 === "string"){
-if(func1(data1) > 100){
-const err13 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-if(func1(data1) < 1){
-const err14 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-if(data.email !== undefined){
-let data2 = data.email;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema68.properties.email.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-if(typeof data2 === "string"){
-if(!(formats0.test(data2))){
-const err17 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/format",keyword:"format",params:{format: "email"},message:"must match format \""+"email"+"\""};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-if(data.display_name !== undefined){
-let data3 = data.display_name;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema68.properties.display_name.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-if(typeof data3 === "string"){
-if(func1(data3) > 200){
-const err19 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-}
-if(data.role !== undefined){
-let data4 = data.role;
-if(typeof data4 !== "string"){
-const err20 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-if(!(((((data4 === "superadmin") || (data4 === "admin")) || (data4 === "moderator")) || (data4 === "staff")) || (data4 === "user"))){
-const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema70.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-if(data.permissions !== undefined){
-let data5 = data.permissions;
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-if(data5.can_send_message === undefined){
-const err22 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/required",keyword:"required",params:{missingProperty: "can_send_message"},message:"must have required property '"+"can_send_message"+"'"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-if(data5.can_receive_message === undefined){
-const err23 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/required",keyword:"required",params:{missingProperty: "can_receive_message"},message:"must have required property '"+"can_receive_message"+"'"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-if(data5.can_delete_message === undefined){
-const err24 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/required",keyword:"required",params:{missingProperty: "can_delete_message"},message:"must have required property '"+"can_delete_message"+"'"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-if(data5.can_edit_message === undefined){
-const err25 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/required",keyword:"required",params:{missingProperty: "can_edit_message"},message:"must have required property '"+"can_edit_message"+"'"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-if(data5.can_archive_conversation === undefined){
-const err26 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/required",keyword:"required",params:{missingProperty: "can_archive_conversation"},message:"must have required property '"+"can_archive_conversation"+"'"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-for(const key1 in data5){
-if(!(((((key1 === "can_send_message") || (key1 === "can_receive_message")) || (key1 === "can_delete_message")) || (key1 === "can_edit_message")) || (key1 === "can_archive_conversation"))){
-const err27 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-if(data5.can_send_message !== undefined){
-if(typeof data5.can_send_message !== "boolean"){
-const err28 = {instancePath:instancePath+"/permissions/can_send_message",schemaPath:"#/$defs/Permissions/properties/can_send_message/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-if(data5.can_receive_message !== undefined){
-if(typeof data5.can_receive_message !== "boolean"){
-const err29 = {instancePath:instancePath+"/permissions/can_receive_message",schemaPath:"#/$defs/Permissions/properties/can_receive_message/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-}
-if(data5.can_delete_message !== undefined){
-if(typeof data5.can_delete_message !== "boolean"){
-const err30 = {instancePath:instancePath+"/permissions/can_delete_message",schemaPath:"#/$defs/Permissions/properties/can_delete_message/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-}
-if(data5.can_edit_message !== undefined){
-if(typeof data5.can_edit_message !== "boolean"){
-const err31 = {instancePath:instancePath+"/permissions/can_edit_message",schemaPath:"#/$defs/Permissions/properties/can_edit_message/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-}
-if(data5.can_archive_conversation !== undefined){
-if(typeof data5.can_archive_conversation !== "boolean"){
-const err32 = {instancePath:instancePath+"/permissions/can_archive_conversation",schemaPath:"#/$defs/Permissions/properties/can_archive_conversation/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-}
-}
-else {
-const err33 = {instancePath:instancePath+"/permissions",schemaPath:"#/$defs/Permissions/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-}
-if(data.created_at !== undefined){
-let data11 = data.created_at;
-if(typeof data11 === "string"){
-if(!(formats2.validate(data11))){
-const err34 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-}
-if(data.updated_at !== undefined){
-let data12 = data.updated_at;
-if(typeof data12 === "string"){
-if(!(formats2.validate(data12))){
-const err36 = {instancePath:instancePath+"/updated_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-}
-else {
-const err37 = {instancePath:instancePath+"/updated_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-}
-}
-else {
-const err38 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-validate47.errors = vErrors;
-return errors === 0;
-}
-validate47.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-
-function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate46.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.connection_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "connection_id"},message:"must have required property '"+"connection_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.user === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if(data.rooms === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "rooms"},message:"must have required property '"+"rooms"+"'"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-if(data.max_payload_bytes === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "max_payload_bytes"},message:"must have required property '"+"max_payload_bytes"+"'"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if(data.resume_wait_ms === undefined){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resume_wait_ms"},message:"must have required property '"+"resume_wait_ms"+"'"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "connection_id")) || (key0 === "user")) || (key0 === "rooms")) || (key0 === "max_payload_bytes")) || (key0 === "resume_wait_ms"))){
-const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("connected" !== data.type){
-const err7 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.connection_id !== undefined){
-if(typeof data.connection_id !== "string"){
-const err8 = {instancePath:instancePath+"/connection_id",schemaPath:"#/properties/connection_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.user !== undefined){
-if(!(validate47(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
-errors = vErrors.length;
-}
-}
-if(data.rooms !== undefined){
-let data3 = data.rooms;
-if(Array.isArray(data3)){
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-if(!(validate24(data3[i0], {instancePath:instancePath+"/rooms/" + i0,parentData:data3,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/rooms",schemaPath:"#/properties/rooms/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data.max_payload_bytes !== undefined){
-let data5 = data.max_payload_bytes;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err10 = {instancePath:instancePath+"/max_payload_bytes",schemaPath:"#/properties/max_payload_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 1 || isNaN(data5)){
-const err11 = {instancePath:instancePath+"/max_payload_bytes",schemaPath:"#/properties/max_payload_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-}
-if(data.resume_wait_ms !== undefined){
-let data6 = data.resume_wait_ms;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err12 = {instancePath:instancePath+"/resume_wait_ms",schemaPath:"#/properties/resume_wait_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 < 0 || isNaN(data6)){
-const err13 = {instancePath:instancePath+"/resume_wait_ms",schemaPath:"#/properties/resume_wait_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-validate46.errors = vErrors;
-return errors === 0;
-}
-validate46.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-exports.ConnectedPayload = validate50;
-
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate50.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.connection_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "connection_id"},message:"must have required property '"+"connection_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.user === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if(data.rooms === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "rooms"},message:"must have required property '"+"rooms"+"'"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-if(data.max_payload_bytes === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "max_payload_bytes"},message:"must have required property '"+"max_payload_bytes"+"'"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if(data.resume_wait_ms === undefined){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resume_wait_ms"},message:"must have required property '"+"resume_wait_ms"+"'"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "connection_id")) || (key0 === "user")) || (key0 === "rooms")) || (key0 === "max_payload_bytes")) || (key0 === "resume_wait_ms"))){
-const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("connected" !== data.type){
-const err7 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.connection_id !== undefined){
-if(typeof data.connection_id !== "string"){
-const err8 = {instancePath:instancePath+"/connection_id",schemaPath:"#/properties/connection_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.user !== undefined){
-if(!(validate47(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
-errors = vErrors.length;
-}
-}
-if(data.rooms !== undefined){
-let data3 = data.rooms;
-if(Array.isArray(data3)){
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-if(!(validate24(data3[i0], {instancePath:instancePath+"/rooms/" + i0,parentData:data3,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/rooms",schemaPath:"#/properties/rooms/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data.max_payload_bytes !== undefined){
-let data5 = data.max_payload_bytes;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err10 = {instancePath:instancePath+"/max_payload_bytes",schemaPath:"#/properties/max_payload_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 1 || isNaN(data5)){
-const err11 = {instancePath:instancePath+"/max_payload_bytes",schemaPath:"#/properties/max_payload_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-}
-if(data.resume_wait_ms !== undefined){
-let data6 = data.resume_wait_ms;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err12 = {instancePath:instancePath+"/resume_wait_ms",schemaPath:"#/properties/resume_wait_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 < 0 || isNaN(data6)){
-const err13 = {instancePath:instancePath+"/resume_wait_ms",schemaPath:"#/properties/resume_wait_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
 validate50.errors = vErrors;
 return errors === 0;
 }
-validate50.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate50.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.Error = validate53;
-const schema75 = {"title":"Error","description":"A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.","type":"object","additionalProperties":false,"required":["code","message","details","request_id"],"properties":{"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation.","examples":["content: must NOT have fewer than 1 characters"]},"details":{"type":"array","description":"One entry per offending field, when the error is about input.","items":{"type":"object","additionalProperties":false,"required":["message"],"properties":{"field":{"type":"string","description":"Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`."},"message":{"type":"string"}}}},"request_id":{"type":"string","description":"Same value as the `X-Request-Id` response header; quote it when reporting a problem."}}};
-const schema76 = {"title":"ErrorCode","description":"The closed catalogue of error codes shared by REST and WebSocket.\n\n| code | HTTP status |\n|---|---|\n| VALIDATION_ERROR | 400 |\n| AUTHENTICATION_ERROR | 401 |\n| AUTHORIZATION_ERROR | 403 |\n| NOT_FOUND | 404 |\n| METHOD_NOT_ALLOWED | 405 |\n| CONFLICT | 409 |\n| PAYLOAD_TOO_LARGE | 413 |\n| RATE_LIMIT_EXCEEDED | 429 |\n| INTERNAL_ERROR | 500 |\n| SERVICE_UNAVAILABLE | 503 |\n","type":"string","enum":["VALIDATION_ERROR","AUTHENTICATION_ERROR","AUTHORIZATION_ERROR","NOT_FOUND","METHOD_NOT_ALLOWED","CONFLICT","PAYLOAD_TOO_LARGE","RATE_LIMIT_EXCEEDED","INTERNAL_ERROR","SERVICE_UNAVAILABLE"]};
+exports.ConnectedFrame = validate51;
+const schema78 = {"title":"ConnectedFrame","description":"First server frame of an authenticated connection: who you are and, per room you belong to, the newest `seq` at connect time. Replay (`message.created` frames, then `sync.complete` per room) follows once the server has your positions: a `resume` (or `auth.resume`), or your first other frame, or `resume_wait_ms` after this frame — then from your delivered cursors.","type":"object","additionalProperties":false,"required":["type","connection_id","user","rooms","max_payload_bytes","resume_wait_ms"],"properties":{"type":{"const":"connected"},"connection_id":{"type":"string","examples":["c_5f2a9c3e1b7d"]},"user":{"$ref":"#/$defs/User"},"rooms":{"type":"array","items":{"$ref":"#/$defs/RoomPosition"}},"max_payload_bytes":{"type":"integer","minimum":1,"description":"Largest frame the server accepts; a larger one closes the socket with 1009."},"resume_wait_ms":{"type":"integer","minimum":0,"description":"How long the server waits for a `resume` before replaying from the delivered cursors."}}};
 
-function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate53.evaluated;
+const evaluated0 = validate51.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.connection_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "connection_id"},message:"must have required property '"+"connection_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.user === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.rooms === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "rooms"},message:"must have required property '"+"rooms"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.max_payload_bytes === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "max_payload_bytes"},message:"must have required property '"+"max_payload_bytes"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.resume_wait_ms === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resume_wait_ms"},message:"must have required property '"+"resume_wait_ms"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "connection_id")) || (key0 === "user")) || (key0 === "rooms")) || (key0 === "max_payload_bytes")) || (key0 === "resume_wait_ms"))){
+const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("connected" !== data.type){
+const err7 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.connection_id !== undefined){
+if(typeof data.connection_id !== "string"){
+const err8 = {instancePath:instancePath+"/connection_id",schemaPath:"#/properties/connection_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.user !== undefined){
+if(!(validate29(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+errors = vErrors.length;
+}
+}
+if(data.rooms !== undefined){
+let data3 = data.rooms;
+if(Array.isArray(data3)){
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate24(data3[i0], {instancePath:instancePath+"/rooms/" + i0,parentData:data3,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/rooms",schemaPath:"#/properties/rooms/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.max_payload_bytes !== undefined){
+let data5 = data.max_payload_bytes;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err10 = {instancePath:instancePath+"/max_payload_bytes",schemaPath:"#/properties/max_payload_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 1 || isNaN(data5)){
+const err11 = {instancePath:instancePath+"/max_payload_bytes",schemaPath:"#/properties/max_payload_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+if(data.resume_wait_ms !== undefined){
+let data6 = data.resume_wait_ms;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err12 = {instancePath:instancePath+"/resume_wait_ms",schemaPath:"#/properties/resume_wait_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err13 = {instancePath:instancePath+"/resume_wait_ms",schemaPath:"#/properties/resume_wait_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate51.errors = vErrors;
+return errors === 0;
+}
+validate51.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.ConnectedPayload = validate54;
+
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate54.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.connection_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "connection_id"},message:"must have required property '"+"connection_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.user === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.rooms === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "rooms"},message:"must have required property '"+"rooms"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.max_payload_bytes === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "max_payload_bytes"},message:"must have required property '"+"max_payload_bytes"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.resume_wait_ms === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resume_wait_ms"},message:"must have required property '"+"resume_wait_ms"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "connection_id")) || (key0 === "user")) || (key0 === "rooms")) || (key0 === "max_payload_bytes")) || (key0 === "resume_wait_ms"))){
+const err6 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("connected" !== data.type){
+const err7 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "connected"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.connection_id !== undefined){
+if(typeof data.connection_id !== "string"){
+const err8 = {instancePath:instancePath+"/connection_id",schemaPath:"#/properties/connection_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.user !== undefined){
+if(!(validate29(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+errors = vErrors.length;
+}
+}
+if(data.rooms !== undefined){
+let data3 = data.rooms;
+if(Array.isArray(data3)){
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate24(data3[i0], {instancePath:instancePath+"/rooms/" + i0,parentData:data3,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/rooms",schemaPath:"#/properties/rooms/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.max_payload_bytes !== undefined){
+let data5 = data.max_payload_bytes;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err10 = {instancePath:instancePath+"/max_payload_bytes",schemaPath:"#/properties/max_payload_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 1 || isNaN(data5)){
+const err11 = {instancePath:instancePath+"/max_payload_bytes",schemaPath:"#/properties/max_payload_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+if(data.resume_wait_ms !== undefined){
+let data6 = data.resume_wait_ms;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err12 = {instancePath:instancePath+"/resume_wait_ms",schemaPath:"#/properties/resume_wait_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err13 = {instancePath:instancePath+"/resume_wait_ms",schemaPath:"#/properties/resume_wait_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate54.errors = vErrors;
+return errors === 0;
+}
+validate54.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.Error = validate57;
+const schema80 = {"title":"Error","description":"A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.","type":"object","additionalProperties":false,"required":["code","message","details","request_id"],"properties":{"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation.","examples":["content: must NOT have fewer than 1 characters"]},"details":{"type":"array","description":"One entry per offending field, when the error is about input.","items":{"type":"object","additionalProperties":false,"required":["message"],"properties":{"field":{"type":"string","description":"Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`."},"message":{"type":"string"}}}},"request_id":{"type":"string","description":"Same value as the `X-Request-Id` response header; quote it when reporting a problem."}}};
+const schema81 = {"title":"ErrorCode","description":"The closed catalogue of error codes shared by REST and WebSocket.\n\n| code | HTTP status |\n|---|---|\n| VALIDATION_ERROR | 400 |\n| AUTHENTICATION_ERROR | 401 |\n| AUTHORIZATION_ERROR | 403 |\n| NOT_FOUND | 404 |\n| METHOD_NOT_ALLOWED | 405 |\n| CONFLICT | 409 |\n| PAYLOAD_TOO_LARGE | 413 |\n| RATE_LIMIT_EXCEEDED | 429 |\n| INTERNAL_ERROR | 500 |\n| SERVICE_UNAVAILABLE | 503 |\n","type":"string","enum":["VALIDATION_ERROR","AUTHENTICATION_ERROR","AUTHORIZATION_ERROR","NOT_FOUND","METHOD_NOT_ALLOWED","CONFLICT","PAYLOAD_TOO_LARGE","RATE_LIMIT_EXCEEDED","INTERNAL_ERROR","SERVICE_UNAVAILABLE"]};
+
+function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate57.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3328,7 +3634,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((((((((data0 === "VALIDATION_ERROR") || (data0 === "AUTHENTICATION_ERROR")) || (data0 === "AUTHORIZATION_ERROR")) || (data0 === "NOT_FOUND")) || (data0 === "METHOD_NOT_ALLOWED")) || (data0 === "CONFLICT")) || (data0 === "PAYLOAD_TOO_LARGE")) || (data0 === "RATE_LIMIT_EXCEEDED")) || (data0 === "INTERNAL_ERROR")) || (data0 === "SERVICE_UNAVAILABLE"))){
-const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema76.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema81.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3450,17 +3756,17 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate53.errors = vErrors;
+validate57.errors = vErrors;
 return errors === 0;
 }
-validate53.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate57.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ErrorCode = validate54;
+exports.ErrorCode = validate58;
 
-function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate54.evaluated;
+const evaluated0 = validate58.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3478,7 +3784,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((((((((data === "VALIDATION_ERROR") || (data === "AUTHENTICATION_ERROR")) || (data === "AUTHORIZATION_ERROR")) || (data === "NOT_FOUND")) || (data === "METHOD_NOT_ALLOWED")) || (data === "CONFLICT")) || (data === "PAYLOAD_TOO_LARGE")) || (data === "RATE_LIMIT_EXCEEDED")) || (data === "INTERNAL_ERROR")) || (data === "SERVICE_UNAVAILABLE"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema76.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema81.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3487,19 +3793,19 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate54.errors = vErrors;
+validate58.errors = vErrors;
 return errors === 0;
 }
-validate54.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate58.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.ErrorFrame = validate55;
-const schema78 = {"title":"ErrorFrame","description":"A frame could not be handled. `code` is from the shared catalogue (the same codes as REST); `client_msg_id` (for `message.send`) or `ref` names the frame it answers, and `frame` its type. The connection stays open: errors that end a connection are close codes instead.","type":"object","additionalProperties":false,"required":["type","code","message"],"properties":{"type":{"const":"error"},"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation; clients switch on `code`, not on this."},"details":{"$ref":"#/$defs/Error/properties/details"},"frame":{"type":"string","maxLength":64,"description":"The `type` of the frame this answers, when it had a readable one.","examples":["message.send"]},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"},"retry_after_ms":{"type":"integer","minimum":0,"description":"With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again."}}};
-const schema80 = {"type":"array","description":"One entry per offending field, when the error is about input.","items":{"type":"object","additionalProperties":false,"required":["message"],"properties":{"field":{"type":"string","description":"Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`."},"message":{"type":"string"}}}};
+exports.ErrorFrame = validate59;
+const schema83 = {"title":"ErrorFrame","description":"A frame could not be handled. `code` is from the shared catalogue (the same codes as REST); `client_msg_id` (for `message.send`) or `ref` names the frame it answers, and `frame` its type. The connection stays open: errors that end a connection are close codes instead.","type":"object","additionalProperties":false,"required":["type","code","message"],"properties":{"type":{"const":"error"},"code":{"$ref":"#/$defs/ErrorCode"},"message":{"type":"string","description":"Human-readable explanation; clients switch on `code`, not on this."},"details":{"$ref":"#/$defs/Error/properties/details"},"frame":{"type":"string","maxLength":64,"description":"The `type` of the frame this answers, when it had a readable one.","examples":["message.send"]},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"ref":{"$ref":"#/$defs/FrameRef"},"retry_after_ms":{"type":"integer","minimum":0,"description":"With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again."}}};
+const schema85 = {"type":"array","description":"One entry per offending field, when the error is about input.","items":{"type":"object","additionalProperties":false,"required":["message"],"properties":{"field":{"type":"string","description":"Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`."},"message":{"type":"string"}}}};
 
-function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate55.evaluated;
+const evaluated0 = validate59.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3574,7 +3880,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((((((((data1 === "VALIDATION_ERROR") || (data1 === "AUTHENTICATION_ERROR")) || (data1 === "AUTHORIZATION_ERROR")) || (data1 === "NOT_FOUND")) || (data1 === "METHOD_NOT_ALLOWED")) || (data1 === "CONFLICT")) || (data1 === "PAYLOAD_TOO_LARGE")) || (data1 === "RATE_LIMIT_EXCEEDED")) || (data1 === "INTERNAL_ERROR")) || (data1 === "SERVICE_UNAVAILABLE"))){
-const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema76.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema81.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3721,7 +4027,7 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(!pattern4.test(data8)){
+if(!pattern6.test(data8)){
 const err18 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err18];
@@ -3814,17 +4120,17 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate55.errors = vErrors;
+validate59.errors = vErrors;
 return errors === 0;
 }
-validate55.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate59.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ErrorPayload = validate56;
+exports.ErrorPayload = validate60;
 
-function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate56.evaluated;
+const evaluated0 = validate60.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3899,7 +4205,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((((((((((data1 === "VALIDATION_ERROR") || (data1 === "AUTHENTICATION_ERROR")) || (data1 === "AUTHORIZATION_ERROR")) || (data1 === "NOT_FOUND")) || (data1 === "METHOD_NOT_ALLOWED")) || (data1 === "CONFLICT")) || (data1 === "PAYLOAD_TOO_LARGE")) || (data1 === "RATE_LIMIT_EXCEEDED")) || (data1 === "INTERNAL_ERROR")) || (data1 === "SERVICE_UNAVAILABLE"))){
-const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema76.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/code",schemaPath:"#/$defs/ErrorCode/enum",keyword:"enum",params:{allowedValues: schema81.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4046,7 +4352,7 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(!pattern4.test(data8)){
+if(!pattern6.test(data8)){
 const err18 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err18];
@@ -4139,17 +4445,17 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate56.errors = vErrors;
+validate60.errors = vErrors;
 return errors === 0;
 }
-validate56.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate60.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.FrameRef = validate57;
+exports.FrameRef = validate61;
 
-function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate57.evaluated;
+const evaluated0 = validate61.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4188,18 +4494,127 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate57.errors = vErrors;
+validate61.errors = vErrors;
 return errors === 0;
 }
-validate57.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate61.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.Health = validate58;
-const schema89 = {"title":"Health","description":"Liveness and readiness report.","type":"object","additionalProperties":false,"required":["status","uptime_seconds","version","checks"],"properties":{"status":{"type":"string","enum":["ok","degraded","unavailable"]},"uptime_seconds":{"type":"number","minimum":0},"version":{"type":"string"},"checks":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["ok"],"properties":{"ok":{"type":"boolean"},"detail":{"type":"string"}}},"examples":[{"database":{"ok":true,"detail":"sqlite, writable"}}]}}};
+exports.GuestSession = validate62;
+const schema94 = {"title":"GuestSession","description":"A new guest user and their token; both end at `expires_at`.","type":"object","additionalProperties":false,"required":["user","access_token","expires_at"],"properties":{"user":{"$ref":"#/$defs/User"},"access_token":{"$ref":"#/$defs/UserToken"},"expires_at":{"$ref":"#/$defs/Timestamp"}}};
 
-function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate58.evaluated;
+const evaluated0 = validate62.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.user === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user"},message:"must have required property '"+"user"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.access_token === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "access_token"},message:"must have required property '"+"access_token"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.expires_at === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expires_at"},message:"must have required property '"+"expires_at"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "user") || (key0 === "access_token")) || (key0 === "expires_at"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.user !== undefined){
+if(!(validate29(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+errors = vErrors.length;
+}
+}
+if(data.access_token !== undefined){
+if(!(validate31(data.access_token, {instancePath:instancePath+"/access_token",parentData:data,parentDataProperty:"access_token",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+errors = vErrors.length;
+}
+}
+if(data.expires_at !== undefined){
+let data2 = data.expires_at;
+if(typeof data2 === "string"){
+if(!(formats2.validate(data2))){
+const err4 = {instancePath:instancePath+"/expires_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/expires_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate62.errors = vErrors;
+return errors === 0;
+}
+validate62.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.Health = validate65;
+const schema96 = {"title":"Health","description":"Liveness and readiness report.","type":"object","additionalProperties":false,"required":["status","uptime_seconds","version","checks"],"properties":{"status":{"type":"string","enum":["ok","degraded","unavailable"]},"uptime_seconds":{"type":"number","minimum":0},"version":{"type":"string"},"checks":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"required":["ok"],"properties":{"ok":{"type":"boolean"},"detail":{"type":"string"}}},"examples":[{"database":{"ok":true,"detail":"sqlite, writable"}}]}}};
+
+function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate65.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4272,7 +4687,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!(((data0 === "ok") || (data0 === "degraded")) || (data0 === "unavailable"))){
-const err6 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema89.properties.status.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema96.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4406,19 +4821,19 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate58.errors = vErrors;
+validate65.errors = vErrors;
 return errors === 0;
 }
-validate58.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate65.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Member = validate59;
-const schema90 = {"title":"Member","description":"A user's membership of a room, with their delivery and read cursors.","type":"object","additionalProperties":false,"required":["user_id","role","joined_at","delivered_seq","read_seq"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"role":{"$ref":"#/$defs/MemberRole"},"joined_at":{"$ref":"#/$defs/Timestamp"},"delivered_seq":{"type":"integer","minimum":0},"read_seq":{"type":"integer","minimum":0}}};
-const schema92 = {"title":"MemberRole","description":"A member's role in one room. The creator is the owner.","type":"string","enum":["owner","moderator","member"]};
+exports.Member = validate66;
+const schema97 = {"title":"Member","description":"A user's membership of a room, with their delivery and read cursors.","type":"object","additionalProperties":false,"required":["user_id","role","joined_at","delivered_seq","read_seq"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"role":{"$ref":"#/$defs/MemberRole"},"joined_at":{"$ref":"#/$defs/Timestamp"},"delivered_seq":{"type":"integer","minimum":0},"read_seq":{"type":"integer","minimum":0}}};
+const schema99 = {"title":"MemberRole","description":"A member's role in one room. The creator is the owner.","type":"string","enum":["owner","moderator","member"]};
 
-function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate59.evaluated;
+const evaluated0 = validate66.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4511,7 +4926,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern6.test(data0)){
+if(!pattern4.test(data0)){
 const err8 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
@@ -4546,7 +4961,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!(((data1 === "owner") || (data1 === "moderator")) || (data1 === "member"))){
-const err11 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema92.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema99.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4642,18 +5057,18 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate59.errors = vErrors;
+validate66.errors = vErrors;
 return errors === 0;
 }
-validate59.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate66.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MemberJoinedFrame = validate60;
-const schema94 = {"title":"MemberJoinedFrame","description":"Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).","type":"object","additionalProperties":false,"required":["type","room_id","member"],"properties":{"type":{"const":"member.joined"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"member":{"$ref":"#/$defs/Member"}}};
+exports.MemberJoinedFrame = validate67;
+const schema101 = {"title":"MemberJoinedFrame","description":"Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).","type":"object","additionalProperties":false,"required":["type","room_id","member"],"properties":{"type":{"const":"member.joined"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"member":{"$ref":"#/$defs/Member"}}};
 
-function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate60.evaluated;
+const evaluated0 = validate67.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4728,8 +5143,8 @@ errors++;
 }
 }
 if(data.member !== undefined){
-if(!(validate59(data.member, {instancePath:instancePath+"/member",parentData:data,parentDataProperty:"member",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+if(!(validate66(data.member, {instancePath:instancePath+"/member",parentData:data,parentDataProperty:"member",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
 errors = vErrors.length;
 }
 }
@@ -4744,17 +5159,17 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate60.errors = vErrors;
+validate67.errors = vErrors;
 return errors === 0;
 }
-validate60.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate67.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MemberJoinedPayload = validate62;
+exports.MemberJoinedPayload = validate69;
 
-function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate62.evaluated;
+const evaluated0 = validate69.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4829,8 +5244,8 @@ errors++;
 }
 }
 if(data.member !== undefined){
-if(!(validate59(data.member, {instancePath:instancePath+"/member",parentData:data,parentDataProperty:"member",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+if(!(validate66(data.member, {instancePath:instancePath+"/member",parentData:data,parentDataProperty:"member",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
 errors = vErrors.length;
 }
 }
@@ -4845,18 +5260,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate62.errors = vErrors;
+validate69.errors = vErrors;
 return errors === 0;
 }
-validate62.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate69.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MemberLeftFrame = validate64;
-const schema98 = {"title":"MemberLeftFrame","description":"Someone left (or was removed from) a room you are in. When it is you, no more events of that room follow.","type":"object","additionalProperties":false,"required":["type","room_id","user_id"],"properties":{"type":{"const":"member.left"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"user_id":{"$ref":"#/$defs/UserId"}}};
+exports.MemberLeftFrame = validate71;
+const schema105 = {"title":"MemberLeftFrame","description":"Someone left (or was removed from) a room you are in. When it is you, no more events of that room follow.","type":"object","additionalProperties":false,"required":["type","room_id","user_id"],"properties":{"type":{"const":"member.left"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"user_id":{"$ref":"#/$defs/UserId"}}};
 
-function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate64.evaluated;
+const evaluated0 = validate71.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4953,7 +5368,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern6.test(data2)){
+if(!pattern4.test(data2)){
 const err8 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
@@ -4986,17 +5401,17 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate64.errors = vErrors;
+validate71.errors = vErrors;
 return errors === 0;
 }
-validate64.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate71.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MemberLeftPayload = validate65;
+exports.MemberLeftPayload = validate72;
 
-function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate65.evaluated;
+const evaluated0 = validate72.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5093,7 +5508,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern6.test(data2)){
+if(!pattern4.test(data2)){
 const err8 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
@@ -5126,17 +5541,17 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate65.errors = vErrors;
+validate72.errors = vErrors;
 return errors === 0;
 }
-validate65.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate72.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MemberRole = validate66;
+exports.MemberRole = validate73;
 
-function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate66.evaluated;
+const evaluated0 = validate73.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5154,7 +5569,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((data === "owner") || (data === "moderator")) || (data === "member"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema92.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema99.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -5163,19 +5578,19 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate66.errors = vErrors;
+validate73.errors = vErrors;
 return errors === 0;
 }
-validate66.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate73.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.Message = validate67;
-const schema105 = {"title":"Message","description":"A stored message. `seq` is the message's position in its room: 1, 2, 3 … with no gaps, assigned in the same transaction that stores it. A deleted message stays as a tombstone (`deleted_at` set, `content` empty, `meta` null) so the sequence keeps no gaps.","type":"object","additionalProperties":false,"required":["id","room_id","seq","sender_id","content","meta","client_msg_id","created_at","edited_at","deleted_at"],"properties":{"id":{"type":"string","examples":["0c9e5a86-1b1d-4a47-9a3c-5a0f6f0f7e21"]},"room_id":{"type":"string"},"seq":{"type":"integer","minimum":1,"examples":[42]},"sender_id":{"$ref":"#/$defs/UserId"},"content":{"type":"string","maxLength":4000},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"type":["string","null"]},"created_at":{"$ref":"#/$defs/Timestamp"},"edited_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"deleted_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
-const func54 = Object.prototype.hasOwnProperty;
+exports.Message = validate74;
+const schema112 = {"title":"Message","description":"A stored message. `seq` is the message's position in its room: 1, 2, 3 … with no gaps, assigned in the same transaction that stores it. A deleted message stays as a tombstone (`deleted_at` set, `content` empty, `meta` null) so the sequence keeps no gaps.","type":"object","additionalProperties":false,"required":["id","room_id","seq","sender_id","content","meta","client_msg_id","created_at","edited_at","deleted_at"],"properties":{"id":{"type":"string","examples":["0c9e5a86-1b1d-4a47-9a3c-5a0f6f0f7e21"]},"room_id":{"type":"string"},"seq":{"type":"integer","minimum":1,"examples":[42]},"sender_id":{"$ref":"#/$defs/UserId"},"content":{"type":"string","maxLength":4000},"meta":{"$ref":"#/$defs/MessageMeta"},"client_msg_id":{"type":["string","null"]},"created_at":{"$ref":"#/$defs/Timestamp"},"edited_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"deleted_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
+const func56 = Object.prototype.hasOwnProperty;
 
-function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate67.evaluated;
+const evaluated0 = validate74.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5284,7 +5699,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func54.call(schema105.properties, key0))){
+if(!(func56.call(schema112.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -5367,7 +5782,7 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(!pattern6.test(data3)){
+if(!pattern4.test(data3)){
 const err17 = {instancePath:instancePath+"/sender_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err17];
@@ -5417,7 +5832,7 @@ errors++;
 if(data.meta !== undefined){
 let data5 = data.meta;
 if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err21 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema50.type},message:"must be object,null"};
+const err21 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema61.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -5430,7 +5845,7 @@ errors++;
 if(data.client_msg_id !== undefined){
 let data6 = data.client_msg_id;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err22 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/properties/client_msg_id/type",keyword:"type",params:{type: schema105.properties.client_msg_id.type},message:"must be string,null"};
+const err22 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/properties/client_msg_id/type",keyword:"type",params:{type: schema112.properties.client_msg_id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -5630,18 +6045,18 @@ vErrors.push(err33);
 }
 errors++;
 }
-validate67.errors = vErrors;
+validate74.errors = vErrors;
 return errors === 0;
 }
-validate67.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate74.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MessageAckFrame = validate68;
-const schema111 = {"title":"MessageAckFrame","description":"Answers a `message.send` once the message is committed: the stored message (its `id` and `seq`), echoing `client_msg_id`. `created` is false when the send was a repeat and this is the original.","type":"object","additionalProperties":false,"required":["type","client_msg_id","created","message"],"properties":{"type":{"const":"message.ack"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"created":{"type":"boolean"},"message":{"$ref":"#/$defs/Message"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+exports.MessageAckFrame = validate75;
+const schema118 = {"title":"MessageAckFrame","description":"Answers a `message.send` once the message is committed: the stored message (its `id` and `seq`), echoing `client_msg_id`. `created` is false when the send was a repeat and this is the original.","type":"object","additionalProperties":false,"required":["type","client_msg_id","created","message"],"properties":{"type":{"const":"message.ack"},"client_msg_id":{"$ref":"#/$defs/ClientMsgId"},"created":{"type":"boolean"},"message":{"$ref":"#/$defs/Message"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
-function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate68.evaluated;
+const evaluated0 = validate75.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5736,7 +6151,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern4.test(data1)){
+if(!pattern6.test(data1)){
 const err8 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
@@ -5771,8 +6186,8 @@ errors++;
 }
 }
 if(data.message !== undefined){
-if(!(validate67(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+if(!(validate74(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
 errors = vErrors.length;
 }
 }
@@ -5822,17 +6237,17 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate68.errors = vErrors;
+validate75.errors = vErrors;
 return errors === 0;
 }
-validate68.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate75.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MessageAckPayload = validate70;
+exports.MessageAckPayload = validate77;
 
-function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate70.evaluated;
+const evaluated0 = validate77.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5927,7 +6342,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern4.test(data1)){
+if(!pattern6.test(data1)){
 const err8 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
@@ -5962,8 +6377,8 @@ errors++;
 }
 }
 if(data.message !== undefined){
-if(!(validate67(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+if(!(validate74(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
 errors = vErrors.length;
 }
 }
@@ -6013,17 +6428,17 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate70.errors = vErrors;
+validate77.errors = vErrors;
 return errors === 0;
 }
-validate70.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate77.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MessageContent = validate72;
+exports.MessageContent = validate79;
 
-function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate72.evaluated;
+const evaluated0 = validate79.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6062,431 +6477,27 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate72.errors = vErrors;
-return errors === 0;
-}
-validate72.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-exports.MessageCreatedFrame = validate73;
-const schema118 = {"title":"MessageCreatedFrame","description":"A message was stored in one of your rooms (live, or replayed after connect/resume). Per room, frames arrive in `seq` order; your own sends arrive here too (after their `message.ack`).","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.created"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"message":{"$ref":"#/$defs/Message"}}};
-
-function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate73.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.message === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "message"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("message.created" !== data.type){
-const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.created"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err5 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.message !== undefined){
-if(!(validate67(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-validate73.errors = vErrors;
-return errors === 0;
-}
-validate73.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-exports.MessageCreatedPayload = validate75;
-
-function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate75.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.message === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "message"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("message.created" !== data.type){
-const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.created"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err5 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.message !== undefined){
-if(!(validate67(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-validate75.errors = vErrors;
-return errors === 0;
-}
-validate75.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-exports.MessageDeletedFrame = validate77;
-const schema122 = {"title":"MessageDeletedFrame","description":"A message was deleted; it stays as a tombstone (`deleted_at` set, `content` empty) so seqs keep no gaps.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.deleted"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"message":{"$ref":"#/$defs/Message"}}};
-
-function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate77.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.message === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "message"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("message.deleted" !== data.type){
-const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.deleted"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err5 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.message !== undefined){
-if(!(validate67(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-validate77.errors = vErrors;
-return errors === 0;
-}
-validate77.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-exports.MessageDeletedPayload = validate79;
-
-function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate79.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.message === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "message"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("message.deleted" !== data.type){
-const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.deleted"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err5 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.message !== undefined){
-if(!(validate67(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
 validate79.errors = vErrors;
 return errors === 0;
 }
-validate79.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate79.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.MessageMeta = validate81;
+exports.MessageCreatedFrame = validate80;
+const schema125 = {"title":"MessageCreatedFrame","description":"A message was stored in one of your rooms (live, or replayed after connect/resume). Per room, frames arrive in `seq` order; your own sends arrive here too (after their `message.ack`).","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.created"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"message":{"$ref":"#/$defs/Message"}}};
 
-function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate81.evaluated;
+const evaluated0 = validate80.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if((!(data && typeof data == "object" && !Array.isArray(data))) && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema50.type},message:"must be object,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -6495,12 +6506,85 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate81.errors = vErrors;
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.message === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "message"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("message.created" !== data.type){
+const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.created"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err5 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.message !== undefined){
+if(!(validate74(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate80.errors = vErrors;
 return errors === 0;
 }
-validate81.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate80.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MessageSendFrame = validate82;
+exports.MessageCreatedPayload = validate82;
 
 function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6533,8 +6617,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.content === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "content"},message:"must have required property '"+"content"+"'"};
+if(data.message === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6543,8 +6627,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.client_msg_id === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "client_msg_id"},message:"must have required property '"+"client_msg_id"+"'"};
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "message"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -6553,9 +6638,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "room_id")) || (key0 === "content")) || (key0 === "meta")) || (key0 === "client_msg_id")) || (key0 === "ref"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+}
+if(data.type !== undefined){
+if("message.created" !== data.type){
+const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.created"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -6565,9 +6651,9 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.type !== undefined){
-if("message.send" !== data.type){
-const err5 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.send"},message:"must be equal to constant"};
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err5 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -6577,154 +6663,20 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.message !== undefined){
+if(!(validate74(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.content !== undefined){
-let data2 = data.content;
-if(typeof data2 === "string"){
-if(func1(data2) > 4000){
-const err7 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/maxLength",keyword:"maxLength",params:{limit: 4000},message:"must NOT have more than 4000 characters"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if(func1(data2) < 1){
-const err8 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data.meta !== undefined){
-let data3 = data.meta;
-if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
-const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema50.type},message:"must be object,null"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-if(data.client_msg_id !== undefined){
-let data4 = data.client_msg_id;
-if(typeof data4 === "string"){
-if(func1(data4) > 128){
-const err11 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-if(func1(data4) < 1){
-const err12 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if(!pattern4.test(data4)){
-const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-else {
-const err14 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-if(data.ref !== undefined){
-let data5 = data.ref;
-if(typeof data5 === "string"){
-if(func1(data5) > 64){
-const err15 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-if(func1(data5) < 1){
-const err16 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-else {
-const err17 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-else {
-const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
 }
 errors++;
 }
@@ -6733,241 +6685,8 @@ return errors === 0;
 }
 validate82.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MessageSendPayload = validate83;
-
-function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate83.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.content === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "content"},message:"must have required property '"+"content"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if(data.client_msg_id === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "client_msg_id"},message:"must have required property '"+"client_msg_id"+"'"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "room_id")) || (key0 === "content")) || (key0 === "meta")) || (key0 === "client_msg_id")) || (key0 === "ref"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("message.send" !== data.type){
-const err5 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.send"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.content !== undefined){
-let data2 = data.content;
-if(typeof data2 === "string"){
-if(func1(data2) > 4000){
-const err7 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/maxLength",keyword:"maxLength",params:{limit: 4000},message:"must NOT have more than 4000 characters"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if(func1(data2) < 1){
-const err8 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data.meta !== undefined){
-let data3 = data.meta;
-if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
-const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema50.type},message:"must be object,null"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-if(data.client_msg_id !== undefined){
-let data4 = data.client_msg_id;
-if(typeof data4 === "string"){
-if(func1(data4) > 128){
-const err11 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-if(func1(data4) < 1){
-const err12 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if(!pattern4.test(data4)){
-const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-else {
-const err14 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-if(data.ref !== undefined){
-let data5 = data.ref;
-if(typeof data5 === "string"){
-if(func1(data5) > 64){
-const err15 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-if(func1(data5) < 1){
-const err16 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-else {
-const err17 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-else {
-const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-validate83.errors = vErrors;
-return errors === 0;
-}
-validate83.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-exports.MessageUpdatedFrame = validate84;
-const schema139 = {"title":"MessageUpdatedFrame","description":"A message was edited (`edited_at` set). Its `seq` is unchanged.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.updated"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"message":{"$ref":"#/$defs/Message"}}};
+exports.MessageDeletedFrame = validate84;
+const schema129 = {"title":"MessageDeletedFrame","description":"A message was deleted; it stays as a tombstone (`deleted_at` set, `content` empty) so seqs keep no gaps.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.deleted"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"message":{"$ref":"#/$defs/Message"}}};
 
 function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -7023,8 +6742,8 @@ errors++;
 }
 }
 if(data.type !== undefined){
-if("message.updated" !== data.type){
-const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.updated"},message:"must be equal to constant"};
+if("message.deleted" !== data.type){
+const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.deleted"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -7047,8 +6766,8 @@ errors++;
 }
 }
 if(data.message !== undefined){
-if(!(validate67(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+if(!(validate74(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
 errors = vErrors.length;
 }
 }
@@ -7068,12 +6787,607 @@ return errors === 0;
 }
 validate84.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.MessageUpdatedPayload = validate86;
+exports.MessageDeletedPayload = validate86;
 
 function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate86.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.message === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "message"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("message.deleted" !== data.type){
+const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.deleted"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err5 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.message !== undefined){
+if(!(validate74(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate86.errors = vErrors;
+return errors === 0;
+}
+validate86.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.MessageMeta = validate88;
+
+function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate88.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if((!(data && typeof data == "object" && !Array.isArray(data))) && (data !== null)){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema61.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate88.errors = vErrors;
+return errors === 0;
+}
+validate88.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.MessageSendFrame = validate89;
+
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate89.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.content === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "content"},message:"must have required property '"+"content"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.client_msg_id === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "client_msg_id"},message:"must have required property '"+"client_msg_id"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "room_id")) || (key0 === "content")) || (key0 === "meta")) || (key0 === "client_msg_id")) || (key0 === "ref"))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("message.send" !== data.type){
+const err5 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.send"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.content !== undefined){
+let data2 = data.content;
+if(typeof data2 === "string"){
+if(func1(data2) > 4000){
+const err7 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/maxLength",keyword:"maxLength",params:{limit: 4000},message:"must NOT have more than 4000 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(func1(data2) < 1){
+const err8 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.meta !== undefined){
+let data3 = data.meta;
+if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
+const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema61.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.client_msg_id !== undefined){
+let data4 = data.client_msg_id;
+if(typeof data4 === "string"){
+if(func1(data4) > 128){
+const err11 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(func1(data4) < 1){
+const err12 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(!pattern6.test(data4)){
+const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.ref !== undefined){
+let data5 = data.ref;
+if(typeof data5 === "string"){
+if(func1(data5) > 64){
+const err15 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(func1(data5) < 1){
+const err16 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate89.errors = vErrors;
+return errors === 0;
+}
+validate89.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.MessageSendPayload = validate90;
+
+function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate90.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.content === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "content"},message:"must have required property '"+"content"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.client_msg_id === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "client_msg_id"},message:"must have required property '"+"client_msg_id"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "room_id")) || (key0 === "content")) || (key0 === "meta")) || (key0 === "client_msg_id")) || (key0 === "ref"))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("message.send" !== data.type){
+const err5 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.send"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.content !== undefined){
+let data2 = data.content;
+if(typeof data2 === "string"){
+if(func1(data2) > 4000){
+const err7 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/maxLength",keyword:"maxLength",params:{limit: 4000},message:"must NOT have more than 4000 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(func1(data2) < 1){
+const err8 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/content",schemaPath:"#/$defs/MessageContent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.meta !== undefined){
+let data3 = data.meta;
+if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (data3 !== null)){
+const err10 = {instancePath:instancePath+"/meta",schemaPath:"#/$defs/MessageMeta/type",keyword:"type",params:{type: schema61.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.client_msg_id !== undefined){
+let data4 = data.client_msg_id;
+if(typeof data4 === "string"){
+if(func1(data4) > 128){
+const err11 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(func1(data4) < 1){
+const err12 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(!pattern6.test(data4)){
+const err13 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/pattern",keyword:"pattern",params:{pattern: "^\\S(?:[\\s\\S]*\\S)?$"},message:"must match pattern \""+"^\\S(?:[\\s\\S]*\\S)?$"+"\""};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/client_msg_id",schemaPath:"#/$defs/ClientMsgId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.ref !== undefined){
+let data5 = data.ref;
+if(typeof data5 === "string"){
+if(func1(data5) > 64){
+const err15 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(func1(data5) < 1){
+const err16 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate90.errors = vErrors;
+return errors === 0;
+}
+validate90.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.MessageUpdatedFrame = validate91;
+const schema146 = {"title":"MessageUpdatedFrame","description":"A message was edited (`edited_at` set). Its `seq` is unchanged.","type":"object","additionalProperties":false,"required":["type","room_id","message"],"properties":{"type":{"const":"message.updated"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"message":{"$ref":"#/$defs/Message"}}};
+
+function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate91.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7148,8 +7462,8 @@ errors++;
 }
 }
 if(data.message !== undefined){
-if(!(validate67(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+if(!(validate74(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
 errors = vErrors.length;
 }
 }
@@ -7164,17 +7478,118 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate86.errors = vErrors;
+validate91.errors = vErrors;
 return errors === 0;
 }
-validate86.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate91.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Permissions = validate88;
+exports.MessageUpdatedPayload = validate93;
 
-function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate88.evaluated;
+const evaluated0 = validate93.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.message === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "message"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("message.updated" !== data.type){
+const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "message.updated"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err5 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.message !== undefined){
+if(!(validate74(data.message, {instancePath:instancePath+"/message",parentData:data,parentDataProperty:"message",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate93.errors = vErrors;
+return errors === 0;
+}
+validate93.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.Permissions = validate95;
+
+function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate95.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7315,17 +7730,17 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate88.errors = vErrors;
+validate95.errors = vErrors;
 return errors === 0;
 }
-validate88.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate95.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.PingFrame = validate89;
+exports.PingFrame = validate96;
 
-function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate89.evaluated;
+const evaluated0 = validate96.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7413,17 +7828,17 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate89.errors = vErrors;
+validate96.errors = vErrors;
 return errors === 0;
 }
-validate89.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate96.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.PingPayload = validate90;
+exports.PingPayload = validate97;
 
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate90.evaluated;
+const evaluated0 = validate97.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7511,18 +7926,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate90.errors = vErrors;
+validate97.errors = vErrors;
 return errors === 0;
 }
-validate90.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate97.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.PongFrame = validate91;
-const schema148 = {"title":"PongFrame","description":"Answers `ping`.","type":"object","additionalProperties":false,"required":["type","server_time"],"properties":{"type":{"const":"pong"},"server_time":{"$ref":"#/$defs/Timestamp"},"ref":{"$ref":"#/$defs/FrameRef"}}};
+exports.PongFrame = validate98;
+const schema155 = {"title":"PongFrame","description":"Answers `ping`.","type":"object","additionalProperties":false,"required":["type","server_time"],"properties":{"type":{"const":"pong"},"server_time":{"$ref":"#/$defs/Timestamp"},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
-function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate91.evaluated;
+const evaluated0 = validate98.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7645,17 +8060,17 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate91.errors = vErrors;
+validate98.errors = vErrors;
 return errors === 0;
 }
-validate91.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate98.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.PongPayload = validate92;
+exports.PongPayload = validate99;
 
-function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate92.evaluated;
+const evaluated0 = validate99.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7778,18 +8193,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate92.errors = vErrors;
+validate99.errors = vErrors;
 return errors === 0;
 }
-validate92.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate99.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.PresenceEntry = validate93;
-const schema154 = {"title":"PresenceEntry","description":"Whether a room member has an open WebSocket on any node right now.","type":"object","additionalProperties":false,"required":["user_id","status"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"status":{"type":"string","enum":["online","offline"],"description":"`online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap."}}};
+exports.PresenceEntry = validate100;
+const schema161 = {"title":"PresenceEntry","description":"Whether a room member has an open WebSocket on any node right now.","type":"object","additionalProperties":false,"required":["user_id","status"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"status":{"type":"string","enum":["online","offline"],"description":"`online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap."}}};
 
-function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate93.evaluated;
+const evaluated0 = validate100.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7852,7 +8267,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(!pattern6.test(data0)){
+if(!pattern4.test(data0)){
 const err5 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err5];
@@ -7887,7 +8302,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!((data1 === "online") || (data1 === "offline"))){
-const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema154.properties.status.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema161.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -7908,18 +8323,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate93.errors = vErrors;
+validate100.errors = vErrors;
 return errors === 0;
 }
-validate93.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate100.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.PresenceFrame = validate94;
-const schema156 = {"title":"PresenceFrame","description":"A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","status"],"properties":{"type":{"const":"presence"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"user_id":{"$ref":"#/$defs/UserId"},"status":{"type":"string","enum":["online","offline"]}}};
+exports.PresenceFrame = validate101;
+const schema163 = {"title":"PresenceFrame","description":"A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","status"],"properties":{"type":{"const":"presence"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"user_id":{"$ref":"#/$defs/UserId"},"status":{"type":"string","enum":["online","offline"]}}};
 
-function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate94.evaluated;
+const evaluated0 = validate101.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8026,7 +8441,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern6.test(data2)){
+if(!pattern4.test(data2)){
 const err9 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err9];
@@ -8061,7 +8476,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "online") || (data3 === "offline"))){
-const err12 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema156.properties.status.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema163.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -8082,17 +8497,17 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate94.errors = vErrors;
+validate101.errors = vErrors;
 return errors === 0;
 }
-validate94.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate101.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.PresencePayload = validate95;
+exports.PresencePayload = validate102;
 
-function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate95.evaluated;
+const evaluated0 = validate102.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8199,7 +8614,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern6.test(data2)){
+if(!pattern4.test(data2)){
 const err9 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err9];
@@ -8234,7 +8649,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "online") || (data3 === "offline"))){
-const err12 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema156.properties.status.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema163.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -8255,18 +8670,18 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate95.errors = vErrors;
+validate102.errors = vErrors;
 return errors === 0;
 }
-validate95.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate102.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.PublishableKey = validate96;
-const schema162 = {"title":"PublishableKey","description":"A tenant's browser-safe key (its secret is shown only when created or rotated).","type":"object","additionalProperties":false,"required":["id","prefix","created_at","rotated_at"],"properties":{"id":{"type":"string","examples":["8d2f6c1e-2b7a-4f5e-9c3d-1a2b3c4d5e6f"]},"prefix":{"type":"string","description":"The first characters of the current secret, to tell keys apart.","examples":["pk_3q2-Zf8W"]},"created_at":{"$ref":"#/$defs/Timestamp"},"rotated_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
+exports.PublishableKey = validate103;
+const schema169 = {"title":"PublishableKey","description":"A tenant's browser-safe key (its secret is shown only when created or rotated).","type":"object","additionalProperties":false,"required":["id","prefix","created_at","rotated_at"],"properties":{"id":{"type":"string","examples":["8d2f6c1e-2b7a-4f5e-9c3d-1a2b3c4d5e6f"]},"prefix":{"type":"string","description":"The first characters of the current secret, to tell keys apart.","examples":["pk_3q2-Zf8W"]},"created_at":{"$ref":"#/$defs/Timestamp"},"rotated_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
 
-function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate96.evaluated;
+const evaluated0 = validate103.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8463,18 +8878,18 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate96.errors = vErrors;
+validate103.errors = vErrors;
 return errors === 0;
 }
-validate96.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate103.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.PublishableKeyCredentials = validate97;
-const schema165 = {"title":"PublishableKeyCredentials","description":"A publishable key and its secret, shown only in this response (stored hashed).","type":"object","additionalProperties":false,"required":["key","publishable_key"],"properties":{"key":{"$ref":"#/$defs/PublishableKey"},"publishable_key":{"type":"string","description":"Send as `X-Publishable-Key` from browser pages of an allowed origin.","examples":["pk_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
+exports.PublishableKeyCredentials = validate104;
+const schema172 = {"title":"PublishableKeyCredentials","description":"A publishable key and its secret, shown only in this response (stored hashed).","type":"object","additionalProperties":false,"required":["key","publishable_key"],"properties":{"key":{"$ref":"#/$defs/PublishableKey"},"publishable_key":{"type":"string","description":"Send as `X-Publishable-Key` from browser pages of an allowed origin.","examples":["pk_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
 
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate97.evaluated;
+const evaluated0 = validate104.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8515,8 +8930,8 @@ errors++;
 }
 }
 if(data.key !== undefined){
-if(!(validate96(data.key, {instancePath:instancePath+"/key",parentData:data,parentDataProperty:"key",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+if(!(validate103(data.key, {instancePath:instancePath+"/key",parentData:data,parentDataProperty:"key",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
 errors = vErrors.length;
 }
 }
@@ -8543,18 +8958,18 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate97.errors = vErrors;
+validate104.errors = vErrors;
 return errors === 0;
 }
-validate97.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate104.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RateLimitState = validate99;
-const schema166 = {"title":"RateLimitState","description":"A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.","type":"object","additionalProperties":false,"required":["limit","burst","remaining","reset_seconds","policy"],"properties":{"limit":{"type":"integer","description":"Sustained requests per second."},"burst":{"type":"integer","description":"Bucket size."},"remaining":{"type":"integer","minimum":0,"description":"Whole tokens in the bucket now."},"reset_seconds":{"type":"number","minimum":0,"description":"Seconds until the bucket is full again."},"policy":{"type":"string","description":"The `RateLimit-Policy` header value."},"degraded":{"type":"boolean","description":"True when the shared (Redis) limiter is unreachable and this node limits on its own."}}};
+exports.RateLimitState = validate106;
+const schema173 = {"title":"RateLimitState","description":"A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.","type":"object","additionalProperties":false,"required":["limit","burst","remaining","reset_seconds","policy"],"properties":{"limit":{"type":"integer","description":"Sustained requests per second."},"burst":{"type":"integer","description":"Bucket size."},"remaining":{"type":"integer","minimum":0,"description":"Whole tokens in the bucket now."},"reset_seconds":{"type":"number","minimum":0,"description":"Seconds until the bucket is full again."},"policy":{"type":"string","description":"The `RateLimit-Policy` header value."},"degraded":{"type":"boolean","description":"True when the shared (Redis) limiter is unreachable and this node limits on its own."}}};
 
-function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate99.evaluated;
+const evaluated0 = validate106.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8735,18 +9150,18 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate99.errors = vErrors;
+validate106.errors = vErrors;
 return errors === 0;
 }
-validate99.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate106.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ReadCursor = validate100;
-const schema167 = {"title":"ReadCursor","description":"A member's delivered and read positions in a room. Both only move forward.","type":"object","additionalProperties":false,"required":["room_id","user_id","delivered_seq","read_seq"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"delivered_seq":{"type":"integer","minimum":0},"read_seq":{"type":"integer","minimum":0}}};
+exports.ReadCursor = validate107;
+const schema174 = {"title":"ReadCursor","description":"A member's delivered and read positions in a room. Both only move forward.","type":"object","additionalProperties":false,"required":["room_id","user_id","delivered_seq","read_seq"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"delivered_seq":{"type":"integer","minimum":0},"read_seq":{"type":"integer","minimum":0}}};
 
-function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate100.evaluated;
+const evaluated0 = validate107.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8841,7 +9256,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern6.test(data1)){
+if(!pattern4.test(data1)){
 const err8 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
@@ -8924,17 +9339,17 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate100.errors = vErrors;
+validate107.errors = vErrors;
 return errors === 0;
 }
-validate100.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate107.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ReadFrame = validate101;
+exports.ReadFrame = validate108;
 
-function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate101.evaluated;
+const evaluated0 = validate108.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9079,17 +9494,17 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate101.errors = vErrors;
+validate108.errors = vErrors;
 return errors === 0;
 }
-validate101.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate108.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ReadPayload = validate102;
+exports.ReadPayload = validate109;
 
-function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate102.evaluated;
+const evaluated0 = validate109.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9234,18 +9649,18 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate102.errors = vErrors;
+validate109.errors = vErrors;
 return errors === 0;
 }
-validate102.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate109.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RealtimeTicket = validate103;
-const schema175 = {"title":"RealtimeTicket","description":"A one-time ticket for opening the WebSocket from a browser (`wss://host/v1/ws?ticket=...`).","type":"object","additionalProperties":false,"required":["ticket","expires_at","url"],"properties":{"ticket":{"type":"string"},"expires_at":{"$ref":"#/$defs/Timestamp"},"url":{"type":"string","description":"Path (with the ticket) to open on the WebSocket port.","examples":["/v1/ws?ticket=tk_abc"]}}};
+exports.RealtimeTicket = validate110;
+const schema182 = {"title":"RealtimeTicket","description":"A one-time ticket for opening the WebSocket from a browser (`wss://host/v1/ws?ticket=...`).","type":"object","additionalProperties":false,"required":["ticket","expires_at","url"],"properties":{"ticket":{"type":"string"},"expires_at":{"$ref":"#/$defs/Timestamp"},"url":{"type":"string","description":"Path (with the ticket) to open on the WebSocket port.","examples":["/v1/ws?ticket=tk_abc"]}}};
 
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate103.evaluated;
+const evaluated0 = validate110.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9355,21 +9770,21 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate103.errors = vErrors;
+validate110.errors = vErrors;
 return errors === 0;
 }
-validate103.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate110.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ReceiptFrame = validate104;
-const schema177 = {"title":"ReceiptFrame","description":"A member's delivered and/or read cursor in a room moved forward (the room's members receive it).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","delivered_seq","read_seq"],"properties":{"type":{"const":"receipt"},"room_id":{"$ref":"#/$defs/ReadCursor/properties/room_id"},"user_id":{"$ref":"#/$defs/ReadCursor/properties/user_id"},"delivered_seq":{"$ref":"#/$defs/ReadCursor/properties/delivered_seq"},"read_seq":{"$ref":"#/$defs/ReadCursor/properties/read_seq"}}};
-const schema178 = {"type":"string"};
-const schema180 = {"type":"integer","minimum":0};
-const schema181 = {"type":"integer","minimum":0};
+exports.ReceiptFrame = validate111;
+const schema184 = {"title":"ReceiptFrame","description":"A member's delivered and/or read cursor in a room moved forward (the room's members receive it).","type":"object","additionalProperties":false,"required":["type","room_id","user_id","delivered_seq","read_seq"],"properties":{"type":{"const":"receipt"},"room_id":{"$ref":"#/$defs/ReadCursor/properties/room_id"},"user_id":{"$ref":"#/$defs/ReadCursor/properties/user_id"},"delivered_seq":{"$ref":"#/$defs/ReadCursor/properties/delivered_seq"},"read_seq":{"$ref":"#/$defs/ReadCursor/properties/read_seq"}}};
+const schema185 = {"type":"string"};
+const schema187 = {"type":"integer","minimum":0};
+const schema188 = {"type":"integer","minimum":0};
 
-function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate104.evaluated;
+const evaluated0 = validate111.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9486,7 +9901,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern6.test(data2)){
+if(!pattern4.test(data2)){
 const err10 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/ReadCursor/properties/user_id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err10];
@@ -9569,17 +9984,17 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate104.errors = vErrors;
+validate111.errors = vErrors;
 return errors === 0;
 }
-validate104.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate111.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ReceiptPayload = validate105;
+exports.ReceiptPayload = validate112;
 
-function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate105.evaluated;
+const evaluated0 = validate112.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9696,7 +10111,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern6.test(data2)){
+if(!pattern4.test(data2)){
 const err10 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/ReadCursor/properties/user_id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err10];
@@ -9779,17 +10194,17 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate105.errors = vErrors;
+validate112.errors = vErrors;
 return errors === 0;
 }
-validate105.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate112.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ResumeFrame = validate106;
+exports.ResumeFrame = validate113;
 
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate106.evaluated;
+const evaluated0 = validate113.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9919,17 +10334,17 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate106.errors = vErrors;
+validate113.errors = vErrors;
 return errors === 0;
 }
-validate106.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate113.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ResumePayload = validate108;
+exports.ResumePayload = validate115;
 
-function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate108.evaluated;
+const evaluated0 = validate115.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -10059,17 +10474,17 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate108.errors = vErrors;
+validate115.errors = vErrors;
 return errors === 0;
 }
-validate108.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate115.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Role = validate110;
+exports.Role = validate117;
 
-function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate110.evaluated;
+const evaluated0 = validate117.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -10086,8 +10501,8 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(!(((((data === "superadmin") || (data === "admin")) || (data === "moderator")) || (data === "staff")) || (data === "user"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema70.enum},message:"must be equal to one of the allowed values"};
+if(!((((((data === "superadmin") || (data === "admin")) || (data === "moderator")) || (data === "staff")) || (data === "user")) || (data === "guest"))){
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema47.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -10096,19 +10511,19 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate110.errors = vErrors;
+validate117.errors = vErrors;
 return errors === 0;
 }
-validate110.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate117.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.Room = validate111;
-const schema192 = {"title":"Room","description":"A conversation, as seen by the calling member.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq","member_count","unread_count","last_message","my_role"],"properties":{"id":{"type":"string","examples":["9b2f7c1e-5d4a-4e3b-8c2d-1a0b9c8d7e6f"]},"type":{"$ref":"#/$defs/RoomType"},"name":{"type":["string","null"],"maxLength":200,"examples":["general"]},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"type":"integer","minimum":0,"description":"Seq of the newest message (0 when empty)."},"member_count":{"type":"integer","minimum":0},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted."},"last_message":{"oneOf":[{"$ref":"#/$defs/Message"},{"type":"null"}]},"my_role":{"$ref":"#/$defs/MemberRole"},"members":{"type":"array","description":"Present on single-room responses (create, get, update); omitted from lists. At most the first 100 members in join order: `member_count` tells whether there are more, and `GET /v1/rooms/{room_id}/members` pages through all of them.","maxItems":100,"items":{"$ref":"#/$defs/Member"}}}};
-const schema193 = {"title":"RoomType","description":"`dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms.","type":"string","enum":["dm","group","channel"]};
+exports.Room = validate118;
+const schema199 = {"title":"Room","description":"A conversation, as seen by the calling member.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq","member_count","unread_count","last_message","my_role"],"properties":{"id":{"type":"string","examples":["9b2f7c1e-5d4a-4e3b-8c2d-1a0b9c8d7e6f"]},"type":{"$ref":"#/$defs/RoomType"},"name":{"type":["string","null"],"maxLength":200,"examples":["general"]},"created_by":{"$ref":"#/$defs/UserId"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_seq":{"type":"integer","minimum":0,"description":"Seq of the newest message (0 when empty)."},"member_count":{"type":"integer","minimum":0},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted."},"last_message":{"oneOf":[{"$ref":"#/$defs/Message"},{"type":"null"}]},"my_role":{"$ref":"#/$defs/MemberRole"},"members":{"type":"array","description":"Present on single-room responses (create, get, update); omitted from lists. At most the first 100 members in join order: `member_count` tells whether there are more, and `GET /v1/rooms/{room_id}/members` pages through all of them.","maxItems":100,"items":{"$ref":"#/$defs/Member"}}}};
+const schema200 = {"title":"RoomType","description":"`dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms.","type":"string","enum":["dm","group","channel"]};
 
-function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate111.evaluated;
+const evaluated0 = validate118.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -10227,7 +10642,7 @@ vErrors.push(err10);
 errors++;
 }
 for(const key0 in data){
-if(!(func54.call(schema192.properties, key0))){
+if(!(func56.call(schema199.properties, key0))){
 const err11 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err11];
@@ -10263,7 +10678,7 @@ vErrors.push(err13);
 errors++;
 }
 if(!(((data1 === "dm") || (data1 === "group")) || (data1 === "channel"))){
-const err14 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema193.enum},message:"must be equal to one of the allowed values"};
+const err14 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/RoomType/enum",keyword:"enum",params:{allowedValues: schema200.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -10276,7 +10691,7 @@ errors++;
 if(data.name !== undefined){
 let data2 = data.name;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err15 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema192.properties.name.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema199.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -10321,7 +10736,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern6.test(data3)){
+if(!pattern4.test(data3)){
 const err19 = {instancePath:instancePath+"/created_by",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err19];
@@ -10474,8 +10889,8 @@ const _errs25 = errors;
 let valid5 = false;
 let passing0 = null;
 const _errs26 = errors;
-if(!(validate67(data9, {instancePath:instancePath+"/last_message",parentData:data,parentDataProperty:"last_message",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+if(!(validate74(data9, {instancePath:instancePath+"/last_message",parentData:data,parentDataProperty:"last_message",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs26 === errors;
@@ -10540,7 +10955,7 @@ vErrors.push(err33);
 errors++;
 }
 if(!(((data10 === "owner") || (data10 === "moderator")) || (data10 === "member"))){
-const err34 = {instancePath:instancePath+"/my_role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema92.enum},message:"must be equal to one of the allowed values"};
+const err34 = {instancePath:instancePath+"/my_role",schemaPath:"#/$defs/MemberRole/enum",keyword:"enum",params:{allowedValues: schema99.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -10565,8 +10980,8 @@ errors++;
 }
 const len0 = data11.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate59(data11[i0], {instancePath:instancePath+"/members/" + i0,parentData:data11,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+if(!(validate66(data11[i0], {instancePath:instancePath+"/members/" + i0,parentData:data11,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
 errors = vErrors.length;
 }
 }
@@ -10593,18 +11008,18 @@ vErrors.push(err37);
 }
 errors++;
 }
-validate111.errors = vErrors;
+validate118.errors = vErrors;
 return errors === 0;
 }
-validate111.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate118.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomDeletedFrame = validate114;
-const schema198 = {"title":"RoomDeletedFrame","description":"A room you were in was deleted; no more events of it follow.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"room.deleted"},"room_id":{"$ref":"#/$defs/Room/properties/id"}}};
+exports.RoomDeletedFrame = validate121;
+const schema205 = {"title":"RoomDeletedFrame","description":"A room you were in was deleted; no more events of it follow.","type":"object","additionalProperties":false,"required":["type","room_id"],"properties":{"type":{"const":"room.deleted"},"room_id":{"$ref":"#/$defs/Room/properties/id"}}};
 
-function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate114.evaluated;
+const evaluated0 = validate121.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -10679,17 +11094,17 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate114.errors = vErrors;
+validate121.errors = vErrors;
 return errors === 0;
 }
-validate114.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate121.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomDeletedPayload = validate115;
+exports.RoomDeletedPayload = validate122;
 
-function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate115.evaluated;
+const evaluated0 = validate122.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -10764,26 +11179,26 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate115.errors = vErrors;
+validate122.errors = vErrors;
 return errors === 0;
 }
-validate115.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate122.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomDetail = validate116;
-const schema202 = {"title":"RoomDetail","description":"A room with its members (single-room responses).","allOf":[{"$ref":"#/$defs/Room"},{"type":"object","required":["members"],"properties":{"members":{"type":"array","items":{"$ref":"#/$defs/Member"}}}}]};
+exports.RoomDetail = validate123;
+const schema209 = {"title":"RoomDetail","description":"A room with its members (single-room responses).","allOf":[{"$ref":"#/$defs/Room"},{"type":"object","required":["members"],"properties":{"members":{"type":"array","items":{"$ref":"#/$defs/Member"}}}}]};
 
-function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate116.evaluated;
+const evaluated0 = validate123.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate111(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+if(!(validate118(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -10802,8 +11217,8 @@ let data0 = data.members;
 if(Array.isArray(data0)){
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate59(data0[i0], {instancePath:instancePath+"/members/" + i0,parentData:data0,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+if(!(validate66(data0[i0], {instancePath:instancePath+"/members/" + i0,parentData:data0,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
 errors = vErrors.length;
 }
 }
@@ -10830,17 +11245,17 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate116.errors = vErrors;
+validate123.errors = vErrors;
 return errors === 0;
 }
-validate116.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate123.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomPosition = validate119;
+exports.RoomPosition = validate126;
 
-function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate119.evaluated;
+const evaluated0 = validate126.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -10928,20 +11343,20 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate119.errors = vErrors;
+validate126.errors = vErrors;
 return errors === 0;
 }
-validate119.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate126.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomSummary = validate120;
-const schema205 = {"title":"RoomSummary","description":"The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq"],"properties":{"id":{"$ref":"#/$defs/Room/properties/id"},"type":{"$ref":"#/$defs/Room/properties/type"},"name":{"$ref":"#/$defs/Room/properties/name"},"created_by":{"$ref":"#/$defs/Room/properties/created_by"},"created_at":{"$ref":"#/$defs/Room/properties/created_at"},"updated_at":{"$ref":"#/$defs/Room/properties/updated_at"},"last_seq":{"$ref":"#/$defs/Room/properties/last_seq"}}};
-const schema208 = {"type":["string","null"],"maxLength":200,"examples":["general"]};
-const schema212 = {"type":"integer","minimum":0,"description":"Seq of the newest message (0 when empty)."};
+exports.RoomSummary = validate127;
+const schema212 = {"title":"RoomSummary","description":"The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.","type":"object","additionalProperties":false,"required":["id","type","name","created_by","created_at","updated_at","last_seq"],"properties":{"id":{"$ref":"#/$defs/Room/properties/id"},"type":{"$ref":"#/$defs/Room/properties/type"},"name":{"$ref":"#/$defs/Room/properties/name"},"created_by":{"$ref":"#/$defs/Room/properties/created_by"},"created_at":{"$ref":"#/$defs/Room/properties/created_at"},"updated_at":{"$ref":"#/$defs/Room/properties/updated_at"},"last_seq":{"$ref":"#/$defs/Room/properties/last_seq"}}};
+const schema215 = {"type":["string","null"],"maxLength":200,"examples":["general"]};
+const schema219 = {"type":"integer","minimum":0,"description":"Seq of the newest message (0 when empty)."};
 
-function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate120.evaluated;
+const evaluated0 = validate127.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11056,7 +11471,7 @@ vErrors.push(err9);
 errors++;
 }
 if(!(((data1 === "dm") || (data1 === "group")) || (data1 === "channel"))){
-const err10 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/Room/properties/type/enum",keyword:"enum",params:{allowedValues: schema193.enum},message:"must be equal to one of the allowed values"};
+const err10 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/Room/properties/type/enum",keyword:"enum",params:{allowedValues: schema200.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -11069,7 +11484,7 @@ errors++;
 if(data.name !== undefined){
 let data2 = data.name;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err11 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/Room/properties/name/type",keyword:"type",params:{type: schema208.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/name",schemaPath:"#/$defs/Room/properties/name/type",keyword:"type",params:{type: schema215.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -11114,7 +11529,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(!pattern6.test(data3)){
+if(!pattern4.test(data3)){
 const err15 = {instancePath:instancePath+"/created_by",schemaPath:"#/$defs/Room/properties/created_by/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err15];
@@ -11222,17 +11637,17 @@ vErrors.push(err23);
 }
 errors++;
 }
-validate120.errors = vErrors;
+validate127.errors = vErrors;
 return errors === 0;
 }
-validate120.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate127.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomType = validate121;
+exports.RoomType = validate128;
 
-function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate121.evaluated;
+const evaluated0 = validate128.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11250,7 +11665,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!(((data === "dm") || (data === "group")) || (data === "channel"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema193.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema200.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -11259,18 +11674,18 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate121.errors = vErrors;
+validate128.errors = vErrors;
 return errors === 0;
 }
-validate121.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate128.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomUpdatedFrame = validate122;
-const schema214 = {"title":"RoomUpdatedFrame","description":"A room you are in changed (e.g. renamed).","type":"object","additionalProperties":false,"required":["type","room_id","room"],"properties":{"type":{"const":"room.updated"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"room":{"$ref":"#/$defs/RoomSummary"}}};
+exports.RoomUpdatedFrame = validate129;
+const schema221 = {"title":"RoomUpdatedFrame","description":"A room you are in changed (e.g. renamed).","type":"object","additionalProperties":false,"required":["type","room_id","room"],"properties":{"type":{"const":"room.updated"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"room":{"$ref":"#/$defs/RoomSummary"}}};
 
-function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate122.evaluated;
+const evaluated0 = validate129.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11345,8 +11760,8 @@ errors++;
 }
 }
 if(data.room !== undefined){
-if(!(validate120(data.room, {instancePath:instancePath+"/room",parentData:data,parentDataProperty:"room",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+if(!(validate127(data.room, {instancePath:instancePath+"/room",parentData:data,parentDataProperty:"room",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate127.errors : vErrors.concat(validate127.errors);
 errors = vErrors.length;
 }
 }
@@ -11361,17 +11776,17 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate122.errors = vErrors;
+validate129.errors = vErrors;
 return errors === 0;
 }
-validate122.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate129.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomUpdatedPayload = validate124;
+exports.RoomUpdatedPayload = validate131;
 
-function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate124.evaluated;
+const evaluated0 = validate131.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11446,8 +11861,8 @@ errors++;
 }
 }
 if(data.room !== undefined){
-if(!(validate120(data.room, {instancePath:instancePath+"/room",parentData:data,parentDataProperty:"room",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+if(!(validate127(data.room, {instancePath:instancePath+"/room",parentData:data,parentDataProperty:"room",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate127.errors : vErrors.concat(validate127.errors);
 errors = vErrors.length;
 }
 }
@@ -11462,18 +11877,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate124.errors = vErrors;
+validate131.errors = vErrors;
 return errors === 0;
 }
-validate124.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate131.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.SeqRange = validate126;
-const schema218 = {"title":"SeqRange","description":"An inclusive range of message seqs in a room.","type":"object","additionalProperties":false,"required":["from_seq","to_seq"],"properties":{"from_seq":{"type":"integer","minimum":1},"to_seq":{"type":"integer","minimum":1}}};
+exports.SeqRange = validate133;
+const schema225 = {"title":"SeqRange","description":"An inclusive range of message seqs in a room.","type":"object","additionalProperties":false,"required":["from_seq","to_seq"],"properties":{"from_seq":{"type":"integer","minimum":1},"to_seq":{"type":"integer","minimum":1}}};
 
-function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate133(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate126.evaluated;
+const evaluated0 = validate133.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11574,20 +11989,20 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate126.errors = vErrors;
+validate133.errors = vErrors;
 return errors === 0;
 }
-validate126.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate133.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ServerFrame = validate127;
-const schema219 = {"title":"ServerFrame","description":"Any frame the server sends: a JSON object in one text WebSocket message, discriminated by `type`. Clients should ignore types they do not know (new ones may be added).","discriminator":"type","oneOf":[{"$ref":"#/$defs/ConnectedFrame"},{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/MessageAckFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/PresenceFrame"},{"$ref":"#/$defs/TypingFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/SyncCompleteFrame"},{"$ref":"#/$defs/ErrorFrame"},{"$ref":"#/$defs/ServerShutdownFrame"},{"$ref":"#/$defs/PongFrame"}]};
-const schema227 = {"title":"ServerShutdownFrame","description":"The node is shutting down: it takes no new frames, finishes the sends in flight (each still gets its `message.ack` or `error`), then closes with 4012. Reconnect (to any node) after `reconnect_after_ms` and resume.","type":"object","additionalProperties":false,"required":["type","reconnect_after_ms"],"properties":{"type":{"const":"server.shutdown"},"reconnect_after_ms":{"type":"integer","minimum":0}}};
-const schema220 = {"title":"TypingFrame","description":"A member started or stopped typing in a room. `stopped` also comes when their indicator expired (no `typing.start` refresh within the typing TTL) or their connection closed.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","state"],"properties":{"type":{"const":"typing"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"user_id":{"$ref":"#/$defs/UserId"},"state":{"type":"string","enum":["started","stopped"]}}};
+exports.ServerFrame = validate134;
+const schema226 = {"title":"ServerFrame","description":"Any frame the server sends: a JSON object in one text WebSocket message, discriminated by `type`. Clients should ignore types they do not know (new ones may be added).","discriminator":"type","oneOf":[{"$ref":"#/$defs/ConnectedFrame"},{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/MessageAckFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/PresenceFrame"},{"$ref":"#/$defs/TypingFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/SyncCompleteFrame"},{"$ref":"#/$defs/ErrorFrame"},{"$ref":"#/$defs/ServerShutdownFrame"},{"$ref":"#/$defs/PongFrame"}]};
+const schema234 = {"title":"ServerShutdownFrame","description":"The node is shutting down: it takes no new frames, finishes the sends in flight (each still gets its `message.ack` or `error`), then closes with 4012. Reconnect (to any node) after `reconnect_after_ms` and resume.","type":"object","additionalProperties":false,"required":["type","reconnect_after_ms"],"properties":{"type":{"const":"server.shutdown"},"reconnect_after_ms":{"type":"integer","minimum":0}}};
+const schema227 = {"title":"TypingFrame","description":"A member started or stopped typing in a room. `stopped` also comes when their indicator expired (no `typing.start` refresh within the typing TTL) or their connection closed.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","state"],"properties":{"type":{"const":"typing"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"user_id":{"$ref":"#/$defs/UserId"},"state":{"type":"string","enum":["started","stopped"]}}};
 
-function validate135(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate142(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate135.evaluated;
+const evaluated0 = validate142.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11694,7 +12109,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern6.test(data2)){
+if(!pattern4.test(data2)){
 const err9 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err9];
@@ -11729,7 +12144,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema220.properties.state.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema227.properties.state.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -11750,1320 +12165,12 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate135.errors = vErrors;
+validate142.errors = vErrors;
 return errors === 0;
 }
-validate135.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate142.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema223 = {"title":"SyncCompleteFrame","description":"Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.","type":"object","additionalProperties":false,"required":["type","room_id","seq","replayed","truncated"],"properties":{"type":{"const":"sync.complete"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"seq":{"type":"integer","minimum":0,"description":"The newest seq delivered to you for this room."},"replayed":{"type":"integer","minimum":0,"description":"How many `message.created` frames this replay sent."},"truncated":{"oneOf":[{"type":"null"},{"$ref":"#/$defs/SeqRange"}]},"ref":{"$ref":"#/$defs/FrameRef"}}};
-
-function validate141(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate141.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.seq === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if(data.replayed === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "replayed"},message:"must have required property '"+"replayed"+"'"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-if(data.truncated === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "truncated"},message:"must have required property '"+"truncated"+"'"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "room_id")) || (key0 === "seq")) || (key0 === "replayed")) || (key0 === "truncated")) || (key0 === "ref"))){
-const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("sync.complete" !== data.type){
-const err6 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "sync.complete"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err7 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.seq !== undefined){
-let data2 = data.seq;
-if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err8 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 < 0 || isNaN(data2)){
-const err9 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-}
-if(data.replayed !== undefined){
-let data3 = data.replayed;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err10 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 < 0 || isNaN(data3)){
-const err11 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-}
-if(data.truncated !== undefined){
-let data4 = data.truncated;
-const _errs11 = errors;
-let valid2 = false;
-let passing0 = null;
-const _errs12 = errors;
-if(data4 !== null){
-const err12 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-var _valid0 = _errs12 === errors;
-if(_valid0){
-valid2 = true;
-passing0 = 0;
-}
-const _errs14 = errors;
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.from_seq === undefined){
-const err13 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "from_seq"},message:"must have required property '"+"from_seq"+"'"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-if(data4.to_seq === undefined){
-const err14 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "to_seq"},message:"must have required property '"+"to_seq"+"'"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-for(const key1 in data4){
-if(!((key1 === "from_seq") || (key1 === "to_seq"))){
-const err15 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-if(data4.from_seq !== undefined){
-let data5 = data4.from_seq;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err16 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 1 || isNaN(data5)){
-const err17 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-if(data4.to_seq !== undefined){
-let data6 = data4.to_seq;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err18 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 < 1 || isNaN(data6)){
-const err19 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err20 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-var _valid0 = _errs14 === errors;
-if(_valid0 && valid2){
-valid2 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid2 = true;
-passing0 = 1;
-}
-}
-if(!valid2){
-const err21 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-else {
-errors = _errs11;
-if(vErrors !== null){
-if(_errs11){
-vErrors.length = _errs11;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.ref !== undefined){
-let data7 = data.ref;
-if(typeof data7 === "string"){
-if(func1(data7) > 64){
-const err22 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-if(func1(data7) < 1){
-const err23 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-}
-}
-else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-validate141.errors = vErrors;
-return errors === 0;
-}
-validate141.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-
-function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate127.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-const _errs0 = errors;
-let valid0 = false;
-let passing0 = null;
-const _errs1 = errors;
-if(!(validate46(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs1 === errors;
-if(_valid0){
-valid0 = true;
-passing0 = 0;
-var props0 = true;
-}
-const _errs2 = errors;
-if(!(validate73(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs2 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 1;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs3 = errors;
-if(!(validate84(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate84.errors : vErrors.concat(validate84.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs3 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 2];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 2;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs4 = errors;
-if(!(validate77(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs4 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 3];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 3;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs5 = errors;
-if(!(validate68(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs5 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 4];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 4;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs6 = errors;
-if(!(validate104(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate104.errors : vErrors.concat(validate104.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs6 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 5];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 5;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs7 = errors;
-if(!(validate94(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs7 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 6];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 6;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs8 = errors;
-if(!(validate135(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate135.errors : vErrors.concat(validate135.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs8 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 7];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 7;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs9 = errors;
-if(!(validate60(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs9 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 8];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 8;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs10 = errors;
-if(!(validate64(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs10 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 9];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 9;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs11 = errors;
-if(!(validate122(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate122.errors : vErrors.concat(validate122.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs11 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 10];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 10;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs12 = errors;
-if(!(validate114(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs12 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 11];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 11;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs13 = errors;
-if(!(validate141(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate141.errors : vErrors.concat(validate141.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs13 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 12];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 12;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs14 = errors;
-if(!(validate55(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs14 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 13];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 13;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs15 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/$defs/ServerShutdownFrame/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.reconnect_after_ms === undefined){
-const err1 = {instancePath,schemaPath:"#/$defs/ServerShutdownFrame/required",keyword:"required",params:{missingProperty: "reconnect_after_ms"},message:"must have required property '"+"reconnect_after_ms"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((key0 === "type") || (key0 === "reconnect_after_ms"))){
-const err2 = {instancePath,schemaPath:"#/$defs/ServerShutdownFrame/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("server.shutdown" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/ServerShutdownFrame/properties/type/const",keyword:"const",params:{allowedValue: "server.shutdown"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.reconnect_after_ms !== undefined){
-let data1 = data.reconnect_after_ms;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err4 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/$defs/ServerShutdownFrame/properties/reconnect_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 0 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/$defs/ServerShutdownFrame/properties/reconnect_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/$defs/ServerShutdownFrame/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-var _valid0 = _errs15 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 14];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 14;
-if(props0 !== true){
-props0 = true;
-}
-}
-const _errs22 = errors;
-if(!(validate91(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
-errors = vErrors.length;
-}
-var _valid0 = _errs22 === errors;
-if(_valid0 && valid0){
-valid0 = false;
-passing0 = [passing0, 15];
-}
-else {
-if(_valid0){
-valid0 = true;
-passing0 = 15;
-if(props0 !== true){
-props0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-if(!valid0){
-const err7 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-else {
-errors = _errs0;
-if(vErrors !== null){
-if(_errs0){
-vErrors.length = _errs0;
-}
-else {
-vErrors = null;
-}
-}
-}
-validate127.errors = vErrors;
-evaluated0.props = props0;
-return errors === 0;
-}
-validate127.evaluated = {"dynamicProps":true,"dynamicItems":false};
-
-exports.ServerShutdownFrame = validate145;
-
-function validate145(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate145.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.reconnect_after_ms === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "reconnect_after_ms"},message:"must have required property '"+"reconnect_after_ms"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((key0 === "type") || (key0 === "reconnect_after_ms"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("server.shutdown" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "server.shutdown"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.reconnect_after_ms !== undefined){
-let data1 = data.reconnect_after_ms;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err4 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 0 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-validate145.errors = vErrors;
-return errors === 0;
-}
-validate145.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-exports.ServerShutdownPayload = validate146;
-
-function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate146.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.reconnect_after_ms === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "reconnect_after_ms"},message:"must have required property '"+"reconnect_after_ms"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((key0 === "type") || (key0 === "reconnect_after_ms"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("server.shutdown" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "server.shutdown"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.reconnect_after_ms !== undefined){
-let data1 = data.reconnect_after_ms;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err4 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 0 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-validate146.errors = vErrors;
-return errors === 0;
-}
-validate146.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-exports.SyncCompleteFrame = validate147;
-
-function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate147.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.seq === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if(data.replayed === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "replayed"},message:"must have required property '"+"replayed"+"'"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-if(data.truncated === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "truncated"},message:"must have required property '"+"truncated"+"'"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "room_id")) || (key0 === "seq")) || (key0 === "replayed")) || (key0 === "truncated")) || (key0 === "ref"))){
-const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("sync.complete" !== data.type){
-const err6 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "sync.complete"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err7 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.seq !== undefined){
-let data2 = data.seq;
-if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err8 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 < 0 || isNaN(data2)){
-const err9 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-}
-if(data.replayed !== undefined){
-let data3 = data.replayed;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err10 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 < 0 || isNaN(data3)){
-const err11 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-}
-if(data.truncated !== undefined){
-let data4 = data.truncated;
-const _errs11 = errors;
-let valid2 = false;
-let passing0 = null;
-const _errs12 = errors;
-if(data4 !== null){
-const err12 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-var _valid0 = _errs12 === errors;
-if(_valid0){
-valid2 = true;
-passing0 = 0;
-}
-const _errs14 = errors;
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.from_seq === undefined){
-const err13 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "from_seq"},message:"must have required property '"+"from_seq"+"'"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-if(data4.to_seq === undefined){
-const err14 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "to_seq"},message:"must have required property '"+"to_seq"+"'"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-for(const key1 in data4){
-if(!((key1 === "from_seq") || (key1 === "to_seq"))){
-const err15 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-if(data4.from_seq !== undefined){
-let data5 = data4.from_seq;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err16 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 1 || isNaN(data5)){
-const err17 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-if(data4.to_seq !== undefined){
-let data6 = data4.to_seq;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err18 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 < 1 || isNaN(data6)){
-const err19 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err20 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-var _valid0 = _errs14 === errors;
-if(_valid0 && valid2){
-valid2 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid2 = true;
-passing0 = 1;
-}
-}
-if(!valid2){
-const err21 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-else {
-errors = _errs11;
-if(vErrors !== null){
-if(_errs11){
-vErrors.length = _errs11;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.ref !== undefined){
-let data7 = data.ref;
-if(typeof data7 === "string"){
-if(func1(data7) > 64){
-const err22 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-if(func1(data7) < 1){
-const err23 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-}
-}
-else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-validate147.errors = vErrors;
-return errors === 0;
-}
-validate147.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-exports.SyncCompletePayload = validate148;
+const schema230 = {"title":"SyncCompleteFrame","description":"Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.","type":"object","additionalProperties":false,"required":["type","room_id","seq","replayed","truncated"],"properties":{"type":{"const":"sync.complete"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"seq":{"type":"integer","minimum":0,"description":"The newest seq delivered to you for this room."},"replayed":{"type":"integer","minimum":0,"description":"How many `message.created` frames this replay sent."},"truncated":{"oneOf":[{"type":"null"},{"$ref":"#/$defs/SeqRange"}]},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
 function validate148(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -13412,14 +12519,1322 @@ return errors === 0;
 }
 validate148.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Tenant = validate149;
-const schema238 = {"title":"Tenant","description":"An integrator's isolated space (the seeds' \"company\"). Nothing crosses tenants.","type":"object","additionalProperties":false,"required":["id","name","settings","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["6f1c2d3e-0a4b-4c5d-8e9f-001122334455"]},"name":{"type":"string","minLength":1,"maxLength":200,"examples":["Acme Support"]},"settings":{"$ref":"#/$defs/TenantSettings"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema239 = {"title":"TenantSettings","description":"Per-tenant limits and policies. Every field has a platform default.","type":"object","additionalProperties":false,"required":["rate_limit_per_second","rate_limit_burst","default_token_ttl_seconds","max_token_ttl_seconds","allowed_origins","auth"],"properties":{"rate_limit_per_second":{"type":"integer","minimum":1,"maximum":100000,"description":"Sustained requests per second the tenant's token bucket refills at.","examples":[100]},"rate_limit_burst":{"type":"integer","minimum":1,"maximum":100000,"description":"Bucket size, i.e. how many requests may arrive at once after an idle period.","examples":[100]},"default_token_ttl_seconds":{"type":"integer","minimum":60,"description":"Lifetime of a user token when the mint request does not name one.","examples":[3600]},"max_token_ttl_seconds":{"type":"integer","minimum":60,"maximum":31536000,"description":"Longest lifetime a user token may be minted with.","examples":[2592000]},"allowed_origins":{"type":"array","description":"Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.","items":{"type":"string","maxLength":200},"maxItems":100,"examples":[["https://app.example.com"]]},"auth":{"$ref":"#/$defs/AuthSettings"}}};
 
-function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate134(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate150.evaluated;
+const evaluated0 = validate134.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs0 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs1 = errors;
+if(!(validate51(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+var props0 = true;
+}
+const _errs2 = errors;
+if(!(validate80(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs2 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs3 = errors;
+if(!(validate91(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs3 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 2];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 2;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs4 = errors;
+if(!(validate84(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate84.errors : vErrors.concat(validate84.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs4 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 3];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 3;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs5 = errors;
+if(!(validate75(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs5 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 4];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 4;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs6 = errors;
+if(!(validate111(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs6 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 5];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 5;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs7 = errors;
+if(!(validate101(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate101.errors : vErrors.concat(validate101.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs7 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 6];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 6;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs8 = errors;
+if(!(validate142(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate142.errors : vErrors.concat(validate142.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs8 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 7];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 7;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs9 = errors;
+if(!(validate67(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs9 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 8];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 8;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs10 = errors;
+if(!(validate71(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs10 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 9];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 9;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs11 = errors;
+if(!(validate129(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate129.errors : vErrors.concat(validate129.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs11 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 10];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 10;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs12 = errors;
+if(!(validate121(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate121.errors : vErrors.concat(validate121.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs12 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 11];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 11;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs13 = errors;
+if(!(validate148(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate148.errors : vErrors.concat(validate148.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs13 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 12];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 12;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs14 = errors;
+if(!(validate59(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs14 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 13];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 13;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs15 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/$defs/ServerShutdownFrame/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.reconnect_after_ms === undefined){
+const err1 = {instancePath,schemaPath:"#/$defs/ServerShutdownFrame/required",keyword:"required",params:{missingProperty: "reconnect_after_ms"},message:"must have required property '"+"reconnect_after_ms"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "type") || (key0 === "reconnect_after_ms"))){
+const err2 = {instancePath,schemaPath:"#/$defs/ServerShutdownFrame/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("server.shutdown" !== data.type){
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/$defs/ServerShutdownFrame/properties/type/const",keyword:"const",params:{allowedValue: "server.shutdown"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.reconnect_after_ms !== undefined){
+let data1 = data.reconnect_after_ms;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err4 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/$defs/ServerShutdownFrame/properties/reconnect_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err5 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/$defs/ServerShutdownFrame/properties/reconnect_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/$defs/ServerShutdownFrame/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid0 = _errs15 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 14];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 14;
+if(props0 !== true){
+props0 = true;
+}
+}
+const _errs22 = errors;
+if(!(validate98(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs22 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 15];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 15;
+if(props0 !== true){
+props0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+if(!valid0){
+const err7 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate134.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate134.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+exports.ServerShutdownFrame = validate152;
+
+function validate152(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate152.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.reconnect_after_ms === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "reconnect_after_ms"},message:"must have required property '"+"reconnect_after_ms"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "type") || (key0 === "reconnect_after_ms"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("server.shutdown" !== data.type){
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "server.shutdown"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.reconnect_after_ms !== undefined){
+let data1 = data.reconnect_after_ms;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err4 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err5 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate152.errors = vErrors;
+return errors === 0;
+}
+validate152.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.ServerShutdownPayload = validate153;
+
+function validate153(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate153.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.reconnect_after_ms === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "reconnect_after_ms"},message:"must have required property '"+"reconnect_after_ms"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "type") || (key0 === "reconnect_after_ms"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("server.shutdown" !== data.type){
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "server.shutdown"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.reconnect_after_ms !== undefined){
+let data1 = data.reconnect_after_ms;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err4 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err5 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate153.errors = vErrors;
+return errors === 0;
+}
+validate153.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.SyncCompleteFrame = validate154;
+
+function validate154(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate154.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.seq === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.replayed === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "replayed"},message:"must have required property '"+"replayed"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.truncated === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "truncated"},message:"must have required property '"+"truncated"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "room_id")) || (key0 === "seq")) || (key0 === "replayed")) || (key0 === "truncated")) || (key0 === "ref"))){
+const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("sync.complete" !== data.type){
+const err6 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "sync.complete"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err7 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.seq !== undefined){
+let data2 = data.seq;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err8 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+const err9 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+if(data.replayed !== undefined){
+let data3 = data.replayed;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err10 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err11 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+if(data.truncated !== undefined){
+let data4 = data.truncated;
+const _errs11 = errors;
+let valid2 = false;
+let passing0 = null;
+const _errs12 = errors;
+if(data4 !== null){
+const err12 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs12 === errors;
+if(_valid0){
+valid2 = true;
+passing0 = 0;
+}
+const _errs14 = errors;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.from_seq === undefined){
+const err13 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "from_seq"},message:"must have required property '"+"from_seq"+"'"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(data4.to_seq === undefined){
+const err14 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "to_seq"},message:"must have required property '"+"to_seq"+"'"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+for(const key1 in data4){
+if(!((key1 === "from_seq") || (key1 === "to_seq"))){
+const err15 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data4.from_seq !== undefined){
+let data5 = data4.from_seq;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err16 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 1 || isNaN(data5)){
+const err17 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+if(data4.to_seq !== undefined){
+let data6 = data4.to_seq;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err18 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 1 || isNaN(data6)){
+const err19 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid0 = _errs14 === errors;
+if(_valid0 && valid2){
+valid2 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid2 = true;
+passing0 = 1;
+}
+}
+if(!valid2){
+const err21 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+else {
+errors = _errs11;
+if(vErrors !== null){
+if(_errs11){
+vErrors.length = _errs11;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.ref !== undefined){
+let data7 = data.ref;
+if(typeof data7 === "string"){
+if(func1(data7) > 64){
+const err22 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(func1(data7) < 1){
+const err23 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+validate154.errors = vErrors;
+return errors === 0;
+}
+validate154.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.SyncCompletePayload = validate155;
+
+function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate155.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.seq === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.replayed === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "replayed"},message:"must have required property '"+"replayed"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.truncated === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "truncated"},message:"must have required property '"+"truncated"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "room_id")) || (key0 === "seq")) || (key0 === "replayed")) || (key0 === "truncated")) || (key0 === "ref"))){
+const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("sync.complete" !== data.type){
+const err6 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "sync.complete"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err7 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.seq !== undefined){
+let data2 = data.seq;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err8 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+const err9 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+if(data.replayed !== undefined){
+let data3 = data.replayed;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err10 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err11 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+if(data.truncated !== undefined){
+let data4 = data.truncated;
+const _errs11 = errors;
+let valid2 = false;
+let passing0 = null;
+const _errs12 = errors;
+if(data4 !== null){
+const err12 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs12 === errors;
+if(_valid0){
+valid2 = true;
+passing0 = 0;
+}
+const _errs14 = errors;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.from_seq === undefined){
+const err13 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "from_seq"},message:"must have required property '"+"from_seq"+"'"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(data4.to_seq === undefined){
+const err14 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "to_seq"},message:"must have required property '"+"to_seq"+"'"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+for(const key1 in data4){
+if(!((key1 === "from_seq") || (key1 === "to_seq"))){
+const err15 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data4.from_seq !== undefined){
+let data5 = data4.from_seq;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err16 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 1 || isNaN(data5)){
+const err17 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+if(data4.to_seq !== undefined){
+let data6 = data4.to_seq;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err18 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 1 || isNaN(data6)){
+const err19 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid0 = _errs14 === errors;
+if(_valid0 && valid2){
+valid2 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid2 = true;
+passing0 = 1;
+}
+}
+if(!valid2){
+const err21 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+else {
+errors = _errs11;
+if(vErrors !== null){
+if(_errs11){
+vErrors.length = _errs11;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.ref !== undefined){
+let data7 = data.ref;
+if(typeof data7 === "string"){
+if(func1(data7) > 64){
+const err22 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(func1(data7) < 1){
+const err23 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+validate155.errors = vErrors;
+return errors === 0;
+}
+validate155.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.Tenant = validate156;
+const schema245 = {"title":"Tenant","description":"An integrator's isolated space (the seeds' \"company\"). Nothing crosses tenants.","type":"object","additionalProperties":false,"required":["id","name","settings","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["6f1c2d3e-0a4b-4c5d-8e9f-001122334455"]},"name":{"type":"string","minLength":1,"maxLength":200,"examples":["Acme Support"]},"settings":{"$ref":"#/$defs/TenantSettings"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema246 = {"title":"TenantSettings","description":"Per-tenant limits and policies. Every field has a platform default.","type":"object","additionalProperties":false,"required":["rate_limit_per_second","rate_limit_burst","default_token_ttl_seconds","max_token_ttl_seconds","allowed_origins","auth"],"properties":{"rate_limit_per_second":{"type":"integer","minimum":1,"maximum":100000,"description":"Sustained requests per second the tenant's token bucket refills at.","examples":[100]},"rate_limit_burst":{"type":"integer","minimum":1,"maximum":100000,"description":"Bucket size, i.e. how many requests may arrive at once after an idle period.","examples":[100]},"default_token_ttl_seconds":{"type":"integer","minimum":60,"description":"Lifetime of a user token when the mint request does not name one.","examples":[3600]},"max_token_ttl_seconds":{"type":"integer","minimum":60,"maximum":31536000,"description":"Longest lifetime a user token may be minted with.","examples":[2592000]},"allowed_origins":{"type":"array","description":"Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.","items":{"type":"string","maxLength":200},"maxItems":100,"examples":[["https://app.example.com"]]},"auth":{"$ref":"#/$defs/AuthSettings"}}};
+
+function validate157(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate157.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13681,8 +14096,8 @@ errors++;
 }
 }
 if(data.auth !== undefined){
-if(!(validate28(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+if(!(validate33(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
 errors = vErrors.length;
 }
 }
@@ -13697,16 +14112,16 @@ vErrors.push(err22);
 }
 errors++;
 }
-validate150.errors = vErrors;
+validate157.errors = vErrors;
 return errors === 0;
 }
-validate150.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate157.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate149(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate149.evaluated;
+const evaluated0 = validate156.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13824,8 +14239,8 @@ errors++;
 }
 }
 if(data.settings !== undefined){
-if(!(validate150(data.settings, {instancePath:instancePath+"/settings",parentData:data,parentDataProperty:"settings",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate150.errors : vErrors.concat(validate150.errors);
+if(!(validate157(data.settings, {instancePath:instancePath+"/settings",parentData:data,parentDataProperty:"settings",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate157.errors : vErrors.concat(validate157.errors);
 errors = vErrors.length;
 }
 }
@@ -13890,18 +14305,18 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate149.errors = vErrors;
+validate156.errors = vErrors;
 return errors === 0;
 }
-validate149.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate156.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TenantCredentials = validate153;
-const schema242 = {"title":"TenantCredentials","description":"A tenant and its secret API key. The key is shown only in this response; it is stored hashed.","type":"object","additionalProperties":false,"required":["tenant","api_key"],"properties":{"tenant":{"$ref":"#/$defs/Tenant"},"api_key":{"type":"string","description":"Send as `X-API-Key`. Keep it on your servers only.","examples":["ck_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
+exports.TenantCredentials = validate160;
+const schema249 = {"title":"TenantCredentials","description":"A tenant and its secret API key. The key is shown only in this response; it is stored hashed.","type":"object","additionalProperties":false,"required":["tenant","api_key"],"properties":{"tenant":{"$ref":"#/$defs/Tenant"},"api_key":{"type":"string","description":"Send as `X-API-Key`. Keep it on your servers only.","examples":["ck_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
 
-function validate153(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate160(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate153.evaluated;
+const evaluated0 = validate160.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13942,8 +14357,8 @@ errors++;
 }
 }
 if(data.tenant !== undefined){
-if(!(validate149(data.tenant, {instancePath:instancePath+"/tenant",parentData:data,parentDataProperty:"tenant",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate149.errors : vErrors.concat(validate149.errors);
+if(!(validate156(data.tenant, {instancePath:instancePath+"/tenant",parentData:data,parentDataProperty:"tenant",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate156.errors : vErrors.concat(validate156.errors);
 errors = vErrors.length;
 }
 }
@@ -13970,17 +14385,17 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate153.errors = vErrors;
+validate160.errors = vErrors;
 return errors === 0;
 }
-validate153.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate160.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TenantSettings = validate155;
+exports.TenantSettings = validate162;
 
-function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate162(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate155.evaluated;
+const evaluated0 = validate162.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14242,8 +14657,8 @@ errors++;
 }
 }
 if(data.auth !== undefined){
-if(!(validate28(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+if(!(validate33(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
 errors = vErrors.length;
 }
 }
@@ -14258,17 +14673,17 @@ vErrors.push(err22);
 }
 errors++;
 }
-validate155.errors = vErrors;
+validate162.errors = vErrors;
 return errors === 0;
 }
-validate155.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate162.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Timestamp = validate157;
+exports.Timestamp = validate164;
 
-function validate157(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate164(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate157.evaluated;
+const evaluated0 = validate164.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14297,17 +14712,17 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate157.errors = vErrors;
+validate164.errors = vErrors;
 return errors === 0;
 }
-validate157.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate164.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingFrame = validate158;
+exports.TypingFrame = validate165;
 
-function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate165(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate158.evaluated;
+const evaluated0 = validate165.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14414,7 +14829,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern6.test(data2)){
+if(!pattern4.test(data2)){
 const err9 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err9];
@@ -14449,7 +14864,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema220.properties.state.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema227.properties.state.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -14470,17 +14885,17 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate158.errors = vErrors;
+validate165.errors = vErrors;
 return errors === 0;
 }
-validate158.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate165.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingPayload = validate159;
+exports.TypingPayload = validate166;
 
-function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate166(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate159.evaluated;
+const evaluated0 = validate166.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14587,7 +15002,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern6.test(data2)){
+if(!pattern4.test(data2)){
 const err9 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err9];
@@ -14622,7 +15037,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema220.properties.state.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema227.properties.state.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -14643,17 +15058,17 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate159.errors = vErrors;
+validate166.errors = vErrors;
 return errors === 0;
 }
-validate159.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate166.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingStartFrame = validate160;
+exports.TypingStartFrame = validate167;
 
-function validate160(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate160.evaluated;
+const evaluated0 = validate167.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14763,17 +15178,17 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate160.errors = vErrors;
+validate167.errors = vErrors;
 return errors === 0;
 }
-validate160.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate167.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingStartPayload = validate161;
+exports.TypingStartPayload = validate168;
 
-function validate161(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate168(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate161.evaluated;
+const evaluated0 = validate168.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14883,17 +15298,17 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate161.errors = vErrors;
+validate168.errors = vErrors;
 return errors === 0;
 }
-validate161.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate168.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingStopFrame = validate162;
+exports.TypingStopFrame = validate169;
 
-function validate162(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate169(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate162.evaluated;
+const evaluated0 = validate169.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -15003,17 +15418,17 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate162.errors = vErrors;
+validate169.errors = vErrors;
 return errors === 0;
 }
-validate162.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate169.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingStopPayload = validate163;
+exports.TypingStopPayload = validate170;
 
-function validate163(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate170(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate163.evaluated;
+const evaluated0 = validate170.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -15123,17 +15538,17 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate163.errors = vErrors;
+validate170.errors = vErrors;
 return errors === 0;
 }
-validate163.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate170.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.User = validate164;
+exports.User = validate171;
 
-function validate164(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate171(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate164.evaluated;
+const evaluated0 = validate171.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -15256,7 +15671,7 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!pattern6.test(data0)){
+if(!pattern4.test(data0)){
 const err11 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err11];
@@ -15316,7 +15731,7 @@ errors++;
 if(data.email !== undefined){
 let data2 = data.email;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema68.properties.email.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema45.properties.email.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -15341,7 +15756,7 @@ errors++;
 if(data.display_name !== undefined){
 let data3 = data.display_name;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema68.properties.display_name.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/display_name",schemaPath:"#/properties/display_name/type",keyword:"type",params:{type: schema45.properties.display_name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -15375,8 +15790,8 @@ vErrors.push(err20);
 }
 errors++;
 }
-if(!(((((data4 === "superadmin") || (data4 === "admin")) || (data4 === "moderator")) || (data4 === "staff")) || (data4 === "user"))){
-const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema70.enum},message:"must be equal to one of the allowed values"};
+if(!((((((data4 === "superadmin") || (data4 === "admin")) || (data4 === "moderator")) || (data4 === "staff")) || (data4 === "user")) || (data4 === "guest"))){
+const err21 = {instancePath:instancePath+"/role",schemaPath:"#/$defs/Role/enum",keyword:"enum",params:{allowedValues: schema47.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -15584,17 +15999,17 @@ vErrors.push(err38);
 }
 errors++;
 }
-validate164.errors = vErrors;
+validate171.errors = vErrors;
 return errors === 0;
 }
-validate164.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate171.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.UserId = validate165;
+exports.UserId = validate172;
 
-function validate165(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate172(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate165.evaluated;
+const evaluated0 = validate172.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -15622,7 +16037,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(!pattern6.test(data)){
+if(!pattern4.test(data)){
 const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err2];
@@ -15643,18 +16058,17 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate165.errors = vErrors;
+validate172.errors = vErrors;
 return errors === 0;
 }
-validate165.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate172.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.UserToken = validate166;
-const schema270 = {"title":"UserToken","description":"A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.","type":"object","additionalProperties":false,"required":["token","token_id","user_id","expires_at"],"properties":{"token":{"type":"string","examples":["eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiI2ZjFjIn0.sig"]},"token_id":{"type":"string","description":"The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`."},"user_id":{"$ref":"#/$defs/UserId"},"expires_at":{"$ref":"#/$defs/Timestamp"}}};
+exports.UserToken = validate173;
 
-function validate166(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate173(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate166.evaluated;
+const evaluated0 = validate173.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -15761,7 +16175,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern6.test(data2)){
+if(!pattern4.test(data2)){
 const err9 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err9];
@@ -15819,8 +16233,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate166.errors = vErrors;
+validate173.errors = vErrors;
 return errors === 0;
 }
-validate166.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate173.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 

@@ -9,7 +9,8 @@ import { createLogger, type Logger } from './log.ts';
 import { openDatabase, migrate, closeDatabase } from './store/db.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
-import { createDomain, type Domain } from './domain/index.ts';
+import { createDomain, type Domain, type DomainDeps } from './domain/index.ts';
+import { createAttemptLimiters } from './ratelimit/attempts.ts';
 import { createHttpApp } from './http/app.ts';
 import { VERSION } from './version.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -26,6 +27,8 @@ export interface StartOptions {
   /** Serve the WebSocket node (default true). */
   ws?: boolean;
   log?: Logger;
+  /** Domain dependencies to replace (tests inject a hasher, a clock, a mailer). */
+  domain?: Pick<DomainDeps, 'hasher' | 'now' | 'mailer'>;
   /** Extra WebSocket node options (tests shorten waits and heartbeats). */
   wsNode?: Partial<Omit<WsNodeOptions, 'config' | 'domain' | 'bus' | 'log'>>;
 }
@@ -64,11 +67,16 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const db = await openDatabase(config.databaseUrl);
   await migrate(db);
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
-  const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
+  // Failed-credential counters are shared through Redis when scaled out, like the rate limit.
+  const attempts = createAttemptLimiters({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+  const domain = createDomain({
+    db, bus, config, log: log.child({ part: 'domain' }), attempts: attempts.limiter, ...opts.domain,
+  });
   const metrics = createMetrics();
   /** Front doors close first and together (draining in-flight work); shared services after. */
   const frontDoors: (() => Promise<void>)[] = [];
-  const services: (() => Promise<void>)[] = [];
+  const services: (() => Promise<void>)[] = [() => attempts.close()];
+  services.push(purgeGuestsEvery(config.guestPurgeIntervalMs, domain, log));
 
   // One limiter per process, shared by REST and WebSocket frames; in Redis when scaled out.
   const limiter = await createTenantLimiter({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'ratelimit' }) });
@@ -108,6 +116,15 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   })());
 
   return { httpPort, wsPort, wsNode, domain, limiter, metrics, parts: { db, bus }, log, close };
+}
+
+/** Expired guests are deleted (with their tokens; their sessions end) on a timer. Returns the stop step. */
+function purgeGuestsEvery(ms: number, domain: Domain, log: Logger): () => Promise<void> {
+  const timer = setInterval(() => {
+    domain.accounts.purgeExpiredGuests().catch((err) => log.warn({ err }, 'guest purge failed'));
+  }, ms);
+  timer.unref();
+  return async () => clearInterval(timer);
 }
 
 interface RestParts {

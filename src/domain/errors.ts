@@ -27,12 +27,15 @@ export interface ErrorDetail {
 export class DomainError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetail[];
+  /** For RATE_LIMIT_EXCEEDED: seconds until a retry may succeed (sent as Retry-After). */
+  readonly retryAfterSeconds?: number;
 
-  constructor(code: ErrorCode, message?: string, details: ErrorDetail[] = []) {
+  constructor(code: ErrorCode, message?: string, details: ErrorDetail[] = [], retryAfterSeconds?: number) {
     super(message ?? ERROR_CATALOGUE[code].message);
     this.name = 'DomainError';
     this.code = code;
     this.details = details;
+    if (retryAfterSeconds !== undefined) this.retryAfterSeconds = retryAfterSeconds;
   }
 
   get status(): number {

@@ -2,6 +2,7 @@
  * The domain: every business rule of chatapi, behind one object that REST handlers and the
  * WebSocket node share. No Koa, no uWS, no SQL text here (queries live in src/store).
  */
+import { accountsApi } from './accounts.ts';
 import { createCtx } from './context.ts';
 import { healthApi } from './health.ts';
 import { messagesApi } from './messages.ts';
@@ -18,6 +19,7 @@ export function createDomain(deps: DomainDeps): Domain {
   return {
     tenants: tenantsApi(ctx),
     publishableKeys: publishableKeysApi(ctx),
+    accounts: accountsApi(ctx),
     users: usersApi(ctx),
     tokens: tokensApi(ctx),
     rooms: roomsApi(ctx),

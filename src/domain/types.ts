@@ -2,6 +2,10 @@
 import type { Knex } from 'knex';
 import type { EventSink } from './events.ts';
 import type { Admin } from './tenant-admin.ts';
+import type { PasswordHasher } from './passwords.ts';
+import type { AttemptLimiterFactory } from './attempts.ts';
+import type { Mailer } from './mailer.ts';
+import type { AuthSession, GuestSession } from './wire.ts';
 import type { PublishableKey, PublishableKeyCredentials, TenantSettingsPatch } from './wire.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
@@ -13,6 +17,8 @@ export type Caller =
 export type UserCaller = Extract<Caller, { kind: 'user' }>;
 
 export type { Admin } from './tenant-admin.ts';
+/** Who is calling, as far as throttling cares (the socket's address; proxies are not trusted). */
+export interface ClientInfo { ip: string }
 export type Page = { limit?: number; cursor?: string };
 export type PageOf<T> = { items: T[]; next_cursor: string | null };
 
@@ -24,6 +30,15 @@ export interface DomainConfig {
   jwtIssuer: string;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Credential-guessing limits (config.ts documents each); defaults apply when absent. */
+  loginFailuresPerUser?: number;
+  authFailuresPerIp?: number;
+  authFailureWindowSeconds?: number;
+  signupsPerIpPerHour?: number;
+  argon2MemoryKib?: number;
+  argon2TimeCost?: number;
+  argon2Parallelism?: number;
+  mailFrom?: string;
 }
 
 /** Structural logger (pino's Logger satisfies it). */
@@ -38,6 +53,12 @@ export interface DomainDeps {
   config: DomainConfig;
   log: DomainLog;
   now?: () => number; // epoch ms; tests inject a clock
+  /** Password hashing (default argon2id at the configured cost); tests count its calls. */
+  hasher?: PasswordHasher;
+  /** Failed-attempt counters (default: in process memory). */
+  attempts?: AttemptLimiterFactory;
+  /** Sends emailed room codes (default: writes them to the log with a warning). */
+  mailer?: Mailer;
 }
 
 export interface UserInput {
@@ -74,6 +95,15 @@ export interface Domain {
     /** The tenant and key a presented secret belongs to, or null. */
     authenticate(secret: string): Promise<{ tenant: TenantRecord; keyId: string } | null>;
   };
+  accounts: {
+    register(tenantId: string, input: { username: string; password: string; email?: string | null; display_name?: string | null }, client: ClientInfo): Promise<AuthSession>;
+    login(tenantId: string, input: { username: string; password: string }, client: ClientInfo): Promise<AuthSession>;
+    refresh(tenantId: string, refreshToken: string, client: ClientInfo): Promise<AuthSession>;
+    logout(tenantId: string, refreshToken: string): Promise<void>;
+    guest(tenantId: string, input: { display_name?: string | null }, client: ClientInfo): Promise<GuestSession>;
+    /** Deletes guests whose time is up (tokens and memberships cascade); returns how many. */
+    purgeExpiredGuests(): Promise<number>;
+  };
   users: {
     create(caller: Caller, input: UserInput): Promise<User>;
     list(caller: Caller, page: Page): Promise<PageOf<User>>;
@@ -86,7 +116,8 @@ export interface Domain {
     mint(caller: Caller, userId: string, input: { ttl_seconds?: number }): Promise<UserToken>;
     /** `userId`, when given (the REST path names it), must be the token's user. */
     revoke(caller: Caller, tokenId: string, userId?: string): Promise<void>;
-    verify(token: string): Promise<{ tenant: TenantRecord; user: User; tokenId: string }>;
+    /** `roomId` is set for a token scoped to one room; `expiresAt` is epoch ms. */
+    verify(token: string): Promise<{ tenant: TenantRecord; user: User; tokenId: string; expiresAt: number; roomId?: string }>;
   };
   rooms: {
     create(caller: Caller, input: RoomInput): Promise<{ room: RoomDetail; created: boolean }>;

@@ -99,7 +99,9 @@ async function update(ctx: Ctx, caller: Caller, userId: string, patch: UserPatch
   changes.updated_at = ctx.now();
   const changed = await store.updateUser(ctx.db, caller.tenantId, target.id, changes).catch((err) => conflict(ctx, caller.tenantId, undefined, err));
   if (changed === 0) throw notFound('User');
-  return userOut({ ...target, ...changes });
+  const user = userOut({ ...target, ...changes });
+  if (changes.role !== undefined) ctx.publish({ type: 'user.updated', tenant_id: caller.tenantId, user });
+  return user;
 }
 
 /**
@@ -124,6 +126,7 @@ async function remove(ctx: Ctx, caller: Caller, userId: string): Promise<void> {
     await deleteRooms(trx, tenantId, emptied.map((r) => r.id));
     return { rooms, emptied };
   });
+  ctx.publish({ type: 'credentials.revoked', tenant_id: tenantId, scope: { kind: 'user', user_id: target.id } });
   const gone = new Set(emptied.map((r) => r.id));
   for (const room of rooms) {
     if (!gone.has(room.id)) ctx.publish({ type: 'member.left', tenant_id: tenantId, room_id: room.id, user_id: target.id });
@@ -151,7 +154,8 @@ export function usersApi(ctx: Ctx): Domain['users'] {
     async resolve(tenantId, userId) {
       if (typeof userId !== 'string' || !USER_ID_RE.test(userId)) return null;
       const row = await store.findUser(ctx.db, tenantId, userId);
-      return row ? userOut(row) : null;
+      const expired = row?.expires_at != null && row.expires_at <= ctx.now();
+      return row && !expired ? userOut(row) : null;
     },
   };
 }

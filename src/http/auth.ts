@@ -84,8 +84,8 @@ export async function resolveCredentials(ctx: Context, domain: Domain, masterKey
   return state;
 }
 
-/** Changes to these resources can change who a credential is (keys, users, roles, tokens). */
-const CREDENTIAL_RESOURCES = /^\/v1\/(tenants|users)(\/|$)/;
+/** Changes to these resources can change who a credential is (keys, users, roles, tokens, sign-ins). */
+const CREDENTIAL_RESOURCES = /^\/v1\/(tenants|users|auth)(\/|$)/;
 
 export function authMiddleware(domain: Domain, masterKey: string | undefined, cache: CredentialCache): Middleware {
   return async function auth(ctx: Context, next: Next) {

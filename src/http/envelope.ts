@@ -33,5 +33,6 @@ export function writeError(
 }
 
 export function writeDomainError(ctx: Context, err: DomainError): void {
+  if (err.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(err.retryAfterSeconds));
   writeError(ctx, err.code, err.message, err.details);
 }

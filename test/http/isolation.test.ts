@@ -92,6 +92,23 @@ for (const backend of backends()) {
       assert.deepEqual(feed.data!.data.items, []);
     });
 
+    test("sign-in calls act in the publishable key's own tenant only", async () => {
+      const keyOf = async (t: TestTenant) => {
+        const path = { params: { path: { tenant_id: t.id } } };
+        await t.client.PATCH('/v1/tenants/{tenant_id}', { ...path, body: { settings: { auth: { flows: { password: true } } } } });
+        return s.client({ 'X-Publishable-Key': (await t.client.POST('/v1/tenants/{tenant_id}/publishable-keys', path)).data!.data.publishable_key });
+      };
+      const [browserA, browserB] = [await keyOf(a), await keyOf(b)];
+      const body = { username: 'zoe', password: 'zoe password 1' };
+      const session = (await browserA.POST('/v1/auth/register', { body })).data!.data;
+      assert.equal((await browserB.POST('/v1/auth/login', { body })).response.status, 401, "B's key cannot log into A's account");
+      assert.equal((await browserB.POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } })).response.status, 401);
+      assert.equal((await browserB.POST('/v1/auth/logout', { body: { refresh_token: session.refresh_token } })).response.status, 200);
+      const still = await browserA.POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } });
+      assert.equal(still.response.status, 200, "B's logout did not touch A's session");
+      assert.equal((await b.client.GET('/v1/users', { params: { query: { limit: 200 } } })).data!.data.items.some((u) => u.username === 'zoe'), false);
+    });
+
     test("X-User-Id cannot name another tenant's user", async () => {
       const res = await s.client(b.headers('alice')).GET('/v1/me', {});
       assert.equal(res.response.status, 401);

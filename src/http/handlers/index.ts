@@ -3,6 +3,7 @@
  * spec/openapi.yaml. test/http/operations.test.ts proves the two sets are equal.
  */
 import type { HttpDeps, OperationMap } from '../operation.ts';
+import { authHandlers } from './auth.ts';
 import { healthHandlers } from './health.ts';
 import { messageHandlers } from './messages.ts';
 import { presenceHandlers } from './presence.ts';
@@ -19,6 +20,7 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...healthHandlers(deps),
     ...tenantHandlers(deps),
     ...publishableKeyHandlers(deps),
+    ...authHandlers(deps),
     ...userHandlers(deps),
     ...roomHandlers(deps),
     ...messageHandlers(deps),
