@@ -201,6 +201,7 @@ export interface SchemaTypes {
   RoomDeletedPayload: RoomDeletedPayload;
   RoomDetail: RoomDetail;
   RoomPosition: RoomPosition;
+  RoomSession: RoomSession;
   RoomSummary: RoomSummary;
   RoomType: RoomType;
   RoomUpdatedFrame: RoomUpdatedFrame;
@@ -697,6 +698,17 @@ export interface Room {
  */
 export interface RoomDeletedFrame {
   type: "room.deleted";
+  room_id: string;
+}
+/**
+ * A user keyed by an email address and a token scoped to one room (`room_id`).
+ */
+export interface RoomSession {
+  user: User;
+  access_token: UserToken;
+  /**
+   * The only room the token can act in.
+   */
   room_id: string;
 }
 /**

@@ -64,6 +64,7 @@ export declare const RoomDeletedFrame: ValidateFunction<SchemaTypes['RoomDeleted
 export declare const RoomDeletedPayload: ValidateFunction<SchemaTypes['RoomDeletedPayload']>;
 export declare const RoomDetail: ValidateFunction<SchemaTypes['RoomDetail']>;
 export declare const RoomPosition: ValidateFunction<SchemaTypes['RoomPosition']>;
+export declare const RoomSession: ValidateFunction<SchemaTypes['RoomSession']>;
 export declare const RoomSummary: ValidateFunction<SchemaTypes['RoomSummary']>;
 export declare const RoomType: ValidateFunction<SchemaTypes['RoomType']>;
 export declare const RoomUpdatedFrame: ValidateFunction<SchemaTypes['RoomUpdatedFrame']>;

@@ -11,6 +11,7 @@ import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
 import { createDomain, type Domain, type DomainDeps } from './domain/index.ts';
 import { createAttemptLimiters } from './ratelimit/attempts.ts';
+import { createMailer } from './mail/index.ts';
 import { createHttpApp } from './http/app.ts';
 import { VERSION } from './version.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -69,13 +70,14 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   // Failed-credential counters are shared through Redis when scaled out, like the rate limit.
   const attempts = createAttemptLimiters({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: log.child({ part: 'mail' }) });
   const domain = createDomain({
-    db, bus, config, log: log.child({ part: 'domain' }), attempts: attempts.limiter, ...opts.domain,
+    db, bus, config, log: log.child({ part: 'domain' }), attempts: attempts.limiter, mailer, ...opts.domain,
   });
   const metrics = createMetrics();
   /** Front doors close first and together (draining in-flight work); shared services after. */
   const frontDoors: (() => Promise<void>)[] = [];
-  const services: (() => Promise<void>)[] = [() => attempts.close()];
+  const services: (() => Promise<void>)[] = [() => attempts.close(), async () => mailer.close()];
   services.push(purgeGuestsEvery(config.guestPurgeIntervalMs, domain, log));
 
   // One limiter per process, shared by REST and WebSocket frames; in Redis when scaled out.

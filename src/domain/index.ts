@@ -8,6 +8,7 @@ import { healthApi } from './health.ts';
 import { messagesApi } from './messages.ts';
 import { publishableKeysApi } from './publishable-keys.ts';
 import { receiptsApi } from './receipts.ts';
+import { roomCodesApi } from './room-codes.ts';
 import { roomsApi } from './rooms.ts';
 import { tenantsApi } from './tenants.ts';
 import { tokensApi } from './tokens.ts';
@@ -20,6 +21,7 @@ export function createDomain(deps: DomainDeps): Domain {
     tenants: tenantsApi(ctx),
     publishableKeys: publishableKeysApi(ctx),
     accounts: accountsApi(ctx),
+    roomCodes: roomCodesApi(ctx),
     users: usersApi(ctx),
     tokens: tokensApi(ctx),
     rooms: roomsApi(ctx),

@@ -24,8 +24,17 @@ async function addMember(ctx: Ctx, caller: Caller, roomId: string, input: { user
     throw new DomainError('AUTHORIZATION_ERROR', "Only the room's owner may add moderators");
   }
   if (!(await findUser(ctx.db, me.tenantId, userId))) throw invalid('user_id', `no user "${userId}"`);
+  return admitMember(ctx, me.tenantId, room.id, userId, role);
+}
+
+/**
+ * The one path by which someone becomes a member of an existing room: addRoomMember, joinRoom
+ * (invites) and exchangeRoomCode (emailed codes) all end here, so a rule about who may be in a
+ * room (e.g. room bans) holds for every way in. Publishes `member.joined`.
+ */
+export async function admitMember(ctx: Ctx, tenantId: string, roomId: string, userId: string, role: MemberRole) {
   const row: store.MemberRow = {
-    tenant_id: me.tenantId, room_id: room.id, user_id: userId, role, delivered_seq: 0, read_seq: 0, joined_at: ctx.now(),
+    tenant_id: tenantId, room_id: roomId, user_id: userId, role, delivered_seq: 0, read_seq: 0, joined_at: ctx.now(),
   };
   try {
     await store.insertMembers(ctx.db, [row]);
@@ -35,7 +44,7 @@ async function addMember(ctx: Ctx, caller: Caller, roomId: string, input: { user
     throw err;
   }
   const member = memberOut(row);
-  ctx.publish({ type: 'member.joined', tenant_id: me.tenantId, room_id: room.id, member });
+  ctx.publish({ type: 'member.joined', tenant_id: tenantId, room_id: roomId, member });
   return member;
 }
 

@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
-import { membership, type Membership } from './access.ts';
+import { assertInScope, membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import { messageOut } from './mappers.ts';
@@ -68,6 +68,7 @@ function replay(existing: store.MessageRow, hash: string) {
  */
 async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput) {
   const me = requireUser(caller);
+  assertInScope(me, roomId);
   const content = checkText('content', input.content, MAX_CONTENT);
   const meta = checkMeta(input.meta);
   const clientKey = checkClientKey(input.client_msg_id);

@@ -5,7 +5,7 @@ import type { Admin } from './tenant-admin.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { AttemptLimiterFactory } from './attempts.ts';
 import type { Mailer } from './mailer.ts';
-import type { AuthSession, GuestSession } from './wire.ts';
+import type { AuthSession, GuestSession, RoomSession } from './wire.ts';
 import type { PublishableKey, PublishableKeyCredentials, TenantSettingsPatch } from './wire.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
@@ -13,7 +13,8 @@ import type {
 
 export type Caller =
   | { kind: 'tenant'; tenantId: string } // X-API-Key alone
-  | { kind: 'user'; tenantId: string; user: User; via: 'key' | 'token' }; // key + X-User-Id, or Bearer token
+  // key + X-User-Id, or Bearer token; `roomId`: a token scoped to that one room (emailed code)
+  | { kind: 'user'; tenantId: string; user: User; via: 'key' | 'token'; roomId?: string };
 export type UserCaller = Extract<Caller, { kind: 'user' }>;
 
 export type { Admin } from './tenant-admin.ts';
@@ -103,6 +104,11 @@ export interface Domain {
     guest(tenantId: string, input: { display_name?: string | null }, client: ClientInfo): Promise<GuestSession>;
     /** Deletes guests whose time is up (tokens and memberships cascade); returns how many. */
     purgeExpiredGuests(): Promise<number>;
+  };
+  roomCodes: {
+    /** Emails a code when the room takes codes; silent otherwise (the caller always answers 202). */
+    request(tenantId: string, roomId: string, email: string, client: ClientInfo): Promise<void>;
+    exchange(tenantId: string, roomId: string, input: { email: string; code: string }, client: ClientInfo): Promise<RoomSession>;
   };
   users: {
     create(caller: Caller, input: UserInput): Promise<User>;

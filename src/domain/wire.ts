@@ -13,6 +13,7 @@ export type TenantCredentials = Schemas['TenantCredentials'];
 export type PublishableKey = Schemas['PublishableKey'];
 export type AuthSession = Schemas['AuthSession'];
 export type GuestSession = Schemas['GuestSession'];
+export type RoomSession = Schemas['RoomSession'];
 export type PublishableKeyCredentials = Schemas['PublishableKeyCredentials'];
 export type User = Schemas['User'];
 export type Role = Schemas['Role'];

@@ -16,6 +16,8 @@ export interface AuthState {
   /** The tenant whose valid credential was presented (counted by its rate limit even if the user is unknown). */
   tenant?: { id: string; settings: { rate_limit_per_second: number; rate_limit_burst: number; allowed_origins?: string[] } };
   master?: boolean;
+  /** The user token presented (Bearer), so a WebSocket ticket's session ends with it. */
+  token?: { id: string; expiresAt: number };
   /** A valid publishable key from an allowed origin: may make the sign-in calls for its tenant. */
   publishable?: { tenantId: string; keyId: string };
   /** Why presented credentials were refused (shown in the 401). */
@@ -46,8 +48,8 @@ async function resolveApiKey(domain: Domain, cache: CredentialCache, apiKey: str
 async function resolveBearer(domain: Domain, cache: CredentialCache, token: string): Promise<AuthState> {
   return cache.get(`token:${CredentialCache.digest(token)}`, async (): Promise<AuthState> => {
     try {
-      const { tenant, user } = await domain.tokens.verify(token);
-      return { caller: { kind: 'user', tenantId: tenant.id, user, via: 'token' }, tenant };
+      const { tenant, user, roomId, tokenId, expiresAt } = await domain.tokens.verify(token);
+      return { caller: { kind: 'user', tenantId: tenant.id, user, via: 'token', ...(roomId ? { roomId } : {}) }, tenant, token: { id: tokenId, expiresAt } };
     } catch (err) {
       if (isDomainError(err)) return { error: err.message };
       throw err;

@@ -64,21 +64,22 @@ export async function resolveCredentials(ctx: WsContext, p: Presented): Promise<
     if (!grant) return refused('Unknown, used or expired ticket');
     const tenant = await ctx.domain.tenants.get(grant.tenant_id).catch((err) => (isDomainError(err) ? null : Promise.reject(err)));
     const user = tenant && (await ctx.domain.users.resolve(tenant.id, grant.user_id));
-    return tenant && user ? { kind: 'authenticated', tenant, user, via: grant.via } : refused('The ticket\'s user no longer exists');
+    const cred = { tokenId: grant.token_id, expiresAt: grant.expires_at, roomId: grant.room_id, apiKey: grant.via === 'key' };
+    return tenant && user ? { kind: 'authenticated', tenant, user, via: grant.via, cred } : refused('The ticket\'s user no longer exists');
   }
   if (p.apiKey) {
     const tenant = await ctx.domain.tenants.authenticateKey(p.apiKey);
     if (!tenant) return refused('Invalid API key');
     if (!p.userId) return refused('X-User-Id is required with X-API-Key');
     const user = await ctx.domain.users.resolve(tenant.id, p.userId);
-    return user ? { kind: 'authenticated', tenant, user, via: 'key' } : refused('X-User-Id names no user of this tenant');
+    return user ? { kind: 'authenticated', tenant, user, via: 'key', cred: { apiKey: true } } : refused('X-User-Id names no user of this tenant');
   }
   if (p.authorization) {
     const m = /^Bearer\s+(\S+)$/i.exec(p.authorization);
     if (!m) return refused('Authorization must be "Bearer <token>"');
     try {
-      const { tenant, user } = await ctx.domain.tokens.verify(m[1]!);
-      return { kind: 'authenticated', tenant, user, via: 'token' };
+      const { tenant, user, tokenId, expiresAt, roomId } = await ctx.domain.tokens.verify(m[1]!);
+      return { kind: 'authenticated', tenant, user, via: 'token', cred: { tokenId, expiresAt, roomId } };
     } catch (err) {
       if (isDomainError(err)) return refused(err.message);
       throw err;

@@ -95,7 +95,7 @@ for (const backend of backends()) {
     test("sign-in calls act in the publishable key's own tenant only", async () => {
       const keyOf = async (t: TestTenant) => {
         const path = { params: { path: { tenant_id: t.id } } };
-        await t.client.PATCH('/v1/tenants/{tenant_id}', { ...path, body: { settings: { auth: { flows: { password: true } } } } });
+        await t.client.PATCH('/v1/tenants/{tenant_id}', { ...path, body: { settings: { auth: { flows: { password: true, email_code: true } } } } });
         return s.client({ 'X-Publishable-Key': (await t.client.POST('/v1/tenants/{tenant_id}/publishable-keys', path)).data!.data.publishable_key });
       };
       const [browserA, browserB] = [await keyOf(a), await keyOf(b)];
@@ -107,6 +107,11 @@ for (const backend of backends()) {
       const still = await browserA.POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } });
       assert.equal(still.response.status, 200, "B's logout did not touch A's session");
       assert.equal((await b.client.GET('/v1/users', { params: { query: { limit: 200 } } })).data!.data.items.some((u) => u.username === 'zoe'), false);
+      // requestRoomCode answers 202 for any room (no enumeration), but B's key mails nothing for A's room.
+      const room = { params: { path: { room_id: roomId } } };
+      assert.equal((await browserB.POST('/v1/rooms/{room_id}/auth-codes', { ...room, body: { email: 'm@example.com' } })).response.status, 202);
+      assert.deepEqual(await s.running.parts.db('room_codes').where({ room_id: roomId }), []);
+      assert.equal((await browserB.POST('/v1/rooms/{room_id}/auth-codes/exchange', { ...room, body: { email: 'm@example.com', code: '123456' } })).response.status, 401);
     });
 
     test("X-User-Id cannot name another tenant's user", async () => {

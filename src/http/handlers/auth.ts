@@ -22,5 +22,10 @@ export function authHandlers({ domain }: HttpDeps): OperationMap {
       return ok({ logged_out: true });
     },
     guestLogin: async (req) => created(await domain.accounts.guest(signInTenant(req), req.body ?? {}, clientOf(req))),
+    requestRoomCode: async (req) => {
+      await domain.roomCodes.request(signInTenant(req), req.params.room_id, req.body.email, clientOf(req));
+      return { status: 202, data: { accepted: true } };
+    },
+    exchangeRoomCode: async (req) => ok(await domain.roomCodes.exchange(signInTenant(req), req.params.room_id, req.body, clientOf(req))),
   };
 }
