@@ -21,7 +21,7 @@ TEST_TAP := node_modules/.cache/chatapi/test-results.tap
 K6_SOURCES = $(shell find load/k6 \( -name '*.ts' -o -name '*.js' \) 2>/dev/null)
 
 .PHONY: help install generate check-drift run migrate test check lint lint-spec lint-openapi \
-        validate-asyncapi typecheck bench load-check load
+        validate-asyncapi check-asyncapi-cli web typecheck bench load-check load
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -33,9 +33,14 @@ node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-generate: install ## regenerate generated/ from spec/ (types, validators, bundled specs)
+generate: install ## regenerate generated/ from spec/ (types, validators, bundled specs), then the browser bundles
 	$(TSX) src/tools/generate.ts --spec spec --out generated
 	@touch generated # the directory's time says when generated/ last caught up with spec/
+	@$(MAKE) --no-print-directory web
+
+# The service bundles the same files in memory on first request; this writes them out for integrators.
+web: install ## bundle the browser pages and the realtime client with esbuild into dist/web/
+	$(TSX) src/web/build.ts dist/web
 
 check-drift: install ## fail when generated/ differs from what spec/ generates
 	$(TSX) src/tools/check-drift.ts
@@ -71,13 +76,21 @@ validate-asyncapi: install ## validate spec/asyncapi.yaml (@asyncapi/parser, wha
 
 lint-spec: lint-openapi validate-asyncapi ## lint both specs
 
-typecheck: install ## tsc --noEmit over src, test, load, generated; k6 scripts against @types/k6
+# The AsyncAPI CLI lives in its own folder (tools/asyncapi-cli, ~1500 packages) so the service's
+# dependency tree stays small; installed on first use, scripts off, analytics off.
+check-asyncapi-cli: install ## @asyncapi/cli 4.1.1: validate spec + bundle, generate TypeScript models and check their union
+	@test -x tools/asyncapi-cli/node_modules/.bin/asyncapi || (cd tools/asyncapi-cli && npm ci --ignore-scripts --no-audit --no-fund)
+	@mkdir -p test-results
+	$(TSX) src/tools/asyncapi-cli-check.ts
+
+typecheck: install ## tsc --noEmit over src, test, load, generated; browser pages with DOM types; k6 scripts against @types/k6
 	$(TSC) -p tsconfig.json
+	$(TSC) -p src/web/tsconfig.json
 	@if [ -n "$(K6_SOURCES)" ]; then echo "$(TSC) -p load/k6/tsconfig.json"; $(TSC) -p load/k6/tsconfig.json; fi
 
 lint: lint-spec typecheck ## spec lint + typecheck
 
-check: lint-spec check-drift typecheck test ## everything CI checks: spec lint, asyncapi, drift, typecheck, tests
+check: lint-spec check-asyncapi-cli check-drift typecheck test ## everything CI checks: spec lint, asyncapi (parser and CLI), drift, typecheck, tests (incl. generated clients)
 
 bench: install ## run the benchmarks (load/bench/run.ts; flags via BENCH_ARGS=...)
 	$(TSX) load/bench/run.ts $(BENCH_ARGS)

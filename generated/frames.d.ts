@@ -4,23 +4,54 @@
  */
 
 /**
+ * Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+ */
+export type AccessTokenTtlSeconds = number;
+/**
+ * A room's id, as the server assigned it.
+ */
+export type RoomId = string;
+/**
  * Optional correlation id a client may put on any frame. Replies to that frame (`error`, `pong`, `sync.complete` after `resume`) echo it, so a client can match answers to requests.
  */
 export type FrameRef = string;
 export type AckPayload = AckFrame;
-export type AuthPayload = AuthFrame;
+/**
+ * Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
+ *
+ * @maxItems 100
+ */
+export type AllowedOrigins = string[];
+/**
+ * When the room was archived (no new messages; history stays readable); null when active.
+ */
+export type ArchivedAt = Timestamp | null;
+/**
+ * An instant, ISO-8601 in UTC with milliseconds.
+ */
+export type Timestamp = string;
+export type AssigneeId = UserId | null;
 /**
  * The integrator's own identifier for a user (what `X-User-Id` names).
  */
 export type UserId = string;
+export type AuthPayload = AuthFrame;
 /**
  * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
  */
 export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user" | "guest";
 /**
- * An instant, ISO-8601 in UTC with milliseconds.
+ * How long a guest user lives; then they cannot connect and are deleted with their tokens.
  */
-export type Timestamp = string;
+export type GuestTtlSeconds = number;
+/**
+ * Lifetime of a refresh token (each refresh issues a new one).
+ */
+export type RefreshTokenTtlSeconds = number;
+/**
+ * Lifetime of the room-scoped token `exchangeRoomCode` returns.
+ */
+export type RoomTokenTtlSeconds = number;
 /**
  * Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.
  */
@@ -31,7 +62,7 @@ export type ClientFrame =
  */
 export type MessageContent = string;
 /**
- * Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).
+ * Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.
  */
 export type MessageMeta = {
   [k: string]: unknown;
@@ -41,6 +72,23 @@ export type MessageMeta = {
  */
 export type ClientMsgId = string;
 export type ConnectedPayload = ConnectedFrame;
+/**
+ * `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
+ */
+export type RoomType = "dm" | "group" | "channel" | "ticket";
+/**
+ * A member's role in one room. The creator is the owner.
+ */
+export type MemberRole = "owner" | "moderator" | "member";
+/**
+ * `open` → `pending` (waiting on the requester), `resolved` or `closed`; `pending` → `open`, `resolved` or `closed`; `resolved` → `open` (reopen) or `closed`; `closed` → `open` (reopen). Any other change (including to the same status) is `409 CONFLICT`.
+ */
+export type TicketStatus = "open" | "pending" | "resolved" | "closed";
+export type TicketPriority = "low" | "medium" | "high" | "urgent";
+/**
+ * Lifetime of a user token when the mint request does not name one.
+ */
+export type DefaultTokenTtlSeconds = number;
 /**
  * The closed catalogue of error codes shared by REST and WebSocket.
  *
@@ -72,35 +120,60 @@ export type ErrorCode =
 /**
  * One entry per offending field, when the error is about input.
  */
-export type Details = {
-  /**
-   * Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`.
-   */
-  field?: string;
-  message: string;
-}[];
+export type ErrorDetails = ErrorDetail[];
 export type ErrorPayload = ErrorFrame;
 /**
- * A member's role in one room. The creator is the owner.
+ * Longest lifetime a user token may be minted with.
  */
-export type MemberRole = "owner" | "moderator" | "member";
+export type MaxTokenTtlSeconds = number;
+export type MemberBannedPayload = MemberBannedFrame;
 export type MemberJoinedPayload = MemberJoinedFrame;
 export type MemberLeftPayload = MemberLeftFrame;
+export type MemberMutedPayload = MemberMutedFrame;
 export type MessageAckPayload = MessageAckFrame;
 export type MessageCreatedPayload = MessageCreatedFrame;
 export type MessageDeletedPayload = MessageDeletedFrame;
 export type MessageSendPayload = MessageSendFrame;
 export type MessageUpdatedPayload = MessageUpdatedFrame;
+/**
+ * The integrator's own identifier for a user (what `X-User-Id` names).
+ */
+export type UserId1 = string;
+export type MessagesPurgedPayload = MessagesPurgedFrame;
+/**
+ * Your own category, e.g. `mention` or `order.shipped`.
+ */
+export type NotificationType = string;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
+/**
+ * `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
+ */
+export type PresenceStatus = "online" | "offline";
 export type PresencePayload = PresenceFrame;
+/**
+ * Bucket size, i.e. how many requests may arrive at once after an idle period.
+ */
+export type RateLimitBurst = number;
+/**
+ * Sustained requests per second the tenant's token bucket refills at.
+ */
+export type RateLimitPerSecond = number;
+/**
+ * A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).
+ */
+export type Seq = number;
 export type ReadPayload = ReadFrame;
 export type ReceiptPayload = ReceiptFrame;
 export type ResumePayload = ResumeFrame;
 /**
- * `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms.
+ * A room's display name; null for direct messages without one.
  */
-export type RoomType = "dm" | "group" | "channel";
+export type RoomName = string | null;
+/**
+ * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+ */
+export type SlowModeSeconds = number;
 export type RoomDeletedPayload = RoomDeletedFrame;
 /**
  * A room with its members (single-room responses).
@@ -126,22 +199,86 @@ export type ServerFrame =
   | MemberLeftFrame
   | RoomUpdatedFrame
   | RoomDeletedFrame
+  | TicketUpdatedFrame
+  | MemberBannedFrame
+  | MemberMutedFrame
+  | MessagesPurgedFrame
   | SyncCompleteFrame
   | ErrorFrame
   | ServerShutdownFrame
   | PongFrame;
+/**
+ * Whether the member is typing (`started`) or not any more (`stopped`).
+ */
+export type TypingState = "started" | "stopped";
+/**
+ * One of the tenant's `ticket_categories`, or null.
+ */
+export type TicketCategory = string | null;
 export type ServerShutdownPayload = ServerShutdownFrame;
 export type SyncCompletePayload = SyncCompleteFrame;
+/**
+ * The categories a ticket may name (`category`); empty means tickets carry no category.
+ *
+ * @maxItems 100
+ */
+export type TicketCategories = string[];
+export type TicketUpdatedPayload = TicketUpdatedFrame;
 export type TypingPayload = TypingFrame;
 export type TypingStartPayload = TypingStartFrame;
 export type TypingStopPayload = TypingStopFrame;
+/**
+ * Where deliveries are POSTed; http:// or https://.
+ */
+export type WebhookUrl = string;
+export type WebhookDescription = string | null;
+/**
+ * @minItems 1
+ * @maxItems 50
+ */
+export type WebhookEventTypes = [WebhookEventType, ...WebhookEventType[]];
+/**
+ * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+ */
+export type WebhookEventType = string;
+/**
+ * Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
+ *
+ * @maxItems 100
+ */
+export type WebhookRoomIds = string[] | null;
+/**
+ * `pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).
+ */
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed" | "dead";
+/**
+ * The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
+ */
+export type WebhookEvent =
+  | MessageCreatedFrame
+  | MessageUpdatedFrame
+  | MessageDeletedFrame
+  | ReceiptFrame
+  | MemberJoinedFrame
+  | MemberLeftFrame
+  | RoomUpdatedFrame
+  | RoomDeletedFrame
+  | UserStatusFrame
+  | NotificationCreatedFrame
+  | WebhookTestFrame;
 
 /**
  * Every named schema by name (entities, frames, AsyncAPI message payloads).
  */
 export interface SchemaTypes {
+  AccessTokenTtlSeconds: AccessTokenTtlSeconds;
   AckFrame: AckFrame;
   AckPayload: AckPayload;
+  AdminStats: AdminStats;
+  AllowedOrigins: AllowedOrigins;
+  ArchivedAt: ArchivedAt;
+  AssigneeId: AssigneeId;
+  AuditEntry: AuditEntry;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
   AuthSession: AuthSession;
@@ -150,18 +287,30 @@ export interface SchemaTypes {
   ClientMsgId: ClientMsgId;
   ConnectedFrame: ConnectedFrame;
   ConnectedPayload: ConnectedPayload;
+  Conversation: Conversation;
+  ConversationMember: ConversationMember;
+  ConversationTicket: ConversationTicket;
+  DefaultTokenTtlSeconds: DefaultTokenTtlSeconds;
   Error: Error;
   ErrorCode: ErrorCode;
+  ErrorDetail: ErrorDetail;
+  ErrorDetails: ErrorDetails;
   ErrorFrame: ErrorFrame;
   ErrorPayload: ErrorPayload;
   FrameRef: FrameRef;
   GuestSession: GuestSession;
+  GuestTtlSeconds: GuestTtlSeconds;
   Health: Health;
+  MaxTokenTtlSeconds: MaxTokenTtlSeconds;
   Member: Member;
+  MemberBannedFrame: MemberBannedFrame;
+  MemberBannedPayload: MemberBannedPayload;
   MemberJoinedFrame: MemberJoinedFrame;
   MemberJoinedPayload: MemberJoinedPayload;
   MemberLeftFrame: MemberLeftFrame;
   MemberLeftPayload: MemberLeftPayload;
+  MemberMutedFrame: MemberMutedFrame;
+  MemberMutedPayload: MemberMutedPayload;
   MemberRole: MemberRole;
   Message: Message;
   MessageAckFrame: MessageAckFrame;
@@ -176,6 +325,12 @@ export interface SchemaTypes {
   MessageSendPayload: MessageSendPayload;
   MessageUpdatedFrame: MessageUpdatedFrame;
   MessageUpdatedPayload: MessageUpdatedPayload;
+  MessagesPurgedFrame: MessagesPurgedFrame;
+  MessagesPurgedPayload: MessagesPurgedPayload;
+  Notification: Notification;
+  NotificationCreatedFrame: NotificationCreatedFrame;
+  NotificationFrame: NotificationFrame;
+  NotificationType: NotificationType;
   Permissions: Permissions;
   PingFrame: PingFrame;
   PingPayload: PingPayload;
@@ -184,8 +339,12 @@ export interface SchemaTypes {
   PresenceEntry: PresenceEntry;
   PresenceFrame: PresenceFrame;
   PresencePayload: PresencePayload;
+  PresenceStatus: PresenceStatus;
   PublishableKey: PublishableKey;
   PublishableKeyCredentials: PublishableKeyCredentials;
+  PurgeResult: PurgeResult;
+  RateLimitBurst: RateLimitBurst;
+  RateLimitPerSecond: RateLimitPerSecond;
   RateLimitState: RateLimitState;
   ReadCursor: ReadCursor;
   ReadFrame: ReadFrame;
@@ -193,47 +352,271 @@ export interface SchemaTypes {
   RealtimeTicket: RealtimeTicket;
   ReceiptFrame: ReceiptFrame;
   ReceiptPayload: ReceiptPayload;
+  RefreshTokenTtlSeconds: RefreshTokenTtlSeconds;
   ResumeFrame: ResumeFrame;
   ResumePayload: ResumePayload;
   Role: Role;
   Room: Room;
+  RoomBan: RoomBan;
   RoomDeletedFrame: RoomDeletedFrame;
   RoomDeletedPayload: RoomDeletedPayload;
   RoomDetail: RoomDetail;
+  RoomId: RoomId;
+  RoomMute: RoomMute;
+  RoomName: RoomName;
   RoomPosition: RoomPosition;
   RoomSession: RoomSession;
-  RoomSummary: RoomSummary;
+  RoomSummary: RoomSummary1;
+  RoomTokenTtlSeconds: RoomTokenTtlSeconds;
   RoomType: RoomType;
   RoomUpdatedFrame: RoomUpdatedFrame;
   RoomUpdatedPayload: RoomUpdatedPayload;
+  Seq: Seq;
   SeqRange: SeqRange;
   ServerFrame: ServerFrame;
   ServerShutdownFrame: ServerShutdownFrame;
   ServerShutdownPayload: ServerShutdownPayload;
+  SlowModeSeconds: SlowModeSeconds;
   SyncCompleteFrame: SyncCompleteFrame;
   SyncCompletePayload: SyncCompletePayload;
   Tenant: Tenant;
   TenantCredentials: TenantCredentials;
   TenantSettings: TenantSettings;
+  Ticket: Ticket;
+  TicketCategories: TicketCategories;
+  TicketCategory: TicketCategory;
+  TicketPriority: TicketPriority;
+  TicketStatus: TicketStatus;
+  TicketUpdatedFrame: TicketUpdatedFrame;
+  TicketUpdatedPayload: TicketUpdatedPayload;
   Timestamp: Timestamp;
   TypingFrame: TypingFrame;
   TypingPayload: TypingPayload;
   TypingStartFrame: TypingStartFrame;
   TypingStartPayload: TypingStartPayload;
+  TypingState: TypingState;
   TypingStopFrame: TypingStopFrame;
   TypingStopPayload: TypingStopPayload;
   User: User;
+  UserBan: UserBan;
   UserId: UserId;
+  UserStatusFrame: UserStatusFrame;
   UserToken: UserToken;
+  Webhook: Webhook;
+  WebhookDelivery: WebhookDelivery;
+  WebhookDeliveryStatus: WebhookDeliveryStatus;
+  WebhookDescription: WebhookDescription;
+  WebhookEvent: WebhookEvent;
+  WebhookEventType: WebhookEventType;
+  WebhookEventTypes: WebhookEventTypes;
+  WebhookRoomIds: WebhookRoomIds;
+  WebhookTestFrame: WebhookTestFrame;
+  WebhookUrl: WebhookUrl;
 }
 /**
  * Moves the caller's delivered cursor in a room forward to `seq` (never backwards). Without a `resume`, the next connection replays from this cursor. Members see the move as a `receipt`.
  */
 export interface AckFrame {
   type: "ack";
-  room_id: string;
+  room_id: RoomId;
   seq: number;
   ref?: FrameRef;
+}
+/**
+ * The tenant's figures, computed from indexed queries at request time (no per-request scan of every message: see the operation's description for the cost of each figure).
+ */
+export interface AdminStats {
+  users: number;
+  rooms_by_type: {
+    dm: number;
+    group: number;
+    channel: number;
+    ticket: number;
+  };
+  /**
+   * Messages stored in all rooms (tombstones of deleted ones included).
+   */
+  messages: number;
+  tickets: {
+    by_status: {
+      open: number;
+      pending: number;
+      resolved: number;
+      closed: number;
+    };
+    /**
+     * Tickets not resolved or closed (`open` or `pending`), by priority.
+     */
+    open_by_priority: {
+      low: number;
+      medium: number;
+      high: number;
+      urgent: number;
+    };
+    /**
+     * Open or pending tickets with no assignee.
+     */
+    unassigned: number;
+  };
+  /**
+   * The last 30 UTC days, oldest first, today last; days without messages count 0.
+   *
+   * @minItems 30
+   * @maxItems 30
+   */
+  messages_per_day: [
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    },
+    {
+      date: string;
+      count: number;
+    }
+  ];
+  /**
+   * Sum over every membership of its unread messages (after the member's read cursor, not theirs, not deleted).
+   */
+  unread_total: number;
+  /**
+   * Median time from a ticket's creation to its first staff message, over tickets that have one; null when none has.
+   */
+  median_first_response_seconds: number | null;
+}
+/**
+ * One staff action or admin read, as recorded in the tenant's audit log.
+ */
+export interface AuditEntry {
+  id: string;
+  /**
+   * The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space).
+   */
+  actor_id: string;
+  /**
+   * `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
+   */
+  action: string;
+  room_id: string | null;
+  target_user_id: UserId | null;
+  /**
+   * Action-specific facts (reason, until, counts).
+   */
+  detail: {
+    [k: string]: unknown;
+  } | null;
+  created_at: Timestamp;
 }
 /**
  * First-frame authentication, for clients that cannot set headers or use a ticket: send it as the very first frame within the auth timeout (5 s by default), otherwise the socket closes with 4001. Bad credentials close with 4003. May carry the client's resume positions, which then count as its `resume` frame.
@@ -254,7 +637,7 @@ export interface AuthFrame {
  * A room and a sequence number in it (the newest `seq` a party knows of; 0 before the first message).
  */
 export interface RoomPosition {
-  room_id: string;
+  room_id: RoomId;
   last_seq: number;
 }
 /**
@@ -334,30 +717,18 @@ export interface AuthSettings {
      */
     invites: boolean;
   };
-  /**
-   * How long a guest user lives; then they cannot connect and are deleted with their tokens.
-   */
-  guest_ttl_seconds: number;
+  guest_ttl_seconds: GuestTtlSeconds;
   guest_permissions: Permissions;
-  /**
-   * Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
-   */
-  access_token_ttl_seconds: number;
-  /**
-   * Lifetime of a refresh token (each refresh issues a new one).
-   */
-  refresh_token_ttl_seconds: number;
-  /**
-   * Lifetime of the room-scoped token `exchangeRoomCode` returns.
-   */
-  room_token_ttl_seconds: number;
+  access_token_ttl_seconds: AccessTokenTtlSeconds;
+  refresh_token_ttl_seconds: RefreshTokenTtlSeconds;
+  room_token_ttl_seconds: RoomTokenTtlSeconds;
 }
 /**
  * Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.
  */
 export interface MessageSendFrame {
   type: "message.send";
-  room_id: string;
+  room_id: RoomId;
   content: MessageContent;
   meta?: MessageMeta;
   client_msg_id: ClientMsgId;
@@ -368,7 +739,7 @@ export interface MessageSendFrame {
  */
 export interface ReadFrame {
   type: "read";
-  room_id: string;
+  room_id: RoomId;
   seq: number;
   ref?: FrameRef;
 }
@@ -377,7 +748,7 @@ export interface ReadFrame {
  */
 export interface TypingStartFrame {
   type: "typing.start";
-  room_id: string;
+  room_id: RoomId;
   ref?: FrameRef;
 }
 /**
@@ -385,7 +756,7 @@ export interface TypingStartFrame {
  */
 export interface TypingStopFrame {
   type: "typing.stop";
-  room_id: string;
+  room_id: RoomId;
   ref?: FrameRef;
 }
 /**
@@ -424,6 +795,51 @@ export interface ConnectedFrame {
   resume_wait_ms: number;
 }
 /**
+ * A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.
+ */
+export interface Conversation {
+  id: string;
+  type: RoomType;
+  name: string | null;
+  created_by: UserId;
+  created_at: Timestamp;
+  last_seq: number;
+  last_activity_at: Timestamp;
+  archived_at: Timestamp | null;
+  member_count: number;
+  /**
+   * The first few members (at most 5) in join order; `member_count` says how many there are.
+   *
+   * @maxItems 5
+   */
+  members:
+    | []
+    | [ConversationMember]
+    | [ConversationMember, ConversationMember]
+    | [ConversationMember, ConversationMember, ConversationMember]
+    | [ConversationMember, ConversationMember, ConversationMember, ConversationMember]
+    | [ConversationMember, ConversationMember, ConversationMember, ConversationMember, ConversationMember];
+  /**
+   * For tickets, their state; null for other rooms.
+   */
+  ticket: ConversationTicket | null;
+}
+export interface ConversationMember {
+  user_id: UserId;
+  role: MemberRole;
+  read_seq: number;
+  /**
+   * For DMs, this participant's unread messages (not theirs, not deleted, after their read cursor); null for other rooms.
+   */
+  unread_count: number | null;
+}
+export interface ConversationTicket {
+  status: TicketStatus;
+  priority: TicketPriority;
+  requester_id: UserId;
+  assignee_id: UserId | null;
+}
+/**
  * A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.
  */
 export interface Error {
@@ -432,11 +848,25 @@ export interface Error {
    * Human-readable explanation.
    */
   message: string;
-  details: Details;
+  details: ErrorDetails;
   /**
    * Same value as the `X-Request-Id` response header; quote it when reporting a problem.
    */
   request_id: string;
+  /**
+   * With RATE_LIMIT_EXCEEDED from a room's slow mode, milliseconds until this member may send again.
+   */
+  retry_after_ms?: number;
+}
+/**
+ * One offending field of an input error.
+ */
+export interface ErrorDetail {
+  /**
+   * Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`.
+   */
+  field?: string;
+  message: string;
 }
 /**
  * A frame could not be handled. `code` is from the shared catalogue (the same codes as REST); `client_msg_id` (for `message.send`) or `ref` names the frame it answers, and `frame` its type. The connection stays open: errors that end a connection are close codes instead.
@@ -448,7 +878,7 @@ export interface ErrorFrame {
    * Human-readable explanation; clients switch on `code`, not on this.
    */
   message: string;
-  details?: Details;
+  details?: ErrorDetails;
   /**
    * The `type` of the frame this answers, when it had a readable one.
    */
@@ -493,11 +923,24 @@ export interface Member {
   read_seq: number;
 }
 /**
+ * Someone was banned from a room you are in (a `member.left` for them follows). When it is you, your connections stop following the room at once.
+ */
+export interface MemberBannedFrame {
+  type: "member.banned";
+  room_id: RoomId;
+  user_id: UserId;
+  /**
+   * When the ban ends; null = permanent.
+   */
+  until: Timestamp | null;
+  by: UserId;
+}
+/**
  * Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).
  */
 export interface MemberJoinedFrame {
   type: "member.joined";
-  room_id: string;
+  room_id: RoomId;
   member: Member;
 }
 /**
@@ -505,8 +948,18 @@ export interface MemberJoinedFrame {
  */
 export interface MemberLeftFrame {
   type: "member.left";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
+}
+/**
+ * A member of a room you are in was muted (they read but cannot send or type until `until`) or unmuted (`until` null).
+ */
+export interface MemberMutedFrame {
+  type: "member.muted";
+  room_id: RoomId;
+  user_id: UserId;
+  until: Timestamp | null;
+  by: UserId;
 }
 /**
  * A stored message. `seq` is the message's position in its room: 1, 2, 3 … with no gaps, assigned in the same transaction that stores it. A deleted message stays as a tombstone (`deleted_at` set, `content` empty, `meta` null) so the sequence keeps no gaps.
@@ -538,7 +991,7 @@ export interface MessageAckFrame {
  */
 export interface MessageCreatedFrame {
   type: "message.created";
-  room_id: string;
+  room_id: RoomId;
   message: Message;
 }
 /**
@@ -546,7 +999,7 @@ export interface MessageCreatedFrame {
  */
 export interface MessageDeletedFrame {
   type: "message.deleted";
-  room_id: string;
+  room_id: RoomId;
   message: Message;
 }
 /**
@@ -554,8 +1007,53 @@ export interface MessageDeletedFrame {
  */
 export interface MessageUpdatedFrame {
   type: "message.updated";
-  room_id: string;
+  room_id: RoomId;
   message: Message;
+}
+/**
+ * Messages of a room were purged by a moderator, all at once: each listed seq is now a tombstone (empty content, `deleted_at` set), exactly as if a `message.deleted` had arrived for it.
+ */
+export interface MessagesPurgedFrame {
+  type: "messages.purged";
+  room_id: RoomId;
+  seqs: number[];
+  user_id?: UserId1;
+  deleted_at: Timestamp;
+  by: UserId;
+}
+/**
+ * An in-app notification for one user, stored until read.
+ */
+export interface Notification {
+  id: string;
+  user_id: UserId;
+  type: NotificationType;
+  title: string;
+  body: string | null;
+  /**
+   * Your own JSON object (at most 8 KiB), passed through unchanged.
+   */
+  data: {
+    [k: string]: unknown;
+  } | null;
+  room_id: string | null;
+  created_at: Timestamp;
+  read_at: Timestamp | null;
+}
+/**
+ * Webhook event: a notification was stored for a user who had no open WebSocket connection, so your backend can send a mobile push.
+ */
+export interface NotificationCreatedFrame {
+  type: "notification.created";
+  user_id: UserId;
+  notification: Notification;
+}
+/**
+ * A notification for you (`POST /v1/notifications`), sent live to every connection you have open; notifications sent while you were away are listed by `GET /v1/me/notifications`.
+ */
+export interface NotificationFrame {
+  type: "notification";
+  notification: Notification;
 }
 /**
  * Answers `ping`.
@@ -570,19 +1068,16 @@ export interface PongFrame {
  */
 export interface PresenceEntry {
   user_id: UserId;
-  /**
-   * `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
-   */
-  status: "online" | "offline";
+  status: PresenceStatus;
 }
 /**
  * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).
  */
 export interface PresenceFrame {
   type: "presence";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  status: "online" | "offline";
+  status: PresenceStatus;
 }
 /**
  * A tenant's browser-safe key (its secret is shown only when created or rotated).
@@ -605,6 +1100,17 @@ export interface PublishableKeyCredentials {
    * Send as `X-Publishable-Key` from browser pages of an allowed origin.
    */
   publishable_key: string;
+}
+/**
+ * What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
+ */
+export interface PurgeResult {
+  room_id: string;
+  purged: number;
+  /**
+   * The seqs tombstoned (ascending).
+   */
+  seqs: number[];
 }
 /**
  * A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.
@@ -639,10 +1145,10 @@ export interface RateLimitState {
  * A member's delivered and read positions in a room. Both only move forward.
  */
 export interface ReadCursor {
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  delivered_seq: number;
-  read_seq: number;
+  delivered_seq: Seq;
+  read_seq: Seq;
 }
 /**
  * A one-time ticket for opening the WebSocket from a browser (`wss://host/v1/ws?ticket=...`).
@@ -660,25 +1166,24 @@ export interface RealtimeTicket {
  */
 export interface ReceiptFrame {
   type: "receipt";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  delivered_seq: number;
-  read_seq: number;
+  delivered_seq: Seq;
+  read_seq: Seq;
 }
 /**
  * A conversation, as seen by the calling member.
  */
 export interface Room {
-  id: string;
+  id: RoomId;
   type: RoomType;
-  name: string | null;
+  name: RoomName;
   created_by: UserId;
   created_at: Timestamp;
   updated_at: Timestamp;
-  /**
-   * Seq of the newest message (0 when empty).
-   */
-  last_seq: number;
+  last_seq: Seq;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
   member_count: number;
   /**
    * Messages after the caller's read cursor, not sent by the caller, not deleted.
@@ -694,11 +1199,47 @@ export interface Room {
   members?: Member[];
 }
 /**
+ * A user banned from a room; they cannot join, be added or use an invite until `until` (null = permanent).
+ */
+export interface RoomBan {
+  room_id: string;
+  user_id: UserId;
+  until: Timestamp | null;
+  reason: string | null;
+  banned_by: UserId;
+  created_at: Timestamp;
+}
+/**
  * A room you were in was deleted; no more events of it follow.
  */
 export interface RoomDeletedFrame {
   type: "room.deleted";
+  room_id: RoomId;
+  room?: RoomSummary;
+}
+/**
+ * The room as it was (webhook deliveries carry it; WebSocket frames may omit it).
+ */
+export interface RoomSummary {
+  id: RoomId;
+  type: RoomType;
+  name: RoomName;
+  created_by: UserId;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_seq: Seq;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
+}
+/**
+ * A member who may read but not send or type in the room until `until`.
+ */
+export interface RoomMute {
   room_id: string;
+  user_id: UserId;
+  until: Timestamp;
+  reason: string | null;
+  muted_by: UserId;
 }
 /**
  * A user keyed by an email address and a token scoped to one room (`room_id`).
@@ -714,25 +1255,24 @@ export interface RoomSession {
 /**
  * The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
  */
-export interface RoomSummary {
-  id: string;
+export interface RoomSummary1 {
+  id: RoomId;
   type: RoomType;
-  name: string | null;
+  name: RoomName;
   created_by: UserId;
   created_at: Timestamp;
   updated_at: Timestamp;
-  /**
-   * Seq of the newest message (0 when empty).
-   */
-  last_seq: number;
+  last_seq: Seq;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
 }
 /**
  * A room you are in changed (e.g. renamed).
  */
 export interface RoomUpdatedFrame {
   type: "room.updated";
-  room_id: string;
-  room: RoomSummary;
+  room_id: RoomId;
+  room: RoomSummary1;
 }
 /**
  * An inclusive range of message seqs in a room.
@@ -746,16 +1286,39 @@ export interface SeqRange {
  */
 export interface TypingFrame {
   type: "typing";
-  room_id: string;
+  room_id: RoomId;
   user_id: UserId;
-  state: "started" | "stopped";
+  state: TypingState;
+}
+/**
+ * A ticket you are in changed status, priority, category or assignee. `changed` names what changed.
+ */
+export interface TicketUpdatedFrame {
+  type: "ticket.updated";
+  room_id: RoomId;
+  ticket: {
+    status: TicketStatus;
+    priority: TicketPriority;
+    category: TicketCategory;
+    requester_id: UserId;
+    assignee_id: AssigneeId;
+    updated_at: Timestamp;
+  };
+  /**
+   * @minItems 1
+   */
+  changed: [
+    "status" | "priority" | "category" | "subject" | "assignee_id",
+    ...("status" | "priority" | "category" | "subject" | "assignee_id")[]
+  ];
+  by: UserId;
 }
 /**
  * Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.
  */
 export interface SyncCompleteFrame {
   type: "sync.complete";
-  room_id: string;
+  room_id: RoomId;
   /**
    * The newest seq delivered to you for this room.
    */
@@ -788,28 +1351,12 @@ export interface Tenant {
  * Per-tenant limits and policies. Every field has a platform default.
  */
 export interface TenantSettings {
-  /**
-   * Sustained requests per second the tenant's token bucket refills at.
-   */
-  rate_limit_per_second: number;
-  /**
-   * Bucket size, i.e. how many requests may arrive at once after an idle period.
-   */
-  rate_limit_burst: number;
-  /**
-   * Lifetime of a user token when the mint request does not name one.
-   */
-  default_token_ttl_seconds: number;
-  /**
-   * Longest lifetime a user token may be minted with.
-   */
-  max_token_ttl_seconds: number;
-  /**
-   * Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
-   *
-   * @maxItems 100
-   */
-  allowed_origins: string[];
+  rate_limit_per_second: RateLimitPerSecond;
+  rate_limit_burst: RateLimitBurst;
+  default_token_ttl_seconds: DefaultTokenTtlSeconds;
+  max_token_ttl_seconds: MaxTokenTtlSeconds;
+  allowed_origins: AllowedOrigins;
+  ticket_categories: TicketCategories;
   auth: AuthSettings;
 }
 /**
@@ -821,4 +1368,129 @@ export interface TenantCredentials {
    * Send as `X-API-Key`. Keep it on your servers only.
    */
   api_key: string;
+}
+/**
+ * A support ticket: a room of type `ticket` whose members are the requester, the assignee and watchers. Its messages, seq, receipts and resume work as in any room (its `id` is the room id).
+ */
+export interface Ticket {
+  /**
+   * The ticket's room id (use it with the room and message operations).
+   */
+  id: string;
+  subject: string;
+  status: TicketStatus;
+  priority: TicketPriority;
+  category: TicketCategory;
+  requester_id: UserId;
+  assignee_id: AssigneeId;
+  /**
+   * Messages stored in the ticket (deleted ones stay as tombstones and count).
+   */
+  message_count: number;
+  /**
+   * Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member).
+   */
+  unread_count: number;
+  last_seq: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_activity_at: Timestamp;
+  /**
+   * When someone with a staff role (not the requester) first wrote in the ticket.
+   */
+  first_response_at: Timestamp | null;
+  /**
+   * When it was last resolved (cleared on reopen).
+   */
+  resolved_at: Timestamp | null;
+  /**
+   * When it was closed (cleared on reopen).
+   */
+  closed_at: Timestamp | null;
+}
+/**
+ * A tenant-wide ban. The user cannot sign in, connect or act until `until` (null = permanent); their sessions end.
+ */
+export interface UserBan {
+  user_id: UserId;
+  until: Timestamp | null;
+  reason: string | null;
+  /**
+   * The admin's user id, or `tenant key`.
+   */
+  banned_by: string;
+  banned_at: Timestamp;
+}
+/**
+ * Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.
+ */
+export interface UserStatusFrame {
+  type: "user.online" | "user.offline";
+  user_id: UserId;
+}
+/**
+ * An endpoint of yours that receives signed events (Standard Webhooks).
+ */
+export interface Webhook {
+  id: string;
+  url: WebhookUrl;
+  description: WebhookDescription;
+  event_types: WebhookEventTypes;
+  room_ids: WebhookRoomIds;
+  enabled: boolean;
+  /**
+   * Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you.
+   */
+  disabled_reason: string | null;
+  /**
+   * After a rotation, deliveries are signed with the old secret too until then.
+   */
+  previous_secret_expires_at: Timestamp | null;
+  /**
+   * The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`.
+   */
+  secret?: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * One event for one endpoint, with every attempt to deliver it.
+ */
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  /**
+   * The `webhook-id` header of every attempt.
+   */
+  event_id: string;
+  event_type: string;
+  room_id: string | null;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /**
+   * When the next attempt is due (null when succeeded or dead).
+   */
+  next_attempt_at: Timestamp | null;
+  /**
+   * HTTP status of the last attempt (null when it got no answer).
+   */
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  attempt_log: {
+    at: Timestamp;
+    status_code: number | null;
+    latency_ms: number;
+    error: string | null;
+  }[];
+  payload: WebhookEvent;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.
+ */
+export interface WebhookTestFrame {
+  type: "webhook.test";
+  webhook_id: string;
 }

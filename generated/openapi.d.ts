@@ -474,7 +474,7 @@ export interface paths {
         };
         /**
          * List my rooms
-         * @description Rooms the caller belongs to, most recently active first, each with `last_seq`, the caller's `unread_count` and the last message.
+         * @description Rooms the caller belongs to, most recently active first, each with `last_seq`, the caller's `unread_count` and the last message. Archived rooms are left out unless `include_archived=true`.
          */
         get: operations["listRooms"];
         put?: never;
@@ -515,7 +515,7 @@ export interface paths {
         head?: never;
         /**
          * Update a room
-         * @description Owners and moderators may rename a room.
+         * @description Owners and moderators may rename a room and set its slow mode.
          */
         patch: operations["updateRoom"];
         trace?: never;
@@ -559,7 +559,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get a member
+         * @description A member of a room the caller is in, with any mute in force.
+         */
+        get: operations["getRoomMember"];
         put?: never;
         post?: never;
         /**
@@ -569,7 +573,11 @@ export interface paths {
         delete: operations["removeRoomMember"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a member's room role
+         * @description Owners only. Making someone `owner` adds an owner; a room never loses its last owner (409).
+         */
+        patch: operations["updateRoomMember"];
         trace?: never;
     };
     "/v1/rooms/{room_id}/presence": {
@@ -661,7 +669,7 @@ export interface paths {
         };
         /**
          * Messages after a cursor, across my rooms
-         * @description Everything newer than `after` in all the caller's rooms, oldest first. Start without `after`, then pass `next_cursor` back.
+         * @description Everything newer than `after` in all the caller's rooms, in the order the messages were stored (committed). Start without `after`, then pass `next_cursor` back; a poller that keeps doing so sees every message exactly once, however many senders write at the same time (a message stored later never lands behind a cursor already handed out).
          */
         get: operations["listMessages"];
         put?: never;
@@ -755,10 +763,953 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Events matching `event_types` (and `room_ids`, when given) are POSTed to `url`, signed with the Standard Webhooks scheme. The answer carries the signing `secret` (`whsec_…`), shown only here and on rotation. URLs that resolve to loopback, link-local or private addresses are refused unless the operator sets `WEBHOOK_ALLOW_PRIVATE=true`. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Its pending deliveries are dropped. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Setting `enabled: true` on an endpoint chatapi disabled clears `disabled_reason` and resumes delivery where it stopped. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret
+         * @description Returns a new secret. Until `previous_secret_expires_at` (`grace_seconds`, 24 h by default) every delivery carries two signatures, one per secret, so receivers can switch without failing a delivery. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Queues a `webhook.test` event for this endpoint only (whatever its filters), delivered and retried like any other. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["sendTestWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List deliveries of an endpoint
+         * @description Newest first. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay dead deliveries
+         * @description Every `dead` delivery of the endpoint created in [`since`, `until`) goes back to `pending`, in its original order. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["replayWebhookDeliveries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a delivery
+         * @description The request body, each attempt's response status, latency and error. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay one delivery
+         * @description Queues the delivery again (any status but `pending`); it is tried at once, keeping its room's order for this endpoint. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["replayWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The staff inbox
+         * @description Every ticket of the tenant, filtered and sorted. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listTickets"];
+        put?: never;
+        /**
+         * Open a support ticket
+         * @description Any user. The ticket is a room of type `ticket` with the caller as requester; `initial_message` is stored as its first message (seq 1) through the normal send path. `category` must be one of the tenant's `ticket_categories`.
+         */
+        post: operations["createTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tickets I opened
+         * @description The caller's own tickets (as requester), newest first.
+         */
+        get: operations["listMyTickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a ticket
+         * @description Members of the ticket and staff roles; anyone else gets 404.
+         */
+        get: operations["getTicket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a ticket
+         * @description Status transitions are checked (see `TicketStatus`): an illegal one is 409. The requester may close their ticket or reopen it; staff roles may make any legal transition and change priority and category. Members get a `ticket.updated` frame.
+         */
+        patch: operations["updateTicket"];
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign a ticket
+         * @description Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403. The assignee must have a staff role; they join the ticket's room (as moderator) if not in it yet. Members get a `ticket.updated` frame.
+         */
+        post: operations["assignTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every conversation of the tenant
+         * @description Every room and ticket, whatever the caller's membership, most recently active first. For DMs each participant's unread count is included. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's figures
+         * @description Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403. Cost per request, all indexed: users and rooms are counted on (tenant_id, …) indexes; messages = the sum of rooms' last_seq (one row per room); messages per day = a range on the messages (tenant_id, created_at) index over 30 days; unread = for each membership a range on messages (room_id, seq) after its read cursor (proportional to unread messages, not to all messages); tickets and median first response on the tickets (tenant_id, status, priority) index.
+         */
+        get: operations["getAdminStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One user's conversations
+         * @description The user's rooms and tickets as they see them (their role, their unread counts), most recently active first. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listUserConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/rooms/{room_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read any room's messages
+         * @description Like listRoomMessages, for any room of the tenant. Each read of a room the caller is not a member of is written to the audit log (`room.read`). Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listAdminRoomMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log
+         * @description Moderation actions, ticket changes by staff and admin reads of rooms, newest first. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Bans in force
+         * @description Bans that have not ended, newest first. The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403.
+         */
+        get: operations["listRoomBans"];
+        put?: never;
+        /**
+         * Ban a user from a room
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The user is removed (their open sockets stop following the room at once) and cannot rejoin, be re-added or join by invite until `until` (omit for a permanent ban). Banning again replaces the ban. The room gets `member.banned` and `member.left`.
+         */
+        post: operations["banRoomMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/bans/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift a ban
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The user may be added again (they are not re-added).
+         */
+        delete: operations["unbanRoomMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/mutes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mute a member for a while
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. Until it ends the member reads but cannot send or type: sends answer 403 naming the end. The room gets `member.muted`.
+         */
+        post: operations["muteRoomMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/mutes/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a mute now
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The room gets `member.muted` with `until` null.
+         */
+        delete: operations["unmuteRoomMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Purge messages
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. Tombstones every message of `user_id` in the room, or every message created in [`from`, `to`) (or both conditions together). The seq stays gap-free; the room gets one `messages.purged` frame.
+         */
+        post: operations["purgeRoomMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a room
+         * @description The owner, or a member with `can_archive_conversation`. An archived room refuses new messages (409), drops out of listRooms (unless `include_archived=true`) and keeps its history. The room gets `room.updated`.
+         */
+        post: operations["archiveRoom"];
+        /**
+         * Unarchive a room
+         * @description Same callers as archiveRoom. The room gets `room.updated`.
+         */
+        delete: operations["unarchiveRoom"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/ban": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ban a user from the tenant
+         * @description The tenant key or an admin (`admin`, `superadmin`; never someone of equal or higher rank). Until `until` (omit for permanent) the user's credentials are refused (401; the WebSocket closes their connections with 4013 and refuses new ones with 4003) and no token can be minted for them.
+         */
+        post: operations["banUser"];
+        /**
+         * Lift a tenant-wide ban
+         * @description The tenant key or an admin.
+         */
+        delete: operations["unbanUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "message.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message was stored.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessageCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message was edited.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessageUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message was deleted (tombstone).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessageDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    receipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member's delivered/read cursor moved.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverReceipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.joined": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone joined a room.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberJoined"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.left": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone left a room.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberLeft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "room.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A room changed.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverRoomUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "room.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A room was deleted.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverRoomDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.online": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user came online.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserOnline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.offline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user went offline (after the presence grace period).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserOffline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "notification.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A notification was stored for a user with no open connection.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverNotificationCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sent by `sendTestWebhook`.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverWebhookTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        WebhookWithSecret: components["schemas"]["Webhook"] & {
+            secret: string;
+        };
+        CreateWebhookRequest: {
+            url: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types: components["schemas"]["WebhookEventTypes"];
+            room_ids?: components["schemas"]["WebhookRoomIds"];
+            /** @description false registers the endpoint without sending to it yet (default true). */
+            enabled?: boolean;
+        };
+        UpdateWebhookRequest: {
+            url?: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types?: components["schemas"]["WebhookEventTypes"];
+            room_ids?: components["schemas"]["WebhookRoomIds"];
+            enabled?: boolean;
+        };
+        RotateWebhookSecretRequest: {
+            /** @description How long the old secret keeps signing too, in seconds (default 86400; 0 stops it at once). */
+            grace_seconds?: number;
+        };
+        ReplayWebhookDeliveriesRequest: {
+            since: components["schemas"]["Timestamp"];
+            until: components["schemas"]["Timestamp"];
+        };
+        ReplayResult: {
+            replayed: number;
+        };
+        RoomMemberDetail: {
+            user_id: components["schemas"]["UserId"];
+            role: components["schemas"]["MemberRole"];
+            joined_at: components["schemas"]["Timestamp"];
+            delivered_seq: number;
+            read_seq: number;
+            /** @description When a mute in force ends; null when not muted. */
+            muted_until: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * @example {
+         *       "subject": "Cannot log in",
+         *       "priority": "high",
+         *       "category": "technical",
+         *       "initial_message": "Since this morning the login page says \"invalid password\"."
+         *     }
+         */
+        CreateTicketRequest: {
+            subject: string;
+            /** @description Default `medium`. */
+            priority?: components["schemas"]["TicketPriority"];
+            category?: string;
+            initial_message: components["schemas"]["MessageContent"];
+            client_msg_id?: components["schemas"]["ClientMsgId"];
+        };
+        /**
+         * @example {
+         *       "status": "resolved"
+         *     }
+         */
+        UpdateTicketRequest: {
+            status?: components["schemas"]["TicketStatus"];
+            priority?: components["schemas"]["TicketPriority"];
+            category?: string | null;
+            subject?: string;
+        };
+        /**
+         * @example {
+         *       "assignee_id": "sam"
+         *     }
+         */
+        AssignTicketRequest: {
+            assignee_id: components["schemas"]["UserId"];
+        };
+        /**
+         * @example {
+         *       "user_id": "mallory",
+         *       "until": "2026-12-01T00:00:00.000Z",
+         *       "reason": "spam"
+         *     }
+         */
+        BanRequest: {
+            user_id: components["schemas"]["UserId"];
+            /** @description When the ban ends (in the future); omit for a permanent ban. */
+            until?: components["schemas"]["Timestamp"];
+            reason?: string;
+        };
+        /**
+         * @example {
+         *       "user_id": "mallory",
+         *       "duration_seconds": 600
+         *     }
+         */
+        MuteRequest: {
+            user_id: components["schemas"]["UserId"];
+            duration_seconds: number;
+            reason?: string;
+        };
+        /**
+         * @example {
+         *       "user_id": "mallory"
+         *     }
+         */
+        PurgeRequest: {
+            /** @description Purge this user's messages. */
+            user_id?: components["schemas"]["UserId"];
+            /** @description Messages created at or after this instant. */
+            from?: components["schemas"]["Timestamp"];
+            /** @description Messages created before this instant. */
+            to?: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @example {
+         *       "role": "moderator"
+         *     }
+         */
+        UpdateMemberRequest: {
+            role: components["schemas"]["MemberRole"];
+        };
+        /**
+         * @example {
+         *       "reason": "abuse"
+         *     }
+         */
+        UserBanRequest: {
+            /** @description When the ban ends (in the future); omit for a permanent ban. */
+            until?: components["schemas"]["Timestamp"];
+            reason?: string;
+        };
         ErrorEnvelope: {
             /** @constant */
             success: false;
@@ -782,11 +1733,12 @@ export interface components {
             has_more: boolean;
         };
         TenantSettingsPatch: {
-            rate_limit_per_second?: components["schemas"]["TenantSettings"]["rate_limit_per_second"];
-            rate_limit_burst?: components["schemas"]["TenantSettings"]["rate_limit_burst"];
-            default_token_ttl_seconds?: components["schemas"]["TenantSettings"]["default_token_ttl_seconds"];
-            max_token_ttl_seconds?: components["schemas"]["TenantSettings"]["max_token_ttl_seconds"];
-            allowed_origins?: components["schemas"]["TenantSettings"]["allowed_origins"];
+            rate_limit_per_second?: components["schemas"]["RateLimitPerSecond"];
+            rate_limit_burst?: components["schemas"]["RateLimitBurst"];
+            default_token_ttl_seconds?: components["schemas"]["DefaultTokenTtlSeconds"];
+            max_token_ttl_seconds?: components["schemas"]["MaxTokenTtlSeconds"];
+            allowed_origins?: components["schemas"]["AllowedOrigins"];
+            ticket_categories?: components["schemas"]["TicketCategories"];
             auth?: components["schemas"]["AuthSettingsPatch"];
         };
         /** @description Changes to the end-user sign-in settings; each field is merged (flows and guest_permissions flag by flag). */
@@ -797,11 +1749,11 @@ export interface components {
                 email_code?: boolean;
                 invites?: boolean;
             };
-            guest_ttl_seconds?: components["schemas"]["AuthSettings"]["guest_ttl_seconds"];
+            guest_ttl_seconds?: components["schemas"]["GuestTtlSeconds"];
             guest_permissions?: components["schemas"]["PermissionsPatch"];
-            access_token_ttl_seconds?: components["schemas"]["AuthSettings"]["access_token_ttl_seconds"];
-            refresh_token_ttl_seconds?: components["schemas"]["AuthSettings"]["refresh_token_ttl_seconds"];
-            room_token_ttl_seconds?: components["schemas"]["AuthSettings"]["room_token_ttl_seconds"];
+            access_token_ttl_seconds?: components["schemas"]["AccessTokenTtlSeconds"];
+            refresh_token_ttl_seconds?: components["schemas"]["RefreshTokenTtlSeconds"];
+            room_token_ttl_seconds?: components["schemas"]["RoomTokenTtlSeconds"];
         };
         /** @description 8 to 256 characters (Unicode code points); never stored, only its argon2id hash. */
         Password: string;
@@ -896,13 +1848,19 @@ export interface components {
          *     }
          */
         CreateRoomRequest: {
-            type: components["schemas"]["RoomType"];
+            /**
+             * @description Tickets are opened with `POST /v1/tickets`.
+             * @enum {string}
+             */
+            type: "dm" | "group" | "channel";
             name?: string;
             /** @description Other users to add (the caller is added as owner). A `dm` names exactly one. */
             members: components["schemas"]["UserId"][];
         };
         UpdateRoomRequest: {
-            name: string;
+            name?: string;
+            /** @description Least seconds between two messages of one member (owners, moderators and staff roles are exempt); 0 turns slow mode off. Owners and moderators only; the room gets `room.updated`. */
+            slow_mode_seconds?: number;
         };
         AddMemberRequest: {
             user_id: components["schemas"]["UserId"];
@@ -946,6 +1904,90 @@ export interface components {
             seq: number;
         };
         /**
+         * AccessTokenTtlSeconds
+         * @description Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+         * @example 900
+         */
+        AccessTokenTtlSeconds: number;
+        /**
+         * AdminStats
+         * @description The tenant's figures, computed from indexed queries at request time (no per-request scan of every message: see the operation's description for the cost of each figure).
+         */
+        AdminStats: {
+            users: number;
+            rooms_by_type: {
+                dm: number;
+                group: number;
+                channel: number;
+                ticket: number;
+            };
+            /** @description Messages stored in all rooms (tombstones of deleted ones included). */
+            messages: number;
+            tickets: {
+                by_status: {
+                    open: number;
+                    pending: number;
+                    resolved: number;
+                    closed: number;
+                };
+                /** @description Tickets not resolved or closed (`open` or `pending`), by priority. */
+                open_by_priority: {
+                    low: number;
+                    medium: number;
+                    high: number;
+                    urgent: number;
+                };
+                /** @description Open or pending tickets with no assignee. */
+                unassigned: number;
+            };
+            /** @description The last 30 UTC days, oldest first, today last; days without messages count 0. */
+            messages_per_day: {
+                /** Format: date */
+                date: string;
+                count: number;
+            }[];
+            /** @description Sum over every membership of its unread messages (after the member's read cursor, not theirs, not deleted). */
+            unread_total: number;
+            /** @description Median time from a ticket's creation to its first staff message, over tickets that have one; null when none has. */
+            median_first_response_seconds: number | null;
+        };
+        /**
+         * AllowedOrigins
+         * @description Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
+         * @example [
+         *       "https://app.example.com"
+         *     ]
+         */
+        AllowedOrigins: string[];
+        /**
+         * ArchivedAt
+         * @description When the room was archived (no new messages; history stays readable); null when active.
+         */
+        ArchivedAt: components["schemas"]["Timestamp"] | null;
+        /** AssigneeId */
+        AssigneeId: components["schemas"]["UserId"] | null;
+        /**
+         * AuditEntry
+         * @description One staff action or admin read, as recorded in the tenant's audit log.
+         */
+        AuditEntry: {
+            id: string;
+            /** @description The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space). */
+            actor_id: string;
+            /**
+             * @description `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
+             * @example member.banned
+             */
+            action: string;
+            room_id: string | null;
+            target_user_id: components["schemas"]["UserId"] | null;
+            /** @description Action-specific facts (reason, until, counts). */
+            detail: {
+                [key: string]: unknown;
+            } | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        /**
          * AuthSession
          * @description A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.
          */
@@ -983,27 +2025,11 @@ export interface components {
                 /** @description `createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`. */
                 invites: boolean;
             };
-            /**
-             * @description How long a guest user lives; then they cannot connect and are deleted with their tokens.
-             * @example 86400
-             */
-            guest_ttl_seconds: number;
+            guest_ttl_seconds: components["schemas"]["GuestTtlSeconds"];
             guest_permissions: components["schemas"]["Permissions"];
-            /**
-             * @description Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
-             * @example 900
-             */
-            access_token_ttl_seconds: number;
-            /**
-             * @description Lifetime of a refresh token (each refresh issues a new one).
-             * @example 2592000
-             */
-            refresh_token_ttl_seconds: number;
-            /**
-             * @description Lifetime of the room-scoped token `exchangeRoomCode` returns.
-             * @example 86400
-             */
-            room_token_ttl_seconds: number;
+            access_token_ttl_seconds: components["schemas"]["AccessTokenTtlSeconds"];
+            refresh_token_ttl_seconds: components["schemas"]["RefreshTokenTtlSeconds"];
+            room_token_ttl_seconds: components["schemas"]["RoomTokenTtlSeconds"];
         };
         /**
          * ClientMsgId
@@ -1011,6 +2037,44 @@ export interface components {
          * @example c-7f3a9e
          */
         ClientMsgId: string;
+        /**
+         * Conversation
+         * @description A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.
+         */
+        Conversation: {
+            id: string;
+            type: components["schemas"]["RoomType"];
+            name: string | null;
+            created_by: components["schemas"]["UserId"];
+            created_at: components["schemas"]["Timestamp"];
+            last_seq: number;
+            last_activity_at: components["schemas"]["Timestamp"];
+            archived_at: components["schemas"]["Timestamp"] | null;
+            member_count: number;
+            /** @description The first few members (at most 5) in join order; `member_count` says how many there are. */
+            members: components["schemas"]["ConversationMember"][];
+            /** @description For tickets, their state; null for other rooms. */
+            ticket: components["schemas"]["ConversationTicket"] | null;
+        };
+        ConversationMember: {
+            user_id: components["schemas"]["UserId"];
+            role: components["schemas"]["MemberRole"];
+            read_seq: number;
+            /** @description For DMs, this participant's unread messages (not theirs, not deleted, after their read cursor); null for other rooms. */
+            unread_count: number | null;
+        };
+        ConversationTicket: {
+            status: components["schemas"]["TicketStatus"];
+            priority: components["schemas"]["TicketPriority"];
+            requester_id: components["schemas"]["UserId"];
+            assignee_id: components["schemas"]["UserId"] | null;
+        };
+        /**
+         * DefaultTokenTtlSeconds
+         * @description Lifetime of a user token when the mint request does not name one.
+         * @example 3600
+         */
+        DefaultTokenTtlSeconds: number;
         /**
          * Error
          * @description A failure, as carried in the envelope's `error` field (REST) and in the `error` frame (WebSocket). Clients switch on `code`; `message` is for humans and may change.
@@ -1022,14 +2086,11 @@ export interface components {
              * @example content: must NOT have fewer than 1 characters
              */
             message: string;
-            /** @description One entry per offending field, when the error is about input. */
-            details: {
-                /** @description Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`. */
-                field?: string;
-                message: string;
-            }[];
+            details: components["schemas"]["ErrorDetails"];
             /** @description Same value as the `X-Request-Id` response header; quote it when reporting a problem. */
             request_id: string;
+            /** @description With RATE_LIMIT_EXCEEDED from a room's slow mode, milliseconds until this member may send again. */
+            retry_after_ms?: number;
         };
         /**
          * ErrorCode
@@ -1051,6 +2112,20 @@ export interface components {
          */
         ErrorCode: "VALIDATION_ERROR" | "AUTHENTICATION_ERROR" | "AUTHORIZATION_ERROR" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
         /**
+         * ErrorDetail
+         * @description One offending field of an input error.
+         */
+        ErrorDetail: {
+            /** @description Where the problem is, e.g. `body.content`, `query.limit`, `header.X-User-Id`. */
+            field?: string;
+            message: string;
+        };
+        /**
+         * ErrorDetails
+         * @description One entry per offending field, when the error is about input.
+         */
+        ErrorDetails: components["schemas"]["ErrorDetail"][];
+        /**
          * GuestSession
          * @description A new guest user and their token; both end at `expires_at`.
          */
@@ -1059,6 +2134,12 @@ export interface components {
             access_token: components["schemas"]["UserToken"];
             expires_at: components["schemas"]["Timestamp"];
         };
+        /**
+         * GuestTtlSeconds
+         * @description How long a guest user lives; then they cannot connect and are deleted with their tokens.
+         * @example 86400
+         */
+        GuestTtlSeconds: number;
         /**
          * Health
          * @description Liveness and readiness report.
@@ -1084,6 +2165,12 @@ export interface components {
             };
         };
         /**
+         * MaxTokenTtlSeconds
+         * @description Longest lifetime a user token may be minted with.
+         * @example 2592000
+         */
+        MaxTokenTtlSeconds: number;
+        /**
          * Member
          * @description A user's membership of a room, with their delivery and read cursors.
          */
@@ -1093,6 +2180,26 @@ export interface components {
             joined_at: components["schemas"]["Timestamp"];
             delivered_seq: number;
             read_seq: number;
+        };
+        /**
+         * MemberJoinedFrame
+         * @description Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).
+         */
+        MemberJoinedFrame: {
+            /** @constant */
+            type: "member.joined";
+            room_id: components["schemas"]["RoomId"];
+            member: components["schemas"]["Member"];
+        };
+        /**
+         * MemberLeftFrame
+         * @description Someone left (or was removed from) a room you are in. When it is you, no more events of that room follow.
+         */
+        MemberLeftFrame: {
+            /** @constant */
+            type: "member.left";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
         };
         /**
          * MemberRole
@@ -1125,8 +2232,28 @@ export interface components {
          */
         MessageContent: string;
         /**
+         * MessageCreatedFrame
+         * @description A message was stored in one of your rooms (live, or replayed after connect/resume). Per room, frames arrive in `seq` order; your own sends arrive here too (after their `message.ack`).
+         */
+        MessageCreatedFrame: {
+            /** @constant */
+            type: "message.created";
+            room_id: components["schemas"]["RoomId"];
+            message: components["schemas"]["Message"];
+        };
+        /**
+         * MessageDeletedFrame
+         * @description A message was deleted; it stays as a tombstone (`deleted_at` set, `content` empty) so seqs keep no gaps.
+         */
+        MessageDeletedFrame: {
+            /** @constant */
+            type: "message.deleted";
+            room_id: components["schemas"]["RoomId"];
+            message: components["schemas"]["Message"];
+        };
+        /**
          * MessageMeta
-         * @description Free-form JSON object the integrator attaches to a message (at most 8 KiB serialized).
+         * @description Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.
          * @example {
          *       "kind": "text",
          *       "reply_to": null
@@ -1135,6 +2262,48 @@ export interface components {
         MessageMeta: {
             [key: string]: unknown;
         } | null;
+        /**
+         * MessageUpdatedFrame
+         * @description A message was edited (`edited_at` set). Its `seq` is unchanged.
+         */
+        MessageUpdatedFrame: {
+            /** @constant */
+            type: "message.updated";
+            room_id: components["schemas"]["RoomId"];
+            message: components["schemas"]["Message"];
+        };
+        /**
+         * Notification
+         * @description An in-app notification for one user, stored until read.
+         */
+        Notification: {
+            /** @example ntf_4f1c2a9e0b7d4e5f */
+            id: string;
+            user_id: components["schemas"]["UserId"];
+            type: components["schemas"]["NotificationType"];
+            title: string;
+            body: string | null;
+            /** @description Your own JSON object (at most 8 KiB), passed through unchanged. */
+            data: Record<string, never> | null;
+            room_id: string | null;
+            created_at: components["schemas"]["Timestamp"];
+            read_at: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * NotificationCreatedFrame
+         * @description Webhook event: a notification was stored for a user who had no open WebSocket connection, so your backend can send a mobile push.
+         */
+        NotificationCreatedFrame: {
+            /** @constant */
+            type: "notification.created";
+            user_id: components["schemas"]["UserId"];
+            notification: components["schemas"]["Notification"];
+        };
+        /**
+         * NotificationType
+         * @description Your own category, e.g. `mention` or `order.shipped`.
+         */
+        NotificationType: string;
         /**
          * Permissions
          * @description What a user may do. Defaults follow the role; the tenant key or an admin may override them.
@@ -1154,12 +2323,14 @@ export interface components {
          */
         PresenceEntry: {
             user_id: components["schemas"]["UserId"];
-            /**
-             * @description `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
-             * @enum {string}
-             */
-            status: "online" | "offline";
+            status: components["schemas"]["PresenceStatus"];
         };
+        /**
+         * PresenceStatus
+         * @description `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
+         * @enum {string}
+         */
+        PresenceStatus: "online" | "offline";
         /**
          * PublishableKey
          * @description A tenant's browser-safe key (its secret is shown only when created or rotated).
@@ -1188,6 +2359,28 @@ export interface components {
             publishable_key: string;
         };
         /**
+         * PurgeResult
+         * @description What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
+         */
+        PurgeResult: {
+            room_id: string;
+            purged: number;
+            /** @description The seqs tombstoned (ascending). */
+            seqs: number[];
+        };
+        /**
+         * RateLimitBurst
+         * @description Bucket size, i.e. how many requests may arrive at once after an idle period.
+         * @example 100
+         */
+        RateLimitBurst: number;
+        /**
+         * RateLimitPerSecond
+         * @description Sustained requests per second the tenant's token bucket refills at.
+         * @example 100
+         */
+        RateLimitPerSecond: number;
+        /**
          * RateLimitState
          * @description A tenant's token bucket. It holds up to `burst` requests and refills continuously at `limit` per second; a request takes one token or is answered 429.
          */
@@ -1210,10 +2403,10 @@ export interface components {
          * @description A member's delivered and read positions in a room. Both only move forward.
          */
         ReadCursor: {
-            room_id: string;
+            room_id: components["schemas"]["RoomId"];
             user_id: components["schemas"]["UserId"];
-            delivered_seq: number;
-            read_seq: number;
+            delivered_seq: components["schemas"]["Seq"];
+            read_seq: components["schemas"]["Seq"];
         };
         /**
          * RealtimeTicket
@@ -1229,6 +2422,24 @@ export interface components {
             url: string;
         };
         /**
+         * ReceiptFrame
+         * @description A member's delivered and/or read cursor in a room moved forward (the room's members receive it).
+         */
+        ReceiptFrame: {
+            /** @constant */
+            type: "receipt";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+            delivered_seq: components["schemas"]["Seq"];
+            read_seq: components["schemas"]["Seq"];
+        };
+        /**
+         * RefreshTokenTtlSeconds
+         * @description Lifetime of a refresh token (each refresh issues a new one).
+         * @example 2592000
+         */
+        RefreshTokenTtlSeconds: number;
+        /**
          * Role
          * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
          * @enum {string}
@@ -1239,16 +2450,15 @@ export interface components {
          * @description A conversation, as seen by the calling member.
          */
         Room: {
-            /** @example 9b2f7c1e-5d4a-4e3b-8c2d-1a0b9c8d7e6f */
-            id: string;
+            id: components["schemas"]["RoomId"];
             type: components["schemas"]["RoomType"];
-            /** @example general */
-            name: string | null;
+            name: components["schemas"]["RoomName"];
             created_by: components["schemas"]["UserId"];
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
-            /** @description Seq of the newest message (0 when empty). */
-            last_seq: number;
+            last_seq: components["schemas"]["Seq"];
+            archived_at: components["schemas"]["ArchivedAt"];
+            slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
             member_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted. */
             unread_count: number;
@@ -1258,12 +2468,58 @@ export interface components {
             members?: components["schemas"]["Member"][];
         };
         /**
+         * RoomBan
+         * @description A user banned from a room; they cannot join, be added or use an invite until `until` (null = permanent).
+         */
+        RoomBan: {
+            room_id: string;
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            reason: string | null;
+            banned_by: components["schemas"]["UserId"];
+            created_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * RoomDeletedFrame
+         * @description A room you were in was deleted; no more events of it follow.
+         */
+        RoomDeletedFrame: {
+            /** @constant */
+            type: "room.deleted";
+            room_id: components["schemas"]["RoomId"];
+            /** @description The room as it was (webhook deliveries carry it; WebSocket frames may omit it). */
+            room?: components["schemas"]["RoomSummary"];
+        };
+        /**
          * RoomDetail
          * @description A room with its members (single-room responses).
          */
         RoomDetail: components["schemas"]["Room"] & {
             members: components["schemas"]["Member"][];
         };
+        /**
+         * RoomId
+         * @description A room's id, as the server assigned it.
+         * @example 9b2f7c1e-5d4a-4e3b-8c2d-1a0b9c8d7e6f
+         */
+        RoomId: string;
+        /**
+         * RoomMute
+         * @description A member who may read but not send or type in the room until `until`.
+         */
+        RoomMute: {
+            room_id: string;
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"];
+            reason: string | null;
+            muted_by: components["schemas"]["UserId"];
+        };
+        /**
+         * RoomName
+         * @description A room's display name; null for direct messages without one.
+         * @example general
+         */
+        RoomName: string | null;
         /**
          * RoomSession
          * @description A user keyed by an email address and a token scoped to one room (`room_id`).
@@ -1275,11 +2531,53 @@ export interface components {
             room_id: string;
         };
         /**
+         * RoomSummary
+         * @description The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
+         */
+        RoomSummary: {
+            id: components["schemas"]["RoomId"];
+            type: components["schemas"]["RoomType"];
+            name: components["schemas"]["RoomName"];
+            created_by: components["schemas"]["UserId"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+            last_seq: components["schemas"]["Seq"];
+            archived_at: components["schemas"]["ArchivedAt"];
+            slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
+        };
+        /**
+         * RoomTokenTtlSeconds
+         * @description Lifetime of the room-scoped token `exchangeRoomCode` returns.
+         * @example 86400
+         */
+        RoomTokenTtlSeconds: number;
+        /**
          * RoomType
-         * @description `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms.
+         * @description `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
          * @enum {string}
          */
-        RoomType: "dm" | "group" | "channel";
+        RoomType: "dm" | "group" | "channel" | "ticket";
+        /**
+         * RoomUpdatedFrame
+         * @description A room you are in changed (e.g. renamed).
+         */
+        RoomUpdatedFrame: {
+            /** @constant */
+            type: "room.updated";
+            room_id: components["schemas"]["RoomId"];
+            room: components["schemas"]["RoomSummary"];
+        };
+        /**
+         * Seq
+         * @description A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).
+         * @example 42
+         */
+        Seq: number;
+        /**
+         * SlowModeSeconds
+         * @description Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+         */
+        SlowModeSeconds: number;
         /**
          * Tenant
          * @description An integrator's isolated space (the seeds' "company"). Nothing crosses tenants.
@@ -1310,35 +2608,71 @@ export interface components {
          * @description Per-tenant limits and policies. Every field has a platform default.
          */
         TenantSettings: {
-            /**
-             * @description Sustained requests per second the tenant's token bucket refills at.
-             * @example 100
-             */
-            rate_limit_per_second: number;
-            /**
-             * @description Bucket size, i.e. how many requests may arrive at once after an idle period.
-             * @example 100
-             */
-            rate_limit_burst: number;
-            /**
-             * @description Lifetime of a user token when the mint request does not name one.
-             * @example 3600
-             */
-            default_token_ttl_seconds: number;
-            /**
-             * @description Longest lifetime a user token may be minted with.
-             * @example 2592000
-             */
-            max_token_ttl_seconds: number;
-            /**
-             * @description Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
-             * @example [
-             *       "https://app.example.com"
-             *     ]
-             */
-            allowed_origins: string[];
+            rate_limit_per_second: components["schemas"]["RateLimitPerSecond"];
+            rate_limit_burst: components["schemas"]["RateLimitBurst"];
+            default_token_ttl_seconds: components["schemas"]["DefaultTokenTtlSeconds"];
+            max_token_ttl_seconds: components["schemas"]["MaxTokenTtlSeconds"];
+            allowed_origins: components["schemas"]["AllowedOrigins"];
+            ticket_categories: components["schemas"]["TicketCategories"];
             auth: components["schemas"]["AuthSettings"];
         };
+        /**
+         * Ticket
+         * @description A support ticket: a room of type `ticket` whose members are the requester, the assignee and watchers. Its messages, seq, receipts and resume work as in any room (its `id` is the room id).
+         */
+        Ticket: {
+            /**
+             * @description The ticket's room id (use it with the room and message operations).
+             * @example 5c0e2a8d-2f7b-4d8e-9a51-3e4b6c7d8e9f
+             */
+            id: string;
+            /** @example Cannot log in */
+            subject: string;
+            status: components["schemas"]["TicketStatus"];
+            priority: components["schemas"]["TicketPriority"];
+            category: components["schemas"]["TicketCategory"];
+            requester_id: components["schemas"]["UserId"];
+            assignee_id: components["schemas"]["AssigneeId"];
+            /** @description Messages stored in the ticket (deleted ones stay as tombstones and count). */
+            message_count: number;
+            /** @description Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member). */
+            unread_count: number;
+            last_seq: number;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+            last_activity_at: components["schemas"]["Timestamp"];
+            /** @description When someone with a staff role (not the requester) first wrote in the ticket. */
+            first_response_at: components["schemas"]["Timestamp"] | null;
+            /** @description When it was last resolved (cleared on reopen). */
+            resolved_at: components["schemas"]["Timestamp"] | null;
+            /** @description When it was closed (cleared on reopen). */
+            closed_at: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * TicketCategories
+         * @description The categories a ticket may name (`category`); empty means tickets carry no category.
+         * @example [
+         *       "billing",
+         *       "technical"
+         *     ]
+         */
+        TicketCategories: string[];
+        /**
+         * TicketCategory
+         * @description One of the tenant's `ticket_categories`, or null.
+         */
+        TicketCategory: string | null;
+        /**
+         * TicketPriority
+         * @enum {string}
+         */
+        TicketPriority: "low" | "medium" | "high" | "urgent";
+        /**
+         * TicketStatus
+         * @description `open` → `pending` (waiting on the requester), `resolved` or `closed`; `pending` → `open`, `resolved` or `closed`; `resolved` → `open` (reopen) or `closed`; `closed` → `open` (reopen). Any other change (including to the same status) is `409 CONFLICT`.
+         * @enum {string}
+         */
+        TicketStatus: "open" | "pending" | "resolved" | "closed";
         /**
          * Timestamp
          * Format: date-time
@@ -1367,11 +2701,32 @@ export interface components {
             updated_at: components["schemas"]["Timestamp"];
         };
         /**
+         * UserBan
+         * @description A tenant-wide ban. The user cannot sign in, connect or act until `until` (null = permanent); their sessions end.
+         */
+        UserBan: {
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            reason: string | null;
+            /** @description The admin's user id, or `tenant key`. */
+            banned_by: string;
+            banned_at: components["schemas"]["Timestamp"];
+        };
+        /**
          * UserId
          * @description The integrator's own identifier for a user (what `X-User-Id` names).
          * @example alice
          */
         UserId: string;
+        /**
+         * UserStatusFrame
+         * @description Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.
+         */
+        UserStatusFrame: {
+            /** @enum {string} */
+            type: "user.online" | "user.offline";
+            user_id: components["schemas"]["UserId"];
+        };
         /**
          * UserToken
          * @description A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
@@ -1384,6 +2739,98 @@ export interface components {
             user_id: components["schemas"]["UserId"];
             expires_at: components["schemas"]["Timestamp"];
         };
+        /**
+         * Webhook
+         * @description An endpoint of yours that receives signed events (Standard Webhooks).
+         */
+        Webhook: {
+            /** @example wh_9c1e4b2a7f3d4e08 */
+            id: string;
+            url: components["schemas"]["WebhookUrl"];
+            description: components["schemas"]["WebhookDescription"];
+            event_types: components["schemas"]["WebhookEventTypes"];
+            room_ids: components["schemas"]["WebhookRoomIds"];
+            enabled: boolean;
+            /** @description Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you. */
+            disabled_reason: string | null;
+            /** @description After a rotation, deliveries are signed with the old secret too until then. */
+            previous_secret_expires_at: components["schemas"]["Timestamp"] | null;
+            /** @description The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`. */
+            secret?: string;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * WebhookDelivery
+         * @description One event for one endpoint, with every attempt to deliver it.
+         */
+        WebhookDelivery: {
+            id: string;
+            webhook_id: string;
+            /** @description The `webhook-id` header of every attempt. */
+            event_id: string;
+            event_type: string;
+            room_id: string | null;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            attempts: number;
+            /** @description When the next attempt is due (null when succeeded or dead). */
+            next_attempt_at: components["schemas"]["Timestamp"] | null;
+            /** @description HTTP status of the last attempt (null when it got no answer). */
+            last_status_code: number | null;
+            last_latency_ms: number | null;
+            last_error: string | null;
+            attempt_log: {
+                at: components["schemas"]["Timestamp"];
+                status_code: number | null;
+                latency_ms: number;
+                error: string | null;
+            }[];
+            payload: components["schemas"]["WebhookEvent"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * WebhookDeliveryStatus
+         * @description `pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "succeeded" | "failed" | "dead";
+        /** WebhookDescription */
+        WebhookDescription: string | null;
+        /**
+         * WebhookEvent
+         * @description The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
+         */
+        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["WebhookTestFrame"];
+        /**
+         * WebhookEventTypePattern
+         * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+         * @example message.*
+         */
+        WebhookEventType: string;
+        /** WebhookEventTypes */
+        WebhookEventTypes: components["schemas"]["WebhookEventType"][];
+        /**
+         * WebhookRoomIds
+         * @description Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
+         */
+        WebhookRoomIds: string[] | null;
+        /**
+         * WebhookTestFrame
+         * @description Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.
+         */
+        WebhookTestFrame: {
+            /** @constant */
+            type: "webhook.test";
+            webhook_id: string;
+        };
+        /**
+         * WebhookUrl
+         * Format: uri
+         * @description Where deliveries are POSTed; http:// or https://.
+         * @example https://hooks.example.com/chatapi
+         */
+        WebhookUrl: string;
     };
     responses: {
         /** @description Invalid input: `details` names each offending field. */
@@ -1626,6 +3073,24 @@ export interface components {
         after: string;
         /** @description The client's key for this send (same as `client_msg_id`; if both are given they must match). */
         "Idempotency-Key": components["schemas"]["ClientMsgId"];
+        /** @description Webhook endpoint id. */
+        webhook_id: string;
+        /** @description Delivery id. */
+        delivery_id: string;
+        /** @description Only deliveries in this state. */
+        delivery_status: components["schemas"]["WebhookDeliveryStatus"];
+        /** @description Only deliveries of this event type (exact, e.g. `message.created`). */
+        event_type: string;
+        /** @description Only deliveries created at or after this instant. */
+        since: components["schemas"]["Timestamp"];
+        /** @description Only deliveries created before this instant. */
+        until: components["schemas"]["Timestamp"];
+        /** @description The event's id, the same on every retry; deduplicate by it. */
+        "webhook-id": string;
+        /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+        "webhook-timestamp": string;
+        /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+        "webhook-signature": string;
     };
     requestBodies: never;
     headers: {
@@ -1667,6 +3132,21 @@ export interface components {
     };
     pathItems: never;
 }
+export type WebhookWithSecret = components['schemas']['WebhookWithSecret'];
+export type CreateWebhookRequest = components['schemas']['CreateWebhookRequest'];
+export type UpdateWebhookRequest = components['schemas']['UpdateWebhookRequest'];
+export type RotateWebhookSecretRequest = components['schemas']['RotateWebhookSecretRequest'];
+export type ReplayWebhookDeliveriesRequest = components['schemas']['ReplayWebhookDeliveriesRequest'];
+export type ReplayResult = components['schemas']['ReplayResult'];
+export type RoomMemberDetail = components['schemas']['RoomMemberDetail'];
+export type CreateTicketRequest = components['schemas']['CreateTicketRequest'];
+export type UpdateTicketRequest = components['schemas']['UpdateTicketRequest'];
+export type AssignTicketRequest = components['schemas']['AssignTicketRequest'];
+export type BanRequest = components['schemas']['BanRequest'];
+export type MuteRequest = components['schemas']['MuteRequest'];
+export type PurgeRequest = components['schemas']['PurgeRequest'];
+export type UpdateMemberRequest = components['schemas']['UpdateMemberRequest'];
+export type UserBanRequest = components['schemas']['UserBanRequest'];
 export type ErrorEnvelope = components['schemas']['ErrorEnvelope'];
 export type HealthFailureEnvelope = components['schemas']['HealthFailureEnvelope'];
 export type Deleted = components['schemas']['Deleted'];
@@ -1694,37 +3174,92 @@ export type SendMessageRequest = components['schemas']['SendMessageRequest'];
 export type EditMessageRequest = components['schemas']['EditMessageRequest'];
 export type AckRequest = components['schemas']['AckRequest'];
 export type ReadRequest = components['schemas']['ReadRequest'];
+export type AccessTokenTtlSeconds = components['schemas']['AccessTokenTtlSeconds'];
+export type AdminStats = components['schemas']['AdminStats'];
+export type AllowedOrigins = components['schemas']['AllowedOrigins'];
+export type ArchivedAt = components['schemas']['ArchivedAt'];
+export type AssigneeId = components['schemas']['AssigneeId'];
+export type AuditEntry = components['schemas']['AuditEntry'];
 export type AuthSession = components['schemas']['AuthSession'];
 export type AuthSettings = components['schemas']['AuthSettings'];
 export type ClientMsgId = components['schemas']['ClientMsgId'];
+export type Conversation = components['schemas']['Conversation'];
+export type ConversationMember = components['schemas']['ConversationMember'];
+export type ConversationTicket = components['schemas']['ConversationTicket'];
+export type DefaultTokenTtlSeconds = components['schemas']['DefaultTokenTtlSeconds'];
 export type Error = components['schemas']['Error'];
 export type ErrorCode = components['schemas']['ErrorCode'];
+export type ErrorDetail = components['schemas']['ErrorDetail'];
+export type ErrorDetails = components['schemas']['ErrorDetails'];
 export type GuestSession = components['schemas']['GuestSession'];
+export type GuestTtlSeconds = components['schemas']['GuestTtlSeconds'];
 export type Health = components['schemas']['Health'];
+export type MaxTokenTtlSeconds = components['schemas']['MaxTokenTtlSeconds'];
 export type Member = components['schemas']['Member'];
+export type MemberJoinedFrame = components['schemas']['MemberJoinedFrame'];
+export type MemberLeftFrame = components['schemas']['MemberLeftFrame'];
 export type MemberRole = components['schemas']['MemberRole'];
 export type Message = components['schemas']['Message'];
 export type MessageContent = components['schemas']['MessageContent'];
+export type MessageCreatedFrame = components['schemas']['MessageCreatedFrame'];
+export type MessageDeletedFrame = components['schemas']['MessageDeletedFrame'];
 export type MessageMeta = components['schemas']['MessageMeta'];
+export type MessageUpdatedFrame = components['schemas']['MessageUpdatedFrame'];
+export type Notification = components['schemas']['Notification'];
+export type NotificationCreatedFrame = components['schemas']['NotificationCreatedFrame'];
+export type NotificationType = components['schemas']['NotificationType'];
 export type Permissions = components['schemas']['Permissions'];
 export type PresenceEntry = components['schemas']['PresenceEntry'];
+export type PresenceStatus = components['schemas']['PresenceStatus'];
 export type PublishableKey = components['schemas']['PublishableKey'];
 export type PublishableKeyCredentials = components['schemas']['PublishableKeyCredentials'];
+export type PurgeResult = components['schemas']['PurgeResult'];
+export type RateLimitBurst = components['schemas']['RateLimitBurst'];
+export type RateLimitPerSecond = components['schemas']['RateLimitPerSecond'];
 export type RateLimitState = components['schemas']['RateLimitState'];
 export type ReadCursor = components['schemas']['ReadCursor'];
 export type RealtimeTicket = components['schemas']['RealtimeTicket'];
+export type ReceiptFrame = components['schemas']['ReceiptFrame'];
+export type RefreshTokenTtlSeconds = components['schemas']['RefreshTokenTtlSeconds'];
 export type Role = components['schemas']['Role'];
 export type Room = components['schemas']['Room'];
+export type RoomBan = components['schemas']['RoomBan'];
+export type RoomDeletedFrame = components['schemas']['RoomDeletedFrame'];
 export type RoomDetail = components['schemas']['RoomDetail'];
+export type RoomId = components['schemas']['RoomId'];
+export type RoomMute = components['schemas']['RoomMute'];
+export type RoomName = components['schemas']['RoomName'];
 export type RoomSession = components['schemas']['RoomSession'];
+export type RoomSummary = components['schemas']['RoomSummary'];
+export type RoomTokenTtlSeconds = components['schemas']['RoomTokenTtlSeconds'];
 export type RoomType = components['schemas']['RoomType'];
+export type RoomUpdatedFrame = components['schemas']['RoomUpdatedFrame'];
+export type Seq = components['schemas']['Seq'];
+export type SlowModeSeconds = components['schemas']['SlowModeSeconds'];
 export type Tenant = components['schemas']['Tenant'];
 export type TenantCredentials = components['schemas']['TenantCredentials'];
 export type TenantSettings = components['schemas']['TenantSettings'];
+export type Ticket = components['schemas']['Ticket'];
+export type TicketCategories = components['schemas']['TicketCategories'];
+export type TicketCategory = components['schemas']['TicketCategory'];
+export type TicketPriority = components['schemas']['TicketPriority'];
+export type TicketStatus = components['schemas']['TicketStatus'];
 export type Timestamp = components['schemas']['Timestamp'];
 export type User = components['schemas']['User'];
+export type UserBan = components['schemas']['UserBan'];
 export type UserId = components['schemas']['UserId'];
+export type UserStatusFrame = components['schemas']['UserStatusFrame'];
 export type UserToken = components['schemas']['UserToken'];
+export type Webhook = components['schemas']['Webhook'];
+export type WebhookDelivery = components['schemas']['WebhookDelivery'];
+export type WebhookDeliveryStatus = components['schemas']['WebhookDeliveryStatus'];
+export type WebhookDescription = components['schemas']['WebhookDescription'];
+export type WebhookEvent = components['schemas']['WebhookEvent'];
+export type WebhookEventType = components['schemas']['WebhookEventType'];
+export type WebhookEventTypes = components['schemas']['WebhookEventTypes'];
+export type WebhookRoomIds = components['schemas']['WebhookRoomIds'];
+export type WebhookTestFrame = components['schemas']['WebhookTestFrame'];
+export type WebhookUrl = components['schemas']['WebhookUrl'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -1747,6 +3282,15 @@ export type ParameterAfterSeq = components['parameters']['after_seq'];
 export type ParameterBeforeSeq = components['parameters']['before_seq'];
 export type ParameterAfter = components['parameters']['after'];
 export type ParameterIdempotencyKey = components['parameters']['Idempotency-Key'];
+export type ParameterWebhookId = components['parameters']['webhook_id'];
+export type ParameterDeliveryId = components['parameters']['delivery_id'];
+export type ParameterDeliveryStatus = components['parameters']['delivery_status'];
+export type ParameterEventType = components['parameters']['event_type'];
+export type ParameterSince = components['parameters']['since'];
+export type ParameterUntil = components['parameters']['until'];
+export type ParameterWebhookId_2 = components['parameters']['webhook-id'];
+export type ParameterWebhookTimestamp = components['parameters']['webhook-timestamp'];
+export type ParameterWebhookSignature = components['parameters']['webhook-signature'];
 export type HeaderXRequestId = components['headers']['X-Request-Id'];
 export type HeaderRateLimitPolicy = components['headers']['RateLimit-Policy'];
 export type HeaderRateLimit = components['headers']['RateLimit'];
@@ -1882,6 +3426,7 @@ export interface operations {
                      *             "default_token_ttl_seconds": 3600,
                      *             "max_token_ttl_seconds": 2592000,
                      *             "allowed_origins": [],
+                     *             "ticket_categories": [],
                      *             "auth": {
                      *               "flows": {
                      *                 "password": false,
@@ -1956,6 +3501,7 @@ export interface operations {
                      *           "default_token_ttl_seconds": 3600,
                      *           "max_token_ttl_seconds": 2592000,
                      *           "allowed_origins": [],
+                     *           "ticket_categories": [],
                      *           "auth": {
                      *             "flows": {
                      *               "password": false,
@@ -2997,6 +4543,8 @@ export interface operations {
     listRooms: {
         parameters: {
             query?: {
+                /** @description Also list archived rooms. */
+                include_archived?: boolean;
                 /** @description Page size. */
                 limit?: components["parameters"]["limit"];
                 /** @description `next_cursor` from the previous page. */
@@ -3096,6 +4644,8 @@ export interface operations {
                      *         "created_at": "2026-11-21T09:30:00.000Z",
                      *         "updated_at": "2026-11-21T09:30:00.000Z",
                      *         "last_seq": 1,
+                     *         "archived_at": null,
+                     *         "slow_mode_seconds": 0,
                      *         "member_count": 2,
                      *         "unread_count": 0,
                      *         "last_message": {
@@ -3184,6 +4734,8 @@ export interface operations {
                      *         "created_at": "2026-11-21T09:30:00.000Z",
                      *         "updated_at": "2026-11-21T09:30:00.000Z",
                      *         "last_seq": 1,
+                     *         "archived_at": null,
+                     *         "slow_mode_seconds": 0,
                      *         "member_count": 2,
                      *         "unread_count": 0,
                      *         "last_message": {
@@ -3431,6 +4983,48 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomMemberDetail"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     removeRoomMember: {
         parameters: {
             query?: never;
@@ -3470,6 +5064,55 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMemberRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Member"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4038,6 +5681,1820 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints, oldest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Webhook"][];
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; the secret is shown once */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookWithSecret"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Webhook"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Webhook"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint with its new secret */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookWithSecret"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendTestWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queued delivery */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this state. */
+                status?: components["parameters"]["delivery_status"];
+                /** @description Only deliveries of this event type (exact, e.g. `message.created`). */
+                event_type?: components["parameters"]["event_type"];
+                /** @description Only deliveries created at or after this instant. */
+                since?: components["parameters"]["since"];
+                /** @description Only deliveries created before this instant. */
+                until?: components["parameters"]["until"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["WebhookDelivery"][];
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replayWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayWebhookDeliveriesRequest"];
+            };
+        };
+        responses: {
+            /** @description How many were queued again */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["ReplayResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replayWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending again */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTickets: {
+        parameters: {
+            query?: {
+                /** @description Only tickets in this status. */
+                status?: components["schemas"]["TicketStatus"];
+                /** @description Only tickets of this priority. */
+                priority?: components["schemas"]["TicketPriority"];
+                /** @description Only tickets of this category. */
+                category?: string;
+                /** @description Only tickets assigned to this user. */
+                assignee_id?: components["schemas"]["UserId"];
+                /** @description `true`: only tickets without an assignee. */
+                unassigned?: boolean;
+                /** @description Only tickets opened by this user. */
+                requester_id?: components["schemas"]["UserId"];
+                /** @description Only tickets created at or after this instant. */
+                created_after?: string;
+                /** @description Only tickets created before this instant. */
+                created_before?: string;
+                /** @description `newest`/`oldest` by creation, `priority` (urgent first, then oldest), `last_activity` (most recent message or change first). */
+                sort?: "newest" | "oldest" | "priority" | "last_activity";
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Ticket"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyTickets: {
+        parameters: {
+            query?: {
+                /** @description Only tickets in this status. */
+                status?: components["schemas"]["TicketStatus"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Ticket"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    assignTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listConversations: {
+        parameters: {
+            query?: {
+                /** @description Only conversations of this type. */
+                type?: components["schemas"]["RoomType"];
+                /** @description Only conversations this user is a member of. */
+                member_id?: components["schemas"]["UserId"];
+                /** @description Only tickets in this status. */
+                status?: components["schemas"]["TicketStatus"];
+                /** @description Only conversations active at or after this instant. */
+                active_after?: string;
+                /** @description Only conversations last active before this instant. */
+                active_before?: string;
+                /** @description Also count every match (one more query). */
+                include_total?: boolean;
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Conversation"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                            /** @description With `include_total=true`, how many conversations match the filters (all pages); otherwise null. */
+                            total: number | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAdminStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AdminStats"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUserConversations: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Room"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAdminRoomMessages: {
+        parameters: {
+            query?: {
+                /** @description Only messages with a greater `seq`. */
+                after_seq?: components["parameters"]["after_seq"];
+                /** @description Only messages with a smaller `seq`. */
+                before_seq?: components["parameters"]["before_seq"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["MessagePage"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                /** @description Only entries of this action. */
+                action?: string;
+                /** @description Only entries by this user. */
+                actor_id?: components["schemas"]["UserId"];
+                /** @description Only entries about this room. */
+                room_id?: string;
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["AuditEntry"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listRoomBans: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["RoomBan"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    banRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanRequest"];
+            };
+        };
+        responses: {
+            /** @description Banned */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomBan"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unbanRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    muteRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MuteRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomMute"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unmuteRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    purgeRoomMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PurgeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PurgeResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    archiveRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomDetail"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unarchiveRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomDetail"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    banUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBanRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["UserBan"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unbanUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deliverMessageCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageCreatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMessageUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageUpdatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMessageDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageDeletedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverReceipt: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReceiptFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberJoined: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberJoinedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberLeft: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberLeftFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverRoomUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomUpdatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverRoomDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomDeletedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserOnline: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserStatusFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserOffline: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserStatusFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverNotificationCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationCreatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverWebhookTest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookTestFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

@@ -11,6 +11,14 @@ export interface Config {
   host: string;
   /** DATABASE_URL: `sqlite:<file>` (embedded default) or `mysql://user:password@host:port/database`. */
   databaseUrl: string;
+  /**
+   * SQLITE_SYNCHRONOUS: `FULL` (default) syncs the WAL at every COMMIT, so an acknowledged send
+   * survives a power loss or OS crash. `NORMAL` syncs only at checkpoints: a process crash still
+   * loses nothing, but a power loss or kernel crash may lose the last sends acknowledged before it
+   * (the database itself stays consistent). Ignored for MySQL, where the server's
+   * innodb_flush_log_at_trx_commit decides (1 for the same promise as FULL).
+   */
+  sqliteSynchronous: 'FULL' | 'NORMAL';
   /** MASTER_KEY: operator key for /v1/tenants. Unset: generated and printed on first start. */
   masterKey?: string;
   /** REDIS_URL: unset runs a single node; set, nodes share events, presence, tickets and rate limits. */
@@ -72,6 +80,21 @@ export interface Config {
   smtpUrl?: string;
   /** MAIL_FROM: the From address of emailed codes. */
   mailFrom: string;
+  /**
+   * WEBHOOK_ALLOW_PRIVATE: `true` lets webhook URLs resolve to loopback, link-local and private
+   * addresses (local runs, tests). Off by default: those are the first target of request forgery.
+   */
+  webhookAllowPrivate: boolean;
+  /** WEBHOOK_TIMEOUT_MS: an attempt without a complete answer by then fails (and is retried). */
+  webhookTimeoutMs: number;
+  /** WEBHOOK_LEASE_MS: how long a claimed delivery stays with its worker; if the worker dies it is retried after this. */
+  webhookLeaseMs: number;
+  /** WEBHOOK_POLL_MS: how often a worker looks for due deliveries when nothing woke it. */
+  webhookPollMs: number;
+  /** WEBHOOK_CONCURRENCY: most attempts one process has in flight (each of a distinct endpoint+room). */
+  webhookConcurrency: number;
+  /** OUTBOX_WORKER: `false` stops this process from delivering webhooks (another one does). */
+  outboxWorker: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -98,6 +121,14 @@ function optional(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
 function databaseUrl(env: Env): string {
   const url = str(env, 'DATABASE_URL', 'sqlite:./data/chatapi.db');
   if (!/^sqlite:.+/.test(url) && !/^mysql:\/\/.+/.test(url)) {
@@ -112,6 +143,12 @@ function smtpUrl(env: Env): string | undefined {
   return url;
 }
 
+function synchronous(env: Env): 'FULL' | 'NORMAL' {
+  const raw = str(env, 'SQLITE_SYNCHRONOUS', 'FULL').toUpperCase();
+  if (raw !== 'FULL' && raw !== 'NORMAL') throw new ConfigError(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${raw}"`);
+  return raw;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -120,12 +157,16 @@ export function loadConfig(env: Env = process.env): Config {
   const masterKey = optional(env, 'MASTER_KEY');
   if (masterKey !== undefined && masterKey.length < 16) throw new ConfigError('MASTER_KEY must be at least 16 characters');
   const redisUrl = optional(env, 'REDIS_URL');
+  const webhookTimeoutMs = int(env, 'WEBHOOK_TIMEOUT_MS', 10000, 100, 60000);
+  const webhookLeaseMs = int(env, 'WEBHOOK_LEASE_MS', 60000, 1000, 3600000);
+  if (webhookLeaseMs <= webhookTimeoutMs) throw new ConfigError('WEBHOOK_LEASE_MS must be longer than WEBHOOK_TIMEOUT_MS');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
   return {
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
     wsPort: int(env, 'WS_PORT', 8081, 0, 65535),
     host: str(env, 'HOST', '0.0.0.0'),
     databaseUrl: databaseUrl(env),
+    sqliteSynchronous: synchronous(env),
     masterKey,
     redisUrl,
     redisPrefix: str(env, 'REDIS_PREFIX', 'chatapi:'),
@@ -152,5 +193,11 @@ export function loadConfig(env: Env = process.env): Config {
     guestPurgeIntervalMs: int(env, 'GUEST_PURGE_INTERVAL_MS', 60000, 100, 86400000),
     smtpUrl: smtpUrl(env),
     mailFrom: str(env, 'MAIL_FROM', 'chatapi <no-reply@localhost>'),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutMs,
+    webhookLeaseMs,
+    webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 250, 10, 60000),
+    webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1024),
+    outboxWorker: bool(env, 'OUTBOX_WORKER', true),
   };
 }

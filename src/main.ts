@@ -4,6 +4,8 @@
  *   chatapi serve [--http-only | --ws-only]   run REST and the WebSocket node (both by default)
  *   chatapi migrate                           apply database migrations and exit
  *   chatapi tenant create <name>              create a tenant and print its API key once
+ *   chatapi tenant list                       list tenants (id, name, created_at), oldest first
+ *   chatapi --help                            list the commands
  * Settings come from the environment (and a .env file in the working directory): see src/config.ts.
  */
 import { existsSync } from 'node:fs';
@@ -66,21 +68,49 @@ async function runServe(args: string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+const USAGE = `usage: chatapi <command>
+
+commands:
+  serve [--http-only | --ws-only]   run REST (HTTP_PORT) and the WebSocket node (WS_PORT); both by default
+  migrate                           apply database migrations and exit
+  tenant create <name>              create a tenant and print its API key (shown once)
+  tenant list                       list tenants: id, name, created_at (oldest first)
+  help, --help                      this list
+
+Settings come from the environment and a .env file in the working directory
+(every one with its default: .env.example, documented in src/config.ts).`;
+
 async function runTenant(args: string[]): Promise<void> {
   const [verb, ...rest] = args;
-  if (verb !== 'create' || rest.length === 0) throw new Error('usage: chatapi tenant create <name>');
+  if (!(verb === 'create' && rest.length) && !(verb === 'list' && !rest.length)) throw new Error('usage: chatapi tenant create <name> | chatapi tenant list');
   const cfg = config();
   const running = await start(cfg, { http: false, ws: false, log: createLogger('warn') });
-  const { tenant, api_key } = await running.domain.tenants.create({ name: rest.join(' ') });
-  console.log(JSON.stringify({ tenant_id: tenant.id, api_key }, null, 2));
-  await running.close();
+  try {
+    if (verb === 'create') {
+      const { tenant, api_key } = await running.domain.tenants.create({ name: rest.join(' ') });
+      console.log(JSON.stringify({ tenant_id: tenant.id, api_key }, null, 2));
+    } else {
+      for (let cursor: string | undefined, more = true; more;) {
+        const page = await running.domain.tenants.list({ limit: 100, cursor });
+        for (const t of page.items) console.log(`${t.id}\t${t.name}\t${t.created_at}`);
+        cursor = page.next_cursor ?? undefined;
+        more = cursor !== undefined;
+      }
+    }
+  } finally {
+    await running.close();
+  }
 }
 
 const [command, ...args] = process.argv.slice(2);
 const commands: Record<string, (a: string[]) => Promise<void>> = { serve: runServe, migrate: runMigrate, tenant: runTenant };
+if (command === '--help' || command === '-h' || command === 'help') {
+  console.log(USAGE);
+  process.exit(0);
+}
 const run = commands[command ?? ''];
 if (!run) {
-  console.error('usage: chatapi serve [--http-only|--ws-only] | chatapi migrate | chatapi tenant create <name>');
+  console.error(command ? `chatapi: unknown command "${command}"\n\n${USAGE}` : USAGE);
   process.exit(2);
 }
 run(args).catch((err) => {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { durabilitySettings, openDatabase, migrate, closeDatabase } from './store/db.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
 import { createDomain, type Domain, type DomainDeps } from './domain/index.ts';
@@ -20,6 +20,7 @@ import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
 import { startWsNode, type WsNode, type WsNodeOptions } from './ws/node.ts';
 import { createTicketStore, type TicketStore } from './ws/tickets.ts';
+import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker.ts';
 import { createMemoryPresence, createRedisPresence, type PresenceRegistry } from './bus/presence.ts';
 
 export interface StartOptions {
@@ -32,6 +33,8 @@ export interface StartOptions {
   domain?: Pick<DomainDeps, 'hasher' | 'now' | 'mailer'>;
   /** Extra WebSocket node options (tests shorten waits and heartbeats). */
   wsNode?: Partial<Omit<WsNodeOptions, 'config' | 'domain' | 'bus' | 'log'>>;
+  /** The webhook worker: tests drive it by hand (`autostart: false`, `runOnce()`) with their own clock. */
+  outbox?: Pick<OutboxWorkerOptions, 'now' | 'random' | 'onAttempt'> & { autostart?: boolean };
 }
 
 export interface RunningServer {
@@ -42,6 +45,8 @@ export interface RunningServer {
   metrics: Metrics;
   /** The WebSocket node, when this process runs one. */
   wsNode?: WsNode;
+  /** This process's webhook delivery worker (started unless OUTBOX_WORKER=false). */
+  outbox: OutboxWorker;
   /** The parts, for tests and tools that need them (e.g. a second domain with another clock). */
   parts: { db: Knex; bus: Bus };
   log: Logger;
@@ -65,8 +70,9 @@ function closeHttp(server: http.Server): Promise<void> {
 
 export async function start(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   await migrate(db);
+  log.info({ durability: await durabilitySettings(db) }, 'database durability settings');
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   // Failed-credential counters are shared through Redis when scaled out, like the rate limit.
   const attempts = createAttemptLimiters({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
@@ -87,26 +93,12 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const tickets = await createTicketStore({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
   services.push(() => tickets.close());
 
+  const outbox = startOutbox(config, db, bus, log, opts.outbox);
+  services.push(() => outbox.stop());
+
   // Presence is shared by the WS node (which writes it) and REST (which reads snapshots).
   const presence = await createPresence(config, log, opts.wsNode);
   services.push(() => presence.close());
-
-  let wsPort = 0;
-  let wsNode: WsNode | undefined;
-  if (opts.ws !== false) {
-    wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, ...opts.wsNode });
-    wsPort = wsNode.port;
-    const node = wsNode;
-    frontDoors.push(() => node.shutdown());
-  }
-
-  let httpPort = 0;
-  if (opts.http !== false) {
-    const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence })).callback());
-    server.keepAliveTimeout = 65_000;
-    httpPort = await listen(server, config.httpPort, config.host);
-    frontDoors.push(() => closeHttp(server));
-  }
 
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= (async () => {
@@ -117,7 +109,41 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     await closeDatabase(db);
   })());
 
-  return { httpPort, wsPort, wsNode, domain, limiter, metrics, parts: { db, bus }, log, close };
+  let wsPort = 0;
+  let wsNode: WsNode | undefined;
+  let httpPort = 0;
+  try {
+    if (opts.ws !== false) {
+      wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, ...opts.wsNode });
+      wsPort = wsNode.port;
+      const node = wsNode;
+      frontDoors.push(() => node.shutdown());
+    }
+    if (opts.http !== false) {
+      const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence, wsPort: wsPort || config.wsPort })).callback());
+      server.keepAliveTimeout = 65_000;
+      httpPort = await listen(server, config.httpPort, config.host);
+      frontDoors.push(() => closeHttp(server));
+    }
+  } catch (err) {
+    await close(); // a busy port: release what is already open, so the process can exit with the message
+    throw err;
+  }
+
+  return { httpPort, wsPort, wsNode, outbox, domain, limiter, metrics, parts: { db, bus }, log, close };
+}
+
+/** Delivers webhooks from the outbox; woken by every event this process publishes, else polling. */
+function startOutbox(config: Config, db: Knex, bus: Bus, log: Logger, o: StartOptions['outbox'] = {}): OutboxWorker {
+  const worker = createOutboxWorker({
+    db, log: log.child({ part: 'outbox' }), timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate,
+    leaseMs: config.webhookLeaseMs, pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency,
+    now: o.now, random: o.random, onAttempt: o.onAttempt,
+  });
+  if (!config.outboxWorker || o.autostart === false) return worker;
+  const unsubscribe = bus.subscribe(() => worker.wake());
+  worker.start();
+  return { ...worker, stop: async () => { unsubscribe(); await worker.stop(); } };
 }
 
 /** Expired guests are deleted (with their tokens; their sessions end) on a timer. Returns the stop step. */
@@ -137,6 +163,8 @@ interface RestParts {
   tickets: TicketStore;
   bus: Bus;
   presence: PresenceRegistry;
+  /** Where browsers reach the WebSocket node (the pages at /embed.html and /playground). */
+  wsPort: number;
 }
 
 function createPresence(config: Config, log: Logger, ws: StartOptions['wsNode'] = {}): Promise<PresenceRegistry> {
@@ -159,6 +187,7 @@ async function createRestApp(config: Config, p: RestParts) {
     metrics: p.metrics,
     tickets: p.tickets,
     presence: p.presence,
+    wsPort: p.wsPort,
     rateLimit: rateLimitMiddleware(p.limiter, resolveFromAuthState(defaults), {
       exempt: (ctx) => ctx.method === 'GET' && ctx.path === '/v1/rate-limit',
     }),

@@ -21,6 +21,7 @@ import { issueToken } from './tokens.ts';
 import type { ClientInfo, Domain } from './types.ts';
 import { checkOptionalText, checkText, iso } from './validate.ts';
 import { usersApi } from './users.ts';
+import { endSessions } from './sessions.ts';
 
 const REFRESH_PREFIX = 'rt_';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -95,7 +96,7 @@ async function revokeFamily(ctx: Ctx, tenantId: string, familyId: string): Promi
   const now = ctx.now();
   const tokenIds = await store.revokeFamily(ctx.db, tenantId, familyId, now);
   await revokeTokens(ctx.db, tenantId, tokenIds, now);
-  if (tokenIds.length) ctx.publish({ type: 'credentials.revoked', tenant_id: tenantId, scope: { kind: 'tokens', token_ids: tokenIds } });
+  if (tokenIds.length) endSessions(ctx, tenantId, { kind: 'tokens', token_ids: tokenIds });
 }
 
 async function findRefresh(ctx: Ctx, tenantId: string, token: string): Promise<store.RefreshRow | undefined> {

@@ -24,5 +24,5 @@ export type AttemptLimiterFactory = (name: string, limits: AttemptLimits) => Att
 
 export function tooManyAttempts(ms: number, what = 'Too many attempts'): DomainError {
   const seconds = Math.max(1, Math.ceil(ms / 1000));
-  return new DomainError('RATE_LIMIT_EXCEEDED', `${what}; retry after ${seconds} s`, [], seconds);
+  return new DomainError('RATE_LIMIT_EXCEEDED', `${what}; retry after ${seconds} s`, [], Math.max(1, Math.round(ms)));
 }

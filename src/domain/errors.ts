@@ -27,15 +27,15 @@ export interface ErrorDetail {
 export class DomainError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetail[];
-  /** For RATE_LIMIT_EXCEEDED: seconds until a retry may succeed (sent as Retry-After). */
-  readonly retryAfterSeconds?: number;
+  /** With RATE_LIMIT_EXCEEDED: when the caller may try again (REST and WS carry it as retry_after_ms). */
+  readonly retryAfterMs?: number;
 
-  constructor(code: ErrorCode, message?: string, details: ErrorDetail[] = [], retryAfterSeconds?: number) {
+  constructor(code: ErrorCode, message?: string, details: ErrorDetail[] = [], retryAfterMs?: number) {
     super(message ?? ERROR_CATALOGUE[code].message);
     this.name = 'DomainError';
     this.code = code;
     this.details = details;
-    if (retryAfterSeconds !== undefined) this.retryAfterSeconds = retryAfterSeconds;
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
   }
 
   get status(): number {

@@ -13,6 +13,8 @@ export interface RoomSummary {
   created_at: string;
   updated_at: string;
   last_seq: number;
+  archived_at: string | null;
+  slow_mode_seconds: number;
 }
 
 export type MessageEvent = {
@@ -44,11 +46,44 @@ export type CredentialScope =
   | { kind: 'tokens'; token_ids: string[] }; // revoked (logout, refresh-token reuse, revokeUserToken)
 
 /** Not a room event: it names no room, and every node checks its own sessions. */
-export type CredentialsRevokedEvent = { type: 'credentials.revoked'; tenant_id: string; scope: CredentialScope; room_id?: undefined };
+export type CredentialsRevokedEvent = { type: 'credentials.revoked'; tenant_id: string; scope: CredentialScope; room_id: null };
 /** A user's role or permissions changed: sessions update in place. */
-export type UserUpdatedEvent = { type: 'user.updated'; tenant_id: string; user: User; room_id?: undefined };
+export type UserUpdatedEvent = { type: 'user.updated'; tenant_id: string; user: User; room_id: null };
 
-export type DomainEvent = MessageEvent | ReceiptEvent | MemberJoinedEvent | MemberLeftEvent | RoomEvent | CredentialsRevokedEvent | UserUpdatedEvent;
+
+/** A ticket's shared state, as broadcast in `ticket.updated`. */
+export interface TicketState {
+  status: 'open' | 'pending' | 'resolved' | 'closed';
+  priority: 'low' | 'medium' | 'high' | 'urgent';
+  category: string | null;
+  requester_id: string;
+  assignee_id: string | null;
+  updated_at: string;
+}
+export type TicketChange = 'status' | 'priority' | 'category' | 'subject' | 'assignee_id';
+export type TicketUpdatedEvent = {
+  type: 'ticket.updated'; tenant_id: string; room_id: string; ticket: TicketState; changed: [TicketChange, ...TicketChange[]]; by: string;
+};
+
+/** Moderation of one member of a room; `until` null = permanent (ban) or lifted (mute). */
+export type MemberModeratedEvent = {
+  type: 'member.banned' | 'member.muted'; tenant_id: string; room_id: string; user_id: string; until: string | null; by: string;
+};
+export type MessagesPurgedEvent = {
+  type: 'messages.purged'; tenant_id: string; room_id: string; seqs: number[]; user_id?: string; deleted_at: string; by: string;
+};
+/**
+ * A tenant-wide ban (or its lifting: `until` is then the past): not about one room, so `room_id`
+ * is null. WebSocket nodes close the user's connections (close code 4013).
+ */
+export type UserBannedEvent = {
+  type: 'user.banned' | 'user.unbanned'; tenant_id: string; room_id: null; user_id: string; until: string | null; by: string;
+};
+
+export type DomainEvent =
+  | MessageEvent | ReceiptEvent | MemberJoinedEvent | MemberLeftEvent | RoomEvent
+  | TicketUpdatedEvent | MemberModeratedEvent | MessagesPurgedEvent | UserBannedEvent
+  | CredentialsRevokedEvent | UserUpdatedEvent;
 
 /** What the domain needs from a bus: fire-and-forget publish. */
 export interface EventSink {

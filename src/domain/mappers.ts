@@ -15,7 +15,8 @@ export function tenantOut(r: TenantRow): Tenant {
   return {
     id: r.id,
     name: r.name,
-    settings: withAuthDefaults(JSON.parse(r.settings) as TenantSettings),
+    // Tenants created before ticket categories (or sign-in settings) existed have none.
+    settings: withAuthDefaults({ ticket_categories: [], ...(JSON.parse(r.settings) as Omit<TenantSettings, 'ticket_categories'>) } as TenantSettings),
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
   };
@@ -68,5 +69,7 @@ export function roomSummary(r: RoomRow): RoomSummary {
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
     last_seq: r.last_seq,
+    archived_at: isoOrNull(r.archived_at),
+    slow_mode_seconds: r.slow_mode_seconds,
   };
 }

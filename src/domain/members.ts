@@ -1,5 +1,6 @@
 /** Room membership: list, add, remove (and leave). DMs have fixed members; the owner cannot leave. */
 import { isForeignKeyViolation, isUniqueViolation } from '../store/db.ts';
+import { activeRoomBan } from '../store/bans.ts';
 import * as store from '../store/members.ts';
 import { findUser } from '../store/users.ts';
 import { assertRoomManager, membership } from './access.ts';
@@ -8,7 +9,7 @@ import { DomainError, notFound } from './errors.ts';
 import { memberOut } from './mappers.ts';
 import type { MemberRole } from './shapes.ts';
 import type { Caller, Domain } from './types.ts';
-import { checkUserId, invalid, paginate, readPage } from './validate.ts';
+import { checkUserId, invalid, iso, paginate, readPage } from './validate.ts';
 
 const ADDABLE_ROLES: readonly MemberRole[] = ['moderator', 'member'];
 const fixedDm = () => new DomainError('CONFLICT', 'A direct message has fixed members');
@@ -27,24 +28,36 @@ async function addMember(ctx: Ctx, caller: Caller, roomId: string, input: { user
   return admitMember(ctx, me.tenantId, room.id, userId, role);
 }
 
+function bannedError(userId: string, until: number | null): DomainError {
+  const end = until === null ? 'permanently' : `until ${iso(until)}`;
+  return new DomainError('AUTHORIZATION_ERROR', `"${userId}" is banned from this room ${end}`, [{ field: 'user_id', message: `banned ${end}` }]);
+}
+
 /**
- * The one path by which someone becomes a member of an existing room: addRoomMember, joinRoom
- * (invites) and exchangeRoomCode (emailed codes) all end here, so a rule about who may be in a
- * room (e.g. room bans) holds for every way in. Publishes `member.joined`.
+ * The one way anyone enters an existing room (added by a manager, assigned to a ticket, joining by
+ * invite): refuses users banned from the room, inserts the membership and tells the room.
+ * A ban is checked again after the insert, in its transaction, so a ban racing with an add wins.
  */
 export async function admitMember(ctx: Ctx, tenantId: string, roomId: string, userId: string, role: MemberRole) {
+  const ban = await activeRoomBan(ctx.db, tenantId, roomId, userId, ctx.now());
+  if (ban) throw bannedError(userId, ban.until);
   const row: store.MemberRow = {
     tenant_id: tenantId, room_id: roomId, user_id: userId, role, delivered_seq: 0, read_seq: 0, joined_at: ctx.now(),
   };
+  const member = memberOut(row);
   try {
-    await store.insertMembers(ctx.db, [row]);
+    await ctx.change(async (trx, emit) => {
+      await store.insertMembers(trx, [row]);
+      // A ban committed meanwhile: the insert rolls back (a ban's DELETE waits for this row on MySQL).
+      const late = await activeRoomBan(trx, tenantId, roomId, userId, ctx.now());
+      if (late) throw bannedError(userId, late.until);
+      emit({ type: 'member.joined', tenant_id: tenantId, room_id: roomId, member });
+    });
   } catch (err) {
     if (isUniqueViolation(err)) throw new DomainError('CONFLICT', `"${userId}" is already a member`, [{ field: 'user_id', message: 'already a member' }]);
     if (isForeignKeyViolation(err)) throw invalid('user_id', `no user "${userId}"`); // deleted meanwhile
     throw err;
   }
-  const member = memberOut(row);
-  ctx.publish({ type: 'member.joined', tenant_id: tenantId, room_id: roomId, member });
   return member;
 }
 
@@ -65,8 +78,10 @@ async function removeMember(ctx: Ctx, caller: Caller, roomId: string, userId: st
       throw new DomainError('AUTHORIZATION_ERROR', `Only the room's owner may remove a ${target.role}`);
     }
   }
-  if ((await store.deleteMember(ctx.db, me.tenantId, room.id, userId)) === 0) throw notFound('Member');
-  ctx.publish({ type: 'member.left', tenant_id: me.tenantId, room_id: room.id, user_id: userId });
+  await ctx.change(async (trx, emit) => {
+    if ((await store.deleteMember(trx, me.tenantId, room.id, userId)) === 0) throw notFound('Member');
+    emit({ type: 'member.left', tenant_id: me.tenantId, room_id: room.id, user_id: userId });
+  });
 }
 
 export function membersApi(ctx: Ctx): Pick<Domain['rooms'], 'listMembers' | 'addMember' | 'removeMember'> {

@@ -5,21 +5,29 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
+import * as feed from '../store/feed.ts';
+import { markFirstResponse } from '../store/tickets.ts';
 import { assertInScope, membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
+import type { MessageEvent } from './events.ts';
 import { messageOut } from './mappers.ts';
 import type { Message } from './shapes.ts';
+import { sendGate } from './send-gate.ts';
+import { isStaffRole } from './staff.ts';
 import type { Caller, Domain, MessageInput, MessageQuery } from './types.ts';
-import { canonicalJson, checkInt, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
+import { canonicalJson, checkInt, checkJsonBounds, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
 
 const MAX_CONTENT = 4000;
 const MAX_META_BYTES = 8 * 1024;
+/** Documented in spec/schemas/message-meta.yaml. */
+const META_BOUNDS = { maxDepth: 16, maxNodes: 512 };
 const MAX_CLIENT_KEY = 128;
 
 function checkMeta(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (!isPlainObject(value)) throw invalid('meta', 'must be a JSON object or null');
+  checkJsonBounds('meta', value, META_BOUNDS); // before JSON.stringify, which recurses
   const text = JSON.stringify(value);
   if (Buffer.byteLength(text) > MAX_META_BYTES) throw invalid('meta', `must be at most ${MAX_META_BYTES} bytes as JSON`);
   return text;
@@ -66,7 +74,7 @@ function replay(existing: store.MessageRow, hash: string) {
  * repeat waits for the room lock, so by then the first has committed and its row is visible.
  * Acknowledged (returned) and published only after COMMIT.
  */
-async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput) {
+export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, onStored?: (message: Message) => void) {
   const me = requireUser(caller);
   assertInScope(me, roomId);
   const content = checkText('content', input.content, MAX_CONTENT);
@@ -80,21 +88,40 @@ async function send(ctx: Ctx, caller: Caller, roomId: string, input: MessageInpu
   const hash = bodyHash(content, meta);
   const tenantId = me.tenantId;
   const senderId = me.user.id;
-  let row: store.NewMessageRow | null;
-  try {
-    row = await store.appendMessage(ctx.db, {
-      id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
-      client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
-    }, ctx.now);
-  } catch (err) {
-    const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
-    if (prior) return replay(prior, hash);
-    throw err;
+  let row: store.NewMessageRow | null = null;
+  const created = (r: store.NewMessageRow): MessageEvent => ({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message: messageOut({ ...r, pk: 0 }) });
+  // Refused by the send gate (archived, muted, slow mode, not a member): sendGate says why, or lets it through.
+  for (let attempt = 0, slowOk = false; !row; attempt++) {
+    try {
+      row = await store.appendMessage(ctx.db, {
+        id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
+        client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
+      }, ctx.now, undefined, (r) => [created(r)], slowOk);
+    } catch (err) {
+      const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
+      if (prior) return replay(prior, hash);
+      throw err;
+    }
+    if (row) break;
+    const verdict = await sendGate(ctx, me, roomId, slowOk, attempt, clientKey);
+    if (!verdict.retry) return replay(verdict.prior, hash);
+    slowOk = verdict.slowOk;
   }
-  if (!row) throw notFound('Room');
-  const message = messageOut({ ...row, pk: 0 });
-  ctx.publish({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message });
-  return { message, created: true };
+  const evt = created(row);
+  onStored?.(evt.message);
+  ctx.announce([evt]); // already in the outbox, written with the message
+  if (isStaffRole(me.user.role)) await noteFirstResponse(ctx, tenantId, roomId, senderId, row.created_at);
+  return { message: evt.message, created: true };
+}
+
+/** A staff member's message in a ticket may be its first response (tickets.first_response_at). */
+async function noteFirstResponse(ctx: Ctx, tenantId: string, roomId: string, senderId: string, at: number): Promise<void> {
+  try {
+    await markFirstResponse(ctx.db, tenantId, roomId, senderId, at);
+  } catch (err) {
+    // The message is stored and acknowledged; a missed figure must not turn that into a failure.
+    ctx.log.error({ err, room_id: roomId }, 'recording a ticket first response failed');
+  }
 }
 
 function assertMayReceive(m: Membership): void {
@@ -134,10 +161,12 @@ async function edit(ctx: Ctx, caller: Caller, roomId: string, messageId: string,
   if (row.deleted_at !== null) throw new DomainError('CONFLICT', 'The message has been deleted');
   // body_hash stays: it identifies the original send, so a late retry of it still replays.
   changes.edited_at = ctx.now();
-  // Deleted between our read and this write: the delete wins.
-  if ((await store.updateLiveMessage(ctx.db, m.me.tenantId, row.id, changes)) === 0) throw new DomainError('CONFLICT', 'The message has been deleted');
   const message = messageOut({ ...row, ...changes });
-  ctx.publish({ type: 'message.updated', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+  await ctx.change(async (trx, emit) => {
+    // Deleted between our read and this write: the delete wins.
+    if ((await store.updateLiveMessage(trx, m.me.tenantId, row.id, changes)) === 0) throw new DomainError('CONFLICT', 'The message has been deleted');
+    emit({ type: 'message.updated', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+  });
   return message;
 }
 
@@ -149,32 +178,36 @@ async function remove(ctx: Ctx, caller: Caller, roomId: string, messageId: strin
   if (!allowed) throw new DomainError('AUTHORIZATION_ERROR', "Deleting other people's messages needs can_delete_message or a room moderator");
   if (row.deleted_at !== null) return messageOut(row);
   const changes = { content: '', meta: null, deleted_at: ctx.now() };
-  // A concurrent delete got there first: answer its tombstone, and publish only once.
-  if ((await store.updateLiveMessage(ctx.db, m.me.tenantId, row.id, changes)) === 0) return messageOut(await loadMessage(ctx, m, row.id));
   const message = messageOut({ ...row, ...changes });
-  ctx.publish({ type: 'message.deleted', tenant_id: m.me.tenantId, room_id: row.room_id, message });
-  return message;
+  const won = await ctx.change(async (trx, emit) => {
+    // A concurrent delete got there first: answer its tombstone, and publish only once.
+    if ((await store.updateLiveMessage(trx, m.me.tenantId, row.id, changes)) === 0) return false;
+    emit({ type: 'message.deleted', tenant_id: m.me.tenantId, room_id: row.room_id, message });
+    return true;
+  });
+  return won ? message : messageOut(await loadMessage(ctx, m, row.id));
 }
 
 /**
- * Everything after a cursor across the caller's rooms, oldest first. The cursor is the global
- * message pk; next_cursor is where to resume, so a poller keeps it even when caught up
- * (null only when there is nothing to resume from yet).
+ * Everything after a cursor across the caller's rooms, in the order messages became visible
+ * (store/feed.ts), so following next_cursor sees every message exactly once under any
+ * concurrency. The cursor is that feed position; next_cursor is where to resume, so a poller
+ * keeps it even when caught up (null only when there is nothing to resume from yet).
  */
 async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: number }) {
   const me = requireUser(caller);
   const limit = checkLimit(q.limit);
-  const afterPk = q.after ? decodeCursor<[number]>(q.after, ['number'], 'after')[0] : 0;
+  const after = q.after ? decodeCursor<[number]>(q.after, ['number'], 'after')[0] : 0;
   if (!me.user.permissions.can_receive_message) throw new DomainError('AUTHORIZATION_ERROR', 'You may not read messages');
-  const rows = await store.listAfterPk(ctx.db, me.tenantId, me.user.id, afterPk, limit);
+  const rows = await feed.listFeed(ctx.db, me.tenantId, me.user.id, after, limit);
   const last = rows[rows.length - 1];
-  const next = last ? encodeCursor([last.pk]) : (q.after ?? null);
+  const next = last ? encodeCursor([last.position]) : (q.after ?? null);
   return { items: rows.map(messageOut), next_cursor: next };
 }
 
 export function messagesApi(ctx: Ctx): Domain['messages'] {
   return {
-    send: (caller, roomId, input) => send(ctx, caller, roomId, input),
+    send: (caller, roomId, input, opts) => sendMessage(ctx, caller, roomId, input, opts?.onStored),
     list: (caller, roomId, q) => list(ctx, caller, roomId, q),
     async get(caller, roomId, messageId) {
       const m = await membership(ctx, caller, roomId);

@@ -13,6 +13,7 @@ import { assertTenantAdmin, type Admin } from './tenant-admin.ts';
 import { hashApiKey } from './tenants.ts';
 import type { Domain } from './types.ts';
 import { iso, isoOrNull } from './validate.ts';
+import { endSessions } from './sessions.ts';
 
 const PREFIX = 'pk_';
 const MAX_KEYS = 10;
@@ -49,14 +50,14 @@ async function rotate(ctx: Ctx, admin: Admin, tenantId: string, keyId: string) {
   const secret = newSecret();
   const patch = { key_hash: hashApiKey(secret), prefix: secret.slice(0, 11), rotated_at: ctx.now() };
   if ((await store.updateKey(ctx.db, tenantId, row.id, patch)) === 0) throw notFound('Publishable key');
-  ctx.publish({ type: 'credentials.revoked', tenant_id: tenantId, scope: { kind: 'publishable_key', key_id: row.id } });
+  endSessions(ctx, tenantId, { kind: 'publishable_key', key_id: row.id });
   return { key: publishableKeyOut({ ...row, ...patch }), publishable_key: secret };
 }
 
 async function revoke(ctx: Ctx, admin: Admin, tenantId: string, keyId: string) {
   await tenantFor(ctx, admin, tenantId);
   if (typeof keyId !== 'string' || (await store.deleteKey(ctx.db, tenantId, keyId)) === 0) throw notFound('Publishable key');
-  ctx.publish({ type: 'credentials.revoked', tenant_id: tenantId, scope: { kind: 'publishable_key', key_id: keyId } });
+  endSessions(ctx, tenantId, { kind: 'publishable_key', key_id: keyId });
 }
 
 export function publishableKeysApi(ctx: Ctx): Domain['publishableKeys'] {

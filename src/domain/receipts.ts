@@ -12,14 +12,16 @@ async function moveCursors(ctx: Ctx, caller: Caller, roomId: string, seqIn: unkn
   const { me, room } = await membership(ctx, caller, roomId);
   if (seq > room.last_seq) throw invalid('seq', `is beyond the room's last message (last_seq ${room.last_seq})`);
   const tenantId = me.tenantId;
-  // Reading implies delivery: raise delivered_seq to at least read_seq.
-  let moved = await advanceCursor(ctx.db, tenantId, room.id, me.user.id, 'delivered_seq', seq);
-  if (read) moved += await advanceCursor(ctx.db, tenantId, room.id, me.user.id, 'read_seq', seq);
-  const member = await findMember(ctx.db, tenantId, room.id, me.user.id);
-  if (!member) throw notFound('Room'); // left the room meanwhile
-  const cursor = { room_id: room.id, user_id: me.user.id, delivered_seq: member.delivered_seq, read_seq: member.read_seq };
-  if (moved > 0) ctx.publish({ type: 'receipt', tenant_id: tenantId, ...cursor });
-  return cursor;
+  return ctx.change(async (trx, emit) => {
+    // Reading implies delivery: raise delivered_seq to at least read_seq.
+    let moved = await advanceCursor(trx, tenantId, room.id, me.user.id, 'delivered_seq', seq);
+    if (read) moved += await advanceCursor(trx, tenantId, room.id, me.user.id, 'read_seq', seq);
+    const member = await findMember(trx, tenantId, room.id, me.user.id);
+    if (!member) throw notFound('Room'); // left the room meanwhile
+    const cursor = { room_id: room.id, user_id: me.user.id, delivered_seq: member.delivered_seq, read_seq: member.read_seq };
+    if (moved > 0) emit({ type: 'receipt', tenant_id: tenantId, ...cursor });
+    return cursor;
+  });
 }
 
 export function receiptsApi(ctx: Ctx): Domain['receipts'] {

@@ -1,15 +1,16 @@
 /** Rooms: DMs (one per pair), groups and channels, as seen by their members. */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { inTransaction, isForeignKeyViolation, isUniqueViolation } from '../store/db.ts';
+import { isForeignKeyViolation, isUniqueViolation } from '../store/db.ts';
 import { findMember, insertMembers, type MemberRow } from '../store/members.ts';
 import * as store from '../store/rooms.ts';
 import { existingUserIds } from '../store/users.ts';
 import { assertRoomManager, membership } from './access.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx, Emit } from './context.ts';
 import { DomainError } from './errors.ts';
 import { memberOut, roomSummary } from './mappers.ts';
 import { membersApi } from './members.ts';
+import { roomAdminApi, setSlowMode } from './room-admin.ts';
 import { roomDetail, roomViews } from './room-views.ts';
 import type { MemberRole, RoomType } from './shapes.ts';
 import type { Caller, Domain, RoomInput, UserCaller } from './types.ts';
@@ -56,15 +57,16 @@ function memberRows(tenantId: string, roomId: string, owner: string, others: str
   return [row(owner, 'owner'), ...others.map((id) => row(id, 'member'))];
 }
 
-async function insertRoomWithMembers(trx: Knex.Transaction, room: store.RoomRow, members: MemberRow[]): Promise<void> {
+async function insertRoomWithMembers(trx: Knex.Transaction, emit: Emit, room: store.RoomRow, members: MemberRow[]): Promise<void> {
   await store.insertRoom(trx, room);
   await insertMembers(trx, members);
+  emitJoined(emit, room.tenant_id, room.id, members);
 }
 
 /** Stores the room and its members in one transaction; a member deleted meanwhile is named like an unknown one. */
 async function storeRoom(ctx: Ctx, tenantId: string, room: store.RoomRow, members: MemberRow[], others: string[]): Promise<void> {
   try {
-    await inTransaction(ctx.db, (trx) => insertRoomWithMembers(trx, room, members));
+    await ctx.change((trx, emit) => insertRoomWithMembers(trx, emit, room, members));
   } catch (err) {
     if (!isForeignKeyViolation(err)) throw err;
     await assertUsersExist(ctx, tenantId, others);
@@ -92,7 +94,6 @@ async function createDm(ctx: Ctx, me: UserCaller, room: store.RoomRow, other: st
     if (!winner) throw err;
     return reuseDm(ctx, me, winner, other);
   }
-  publishJoined(ctx, tenantId, room.id, members);
   return { room: await detailFor(ctx, me, room.id), created: true };
 }
 
@@ -106,8 +107,10 @@ async function reuseDm(ctx: Ctx, me: UserCaller, room: store.RoomRow, other: str
     const role: MemberRole = userId === room.created_by ? 'owner' : 'member';
     const row: MemberRow = { tenant_id: me.tenantId, room_id: room.id, user_id: userId, role, delivered_seq: 0, read_seq: 0, joined_at: ctx.now() };
     try {
-      await insertMembers(ctx.db, [row]);
-      publishJoined(ctx, me.tenantId, room.id, [row]);
+      await ctx.change(async (trx, emit) => {
+        await insertMembers(trx, [row]);
+        emitJoined(emit, me.tenantId, room.id, [row]);
+      });
     } catch (err) {
       // A concurrent call put them back first, or they were deleted meanwhile (then the DM is theirs no more).
       if (!isUniqueViolation(err) && !isForeignKeyViolation(err)) throw err;
@@ -116,8 +119,8 @@ async function reuseDm(ctx: Ctx, me: UserCaller, room: store.RoomRow, other: str
   return { room: await detailFor(ctx, me, room.id), created: false };
 }
 
-function publishJoined(ctx: Ctx, tenantId: string, roomId: string, members: MemberRow[]): void {
-  for (const m of members) ctx.publish({ type: 'member.joined', tenant_id: tenantId, room_id: roomId, member: memberOut(m) });
+function emitJoined(emit: Emit, tenantId: string, roomId: string, members: MemberRow[]): void {
+  for (const m of members) emit({ type: 'member.joined', tenant_id: tenantId, room_id: roomId, member: memberOut(m) });
 }
 
 async function create(ctx: Ctx, caller: Caller, input: RoomInput) {
@@ -127,23 +130,24 @@ async function create(ctx: Ctx, caller: Caller, input: RoomInput) {
   const now = ctx.now();
   const room: store.RoomRow = {
     id: randomUUID(), tenant_id: me.tenantId, type, name, dm_key: null, created_by: me.user.id, last_seq: 0, created_at: now, updated_at: now,
+    archived_at: null, slow_mode_seconds: 0,
   };
   if (type === 'dm') return createDm(ctx, me, room, others[0]!);
   const members = memberRows(me.tenantId, room.id, me.user.id, others, now);
   await storeRoom(ctx, me.tenantId, room, members, others);
-  publishJoined(ctx, me.tenantId, room.id, members);
   return { room: await detailFor(ctx, me, room.id), created: true };
 }
 
 export function roomsApi(ctx: Ctx): Domain['rooms'] {
   return {
     ...membersApi(ctx),
+    ...roomAdminApi(ctx),
     create: (caller, input) => create(ctx, caller, input),
 
-    async list(caller, page) {
+    async list(caller, page, opts = {}) {
       const me = requireUser(caller);
       const { limit, after } = readPage<[number, string]>(page, ['number', 'string']);
-      const rows = await store.listMemberRooms(ctx.db, me.tenantId, me.user.id, after, limit + 1);
+      const rows = await store.listMemberRooms(ctx.db, me.tenantId, me.user.id, after, limit + 1, opts.includeArchived === true);
       const pageRows = rows.slice(0, limit);
       const last = pageRows[pageRows.length - 1];
       return {
@@ -159,20 +163,29 @@ export function roomsApi(ctx: Ctx): Domain['rooms'] {
 
     async update(caller, roomId, patch) {
       const { me, room } = await membership(ctx, caller, roomId);
-      assertRoomManager(room, 'rename the room');
-      if (room.type === 'dm') throw invalid('name', 'a dm has no name');
-      const name = patch.name === null ? null : checkText('name', patch.name, 200).trim();
+      assertRoomManager(room, 'change the room');
+      if (patch.name === undefined && patch.slow_mode_seconds === undefined) throw invalid('body', 'give name and/or slow_mode_seconds');
+      if (patch.name !== undefined && room.type === 'dm') throw invalid('name', 'a dm has no name');
+      const name = patch.name === undefined ? room.name : patch.name === null ? null : checkText('name', patch.name, 200).trim();
+      if (patch.slow_mode_seconds !== undefined) {
+        await setSlowMode(ctx, me, room, patch.slow_mode_seconds, name);
+        return detailFor(ctx, me, room.id);
+      }
       const now = ctx.now();
-      await store.updateRoom(ctx.db, me.tenantId, room.id, { name, updated_at: now });
-      ctx.publish({ type: 'room.updated', tenant_id: me.tenantId, room_id: room.id, room: roomSummary({ ...room, name, updated_at: now }) });
+      await ctx.change(async (trx, emit) => {
+        await store.updateRoom(trx, me.tenantId, room.id, { name, updated_at: now });
+        emit({ type: 'room.updated', tenant_id: me.tenantId, room_id: room.id, room: roomSummary({ ...room, name, updated_at: now }) });
+      });
       return detailFor(ctx, me, room.id);
     },
 
     async remove(caller, roomId) {
       const { me, room } = await membership(ctx, caller, roomId);
       if (room.my_role !== 'owner') throw new DomainError('AUTHORIZATION_ERROR', "Only the room's owner may delete it");
-      await store.deleteRoom(ctx.db, me.tenantId, room.id);
-      ctx.publish({ type: 'room.deleted', tenant_id: me.tenantId, room_id: room.id, room: roomSummary(room) });
+      await ctx.change(async (trx, emit) => {
+        await store.deleteRoom(trx, me.tenantId, room.id);
+        emit({ type: 'room.deleted', tenant_id: me.tenantId, room_id: room.id, room: roomSummary(room) });
+      });
     },
 
     roomsOfUser: (tenantId, userId) => store.roomCursorsOfUser(ctx.db, tenantId, userId),

@@ -9,6 +9,7 @@ import type { TenantSettings } from './shapes.ts';
 import { assertTenantAdmin, MASTER, type Admin } from './tenant-admin.ts';
 import type { Domain, Page } from './types.ts';
 import { checkInt, checkText, invalid, isPlainObject, paginate, readPage } from './validate.ts';
+import { endSessions } from './sessions.ts';
 
 const KEY_PREFIX = 'ck_';
 const DEFAULT_TOKEN_TTL = 3600;
@@ -27,6 +28,7 @@ function defaultSettings(ctx: Ctx): TenantSettings {
     max_token_ttl_seconds: DEFAULT_MAX_TOKEN_TTL,
     allowed_origins: [],
     auth: defaultAuthSettings(),
+    ticket_categories: [],
   };
 }
 
@@ -48,7 +50,7 @@ function assertMayPatch(admin: Admin, patch: { name?: string; settings?: object 
 export function mergeSettings(base: TenantSettings, patch: unknown): TenantSettings {
   if (patch === undefined) return base;
   if (!isPlainObject(patch)) throw invalid('settings', 'must be an object');
-  const out = { ...base };
+  const out: TenantSettings = { ...base, ticket_categories: base.ticket_categories ?? [] };
   for (const [key, value] of Object.entries(patch)) {
     const field = `settings.${key}`;
     switch (key) {
@@ -66,6 +68,9 @@ export function mergeSettings(base: TenantSettings, patch: unknown): TenantSetti
       case 'auth':
         out.auth = mergeAuthSettings(authSettingsOf(base), value);
         break;
+      case 'ticket_categories':
+        out.ticket_categories = checkCategories(field, value);
+        break;
       default:
         throw invalid(field, 'is not a tenant setting');
     }
@@ -73,6 +78,13 @@ export function mergeSettings(base: TenantSettings, patch: unknown): TenantSetti
   if (out.default_token_ttl_seconds > out.max_token_ttl_seconds) {
     throw invalid('settings.default_token_ttl_seconds', 'must not exceed max_token_ttl_seconds');
   }
+  return out;
+}
+
+function checkCategories(field: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > 100) throw invalid(field, 'must be an array of at most 100 categories');
+  const out = value.map((c, i) => checkText(`${field}[${i}]`, c, 64));
+  if (new Set(out).size !== out.length) throw invalid(field, 'must not repeat a category');
   return out;
 }
 
@@ -136,7 +148,7 @@ export function tenantsApi(ctx: Ctx): Domain['tenants'] {
 
     async remove(id) {
       if ((await store.deleteTenant(ctx.db, id)) === 0) throw notFound('Tenant');
-      ctx.publish({ type: 'credentials.revoked', tenant_id: id, scope: { kind: 'tenant' } });
+      endSessions(ctx, id, { kind: 'tenant' });
     },
 
     async rotateKey(id) {
@@ -145,7 +157,7 @@ export function tenantsApi(ctx: Ctx): Domain['tenants'] {
       const changes = { api_key_hash: hashApiKey(apiKey), updated_at: ctx.now() };
       // The old hash is overwritten, so the old key stops working at once.
       if ((await store.updateTenant(ctx.db, id, changes)) === 0) throw notFound('Tenant');
-      ctx.publish({ type: 'credentials.revoked', tenant_id: id, scope: { kind: 'api_key' } });
+      endSessions(ctx, id, { kind: 'api_key' });
       return { tenant: tenantOut({ ...row, ...changes }), api_key: apiKey };
     },
 

@@ -10,11 +10,13 @@ import * as userStore from '../store/users.ts';
 import type { TenantRow } from '../store/tenants.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
+import { banOf, bannedMessage } from './user-bans.ts';
 import { tenantOut, userOut } from './mappers.ts';
 import type { TenantSettings } from './shapes.ts';
 import { loadTenantRow } from './tenants.ts';
 import type { Caller, Domain } from './types.ts';
 import { checkInt, iso } from './validate.ts';
+import { endSessions } from './sessions.ts';
 
 const ALG = 'HS256';
 const MAX_TOKEN_CHARS = 4096;
@@ -65,6 +67,8 @@ async function verify(ctx: Ctx, token: string) {
   const user = await userStore.findUser(ctx.db, tenant.id, row.user_id);
   if (!user) throw unauthenticated('The token\'s user no longer exists');
   if (user.expires_at !== null && user.expires_at !== undefined && user.expires_at <= ctx.now()) throw unauthenticated('The guest has expired');
+  const ban = banOf(user, ctx.now());
+  if (ban) throw unauthenticated(bannedMessage(ban.until));
   return {
     tenant: tenantOut(tenant), user: userOut(user), tokenId: row.id, expiresAt: row.expires_at,
     ...(row.room_id ? { roomId: row.room_id } : {}),
@@ -106,6 +110,8 @@ async function mint(ctx: Ctx, caller: Caller, userId: string, input: { ttl_secon
   if (!tenant) throw notFound('Tenant');
   const user = typeof userId === 'string' ? await userStore.findUser(ctx.db, tenant.id, userId) : undefined;
   if (!user) throw notFound('User');
+  const ban = banOf(user, ctx.now());
+  if (ban) throw new DomainError('AUTHORIZATION_ERROR', bannedMessage(ban.until));
   const settings = JSON.parse(tenant.settings) as TenantSettings;
   const ttl = input.ttl_seconds === undefined
     ? settings.default_token_ttl_seconds
@@ -119,7 +125,7 @@ async function revoke(ctx: Ctx, caller: Caller, tokenId: string, userId?: string
   const visible = row && (caller.kind === 'tenant' || caller.user.id === row.user_id) && (userId === undefined || userId === row.user_id);
   if (!row || !visible) throw notFound('Token');
   await tokenStore.revokeToken(ctx.db, caller.tenantId, row.id, ctx.now());
-  ctx.publish({ type: 'credentials.revoked', tenant_id: caller.tenantId, scope: { kind: 'tokens', token_ids: [row.id] } });
+  endSessions(ctx, caller.tenantId, { kind: 'tokens', token_ids: [row.id] });
 }
 
 export function tokensApi(ctx: Ctx): Domain['tokens'] {

@@ -1,5 +1,6 @@
 /** The domain's public API (see /work/plan.md § Domain API): what HTTP handlers and the WS node call. */
 import type { Knex } from 'knex';
+import type { AdminStats, AuditEntry, Conversation, ConversationQuery } from './admin-types.ts';
 import type { EventSink } from './events.ts';
 import type { Admin } from './tenant-admin.ts';
 import type { PasswordHasher } from './passwords.ts';
@@ -7,6 +8,13 @@ import type { AttemptLimiterFactory } from './attempts.ts';
 import type { Mailer } from './mailer.ts';
 import type { AuthSession, GuestSession, RoomSession } from './wire.ts';
 import type { PublishableKey, PublishableKeyCredentials, TenantSettingsPatch } from './wire.ts';
+import type {
+  BanInput, MuteInput, PurgeInput, PurgeResult, RoomBan, RoomMemberDetail, RoomMute, UserBan, UserBanInput,
+} from './moderation-types.ts';
+import type { Ticket, TicketInput, TicketListQuery, TicketPatchInput } from './ticket-types.ts';
+import type { WebhookDeliveriesApi } from './webhook-deliveries.ts';
+import type { WebhooksApi } from './webhooks.ts';
+import type { UserStatusApi } from './user-status.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
@@ -40,6 +48,8 @@ export interface DomainConfig {
   argon2TimeCost?: number;
   argon2Parallelism?: number;
   mailFrom?: string;
+  /** Let webhook URLs reach private addresses (WEBHOOK_ALLOW_PRIVATE); off when absent. */
+  webhookAllowPrivate?: boolean;
 }
 
 /** Structural logger (pino's Logger satisfies it). */
@@ -127,9 +137,13 @@ export interface Domain {
   };
   rooms: {
     create(caller: Caller, input: RoomInput): Promise<{ room: RoomDetail; created: boolean }>;
-    list(caller: Caller, page: Page): Promise<PageOf<Room>>;
+    list(caller: Caller, page: Page, opts?: { includeArchived?: boolean }): Promise<PageOf<Room>>;
     get(caller: Caller, roomId: string): Promise<RoomDetail>;
-    update(caller: Caller, roomId: string, patch: { name?: string | null }): Promise<RoomDetail>;
+    update(caller: Caller, roomId: string, patch: { name?: string | null; slow_mode_seconds?: number }): Promise<RoomDetail>;
+    archive(caller: Caller, roomId: string): Promise<RoomDetail>;
+    unarchive(caller: Caller, roomId: string): Promise<RoomDetail>;
+    getMember(caller: Caller, roomId: string, userId: string): Promise<RoomMemberDetail>;
+    updateMember(caller: Caller, roomId: string, userId: string, input: { role: MemberRole }): Promise<Member>;
     remove(caller: Caller, roomId: string): Promise<void>;
     listMembers(caller: Caller, roomId: string, page?: Page): Promise<PageOf<Member>>;
     addMember(caller: Caller, roomId: string, input: { user_id: string; role?: MemberRole }): Promise<Member>;
@@ -137,7 +151,11 @@ export interface Domain {
     roomsOfUser(tenantId: string, userId: string): Promise<{ room_id: string; last_seq: number; delivered_seq: number }[]>;
   };
   messages: {
-    send(caller: Caller, roomId: string, input: MessageInput): Promise<{ message: Message; created: boolean }>;
+    /**
+     * `onStored` runs right after COMMIT and before message.created is published: the WebSocket
+     * sends its message.ack there, so the sender's own message.created arrives after the ack.
+     */
+    send(caller: Caller, roomId: string, input: MessageInput, opts?: { onStored?: (message: Message) => void }): Promise<{ message: Message; created: boolean }>;
     list(caller: Caller, roomId: string, q: MessageQuery): Promise<{ items: Message[]; has_more: boolean }>;
     get(caller: Caller, roomId: string, messageId: string): Promise<Message>;
     edit(caller: Caller, roomId: string, messageId: string, patch: { content?: string; meta?: Record<string, unknown> | null }): Promise<Message>;
@@ -148,5 +166,37 @@ export interface Domain {
     ack(caller: Caller, input: { room_id: string; seq: number }): Promise<ReadCursor>;
     read(caller: Caller, roomId: string, input: { seq: number }): Promise<ReadCursor>;
   };
+  tickets: {
+    create(caller: Caller, input: TicketInput): Promise<Ticket>;
+    list(caller: Caller, q: TicketListQuery): Promise<PageOf<Ticket>>;
+    listMine(caller: Caller, q: { status?: string; limit?: number; cursor?: string }): Promise<PageOf<Ticket>>;
+    get(caller: Caller, ticketId: string): Promise<Ticket>;
+    update(caller: Caller, ticketId: string, patch: TicketPatchInput): Promise<Ticket>;
+    assign(caller: Caller, ticketId: string, input: { assignee_id: string }): Promise<Ticket>;
+  };
+  admin: {
+    listConversations(caller: Caller, q: ConversationQuery): Promise<PageOf<Conversation> & { total: number | null }>;
+    stats(caller: Caller): Promise<AdminStats>;
+    listUserConversations(caller: Caller, userId: string, page: Page): Promise<PageOf<Room>>;
+    readRoom(caller: Caller, roomId: string, q: MessageQuery): Promise<{ items: Message[]; has_more: boolean }>;
+    listAuditLog(caller: Caller, q: { action?: string; actor_id?: string; room_id?: string; limit?: number; cursor?: string }): Promise<PageOf<AuditEntry>>;
+  };
+  moderation: {
+    ban(caller: Caller, roomId: string, input: BanInput): Promise<RoomBan>;
+    unban(caller: Caller, roomId: string, userId: string): Promise<void>;
+    listBans(caller: Caller, roomId: string, page: Page): Promise<PageOf<RoomBan>>;
+    mute(caller: Caller, roomId: string, input: MuteInput): Promise<RoomMute>;
+    unmute(caller: Caller, roomId: string, userId: string): Promise<void>;
+    purge(caller: Caller, roomId: string, input: PurgeInput): Promise<PurgeResult>;
+    /** Typing follows the send rules: muted → AUTHORIZATION_ERROR, archived → CONFLICT, not a member → NOT_FOUND. */
+    assertMayType(caller: Caller, roomId: string): Promise<void>;
+    banUser(caller: Caller, userId: string, input: UserBanInput): Promise<UserBan>;
+    unbanUser(caller: Caller, userId: string): Promise<void>;
+    /** Whether a tenant-wide ban is in force on the user now (for session checks elsewhere). */
+    isUserBanned(tenantId: string, userId: string): Promise<boolean>;
+  };
   health: { check(): Promise<Health> };
+  webhooks: WebhooksApi;
+  webhookDeliveries: WebhookDeliveriesApi;
+  userStatus: UserStatusApi;
 }

@@ -1,16 +1,18 @@
 /** Users: the integrator's people, identified by the integrator's own ids. */
 import * as store from '../store/users.ts';
-import { inTransaction, isUniqueViolation } from '../store/db.ts';
+import { isUniqueViolation } from '../store/db.ts';
 import { successor, updateMemberRole } from '../store/members.ts';
 import { allMemberRooms, deleteRooms, roomsWithoutMembers } from '../store/rooms.ts';
 import { roomSummary } from './mappers.ts';
 import type { Ctx } from './context.ts';
+import { banOf } from './user-bans.ts';
 import { DomainError, notFound } from './errors.ts';
 import { userOut } from './mappers.ts';
 import { assertMayGrant, assertUserManager, checkPermissions, checkRole, defaultPermissions } from './permissions.ts';
 import type { Permissions, Role } from './shapes.ts';
 import type { Caller, Domain, UserInput, UserPatchInput } from './types.ts';
 import { checkOptionalText, checkText, checkUserId, invalid, paginate, readPage, USER_ID_RE } from './validate.ts';
+import { updateSessions } from './sessions.ts';
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
 
@@ -100,7 +102,7 @@ async function update(ctx: Ctx, caller: Caller, userId: string, patch: UserPatch
   const changed = await store.updateUser(ctx.db, caller.tenantId, target.id, changes).catch((err) => conflict(ctx, caller.tenantId, undefined, err));
   if (changed === 0) throw notFound('User');
   const user = userOut({ ...target, ...changes });
-  if (changes.role !== undefined) ctx.publish({ type: 'user.updated', tenant_id: caller.tenantId, user });
+  if (changes.role !== undefined) updateSessions(ctx, caller.tenantId, user);
   return user;
 }
 
@@ -114,7 +116,7 @@ async function remove(ctx: Ctx, caller: Caller, userId: string): Promise<void> {
   const target = await load(ctx, caller.tenantId, userId);
   assertMayManageTarget(caller, target);
   const tenantId = caller.tenantId;
-  const { rooms, emptied } = await inTransaction(ctx.db, async (trx) => {
+  await ctx.change(async (trx, emit) => {
     const rooms = await allMemberRooms(trx, tenantId, target.id);
     for (const room of rooms) {
       if (room.my_role !== 'owner' || room.type === 'dm') continue;
@@ -124,14 +126,12 @@ async function remove(ctx: Ctx, caller: Caller, userId: string): Promise<void> {
     if ((await store.deleteUser(trx, tenantId, target.id)) === 0) throw notFound('User');
     const emptied = await roomsWithoutMembers(trx, tenantId, rooms.map((r) => r.id));
     await deleteRooms(trx, tenantId, emptied.map((r) => r.id));
-    return { rooms, emptied };
+    const gone = new Set(emptied.map((r) => r.id));
+    for (const room of rooms) {
+      if (!gone.has(room.id)) emit({ type: 'member.left', tenant_id: tenantId, room_id: room.id, user_id: target.id });
+    }
+    for (const room of emptied) emit({ type: 'room.deleted', tenant_id: tenantId, room_id: room.id, room: roomSummary(room) });
   });
-  ctx.publish({ type: 'credentials.revoked', tenant_id: tenantId, scope: { kind: 'user', user_id: target.id } });
-  const gone = new Set(emptied.map((r) => r.id));
-  for (const room of rooms) {
-    if (!gone.has(room.id)) ctx.publish({ type: 'member.left', tenant_id: tenantId, room_id: room.id, user_id: target.id });
-  }
-  for (const room of emptied) ctx.publish({ type: 'room.deleted', tenant_id: tenantId, room_id: room.id, room: roomSummary(room) });
 }
 
 export function usersApi(ctx: Ctx): Domain['users'] {
@@ -155,7 +155,8 @@ export function usersApi(ctx: Ctx): Domain['users'] {
       if (typeof userId !== 'string' || !USER_ID_RE.test(userId)) return null;
       const row = await store.findUser(ctx.db, tenantId, userId);
       const expired = row?.expires_at != null && row.expires_at <= ctx.now();
-      return row && !expired ? userOut(row) : null;
+      // A user banned tenant-wide acts as nobody until the ban ends.
+      return row && !expired && !banOf(row, ctx.now()) ? userOut(row) : null;
     },
   };
 }

@@ -71,6 +71,32 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+export interface JsonBounds {
+  /** Most levels of objects/arrays, counting the value itself as level 1. */
+  maxDepth: number;
+  /** Most object members plus array elements, over all levels. */
+  maxNodes: number;
+}
+
+/**
+ * Bounds a parsed JSON value's nesting and size without recursion, so it runs before anything
+ * recursive (JSON.stringify, canonicalJson) could overflow the stack on a value nested thousands
+ * deep. Stops at the first level or member beyond the bounds.
+ */
+export function checkJsonBounds(field: string, value: unknown, bounds: JsonBounds): void {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 1 }];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > bounds.maxDepth) throw invalid(field, `must be nested at most ${bounds.maxDepth} levels deep`);
+    const children = Array.isArray(v) ? v : Object.values(v);
+    nodes += children.length;
+    if (nodes > bounds.maxNodes) throw invalid(field, `must have at most ${bounds.maxNodes} keys and array items in all`);
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push({ v: child, depth: depth + 1 });
+  }
+}
+
 /** Opaque cursors: base64url of a JSON array of keyset values. */
 export function encodeCursor(values: (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');

@@ -53,3 +53,7 @@ export interface PageOf<T> {
   items: T[];
   next_cursor: string | null;
 }
+export type Webhook = Schemas['Webhook'];
+export type WebhookWithSecret = Schemas['WebhookWithSecret'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type WebhookEvent = Schemas['WebhookEvent'];

@@ -16,6 +16,7 @@ import { metricsMiddleware } from './metrics.ts';
 import type { Metrics } from '../metrics.ts';
 import { docsMiddleware } from './docs.ts';
 import { corsMiddleware } from './cors.ts';
+import { webMiddleware } from '../web/routes.ts';
 import type { HttpDeps } from './operation.ts';
 
 export interface HttpAppOptions extends HttpDeps {
@@ -23,6 +24,8 @@ export interface HttpAppOptions extends HttpDeps {
   rateLimit?: Middleware;
   /** Prometheus metrics; when given, requests are recorded and GET /metrics serves them. */
   metrics?: Metrics;
+  /** The WebSocket node's port, for the browser pages (default: config.wsPort). */
+  wsPort?: number;
 }
 
 export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; api: OpenAPIBackend }> {
@@ -33,6 +36,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; a
   if (opts.metrics) app.use(metricsMiddleware(opts.metrics, operationOf(api)));
   app.use(requestContext(log, config.bodyLimitBytes));
   app.use(docsMiddleware());
+  app.use(webMiddleware({ wsPort: opts.wsPort ?? config.wsPort }));
   app.use(authMiddleware(domain, config.masterKey, new CredentialCache(config.authCacheMs)));
   app.use(corsMiddleware()); // after auth (the tenant's origin list), before the rate limit
   if (opts.rateLimit) app.use(opts.rateLimit);

@@ -62,10 +62,11 @@ const PAGE = `<!doctype html>
   <style>body { margin: 0; } .chatapi-specs { font: 14px sans-serif; padding: 8px 20px; background: #f3f4f6; }</style>
 </head>
 <body>
-  <div class="chatapi-specs">
-    Specs: <a href="openapi.yaml">openapi.yaml</a> (REST, OpenAPI 3.1) ·
+  <nav class="chatapi-specs" aria-label="API references">
+    References: <strong>REST (OpenAPI)</strong> · <a href="docs/asyncapi">WebSocket (AsyncAPI)</a> ·
+    specs: <a href="openapi.yaml">openapi.yaml</a> (REST, OpenAPI 3.1) ·
     <a href="asyncapi.yaml">asyncapi.yaml</a> (WebSocket <code>/v1/ws</code>, AsyncAPI 3)
-  </div>
+  </nav>
   <div id="swagger-ui"></div>
   <script src="docs/swagger-ui-bundle.js"></script>
   <script src="docs/init.js"></script>

@@ -14,13 +14,18 @@ export type Db = Knex | Knex.Transaction;
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
-export async function openDatabase(url: string): Promise<Knex> {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+export interface OpenOptions {
+  /** SQLite's `PRAGMA synchronous` (see SQLITE_SYNCHRONOUS in config.ts): FULL unless told otherwise. */
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+}
+
+export async function openDatabase(url: string, opts: OpenOptions = {}): Promise<Knex> {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), opts.sqliteSynchronous ?? 'FULL');
   if (url.startsWith('mysql://') || url.startsWith('mysql2://')) return openMysql(url);
   throw new Error(`Unsupported DATABASE_URL "${redact(url)}": use sqlite:<path> or mysql://user:password@host:port/database`);
 }
 
-function openSqlite(path: string): Knex {
+function openSqlite(path: string, synchronous: 'FULL' | 'NORMAL'): Knex {
   if (!path) throw new Error('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/chatapi.db');
   const memory = path === ':memory:';
   const filename = memory ? path : resolve(path);
@@ -37,7 +42,9 @@ function openSqlite(path: string): Knex {
       afterCreate(conn: SqliteConn, done: (err: Error | null, conn: SqliteConn) => void) {
         try {
           conn.pragma('journal_mode = WAL');
-          conn.pragma('synchronous = NORMAL');
+          // FULL: every COMMIT syncs the WAL, so acknowledged survives power loss; group commit
+          // (group-commit.ts) shares that sync among the sends of a batch.
+          conn.pragma(`synchronous = ${synchronous}`);
           conn.pragma('foreign_keys = ON');
           // Other processes (API node + WS node) share the file: wait for their locks.
           conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
@@ -133,6 +140,22 @@ export function redact(url: string): string {
 export function driver(knex: Db): Driver {
   const client = String(knex.client.config.client);
   return client.startsWith('mysql') ? 'mysql' : 'sqlite';
+}
+
+const SQLITE_SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
+
+/**
+ * The durability settings the database actually runs with, read back from it (logged at start):
+ * SQLite's journal_mode and synchronous; MySQL's innodb_flush_log_at_trx_commit and sync_binlog.
+ */
+export async function durabilitySettings(knex: Knex): Promise<Record<string, string | number>> {
+  if (driver(knex) === 'sqlite') {
+    const [journal] = (await knex.raw('PRAGMA journal_mode')) as { journal_mode: string }[];
+    const [sync] = (await knex.raw('PRAGMA synchronous')) as { synchronous: number }[];
+    return { journal_mode: journal!.journal_mode, synchronous: SQLITE_SYNCHRONOUS[sync!.synchronous] ?? sync!.synchronous };
+  }
+  const [rows] = (await knex.raw('SELECT @@innodb_flush_log_at_trx_commit AS flush, @@sync_binlog AS binlog')) as [{ flush: number; binlog: number }[]];
+  return { innodb_flush_log_at_trx_commit: Number(rows[0]!.flush), sync_binlog: Number(rows[0]!.binlog) };
 }
 
 export async function migrate(knex: Knex): Promise<void> {

@@ -1,11 +1,14 @@
 /** Queries on `messages`, always scoped by tenant. */
 import type { Knex } from 'knex';
-import { driver, inTransaction, type Db } from './db.ts';
-import { takeSeqAsMember } from './rooms.ts';
-import { appendSqlite, type MessageToAppend } from './sqlite-append.ts';
+import { MAX_BATCH, type AfterInsert, type AppendRequest, type AppendResult, type MessageToAppend, type NewMessageRow, type SendEvents } from './append-types.ts';
+import { driver, type Db } from './db.ts';
+import { batchStats } from './batch-stats.ts';
+import { GroupCommit } from './group-commit.ts';
+import { runMysqlBatch } from './mysql-append.ts';
+import { runSqliteBatch } from './sqlite-append.ts';
 
 export interface MessageRow {
-  pk: number; // global autoincrement: the cursor for "everything after X across my rooms"
+  pk: number; // global autoincrement (on SQLite also the feed position: see feed.ts)
   id: string;
   tenant_id: string;
   room_id: string;
@@ -20,12 +23,11 @@ export interface MessageRow {
   deleted_at: number | null;
 }
 
-export type NewMessageRow = Omit<MessageRow, 'pk'>;
 export type MessagePatch = Partial<Pick<MessageRow, 'content' | 'meta' | 'edited_at' | 'deleted_at'>>;
 
 const num = (v: number | null) => (v === null ? null : Number(v));
 
-const toRow = (r: MessageRow): MessageRow => ({
+export const toRow = (r: MessageRow): MessageRow => ({
   ...r,
   pk: Number(r.pk),
   seq: Number(r.seq),
@@ -34,31 +36,39 @@ const toRow = (r: MessageRow): MessageRow => ({
   deleted_at: num(r.deleted_at),
 });
 
-export async function insertMessage(db: Db, row: NewMessageRow): Promise<void> {
-  await db('messages').insert(row);
-}
+export type { AfterInsert, MessageToAppend, NewMessageRow, SendEvents };
 
-export type { MessageToAppend };
+/** Sends committing at once per process: SQLite has one writer; MySQL overlaps a batch's statements with the previous COMMIT. */
+const IN_FLIGHT = { sqlite: 1, mysql: 1 } as const;
+const committers = new WeakMap<Knex, GroupCommit<AppendRequest, AppendResult>>();
+
+function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
+  let c = committers.get(knex);
+  if (!c) {
+    const backend = driver(knex);
+    const run = backend === 'sqlite' ? runSqliteBatch : runMysqlBatch;
+    c = new GroupCommit((batch) => run(knex, batch), MAX_BATCH, IN_FLIGHT[backend], batchStats);
+    committers.set(knex, c);
+  }
+  return c;
+}
 
 /**
  * The durable send: stores `msg` as its room's next seq (1, 2, 3 … without gaps) if its sender is
- * a member, in one transaction that also bumps the room's last_seq and updated_at. Resolves after
- * COMMIT with the stored row (created_at = `now()` inside the transaction), or null when the room
- * is gone or the sender is not (or no longer) in it: nothing stored. Rejects with the driver's
- * UNIQUE violation when the sender already used this client_msg_id in the room.
- * SQLite: group-committed with concurrent sends (sqlite-append.ts). MySQL: a transaction of its own
- * (UPDATE rooms with the member check, INSERT), re-run on deadlocks.
+ * a member allowed to send now (rooms.ts SEND_GATE: not archived, muted or held by slow mode), in one transaction that also bumps the room's last_seq and updated_at, shared with
+ * whatever other sends arrived in the same event-loop turn or while the previous batch committed
+ * (group-commit.ts; sqlite-append.ts, mysql-append.ts). `afterInsert` runs inside that transaction
+ * for this send only (see AfterInsert). Resolves after COMMIT with the stored row (created_at =
+ * `now()` inside the transaction), or null when the room is gone or the sender is not (or no
+ * longer) in it: nothing stored. Rejects with a duplicate-key error (isUniqueViolation) when the
+ * sender already used this client_msg_id in the room. `events` (the outbox hook): the send's events,
+ * written to the outbox in the same transaction. On MySQL the send also takes its cross-room feed
+ * position there (feed.ts).
  */
-export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number): Promise<NewMessageRow | null> {
-  if (driver(knex) === 'sqlite') return appendSqlite(knex, msg, now);
-  return inTransaction(knex, async (trx) => {
-    const createdAt = now();
-    const seq = await takeSeqAsMember(trx, msg.tenant_id, msg.room_id, msg.sender_id, createdAt);
-    if (seq === 0) return null;
-    const row: NewMessageRow = { ...msg, seq, created_at: createdAt };
-    await insertMessage(trx, row);
-    return row;
-  });
+export function appendMessage(
+  knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents, slowOk = false,
+): Promise<NewMessageRow | null> {
+  return committerFor(knex).submit({ msg, now, afterInsert, events, slowOk });
 }
 
 export async function findMessage(db: Db, tenantId: string, roomId: string, id: string): Promise<MessageRow | undefined> {
@@ -136,16 +146,3 @@ export async function unreadCounts(db: Db, tenantId: string, userId: string, roo
   return counts;
 }
 
-/** Messages with pk > afterPk in any room the user belongs to, oldest first. */
-export async function listAfterPk(db: Db, tenantId: string, userId: string, afterPk: number, limit: number): Promise<MessageRow[]> {
-  const rows = await db('messages as m')
-    .join('room_members as rm', 'rm.room_id', 'm.room_id')
-    .where('m.tenant_id', tenantId)
-    .andWhere('rm.tenant_id', tenantId)
-    .andWhere('rm.user_id', userId)
-    .andWhere('m.pk', '>', afterPk)
-    .orderBy('m.pk', 'asc')
-    .limit(limit)
-    .select('m.*');
-  return rows.map(toRow);
-}

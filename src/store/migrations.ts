@@ -209,7 +209,216 @@ const identity: CodeMigration = {
   },
 };
 
-const MIGRATIONS: CodeMigration[] = [initial, identity];
+/**
+ * The transactional outbox and what is delivered from it: every event (written by the transaction
+ * of its change), webhook endpoints, one delivery row per (endpoint, event), and notifications.
+ */
+const outbox: CodeMigration = {
+  name: '0006_outbox',
+  async up(knex) {
+    await createTable(knex, 'outbox_events', (t) => {
+      t.bigIncrements('pk').primary(); // the order events are dispatched (and, per room, delivered) in
+      t.string('id', ID).notNullable().unique();
+      t.string('tenant_id', ID).notNullable();
+      t.string('room_id', ID).nullable();
+      t.string('type', 64).notNullable();
+      t.text('payload', 'mediumtext').notNullable(); // the event's frame as JSON: the webhook body
+      t.bigInteger('created_at').notNullable();
+      t.bigInteger('dispatched_at').nullable();
+      t.index(['dispatched_at', 'pk']);
+    });
+    // One row: dispatchers take it FOR UPDATE SKIP LOCKED, so one node at a time turns events into deliveries.
+    await createTable(knex, 'outbox_dispatch_lock', (t) => {
+      t.integer('id').primary();
+      t.bigInteger('taken_at').notNullable();
+    });
+    await knex('outbox_dispatch_lock').insert({ id: 1, taken_at: 0 });
+    await createTable(knex, 'webhooks', (t) => {
+      t.string('id', ID).primary();
+      t.string('tenant_id', ID).notNullable().references('id').inTable('tenants').onDelete('CASCADE');
+      t.string('url', 2048).notNullable();
+      t.string('description', 500).nullable();
+      t.text('event_types').notNullable(); // JSON array of patterns
+      t.text('room_ids').nullable(); // JSON array, or NULL for every room
+      t.boolean('enabled').notNullable();
+      t.string('disabled_reason', 500).nullable();
+      t.string('secret', 128).notNullable();
+      t.string('previous_secret', 128).nullable();
+      t.bigInteger('previous_secret_expires_at').nullable();
+      t.bigInteger('failing_since').nullable();
+      t.bigInteger('created_at').notNullable();
+      t.bigInteger('updated_at').notNullable();
+      t.index(['tenant_id', 'created_at', 'id']);
+    });
+    await createTable(knex, 'webhook_deliveries', (t) => {
+      t.bigIncrements('pk').primary();
+      t.string('id', ID).notNullable().unique();
+      t.string('tenant_id', ID).notNullable();
+      t.string('webhook_id', ID).notNullable().references('id').inTable('webhooks').onDelete('CASCADE');
+      t.string('event_id', ID).notNullable();
+      t.bigInteger('event_pk').notNullable();
+      t.string('event_type', 64).notNullable();
+      t.string('lane', ID).notNullable(); // the room ('' for events of no room): order is kept per (webhook, lane)
+      t.string('status', 16).notNullable();
+      t.integer('attempts').notNullable();
+      t.bigInteger('next_attempt_at').notNullable();
+      t.bigInteger('lease_until').nullable();
+      t.bigInteger('last_attempt_at').nullable();
+      t.integer('last_status_code').nullable();
+      t.integer('last_latency_ms').nullable();
+      t.string('last_error', 500).nullable();
+      t.text('attempt_log').nullable();
+      t.bigInteger('created_at').notNullable();
+      t.bigInteger('updated_at').notNullable();
+      t.unique(['webhook_id', 'event_id']);
+      t.index(['webhook_id', 'lane', 'status', 'event_pk']);
+      t.index(['status', 'next_attempt_at']);
+      t.index(['tenant_id', 'webhook_id', 'created_at']);
+    });
+    await createTable(knex, 'notifications', (t) => {
+      t.bigIncrements('pk').primary();
+      t.string('id', ID).notNullable().unique();
+      t.string('tenant_id', ID).notNullable();
+      t.string('user_id', USER_ID).notNullable();
+      t.string('type', 64).notNullable();
+      t.string('title', 200).notNullable();
+      t.text('body').nullable();
+      t.text('data').nullable();
+      t.string('room_id', ID).nullable();
+      t.bigInteger('created_at').notNullable();
+      t.bigInteger('read_at').nullable();
+      t.foreign(['tenant_id', 'user_id']).references(['tenant_id', 'id']).inTable('users').onDelete('CASCADE');
+      t.index(['tenant_id', 'user_id', 'read_at', 'pk']);
+    });
+    await createTable(knex, 'notification_requests', (t) => {
+      t.string('tenant_id', ID).notNullable().references('id').inTable('tenants').onDelete('CASCADE');
+      t.string('idempotency_key', CLIENT_KEY).notNullable();
+      t.string('body_hash', 64).notNullable();
+      t.text('result', 'mediumtext').notNullable();
+      t.bigInteger('created_at').notNullable();
+      t.primary(['tenant_id', 'idempotency_key']);
+    });
+  },
+  async down(knex) {
+    for (const table of ['notification_requests', 'notifications', 'webhook_deliveries', 'webhooks', 'outbox_dispatch_lock', 'outbox_events']) {
+      await knex.schema.dropTableIfExists(table);
+    }
+  },
+};
+
+/**
+ * The cross-room feed's commit-ordered position on MySQL (store/feed.ts): a per-tenant counter
+ * and each message's position. Existing messages keep their pk as position (and each tenant's
+ * counter starts at its largest), so cursors handed out before stay valid. SQLite needs neither:
+ * its pk is commit-ordered.
+ */
+const feedPosition: CodeMigration = {
+  name: '0002_feed_position',
+  async up(knex) {
+    if (!String(knex.client.config.client).startsWith('mysql')) return;
+    await createTable(knex, 'feed_positions', (t) => {
+      t.string('tenant_id', ID).primary().references('id').inTable('tenants').onDelete('CASCADE');
+      t.bigInteger('last_pos').notNullable();
+    });
+    await knex.schema.alterTable('messages', (t) => {
+      t.bigInteger('feed_pos').nullable();
+      t.index(['tenant_id', 'feed_pos']);
+    });
+    await knex('messages').update({ feed_pos: knex.ref('pk') });
+    await knex.raw('INSERT INTO feed_positions (tenant_id, last_pos) SELECT tenant_id, MAX(pk) FROM messages GROUP BY tenant_id');
+  },
+  async down(knex) {
+    if (!String(knex.client.config.client).startsWith('mysql')) return;
+    await knex.schema.alterTable('messages', (t) => {
+      t.dropIndex(['tenant_id', 'feed_pos']);
+      t.dropColumn('feed_pos');
+    });
+    await knex.schema.dropTableIfExists('feed_positions');
+  },
+};
+
+/**
+ * Issue 9, the staff side: tickets (a row per ticket room), room bans, mutes and slow mode,
+ * archived rooms, tenant-wide user bans, the audit log, and the indexes the admin panel's
+ * listings and figures run on.
+ */
+const staff: CodeMigration = {
+  name: '0005_staff',
+  async up(knex) {
+    await knex.schema.alterTable('rooms', (t) => {
+      t.bigInteger('archived_at').nullable();
+      t.integer('slow_mode_seconds').notNullable().defaultTo(0);
+      t.index(['tenant_id', 'updated_at', 'id'], 'rooms_tenant_activity');
+      t.index(['tenant_id', 'type'], 'rooms_tenant_type');
+    });
+    await knex.schema.alterTable('room_members', (t) => {
+      t.bigInteger('muted_until').nullable();
+      t.bigInteger('last_sent_at').nullable(); // slow mode: when the member's last message was accepted
+    });
+    await knex.schema.alterTable('users', (t) => {
+      t.bigInteger('banned_at').nullable();
+      t.bigInteger('banned_until').nullable();
+      t.string('ban_reason', 500).nullable();
+      t.string('banned_by', USER_ID).nullable();
+    });
+    await knex.schema.alterTable('messages', (t) => {
+      t.index(['tenant_id', 'created_at'], 'messages_tenant_created');
+    });
+    await createTable(knex, 'tickets', (t) => {
+      t.string('room_id', ID).primary().references('id').inTable('rooms').onDelete('CASCADE');
+      t.string('tenant_id', ID).notNullable();
+      t.string('requester_id', USER_ID).notNullable();
+      t.string('assignee_id', USER_ID).nullable();
+      t.string('status', 16).notNullable();
+      t.string('priority', 16).notNullable();
+      t.integer('priority_rank').notNullable(); // urgent 3 … low 0, for sorting
+      t.string('category', 64).nullable();
+      t.bigInteger('created_at').notNullable();
+      t.bigInteger('first_response_at').nullable();
+      t.bigInteger('resolved_at').nullable();
+      t.bigInteger('closed_at').nullable();
+      t.index(['tenant_id', 'status', 'priority']);
+      t.index(['tenant_id', 'created_at', 'room_id']);
+      t.index(['tenant_id', 'priority_rank', 'created_at', 'room_id']);
+      t.index(['tenant_id', 'assignee_id']);
+      t.index(['tenant_id', 'requester_id', 'created_at']);
+    });
+    await createTable(knex, 'room_bans', (t) => {
+      t.string('tenant_id', ID).notNullable();
+      t.string('room_id', ID).notNullable().references('id').inTable('rooms').onDelete('CASCADE');
+      t.string('user_id', USER_ID).notNullable();
+      t.bigInteger('until').nullable();
+      t.string('reason', 500).nullable();
+      t.string('banned_by', USER_ID).notNullable();
+      t.bigInteger('created_at').notNullable();
+      t.primary(['room_id', 'user_id']);
+    });
+    await createTable(knex, 'audit_log', (t) => {
+      t.bigIncrements('pk').primary();
+      t.string('tenant_id', ID).notNullable();
+      t.string('actor_id', USER_ID).notNullable();
+      t.string('action', 64).notNullable();
+      t.string('room_id', ID).nullable();
+      t.string('target_user_id', USER_ID).nullable();
+      t.text('detail').nullable();
+      t.bigInteger('created_at').notNullable();
+      t.index(['tenant_id', 'pk']);
+    });
+  },
+  async down(knex) {
+    for (const table of ['audit_log', 'room_bans', 'tickets']) await knex.schema.dropTableIfExists(table);
+    await knex.schema.alterTable('messages', (t) => t.dropIndex(['tenant_id', 'created_at'], 'messages_tenant_created'));
+    await knex.schema.alterTable('users', (t) => t.dropColumns('banned_at', 'banned_until', 'ban_reason', 'banned_by'));
+    await knex.schema.alterTable('room_members', (t) => t.dropColumns('muted_until', 'last_sent_at'));
+    await knex.schema.alterTable('rooms', (t) => {
+      t.dropIndex(['tenant_id', 'updated_at', 'id'], 'rooms_tenant_activity');
+      t.dropIndex(['tenant_id', 'type'], 'rooms_tenant_type');
+      t.dropColumns('archived_at', 'slow_mode_seconds');
+    });
+  },
+};
+
+const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff, identity];
 
 /** knex's MigrationSource over the list above, in order. */
 export const migrationSource: Knex.MigrationSource<CodeMigration> = {

@@ -11,6 +11,8 @@ export interface RoomRow {
   last_seq: number;
   created_at: number;
   updated_at: number;
+  archived_at: number | null;
+  slow_mode_seconds: number;
 }
 
 /** A room as one member sees it: the room row plus that member's row. */
@@ -18,6 +20,7 @@ export interface MemberRoomRow extends RoomRow {
   my_role: string;
   delivered_seq: number;
   read_seq: number;
+  muted_until: number | null;
 }
 
 export const toRoomRow = <T extends RoomRow>(r: T): T => ({
@@ -25,6 +28,8 @@ export const toRoomRow = <T extends RoomRow>(r: T): T => ({
   last_seq: Number(r.last_seq),
   created_at: Number(r.created_at),
   updated_at: Number(r.updated_at),
+  archived_at: r.archived_at === null || r.archived_at === undefined ? null : Number(r.archived_at),
+  slow_mode_seconds: Number(r.slow_mode_seconds ?? 0),
 });
 
 export async function insertRoom(db: Db, row: RoomRow): Promise<void> {
@@ -47,13 +52,14 @@ function memberRooms(db: Db, tenantId: string, userId: string) {
     .where('rooms.tenant_id', tenantId)
     .andWhere('rm.tenant_id', tenantId)
     .andWhere('rm.user_id', userId)
-    .select('rooms.*', 'rm.role as my_role', 'rm.delivered_seq', 'rm.read_seq');
+    .select('rooms.*', 'rm.role as my_role', 'rm.delivered_seq', 'rm.read_seq', 'rm.muted_until');
 }
 
 const toMemberRoom = (r: MemberRoomRow): MemberRoomRow => ({
   ...toRoomRow(r),
   delivered_seq: Number(r.delivered_seq),
   read_seq: Number(r.read_seq),
+  muted_until: r.muted_until === null || r.muted_until === undefined ? null : Number(r.muted_until),
 });
 
 /** The room if `userId` is a member of it, with their cursor and role. */
@@ -69,10 +75,12 @@ export async function listMemberRooms(
   userId: string,
   before: [number, string] | null,
   limit: number,
+  includeArchived = true,
 ): Promise<MemberRoomRow[]> {
   const q = memberRooms(db, tenantId, userId)
     .orderBy([{ column: 'rooms.updated_at', order: 'desc' }, { column: 'rooms.id', order: 'desc' }])
     .limit(limit);
+  if (!includeArchived) q.whereNull('rooms.archived_at');
   if (before) {
     const [updatedAt, id] = before;
     q.andWhere((w) =>
@@ -88,6 +96,13 @@ export async function allMemberRooms(db: Db, tenantId: string, userId: string): 
 }
 
 /** Those of `ids` that have no members left. */
+/** Which of `ids` are rooms of the tenant. */
+export async function existingRoomIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db('rooms').where('tenant_id', tenantId).whereIn('id', ids).select('id');
+  return new Set(rows.map((r: { id: string }) => r.id));
+}
+
 export async function roomsWithoutMembers(db: Db, tenantId: string, ids: string[]): Promise<RoomRow[]> {
   if (ids.length === 0) return [];
   const rows = await db<RoomRow>('rooms')
@@ -108,9 +123,21 @@ export async function roomCursorsOfUser(
   return rows.map((r: MemberRoomRow) => ({ room_id: r.id, last_seq: Number(r.last_seq), delivered_seq: Number(r.delivered_seq) }));
 }
 
-export async function updateRoom(db: Db, tenantId: string, id: string, patch: Partial<Pick<RoomRow, 'name' | 'updated_at'>>): Promise<number> {
+export async function updateRoom(
+  db: Db, tenantId: string, id: string, patch: Partial<Pick<RoomRow, 'name' | 'updated_at' | 'archived_at' | 'slow_mode_seconds'>>,
+): Promise<number> {
   return db('rooms').where({ tenant_id: tenantId, id }).update(patch);
 }
+
+/**
+ * Who may send right now, checked by the seq-taking UPDATE itself (no read first): the room exists,
+ * is not archived, is not in slow mode (unless the caller has already passed slow mode: `slowOk`),
+ * and the sender is a member who is not muted. Bindings: tenant, room, slowOk (0/1), room, user,
+ * tenant, now. When it matches no row, the domain reads the room once to say why.
+ */
+export const SEND_GATE = `tenant_id = ? AND id = ? AND archived_at IS NULL AND (slow_mode_seconds = 0 OR ? = 1)
+  AND EXISTS (SELECT 1 FROM room_members WHERE room_members.room_id = ? AND room_members.user_id = ? AND room_members.tenant_id = ?
+    AND (room_members.muted_until IS NULL OR room_members.muted_until <= ?))`;
 
 /**
  * Takes the room's next seq for a message from `userId`, in one statement, and only if they are a
@@ -121,18 +148,17 @@ export async function updateRoom(db: Db, tenantId: string, id: string, patch: Pa
  * with RETURNING; MariaDB has no UPDATE … RETURNING, so the value goes through LAST_INSERT_ID(expr),
  * which the server reports in the statement's OK packet (no second query).
  */
-export async function takeSeqAsMember(db: Db, tenantId: string, roomId: string, userId: string, now: number): Promise<number> {
-  const member = 'EXISTS (SELECT 1 FROM room_members WHERE room_members.room_id = ? AND room_members.user_id = ? AND room_members.tenant_id = ?)';
-  const bindings = [now, tenantId, roomId, roomId, userId, tenantId];
+export async function takeSeqAsMember(db: Db, tenantId: string, roomId: string, userId: string, now: number, slowOk = false): Promise<number> {
+  const bindings = [now, tenantId, roomId, slowOk ? 1 : 0, roomId, userId, tenantId, now];
   if (driver(db) === 'mysql') {
     const [res] = (await db.raw(
-      `UPDATE rooms SET last_seq = LAST_INSERT_ID(last_seq + 1), updated_at = ? WHERE tenant_id = ? AND id = ? AND ${member}`,
+      `UPDATE rooms SET last_seq = LAST_INSERT_ID(last_seq + 1), updated_at = ? WHERE ${SEND_GATE}`,
       bindings,
     )) as [{ affectedRows: number; insertId: number | string }];
     return res.affectedRows === 0 ? 0 : Number(res.insertId);
   }
   const rows = (await db.raw(
-    `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ? AND ${member} RETURNING last_seq`,
+    `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`,
     bindings,
   )) as { last_seq: number | bigint }[];
   return rows.length === 0 ? 0 : Number(rows[0].last_seq);

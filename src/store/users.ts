@@ -13,6 +13,11 @@ export interface UserRow {
   updated_at: number;
   /** Guests only: when the user ends. */
   expires_at?: number | null;
+  /** Tenant-wide ban (migration 0005): when, until (null = permanent), why, by whom. */
+  banned_at?: number | null;
+  banned_until?: number | null;
+  ban_reason?: string | null;
+  banned_by?: string | null;
 }
 
 export type UserPatch = Partial<Pick<UserRow, 'username' | 'email' | 'display_name' | 'role' | 'permissions' | 'updated_at'>>;

@@ -19,6 +19,8 @@ export const CloseCode = {
   ORIGIN_REFUSED: 4009,
   /** The node shut down (after `server.shutdown`). Reconnect after reconnect_after_ms and resume. */
   SERVER_SHUTDOWN: 4012,
+  /** The user was banned from the tenant (banUser). New connections are refused with 4003 until the ban ends. */
+  BANNED: 4013,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
@@ -33,4 +35,5 @@ export const CloseReason: Record<CloseCode, string> = {
   [CloseCode.SLOW_CONSUMER]: 'slow consumer: resume',
   [CloseCode.ORIGIN_REFUSED]: 'origin refused',
   [CloseCode.SERVER_SHUTDOWN]: 'server shutdown',
+  [CloseCode.BANNED]: 'banned',
 };

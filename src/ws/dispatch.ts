@@ -4,9 +4,11 @@
  * connection are handled one after another, so a client's sends keep their order.
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
+import type { Message } from '../domain/wire.ts';
 import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, isOpen } from './conn.ts';
+import { CloseCode } from './close-codes.ts';
 import { type ClientFrame, type FrameProblem, encode, parseClientFrame } from './frames.ts';
 import { authenticateFrame } from './session.ts';
 import { type Positions, startSync, syncRoom } from './sync.ts';
@@ -51,7 +53,12 @@ export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): vo
 
 function authPhase(ctx: WsContext, conn: Conn, text: string): void {
   const parsed = parseClientFrame(text);
-  if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
+  if (!parsed.ok) {
+    // A token the schema refuses (not a string, empty, over 4096 characters) is a bad credential
+    // like any other: close with 4003 at once, not an error frame and a wait for the 4001 timeout.
+    if (parsed.problem.frame === 'auth' && parsed.problem.details?.some((d) => d.field === 'token')) return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
+    return sendError(ctx, conn, parsed.problem);
+  }
   if (parsed.frame.type !== 'auth') {
     return sendError(ctx, conn, { code: 'AUTHENTICATION_ERROR', message: 'Authenticate first: send an auth frame', frame: parsed.frame.type, ...refOf(parsed.frame) });
   }
@@ -75,7 +82,12 @@ async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
     await HANDLERS[frame.type](ctx, conn, frame as never);
   } catch (err) {
     if (!isOpen(conn)) return;
-    if (isDomainError(err)) return sendError(ctx, conn, { ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}) });
+    if (isDomainError(err)) {
+      return sendError(ctx, conn, {
+        ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}),
+        ...(err.retryAfterMs !== undefined ? { retry_after_ms: err.retryAfterMs } : {}),
+      });
+    }
     ctx.log.error({ err, conn: conn.id, frame: frame.type }, 'ws: frame failed');
     sendError(ctx, conn, { ...echo, code: 'INTERNAL_ERROR', message: 'Internal error' });
   }
@@ -88,8 +100,16 @@ const HANDLERS: { [T in ClientFrame['type']]: Handler<T> } = {
 
   'message.send': async (ctx, conn, frame) => {
     const { room_id, content, meta, client_msg_id } = frame;
-    const { message, created } = await ctx.domain.messages.send(conn.caller!, room_id, { content, meta, client_msg_id });
-    ctx.router.send(conn, encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) }));
+    let acked = false;
+    const ack = (message: Message, created: boolean) => {
+      acked = true;
+      ctx.router.send(conn, encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) }));
+    };
+    // A new message is acked before its message.created is published (the spec's order for the sender).
+    const { message, created } = await ctx.domain.messages.send(conn.caller!, room_id, { content, meta, client_msg_id }, {
+      onStored: (stored) => ack(stored, true),
+    });
+    if (!acked) ack(message, created); // a repeat: nothing is published
   },
 
   ack: async (ctx, conn, frame) => {
@@ -100,7 +120,11 @@ const HANDLERS: { [T in ClientFrame['type']]: Handler<T> } = {
     await ctx.domain.receipts.read(conn.caller!, frame.room_id, { seq: frame.seq });
   },
 
-  'typing.start': (ctx, conn, frame) => ctx.typing.start(conn, memberRoom(conn, frame.room_id)),
+  'typing.start': async (ctx, conn, frame) => {
+    const roomId = memberRoom(conn, frame.room_id);
+    await ctx.domain.moderation.assertMayType(conn.caller!, roomId); // muted or archived: refused like a send
+    ctx.typing.start(conn, roomId);
+  },
   'typing.stop': (ctx, conn, frame) => ctx.typing.stop(conn, memberRoom(conn, frame.room_id)),
 
   resume: (ctx, conn, frame) => resume(ctx, conn, frame.rooms, frame.ref),

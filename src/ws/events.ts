@@ -5,6 +5,7 @@
  */
 import type { BusEvent } from '../bus/index.ts';
 import type { WsContext } from './context.ts';
+import { CloseCode } from './close-codes.ts';
 import { newRoomSync } from './conn.ts';
 import { encode } from './frames.ts';
 import { syncRoom } from './sync.ts';
@@ -48,6 +49,32 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
       return;
     case 'room.deleted':
       return roomGone(ctx, evt.tenant_id, evt.room_id, encode({ type: evt.type, room_id: evt.room_id }));
+    case 'ticket.updated': {
+      if (!router.hasInterest(evt.tenant_id, evt.room_id)) return;
+      const { type, room_id, ticket, changed, by } = evt;
+      router.route(evt.tenant_id, evt.room_id, encode({ type, room_id, ticket, changed, by }));
+      return;
+    }
+    case 'member.banned':
+    case 'member.muted': {
+      if (!router.hasInterest(evt.tenant_id, evt.room_id)) return;
+      const { type, room_id, user_id, until, by } = evt;
+      router.route(evt.tenant_id, evt.room_id, encode({ type, room_id, user_id, until, by }));
+      if (type === 'member.muted' && until !== null) for (const conn of router.localConns(evt.tenant_id, user_id)) ctx.typing.stopAll(conn, room_id);
+      return;
+    }
+    case 'messages.purged': {
+      if (!router.hasInterest(evt.tenant_id, evt.room_id)) return;
+      const { type, room_id, seqs, user_id, deleted_at, by } = evt;
+      router.route(evt.tenant_id, evt.room_id, encode({ type, room_id, seqs, ...(user_id ? { user_id } : {}), deleted_at, by }));
+      return;
+    }
+    case 'user.banned':
+      // Their sessions end at once, on every node (each node closes its own connections).
+      for (const conn of router.localConns(evt.tenant_id, evt.user_id)) router.kick(conn, CloseCode.BANNED);
+      return;
+    case 'user.unbanned':
+      return;
   }
 }
 

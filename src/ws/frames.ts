@@ -70,10 +70,9 @@ export function parseClientFrame(text: string): Parsed {
   const raw = value as Record<string, unknown>;
   const type = raw.type as string;
   const echo: Partial<FrameProblem> = { frame: type.slice(0, 64) };
-  if (typeof raw.ref === 'string' && raw.ref.length >= 1 && raw.ref.length <= 64) echo.ref = raw.ref;
-  if (type === 'message.send' && typeof raw.client_msg_id === 'string' && raw.client_msg_id.length >= 1 && raw.client_msg_id.length <= 128) {
-    echo.client_msg_id = raw.client_msg_id;
-  }
+  // Echo only what is valid against the error frame's own schema (an invalid key stays unnamed).
+  if (validators.FrameRef(raw.ref)) echo.ref = raw.ref as string;
+  if (type === 'message.send' && validators.ClientMsgId(raw.client_msg_id)) echo.client_msg_id = raw.client_msg_id as string;
   const validate = Object.hasOwn(BY_TYPE, type) ? BY_TYPE[type as ClientFrame['type']] : undefined;
   if (!validate) return invalid(`Unknown frame type "${type.slice(0, 64)}"`, echo);
   if (!validate(raw)) {

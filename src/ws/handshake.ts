@@ -29,6 +29,8 @@ export interface Presented {
   userId: string;
   ticket: string;
   origin: string;
+  /** `?embed_origin=`: the origin of the page embedding chatapi's widget (src/web/embed), checked like Origin. */
+  embedOrigin: string;
 }
 
 export { originAllowed } from '../domain/origins.ts';
@@ -41,6 +43,7 @@ export function upgradeHandler(ctx: WsContext) {
       userId: req.getHeader('x-user-id'),
       ticket: req.getQuery('ticket') ?? '',
       origin: req.getHeader('origin'),
+      embedOrigin: req.getQuery('embed_origin') ?? '',
     };
     const key = req.getHeader('sec-websocket-key');
     // Traces name a socket by its Sec-WebSocket-Accept, which the client sees too.

@@ -90,9 +90,18 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
   const conns = new Set<Conn>();
   const events = new EventEmitter<WsNodeEvents>();
   mountRoutes(app, ctx, conns, events);
+  const release = async () => {
+    ctx.typing.close();
+    await ctx.presence.close();
+    if (!opts.presence) await registry.close();
+    (app as TemplatedApp & { close?: () => void }).close?.();
+  };
+  const listenSocket = await listen(app, config.host, config.wsPort).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
   const unsubscribe = opts.bus.subscribe((evt) => onBusEvent(ctx, evt));
   const unwatchGaps = opts.bus.onGap(() => router.catchUp());
-  const listenSocket = await listen(app, config.host, config.wsPort);
   const port = uws.us_socket_local_port(listenSocket);
   log.info({ port }, 'ws: listening on /v1/ws');
 
@@ -104,10 +113,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     for (const conn of [...conns]) router.kick(conn, graceful ? CloseCode.SERVER_SHUTDOWN : CloseCode.GOING_AWAY);
     unsubscribe();
     unwatchGaps();
-    ctx.typing.close();
-    await ctx.presence.close();
-    if (!opts.presence) await registry.close();
-    (app as TemplatedApp & { close?: () => void }).close?.();
+    await release();
   })());
   return { port, events, connections: () => conns.size, shutdown: () => stop(true), close: () => stop(false) };
 }
@@ -115,8 +121,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
 function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events: EventEmitter<WsNodeEvents>): void {
   const { config } = ctx;
   app.ws<ConnData>('/v1/ws', {
-    // uWS drops larger frames without a close code, so its hard limit sits above ours and we close with 1009.
-    maxPayloadLength: Math.max(config.wsMaxPayloadBytes * 2, config.wsMaxPayloadBytes + 64 * 1024),
+    maxPayloadLength: hardPayloadLimit(config),
     // Hard cap behind our own slow-consumer check (router): uWS would otherwise silently skip frames.
     maxBackpressure: config.wsMaxBackpressureBytes + backpressureHeadroom(config),
     closeOnBackpressureLimit: 1,
@@ -162,7 +167,7 @@ function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events
 function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, events: EventEmitter<WsNodeEvents>): void {
   const data = ws.getUserData();
   const conn: Conn = {
-    id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined,
+    id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined, embedOrigin: data.presented.embedOrigin || undefined,
     rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, drainWaiters: [],
     key: data.key,
   };
@@ -184,16 +189,37 @@ function onClose(ctx: WsContext, conns: Set<Conn>, conn: Conn): void {
   ctx.router.forget(conn);
 }
 
+/**
+ * uWS cuts a frame larger than its maxPayloadLength off without a close frame (the client sees 1006),
+ * so its limit sits well above ours: frames up to WS_MAX_PAYLOAD_BYTES + 1 MiB are read and refused
+ * with 1009 (spec/asyncapi.yaml); only larger ones are cut off.
+ */
+export const hardPayloadLimit = (config: Config): number => config.wsMaxPayloadBytes + 1024 * 1024;
+
 /** Room between our slow-consumer limit and uWS's hard cap (where uWS would cut the socket without a close code). */
 function backpressureHeadroom(config: Config): number {
   return config.wsMaxBackpressureBytes + Math.max(config.wsMaxPayloadBytes * 4, 256 * 1024);
 }
 
+/** uSockets' listen option: no SO_REUSEPORT, so a port another process holds is an error (design.md). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => TemplatedApp;
+
+/**
+ * Listens exclusively: by default uWS sets SO_REUSEPORT, so a second process started with the same
+ * WS_PORT would listen too and the kernel would split connections (and live deliveries) between them.
+ */
 function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
   return new Promise((resolve, reject) => {
-    app.listen(host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`WebSocket node could not listen on ${host}:${port}`))));
+    (app.listen as unknown as ListenWithOptions)(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+      if (socket) return resolve(socket);
+      reject(new WsPortBusy(`WS_PORT ${port} on ${host} is not available: another process is listening there (or the address is not this machine's). ` +
+        'Stop that process or set WS_PORT to a free port.'));
+    });
   });
 }
+
+export class WsPortBusy extends Error {}
 
 async function createRegistry(opts: WsNodeOptions): Promise<PresenceRegistry> {
   if (!opts.config.redisUrl) return createMemoryPresence();

@@ -16,6 +16,10 @@ import { type Presented, originAllowed, resolveCredentials } from './handshake.t
 import { startSync } from './sync.ts';
 import { trace, tracing, whereNow } from './trace.ts';
 
+/** The socket's own Origin and, for the embedded widget, its host page's origin. */
+const originsAllowed = (tenant: TenantRecord, conn: { origin?: string; embedOrigin?: string }) =>
+  originAllowed(tenant, conn.origin) && originAllowed(tenant, conn.embedOrigin);
+
 /**
  * Right after `open`: resolve what the upgrade request presented. Frames that arrive meanwhile
  * queue (phase `connecting`) and are handled once the session is ready, or, with no credentials
@@ -36,7 +40,7 @@ export async function authenticateUpgrade(ctx: WsContext, conn: Conn, presented:
     case 'refused':
       return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
     case 'authenticated':
-      if (!originAllowed(result.tenant, conn.origin)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
+      if (!originsAllowed(result.tenant, conn)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
       conn.cred = result.cred;
       return startSession(ctx, conn, result.tenant, result.user, result.via);
     case 'anonymous':
@@ -58,7 +62,7 @@ export async function authenticateFrame(ctx: WsContext, conn: Conn, frame: AuthF
     return ctx.router.kick(conn, isDomainError(err) ? CloseCode.BAD_CREDENTIALS : CloseCode.INTERNAL_ERROR);
   }
   if (!isOpen(conn)) return;
-  if (!originAllowed(verified.tenant, conn.origin)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
+  if (!originsAllowed(verified.tenant, conn)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
   conn.cred = { tokenId: verified.tokenId, expiresAt: verified.expiresAt, roomId: verified.roomId };
   await startSession(ctx, conn, verified.tenant, verified.user, 'token', frame.resume, frame.ref);
 }

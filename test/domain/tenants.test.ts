@@ -16,7 +16,7 @@ for (const backend of backends()) {
       assert.match(api_key, /^ck_[A-Za-z0-9_-]{43}$/);
       assert.equal(tenant.name, 'Acme');
       assert.deepEqual(tenant.settings, {
-        rate_limit_per_second: 100, rate_limit_burst: 100, default_token_ttl_seconds: 3600, max_token_ttl_seconds: 2592000, allowed_origins: [],
+        rate_limit_per_second: 100, rate_limit_burst: 100, default_token_ttl_seconds: 3600, max_token_ttl_seconds: 2592000, allowed_origins: [], ticket_categories: [],
         auth: defaultAuthSettings(),
       });
       assert.deepEqual(tenant.settings.auth.flows, { password: false, guest: false, email_code: false, invites: false }, 'every sign-in flow starts off');

@@ -9,10 +9,12 @@ import { describe, test, type TestContext } from 'node:test';
 import Koa from 'koa';
 import { parse } from 'yaml';
 import { type DocsOptions, docsMiddleware } from '../../src/http/docs.ts';
+import { webMiddleware } from '../../src/web/routes.ts';
 
 async function start(t: TestContext, opts?: DocsOptions): Promise<string> {
   const app = new Koa();
   app.use(docsMiddleware(opts));
+  app.use(webMiddleware({ wsPort: 0 })); // /docs/asyncapi, linked from /docs
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));

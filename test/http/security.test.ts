@@ -2,6 +2,8 @@
  * A request that fails its operation's security never reaches a handler: for every secured
  * operation, no credentials, a wrong key, and an expired, revoked or tampered token all answer
  * 401 AUTHENTICATION_ERROR, and the domain sees no call beyond checking the credential itself.
+ * The operations come from the spec, so ones added later are covered; an operation without
+ * security must be listed in PUBLIC (with the reason) or the matrix fails.
  */
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,21 +11,17 @@ import { backends } from '../helpers/backends.ts';
 import { listenApp, startTestServer, type TestServer } from '../helpers/server.ts';
 import { raw } from '../helpers/client.ts';
 import { createHttpApp } from '../../src/http/app.ts';
-import { loadSpec } from '../../src/http/api.ts';
+import { specOperations, type SpecOperation } from '../helpers/spec-ops.ts';
 import { createDomain, type Domain } from '../../src/domain/index.ts';
 
-interface SpecOp { method: string; path: string; operationId: string; security: unknown[] }
+/** Operations anyone may call, and why. Every other operation must declare security. */
+const PUBLIC: Record<string, string> = {
+  getHealth: 'load balancers probe it without credentials',
+  getReady: 'load balancers probe it without credentials',
+};
 
-function securedOperations(): SpecOp[] {
-  const spec = loadSpec() as { paths: Record<string, Record<string, any>> };
-  const ops: SpecOp[] = [];
-  for (const [path, item] of Object.entries(spec.paths)) {
-    for (const method of ['get', 'post', 'patch', 'delete']) {
-      const op = item[method];
-      if (op && (op.security ?? []).length > 0) ops.push({ method: method.toUpperCase(), path, operationId: op.operationId, security: op.security });
-    }
-  }
-  return ops;
+function securedOperations(): SpecOperation[] {
+  return specOperations().filter((op) => op.security.length > 0);
 }
 
 /** Wraps the domain so every call is recorded as "section.method". */
@@ -44,6 +42,13 @@ function recording(domain: Domain, calls: string[]): Domain {
 }
 
 const concrete = (path: string) => path.replace(/\{[^}]+\}/g, 'some-id');
+
+test('every operation in the spec either declares security or is listed as public with a reason', () => {
+  const open = specOperations().filter((op) => op.security.length === 0).map((op) => op.operationId).sort();
+  assert.deepEqual(open, Object.keys(PUBLIC).sort(), 'an operation without `security` in spec/openapi.yaml must be added to PUBLIC in test/http/security.test.ts (or given security)');
+  const ids = specOperations().map((op) => op.operationId);
+  assert.equal(securedOperations().length + open.length, ids.length);
+});
 
 for (const backend of backends()) {
   describe(`security [${backend.name}]`, () => {
@@ -86,6 +91,13 @@ for (const backend of backends()) {
       ['a wrong master key', () => ({ 'X-Master-Key': 'mk_wrong_wrong_wrong' }), []],
       ['a wrong publishable key', () => ({ 'X-Publishable-Key': 'pk_wrong', Origin: 'https://app.example' }), ['publishableKeys.authenticate']],
     ];
+
+    test('the public operations answer without credentials', async () => {
+      for (const op of specOperations().filter((o) => o.security.length === 0)) {
+        const res = await raw(served.baseUrl, op.method, concrete(op.path));
+        assert.ok(res.status < 400 || res.status === 503, `${op.operationId} without credentials: ${res.status}`);
+      }
+    });
 
     for (const [label, headers, allowed] of cases) {
       test(`every secured operation with ${label} answers 401 and runs no handler`, async () => {

@@ -56,6 +56,11 @@ for (const backend of backends()) {
       const badFrame = track(t, await WsClient.connect(w.wsUrl));
       badFrame.send({ type: 'auth', token: 'nope' });
       assert.equal((await badFrame.closed).code, CloseCode.BAD_CREDENTIALS);
+      for (const token of ['x'.repeat(5000), '', 42]) {
+        const refused = track(t, await WsClient.connect(w.wsUrl));
+        refused.send({ type: 'auth', token });
+        assert.equal((await refused.closed).code, CloseCode.BAD_CREDENTIALS, `auth frame with token ${JSON.stringify(token).slice(0, 20)}`);
+      }
     });
 
     test('no auth frame in time closes with 4001; other frames first are errors', async (t) => {

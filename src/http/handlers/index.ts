@@ -4,8 +4,10 @@
  */
 import type { HttpDeps, OperationMap } from '../operation.ts';
 import { authHandlers } from './auth.ts';
+import { adminHandlers } from './admin.ts';
 import { healthHandlers } from './health.ts';
 import { messageHandlers } from './messages.ts';
+import { moderationHandlers } from './moderation.ts';
 import { presenceHandlers } from './presence.ts';
 import { publishableKeyHandlers } from './publishable-keys.ts';
 import { rateLimitHandlers } from './rate-limit.ts';
@@ -13,7 +15,9 @@ import { realtimeHandlers } from './realtime.ts';
 import { receiptHandlers } from './receipts.ts';
 import { roomHandlers } from './rooms.ts';
 import { tenantHandlers } from './tenants.ts';
+import { ticketHandlers } from './tickets.ts';
 import { userHandlers } from './users.ts';
+import { webhookHandlers } from './webhooks.ts';
 
 export function operationHandlers(deps: HttpDeps): OperationMap {
   return {
@@ -28,5 +32,9 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...realtimeHandlers(deps),
     ...rateLimitHandlers(deps),
     ...presenceHandlers(deps),
+    ...ticketHandlers(deps),
+    ...adminHandlers(deps),
+    ...webhookHandlers(deps),
+    ...moderationHandlers(deps),
   };
 }

@@ -1,0 +1,109 @@
+/**
+ * The transactional outbox: `appendOutbox(trx, events)` is called by every change's transaction,
+ * so an event row exists if and only if its change committed. Dispatchers (src/outbox/) turn rows
+ * into webhook deliveries. Any event works: the payload is the event as its WebSocket frame (the
+ * event minus `tenant_id`), so new event types need no change here.
+ */
+import { randomUUID } from 'node:crypto';
+import { driver, type Db } from './db.ts';
+
+/** What the outbox needs of an event: its type, tenant and (optionally) room; the rest is the payload. */
+export interface OutboxEvent {
+  type: string;
+  tenant_id: string;
+  room_id?: string | null;
+}
+
+export interface OutboxRow {
+  pk: number;
+  id: string;
+  tenant_id: string;
+  room_id: string | null;
+  type: string;
+  payload: string;
+  created_at: number;
+  dispatched_at: number | null;
+}
+
+export type NewOutboxRow = Omit<OutboxRow, 'pk'>;
+
+/** The frame of an event: everything but the tenant, which the receiver knows from its endpoint. */
+export function eventPayload(evt: OutboxEvent): Record<string, unknown> {
+  const { tenant_id: _tenant, ...frame } = evt as OutboxEvent & Record<string, unknown>;
+  return frame;
+}
+
+export function outboxRow(evt: OutboxEvent, now: number): NewOutboxRow {
+  return {
+    id: 'evt_' + randomUUID().replaceAll('-', ''),
+    tenant_id: evt.tenant_id,
+    room_id: typeof evt.room_id === 'string' ? evt.room_id : null,
+    type: evt.type,
+    payload: JSON.stringify(eventPayload(evt)),
+    created_at: now,
+    dispatched_at: null,
+  };
+}
+
+/** Writes the events in the caller's transaction (call it before COMMIT). */
+export async function appendOutbox(trx: Db, events: readonly OutboxEvent[], now: number): Promise<void> {
+  // In chunks: SQLite caps a statement's compound SELECTs (knex's multi-row insert) at 500 and its bound variables.
+  for (let i = 0; i < events.length; i += OUTBOX_CHUNK) {
+    await trx('outbox_events').insert(events.slice(i, i + OUTBOX_CHUNK).map((e) => outboxRow(e, now)));
+  }
+}
+
+/** Rows per INSERT (7 columns each: well inside SQLite's limits). */
+const OUTBOX_CHUNK = 200;
+
+/** The same insert as raw SQL, for the SQLite send path that runs on the raw connection. */
+export const OUTBOX_INSERT_SQL = `INSERT INTO outbox_events (id, tenant_id, room_id, type, payload, created_at, dispatched_at)
+  VALUES (?, ?, ?, ?, ?, ?, NULL)`;
+
+export function outboxParams(r: NewOutboxRow): unknown[] {
+  return [r.id, r.tenant_id, r.room_id, r.type, r.payload, r.created_at];
+}
+
+const toRow = (r: OutboxRow): OutboxRow => ({
+  ...r,
+  pk: Number(r.pk),
+  created_at: Number(r.created_at),
+  dispatched_at: r.dispatched_at === null ? null : Number(r.dispatched_at),
+});
+
+/**
+ * Takes the dispatch lock for this transaction: true if this node is now the only dispatcher,
+ * false if another holds it (MySQL: FOR UPDATE SKIP LOCKED). SQLite has a single writer per
+ * database file, so its write transaction is the lock.
+ */
+export async function takeDispatchLock(trx: Db, now: number): Promise<boolean> {
+  if (driver(trx) === 'mysql') {
+    const rows = await trx('outbox_dispatch_lock').where({ id: 1 }).forUpdate().skipLocked().select('id');
+    if (rows.length === 0) return false;
+  }
+  await trx('outbox_dispatch_lock').where({ id: 1 }).update({ taken_at: now });
+  return true;
+}
+
+/** The oldest events not dispatched yet, in commit order per room. */
+export async function undispatched(trx: Db, limit: number): Promise<OutboxRow[]> {
+  const rows = await trx<OutboxRow>('outbox_events').whereNull('dispatched_at').orderBy('pk', 'asc').limit(limit);
+  return rows.map(toRow);
+}
+
+export async function markDispatched(trx: Db, pks: number[], now: number): Promise<void> {
+  if (pks.length > 0) await trx('outbox_events').whereIn('pk', pks).update({ dispatched_at: now });
+}
+
+export async function findEvents(db: Db, ids: string[]): Promise<Map<string, OutboxRow>> {
+  const out = new Map<string, OutboxRow>();
+  if (ids.length === 0) return out;
+  for (const r of await db<OutboxRow>('outbox_events').whereIn('id', ids)) out.set(r.id, toRow(r));
+  return out;
+}
+
+/** Every event of a tenant after a pk, oldest first (tests and tools). */
+export async function listEvents(db: Db, tenantId: string, afterPk = 0, limit = 1000): Promise<OutboxRow[]> {
+  const rows = await db<OutboxRow>('outbox_events').where('tenant_id', tenantId).andWhere('pk', '>', afterPk).orderBy('pk', 'asc').limit(limit);
+  return rows.map(toRow);
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { onSendBatch } from '../../src/store/batch-stats.ts';
+import { isUniqueViolation } from '../../src/store/db.ts';
+import { appendMessage, type AfterInsert, type MessageToAppend } from '../../src/store/messages.ts';
+import { backends } from '../helpers/backends.ts';
+import { openHarness, type DomainHarness } from './harness.ts';
+
+for (const backend of backends()) {
+  describe(`group commit (${backend.name})`, () => {
+    let h: DomainHarness;
+    let batches: number[] = [];
+    before(async () => {
+      h = await openHarness(backend);
+      // A table standing in for the rows other features write per send (feed position, outbox).
+      await h.db.schema.createTable('hook_rows', (t) => {
+        t.string('message_id', 64).primary();
+        t.bigInteger('seq').notNullable();
+      });
+    });
+    after(async () => { await h?.close(); });
+    afterEach(() => onSendBatch(undefined));
+    const countBatches = () => { batches = []; onSendBatch((size) => batches.push(size)); };
+
+    async function roomsOf(n: number) {
+      const t = await h.tenant();
+      const [a, b] = [await t.user('a'), await t.user('b')];
+      const rooms = [];
+      for (let i = 0; i < n; i++) rooms.push((await h.domain.rooms.create(a, { type: 'group', name: `r${i}`, members: ['b'] })).room);
+      return { t, a, b, rooms };
+    }
+
+    test('sends of one event-loop turn across rooms commit as one batch, each room gap-free', async () => {
+      const { a, b, rooms } = await roomsOf(4);
+      countBatches();
+      const sends = [];
+      for (let i = 0; i < 40; i++) sends.push(h.domain.messages.send(i % 2 ? a : b, rooms[i % 4]!.id, { content: `m${i}`, client_msg_id: `k${i}` }));
+      const results = await Promise.all(sends);
+      assert.deepEqual(batches, [40]);
+      for (const room of rooms) {
+        const seqs = results.filter((r) => r.message.room_id === room.id).map((r) => r.message.seq);
+        assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'seqs in arrival order, no gaps');
+        assert.equal((await h.domain.rooms.get(a, room.id)).last_seq, 10);
+      }
+      // A repeat of a key stored by an earlier batch, in a batch with new sends, still replays.
+      countBatches();
+      const again = await Promise.all([
+        h.domain.messages.send(b, rooms[0]!.id, { content: 'm0', client_msg_id: 'k0' }),
+        h.domain.messages.send(b, rooms[0]!.id, { content: 'fresh', client_msg_id: 'k-new' }),
+      ]);
+      assert.equal(again[0].created, false);
+      assert.equal(again[0].message.id, results[0]!.message.id);
+      assert.equal(again[1].message.seq, 11);
+    });
+
+    test('afterInsert runs once per send inside the batch; a hook that throws fails only its send', async () => {
+      const { t, a, rooms } = await roomsOf(1);
+      const msg = (content: string): MessageToAppend => ({
+        id: randomUUID(), tenant_id: t.id, room_id: rooms[0]!.id, sender_id: a.user.id, content, meta: null,
+        client_msg_id: null, body_hash: null, edited_at: null, deleted_at: null,
+      });
+      const record: AfterInsert = async (trx, m) => { await trx('hook_rows').insert({ message_id: m.id, seq: m.seq }); };
+      const boom: AfterInsert = async (trx, m) => {
+        await trx('hook_rows').insert({ message_id: m.id, seq: m.seq });
+        throw new Error('hook refused');
+      };
+      countBatches();
+      const now = () => h.clock.now;
+      const outcomes = await Promise.allSettled([
+        appendMessage(h.db, msg('one'), now, record),
+        appendMessage(h.db, msg('two'), now, boom),
+        appendMessage(h.db, msg('three'), now, record),
+        appendMessage(h.db, msg('four'), now),
+      ]);
+      assert.equal(outcomes[1]!.status, 'rejected');
+      assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /hook refused/);
+      const seqs = outcomes.filter((o) => o.status === 'fulfilled').map((o) => (o as PromiseFulfilledResult<{ seq: number }>).value.seq);
+      assert.deepEqual(seqs, [1, 2, 3], 'the failed send took no seq');
+      const hooked = await h.db('hook_rows').orderBy('seq').select('seq');
+      assert.deepEqual(hooked.map((r) => Number(r.seq)), [1, 2], 'the failed hook left no row; the others committed with their messages');
+      const stored = await h.db('messages').where({ room_id: rooms[0]!.id }).orderBy('seq').select('content');
+      assert.deepEqual(stored.map((r) => r.content), ['one', 'three', 'four']);
+    });
+
+    test('a repeated key in one batch fails with the duplicate-key error, after the first is stored', async () => {
+      const { t, a, rooms } = await roomsOf(1);
+      const keyed = (): MessageToAppend => ({
+        id: randomUUID(), tenant_id: t.id, room_id: rooms[0]!.id, sender_id: a.user.id, content: 'x', meta: null,
+        client_msg_id: 'same', body_hash: null, edited_at: null, deleted_at: null,
+      });
+      const [first, second] = await Promise.allSettled([appendMessage(h.db, keyed(), Date.now), appendMessage(h.db, keyed(), Date.now)]);
+      assert.equal(first.status, 'fulfilled');
+      assert.equal(second.status, 'rejected');
+      assert.ok(isUniqueViolation((second as PromiseRejectedResult).reason));
+    });
+  });
+}
