@@ -4,6 +4,10 @@
  */
 
 /**
+ * Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+ */
+export type AccessTokenTtlSeconds = number;
+/**
  * A room's id, as the server assigned it.
  */
 export type RoomId = string;
@@ -13,7 +17,7 @@ export type RoomId = string;
 export type FrameRef = string;
 export type AckPayload = AckFrame;
 /**
- * Browser origins allowed to open the WebSocket. Empty means any origin.
+ * Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
  *
  * @maxItems 100
  */
@@ -33,6 +37,22 @@ export type AssigneeId = UserId | null;
 export type UserId = string;
 export type AuthPayload = AuthFrame;
 /**
+ * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
+ */
+export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user" | "guest";
+/**
+ * How long a guest user lives; then they cannot connect and are deleted with their tokens.
+ */
+export type GuestTtlSeconds = number;
+/**
+ * Lifetime of a refresh token (each refresh issues a new one).
+ */
+export type RefreshTokenTtlSeconds = number;
+/**
+ * Lifetime of the room-scoped token `exchangeRoomCode` returns.
+ */
+export type RoomTokenTtlSeconds = number;
+/**
  * Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.
  */
 export type ClientFrame =
@@ -51,10 +71,6 @@ export type MessageMeta = {
  * The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.
  */
 export type ClientMsgId = string;
-/**
- * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
- */
-export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user";
 export type ConnectedPayload = ConnectedFrame;
 /**
  * `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
@@ -273,6 +289,7 @@ export type WebhookUrl1 = string;
  * Every named schema by name (entities, frames, AsyncAPI message payloads).
  */
 export interface SchemaTypes {
+  AccessTokenTtlSeconds: AccessTokenTtlSeconds;
   AckFrame: AckFrame;
   AckPayload: AckPayload;
   AdminStats: AdminStats;
@@ -282,6 +299,8 @@ export interface SchemaTypes {
   AuditEntry: AuditEntry;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
+  AuthSession: AuthSession;
+  AuthSettings: AuthSettings;
   ClientFrame: ClientFrame;
   ClientMsgId: ClientMsgId;
   ConnectedFrame: ConnectedFrame;
@@ -297,6 +316,8 @@ export interface SchemaTypes {
   ErrorFrame: ErrorFrame;
   ErrorPayload: ErrorPayload;
   FrameRef: FrameRef;
+  GuestSession: GuestSession;
+  GuestTtlSeconds: GuestTtlSeconds;
   Health: Health;
   MaxTokenTtlSeconds: MaxTokenTtlSeconds;
   Member: Member;
@@ -342,6 +363,8 @@ export interface SchemaTypes {
   PresenceStatus: PresenceStatus;
   PresenceSummaryFrame: PresenceSummaryFrame;
   PresenceSummaryPayload: PresenceSummaryPayload;
+  PublishableKey: PublishableKey;
+  PublishableKeyCredentials: PublishableKeyCredentials;
   PurgeResult: PurgeResult;
   RateLimitBurst: RateLimitBurst;
   RateLimitPerSecond: RateLimitPerSecond;
@@ -352,6 +375,7 @@ export interface SchemaTypes {
   RealtimeTicket: RealtimeTicket;
   ReceiptFrame: ReceiptFrame;
   ReceiptPayload: ReceiptPayload;
+  RefreshTokenTtlSeconds: RefreshTokenTtlSeconds;
   ResumeFrame: ResumeFrame;
   ResumePayload: ResumePayload;
   Role: Role;
@@ -364,7 +388,9 @@ export interface SchemaTypes {
   RoomMute: RoomMute;
   RoomName: RoomName;
   RoomPosition: RoomPosition;
+  RoomSession: RoomSession;
   RoomSummary: RoomSummary1;
+  RoomTokenTtlSeconds: RoomTokenTtlSeconds;
   RoomType: RoomType;
   RoomUpdatedFrame: RoomUpdatedFrame;
   RoomUpdatedPayload: RoomUpdatedPayload;
@@ -639,6 +665,93 @@ export interface RoomPosition {
   last_seq: number;
 }
 /**
+ * A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.
+ */
+export interface AuthSession {
+  user: User;
+  access_token: UserToken;
+  /**
+   * Trade it at `POST /v1/auth/refresh` for a new pair; it works once.
+   */
+  refresh_token: string;
+  refresh_expires_at: Timestamp;
+}
+/**
+ * A person (or bot) in a tenant.
+ */
+export interface User {
+  id: UserId;
+  username: string;
+  email: string | null;
+  display_name: string | null;
+  role: Role;
+  permissions: Permissions;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  /**
+   * Your unread notifications (only on `GET /v1/me`).
+   */
+  unread_notifications?: number;
+}
+/**
+ * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
+ */
+export interface Permissions {
+  can_send_message: boolean;
+  can_receive_message: boolean;
+  /**
+   * May delete other people's messages in rooms the user belongs to.
+   */
+  can_delete_message: boolean;
+  /**
+   * May edit other people's messages in rooms the user belongs to.
+   */
+  can_edit_message: boolean;
+  can_archive_conversation: boolean;
+}
+/**
+ * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
+ */
+export interface UserToken {
+  token: string;
+  /**
+   * The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`.
+   */
+  token_id: string;
+  user_id: UserId;
+  expires_at: Timestamp;
+}
+/**
+ * How end users of the tenant may sign in without the integrator's backend. Every flow is off until
+ * the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
+ *
+ */
+export interface AuthSettings {
+  flows: {
+    /**
+     * `registerUser`, `loginUser`, `refreshToken`, `logout`.
+     */
+    password: boolean;
+    /**
+     * `guestLogin`.
+     */
+    guest: boolean;
+    /**
+     * `requestRoomCode`, `exchangeRoomCode`.
+     */
+    email_code: boolean;
+    /**
+     * `createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`.
+     */
+    invites: boolean;
+  };
+  guest_ttl_seconds: GuestTtlSeconds;
+  guest_permissions: Permissions;
+  access_token_ttl_seconds: AccessTokenTtlSeconds;
+  refresh_token_ttl_seconds: RefreshTokenTtlSeconds;
+  room_token_ttl_seconds: RoomTokenTtlSeconds;
+}
+/**
  * Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.
  */
 export interface MessageSendFrame {
@@ -712,39 +825,6 @@ export interface ConnectedFrame {
    * Your unread notifications at connect time; new ones arrive as `notification` frames.
    */
   unread_notifications: number;
-}
-/**
- * A person (or bot) in a tenant.
- */
-export interface User {
-  id: UserId;
-  username: string;
-  email: string | null;
-  display_name: string | null;
-  role: Role;
-  permissions: Permissions;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-  /**
-   * Your unread notifications (only on `GET /v1/me`).
-   */
-  unread_notifications?: number;
-}
-/**
- * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
- */
-export interface Permissions {
-  can_send_message: boolean;
-  can_receive_message: boolean;
-  /**
-   * May delete other people's messages in rooms the user belongs to.
-   */
-  can_delete_message: boolean;
-  /**
-   * May edit other people's messages in rooms the user belongs to.
-   */
-  can_edit_message: boolean;
-  can_archive_conversation: boolean;
 }
 /**
  * A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.
@@ -841,6 +921,14 @@ export interface ErrorFrame {
    * With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again.
    */
   retry_after_ms?: number;
+}
+/**
+ * A new guest user and their token; both end at `expires_at`.
+ */
+export interface GuestSession {
+  user: User;
+  access_token: UserToken;
+  expires_at: Timestamp;
 }
 /**
  * Liveness and readiness report.
@@ -1054,6 +1142,28 @@ export interface PresenceSummaryFrame {
   went_offline: number;
 }
 /**
+ * A tenant's browser-safe key (its secret is shown only when created or rotated).
+ */
+export interface PublishableKey {
+  id: string;
+  /**
+   * The first characters of the current secret, to tell keys apart.
+   */
+  prefix: string;
+  created_at: Timestamp;
+  rotated_at: Timestamp | null;
+}
+/**
+ * A publishable key and its secret, shown only in this response (stored hashed).
+ */
+export interface PublishableKeyCredentials {
+  key: PublishableKey;
+  /**
+   * Send as `X-Publishable-Key` from browser pages of an allowed origin.
+   */
+  publishable_key: string;
+}
+/**
  * What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
  */
 export interface PurgeResult {
@@ -1194,6 +1304,17 @@ export interface RoomMute {
   muted_by: UserId;
 }
 /**
+ * A user keyed by an email address and a token scoped to one room (`room_id`).
+ */
+export interface RoomSession {
+  user: User;
+  access_token: UserToken;
+  /**
+   * The only room the token can act in.
+   */
+  room_id: string;
+}
+/**
  * The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
  */
 export interface RoomSummary1 {
@@ -1299,6 +1420,7 @@ export interface TenantSettings {
   max_token_ttl_seconds: MaxTokenTtlSeconds;
   allowed_origins: AllowedOrigins;
   ticket_categories: TicketCategories;
+  auth: AuthSettings;
 }
 /**
  * A tenant and its secret API key. The key is shown only in this response; it is stored hashed.
@@ -1378,18 +1500,6 @@ export interface UserBannedFrame {
 export interface UserStatusFrame {
   type: "user.online" | "user.offline";
   user_id: UserId;
-}
-/**
- * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
- */
-export interface UserToken {
-  token: string;
-  /**
-   * The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`.
-   */
-  token_id: string;
-  user_id: UserId;
-  expires_at: Timestamp;
 }
 /**
  * An endpoint of yours that receives signed events (Standard Webhooks).

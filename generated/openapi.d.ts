@@ -78,7 +78,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get a tenant */
+        /**
+         * Get a tenant
+         * @description The operator, or the tenant itself (its key, or one of its admins); another tenant's id is NOT_FOUND.
+         */
         get: operations["getTenant"];
         put?: never;
         post?: never;
@@ -91,7 +94,7 @@ export interface paths {
         head?: never;
         /**
          * Update a tenant
-         * @description Changes the name and/or settings; settings are merged field by field.
+         * @description Changes the name and/or settings; settings are merged field by field. The tenant itself (its key, or an admin) may change only `settings.auth` and `settings.allowed_origins`; the rest is the operator's (403).
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -113,6 +116,229 @@ export interface paths {
          * @description Issues a new secret key; the old one stops working immediately.
          */
         post: operations["rotateTenantKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List publishable keys
+         * @description The tenant's publishable keys (never the secrets).
+         */
+        get: operations["listPublishableKeys"];
+        put?: never;
+        /**
+         * Create a publishable key
+         * @description A browser-safe key (`X-Publishable-Key`) that can only make the sign-in calls (`/v1/auth/…`, room codes) and only from an Origin in the tenant's `allowed_origins` (when the list is not empty). The key is shown only here; it is stored hashed. At most 10 per tenant. The operator (`X-Master-Key`), the tenant key, or a tenant admin may manage them.
+         */
+        post: operations["createPublishableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a publishable key
+         * @description The key stops working at once, and every WebSocket session opened through it ends (close code 4010).
+         */
+        delete: operations["revokePublishableKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys/{key_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a publishable key
+         * @description Issues a new secret for the key (same id); the old secret stops working at once, and sessions opened through it end (close code 4010).
+         */
+        post: operations["rotatePublishableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register with a username and password
+         * @description Creates a user (role `user`) with a password (8–256 characters, hashed with argon2id) and signs them in. Needs the tenant's `password` flow (else 404). From browsers with `X-Publishable-Key`; servers may use `X-API-Key`. Registrations are limited per client IP (429 + `Retry-After`).
+         */
+        post: operations["registerUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with a username and password
+         * @description A user token plus a refresh token. A wrong username and a wrong password get the same 401, in the same time. Failed attempts are limited per (tenant, username) and per client IP before any password is hashed: over the limit answers 429 with `Retry-After`. Needs the `password` flow.
+         */
+        post: operations["loginUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a refresh token for a new pair
+         * @description Rotation: the refresh token is used up and a new one returned with a new user token. Presenting a used refresh token again is treated as theft: its whole family (every refresh token descended from the same login, and their user tokens) is revoked, and open WebSockets of those tokens close with 4010.
+         */
+        post: operations["refreshToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Revokes the refresh token's family and the user tokens issued with it (their WebSockets close with 4010). Answers 200 for an unknown or already revoked refresh token too.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/guest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enter as a guest
+         * @description Creates a `guest` user with the tenant's guest permissions, living `guest_ttl_seconds`; the token expires with the guest. Expired guests cannot connect and are deleted with their tokens. Needs the `guest` flow. Limited per client IP.
+         */
+        post: operations["guestLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/auth-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a sign-in code for a room
+         * @description Emails a 6-digit code to the address (valid 10 minutes, 5 wrong tries). Always answers 202, whether or not the room or the address is known, so nothing can be learned from it. One code per room and address per minute, and a bounded number per client IP (429 + `Retry-After`). Needs the tenant's `email_code` flow. Anyone who can read mail at an address and knows a group or channel's id can enter it this way: switch the flow on only for rooms meant to be open.
+         */
+        post: operations["requestRoomCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/auth-codes/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade an emailed code for a room-scoped token
+         * @description A user token that acts in this one room only (REST and WebSocket; every other room and operation answers 404), for the user keyed by the email address: created on first use and added to the room as a member. A wrong, expired or used code answers 401 whether or not the address is known; the 5th wrong try ends the code. Wrong tries are also limited per client IP.
+         */
+        post: operations["exchangeRoomCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1727,6 +1953,50 @@ export interface components {
             max_token_ttl_seconds?: components["schemas"]["MaxTokenTtlSeconds"];
             allowed_origins?: components["schemas"]["AllowedOrigins"];
             ticket_categories?: components["schemas"]["TicketCategories"];
+            auth?: components["schemas"]["AuthSettingsPatch"];
+        };
+        /** @description Changes to the end-user sign-in settings; each field is merged (flows and guest_permissions flag by flag). */
+        AuthSettingsPatch: {
+            flows?: {
+                password?: boolean;
+                guest?: boolean;
+                email_code?: boolean;
+                invites?: boolean;
+            };
+            guest_ttl_seconds?: components["schemas"]["GuestTtlSeconds"];
+            guest_permissions?: components["schemas"]["PermissionsPatch"];
+            access_token_ttl_seconds?: components["schemas"]["AccessTokenTtlSeconds"];
+            refresh_token_ttl_seconds?: components["schemas"]["RefreshTokenTtlSeconds"];
+            room_token_ttl_seconds?: components["schemas"]["RoomTokenTtlSeconds"];
+        };
+        /** @description 8 to 256 characters (Unicode code points); never stored, only its argon2id hash. */
+        Password: string;
+        RegisterRequest: {
+            username: string;
+            password: components["schemas"]["Password"];
+            /** Format: email */
+            email?: string | null;
+            display_name?: string | null;
+        };
+        LoginRequest: {
+            username: string;
+            password: string;
+        };
+        RefreshRequest: {
+            refresh_token: string;
+        };
+        /** Format: email */
+        Email: string;
+        RoomCodeRequest: {
+            email: components["schemas"]["Email"];
+        };
+        RoomCodeExchange: {
+            email: components["schemas"]["Email"];
+            /** @description The 6 digits from the mail. */
+            code: string;
+        };
+        GuestRequest: {
+            display_name?: string | null;
         };
         /**
          * @example {
@@ -1848,6 +2118,12 @@ export interface components {
             seq: number;
         };
         /**
+         * AccessTokenTtlSeconds
+         * @description Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+         * @example 900
+         */
+        AccessTokenTtlSeconds: number;
+        /**
          * AdminStats
          * @description The tenant's figures, computed from indexed queries at request time (no per-request scan of every message: see the operation's description for the cost of each figure).
          */
@@ -1891,7 +2167,7 @@ export interface components {
         };
         /**
          * AllowedOrigins
-         * @description Browser origins allowed to open the WebSocket. Empty means any origin.
+         * @description Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
          * @example [
          *       "https://app.example.com"
          *     ]
@@ -1924,6 +2200,50 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             created_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * AuthSession
+         * @description A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.
+         */
+        AuthSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            /**
+             * @description Trade it at `POST /v1/auth/refresh` for a new pair; it works once.
+             * @example rt_Q2hhdGFwaSByZWZyZXNoIHRva2VuIGV4YW1wbGUgdmFsdWU
+             */
+            refresh_token: string;
+            refresh_expires_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * AuthSettings
+         * @description How end users of the tenant may sign in without the integrator's backend. Every flow is off until
+         *     the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
+         */
+        AuthSettings: {
+            /**
+             * @example {
+             *       "password": true,
+             *       "guest": true,
+             *       "email_code": false,
+             *       "invites": false
+             *     }
+             */
+            flows: {
+                /** @description `registerUser`, `loginUser`, `refreshToken`, `logout`. */
+                password: boolean;
+                /** @description `guestLogin`. */
+                guest: boolean;
+                /** @description `requestRoomCode`, `exchangeRoomCode`. */
+                email_code: boolean;
+                /** @description `createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`. */
+                invites: boolean;
+            };
+            guest_ttl_seconds: components["schemas"]["GuestTtlSeconds"];
+            guest_permissions: components["schemas"]["Permissions"];
+            access_token_ttl_seconds: components["schemas"]["AccessTokenTtlSeconds"];
+            refresh_token_ttl_seconds: components["schemas"]["RefreshTokenTtlSeconds"];
+            room_token_ttl_seconds: components["schemas"]["RoomTokenTtlSeconds"];
         };
         /**
          * ClientMsgId
@@ -2020,6 +2340,21 @@ export interface components {
          * @description One entry per offending field, when the error is about input.
          */
         ErrorDetails: components["schemas"]["ErrorDetail"][];
+        /**
+         * GuestSession
+         * @description A new guest user and their token; both end at `expires_at`.
+         */
+        GuestSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            expires_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * GuestTtlSeconds
+         * @description How long a guest user lives; then they cannot connect and are deleted with their tokens.
+         * @example 86400
+         */
+        GuestTtlSeconds: number;
         /**
          * Health
          * @description Liveness and readiness report.
@@ -2253,6 +2588,33 @@ export interface components {
          */
         PresenceStatus: "online" | "offline";
         /**
+         * PublishableKey
+         * @description A tenant's browser-safe key (its secret is shown only when created or rotated).
+         */
+        PublishableKey: {
+            /** @example 8d2f6c1e-2b7a-4f5e-9c3d-1a2b3c4d5e6f */
+            id: string;
+            /**
+             * @description The first characters of the current secret, to tell keys apart.
+             * @example pk_3q2-Zf8W
+             */
+            prefix: string;
+            created_at: components["schemas"]["Timestamp"];
+            rotated_at: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * PublishableKeyCredentials
+         * @description A publishable key and its secret, shown only in this response (stored hashed).
+         */
+        PublishableKeyCredentials: {
+            key: components["schemas"]["PublishableKey"];
+            /**
+             * @description Send as `X-Publishable-Key` from browser pages of an allowed origin.
+             * @example pk_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw
+             */
+            publishable_key: string;
+        };
+        /**
          * PurgeResult
          * @description What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
          */
@@ -2328,11 +2690,17 @@ export interface components {
             read_seq: components["schemas"]["Seq"];
         };
         /**
+         * RefreshTokenTtlSeconds
+         * @description Lifetime of a refresh token (each refresh issues a new one).
+         * @example 2592000
+         */
+        RefreshTokenTtlSeconds: number;
+        /**
          * Role
-         * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
+         * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
          * @enum {string}
          */
-        Role: "superadmin" | "admin" | "moderator" | "staff" | "user";
+        Role: "superadmin" | "admin" | "moderator" | "staff" | "user" | "guest";
         /**
          * Room
          * @description A conversation, as seen by the calling member.
@@ -2409,6 +2777,16 @@ export interface components {
          */
         RoomName: string | null;
         /**
+         * RoomSession
+         * @description A user keyed by an email address and a token scoped to one room (`room_id`).
+         */
+        RoomSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            /** @description The only room the token can act in. */
+            room_id: string;
+        };
+        /**
          * RoomSummary
          * @description The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
          */
@@ -2423,6 +2801,12 @@ export interface components {
             archived_at: components["schemas"]["ArchivedAt"];
             slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
         };
+        /**
+         * RoomTokenTtlSeconds
+         * @description Lifetime of the room-scoped token `exchangeRoomCode` returns.
+         * @example 86400
+         */
+        RoomTokenTtlSeconds: number;
         /**
          * RoomType
          * @description `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
@@ -2486,6 +2870,7 @@ export interface components {
             max_token_ttl_seconds: components["schemas"]["MaxTokenTtlSeconds"];
             allowed_origins: components["schemas"]["AllowedOrigins"];
             ticket_categories: components["schemas"]["TicketCategories"];
+            auth: components["schemas"]["AuthSettings"];
         };
         /**
          * Ticket
@@ -2970,6 +3355,8 @@ export interface components {
         user_id: components["schemas"]["UserId"];
         /** @description Token id (`jti`). */
         token_id: string;
+        /** @description Publishable key id. */
+        key_id: string;
         /** @description Room id. */
         room_id: string;
         /** @description Message id. */
@@ -3070,6 +3457,15 @@ export type HealthFailureEnvelope = components['schemas']['HealthFailureEnvelope
 export type Deleted = components['schemas']['Deleted'];
 export type MessagePage = components['schemas']['MessagePage'];
 export type TenantSettingsPatch = components['schemas']['TenantSettingsPatch'];
+export type AuthSettingsPatch = components['schemas']['AuthSettingsPatch'];
+export type Password = components['schemas']['Password'];
+export type RegisterRequest = components['schemas']['RegisterRequest'];
+export type LoginRequest = components['schemas']['LoginRequest'];
+export type RefreshRequest = components['schemas']['RefreshRequest'];
+export type Email = components['schemas']['Email'];
+export type RoomCodeRequest = components['schemas']['RoomCodeRequest'];
+export type RoomCodeExchange = components['schemas']['RoomCodeExchange'];
+export type GuestRequest = components['schemas']['GuestRequest'];
 export type CreateTenantRequest = components['schemas']['CreateTenantRequest'];
 export type UpdateTenantRequest = components['schemas']['UpdateTenantRequest'];
 export type PermissionsPatch = components['schemas']['PermissionsPatch'];
@@ -3083,11 +3479,14 @@ export type SendMessageRequest = components['schemas']['SendMessageRequest'];
 export type EditMessageRequest = components['schemas']['EditMessageRequest'];
 export type AckRequest = components['schemas']['AckRequest'];
 export type ReadRequest = components['schemas']['ReadRequest'];
+export type AccessTokenTtlSeconds = components['schemas']['AccessTokenTtlSeconds'];
 export type AdminStats = components['schemas']['AdminStats'];
 export type AllowedOrigins = components['schemas']['AllowedOrigins'];
 export type ArchivedAt = components['schemas']['ArchivedAt'];
 export type AssigneeId = components['schemas']['AssigneeId'];
 export type AuditEntry = components['schemas']['AuditEntry'];
+export type AuthSession = components['schemas']['AuthSession'];
+export type AuthSettings = components['schemas']['AuthSettings'];
 export type ClientMsgId = components['schemas']['ClientMsgId'];
 export type Conversation = components['schemas']['Conversation'];
 export type ConversationMember = components['schemas']['ConversationMember'];
@@ -3097,6 +3496,8 @@ export type Error = components['schemas']['Error'];
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type ErrorDetails = components['schemas']['ErrorDetails'];
+export type GuestSession = components['schemas']['GuestSession'];
+export type GuestTtlSeconds = components['schemas']['GuestTtlSeconds'];
 export type Health = components['schemas']['Health'];
 export type MaxTokenTtlSeconds = components['schemas']['MaxTokenTtlSeconds'];
 export type Member = components['schemas']['Member'];
@@ -3118,6 +3519,8 @@ export type NotificationType = components['schemas']['NotificationType'];
 export type Permissions = components['schemas']['Permissions'];
 export type PresenceEntry = components['schemas']['PresenceEntry'];
 export type PresenceStatus = components['schemas']['PresenceStatus'];
+export type PublishableKey = components['schemas']['PublishableKey'];
+export type PublishableKeyCredentials = components['schemas']['PublishableKeyCredentials'];
 export type PurgeResult = components['schemas']['PurgeResult'];
 export type RateLimitBurst = components['schemas']['RateLimitBurst'];
 export type RateLimitPerSecond = components['schemas']['RateLimitPerSecond'];
@@ -3125,6 +3528,7 @@ export type RateLimitState = components['schemas']['RateLimitState'];
 export type ReadCursor = components['schemas']['ReadCursor'];
 export type RealtimeTicket = components['schemas']['RealtimeTicket'];
 export type ReceiptFrame = components['schemas']['ReceiptFrame'];
+export type RefreshTokenTtlSeconds = components['schemas']['RefreshTokenTtlSeconds'];
 export type Role = components['schemas']['Role'];
 export type Room = components['schemas']['Room'];
 export type RoomBan = components['schemas']['RoomBan'];
@@ -3133,7 +3537,9 @@ export type RoomDetail = components['schemas']['RoomDetail'];
 export type RoomId = components['schemas']['RoomId'];
 export type RoomMute = components['schemas']['RoomMute'];
 export type RoomName = components['schemas']['RoomName'];
+export type RoomSession = components['schemas']['RoomSession'];
 export type RoomSummary = components['schemas']['RoomSummary'];
+export type RoomTokenTtlSeconds = components['schemas']['RoomTokenTtlSeconds'];
 export type RoomType = components['schemas']['RoomType'];
 export type RoomUpdatedFrame = components['schemas']['RoomUpdatedFrame'];
 export type Seq = components['schemas']['Seq'];
@@ -3179,6 +3585,7 @@ export type ParameterCursor = components['parameters']['cursor'];
 export type ParameterTenantId = components['parameters']['tenant_id'];
 export type ParameterUserId = components['parameters']['user_id'];
 export type ParameterTokenId = components['parameters']['token_id'];
+export type ParameterKeyId = components['parameters']['key_id'];
 export type ParameterRoomId = components['parameters']['room_id'];
 export type ParameterMessageId = components['parameters']['message_id'];
 export type ParameterAfterSeq = components['parameters']['after_seq'];
@@ -3333,7 +3740,26 @@ export interface operations {
                      *             "default_token_ttl_seconds": 3600,
                      *             "max_token_ttl_seconds": 2592000,
                      *             "allowed_origins": [],
-                     *             "ticket_categories": []
+                     *             "ticket_categories": [],
+                     *             "auth": {
+                     *               "flows": {
+                     *                 "password": false,
+                     *                 "guest": false,
+                     *                 "email_code": false,
+                     *                 "invites": false
+                     *               },
+                     *               "guest_ttl_seconds": 86400,
+                     *               "guest_permissions": {
+                     *                 "can_send_message": true,
+                     *                 "can_receive_message": true,
+                     *                 "can_delete_message": false,
+                     *                 "can_edit_message": false,
+                     *                 "can_archive_conversation": false
+                     *               },
+                     *               "access_token_ttl_seconds": 900,
+                     *               "refresh_token_ttl_seconds": 2592000,
+                     *               "room_token_ttl_seconds": 86400
+                     *             }
                      *           },
                      *           "created_at": "2026-11-21T09:30:00.000Z",
                      *           "updated_at": "2026-11-21T09:30:00.000Z"
@@ -3389,7 +3815,26 @@ export interface operations {
                      *           "default_token_ttl_seconds": 3600,
                      *           "max_token_ttl_seconds": 2592000,
                      *           "allowed_origins": [],
-                     *           "ticket_categories": []
+                     *           "ticket_categories": [],
+                     *           "auth": {
+                     *             "flows": {
+                     *               "password": false,
+                     *               "guest": false,
+                     *               "email_code": false,
+                     *               "invites": false
+                     *             },
+                     *             "guest_ttl_seconds": 86400,
+                     *             "guest_permissions": {
+                     *               "can_send_message": true,
+                     *               "can_receive_message": true,
+                     *               "can_delete_message": false,
+                     *               "can_edit_message": false,
+                     *               "can_archive_conversation": false
+                     *             },
+                     *             "access_token_ttl_seconds": 900,
+                     *             "refresh_token_ttl_seconds": 2592000,
+                     *             "room_token_ttl_seconds": 86400
+                     *           }
                      *         },
                      *         "created_at": "2026-11-21T09:30:00.000Z",
                      *         "updated_at": "2026-11-21T09:30:00.000Z"
@@ -3407,6 +3852,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3479,6 +3925,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -3515,6 +3962,484 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPublishableKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["PublishableKey"][];
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new key (shown once) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PublishableKeyCredentials"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokePublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotatePublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret (shown once) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PublishableKeyCredentials"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    loginUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    refreshToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description A new pair */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description Logged out */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** @constant */
+                            logged_out: true;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    guestLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestRequest"];
+            };
+        };
+        responses: {
+            /** @description A guest session */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["GuestSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestRoomCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted (a mail goes out if the room takes codes) */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** @constant */
+                            accepted: true;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exchangeRoomCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomCodeExchange"];
+            };
+        };
+        responses: {
+            /** @description A room-scoped session */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3559,6 +4484,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3622,6 +4548,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
@@ -3921,6 +4848,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3968,6 +4896,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4077,6 +5006,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -4881,6 +5811,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5028,6 +5959,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5064,6 +5996,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

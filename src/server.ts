@@ -10,7 +10,9 @@ import { openDatabase, migrate, closeDatabase } from './store/db.ts';
 import { checkDurability } from './store/durability.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
-import { createDomain, type Domain } from './domain/index.ts';
+import { createDomain, type Domain, type DomainDeps } from './domain/index.ts';
+import { createAttemptLimiters } from './ratelimit/attempts.ts';
+import { createMailer } from './mail/index.ts';
 import { createHttpApp } from './http/app.ts';
 import { answerClientErrors } from './http/client-error.ts';
 import { VERSION } from './version.ts';
@@ -30,6 +32,8 @@ export interface StartOptions {
   /** Serve the WebSocket node (default true). */
   ws?: boolean;
   log?: Logger;
+  /** Domain dependencies to replace (tests inject a hasher, a clock, a mailer). */
+  domain?: Pick<DomainDeps, 'hasher' | 'now' | 'mailer'>;
   /** Extra WebSocket node options (tests shorten waits and heartbeats). */
   wsNode?: Partial<Omit<WsNodeOptions, 'config' | 'domain' | 'bus' | 'log'>>;
   /** The webhook worker: tests drive it by hand (`autostart: false`, `runOnce()`) with their own clock. */
@@ -81,7 +85,12 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   // Who is connected comes from the presence registry, made below (it is shared with the WS node).
   let presence: PresenceRegistry | undefined;
   const online = (tenantId: string, userIds: string[]) => (presence ? presence.online(tenantId, userIds) : Promise.resolve(new Set<string>()));
-  const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }), online });
+  // Failed-credential counters are shared through Redis when scaled out, like the rate limit.
+  const attempts = createAttemptLimiters({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: log.child({ part: 'mail' }) });
+  const domain = createDomain({
+    db, bus, config, log: log.child({ part: 'domain' }), online, attempts: attempts.limiter, mailer, ...opts.domain,
+  });
   const metrics = createMetrics();
   const unwatchBatches = onSendBatch(db, (size, seconds) => {
     metrics.sendBatchSize.observe(size);
@@ -89,7 +98,8 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   });
   /** Front doors close first and together (draining in-flight work); shared services after. */
   const frontDoors: (() => Promise<void>)[] = [];
-  const services: (() => Promise<void>)[] = [];
+  const services: (() => Promise<void>)[] = [() => attempts.close(), async () => mailer.close()];
+  services.push(purgeGuestsEvery(config.guestPurgeIntervalMs, domain, log));
 
   // One limiter per process, shared by REST and WebSocket frames; in Redis when scaled out.
   const limiter = await createTenantLimiter({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'ratelimit' }) });
@@ -152,6 +162,15 @@ function startOutbox(config: Config, db: Knex, bus: Bus, log: Logger, o: StartOp
   const unsubscribe = bus.subscribe(() => worker.wake());
   worker.start();
   return { ...worker, stop: async () => { unsubscribe(); await worker.stop(); } };
+}
+
+/** Expired guests are deleted (with their tokens; their sessions end) on a timer. Returns the stop step. */
+function purgeGuestsEvery(ms: number, domain: Domain, log: Logger): () => Promise<void> {
+  const timer = setInterval(() => {
+    domain.accounts.purgeExpiredGuests().catch((err) => log.warn({ err }, 'guest purge failed'));
+  }, ms);
+  timer.unref();
+  return async () => clearInterval(timer);
 }
 
 interface RestParts {

@@ -80,7 +80,8 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
 /** Tell the room, then start following it on the new member's connections here (replayed from 0). */
 function memberJoined(ctx: WsContext, tenantId: string, roomId: string, bytes: Buffer, userId: string): void {
   if (ctx.router.hasInterest(tenantId, roomId)) ctx.router.route(tenantId, roomId, bytes);
-  const conns = ctx.router.localConns(tenantId, userId).filter((c) => !c.rooms.has(roomId));
+  const conns = ctx.router.localConns(tenantId, userId)
+    .filter((c) => !c.rooms.has(roomId) && (c.cred?.roomId === undefined || c.cred.roomId === roomId));
   if (!conns.length) return;
   ctx.router.toUser(tenantId, userId, bytes);
   for (const conn of conns) {
