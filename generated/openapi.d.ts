@@ -1767,7 +1767,7 @@ export interface components {
             type: components["schemas"]["NotificationType"];
             title: string;
             body?: string | null;
-            /** @description Your own JSON object (at most 8 KiB). */
+            /** @description Your own JSON object (at most 8 KiB as JSON, nested at most 16 levels, at most 512 keys and values in all). */
             data?: {
                 [key: string]: unknown;
             } | null;
