@@ -83,12 +83,14 @@ type Callback = (err: { code?: string } | null, ...rest: unknown[]) => void;
  * mysql2 waits for a reply forever: on a server that stopped answering (blackholed, a frozen
  * host) every query would hang. Gives each query on `conn` a deadline of `ms`; a query past it
  * fails (PROTOCOL_SEQUENCE_TIMEOUT, answered as 503) and its connection is discarded, since a late
- * reply would otherwise be read as the answer to the next query. For knex's pool `afterCreate`.
+ * reply would otherwise be read as the answer to the next query. For knex's pool `afterCreate`;
+ * `ms` is read per query.
  */
-export function deadlineQueries(conn: MysqlConn, ms: number): void {
+export function deadlineQueries(conn: MysqlConn, ms: () => number): void {
   const query = conn.query.bind(conn);
   conn.query = (options: unknown, values?: unknown, cb?: unknown) => {
-    const opts = { timeout: ms, ...(typeof options === 'string' ? { sql: options } : (options as object)) };
+    // timeout 0: none (while migrations run)
+    const opts = { timeout: ms(), ...(typeof options === 'string' ? { sql: options } : (options as object)) };
     const done = (typeof values === 'function' ? values : cb) as Callback | undefined;
     const guarded: Callback = (err, ...rest) => {
       if (err?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {

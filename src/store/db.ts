@@ -125,8 +125,8 @@ function openMysql(url: string): Knex {
   const u = new URL(url);
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (!database) throw new Error(`DATABASE_URL "${redact(url)}" names no database`);
-  const queryTimeoutMs = Number(u.searchParams.get('query_timeout_ms') ?? MYSQL_QUERY_TIMEOUT_MS);
-  return knexFactory({
+  const deadline = { ms: Number(u.searchParams.get('query_timeout_ms') ?? MYSQL_QUERY_TIMEOUT_MS) };
+  const knex = knexFactory({
     client: 'mysql2',
     connection: {
       host: u.hostname,
@@ -147,11 +147,13 @@ function openMysql(url: string): Knex {
       min: 0,
       max: Number(u.searchParams.get('pool_max') ?? 10),
       afterCreate(conn: Parameters<typeof deadlineQueries>[0], done: (err: Error | null, conn: unknown) => void) {
-        deadlineQueries(conn, queryTimeoutMs);
+        deadlineQueries(conn, () => deadline.ms);
         done(null, conn);
       },
     },
   });
+  queryDeadlines.set(knex, deadline);
+  return knex;
 }
 
 /** Hide the password when a URL goes into an error message or log. */
@@ -180,8 +182,18 @@ export async function durabilitySettings(knex: Knex): Promise<Record<string, str
   return { innodb_flush_log_at_trx_commit: Number(rows[0]!.flush), sync_binlog: Number(rows[0]!.binlog) };
 }
 
+/** Per MySQL knex: the query deadline, lifted while migrations run (an ALTER on a big table takes long). */
+const queryDeadlines = new WeakMap<Knex, { ms: number }>();
+
 export async function migrate(knex: Knex): Promise<void> {
-  await knex.migrate.latest({ migrationSource });
+  const deadline = queryDeadlines.get(knex);
+  const ms = deadline?.ms ?? 0;
+  if (deadline) deadline.ms = 0; // no deadline
+  try {
+    await knex.migrate.latest({ migrationSource });
+  } finally {
+    if (deadline) deadline.ms = ms;
+  }
 }
 
 export async function closeDatabase(knex: Knex): Promise<void> {
