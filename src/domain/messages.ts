@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
 import * as feed from '../store/feed.ts';
 import { markFirstResponse } from '../store/tickets.ts';
-import { membership, type Membership } from './access.ts';
+import { assertInScope, membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import type { MessageEvent } from './events.ts';
@@ -76,6 +76,7 @@ function replay(existing: store.MessageRow, hash: string) {
  */
 export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, onStored?: (message: Message) => void) {
   const me = requireUser(caller);
+  assertInScope(me, roomId);
   const content = checkText('content', input.content, MAX_CONTENT);
   const meta = checkMeta(input.meta);
   const clientKey = checkClientKey(input.client_msg_id);

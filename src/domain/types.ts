@@ -2,6 +2,12 @@
 import type { Knex } from 'knex';
 import type { AdminStats, AuditEntry, Conversation, ConversationQuery } from './admin-types.ts';
 import type { EventSink } from './events.ts';
+import type { Admin } from './tenant-admin.ts';
+import type { PasswordHasher } from './passwords.ts';
+import type { AttemptLimiterFactory } from './attempts.ts';
+import type { Mailer } from './mailer.ts';
+import type { AuthSession, GuestSession, RoomSession } from './wire.ts';
+import type { PublishableKey, PublishableKeyCredentials, TenantSettingsPatch } from './wire.ts';
 import type {
   BanInput, MuteInput, PurgeInput, PurgeResult, RoomBan, RoomMemberDetail, RoomMute, UserBan, UserBanInput,
 } from './moderation-types.ts';
@@ -9,15 +15,20 @@ import type { Ticket, TicketInput, TicketListQuery, TicketPatchInput } from './t
 import type { WebhookDeliveriesApi } from './webhook-deliveries.ts';
 import type { WebhooksApi } from './webhooks.ts';
 import type { UserStatusApi } from './user-status.ts';
+import type { NotificationsApi, OnlineCheck } from './notifications.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
 
 export type Caller =
   | { kind: 'tenant'; tenantId: string } // X-API-Key alone
-  | { kind: 'user'; tenantId: string; user: User; via: 'key' | 'token' }; // key + X-User-Id, or Bearer token
+  // key + X-User-Id, or Bearer token; `roomId`: a token scoped to that one room (emailed code)
+  | { kind: 'user'; tenantId: string; user: User; via: 'key' | 'token'; roomId?: string };
 export type UserCaller = Extract<Caller, { kind: 'user' }>;
 
+export type { Admin } from './tenant-admin.ts';
+/** Who is calling, as far as throttling cares (the socket's address; proxies are not trusted). */
+export interface ClientInfo { ip: string }
 export type Page = { limit?: number; cursor?: string };
 export type PageOf<T> = { items: T[]; next_cursor: string | null };
 
@@ -29,6 +40,15 @@ export interface DomainConfig {
   jwtIssuer: string;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Credential-guessing limits (config.ts documents each); defaults apply when absent. */
+  loginFailuresPerUser?: number;
+  authFailuresPerIp?: number;
+  authFailureWindowSeconds?: number;
+  signupsPerIpPerHour?: number;
+  argon2MemoryKib?: number;
+  argon2TimeCost?: number;
+  argon2Parallelism?: number;
+  mailFrom?: string;
   /** Let webhook URLs reach private addresses (WEBHOOK_ALLOW_PRIVATE); off when absent. */
   webhookAllowPrivate?: boolean;
 }
@@ -45,6 +65,14 @@ export interface DomainDeps {
   config: DomainConfig;
   log: DomainLog;
   now?: () => number; // epoch ms; tests inject a clock
+  /** Who has an open WebSocket connection (the presence registry); used for `notification.created` webhooks. */
+  online?: OnlineCheck;
+  /** Password hashing (default argon2id at the configured cost); tests count its calls. */
+  hasher?: PasswordHasher;
+  /** Failed-attempt counters (default: in process memory). */
+  attempts?: AttemptLimiterFactory;
+  /** Sends emailed room codes (default: writes them to the log with a warning). */
+  mailer?: Mailer;
 }
 
 export interface UserInput {
@@ -64,13 +92,36 @@ export interface Health { database: { ok: boolean; writable: boolean; driver: 's
 
 export interface Domain {
   tenants: {
-    create(input: { name: string; settings?: Partial<TenantSettings> }): Promise<{ tenant: Tenant; api_key: string }>;
+    create(input: { name: string; settings?: TenantSettingsPatch }): Promise<{ tenant: Tenant; api_key: string }>;
     list(page: Page): Promise<PageOf<Tenant>>;
-    get(id: string): Promise<Tenant>;
-    update(id: string, patch: { name?: string; settings?: Partial<TenantSettings> }): Promise<Tenant>;
+    /** `admin` defaults to the operator; a tenant caller sees only itself (else NOT_FOUND). */
+    get(id: string, admin?: Admin): Promise<Tenant>;
+    update(id: string, patch: { name?: string; settings?: TenantSettingsPatch }, admin?: Admin): Promise<Tenant>;
     remove(id: string): Promise<void>;
     rotateKey(id: string): Promise<{ tenant: Tenant; api_key: string }>;
     authenticateKey(apiKey: string): Promise<TenantRecord | null>;
+  };
+  publishableKeys: {
+    create(admin: Admin, tenantId: string): Promise<PublishableKeyCredentials>;
+    list(admin: Admin, tenantId: string): Promise<{ items: PublishableKey[] }>;
+    rotate(admin: Admin, tenantId: string, keyId: string): Promise<PublishableKeyCredentials>;
+    revoke(admin: Admin, tenantId: string, keyId: string): Promise<void>;
+    /** The tenant and key a presented secret belongs to, or null. */
+    authenticate(secret: string): Promise<{ tenant: TenantRecord; keyId: string } | null>;
+  };
+  accounts: {
+    register(tenantId: string, input: { username: string; password: string; email?: string | null; display_name?: string | null }, client: ClientInfo): Promise<AuthSession>;
+    login(tenantId: string, input: { username: string; password: string }, client: ClientInfo): Promise<AuthSession>;
+    refresh(tenantId: string, refreshToken: string, client: ClientInfo): Promise<AuthSession>;
+    logout(tenantId: string, refreshToken: string): Promise<void>;
+    guest(tenantId: string, input: { display_name?: string | null }, client: ClientInfo): Promise<GuestSession>;
+    /** Deletes guests whose time is up (tokens and memberships cascade); returns how many. */
+    purgeExpiredGuests(): Promise<number>;
+  };
+  roomCodes: {
+    /** Emails a code when the room takes codes; silent otherwise (the caller always answers 202). */
+    request(tenantId: string, roomId: string, email: string, client: ClientInfo): Promise<void>;
+    exchange(tenantId: string, roomId: string, input: { email: string; code: string }, client: ClientInfo): Promise<RoomSession>;
   };
   users: {
     create(caller: Caller, input: UserInput): Promise<User>;
@@ -84,7 +135,8 @@ export interface Domain {
     mint(caller: Caller, userId: string, input: { ttl_seconds?: number }): Promise<UserToken>;
     /** `userId`, when given (the REST path names it), must be the token's user. */
     revoke(caller: Caller, tokenId: string, userId?: string): Promise<void>;
-    verify(token: string): Promise<{ tenant: TenantRecord; user: User; tokenId: string }>;
+    /** `roomId` is set for a token scoped to one room; `expiresAt` is epoch ms. */
+    verify(token: string): Promise<{ tenant: TenantRecord; user: User; tokenId: string; expiresAt: number; roomId?: string }>;
   };
   rooms: {
     create(caller: Caller, input: RoomInput): Promise<{ room: RoomDetail; created: boolean }>;
@@ -150,4 +202,5 @@ export interface Domain {
   webhooks: WebhooksApi;
   webhookDeliveries: WebhookDeliveriesApi;
   userStatus: UserStatusApi;
+  notifications: NotificationsApi;
 }

@@ -12,6 +12,7 @@ import { assertMayGrant, assertUserManager, checkPermissions, checkRole, default
 import type { Permissions, Role } from './shapes.ts';
 import type { Caller, Domain, UserInput, UserPatchInput } from './types.ts';
 import { checkOptionalText, checkText, checkUserId, invalid, paginate, readPage, USER_ID_RE } from './validate.ts';
+import { updateSessions } from './sessions.ts';
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
 
@@ -100,7 +101,9 @@ async function update(ctx: Ctx, caller: Caller, userId: string, patch: UserPatch
   changes.updated_at = ctx.now();
   const changed = await store.updateUser(ctx.db, caller.tenantId, target.id, changes).catch((err) => conflict(ctx, caller.tenantId, undefined, err));
   if (changed === 0) throw notFound('User');
-  return userOut({ ...target, ...changes });
+  const user = userOut({ ...target, ...changes });
+  if (changes.role !== undefined) updateSessions(ctx, caller.tenantId, user);
+  return user;
 }
 
 /**
@@ -151,8 +154,9 @@ export function usersApi(ctx: Ctx): Domain['users'] {
     async resolve(tenantId, userId) {
       if (typeof userId !== 'string' || !USER_ID_RE.test(userId)) return null;
       const row = await store.findUser(ctx.db, tenantId, userId);
+      const expired = row?.expires_at != null && row.expires_at <= ctx.now();
       // A user banned tenant-wide acts as nobody until the ban ends.
-      return row && !banOf(row, ctx.now()) ? userOut(row) : null;
+      return row && !expired && !banOf(row, ctx.now()) ? userOut(row) : null;
     },
   };
 }

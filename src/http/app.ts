@@ -1,6 +1,6 @@
 /**
  * The Koa app, in the order a request travels (design.md § How data flows):
- * request id + envelope on failure → docs and spec files → credentials → tenant rate limit
+ * request id + envelope on failure → docs and spec files → credentials → CORS → tenant rate limit
  * (before the body is read, so a flooding tenant costs little) → JSON body (size-limited) →
  * openapi-backend (route, security, validation) → handler.
  */
@@ -15,6 +15,7 @@ import { createApi, operationOf } from './api.ts';
 import { metricsMiddleware } from './metrics.ts';
 import type { Metrics } from '../metrics.ts';
 import { docsMiddleware } from './docs.ts';
+import { corsMiddleware } from './cors.ts';
 import { webMiddleware } from '../web/routes.ts';
 import type { HttpDeps } from './operation.ts';
 
@@ -39,6 +40,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; a
   app.use(docsMiddleware());
   app.use(webMiddleware({ wsPort: opts.wsPort ?? config.wsPort }));
   app.use(authMiddleware(domain, config.masterKey, new CredentialCache(config.authCacheMs)));
+  app.use(corsMiddleware()); // after auth (the tenant's origin list), before the rate limit
   if (opts.rateLimit) app.use(opts.rateLimit);
   // A body on GET, HEAD or DELETE is not part of any operation: ignored (never parsed, never a 413).
   const parseBody = bodyParser({

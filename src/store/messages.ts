@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import { MAX_BATCH, type AfterInsert, type AppendRequest, type AppendResult, type MessageToAppend, type NewMessageRow, type SendEvents } from './append-types.ts';
 import { driver, type Db } from './db.ts';
-import { batchStats } from './batch-stats.ts';
+import { batchStatsFor } from './batch-stats.ts';
 import { GroupCommit } from './group-commit.ts';
 import { runMysqlBatch } from './mysql-append.ts';
 import { runSqliteBatch } from './sqlite-append.ts';
@@ -47,7 +47,7 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
   if (!c) {
     const backend = driver(knex);
     const run = backend === 'sqlite' ? runSqliteBatch : runMysqlBatch;
-    c = new GroupCommit((batch) => run(knex, batch), MAX_BATCH, IN_FLIGHT[backend], batchStats);
+    c = new GroupCommit((batch) => run(knex, batch), MAX_BATCH, IN_FLIGHT[backend], batchStatsFor(knex));
     committers.set(knex, c);
   }
   return c;
@@ -63,7 +63,8 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
  * longer) in it: nothing stored. Rejects with a duplicate-key error (isUniqueViolation) when the
  * sender already used this client_msg_id in the room. `events` (the outbox hook): the send's events,
  * written to the outbox in the same transaction. On MySQL the send also takes its cross-room feed
- * position there (feed.ts).
+ * position there (feed.ts). The send is refused (null) unless the sender may send now: SEND_GATE
+ * in rooms.ts (archived, muted, slow mode unless `slowOk`); the domain then says why.
  */
 export function appendMessage(
   knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents, slowOk = false,

@@ -45,16 +45,15 @@ export function outboxRow(evt: OutboxEvent, now: number): NewOutboxRow {
   };
 }
 
+/** Rows per INSERT: knex writes a multi-row insert on SQLite as a compound SELECT, capped at 500 terms. */
+const INSERT_CHUNK = 200;
+
 /** Writes the events in the caller's transaction (call it before COMMIT). */
 export async function appendOutbox(trx: Db, events: readonly OutboxEvent[], now: number): Promise<void> {
-  // In chunks: SQLite caps a statement's compound SELECTs (knex's multi-row insert) at 500 and its bound variables.
-  for (let i = 0; i < events.length; i += OUTBOX_CHUNK) {
-    await trx('outbox_events').insert(events.slice(i, i + OUTBOX_CHUNK).map((e) => outboxRow(e, now)));
+  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+    await trx('outbox_events').insert(events.slice(i, i + INSERT_CHUNK).map((e) => outboxRow(e, now)));
   }
 }
-
-/** Rows per INSERT (7 columns each: well inside SQLite's limits). */
-const OUTBOX_CHUNK = 200;
 
 /** The same insert as raw SQL, for the SQLite send path that runs on the raw connection. */
 export const OUTBOX_INSERT_SQL = `INSERT INTO outbox_events (id, tenant_id, room_id, type, payload, created_at, dispatched_at)

@@ -66,6 +66,7 @@ export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): vo
 
 function authPhase(ctx: WsContext, conn: Conn, text: string): void {
   const parsed = parseClientFrame(text);
+  ctx.observer.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
   if (!parsed.ok) {
     // A token the schema refuses (not a string, empty, over 4096 characters) is a bad credential
     // like any other: close with 4003 at once, not an error frame and a wait for the 4001 timeout.
@@ -81,6 +82,7 @@ function authPhase(ctx: WsContext, conn: Conn, text: string): void {
 async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
   if (!isOpen(conn)) return;
   const parsed = parseClientFrame(text);
+  ctx.observer.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
   if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
   const frame = parsed.frame;
   if (!conn.syncStarted && frame.type !== 'resume') startSync(ctx.sync, conn, new Map());
@@ -89,6 +91,7 @@ async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
     if (ctx.limiter && frame.type !== 'ping') {
       const decision = await ctx.limiter.consume(conn.tenant!.id, limitsFor(conn.tenant!.settings, ctx.config));
       if (!decision.allowed) {
+        ctx.observer.rateLimited();
         return sendError(ctx, conn, { ...echo, code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded', retry_after_ms: decision.retryAfterMs });
       }
     }
