@@ -78,7 +78,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get a tenant */
+        /**
+         * Get a tenant
+         * @description The operator, or the tenant itself (its key, or one of its admins); another tenant's id is NOT_FOUND.
+         */
         get: operations["getTenant"];
         put?: never;
         post?: never;
@@ -91,7 +94,7 @@ export interface paths {
         head?: never;
         /**
          * Update a tenant
-         * @description Changes the name and/or settings; settings are merged field by field.
+         * @description Changes the name and/or settings; settings are merged field by field. The tenant itself (its key, or an admin) may change only `settings.auth` and `settings.allowed_origins`; the rest is the operator's (403).
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -113,6 +116,229 @@ export interface paths {
          * @description Issues a new secret key; the old one stops working immediately.
          */
         post: operations["rotateTenantKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List publishable keys
+         * @description The tenant's publishable keys (never the secrets).
+         */
+        get: operations["listPublishableKeys"];
+        put?: never;
+        /**
+         * Create a publishable key
+         * @description A browser-safe key (`X-Publishable-Key`) that can only make the sign-in calls (`/v1/auth/…`, room codes) and only from an Origin in the tenant's `allowed_origins` (when the list is not empty). The key is shown only here; it is stored hashed. At most 10 per tenant. The operator (`X-Master-Key`), the tenant key, or a tenant admin may manage them.
+         */
+        post: operations["createPublishableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a publishable key
+         * @description The key stops working at once, and every WebSocket session opened through it ends (close code 4010).
+         */
+        delete: operations["revokePublishableKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys/{key_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a publishable key
+         * @description Issues a new secret for the key (same id); the old secret stops working at once, and sessions opened through it end (close code 4010).
+         */
+        post: operations["rotatePublishableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register with a username and password
+         * @description Creates a user (role `user`) with a password (8–256 characters, hashed with argon2id) and signs them in. Needs the tenant's `password` flow (else 404). From browsers with `X-Publishable-Key`; servers may use `X-API-Key`. Registrations are limited per client IP (429 + `Retry-After`).
+         */
+        post: operations["registerUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with a username and password
+         * @description A user token plus a refresh token. A wrong username and a wrong password get the same 401, in the same time. Failed attempts are limited per (tenant, username) and per client IP before any password is hashed: over the limit answers 429 with `Retry-After`. Needs the `password` flow.
+         */
+        post: operations["loginUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a refresh token for a new pair
+         * @description Rotation: the refresh token is used up and a new one returned with a new user token. Presenting a used refresh token again is treated as theft: its whole family (every refresh token descended from the same login, and their user tokens) is revoked, and open WebSockets of those tokens close with 4010.
+         */
+        post: operations["refreshToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Revokes the refresh token's family and the user tokens issued with it (their WebSockets close with 4010). Answers 200 for an unknown or already revoked refresh token too.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/guest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enter as a guest
+         * @description Creates a `guest` user with the tenant's guest permissions, living `guest_ttl_seconds`; the token expires with the guest. Expired guests cannot connect and are deleted with their tokens. Needs the `guest` flow. Limited per client IP.
+         */
+        post: operations["guestLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/auth-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a sign-in code for a room
+         * @description Emails a 6-digit code to the address (valid 10 minutes, 5 wrong tries). Always answers 202, whether or not the room or the address is known, so nothing can be learned from it. One code per room and address per minute, and a bounded number per client IP (429 + `Retry-After`). Needs the tenant's `email_code` flow. Anyone who can read mail at an address and knows a group or channel's id can enter it this way: switch the flow on only for rooms meant to be open.
+         */
+        post: operations["requestRoomCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/auth-codes/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade an emailed code for a room-scoped token
+         * @description A user token that acts in this one room only (REST and WebSocket; every other room and operation answers 404), for the user keyed by the email address: created on first use and added to the room as a member. A wrong, expired or used code answers 401 whether or not the address is known; the 5th wrong try ends the code. Wrong tries are also limited per client IP.
+         */
+        post: operations["exchangeRoomCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -728,6 +954,66 @@ export interface paths {
          * @description Queues the delivery again (any status but `pending`); it is tried at once, keeping its room's order for this endpoint. The tenant key, or a user with role `admin` or `superadmin`.
          */
         post: operations["replayWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a notification
+         * @description Stores one notification per user in `user_ids` and delivers it live as a `notification` frame to every open WebSocket connection of the user; the others find it in `GET /v1/me/notifications` (and your backend gets a `notification.created` webhook for each user with no open connection, e.g. to send a mobile push). With an `Idempotency-Key`, a repeat with the same body answers 200 with the original notifications (another body: 409). The tenant key, or a user with role `staff`, `admin` or `superadmin`.
+         */
+        post: operations["sendNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my notifications
+         * @description Unread first (newest first), then read ones (newest first); `unread_count` counts all unread ones.
+         */
+        get: operations["listMyNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark notifications read
+         * @description Either `up_to_id` (that notification and every older one) or `ids` (just those). Marking again is harmless; ids that are not yours are ignored.
+         */
+        post: operations["markNotificationsRead"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1353,13 +1639,162 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "ticket.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A support ticket changed.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverTicketUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.banned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member was banned from a room (or the ban lifted).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberBanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.muted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member was muted in a room (or unmuted).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberMuted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "messages.purged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Messages were purged from a room.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessagesPurged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.banned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user was banned from the tenant.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserBanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.unbanned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user's tenant-wide ban was lifted.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserUnbanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
+        SendNotificationRequest: {
+            user_ids: components["schemas"]["UserId"][];
+            type: components["schemas"]["NotificationType"];
+            title: string;
+            body?: string | null;
+            /** @description Your own JSON object (at most 8 KiB). */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description A room of the tenant the notification is about (optional). */
+            room_id?: string | null;
+        };
+        NotificationBatch: {
+            items: components["schemas"]["Notification"][];
+        };
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            next_cursor: string | null;
+            unread_count: number;
+        };
+        MarkNotificationsReadRequest: {
+            up_to_id?: string;
+            ids?: string[];
+        };
+        NotificationsReadResult: {
+            marked: number;
+            unread_count: number;
+        };
         WebhookWithSecret: components["schemas"]["Webhook"] & {
             secret: string;
         };
         CreateWebhookRequest: {
+            /** @example https://hooks.example.com/chatapi */
             url: components["schemas"]["WebhookUrl"];
             description?: components["schemas"]["WebhookDescription"];
             event_types: components["schemas"]["WebhookEventTypes"];
@@ -1368,6 +1803,11 @@ export interface components {
             enabled?: boolean;
         };
         UpdateWebhookRequest: {
+            /**
+             * Format: uri
+             * @description http:// or https://.
+             * @example https://hooks.example.com/chatapi
+             */
             url?: components["schemas"]["WebhookUrl"];
             description?: components["schemas"]["WebhookDescription"];
             event_types?: components["schemas"]["WebhookEventTypes"];
@@ -1513,6 +1953,50 @@ export interface components {
             max_token_ttl_seconds?: components["schemas"]["MaxTokenTtlSeconds"];
             allowed_origins?: components["schemas"]["AllowedOrigins"];
             ticket_categories?: components["schemas"]["TicketCategories"];
+            auth?: components["schemas"]["AuthSettingsPatch"];
+        };
+        /** @description Changes to the end-user sign-in settings; each field is merged (flows and guest_permissions flag by flag). */
+        AuthSettingsPatch: {
+            flows?: {
+                password?: boolean;
+                guest?: boolean;
+                email_code?: boolean;
+                invites?: boolean;
+            };
+            guest_ttl_seconds?: components["schemas"]["GuestTtlSeconds"];
+            guest_permissions?: components["schemas"]["PermissionsPatch"];
+            access_token_ttl_seconds?: components["schemas"]["AccessTokenTtlSeconds"];
+            refresh_token_ttl_seconds?: components["schemas"]["RefreshTokenTtlSeconds"];
+            room_token_ttl_seconds?: components["schemas"]["RoomTokenTtlSeconds"];
+        };
+        /** @description 8 to 256 characters (Unicode code points); never stored, only its argon2id hash. */
+        Password: string;
+        RegisterRequest: {
+            username: string;
+            password: components["schemas"]["Password"];
+            /** Format: email */
+            email?: string | null;
+            display_name?: string | null;
+        };
+        LoginRequest: {
+            username: string;
+            password: string;
+        };
+        RefreshRequest: {
+            refresh_token: string;
+        };
+        /** Format: email */
+        Email: string;
+        RoomCodeRequest: {
+            email: components["schemas"]["Email"];
+        };
+        RoomCodeExchange: {
+            email: components["schemas"]["Email"];
+            /** @description The 6 digits from the mail. */
+            code: string;
+        };
+        GuestRequest: {
+            display_name?: string | null;
         };
         /**
          * @example {
@@ -1634,6 +2118,12 @@ export interface components {
             seq: number;
         };
         /**
+         * AccessTokenTtlSeconds
+         * @description Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+         * @example 900
+         */
+        AccessTokenTtlSeconds: number;
+        /**
          * AdminStats
          * @description The tenant's figures, computed from indexed queries at request time (no per-request scan of every message: see the operation's description for the cost of each figure).
          */
@@ -1677,7 +2167,7 @@ export interface components {
         };
         /**
          * AllowedOrigins
-         * @description Browser origins allowed to open the WebSocket. Empty means any origin.
+         * @description Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
          * @example [
          *       "https://app.example.com"
          *     ]
@@ -1710,6 +2200,50 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             created_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * AuthSession
+         * @description A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.
+         */
+        AuthSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            /**
+             * @description Trade it at `POST /v1/auth/refresh` for a new pair; it works once.
+             * @example rt_Q2hhdGFwaSByZWZyZXNoIHRva2VuIGV4YW1wbGUgdmFsdWU
+             */
+            refresh_token: string;
+            refresh_expires_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * AuthSettings
+         * @description How end users of the tenant may sign in without the integrator's backend. Every flow is off until
+         *     the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
+         */
+        AuthSettings: {
+            /**
+             * @example {
+             *       "password": true,
+             *       "guest": true,
+             *       "email_code": false,
+             *       "invites": false
+             *     }
+             */
+            flows: {
+                /** @description `registerUser`, `loginUser`, `refreshToken`, `logout`. */
+                password: boolean;
+                /** @description `guestLogin`. */
+                guest: boolean;
+                /** @description `requestRoomCode`, `exchangeRoomCode`. */
+                email_code: boolean;
+                /** @description `createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`. */
+                invites: boolean;
+            };
+            guest_ttl_seconds: components["schemas"]["GuestTtlSeconds"];
+            guest_permissions: components["schemas"]["Permissions"];
+            access_token_ttl_seconds: components["schemas"]["AccessTokenTtlSeconds"];
+            refresh_token_ttl_seconds: components["schemas"]["RefreshTokenTtlSeconds"];
+            room_token_ttl_seconds: components["schemas"]["RoomTokenTtlSeconds"];
         };
         /**
          * ClientMsgId
@@ -1807,6 +2341,21 @@ export interface components {
          */
         ErrorDetails: components["schemas"]["ErrorDetail"][];
         /**
+         * GuestSession
+         * @description A new guest user and their token; both end at `expires_at`.
+         */
+        GuestSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            expires_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * GuestTtlSeconds
+         * @description How long a guest user lives; then they cannot connect and are deleted with their tokens.
+         * @example 86400
+         */
+        GuestTtlSeconds: number;
+        /**
          * Health
          * @description Liveness and readiness report.
          */
@@ -1848,6 +2397,19 @@ export interface components {
             read_seq: number;
         };
         /**
+         * MemberBannedFrame
+         * @description Someone was banned from a room you are in (a `member.left` for them follows). When it is you, your connections stop following the room at once.
+         */
+        MemberBannedFrame: {
+            /** @constant */
+            type: "member.banned";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+            /** @description When the ban ends; null = permanent. */
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
+        };
+        /**
          * MemberJoinedFrame
          * @description Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).
          */
@@ -1866,6 +2428,18 @@ export interface components {
             type: "member.left";
             room_id: components["schemas"]["RoomId"];
             user_id: components["schemas"]["UserId"];
+        };
+        /**
+         * MemberMutedFrame
+         * @description A member of a room you are in was muted (they read but cannot send or type until `until`) or unmuted (`until` null).
+         */
+        MemberMutedFrame: {
+            /** @constant */
+            type: "member.muted";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
         };
         /**
          * MemberRole
@@ -1939,6 +2513,20 @@ export interface components {
             message: components["schemas"]["Message"];
         };
         /**
+         * MessagesPurgedFrame
+         * @description Messages of a room were purged by a moderator, all at once: each listed seq is now a tombstone (empty content, `deleted_at` set), exactly as if a `message.deleted` had arrived for it.
+         */
+        MessagesPurgedFrame: {
+            /** @constant */
+            type: "messages.purged";
+            room_id: components["schemas"]["RoomId"];
+            seqs: number[];
+            /** @description Whose messages were purged, when the purge named a user. */
+            user_id?: components["schemas"]["UserId"];
+            deleted_at: components["schemas"]["Timestamp"];
+            by: components["schemas"]["UserId"];
+        };
+        /**
          * Notification
          * @description An in-app notification for one user, stored until read.
          */
@@ -1950,7 +2538,9 @@ export interface components {
             title: string;
             body: string | null;
             /** @description Your own JSON object (at most 8 KiB), passed through unchanged. */
-            data: Record<string, never> | null;
+            data: {
+                [key: string]: unknown;
+            } | null;
             room_id: string | null;
             created_at: components["schemas"]["Timestamp"];
             read_at: components["schemas"]["Timestamp"] | null;
@@ -1997,6 +2587,33 @@ export interface components {
          * @enum {string}
          */
         PresenceStatus: "online" | "offline";
+        /**
+         * PublishableKey
+         * @description A tenant's browser-safe key (its secret is shown only when created or rotated).
+         */
+        PublishableKey: {
+            /** @example 8d2f6c1e-2b7a-4f5e-9c3d-1a2b3c4d5e6f */
+            id: string;
+            /**
+             * @description The first characters of the current secret, to tell keys apart.
+             * @example pk_3q2-Zf8W
+             */
+            prefix: string;
+            created_at: components["schemas"]["Timestamp"];
+            rotated_at: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * PublishableKeyCredentials
+         * @description A publishable key and its secret, shown only in this response (stored hashed).
+         */
+        PublishableKeyCredentials: {
+            key: components["schemas"]["PublishableKey"];
+            /**
+             * @description Send as `X-Publishable-Key` from browser pages of an allowed origin.
+             * @example pk_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw
+             */
+            publishable_key: string;
+        };
         /**
          * PurgeResult
          * @description What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
@@ -2073,11 +2690,17 @@ export interface components {
             read_seq: components["schemas"]["Seq"];
         };
         /**
+         * RefreshTokenTtlSeconds
+         * @description Lifetime of a refresh token (each refresh issues a new one).
+         * @example 2592000
+         */
+        RefreshTokenTtlSeconds: number;
+        /**
          * Role
-         * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
+         * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
          * @enum {string}
          */
-        Role: "superadmin" | "admin" | "moderator" | "staff" | "user";
+        Role: "superadmin" | "admin" | "moderator" | "staff" | "user" | "guest";
         /**
          * Room
          * @description A conversation, as seen by the calling member.
@@ -2154,6 +2777,16 @@ export interface components {
          */
         RoomName: string | null;
         /**
+         * RoomSession
+         * @description A user keyed by an email address and a token scoped to one room (`room_id`).
+         */
+        RoomSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            /** @description The only room the token can act in. */
+            room_id: string;
+        };
+        /**
          * RoomSummary
          * @description The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
          */
@@ -2168,6 +2801,12 @@ export interface components {
             archived_at: components["schemas"]["ArchivedAt"];
             slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
         };
+        /**
+         * RoomTokenTtlSeconds
+         * @description Lifetime of the room-scoped token `exchangeRoomCode` returns.
+         * @example 86400
+         */
+        RoomTokenTtlSeconds: number;
         /**
          * RoomType
          * @description `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
@@ -2231,6 +2870,7 @@ export interface components {
             max_token_ttl_seconds: components["schemas"]["MaxTokenTtlSeconds"];
             allowed_origins: components["schemas"]["AllowedOrigins"];
             ticket_categories: components["schemas"]["TicketCategories"];
+            auth: components["schemas"]["AuthSettings"];
         };
         /**
          * Ticket
@@ -2290,6 +2930,29 @@ export interface components {
          */
         TicketStatus: "open" | "pending" | "resolved" | "closed";
         /**
+         * TicketUpdatedFrame
+         * @description A ticket you are in changed status, priority, category or assignee. `changed` names what changed.
+         */
+        TicketUpdatedFrame: {
+            /** @constant */
+            type: "ticket.updated";
+            room_id: components["schemas"]["RoomId"];
+            /**
+             * TicketUpdate
+             * @description The ticket's routing fields after the change.
+             */
+            ticket: {
+                status: components["schemas"]["TicketStatus"];
+                priority: components["schemas"]["TicketPriority"];
+                category: components["schemas"]["TicketCategory"];
+                requester_id: components["schemas"]["UserId"];
+                assignee_id: components["schemas"]["AssigneeId"];
+                updated_at: components["schemas"]["Timestamp"];
+            };
+            changed: ("status" | "priority" | "category" | "subject" | "assignee_id")[];
+            by: components["schemas"]["UserId"];
+        };
+        /**
          * Timestamp
          * Format: date-time
          * @description An instant, ISO-8601 in UTC with milliseconds.
@@ -2315,6 +2978,8 @@ export interface components {
             permissions: components["schemas"]["Permissions"];
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
+            /** @description Your unread notifications (only on `GET /v1/me`). */
+            unread_notifications?: number;
         };
         /**
          * UserBan
@@ -2327,6 +2992,18 @@ export interface components {
             /** @description The admin's user id, or `tenant key`. */
             banned_by: string;
             banned_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * UserBannedFrame
+         * @description Webhook event: a user was banned from the whole tenant (`until` null: permanently) or the ban was lifted (`user.unbanned`). Not about one room (`room_id` is null). On the WebSocket the user's connections close with 4013 instead.
+         */
+        UserBannedFrame: {
+            /** @enum {string} */
+            type: "user.banned" | "user.unbanned";
+            room_id: null;
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
         };
         /**
          * UserId
@@ -2362,6 +3039,7 @@ export interface components {
         Webhook: {
             /** @example wh_9c1e4b2a7f3d4e08 */
             id: string;
+            /** @example https://hooks.example.com/chatapi */
             url: components["schemas"]["WebhookUrl"];
             description: components["schemas"]["WebhookDescription"];
             event_types: components["schemas"]["WebhookEventTypes"];
@@ -2417,10 +3095,10 @@ export interface components {
          * WebhookEvent
          * @description The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
          */
-        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["WebhookTestFrame"];
+        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["TicketUpdatedFrame"] | components["schemas"]["MemberBannedFrame"] | components["schemas"]["MemberMutedFrame"] | components["schemas"]["MessagesPurgedFrame"] | components["schemas"]["UserBannedFrame"] | components["schemas"]["WebhookTestFrame"];
         /**
          * WebhookEventTypePattern
-         * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+         * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
          * @example message.*
          */
         WebhookEventType: string;
@@ -2677,6 +3355,8 @@ export interface components {
         user_id: components["schemas"]["UserId"];
         /** @description Token id (`jti`). */
         token_id: string;
+        /** @description Publishable key id. */
+        key_id: string;
         /** @description Room id. */
         room_id: string;
         /** @description Message id. */
@@ -2689,6 +3369,10 @@ export interface components {
         after: string;
         /** @description The client's key for this send (same as `client_msg_id`; if both are given they must match). */
         "Idempotency-Key": components["schemas"]["ClientMsgId"];
+        /** @description Your key for this send; a repeat with the same key and body returns the original notifications. */
+        "Notification-Idempotency-Key": components["schemas"]["ClientMsgId"];
+        /** @description Only unread notifications. */
+        unread_only: boolean;
         /** @description Webhook endpoint id. */
         webhook_id: string;
         /** @description Delivery id. */
@@ -2748,6 +3432,11 @@ export interface components {
     };
     pathItems: never;
 }
+export type SendNotificationRequest = components['schemas']['SendNotificationRequest'];
+export type NotificationBatch = components['schemas']['NotificationBatch'];
+export type NotificationPage = components['schemas']['NotificationPage'];
+export type MarkNotificationsReadRequest = components['schemas']['MarkNotificationsReadRequest'];
+export type NotificationsReadResult = components['schemas']['NotificationsReadResult'];
 export type WebhookWithSecret = components['schemas']['WebhookWithSecret'];
 export type CreateWebhookRequest = components['schemas']['CreateWebhookRequest'];
 export type UpdateWebhookRequest = components['schemas']['UpdateWebhookRequest'];
@@ -2768,6 +3457,15 @@ export type HealthFailureEnvelope = components['schemas']['HealthFailureEnvelope
 export type Deleted = components['schemas']['Deleted'];
 export type MessagePage = components['schemas']['MessagePage'];
 export type TenantSettingsPatch = components['schemas']['TenantSettingsPatch'];
+export type AuthSettingsPatch = components['schemas']['AuthSettingsPatch'];
+export type Password = components['schemas']['Password'];
+export type RegisterRequest = components['schemas']['RegisterRequest'];
+export type LoginRequest = components['schemas']['LoginRequest'];
+export type RefreshRequest = components['schemas']['RefreshRequest'];
+export type Email = components['schemas']['Email'];
+export type RoomCodeRequest = components['schemas']['RoomCodeRequest'];
+export type RoomCodeExchange = components['schemas']['RoomCodeExchange'];
+export type GuestRequest = components['schemas']['GuestRequest'];
 export type CreateTenantRequest = components['schemas']['CreateTenantRequest'];
 export type UpdateTenantRequest = components['schemas']['UpdateTenantRequest'];
 export type PermissionsPatch = components['schemas']['PermissionsPatch'];
@@ -2781,11 +3479,14 @@ export type SendMessageRequest = components['schemas']['SendMessageRequest'];
 export type EditMessageRequest = components['schemas']['EditMessageRequest'];
 export type AckRequest = components['schemas']['AckRequest'];
 export type ReadRequest = components['schemas']['ReadRequest'];
+export type AccessTokenTtlSeconds = components['schemas']['AccessTokenTtlSeconds'];
 export type AdminStats = components['schemas']['AdminStats'];
 export type AllowedOrigins = components['schemas']['AllowedOrigins'];
 export type ArchivedAt = components['schemas']['ArchivedAt'];
 export type AssigneeId = components['schemas']['AssigneeId'];
 export type AuditEntry = components['schemas']['AuditEntry'];
+export type AuthSession = components['schemas']['AuthSession'];
+export type AuthSettings = components['schemas']['AuthSettings'];
 export type ClientMsgId = components['schemas']['ClientMsgId'];
 export type Conversation = components['schemas']['Conversation'];
 export type ConversationMember = components['schemas']['ConversationMember'];
@@ -2795,11 +3496,15 @@ export type Error = components['schemas']['Error'];
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type ErrorDetails = components['schemas']['ErrorDetails'];
+export type GuestSession = components['schemas']['GuestSession'];
+export type GuestTtlSeconds = components['schemas']['GuestTtlSeconds'];
 export type Health = components['schemas']['Health'];
 export type MaxTokenTtlSeconds = components['schemas']['MaxTokenTtlSeconds'];
 export type Member = components['schemas']['Member'];
+export type MemberBannedFrame = components['schemas']['MemberBannedFrame'];
 export type MemberJoinedFrame = components['schemas']['MemberJoinedFrame'];
 export type MemberLeftFrame = components['schemas']['MemberLeftFrame'];
+export type MemberMutedFrame = components['schemas']['MemberMutedFrame'];
 export type MemberRole = components['schemas']['MemberRole'];
 export type Message = components['schemas']['Message'];
 export type MessageContent = components['schemas']['MessageContent'];
@@ -2807,12 +3512,15 @@ export type MessageCreatedFrame = components['schemas']['MessageCreatedFrame'];
 export type MessageDeletedFrame = components['schemas']['MessageDeletedFrame'];
 export type MessageMeta = components['schemas']['MessageMeta'];
 export type MessageUpdatedFrame = components['schemas']['MessageUpdatedFrame'];
+export type MessagesPurgedFrame = components['schemas']['MessagesPurgedFrame'];
 export type Notification = components['schemas']['Notification'];
 export type NotificationCreatedFrame = components['schemas']['NotificationCreatedFrame'];
 export type NotificationType = components['schemas']['NotificationType'];
 export type Permissions = components['schemas']['Permissions'];
 export type PresenceEntry = components['schemas']['PresenceEntry'];
 export type PresenceStatus = components['schemas']['PresenceStatus'];
+export type PublishableKey = components['schemas']['PublishableKey'];
+export type PublishableKeyCredentials = components['schemas']['PublishableKeyCredentials'];
 export type PurgeResult = components['schemas']['PurgeResult'];
 export type RateLimitBurst = components['schemas']['RateLimitBurst'];
 export type RateLimitPerSecond = components['schemas']['RateLimitPerSecond'];
@@ -2820,6 +3528,7 @@ export type RateLimitState = components['schemas']['RateLimitState'];
 export type ReadCursor = components['schemas']['ReadCursor'];
 export type RealtimeTicket = components['schemas']['RealtimeTicket'];
 export type ReceiptFrame = components['schemas']['ReceiptFrame'];
+export type RefreshTokenTtlSeconds = components['schemas']['RefreshTokenTtlSeconds'];
 export type Role = components['schemas']['Role'];
 export type Room = components['schemas']['Room'];
 export type RoomBan = components['schemas']['RoomBan'];
@@ -2828,7 +3537,9 @@ export type RoomDetail = components['schemas']['RoomDetail'];
 export type RoomId = components['schemas']['RoomId'];
 export type RoomMute = components['schemas']['RoomMute'];
 export type RoomName = components['schemas']['RoomName'];
+export type RoomSession = components['schemas']['RoomSession'];
 export type RoomSummary = components['schemas']['RoomSummary'];
+export type RoomTokenTtlSeconds = components['schemas']['RoomTokenTtlSeconds'];
 export type RoomType = components['schemas']['RoomType'];
 export type RoomUpdatedFrame = components['schemas']['RoomUpdatedFrame'];
 export type Seq = components['schemas']['Seq'];
@@ -2841,9 +3552,11 @@ export type TicketCategories = components['schemas']['TicketCategories'];
 export type TicketCategory = components['schemas']['TicketCategory'];
 export type TicketPriority = components['schemas']['TicketPriority'];
 export type TicketStatus = components['schemas']['TicketStatus'];
+export type TicketUpdatedFrame = components['schemas']['TicketUpdatedFrame'];
 export type Timestamp = components['schemas']['Timestamp'];
 export type User = components['schemas']['User'];
 export type UserBan = components['schemas']['UserBan'];
+export type UserBannedFrame = components['schemas']['UserBannedFrame'];
 export type UserId = components['schemas']['UserId'];
 export type UserStatusFrame = components['schemas']['UserStatusFrame'];
 export type UserToken = components['schemas']['UserToken'];
@@ -2872,12 +3585,15 @@ export type ParameterCursor = components['parameters']['cursor'];
 export type ParameterTenantId = components['parameters']['tenant_id'];
 export type ParameterUserId = components['parameters']['user_id'];
 export type ParameterTokenId = components['parameters']['token_id'];
+export type ParameterKeyId = components['parameters']['key_id'];
 export type ParameterRoomId = components['parameters']['room_id'];
 export type ParameterMessageId = components['parameters']['message_id'];
 export type ParameterAfterSeq = components['parameters']['after_seq'];
 export type ParameterBeforeSeq = components['parameters']['before_seq'];
 export type ParameterAfter = components['parameters']['after'];
 export type ParameterIdempotencyKey = components['parameters']['Idempotency-Key'];
+export type ParameterNotificationIdempotencyKey = components['parameters']['Notification-Idempotency-Key'];
+export type ParameterUnreadOnly = components['parameters']['unread_only'];
 export type ParameterWebhookId = components['parameters']['webhook_id'];
 export type ParameterDeliveryId = components['parameters']['delivery_id'];
 export type ParameterDeliveryStatus = components['parameters']['delivery_status'];
@@ -3024,7 +3740,26 @@ export interface operations {
                      *             "default_token_ttl_seconds": 3600,
                      *             "max_token_ttl_seconds": 2592000,
                      *             "allowed_origins": [],
-                     *             "ticket_categories": []
+                     *             "ticket_categories": [],
+                     *             "auth": {
+                     *               "flows": {
+                     *                 "password": false,
+                     *                 "guest": false,
+                     *                 "email_code": false,
+                     *                 "invites": false
+                     *               },
+                     *               "guest_ttl_seconds": 86400,
+                     *               "guest_permissions": {
+                     *                 "can_send_message": true,
+                     *                 "can_receive_message": true,
+                     *                 "can_delete_message": false,
+                     *                 "can_edit_message": false,
+                     *                 "can_archive_conversation": false
+                     *               },
+                     *               "access_token_ttl_seconds": 900,
+                     *               "refresh_token_ttl_seconds": 2592000,
+                     *               "room_token_ttl_seconds": 86400
+                     *             }
                      *           },
                      *           "created_at": "2026-11-21T09:30:00.000Z",
                      *           "updated_at": "2026-11-21T09:30:00.000Z"
@@ -3080,7 +3815,26 @@ export interface operations {
                      *           "default_token_ttl_seconds": 3600,
                      *           "max_token_ttl_seconds": 2592000,
                      *           "allowed_origins": [],
-                     *           "ticket_categories": []
+                     *           "ticket_categories": [],
+                     *           "auth": {
+                     *             "flows": {
+                     *               "password": false,
+                     *               "guest": false,
+                     *               "email_code": false,
+                     *               "invites": false
+                     *             },
+                     *             "guest_ttl_seconds": 86400,
+                     *             "guest_permissions": {
+                     *               "can_send_message": true,
+                     *               "can_receive_message": true,
+                     *               "can_delete_message": false,
+                     *               "can_edit_message": false,
+                     *               "can_archive_conversation": false
+                     *             },
+                     *             "access_token_ttl_seconds": 900,
+                     *             "refresh_token_ttl_seconds": 2592000,
+                     *             "room_token_ttl_seconds": 86400
+                     *           }
                      *         },
                      *         "created_at": "2026-11-21T09:30:00.000Z",
                      *         "updated_at": "2026-11-21T09:30:00.000Z"
@@ -3098,6 +3852,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3170,6 +3925,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -3206,6 +3962,484 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPublishableKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["PublishableKey"][];
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new key (shown once) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PublishableKeyCredentials"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokePublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotatePublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret (shown once) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PublishableKeyCredentials"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    loginUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    refreshToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description A new pair */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description Logged out */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** @constant */
+                            logged_out: true;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    guestLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestRequest"];
+            };
+        };
+        responses: {
+            /** @description A guest session */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["GuestSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestRoomCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted (a mail goes out if the room takes codes) */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** @constant */
+                            accepted: true;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exchangeRoomCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomCodeExchange"];
+            };
+        };
+        responses: {
+            /** @description A room-scoped session */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3250,6 +4484,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3313,6 +4548,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
@@ -3612,6 +4848,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3659,6 +4896,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3768,6 +5006,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -4572,6 +5811,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4719,6 +5959,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4755,6 +5996,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5247,6 +6489,158 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your key for this send; a repeat with the same key and body returns the original notifications. */
+                "Idempotency-Key"?: components["parameters"]["Notification-Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendNotificationRequest"];
+            };
+        };
+        responses: {
+            /** @description A repeat: the original notifications */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationBatch"];
+                        error: null;
+                    };
+                };
+            };
+            /** @description Stored */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationBatch"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyNotifications: {
+        parameters: {
+            query?: {
+                /** @description Only unread notifications. */
+                unread_only?: components["parameters"]["unread_only"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationPage"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    markNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkNotificationsReadRequest"];
+            };
+        };
+        responses: {
+            /** @description How many changed, and what is left unread */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationsReadResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -6565,6 +7959,180 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookTestFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverTicketUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketUpdatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberBanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberBannedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberMuted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberMutedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMessagesPurged: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessagesPurgedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserBanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBannedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserUnbanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBannedFrame"];
             };
         };
         responses: {
