@@ -71,6 +71,7 @@ export async function createFixture(s: TestServer, label: string, users: [string
         case 'master': return { 'X-Master-Key': s.masterKey };
         case 'tenant': return { 'X-API-Key': tenant.apiKey };
         case 'user': return { 'X-API-Key': tenant.apiKey, 'X-User-Id': owner };
+        case 'publishable': return { 'X-Publishable-Key': pk.data!.data.publishable_key };
       }
     },
   };
