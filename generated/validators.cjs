@@ -18039,13 +18039,455 @@ return errors === 0;
 }
 validate171.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomMute = validate172;
-const schema321 = {"title":"RoomMute","description":"A member who may read but not send or type in the room until `until`.","type":"object","additionalProperties":false,"required":["room_id","user_id","until","reason","muted_by"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"$ref":"#/$defs/Timestamp"},"reason":{"type":["string","null"],"maxLength":500},"muted_by":{"$ref":"#/$defs/UserId"}}};
+exports.RoomInvite = validate172;
+const schema321 = {"title":"RoomInvite","description":"A join link for a room (its code is shown only when created).","type":"object","additionalProperties":false,"required":["id","room_id","created_by","has_password","expires_at","max_uses","uses","revoked_at","created_at"],"properties":{"id":{"type":"string"},"room_id":{"type":"string"},"created_by":{"$ref":"#/$defs/UserId"},"has_password":{"type":"boolean"},"expires_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"max_uses":{"type":["integer","null"],"minimum":1},"uses":{"type":"integer","minimum":0},"revoked_at":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"created_at":{"$ref":"#/$defs/Timestamp"}}};
 
 function validate172(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate172.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.created_by === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "created_by"},message:"must have required property '"+"created_by"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.has_password === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "has_password"},message:"must have required property '"+"has_password"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.expires_at === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expires_at"},message:"must have required property '"+"expires_at"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.max_uses === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "max_uses"},message:"must have required property '"+"max_uses"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.uses === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "uses"},message:"must have required property '"+"uses"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.revoked_at === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "revoked_at"},message:"must have required property '"+"revoked_at"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.created_at === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "created_at"},message:"must have required property '"+"created_at"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(func44.call(schema321.properties, key0))){
+const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err11 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.created_by !== undefined){
+let data2 = data.created_by;
+if(typeof data2 === "string"){
+if(func1(data2) > 128){
+const err12 = {instancePath:instancePath+"/created_by",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(func1(data2) < 1){
+const err13 = {instancePath:instancePath+"/created_by",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(!pattern4.test(data2)){
+const err14 = {instancePath:instancePath+"/created_by",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/created_by",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.has_password !== undefined){
+if(typeof data.has_password !== "boolean"){
+const err16 = {instancePath:instancePath+"/has_password",schemaPath:"#/properties/has_password/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.expires_at !== undefined){
+let data4 = data.expires_at;
+const _errs12 = errors;
+let valid2 = false;
+let passing0 = null;
+const _errs13 = errors;
+if(typeof data4 === "string"){
+if(!(formats2.validate(data4))){
+const err17 = {instancePath:instancePath+"/expires_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/expires_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var _valid0 = _errs13 === errors;
+if(_valid0){
+valid2 = true;
+passing0 = 0;
+}
+const _errs16 = errors;
+if(data4 !== null){
+const err19 = {instancePath:instancePath+"/expires_at",schemaPath:"#/properties/expires_at/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid0 = _errs16 === errors;
+if(_valid0 && valid2){
+valid2 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid2 = true;
+passing0 = 1;
+}
+}
+if(!valid2){
+const err20 = {instancePath:instancePath+"/expires_at",schemaPath:"#/properties/expires_at/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+else {
+errors = _errs12;
+if(vErrors !== null){
+if(_errs12){
+vErrors.length = _errs12;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.max_uses !== undefined){
+let data5 = data.max_uses;
+if((!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))) && (data5 !== null)){
+const err21 = {instancePath:instancePath+"/max_uses",schemaPath:"#/properties/max_uses/type",keyword:"type",params:{type: schema321.properties.max_uses.type},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 1 || isNaN(data5)){
+const err22 = {instancePath:instancePath+"/max_uses",schemaPath:"#/properties/max_uses/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+if(data.uses !== undefined){
+let data6 = data.uses;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err23 = {instancePath:instancePath+"/uses",schemaPath:"#/properties/uses/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err24 = {instancePath:instancePath+"/uses",schemaPath:"#/properties/uses/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+if(data.revoked_at !== undefined){
+let data7 = data.revoked_at;
+const _errs23 = errors;
+let valid4 = false;
+let passing1 = null;
+const _errs24 = errors;
+if(typeof data7 === "string"){
+if(!(formats2.validate(data7))){
+const err25 = {instancePath:instancePath+"/revoked_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/revoked_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+var _valid1 = _errs24 === errors;
+if(_valid1){
+valid4 = true;
+passing1 = 0;
+}
+const _errs27 = errors;
+if(data7 !== null){
+const err27 = {instancePath:instancePath+"/revoked_at",schemaPath:"#/properties/revoked_at/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+var _valid1 = _errs27 === errors;
+if(_valid1 && valid4){
+valid4 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid4 = true;
+passing1 = 1;
+}
+}
+if(!valid4){
+const err28 = {instancePath:instancePath+"/revoked_at",schemaPath:"#/properties/revoked_at/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+else {
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.created_at !== undefined){
+let data8 = data.created_at;
+if(typeof data8 === "string"){
+if(!(formats2.validate(data8))){
+const err29 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/created_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+}
+else {
+const err31 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+validate172.errors = vErrors;
+return errors === 0;
+}
+validate172.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.RoomMute = validate173;
+const schema326 = {"title":"RoomMute","description":"A member who may read but not send or type in the room until `until`.","type":"object","additionalProperties":false,"required":["room_id","user_id","until","reason","muted_by"],"properties":{"room_id":{"type":"string"},"user_id":{"$ref":"#/$defs/UserId"},"until":{"$ref":"#/$defs/Timestamp"},"reason":{"type":["string","null"],"maxLength":500},"muted_by":{"$ref":"#/$defs/UserId"}}};
+
+function validate173(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate173.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18200,7 +18642,7 @@ errors++;
 if(data.reason !== undefined){
 let data3 = data.reason;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err13 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema321.properties.reason.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema326.properties.reason.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -18278,17 +18720,17 @@ vErrors.push(err19);
 }
 errors++;
 }
-validate172.errors = vErrors;
+validate173.errors = vErrors;
 return errors === 0;
 }
-validate172.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate173.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomName = validate173;
+exports.RoomName = validate174;
 
-function validate173(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate174(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate173.evaluated;
+const evaluated0 = validate174.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18317,17 +18759,17 @@ vErrors.push(err1);
 errors++;
 }
 }
-validate173.errors = vErrors;
+validate174.errors = vErrors;
 return errors === 0;
 }
-validate173.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate174.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomPosition = validate174;
+exports.RoomPosition = validate175;
 
-function validate174(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate175(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate174.evaluated;
+const evaluated0 = validate175.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18415,18 +18857,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate174.errors = vErrors;
+validate175.errors = vErrors;
 return errors === 0;
 }
-validate174.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate175.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomSession = validate175;
-const schema328 = {"title":"RoomSession","description":"A user keyed by an email address and a token scoped to one room (`room_id`).","type":"object","additionalProperties":false,"required":["user","access_token","room_id"],"properties":{"user":{"$ref":"#/$defs/User"},"access_token":{"$ref":"#/$defs/UserToken"},"room_id":{"type":"string","description":"The only room the token can act in."}}};
+exports.RoomSession = validate176;
+const schema333 = {"title":"RoomSession","description":"A user keyed by an email address and a token scoped to one room (`room_id`).","type":"object","additionalProperties":false,"required":["user","access_token","room_id"],"properties":{"user":{"$ref":"#/$defs/User"},"access_token":{"$ref":"#/$defs/UserToken"},"room_id":{"type":"string","description":"The only room the token can act in."}}};
 
-function validate175(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate176(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate175.evaluated;
+const evaluated0 = validate176.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18511,17 +18953,17 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate175.errors = vErrors;
+validate176.errors = vErrors;
 return errors === 0;
 }
-validate175.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate176.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomSummary = validate178;
+exports.RoomSummary = validate179;
 
-function validate178(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate179(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate178.evaluated;
+const evaluated0 = validate179.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18863,17 +19305,17 @@ vErrors.push(err28);
 }
 errors++;
 }
-validate178.errors = vErrors;
+validate179.errors = vErrors;
 return errors === 0;
 }
-validate178.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate179.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomTokenTtlSeconds = validate180;
+exports.RoomTokenTtlSeconds = validate181;
 
-function validate180(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate181(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate180.evaluated;
+const evaluated0 = validate181.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18912,17 +19354,17 @@ vErrors.push(err2);
 errors++;
 }
 }
-validate180.errors = vErrors;
+validate181.errors = vErrors;
 return errors === 0;
 }
-validate180.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate181.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomType = validate181;
+exports.RoomType = validate182;
 
-function validate181(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate182(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate181.evaluated;
+const evaluated0 = validate182.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18949,119 +19391,18 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate181.errors = vErrors;
-return errors === 0;
-}
-validate181.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-exports.RoomUpdatedFrame = validate182;
-const schema340 = {"title":"RoomUpdatedFrame","description":"A room you are in changed (e.g. renamed).","type":"object","additionalProperties":false,"required":["type","room_id","room"],"properties":{"type":{"const":"room.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"room":{"$ref":"#/$defs/RoomSummary"}}};
-
-function validate182(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate182.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.room === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room"},message:"must have required property '"+"room"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "room"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("room.updated" !== data.type){
-const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "room.updated"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err5 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.room !== undefined){
-if(!(validate163(data.room, {instancePath:instancePath+"/room",parentData:data,parentDataProperty:"room",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate163.errors : vErrors.concat(validate163.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
 validate182.errors = vErrors;
 return errors === 0;
 }
-validate182.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate182.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.RoomUpdatedPayload = validate184;
+exports.RoomUpdatedFrame = validate183;
+const schema345 = {"title":"RoomUpdatedFrame","description":"A room you are in changed (e.g. renamed).","type":"object","additionalProperties":false,"required":["type","room_id","room"],"properties":{"type":{"const":"room.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"room":{"$ref":"#/$defs/RoomSummary"}}};
 
-function validate184(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate183(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate184.evaluated;
+const evaluated0 = validate183.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -19152,17 +19493,118 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate184.errors = vErrors;
+validate183.errors = vErrors;
 return errors === 0;
 }
-validate184.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate183.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Seq = validate186;
+exports.RoomUpdatedPayload = validate185;
 
-function validate186(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate185(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate186.evaluated;
+const evaluated0 = validate185.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.room === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room"},message:"must have required property '"+"room"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "room"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("room.updated" !== data.type){
+const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "room.updated"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err5 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.room !== undefined){
+if(!(validate163(data.room, {instancePath:instancePath+"/room",parentData:data,parentDataProperty:"room",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate163.errors : vErrors.concat(validate163.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate185.errors = vErrors;
+return errors === 0;
+}
+validate185.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.Seq = validate187;
+
+function validate187(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate187.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -19191,18 +19633,18 @@ vErrors.push(err1);
 errors++;
 }
 }
-validate186.errors = vErrors;
+validate187.errors = vErrors;
 return errors === 0;
 }
-validate186.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate187.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.SeqRange = validate187;
-const schema345 = {"title":"SeqRange","description":"An inclusive range of message seqs in a room.","type":"object","additionalProperties":false,"required":["from_seq","to_seq"],"properties":{"from_seq":{"type":"integer","minimum":1},"to_seq":{"type":"integer","minimum":1}}};
+exports.SeqRange = validate188;
+const schema350 = {"title":"SeqRange","description":"An inclusive range of message seqs in a room.","type":"object","additionalProperties":false,"required":["from_seq","to_seq"],"properties":{"from_seq":{"type":"integer","minimum":1},"to_seq":{"type":"integer","minimum":1}}};
 
-function validate187(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate188(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate187.evaluated;
+const evaluated0 = validate188.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -19303,21 +19745,21 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate187.errors = vErrors;
+validate188.errors = vErrors;
 return errors === 0;
 }
-validate187.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate188.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.ServerFrame = validate188;
-const schema346 = {"title":"ServerFrame","description":"Any frame the server sends: a JSON object in one text WebSocket message, discriminated by `type`. Clients should ignore types they do not know (new ones may be added).","discriminator":"type","oneOf":[{"$ref":"#/$defs/ConnectedFrame"},{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/MessageAckFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/PresenceFrame"},{"$ref":"#/$defs/TypingFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/TicketUpdatedFrame"},{"$ref":"#/$defs/MemberBannedFrame"},{"$ref":"#/$defs/MemberMutedFrame"},{"$ref":"#/$defs/MessagesPurgedFrame"},{"$ref":"#/$defs/SyncCompleteFrame"},{"$ref":"#/$defs/ErrorFrame"},{"$ref":"#/$defs/ServerShutdownFrame"},{"$ref":"#/$defs/PongFrame"}]};
-const schema363 = {"title":"ServerShutdownFrame","description":"The node is shutting down: it takes no new frames, finishes the sends in flight (each still gets its `message.ack` or `error`), then closes with 4012. Reconnect (to any node) after `reconnect_after_ms` and resume.","type":"object","additionalProperties":false,"required":["type","reconnect_after_ms"],"properties":{"type":{"const":"server.shutdown"},"reconnect_after_ms":{"type":"integer","minimum":0}}};
-const schema347 = {"title":"TypingFrame","description":"A member started or stopped typing in a room. `stopped` also comes when their indicator expired (no `typing.start` refresh within the typing TTL) or their connection closed.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","state"],"properties":{"type":{"const":"typing"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"state":{"$ref":"#/$defs/TypingState"}}};
-const schema350 = {"title":"TypingState","description":"Whether the member is typing (`started`) or not any more (`stopped`).","type":"string","enum":["started","stopped"]};
+exports.ServerFrame = validate189;
+const schema351 = {"title":"ServerFrame","description":"Any frame the server sends: a JSON object in one text WebSocket message, discriminated by `type`. Clients should ignore types they do not know (new ones may be added).","discriminator":"type","oneOf":[{"$ref":"#/$defs/ConnectedFrame"},{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/MessageAckFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/PresenceFrame"},{"$ref":"#/$defs/TypingFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/TicketUpdatedFrame"},{"$ref":"#/$defs/MemberBannedFrame"},{"$ref":"#/$defs/MemberMutedFrame"},{"$ref":"#/$defs/MessagesPurgedFrame"},{"$ref":"#/$defs/SyncCompleteFrame"},{"$ref":"#/$defs/ErrorFrame"},{"$ref":"#/$defs/ServerShutdownFrame"},{"$ref":"#/$defs/PongFrame"}]};
+const schema368 = {"title":"ServerShutdownFrame","description":"The node is shutting down: it takes no new frames, finishes the sends in flight (each still gets its `message.ack` or `error`), then closes with 4012. Reconnect (to any node) after `reconnect_after_ms` and resume.","type":"object","additionalProperties":false,"required":["type","reconnect_after_ms"],"properties":{"type":{"const":"server.shutdown"},"reconnect_after_ms":{"type":"integer","minimum":0}}};
+const schema352 = {"title":"TypingFrame","description":"A member started or stopped typing in a room. `stopped` also comes when their indicator expired (no `typing.start` refresh within the typing TTL) or their connection closed.","type":"object","additionalProperties":false,"required":["type","room_id","user_id","state"],"properties":{"type":{"const":"typing"},"room_id":{"$ref":"#/$defs/RoomId"},"user_id":{"$ref":"#/$defs/UserId"},"state":{"$ref":"#/$defs/TypingState"}}};
+const schema355 = {"title":"TypingState","description":"Whether the member is typing (`started`) or not any more (`stopped`).","type":"string","enum":["started","stopped"]};
 
-function validate196(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate197(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate196.evaluated;
+const evaluated0 = validate197.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -19459,7 +19901,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema350.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema355.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -19480,18 +19922,18 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate196.errors = vErrors;
+validate197.errors = vErrors;
 return errors === 0;
 }
-validate196.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate197.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema351 = {"title":"TicketUpdatedFrame","description":"A ticket you are in changed status, priority, category or assignee. `changed` names what changed.","type":"object","additionalProperties":false,"required":["type","room_id","ticket","changed","by"],"properties":{"type":{"const":"ticket.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"ticket":{"type":"object","additionalProperties":false,"required":["status","priority","category","requester_id","assignee_id","updated_at"],"properties":{"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"$ref":"#/$defs/TicketCategory"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"$ref":"#/$defs/AssigneeId"},"updated_at":{"$ref":"#/$defs/Timestamp"}}},"changed":{"type":"array","minItems":1,"items":{"type":"string","enum":["status","priority","category","subject","assignee_id"]}},"by":{"$ref":"#/$defs/UserId"}}};
-const schema355 = {"title":"TicketCategory","type":["string","null"],"maxLength":64,"description":"One of the tenant's `ticket_categories`, or null."};
+const schema356 = {"title":"TicketUpdatedFrame","description":"A ticket you are in changed status, priority, category or assignee. `changed` names what changed.","type":"object","additionalProperties":false,"required":["type","room_id","ticket","changed","by"],"properties":{"type":{"const":"ticket.updated"},"room_id":{"$ref":"#/$defs/RoomId"},"ticket":{"type":"object","additionalProperties":false,"required":["status","priority","category","requester_id","assignee_id","updated_at"],"properties":{"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"$ref":"#/$defs/TicketCategory"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"$ref":"#/$defs/AssigneeId"},"updated_at":{"$ref":"#/$defs/Timestamp"}}},"changed":{"type":"array","minItems":1,"items":{"type":"string","enum":["status","priority","category","subject","assignee_id"]}},"by":{"$ref":"#/$defs/UserId"}}};
+const schema360 = {"title":"TicketCategory","type":["string","null"],"maxLength":64,"description":"One of the tenant's `ticket_categories`, or null."};
 
-function validate202(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate203(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate202.evaluated;
+const evaluated0 = validate203.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -19709,7 +20151,7 @@ errors++;
 if(data2.category !== undefined){
 let data5 = data2.category;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema355.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema360.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -19846,7 +20288,7 @@ vErrors.push(err29);
 errors++;
 }
 if(!(((((data10 === "status") || (data10 === "priority")) || (data10 === "category")) || (data10 === "subject")) || (data10 === "assignee_id"))){
-const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema351.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema356.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -19924,17 +20366,17 @@ vErrors.push(err36);
 }
 errors++;
 }
-validate202.errors = vErrors;
+validate203.errors = vErrors;
 return errors === 0;
 }
-validate202.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate203.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema359 = {"title":"SyncCompleteFrame","description":"Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.","type":"object","additionalProperties":false,"required":["type","room_id","seq","replayed","truncated"],"properties":{"type":{"const":"sync.complete"},"room_id":{"$ref":"#/$defs/RoomId"},"seq":{"type":"integer","minimum":0,"description":"The newest seq delivered to you for this room."},"replayed":{"type":"integer","minimum":0,"description":"How many `message.created` frames this replay sent."},"truncated":{"oneOf":[{"type":"null"},{"$ref":"#/$defs/SeqRange"}]},"ref":{"$ref":"#/$defs/FrameRef"}}};
+const schema364 = {"title":"SyncCompleteFrame","description":"Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.","type":"object","additionalProperties":false,"required":["type","room_id","seq","replayed","truncated"],"properties":{"type":{"const":"sync.complete"},"room_id":{"$ref":"#/$defs/RoomId"},"seq":{"type":"integer","minimum":0,"description":"The newest seq delivered to you for this room."},"replayed":{"type":"integer","minimum":0,"description":"How many `message.created` frames this replay sent."},"truncated":{"oneOf":[{"type":"null"},{"$ref":"#/$defs/SeqRange"}]},"ref":{"$ref":"#/$defs/FrameRef"}}};
 
-function validate208(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate209(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate208.evaluated;
+const evaluated0 = validate209.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -20273,16 +20715,16 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate208.errors = vErrors;
+validate209.errors = vErrors;
 return errors === 0;
 }
-validate208.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate209.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate188(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate189(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate188.evaluated;
+const evaluated0 = validate189.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -20412,8 +20854,8 @@ props0 = true;
 }
 }
 const _errs8 = errors;
-if(!(validate196(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate196.errors : vErrors.concat(validate196.errors);
+if(!(validate197(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate197.errors : vErrors.concat(validate197.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs8 === errors;
@@ -20466,8 +20908,8 @@ props0 = true;
 }
 }
 const _errs11 = errors;
-if(!(validate182(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate182.errors : vErrors.concat(validate182.errors);
+if(!(validate183(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate183.errors : vErrors.concat(validate183.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs11 === errors;
@@ -20502,8 +20944,8 @@ props0 = true;
 }
 }
 const _errs13 = errors;
-if(!(validate202(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate202.errors : vErrors.concat(validate202.errors);
+if(!(validate203(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate203.errors : vErrors.concat(validate203.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs13 === errors;
@@ -20574,8 +21016,8 @@ props0 = true;
 }
 }
 const _errs17 = errors;
-if(!(validate208(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate208.errors : vErrors.concat(validate208.errors);
+if(!(validate209(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate209.errors : vErrors.concat(validate209.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs17 === errors;
@@ -20762,111 +21204,13 @@ vErrors = null;
 }
 }
 }
-validate188.errors = vErrors;
+validate189.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate188.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate189.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-exports.ServerShutdownFrame = validate212;
-
-function validate212(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate212.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.reconnect_after_ms === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "reconnect_after_ms"},message:"must have required property '"+"reconnect_after_ms"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((key0 === "type") || (key0 === "reconnect_after_ms"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("server.shutdown" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "server.shutdown"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.reconnect_after_ms !== undefined){
-let data1 = data.reconnect_after_ms;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err4 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 0 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-validate212.errors = vErrors;
-return errors === 0;
-}
-validate212.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
-
-exports.ServerShutdownPayload = validate213;
+exports.ServerShutdownFrame = validate213;
 
 function validate213(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -20964,12 +21308,110 @@ return errors === 0;
 }
 validate213.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.SlowModeSeconds = validate214;
+exports.ServerShutdownPayload = validate214;
 
 function validate214(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate214.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.reconnect_after_ms === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "reconnect_after_ms"},message:"must have required property '"+"reconnect_after_ms"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "type") || (key0 === "reconnect_after_ms"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("server.shutdown" !== data.type){
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "server.shutdown"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.reconnect_after_ms !== undefined){
+let data1 = data.reconnect_after_ms;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err4 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err5 = {instancePath:instancePath+"/reconnect_after_ms",schemaPath:"#/properties/reconnect_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate214.errors = vErrors;
+return errors === 0;
+}
+validate214.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.SlowModeSeconds = validate215;
+
+function validate215(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate215.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -21008,361 +21450,12 @@ vErrors.push(err2);
 errors++;
 }
 }
-validate214.errors = vErrors;
-return errors === 0;
-}
-validate214.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-exports.SyncCompleteFrame = validate215;
-
-function validate215(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate215.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.seq === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if(data.replayed === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "replayed"},message:"must have required property '"+"replayed"+"'"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-if(data.truncated === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "truncated"},message:"must have required property '"+"truncated"+"'"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((((((key0 === "type") || (key0 === "room_id")) || (key0 === "seq")) || (key0 === "replayed")) || (key0 === "truncated")) || (key0 === "ref"))){
-const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("sync.complete" !== data.type){
-const err6 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "sync.complete"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err7 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.seq !== undefined){
-let data2 = data.seq;
-if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err8 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 < 0 || isNaN(data2)){
-const err9 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-}
-if(data.replayed !== undefined){
-let data3 = data.replayed;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err10 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 < 0 || isNaN(data3)){
-const err11 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-}
-if(data.truncated !== undefined){
-let data4 = data.truncated;
-const _errs11 = errors;
-let valid2 = false;
-let passing0 = null;
-const _errs12 = errors;
-if(data4 !== null){
-const err12 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-var _valid0 = _errs12 === errors;
-if(_valid0){
-valid2 = true;
-passing0 = 0;
-}
-const _errs14 = errors;
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.from_seq === undefined){
-const err13 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "from_seq"},message:"must have required property '"+"from_seq"+"'"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-if(data4.to_seq === undefined){
-const err14 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "to_seq"},message:"must have required property '"+"to_seq"+"'"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-for(const key1 in data4){
-if(!((key1 === "from_seq") || (key1 === "to_seq"))){
-const err15 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-if(data4.from_seq !== undefined){
-let data5 = data4.from_seq;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err16 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 1 || isNaN(data5)){
-const err17 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-if(data4.to_seq !== undefined){
-let data6 = data4.to_seq;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err18 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 < 1 || isNaN(data6)){
-const err19 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err20 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-var _valid0 = _errs14 === errors;
-if(_valid0 && valid2){
-valid2 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid2 = true;
-passing0 = 1;
-}
-}
-if(!valid2){
-const err21 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-else {
-errors = _errs11;
-if(vErrors !== null){
-if(_errs11){
-vErrors.length = _errs11;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.ref !== undefined){
-let data7 = data.ref;
-if(typeof data7 === "string"){
-if(func1(data7) > 64){
-const err22 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-if(func1(data7) < 1){
-const err23 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-}
-}
-else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
 validate215.errors = vErrors;
 return errors === 0;
 }
-validate215.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate215.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.SyncCompletePayload = validate216;
+exports.SyncCompleteFrame = validate216;
 
 function validate216(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -21711,15 +21804,364 @@ return errors === 0;
 }
 validate216.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Tenant = validate217;
-const schema375 = {"title":"Tenant","description":"An integrator's isolated space (the seeds' \"company\"). Nothing crosses tenants.","type":"object","additionalProperties":false,"required":["id","name","settings","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["6f1c2d3e-0a4b-4c5d-8e9f-001122334455"]},"name":{"type":"string","minLength":1,"maxLength":200,"examples":["Acme Support"]},"settings":{"$ref":"#/$defs/TenantSettings"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema376 = {"title":"TenantSettings","description":"Per-tenant limits and policies. Every field has a platform default.","type":"object","additionalProperties":false,"required":["rate_limit_per_second","rate_limit_burst","default_token_ttl_seconds","max_token_ttl_seconds","allowed_origins","ticket_categories","auth"],"properties":{"rate_limit_per_second":{"$ref":"#/$defs/RateLimitPerSecond"},"rate_limit_burst":{"$ref":"#/$defs/RateLimitBurst"},"default_token_ttl_seconds":{"$ref":"#/$defs/DefaultTokenTtlSeconds"},"max_token_ttl_seconds":{"$ref":"#/$defs/MaxTokenTtlSeconds"},"allowed_origins":{"$ref":"#/$defs/AllowedOrigins"},"ticket_categories":{"$ref":"#/$defs/TicketCategories"},"auth":{"$ref":"#/$defs/AuthSettings"}}};
-const schema382 = {"title":"TicketCategories","type":"array","description":"The categories a ticket may name (`category`); empty means tickets carry no category.","items":{"type":"string","minLength":1,"maxLength":64},"maxItems":100,"uniqueItems":true,"examples":[["billing","technical"]]};
+exports.SyncCompletePayload = validate217;
 
-function validate218(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate217(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate218.evaluated;
+const evaluated0 = validate217.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.seq === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "seq"},message:"must have required property '"+"seq"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.replayed === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "replayed"},message:"must have required property '"+"replayed"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.truncated === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "truncated"},message:"must have required property '"+"truncated"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((((key0 === "type") || (key0 === "room_id")) || (key0 === "seq")) || (key0 === "replayed")) || (key0 === "truncated")) || (key0 === "ref"))){
+const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("sync.complete" !== data.type){
+const err6 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "sync.complete"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err7 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.seq !== undefined){
+let data2 = data.seq;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err8 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+const err9 = {instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+if(data.replayed !== undefined){
+let data3 = data.replayed;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err10 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err11 = {instancePath:instancePath+"/replayed",schemaPath:"#/properties/replayed/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+if(data.truncated !== undefined){
+let data4 = data.truncated;
+const _errs11 = errors;
+let valid2 = false;
+let passing0 = null;
+const _errs12 = errors;
+if(data4 !== null){
+const err12 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf/0/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs12 === errors;
+if(_valid0){
+valid2 = true;
+passing0 = 0;
+}
+const _errs14 = errors;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.from_seq === undefined){
+const err13 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "from_seq"},message:"must have required property '"+"from_seq"+"'"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(data4.to_seq === undefined){
+const err14 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/required",keyword:"required",params:{missingProperty: "to_seq"},message:"must have required property '"+"to_seq"+"'"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+for(const key1 in data4){
+if(!((key1 === "from_seq") || (key1 === "to_seq"))){
+const err15 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data4.from_seq !== undefined){
+let data5 = data4.from_seq;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err16 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 1 || isNaN(data5)){
+const err17 = {instancePath:instancePath+"/truncated/from_seq",schemaPath:"#/$defs/SeqRange/properties/from_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+if(data4.to_seq !== undefined){
+let data6 = data4.to_seq;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err18 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 1 || isNaN(data6)){
+const err19 = {instancePath:instancePath+"/truncated/to_seq",schemaPath:"#/$defs/SeqRange/properties/to_seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/truncated",schemaPath:"#/$defs/SeqRange/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid0 = _errs14 === errors;
+if(_valid0 && valid2){
+valid2 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid2 = true;
+passing0 = 1;
+}
+}
+if(!valid2){
+const err21 = {instancePath:instancePath+"/truncated",schemaPath:"#/properties/truncated/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+else {
+errors = _errs11;
+if(vErrors !== null){
+if(_errs11){
+vErrors.length = _errs11;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.ref !== undefined){
+let data7 = data.ref;
+if(typeof data7 === "string"){
+if(func1(data7) > 64){
+const err22 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(func1(data7) < 1){
+const err23 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+validate217.errors = vErrors;
+return errors === 0;
+}
+validate217.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.Tenant = validate218;
+const schema380 = {"title":"Tenant","description":"An integrator's isolated space (the seeds' \"company\"). Nothing crosses tenants.","type":"object","additionalProperties":false,"required":["id","name","settings","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["6f1c2d3e-0a4b-4c5d-8e9f-001122334455"]},"name":{"type":"string","minLength":1,"maxLength":200,"examples":["Acme Support"]},"settings":{"$ref":"#/$defs/TenantSettings"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema381 = {"title":"TenantSettings","description":"Per-tenant limits and policies. Every field has a platform default.","type":"object","additionalProperties":false,"required":["rate_limit_per_second","rate_limit_burst","default_token_ttl_seconds","max_token_ttl_seconds","allowed_origins","ticket_categories","auth"],"properties":{"rate_limit_per_second":{"$ref":"#/$defs/RateLimitPerSecond"},"rate_limit_burst":{"$ref":"#/$defs/RateLimitBurst"},"default_token_ttl_seconds":{"$ref":"#/$defs/DefaultTokenTtlSeconds"},"max_token_ttl_seconds":{"$ref":"#/$defs/MaxTokenTtlSeconds"},"allowed_origins":{"$ref":"#/$defs/AllowedOrigins"},"ticket_categories":{"$ref":"#/$defs/TicketCategories"},"auth":{"$ref":"#/$defs/AuthSettings"}}};
+const schema387 = {"title":"TicketCategories","type":"array","description":"The categories a ticket may name (`category`); empty means tickets carry no category.","items":{"type":"string","minLength":1,"maxLength":64},"maxItems":100,"uniqueItems":true,"examples":[["billing","technical"]]};
+
+function validate219(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate219.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -22092,16 +22534,16 @@ vErrors.push(err29);
 }
 errors++;
 }
-validate218.errors = vErrors;
+validate219.errors = vErrors;
 return errors === 0;
 }
-validate218.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate219.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate217(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate218(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate217.evaluated;
+const evaluated0 = validate218.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -22219,8 +22661,8 @@ errors++;
 }
 }
 if(data.settings !== undefined){
-if(!(validate218(data.settings, {instancePath:instancePath+"/settings",parentData:data,parentDataProperty:"settings",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate218.errors : vErrors.concat(validate218.errors);
+if(!(validate219(data.settings, {instancePath:instancePath+"/settings",parentData:data,parentDataProperty:"settings",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate219.errors : vErrors.concat(validate219.errors);
 errors = vErrors.length;
 }
 }
@@ -22285,18 +22727,18 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate217.errors = vErrors;
+validate218.errors = vErrors;
 return errors === 0;
 }
-validate217.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate218.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TenantCredentials = validate221;
-const schema385 = {"title":"TenantCredentials","description":"A tenant and its secret API key. The key is shown only in this response; it is stored hashed.","type":"object","additionalProperties":false,"required":["tenant","api_key"],"properties":{"tenant":{"$ref":"#/$defs/Tenant"},"api_key":{"type":"string","description":"Send as `X-API-Key`. Keep it on your servers only.","examples":["ck_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
+exports.TenantCredentials = validate222;
+const schema390 = {"title":"TenantCredentials","description":"A tenant and its secret API key. The key is shown only in this response; it is stored hashed.","type":"object","additionalProperties":false,"required":["tenant","api_key"],"properties":{"tenant":{"$ref":"#/$defs/Tenant"},"api_key":{"type":"string","description":"Send as `X-API-Key`. Keep it on your servers only.","examples":["ck_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw"]}}};
 
-function validate221(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate222(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate221.evaluated;
+const evaluated0 = validate222.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -22337,8 +22779,8 @@ errors++;
 }
 }
 if(data.tenant !== undefined){
-if(!(validate217(data.tenant, {instancePath:instancePath+"/tenant",parentData:data,parentDataProperty:"tenant",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate217.errors : vErrors.concat(validate217.errors);
+if(!(validate218(data.tenant, {instancePath:instancePath+"/tenant",parentData:data,parentDataProperty:"tenant",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate218.errors : vErrors.concat(validate218.errors);
 errors = vErrors.length;
 }
 }
@@ -22365,17 +22807,17 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate221.errors = vErrors;
+validate222.errors = vErrors;
 return errors === 0;
 }
-validate221.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate222.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TenantSettings = validate223;
+exports.TenantSettings = validate224;
 
-function validate223(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate224(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate223.evaluated;
+const evaluated0 = validate224.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -22748,18 +23190,18 @@ vErrors.push(err29);
 }
 errors++;
 }
-validate223.errors = vErrors;
+validate224.errors = vErrors;
 return errors === 0;
 }
-validate223.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate224.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Ticket = validate225;
-const schema393 = {"title":"Ticket","description":"A support ticket: a room of type `ticket` whose members are the requester, the assignee and watchers. Its messages, seq, receipts and resume work as in any room (its `id` is the room id).","type":"object","additionalProperties":false,"required":["id","subject","status","priority","category","requester_id","assignee_id","message_count","unread_count","last_seq","created_at","updated_at","last_activity_at","first_response_at","resolved_at","closed_at"],"properties":{"id":{"type":"string","description":"The ticket's room id (use it with the room and message operations).","examples":["5c0e2a8d-2f7b-4d8e-9a51-3e4b6c7d8e9f"]},"subject":{"type":"string","minLength":1,"maxLength":200,"examples":["Cannot log in"]},"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"$ref":"#/$defs/TicketCategory"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"$ref":"#/$defs/AssigneeId"},"message_count":{"type":"integer","minimum":0,"description":"Messages stored in the ticket (deleted ones stay as tombstones and count)."},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member)."},"last_seq":{"type":"integer","minimum":0},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_activity_at":{"$ref":"#/$defs/Timestamp"},"first_response_at":{"description":"When someone with a staff role (not the requester) first wrote in the ticket.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"resolved_at":{"description":"When it was last resolved (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"closed_at":{"description":"When it was closed (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
+exports.Ticket = validate226;
+const schema398 = {"title":"Ticket","description":"A support ticket: a room of type `ticket` whose members are the requester, the assignee and watchers. Its messages, seq, receipts and resume work as in any room (its `id` is the room id).","type":"object","additionalProperties":false,"required":["id","subject","status","priority","category","requester_id","assignee_id","message_count","unread_count","last_seq","created_at","updated_at","last_activity_at","first_response_at","resolved_at","closed_at"],"properties":{"id":{"type":"string","description":"The ticket's room id (use it with the room and message operations).","examples":["5c0e2a8d-2f7b-4d8e-9a51-3e4b6c7d8e9f"]},"subject":{"type":"string","minLength":1,"maxLength":200,"examples":["Cannot log in"]},"status":{"$ref":"#/$defs/TicketStatus"},"priority":{"$ref":"#/$defs/TicketPriority"},"category":{"$ref":"#/$defs/TicketCategory"},"requester_id":{"$ref":"#/$defs/UserId"},"assignee_id":{"$ref":"#/$defs/AssigneeId"},"message_count":{"type":"integer","minimum":0,"description":"Messages stored in the ticket (deleted ones stay as tombstones and count)."},"unread_count":{"type":"integer","minimum":0,"description":"Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member)."},"last_seq":{"type":"integer","minimum":0},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"},"last_activity_at":{"$ref":"#/$defs/Timestamp"},"first_response_at":{"description":"When someone with a staff role (not the requester) first wrote in the ticket.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"resolved_at":{"description":"When it was last resolved (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"closed_at":{"description":"When it was closed (cleared on reopen).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]}}};
 
-function validate225(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate226(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate225.evaluated;
+const evaluated0 = validate226.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -22928,7 +23370,7 @@ vErrors.push(err15);
 errors++;
 }
 for(const key0 in data){
-if(!(func44.call(schema393.properties, key0))){
+if(!(func44.call(schema398.properties, key0))){
 const err16 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err16];
@@ -23035,7 +23477,7 @@ errors++;
 if(data.category !== undefined){
 let data4 = data.category;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err25 = {instancePath:instancePath+"/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema355.type},message:"must be string,null"};
+const err25 = {instancePath:instancePath+"/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema360.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -23500,17 +23942,17 @@ vErrors.push(err55);
 }
 errors++;
 }
-validate225.errors = vErrors;
+validate226.errors = vErrors;
 return errors === 0;
 }
-validate225.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate226.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TicketCategories = validate227;
+exports.TicketCategories = validate228;
 
-function validate227(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate228(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate227.evaluated;
+const evaluated0 = validate228.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23599,17 +24041,17 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate227.errors = vErrors;
+validate228.errors = vErrors;
 return errors === 0;
 }
-validate227.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+validate228.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TicketCategory = validate228;
+exports.TicketCategory = validate229;
 
-function validate228(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate229(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate228.evaluated;
+const evaluated0 = validate229.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23617,7 +24059,7 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if((typeof data !== "string") && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema355.type},message:"must be string,null"};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema360.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -23638,17 +24080,17 @@ vErrors.push(err1);
 errors++;
 }
 }
-validate228.errors = vErrors;
+validate229.errors = vErrors;
 return errors === 0;
 }
-validate228.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate229.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.TicketPriority = validate229;
+exports.TicketPriority = validate230;
 
-function validate229(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate230(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate229.evaluated;
+const evaluated0 = validate230.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23675,17 +24117,17 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate229.errors = vErrors;
+validate230.errors = vErrors;
 return errors === 0;
 }
-validate229.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate230.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.TicketStatus = validate230;
+exports.TicketStatus = validate231;
 
-function validate230(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate231(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate230.evaluated;
+const evaluated0 = validate231.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23712,460 +24154,17 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate230.errors = vErrors;
-return errors === 0;
-}
-validate230.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-exports.TicketUpdatedFrame = validate231;
-
-function validate231(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate231.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.ticket === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ticket"},message:"must have required property '"+"ticket"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if(data.changed === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "changed"},message:"must have required property '"+"changed"+"'"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-if(data.by === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "by"},message:"must have required property '"+"by"+"'"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-for(const key0 in data){
-if(!(((((key0 === "type") || (key0 === "room_id")) || (key0 === "ticket")) || (key0 === "changed")) || (key0 === "by"))){
-const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("ticket.updated" !== data.type){
-const err6 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ticket.updated"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err7 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.ticket !== undefined){
-let data2 = data.ticket;
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-if(data2.status === undefined){
-const err8 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-if(data2.priority === undefined){
-const err9 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-if(data2.category === undefined){
-const err10 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "category"},message:"must have required property '"+"category"+"'"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-if(data2.requester_id === undefined){
-const err11 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "requester_id"},message:"must have required property '"+"requester_id"+"'"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-if(data2.assignee_id === undefined){
-const err12 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "assignee_id"},message:"must have required property '"+"assignee_id"+"'"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if(data2.updated_at === undefined){
-const err13 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "updated_at"},message:"must have required property '"+"updated_at"+"'"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-for(const key1 in data2){
-if(!((((((key1 === "status") || (key1 === "priority")) || (key1 === "category")) || (key1 === "requester_id")) || (key1 === "assignee_id")) || (key1 === "updated_at"))){
-const err14 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-if(data2.status !== undefined){
-let data3 = data2.status;
-if(typeof data3 !== "string"){
-const err15 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-if(!((((data3 === "open") || (data3 === "pending")) || (data3 === "resolved")) || (data3 === "closed"))){
-const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema104.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-if(data2.priority !== undefined){
-let data4 = data2.priority;
-if(typeof data4 !== "string"){
-const err17 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-if(!((((data4 === "low") || (data4 === "medium")) || (data4 === "high")) || (data4 === "urgent"))){
-const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema105.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-if(data2.category !== undefined){
-let data5 = data2.category;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema355.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-if(typeof data5 === "string"){
-if(func1(data5) > 64){
-const err20 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-}
-if(data2.requester_id !== undefined){
-let data6 = data2.requester_id;
-if(typeof data6 === "string"){
-if(func1(data6) > 128){
-const err21 = {instancePath:instancePath+"/ticket/requester_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-if(func1(data6) < 1){
-const err22 = {instancePath:instancePath+"/ticket/requester_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-if(!pattern4.test(data6)){
-const err23 = {instancePath:instancePath+"/ticket/requester_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/ticket/requester_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-}
-if(data2.assignee_id !== undefined){
-if(!(validate27(data2.assignee_id, {instancePath:instancePath+"/ticket/assignee_id",parentData:data2,parentDataProperty:"assignee_id",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
-errors = vErrors.length;
-}
-}
-if(data2.updated_at !== undefined){
-let data8 = data2.updated_at;
-if(typeof data8 === "string"){
-if(!(formats2.validate(data8))){
-const err25 = {instancePath:instancePath+"/ticket/updated_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-}
-else {
-const err26 = {instancePath:instancePath+"/ticket/updated_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-}
-}
-else {
-const err27 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-if(data.changed !== undefined){
-let data9 = data.changed;
-if(Array.isArray(data9)){
-if(data9.length < 1){
-const err28 = {instancePath:instancePath+"/changed",schemaPath:"#/properties/changed/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-const len0 = data9.length;
-for(let i0=0; i0<len0; i0++){
-let data10 = data9[i0];
-if(typeof data10 !== "string"){
-const err29 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-if(!(((((data10 === "status") || (data10 === "priority")) || (data10 === "category")) || (data10 === "subject")) || (data10 === "assignee_id"))){
-const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema351.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-}
-}
-else {
-const err31 = {instancePath:instancePath+"/changed",schemaPath:"#/properties/changed/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-}
-if(data.by !== undefined){
-let data11 = data.by;
-if(typeof data11 === "string"){
-if(func1(data11) > 128){
-const err32 = {instancePath:instancePath+"/by",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-if(func1(data11) < 1){
-const err33 = {instancePath:instancePath+"/by",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-if(!pattern4.test(data11)){
-const err34 = {instancePath:instancePath+"/by",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/by",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-}
-}
-else {
-const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
 validate231.errors = vErrors;
 return errors === 0;
 }
-validate231.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate231.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.TicketUpdatedPayload = validate233;
+exports.TicketUpdatedFrame = validate232;
 
-function validate233(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate232(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate233.evaluated;
+const evaluated0 = validate232.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -24383,7 +24382,7 @@ errors++;
 if(data2.category !== undefined){
 let data5 = data2.category;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema355.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema360.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -24520,7 +24519,7 @@ vErrors.push(err29);
 errors++;
 }
 if(!(((((data10 === "status") || (data10 === "priority")) || (data10 === "category")) || (data10 === "subject")) || (data10 === "assignee_id"))){
-const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema351.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
+const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema356.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -24598,17 +24597,460 @@ vErrors.push(err36);
 }
 errors++;
 }
-validate233.errors = vErrors;
+validate232.errors = vErrors;
 return errors === 0;
 }
-validate233.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate232.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Timestamp = validate235;
+exports.TicketUpdatedPayload = validate234;
 
-function validate235(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate234(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate235.evaluated;
+const evaluated0 = validate234.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.ticket === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ticket"},message:"must have required property '"+"ticket"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.changed === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "changed"},message:"must have required property '"+"changed"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.by === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "by"},message:"must have required property '"+"by"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((((key0 === "type") || (key0 === "room_id")) || (key0 === "ticket")) || (key0 === "changed")) || (key0 === "by"))){
+const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("ticket.updated" !== data.type){
+const err6 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "ticket.updated"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err7 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.ticket !== undefined){
+let data2 = data.ticket;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.status === undefined){
+const err8 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data2.priority === undefined){
+const err9 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data2.category === undefined){
+const err10 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "category"},message:"must have required property '"+"category"+"'"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(data2.requester_id === undefined){
+const err11 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "requester_id"},message:"must have required property '"+"requester_id"+"'"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(data2.assignee_id === undefined){
+const err12 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "assignee_id"},message:"must have required property '"+"assignee_id"+"'"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(data2.updated_at === undefined){
+const err13 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/required",keyword:"required",params:{missingProperty: "updated_at"},message:"must have required property '"+"updated_at"+"'"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+for(const key1 in data2){
+if(!((((((key1 === "status") || (key1 === "priority")) || (key1 === "category")) || (key1 === "requester_id")) || (key1 === "assignee_id")) || (key1 === "updated_at"))){
+const err14 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data2.status !== undefined){
+let data3 = data2.status;
+if(typeof data3 !== "string"){
+const err15 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(!((((data3 === "open") || (data3 === "pending")) || (data3 === "resolved")) || (data3 === "closed"))){
+const err16 = {instancePath:instancePath+"/ticket/status",schemaPath:"#/$defs/TicketStatus/enum",keyword:"enum",params:{allowedValues: schema104.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data2.priority !== undefined){
+let data4 = data2.priority;
+if(typeof data4 !== "string"){
+const err17 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if(!((((data4 === "low") || (data4 === "medium")) || (data4 === "high")) || (data4 === "urgent"))){
+const err18 = {instancePath:instancePath+"/ticket/priority",schemaPath:"#/$defs/TicketPriority/enum",keyword:"enum",params:{allowedValues: schema105.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data2.category !== undefined){
+let data5 = data2.category;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err19 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/type",keyword:"type",params:{type: schema360.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(typeof data5 === "string"){
+if(func1(data5) > 64){
+const err20 = {instancePath:instancePath+"/ticket/category",schemaPath:"#/$defs/TicketCategory/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+if(data2.requester_id !== undefined){
+let data6 = data2.requester_id;
+if(typeof data6 === "string"){
+if(func1(data6) > 128){
+const err21 = {instancePath:instancePath+"/ticket/requester_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(func1(data6) < 1){
+const err22 = {instancePath:instancePath+"/ticket/requester_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(!pattern4.test(data6)){
+const err23 = {instancePath:instancePath+"/ticket/requester_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/ticket/requester_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data2.assignee_id !== undefined){
+if(!(validate27(data2.assignee_id, {instancePath:instancePath+"/ticket/assignee_id",parentData:data2,parentDataProperty:"assignee_id",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+errors = vErrors.length;
+}
+}
+if(data2.updated_at !== undefined){
+let data8 = data2.updated_at;
+if(typeof data8 === "string"){
+if(!(formats2.validate(data8))){
+const err25 = {instancePath:instancePath+"/ticket/updated_at",schemaPath:"#/$defs/Timestamp/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/ticket/updated_at",schemaPath:"#/$defs/Timestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/ticket",schemaPath:"#/properties/ticket/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data.changed !== undefined){
+let data9 = data.changed;
+if(Array.isArray(data9)){
+if(data9.length < 1){
+const err28 = {instancePath:instancePath+"/changed",schemaPath:"#/properties/changed/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+const len0 = data9.length;
+for(let i0=0; i0<len0; i0++){
+let data10 = data9[i0];
+if(typeof data10 !== "string"){
+const err29 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if(!(((((data10 === "status") || (data10 === "priority")) || (data10 === "category")) || (data10 === "subject")) || (data10 === "assignee_id"))){
+const err30 = {instancePath:instancePath+"/changed/" + i0,schemaPath:"#/properties/changed/items/enum",keyword:"enum",params:{allowedValues: schema356.properties.changed.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/changed",schemaPath:"#/properties/changed/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data.by !== undefined){
+let data11 = data.by;
+if(typeof data11 === "string"){
+if(func1(data11) > 128){
+const err32 = {instancePath:instancePath+"/by",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+if(func1(data11) < 1){
+const err33 = {instancePath:instancePath+"/by",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if(!pattern4.test(data11)){
+const err34 = {instancePath:instancePath+"/by",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/by",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+validate234.errors = vErrors;
+return errors === 0;
+}
+validate234.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.Timestamp = validate236;
+
+function validate236(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate236.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -24637,185 +25079,12 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate235.errors = vErrors;
-return errors === 0;
-}
-validate235.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-exports.TypingFrame = validate236;
-
-function validate236(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate236.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.room_id === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(data.user_id === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user_id"},message:"must have required property '"+"user_id"+"'"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if(data.state === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-for(const key0 in data){
-if(!((((key0 === "type") || (key0 === "room_id")) || (key0 === "user_id")) || (key0 === "state"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-if(data.type !== undefined){
-if("typing" !== data.type){
-const err5 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "typing"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.user_id !== undefined){
-let data2 = data.user_id;
-if(typeof data2 === "string"){
-if(func1(data2) > 128){
-const err7 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if(func1(data2) < 1){
-const err8 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-if(!pattern4.test(data2)){
-const err9 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-else {
-const err10 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-if(data.state !== undefined){
-let data3 = data.state;
-if(typeof data3 !== "string"){
-const err11 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema350.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-}
-else {
-const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
 validate236.errors = vErrors;
 return errors === 0;
 }
-validate236.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate236.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingPayload = validate237;
+exports.TypingFrame = validate237;
 
 function validate237(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -24962,7 +25231,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!((data3 === "started") || (data3 === "stopped"))){
-const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema350.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema355.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -24988,7 +25257,7 @@ return errors === 0;
 }
 validate237.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingStartFrame = validate238;
+exports.TypingPayload = validate238;
 
 function validate238(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -25021,9 +25290,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "ref"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(data.user_id === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "user_id"},message:"must have required property '"+"user_id"+"'"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -25032,10 +25300,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.type !== undefined){
-if("typing.start" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "typing.start"},message:"must be equal to constant"};
+if(data.state === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -25044,10 +25310,9 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.room_id !== undefined){
-if(typeof data.room_id !== "string"){
-const err4 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key0 in data){
+if(!((((key0 === "type") || (key0 === "room_id")) || (key0 === "user_id")) || (key0 === "state"))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -25057,11 +25322,9 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.ref !== undefined){
-let data2 = data.ref;
-if(typeof data2 === "string"){
-if(func1(data2) > 64){
-const err5 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(data.type !== undefined){
+if("typing" !== data.type){
+const err5 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "typing"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -25070,8 +25333,10 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(func1(data2) < 1){
-const err6 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -25081,8 +25346,11 @@ vErrors.push(err6);
 errors++;
 }
 }
-else {
-const err7 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.user_id !== undefined){
+let data2 = data.user_id;
+if(typeof data2 === "string"){
+if(func1(data2) > 128){
+const err7 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -25091,10 +25359,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-}
-}
-else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(func1(data2) < 1){
+const err8 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -25103,12 +25369,68 @@ vErrors.push(err8);
 }
 errors++;
 }
+if(!pattern4.test(data2)){
+const err9 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._@:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._@:-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/user_id",schemaPath:"#/$defs/UserId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.state !== undefined){
+let data3 = data.state;
+if(typeof data3 !== "string"){
+const err11 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(!((data3 === "started") || (data3 === "stopped"))){
+const err12 = {instancePath:instancePath+"/state",schemaPath:"#/$defs/TypingState/enum",keyword:"enum",params:{allowedValues: schema355.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
 validate238.errors = vErrors;
 return errors === 0;
 }
 validate238.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingStartPayload = validate239;
+exports.TypingStartFrame = validate239;
 
 function validate239(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -25228,49 +25550,12 @@ return errors === 0;
 }
 validate239.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingState = validate240;
+exports.TypingStartPayload = validate240;
 
 function validate240(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate240.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(typeof data !== "string"){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(!((data === "started") || (data === "stopped"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema350.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-validate240.errors = vErrors;
-return errors === 0;
-}
-validate240.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-exports.TypingStopFrame = validate241;
-
-function validate241(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate241.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25311,8 +25596,8 @@ errors++;
 }
 }
 if(data.type !== undefined){
-if("typing.stop" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "typing.stop"},message:"must be equal to constant"};
+if("typing.start" !== data.type){
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "typing.start"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -25380,12 +25665,49 @@ vErrors.push(err8);
 }
 errors++;
 }
+validate240.errors = vErrors;
+return errors === 0;
+}
+validate240.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.TypingState = validate241;
+
+function validate241(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate241.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!((data === "started") || (data === "stopped"))){
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema355.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
 validate241.errors = vErrors;
 return errors === 0;
 }
-validate241.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate241.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.TypingStopPayload = validate242;
+exports.TypingStopFrame = validate242;
 
 function validate242(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -25505,12 +25827,132 @@ return errors === 0;
 }
 validate242.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.User = validate243;
+exports.TypingStopPayload = validate243;
 
 function validate243(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate243.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.type === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.room_id === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "room_id"},message:"must have required property '"+"room_id"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "type") || (key0 === "room_id")) || (key0 === "ref"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+if("typing.stop" !== data.type){
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "typing.stop"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.room_id !== undefined){
+if(typeof data.room_id !== "string"){
+const err4 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.ref !== undefined){
+let data2 = data.ref;
+if(typeof data2 === "string"){
+if(func1(data2) > 64){
+const err5 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(func1(data2) < 1){
+const err6 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/ref",schemaPath:"#/$defs/FrameRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate243.errors = vErrors;
+return errors === 0;
+}
+validate243.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+exports.User = validate244;
+
+function validate244(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate244.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25961,18 +26403,18 @@ vErrors.push(err38);
 }
 errors++;
 }
-validate243.errors = vErrors;
+validate244.errors = vErrors;
 return errors === 0;
 }
-validate243.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate244.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.UserBan = validate244;
-const schema452 = {"title":"UserBan","description":"A tenant-wide ban. The user cannot sign in, connect or act until `until` (null = permanent); their sessions end.","type":"object","additionalProperties":false,"required":["user_id","until","reason","banned_by","banned_at"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"reason":{"type":["string","null"],"maxLength":500},"banned_by":{"type":"string","maxLength":128,"description":"The admin's user id, or `tenant key`."},"banned_at":{"$ref":"#/$defs/Timestamp"}}};
+exports.UserBan = validate245;
+const schema457 = {"title":"UserBan","description":"A tenant-wide ban. The user cannot sign in, connect or act until `until` (null = permanent); their sessions end.","type":"object","additionalProperties":false,"required":["user_id","until","reason","banned_by","banned_at"],"properties":{"user_id":{"$ref":"#/$defs/UserId"},"until":{"oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"reason":{"type":["string","null"],"maxLength":500},"banned_by":{"type":"string","maxLength":128,"description":"The admin's user id, or `tenant key`."},"banned_at":{"$ref":"#/$defs/Timestamp"}}};
 
-function validate244(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate245(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate244.evaluated;
+const evaluated0 = validate245.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26167,7 +26609,7 @@ vErrors = null;
 if(data.reason !== undefined){
 let data2 = data.reason;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err14 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema452.properties.reason.type},message:"must be string,null"};
+const err14 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: schema457.properties.reason.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -26250,17 +26692,17 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate244.errors = vErrors;
+validate245.errors = vErrors;
 return errors === 0;
 }
-validate244.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate245.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.UserId = validate245;
+exports.UserId = validate246;
 
-function validate245(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate246(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate245.evaluated;
+const evaluated0 = validate246.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26309,18 +26751,18 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate245.errors = vErrors;
+validate246.errors = vErrors;
 return errors === 0;
 }
-validate245.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate246.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.UserStatusFrame = validate246;
-const schema457 = {"title":"UserStatusFrame","description":"Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.","type":"object","additionalProperties":false,"required":["type","user_id"],"properties":{"type":{"type":"string","enum":["user.online","user.offline"]},"user_id":{"$ref":"#/$defs/UserId"}}};
+exports.UserStatusFrame = validate247;
+const schema462 = {"title":"UserStatusFrame","description":"Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.","type":"object","additionalProperties":false,"required":["type","user_id"],"properties":{"type":{"type":"string","enum":["user.online","user.offline"]},"user_id":{"$ref":"#/$defs/UserId"}}};
 
-function validate246(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate247(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate246.evaluated;
+const evaluated0 = validate247.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26373,7 +26815,7 @@ vErrors.push(err3);
 errors++;
 }
 if(!((data0 === "user.online") || (data0 === "user.offline"))){
-const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema457.properties.type.enum},message:"must be equal to one of the allowed values"};
+const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema462.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -26439,17 +26881,17 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate246.errors = vErrors;
+validate247.errors = vErrors;
 return errors === 0;
 }
-validate246.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate247.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.UserToken = validate247;
+exports.UserToken = validate248;
 
-function validate247(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate248(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate247.evaluated;
+const evaluated0 = validate248.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26614,25 +27056,25 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate247.errors = vErrors;
+validate248.errors = vErrors;
 return errors === 0;
 }
-validate247.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate248.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.Webhook = validate248;
-const schema462 = {"title":"Webhook","description":"An endpoint of yours that receives signed events (Standard Webhooks).","type":"object","additionalProperties":false,"required":["id","url","description","event_types","room_ids","enabled","disabled_reason","previous_secret_expires_at","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["wh_9c1e4b2a7f3d4e08"]},"url":{"$ref":"#/$defs/WebhookUrl"},"description":{"$ref":"#/$defs/WebhookDescription"},"event_types":{"$ref":"#/$defs/WebhookEventTypes"},"room_ids":{"$ref":"#/$defs/WebhookRoomIds"},"enabled":{"type":"boolean"},"disabled_reason":{"description":"Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you.","type":["string","null"]},"previous_secret_expires_at":{"description":"After a rotation, deliveries are signed with the old secret too until then.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"secret":{"type":"string","description":"The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`."},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema463 = {"title":"WebhookUrl","type":"string","format":"uri","maxLength":2048,"description":"Where deliveries are POSTed; http:// or https://.","examples":["https://hooks.example.com/chatapi"]};
-const schema464 = {"title":"WebhookDescription","type":["string","null"],"maxLength":500};
-const schema467 = {"title":"WebhookRoomIds","description":"Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.","type":["array","null"],"maxItems":100,"items":{"type":"string","minLength":1,"maxLength":64}};
-const formats112 = require("ajv-formats/dist/formats").fullFormats.uri;
-const schema465 = {"title":"WebhookEventTypes","type":"array","minItems":1,"maxItems":50,"items":{"$ref":"#/$defs/WebhookEventType"}};
-const schema466 = {"title":"WebhookEventTypePattern","description":"An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).","type":"string","minLength":1,"maxLength":64,"pattern":"^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$","examples":["message.*"]};
-const pattern71 = new RegExp("^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$", "u");
+exports.Webhook = validate249;
+const schema467 = {"title":"Webhook","description":"An endpoint of yours that receives signed events (Standard Webhooks).","type":"object","additionalProperties":false,"required":["id","url","description","event_types","room_ids","enabled","disabled_reason","previous_secret_expires_at","created_at","updated_at"],"properties":{"id":{"type":"string","examples":["wh_9c1e4b2a7f3d4e08"]},"url":{"$ref":"#/$defs/WebhookUrl"},"description":{"$ref":"#/$defs/WebhookDescription"},"event_types":{"$ref":"#/$defs/WebhookEventTypes"},"room_ids":{"$ref":"#/$defs/WebhookRoomIds"},"enabled":{"type":"boolean"},"disabled_reason":{"description":"Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you.","type":["string","null"]},"previous_secret_expires_at":{"description":"After a rotation, deliveries are signed with the old secret too until then.","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"secret":{"type":"string","description":"The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`."},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema468 = {"title":"WebhookUrl","type":"string","format":"uri","maxLength":2048,"description":"Where deliveries are POSTed; http:// or https://.","examples":["https://hooks.example.com/chatapi"]};
+const schema469 = {"title":"WebhookDescription","type":["string","null"],"maxLength":500};
+const schema472 = {"title":"WebhookRoomIds","description":"Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.","type":["array","null"],"maxItems":100,"items":{"type":"string","minLength":1,"maxLength":64}};
+const formats118 = require("ajv-formats/dist/formats").fullFormats.uri;
+const schema470 = {"title":"WebhookEventTypes","type":"array","minItems":1,"maxItems":50,"items":{"$ref":"#/$defs/WebhookEventType"}};
+const schema471 = {"title":"WebhookEventTypePattern","description":"An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).","type":"string","minLength":1,"maxLength":64,"pattern":"^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$","examples":["message.*"]};
+const pattern72 = new RegExp("^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$", "u");
 
-function validate249(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate250(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate249.evaluated;
+const evaluated0 = validate250.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26684,7 +27126,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(!pattern71.test(data0)){
+if(!pattern72.test(data0)){
 const err4 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/WebhookEventType/pattern",keyword:"pattern",params:{pattern: "^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"},message:"must match pattern \""+"^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"+"\""};
 if(vErrors === null){
 vErrors = [err4];
@@ -26717,16 +27159,16 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate249.errors = vErrors;
+validate250.errors = vErrors;
 return errors === 0;
 }
-validate249.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+validate250.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate248(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate249(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate248.evaluated;
+const evaluated0 = validate249.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26835,7 +27277,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key0 in data){
-if(!(func44.call(schema462.properties, key0))){
+if(!(func44.call(schema467.properties, key0))){
 const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
@@ -26871,7 +27313,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!(formats112(data1))){
+if(!(formats118(data1))){
 const err13 = {instancePath:instancePath+"/url",schemaPath:"#/$defs/WebhookUrl/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\""};
 if(vErrors === null){
 vErrors = [err13];
@@ -26896,7 +27338,7 @@ errors++;
 if(data.description !== undefined){
 let data2 = data.description;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err15 = {instancePath:instancePath+"/description",schemaPath:"#/$defs/WebhookDescription/type",keyword:"type",params:{type: schema464.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/description",schemaPath:"#/$defs/WebhookDescription/type",keyword:"type",params:{type: schema469.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -26919,15 +27361,15 @@ errors++;
 }
 }
 if(data.event_types !== undefined){
-if(!(validate249(data.event_types, {instancePath:instancePath+"/event_types",parentData:data,parentDataProperty:"event_types",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate249.errors : vErrors.concat(validate249.errors);
+if(!(validate250(data.event_types, {instancePath:instancePath+"/event_types",parentData:data,parentDataProperty:"event_types",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate250.errors : vErrors.concat(validate250.errors);
 errors = vErrors.length;
 }
 }
 if(data.room_ids !== undefined){
 let data4 = data.room_ids;
 if((!(Array.isArray(data4))) && (data4 !== null)){
-const err17 = {instancePath:instancePath+"/room_ids",schemaPath:"#/$defs/WebhookRoomIds/type",keyword:"type",params:{type: schema467.type},message:"must be array,null"};
+const err17 = {instancePath:instancePath+"/room_ids",schemaPath:"#/$defs/WebhookRoomIds/type",keyword:"type",params:{type: schema472.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -27000,7 +27442,7 @@ errors++;
 if(data.disabled_reason !== undefined){
 let data7 = data.disabled_reason;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err23 = {instancePath:instancePath+"/disabled_reason",schemaPath:"#/properties/disabled_reason/type",keyword:"type",params:{type: schema462.properties.disabled_reason.type},message:"must be string,null"};
+const err23 = {instancePath:instancePath+"/disabled_reason",schemaPath:"#/properties/disabled_reason/type",keyword:"type",params:{type: schema467.properties.disabled_reason.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -27160,21 +27602,21 @@ vErrors.push(err33);
 }
 errors++;
 }
-validate248.errors = vErrors;
+validate249.errors = vErrors;
 return errors === 0;
 }
-validate248.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate249.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.WebhookDelivery = validate251;
-const schema471 = {"title":"WebhookDelivery","description":"One event for one endpoint, with every attempt to deliver it.","type":"object","additionalProperties":false,"required":["id","webhook_id","event_id","event_type","room_id","status","attempts","next_attempt_at","last_status_code","last_latency_ms","last_error","attempt_log","payload","created_at","updated_at"],"properties":{"id":{"type":"string"},"webhook_id":{"type":"string"},"event_id":{"description":"The `webhook-id` header of every attempt.","type":"string"},"event_type":{"type":"string"},"room_id":{"type":["string","null"]},"status":{"$ref":"#/$defs/WebhookDeliveryStatus"},"attempts":{"type":"integer","minimum":0},"next_attempt_at":{"description":"When the next attempt is due (null when succeeded or dead).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"last_status_code":{"description":"HTTP status of the last attempt (null when it got no answer).","type":["integer","null"]},"last_latency_ms":{"type":["integer","null"]},"last_error":{"type":["string","null"]},"attempt_log":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["at","status_code","latency_ms","error"],"properties":{"at":{"$ref":"#/$defs/Timestamp"},"status_code":{"type":["integer","null"]},"latency_ms":{"type":"integer"},"error":{"type":["string","null"]}}}},"payload":{"$ref":"#/$defs/WebhookEvent"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
-const schema472 = {"title":"WebhookDeliveryStatus","description":"`pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).","type":"string","enum":["pending","succeeded","failed","dead"]};
-const schema475 = {"title":"WebhookEvent","description":"The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).","oneOf":[{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/UserStatusFrame"},{"$ref":"#/$defs/NotificationCreatedFrame"},{"$ref":"#/$defs/WebhookTestFrame"}]};
-const schema476 = {"title":"WebhookTestFrame","description":"Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.","type":"object","additionalProperties":false,"required":["type","webhook_id"],"properties":{"type":{"const":"webhook.test"},"webhook_id":{"type":"string"}}};
+exports.WebhookDelivery = validate252;
+const schema476 = {"title":"WebhookDelivery","description":"One event for one endpoint, with every attempt to deliver it.","type":"object","additionalProperties":false,"required":["id","webhook_id","event_id","event_type","room_id","status","attempts","next_attempt_at","last_status_code","last_latency_ms","last_error","attempt_log","payload","created_at","updated_at"],"properties":{"id":{"type":"string"},"webhook_id":{"type":"string"},"event_id":{"description":"The `webhook-id` header of every attempt.","type":"string"},"event_type":{"type":"string"},"room_id":{"type":["string","null"]},"status":{"$ref":"#/$defs/WebhookDeliveryStatus"},"attempts":{"type":"integer","minimum":0},"next_attempt_at":{"description":"When the next attempt is due (null when succeeded or dead).","oneOf":[{"$ref":"#/$defs/Timestamp"},{"type":"null"}]},"last_status_code":{"description":"HTTP status of the last attempt (null when it got no answer).","type":["integer","null"]},"last_latency_ms":{"type":["integer","null"]},"last_error":{"type":["string","null"]},"attempt_log":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["at","status_code","latency_ms","error"],"properties":{"at":{"$ref":"#/$defs/Timestamp"},"status_code":{"type":["integer","null"]},"latency_ms":{"type":"integer"},"error":{"type":["string","null"]}}}},"payload":{"$ref":"#/$defs/WebhookEvent"},"created_at":{"$ref":"#/$defs/Timestamp"},"updated_at":{"$ref":"#/$defs/Timestamp"}}};
+const schema477 = {"title":"WebhookDeliveryStatus","description":"`pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).","type":"string","enum":["pending","succeeded","failed","dead"]};
+const schema480 = {"title":"WebhookEvent","description":"The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).","oneOf":[{"$ref":"#/$defs/MessageCreatedFrame"},{"$ref":"#/$defs/MessageUpdatedFrame"},{"$ref":"#/$defs/MessageDeletedFrame"},{"$ref":"#/$defs/ReceiptFrame"},{"$ref":"#/$defs/MemberJoinedFrame"},{"$ref":"#/$defs/MemberLeftFrame"},{"$ref":"#/$defs/RoomUpdatedFrame"},{"$ref":"#/$defs/RoomDeletedFrame"},{"$ref":"#/$defs/UserStatusFrame"},{"$ref":"#/$defs/NotificationCreatedFrame"},{"$ref":"#/$defs/WebhookTestFrame"}]};
+const schema481 = {"title":"WebhookTestFrame","description":"Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.","type":"object","additionalProperties":false,"required":["type","webhook_id"],"properties":{"type":{"const":"webhook.test"},"webhook_id":{"type":"string"}}};
 
-function validate252(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate253(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate252.evaluated;
+const evaluated0 = validate253.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -27286,8 +27728,8 @@ props0 = true;
 }
 }
 const _errs7 = errors;
-if(!(validate182(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate182.errors : vErrors.concat(validate182.errors);
+if(!(validate183(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate183.errors : vErrors.concat(validate183.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs7 === errors;
@@ -27322,8 +27764,8 @@ props0 = true;
 }
 }
 const _errs9 = errors;
-if(!(validate246(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate246.errors : vErrors.concat(validate246.errors);
+if(!(validate247(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate247.errors : vErrors.concat(validate247.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs9 === errors;
@@ -27470,17 +27912,17 @@ vErrors = null;
 }
 }
 }
-validate252.errors = vErrors;
+validate253.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate252.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate253.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
-function validate251(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate252(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate251.evaluated;
+const evaluated0 = validate252.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -27639,7 +28081,7 @@ vErrors.push(err14);
 errors++;
 }
 for(const key0 in data){
-if(!(func44.call(schema471.properties, key0))){
+if(!(func44.call(schema476.properties, key0))){
 const err15 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err15];
@@ -27701,7 +28143,7 @@ errors++;
 if(data.room_id !== undefined){
 let data4 = data.room_id;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err20 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: schema471.properties.room_id.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/room_id",schemaPath:"#/properties/room_id/type",keyword:"type",params:{type: schema476.properties.room_id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -27724,7 +28166,7 @@ vErrors.push(err21);
 errors++;
 }
 if(!((((data5 === "pending") || (data5 === "succeeded")) || (data5 === "failed")) || (data5 === "dead"))){
-const err22 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/WebhookDeliveryStatus/enum",keyword:"enum",params:{allowedValues: schema472.enum},message:"must be equal to one of the allowed values"};
+const err22 = {instancePath:instancePath+"/status",schemaPath:"#/$defs/WebhookDeliveryStatus/enum",keyword:"enum",params:{allowedValues: schema477.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -27839,7 +28281,7 @@ vErrors = null;
 if(data.last_status_code !== undefined){
 let data8 = data.last_status_code;
 if((!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))) && (data8 !== null)){
-const err29 = {instancePath:instancePath+"/last_status_code",schemaPath:"#/properties/last_status_code/type",keyword:"type",params:{type: schema471.properties.last_status_code.type},message:"must be integer,null"};
+const err29 = {instancePath:instancePath+"/last_status_code",schemaPath:"#/properties/last_status_code/type",keyword:"type",params:{type: schema476.properties.last_status_code.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -27852,7 +28294,7 @@ errors++;
 if(data.last_latency_ms !== undefined){
 let data9 = data.last_latency_ms;
 if((!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))) && (data9 !== null)){
-const err30 = {instancePath:instancePath+"/last_latency_ms",schemaPath:"#/properties/last_latency_ms/type",keyword:"type",params:{type: schema471.properties.last_latency_ms.type},message:"must be integer,null"};
+const err30 = {instancePath:instancePath+"/last_latency_ms",schemaPath:"#/properties/last_latency_ms/type",keyword:"type",params:{type: schema476.properties.last_latency_ms.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -27865,7 +28307,7 @@ errors++;
 if(data.last_error !== undefined){
 let data10 = data.last_error;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err31 = {instancePath:instancePath+"/last_error",schemaPath:"#/properties/last_error/type",keyword:"type",params:{type: schema471.properties.last_error.type},message:"must be string,null"};
+const err31 = {instancePath:instancePath+"/last_error",schemaPath:"#/properties/last_error/type",keyword:"type",params:{type: schema476.properties.last_error.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -27962,7 +28404,7 @@ errors++;
 if(data12.status_code !== undefined){
 let data14 = data12.status_code;
 if((!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))) && (data14 !== null)){
-const err39 = {instancePath:instancePath+"/attempt_log/" + i0+"/status_code",schemaPath:"#/properties/attempt_log/items/properties/status_code/type",keyword:"type",params:{type: schema471.properties.attempt_log.items.properties.status_code.type},message:"must be integer,null"};
+const err39 = {instancePath:instancePath+"/attempt_log/" + i0+"/status_code",schemaPath:"#/properties/attempt_log/items/properties/status_code/type",keyword:"type",params:{type: schema476.properties.attempt_log.items.properties.status_code.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -27988,7 +28430,7 @@ errors++;
 if(data12.error !== undefined){
 let data16 = data12.error;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err41 = {instancePath:instancePath+"/attempt_log/" + i0+"/error",schemaPath:"#/properties/attempt_log/items/properties/error/type",keyword:"type",params:{type: schema471.properties.attempt_log.items.properties.error.type},message:"must be string,null"};
+const err41 = {instancePath:instancePath+"/attempt_log/" + i0+"/error",schemaPath:"#/properties/attempt_log/items/properties/error/type",keyword:"type",params:{type: schema476.properties.attempt_log.items.properties.error.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -28023,8 +28465,8 @@ errors++;
 }
 }
 if(data.payload !== undefined){
-if(!(validate252(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate252.errors : vErrors.concat(validate252.errors);
+if(!(validate253(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate253.errors : vErrors.concat(validate253.errors);
 errors = vErrors.length;
 }
 }
@@ -28089,17 +28531,17 @@ vErrors.push(err48);
 }
 errors++;
 }
-validate251.errors = vErrors;
+validate252.errors = vErrors;
 return errors === 0;
 }
-validate251.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate252.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.WebhookDeliveryStatus = validate264;
+exports.WebhookDeliveryStatus = validate265;
 
-function validate264(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate265(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate264.evaluated;
+const evaluated0 = validate265.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28117,7 +28559,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!((((data === "pending") || (data === "succeeded")) || (data === "failed")) || (data === "dead"))){
-const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema472.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema477.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -28126,17 +28568,17 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate264.errors = vErrors;
+validate265.errors = vErrors;
 return errors === 0;
 }
-validate264.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate265.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.WebhookDescription = validate265;
+exports.WebhookDescription = validate266;
 
-function validate265(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate266(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate265.evaluated;
+const evaluated0 = validate266.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28144,7 +28586,7 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if((typeof data !== "string") && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema464.type},message:"must be string,null"};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema469.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -28165,17 +28607,17 @@ vErrors.push(err1);
 errors++;
 }
 }
-validate265.errors = vErrors;
+validate266.errors = vErrors;
 return errors === 0;
 }
-validate265.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate266.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.WebhookEvent = validate266;
+exports.WebhookEvent = validate267;
 
-function validate266(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate267(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate266.evaluated;
+const evaluated0 = validate267.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28287,8 +28729,8 @@ props0 = true;
 }
 }
 const _errs7 = errors;
-if(!(validate182(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate182.errors : vErrors.concat(validate182.errors);
+if(!(validate183(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate183.errors : vErrors.concat(validate183.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs7 === errors;
@@ -28323,8 +28765,8 @@ props0 = true;
 }
 }
 const _errs9 = errors;
-if(!(validate246(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate246.errors : vErrors.concat(validate246.errors);
+if(!(validate247(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate247.errors : vErrors.concat(validate247.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs9 === errors;
@@ -28471,18 +28913,18 @@ vErrors = null;
 }
 }
 }
-validate266.errors = vErrors;
+validate267.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate266.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate267.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-exports.WebhookEventType = validate277;
+exports.WebhookEventType = validate278;
 
-function validate277(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate278(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate277.evaluated;
+const evaluated0 = validate278.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28510,7 +28952,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(!pattern71.test(data)){
+if(!pattern72.test(data)){
 const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"},message:"must match pattern \""+"^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"+"\""};
 if(vErrors === null){
 vErrors = [err2];
@@ -28531,17 +28973,17 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate277.errors = vErrors;
+validate278.errors = vErrors;
 return errors === 0;
 }
-validate277.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate278.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-exports.WebhookEventTypes = validate278;
+exports.WebhookEventTypes = validate279;
 
-function validate278(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate279(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate278.evaluated;
+const evaluated0 = validate279.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28593,7 +29035,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(!pattern71.test(data0)){
+if(!pattern72.test(data0)){
 const err4 = {instancePath:instancePath+"/" + i0,schemaPath:"#/$defs/WebhookEventType/pattern",keyword:"pattern",params:{pattern: "^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"},message:"must match pattern \""+"^(\\*|[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*(\\.\\*)?)$"+"\""};
 if(vErrors === null){
 vErrors = [err4];
@@ -28626,17 +29068,17 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate278.errors = vErrors;
+validate279.errors = vErrors;
 return errors === 0;
 }
-validate278.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+validate279.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.WebhookRoomIds = validate279;
+exports.WebhookRoomIds = validate280;
 
-function validate279(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate280(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate279.evaluated;
+const evaluated0 = validate280.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28644,7 +29086,7 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if((!(Array.isArray(data))) && (data !== null)){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema467.type},message:"must be array,null"};
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema472.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -28701,17 +29143,17 @@ errors++;
 }
 }
 }
-validate279.errors = vErrors;
+validate280.errors = vErrors;
 return errors === 0;
 }
-validate279.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+validate280.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.WebhookTestFrame = validate280;
+exports.WebhookTestFrame = validate281;
 
-function validate280(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate281(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate280.evaluated;
+const evaluated0 = validate281.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28786,17 +29228,17 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate280.errors = vErrors;
+validate281.errors = vErrors;
 return errors === 0;
 }
-validate280.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate281.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-exports.WebhookUrl = validate281;
+exports.WebhookUrl = validate282;
 
-function validate281(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate282(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate281.evaluated;
+const evaluated0 = validate282.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28814,7 +29256,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(!(formats112(data))){
+if(!(formats118(data))){
 const err1 = {instancePath,schemaPath:"#/format",keyword:"format",params:{format: "uri"},message:"must match format \""+"uri"+"\""};
 if(vErrors === null){
 vErrors = [err1];
@@ -28835,8 +29277,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate281.errors = vErrors;
+validate282.errors = vErrors;
 return errors === 0;
 }
-validate281.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate282.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
