@@ -4,6 +4,10 @@
  */
 
 /**
+ * Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+ */
+export type AccessTokenTtlSeconds = number;
+/**
  * A room's id, as the server assigned it.
  */
 export type RoomId = string;
@@ -13,20 +17,41 @@ export type RoomId = string;
 export type FrameRef = string;
 export type AckPayload = AckFrame;
 /**
- * Browser origins allowed to open the WebSocket. Empty means any origin.
+ * Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
  *
  * @maxItems 100
  */
 export type AllowedOrigins = string[];
 /**
- * The integrator's own identifier for a user (what `X-User-Id` names).
+ * When the room was archived (no new messages; history stays readable); null when active.
  */
-export type UserId = string;
+export type ArchivedAt = Timestamp | null;
 /**
  * An instant, ISO-8601 in UTC with milliseconds.
  */
 export type Timestamp = string;
+export type AssigneeId = UserId | null;
+/**
+ * The integrator's own identifier for a user (what `X-User-Id` names).
+ */
+export type UserId = string;
 export type AuthPayload = AuthFrame;
+/**
+ * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
+ */
+export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user" | "guest";
+/**
+ * How long a guest user lives; then they cannot connect and are deleted with their tokens.
+ */
+export type GuestTtlSeconds = number;
+/**
+ * Lifetime of a refresh token (each refresh issues a new one).
+ */
+export type RefreshTokenTtlSeconds = number;
+/**
+ * Lifetime of the room-scoped token `exchangeRoomCode` returns.
+ */
+export type RoomTokenTtlSeconds = number;
 /**
  * Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.
  */
@@ -46,10 +71,6 @@ export type MessageMeta = {
  * The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.
  */
 export type ClientMsgId = string;
-/**
- * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
- */
-export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user";
 export type ConnectedPayload = ConnectedFrame;
 /**
  * `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
@@ -80,6 +101,7 @@ export type DefaultTokenTtlSeconds = number;
  * | METHOD_NOT_ALLOWED | 405 |
  * | CONFLICT | 409 |
  * | PAYLOAD_TOO_LARGE | 413 |
+ * | HEADERS_TOO_LARGE | 431 (any request whose headers exceed 16 KiB, answered before routing) |
  * | RATE_LIMIT_EXCEEDED | 429 |
  * | INTERNAL_ERROR | 500 |
  * | SERVICE_UNAVAILABLE | 503 |
@@ -93,6 +115,7 @@ export type ErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
+  | "HEADERS_TOO_LARGE"
   | "RATE_LIMIT_EXCEEDED"
   | "INTERNAL_ERROR"
   | "SERVICE_UNAVAILABLE";
@@ -126,11 +149,13 @@ export type NotificationType = string;
 export type NotificationPayload = NotificationFrame;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
+export type PresenceBatchPayload = PresenceBatchFrame;
 /**
  * `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
  */
 export type PresenceStatus = "online" | "offline";
 export type PresencePayload = PresenceFrame;
+export type PresenceSummaryPayload = PresenceSummaryFrame;
 /**
  * Bucket size, i.e. how many requests may arrive at once after an idle period.
  */
@@ -150,6 +175,10 @@ export type ResumePayload = ResumeFrame;
  * A room's display name; null for direct messages without one.
  */
 export type RoomName = string | null;
+/**
+ * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+ */
+export type SlowModeSeconds = number;
 export type RoomDeletedPayload = RoomDeletedFrame;
 /**
  * A room with its members (single-room responses).
@@ -170,6 +199,8 @@ export type ServerFrame =
   | MessageAckFrame
   | ReceiptFrame
   | PresenceFrame
+  | PresenceBatchFrame
+  | PresenceSummaryFrame
   | TypingFrame
   | MemberJoinedFrame
   | MemberLeftFrame
@@ -188,6 +219,11 @@ export type ServerFrame =
  * Whether the member is typing (`started`) or not any more (`stopped`).
  */
 export type TypingState = "started" | "stopped";
+/**
+ * One of the tenant's `ticket_categories`, or null.
+ */
+export type TicketCategory = string | null;
+export type TicketField = "status" | "priority" | "category" | "subject" | "assignee_id";
 export type ServerShutdownPayload = ServerShutdownFrame;
 export type SyncCompletePayload = SyncCompleteFrame;
 /**
@@ -201,9 +237,25 @@ export type TypingPayload = TypingFrame;
 export type TypingStartPayload = TypingStartFrame;
 export type TypingStopPayload = TypingStopFrame;
 /**
+ * Where deliveries are POSTed; http:// or https://.
+ */
+export type WebhookUrl = string;
+export type WebhookDescription = string | null;
+/**
+ * @minItems 1
+ * @maxItems 50
+ */
+export type WebhookEventTypes = [WebhookEventType, ...WebhookEventType[]];
+/**
  * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
  */
 export type WebhookEventType = string;
+/**
+ * Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
+ *
+ * @maxItems 100
+ */
+export type WebhookRoomIds = string[] | null;
 /**
  * `pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).
  */
@@ -228,18 +280,27 @@ export type WebhookEvent =
   | MessagesPurgedFrame
   | UserBannedFrame
   | WebhookTestFrame;
+/**
+ * Where deliveries are POSTed; http:// or https://.
+ */
+export type WebhookUrl1 = string;
 
 /**
  * Every named schema by name (entities, frames, AsyncAPI message payloads).
  */
 export interface SchemaTypes {
+  AccessTokenTtlSeconds: AccessTokenTtlSeconds;
   AckFrame: AckFrame;
   AckPayload: AckPayload;
   AdminStats: AdminStats;
   AllowedOrigins: AllowedOrigins;
+  ArchivedAt: ArchivedAt;
+  AssigneeId: AssigneeId;
   AuditEntry: AuditEntry;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
+  AuthSession: AuthSession;
+  AuthSettings: AuthSettings;
   ClientFrame: ClientFrame;
   ClientMsgId: ClientMsgId;
   ConnectedFrame: ConnectedFrame;
@@ -255,6 +316,8 @@ export interface SchemaTypes {
   ErrorFrame: ErrorFrame;
   ErrorPayload: ErrorPayload;
   FrameRef: FrameRef;
+  GuestSession: GuestSession;
+  GuestTtlSeconds: GuestTtlSeconds;
   Health: Health;
   MaxTokenTtlSeconds: MaxTokenTtlSeconds;
   Member: Member;
@@ -292,10 +355,16 @@ export interface SchemaTypes {
   PingPayload: PingPayload;
   PongFrame: PongFrame;
   PongPayload: PongPayload;
+  PresenceBatchFrame: PresenceBatchFrame;
+  PresenceBatchPayload: PresenceBatchPayload;
   PresenceEntry: PresenceEntry;
   PresenceFrame: PresenceFrame;
   PresencePayload: PresencePayload;
   PresenceStatus: PresenceStatus;
+  PresenceSummaryFrame: PresenceSummaryFrame;
+  PresenceSummaryPayload: PresenceSummaryPayload;
+  PublishableKey: PublishableKey;
+  PublishableKeyCredentials: PublishableKeyCredentials;
   PurgeResult: PurgeResult;
   RateLimitBurst: RateLimitBurst;
   RateLimitPerSecond: RateLimitPerSecond;
@@ -306,6 +375,7 @@ export interface SchemaTypes {
   RealtimeTicket: RealtimeTicket;
   ReceiptFrame: ReceiptFrame;
   ReceiptPayload: ReceiptPayload;
+  RefreshTokenTtlSeconds: RefreshTokenTtlSeconds;
   ResumeFrame: ResumeFrame;
   ResumePayload: ResumePayload;
   Role: Role;
@@ -318,7 +388,9 @@ export interface SchemaTypes {
   RoomMute: RoomMute;
   RoomName: RoomName;
   RoomPosition: RoomPosition;
+  RoomSession: RoomSession;
   RoomSummary: RoomSummary1;
+  RoomTokenTtlSeconds: RoomTokenTtlSeconds;
   RoomType: RoomType;
   RoomUpdatedFrame: RoomUpdatedFrame;
   RoomUpdatedPayload: RoomUpdatedPayload;
@@ -327,6 +399,7 @@ export interface SchemaTypes {
   ServerFrame: ServerFrame;
   ServerShutdownFrame: ServerShutdownFrame;
   ServerShutdownPayload: ServerShutdownPayload;
+  SlowModeSeconds: SlowModeSeconds;
   SyncCompleteFrame: SyncCompleteFrame;
   SyncCompletePayload: SyncCompletePayload;
   Tenant: Tenant;
@@ -334,6 +407,7 @@ export interface SchemaTypes {
   TenantSettings: TenantSettings;
   Ticket: Ticket;
   TicketCategories: TicketCategories;
+  TicketCategory: TicketCategory;
   TicketPriority: TicketPriority;
   TicketStatus: TicketStatus;
   TicketUpdatedFrame: TicketUpdatedFrame;
@@ -355,9 +429,13 @@ export interface SchemaTypes {
   Webhook: Webhook;
   WebhookDelivery: WebhookDelivery;
   WebhookDeliveryStatus: WebhookDeliveryStatus;
+  WebhookDescription: WebhookDescription;
   WebhookEvent: WebhookEvent;
   WebhookEventType: WebhookEventType;
+  WebhookEventTypes: WebhookEventTypes;
+  WebhookRoomIds: WebhookRoomIds;
   WebhookTestFrame: WebhookTestFrame;
+  WebhookUrl: WebhookUrl1;
 }
 /**
  * Moves the caller's delivered cursor in a room forward to `seq` (never backwards). Without a `resume`, the next connection replays from this cursor. Members see the move as a `receipt`.
@@ -546,7 +624,10 @@ export interface AdminStats {
  */
 export interface AuditEntry {
   id: string;
-  actor_id: UserId;
+  /**
+   * The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space).
+   */
+  actor_id: string;
   /**
    * `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
    */
@@ -582,6 +663,93 @@ export interface AuthFrame {
 export interface RoomPosition {
   room_id: RoomId;
   last_seq: number;
+}
+/**
+ * A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.
+ */
+export interface AuthSession {
+  user: User;
+  access_token: UserToken;
+  /**
+   * Trade it at `POST /v1/auth/refresh` for a new pair; it works once.
+   */
+  refresh_token: string;
+  refresh_expires_at: Timestamp;
+}
+/**
+ * A person (or bot) in a tenant.
+ */
+export interface User {
+  id: UserId;
+  username: string;
+  email: string | null;
+  display_name: string | null;
+  role: Role;
+  permissions: Permissions;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  /**
+   * Your unread notifications (only on `GET /v1/me`).
+   */
+  unread_notifications?: number;
+}
+/**
+ * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
+ */
+export interface Permissions {
+  can_send_message: boolean;
+  can_receive_message: boolean;
+  /**
+   * May delete other people's messages in rooms the user belongs to.
+   */
+  can_delete_message: boolean;
+  /**
+   * May edit other people's messages in rooms the user belongs to.
+   */
+  can_edit_message: boolean;
+  can_archive_conversation: boolean;
+}
+/**
+ * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
+ */
+export interface UserToken {
+  token: string;
+  /**
+   * The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`.
+   */
+  token_id: string;
+  user_id: UserId;
+  expires_at: Timestamp;
+}
+/**
+ * How end users of the tenant may sign in without the integrator's backend. Every flow is off until
+ * the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
+ *
+ */
+export interface AuthSettings {
+  flows: {
+    /**
+     * `registerUser`, `loginUser`, `refreshToken`, `logout`.
+     */
+    password: boolean;
+    /**
+     * `guestLogin`.
+     */
+    guest: boolean;
+    /**
+     * `requestRoomCode`, `exchangeRoomCode`.
+     */
+    email_code: boolean;
+    /**
+     * `createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`.
+     */
+    invites: boolean;
+  };
+  guest_ttl_seconds: GuestTtlSeconds;
+  guest_permissions: Permissions;
+  access_token_ttl_seconds: AccessTokenTtlSeconds;
+  refresh_token_ttl_seconds: RefreshTokenTtlSeconds;
+  room_token_ttl_seconds: RoomTokenTtlSeconds;
 }
 /**
  * Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.
@@ -657,39 +825,6 @@ export interface ConnectedFrame {
    * Your unread notifications at connect time; new ones arrive as `notification` frames.
    */
   unread_notifications: number;
-}
-/**
- * A person (or bot) in a tenant.
- */
-export interface User {
-  id: UserId;
-  username: string;
-  email: string | null;
-  display_name: string | null;
-  role: Role;
-  permissions: Permissions;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-  /**
-   * Your unread notifications (only on `GET /v1/me`).
-   */
-  unread_notifications?: number;
-}
-/**
- * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
- */
-export interface Permissions {
-  can_send_message: boolean;
-  can_receive_message: boolean;
-  /**
-   * May delete other people's messages in rooms the user belongs to.
-   */
-  can_delete_message: boolean;
-  /**
-   * May edit other people's messages in rooms the user belongs to.
-   */
-  can_edit_message: boolean;
-  can_archive_conversation: boolean;
 }
 /**
  * A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.
@@ -786,6 +921,14 @@ export interface ErrorFrame {
    * With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again.
    */
   retry_after_ms?: number;
+}
+/**
+ * A new guest user and their token; both end at `expires_at`.
+ */
+export interface GuestSession {
+  user: User;
+  access_token: UserToken;
+  expires_at: Timestamp;
 }
 /**
  * Liveness and readiness report.
@@ -953,6 +1096,21 @@ export interface PongFrame {
   ref?: FrameRef;
 }
 /**
+ * Presence changes of one room coalesced over a short interval (`PRESENCE_COALESCE_MS`, 250 ms by default): every member who came online or went offline in it, each named once with their latest status. Sent instead of per-user `presence` frames where more than `PRESENCE_BATCH_ABOVE` connections (32 by default) on the serving node have the room, and up to `PRESENCE_SUMMARY_ABOVE` (1000); beyond that a `presence.summary` carries counts only. Apply it like that many `presence` frames.
+ */
+export interface PresenceBatchFrame {
+  type: "presence.batch";
+  room_id: RoomId;
+  /**
+   * Members who came online in the interval (and are still online at its end).
+   */
+  online: UserId[];
+  /**
+   * Members who went offline in the interval (and are still offline at its end).
+   */
+  offline: UserId[];
+}
+/**
  * Whether a room member has an open WebSocket on any node right now.
  */
 export interface PresenceEntry {
@@ -960,13 +1118,50 @@ export interface PresenceEntry {
   status: PresenceStatus;
 }
 /**
- * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).
+ * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`), at once, where at most `PRESENCE_BATCH_ABOVE` connections (32 by default) on the serving node have the room; bigger rooms get `presence.batch` or `presence.summary` instead.
  */
 export interface PresenceFrame {
   type: "presence";
   room_id: RoomId;
   user_id: UserId;
   status: PresenceStatus;
+}
+/**
+ * Presence in a big room: where more than `PRESENCE_SUMMARY_ABOVE` connections (1000 by default) on the serving node have the room, its presence changes are not named one by one (that would cost every member a frame per join, quadratic in the room's size) but counted over each interval (`PRESENCE_COALESCE_MS`, 250 ms by default): at most one of these frames per room per interval. To know who is online, page through `GET /v1/rooms/{room_id}/presence` (getRoomPresence) when you need it.
+ */
+export interface PresenceSummaryFrame {
+  type: "presence.summary";
+  room_id: RoomId;
+  /**
+   * How many members came online in the interval (and were still online at its end).
+   */
+  came_online: number;
+  /**
+   * How many members went offline in the interval (and were still offline at its end).
+   */
+  went_offline: number;
+}
+/**
+ * A tenant's browser-safe key (its secret is shown only when created or rotated).
+ */
+export interface PublishableKey {
+  id: string;
+  /**
+   * The first characters of the current secret, to tell keys apart.
+   */
+  prefix: string;
+  created_at: Timestamp;
+  rotated_at: Timestamp | null;
+}
+/**
+ * A publishable key and its secret, shown only in this response (stored hashed).
+ */
+export interface PublishableKeyCredentials {
+  key: PublishableKey;
+  /**
+   * Send as `X-Publishable-Key` from browser pages of an allowed origin.
+   */
+  publishable_key: string;
 }
 /**
  * What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
@@ -1049,14 +1244,8 @@ export interface Room {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
   member_count: number;
   /**
    * Messages after the caller's read cursor, not sent by the caller, not deleted.
@@ -1101,14 +1290,8 @@ export interface RoomSummary {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
 }
 /**
  * A member who may read but not send or type in the room until `until`.
@@ -1121,6 +1304,17 @@ export interface RoomMute {
   muted_by: UserId;
 }
 /**
+ * A user keyed by an email address and a token scoped to one room (`room_id`).
+ */
+export interface RoomSession {
+  user: User;
+  access_token: UserToken;
+  /**
+   * The only room the token can act in.
+   */
+  room_id: string;
+}
+/**
  * The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
  */
 export interface RoomSummary1 {
@@ -1131,14 +1325,8 @@ export interface RoomSummary1 {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
 }
 /**
  * A room you are in changed (e.g. renamed).
@@ -1170,25 +1358,23 @@ export interface TypingFrame {
 export interface TicketUpdatedFrame {
   type: "ticket.updated";
   room_id: RoomId;
-  ticket: {
-    status: TicketStatus;
-    priority: TicketPriority;
-    /**
-     * One of the tenant's `ticket_categories`, or null.
-     */
-    category: string | null;
-    requester_id: UserId;
-    assignee_id: UserId | null;
-    updated_at: Timestamp;
-  };
+  ticket: TicketUpdate;
   /**
    * @minItems 1
    */
-  changed: [
-    "status" | "priority" | "category" | "subject" | "assignee_id",
-    ...("status" | "priority" | "category" | "subject" | "assignee_id")[]
-  ];
+  changed: [TicketField, ...TicketField[]];
   by: UserId;
+}
+/**
+ * The ticket's routing fields after the change.
+ */
+export interface TicketUpdate {
+  status: TicketStatus;
+  priority: TicketPriority;
+  category: TicketCategory;
+  requester_id: UserId;
+  assignee_id: AssigneeId;
+  updated_at: Timestamp;
 }
 /**
  * Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.
@@ -1234,6 +1420,7 @@ export interface TenantSettings {
   max_token_ttl_seconds: MaxTokenTtlSeconds;
   allowed_origins: AllowedOrigins;
   ticket_categories: TicketCategories;
+  auth: AuthSettings;
 }
 /**
  * A tenant and its secret API key. The key is shown only in this response; it is stored hashed.
@@ -1256,12 +1443,9 @@ export interface Ticket {
   subject: string;
   status: TicketStatus;
   priority: TicketPriority;
-  /**
-   * One of the tenant's `ticket_categories`, or null.
-   */
-  category: string | null;
+  category: TicketCategory;
   requester_id: UserId;
-  assignee_id: UserId | null;
+  assignee_id: AssigneeId;
   /**
    * Messages stored in the ticket (deleted ones stay as tombstones and count).
    */
@@ -1294,7 +1478,10 @@ export interface UserBan {
   user_id: UserId;
   until: Timestamp | null;
   reason: string | null;
-  banned_by: UserId;
+  /**
+   * The admin's user id, or `tenant key`.
+   */
+  banned_by: string;
   banned_at: Timestamp;
 }
 /**
@@ -1315,35 +1502,14 @@ export interface UserStatusFrame {
   user_id: UserId;
 }
 /**
- * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
- */
-export interface UserToken {
-  token: string;
-  /**
-   * The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`.
-   */
-  token_id: string;
-  user_id: UserId;
-  expires_at: Timestamp;
-}
-/**
  * An endpoint of yours that receives signed events (Standard Webhooks).
  */
 export interface Webhook {
   id: string;
-  url: string;
-  description: string | null;
-  /**
-   * @minItems 1
-   * @maxItems 50
-   */
-  event_types: [WebhookEventType, ...WebhookEventType[]];
-  /**
-   * Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
-   *
-   * @maxItems 100
-   */
-  room_ids: string[] | null;
+  url: WebhookUrl;
+  description: WebhookDescription;
+  event_types: WebhookEventTypes;
+  room_ids: WebhookRoomIds;
   enabled: boolean;
   /**
    * Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you.

@@ -78,7 +78,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get a tenant */
+        /**
+         * Get a tenant
+         * @description The operator, or the tenant itself (its key, or one of its admins); another tenant's id is NOT_FOUND.
+         */
         get: operations["getTenant"];
         put?: never;
         post?: never;
@@ -91,7 +94,7 @@ export interface paths {
         head?: never;
         /**
          * Update a tenant
-         * @description Changes the name and/or settings; settings are merged field by field.
+         * @description Changes the name and/or settings; settings are merged field by field. The tenant itself (its key, or an admin) may change only `settings.auth` and `settings.allowed_origins`; the rest is the operator's (403).
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -113,6 +116,229 @@ export interface paths {
          * @description Issues a new secret key; the old one stops working immediately.
          */
         post: operations["rotateTenantKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List publishable keys
+         * @description The tenant's publishable keys (never the secrets).
+         */
+        get: operations["listPublishableKeys"];
+        put?: never;
+        /**
+         * Create a publishable key
+         * @description A browser-safe key (`X-Publishable-Key`) that can only make the sign-in calls (`/v1/auth/…`, room codes) and only from an Origin in the tenant's `allowed_origins` (when the list is not empty). The key is shown only here; it is stored hashed. At most 10 per tenant. The operator (`X-Master-Key`), the tenant key, or a tenant admin may manage them.
+         */
+        post: operations["createPublishableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a publishable key
+         * @description The key stops working at once, and every WebSocket session opened through it ends (close code 4010).
+         */
+        delete: operations["revokePublishableKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys/{key_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a publishable key
+         * @description Issues a new secret for the key (same id); the old secret stops working at once, and sessions opened through it end (close code 4010).
+         */
+        post: operations["rotatePublishableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register with a username and password
+         * @description Creates a user (role `user`) with a password (8–256 characters, hashed with argon2id) and signs them in. Needs the tenant's `password` flow (else 404). From browsers with `X-Publishable-Key`; servers may use `X-API-Key`. Registrations are limited per client IP (429 + `Retry-After`).
+         */
+        post: operations["registerUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with a username and password
+         * @description A user token plus a refresh token. A wrong username and a wrong password get the same 401, in the same time. Failed attempts are limited per (tenant, username) and per client IP before any password is hashed: over the limit answers 429 with `Retry-After`. Needs the `password` flow.
+         */
+        post: operations["loginUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a refresh token for a new pair
+         * @description Rotation: the refresh token is used up and a new one returned with a new user token. Presenting a used refresh token again is treated as theft: its whole family (every refresh token descended from the same login, and their user tokens) is revoked, and open WebSockets of those tokens close with 4010.
+         */
+        post: operations["refreshToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Revokes the refresh token's family and the user tokens issued with it (their WebSockets close with 4010). Answers 200 for an unknown or already revoked refresh token too.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/guest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enter as a guest
+         * @description Creates a `guest` user with the tenant's guest permissions, living `guest_ttl_seconds`; the token expires with the guest. Expired guests cannot connect and are deleted with their tokens. Needs the `guest` flow. Limited per client IP.
+         */
+        post: operations["guestLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/auth-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a sign-in code for a room
+         * @description Emails a 6-digit code to the address (valid 10 minutes, 5 wrong tries). Always answers 202, whether or not the room or the address is known, so nothing can be learned from it. One code per room and address per minute, and a bounded number per client IP (429 + `Retry-After`). Needs the tenant's `email_code` flow. Anyone who can read mail at an address and knows a group or channel's id can enter it this way: switch the flow on only for rooms meant to be open.
+         */
+        post: operations["requestRoomCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/auth-codes/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade an emailed code for a room-scoped token
+         * @description A user token that acts in this one room only (REST and WebSocket; every other room and operation answers 404), for the user keyed by the email address: created on first use and added to the room as a member. A wrong, expired or used code answers 401 whether or not the address is known; the 5th wrong try ends the code. Wrong tries are also limited per client IP.
+         */
+        post: operations["exchangeRoomCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -333,7 +559,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get a member
+         * @description A member of a room the caller is in, with any mute in force.
+         */
+        get: operations["getRoomMember"];
         put?: never;
         post?: never;
         /**
@@ -343,7 +573,11 @@ export interface paths {
         delete: operations["removeRoomMember"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a member's room role
+         * @description Owners only. Making someone `owner` adds an owner; a room never loses its last owner (409).
+         */
+        patch: operations["updateRoomMember"];
         trace?: never;
     };
     "/v1/rooms/{room_id}/presence": {
@@ -521,206 +755,6 @@ export interface paths {
          * @description The calling tenant's bucket right now. This call is not counted.
          */
         get: operations["getRateLimit"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/tickets": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The staff inbox
-         * @description Every ticket of the tenant, filtered and sorted. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
-         */
-        get: operations["listTickets"];
-        put?: never;
-        /**
-         * Open a support ticket
-         * @description Any user. The ticket is a room of type `ticket` with the caller as requester; `initial_message` is stored as its first message (seq 1) through the normal send path. `category` must be one of the tenant's `ticket_categories`.
-         */
-        post: operations["createTicket"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/me/tickets": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Tickets I opened
-         * @description The caller's own tickets (as requester), newest first.
-         */
-        get: operations["listMyTickets"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/tickets/{ticket_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Ticket id (its room id). */
-                ticket_id: string;
-            };
-            cookie?: never;
-        };
-        /**
-         * Get a ticket
-         * @description Members of the ticket and staff roles; anyone else gets 404.
-         */
-        get: operations["getTicket"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Change a ticket
-         * @description Status transitions are checked (see `TicketStatus`): an illegal one is 409. The requester may close their ticket or reopen it; staff roles may make any legal transition and change priority and category. Members get a `ticket.updated` frame.
-         */
-        patch: operations["updateTicket"];
-        trace?: never;
-    };
-    "/v1/tickets/{ticket_id}/assign": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Ticket id (its room id). */
-                ticket_id: string;
-            };
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Assign a ticket
-         * @description Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403. The assignee must have a staff role; they join the ticket's room (as moderator) if not in it yet. Members get a `ticket.updated` frame.
-         */
-        post: operations["assignTicket"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/admin/conversations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Every conversation of the tenant
-         * @description Every room and ticket, whatever the caller's membership, most recently active first. For DMs each participant's unread count is included. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
-         */
-        get: operations["listConversations"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/admin/stats": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The tenant's figures
-         * @description Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403. Cost per request, all indexed: users and rooms are counted on (tenant_id, …) indexes; messages = the sum of rooms' last_seq (one row per room); messages per day = a range on the messages (tenant_id, created_at) index over 30 days; unread = for each membership a range on messages (room_id, seq) after its read cursor (proportional to unread messages, not to all messages); tickets and median first response on the tickets (tenant_id, status, priority) index.
-         */
-        get: operations["getAdminStats"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/admin/users/{user_id}/conversations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description User id (the integrator's own). */
-                user_id: components["parameters"]["user_id"];
-            };
-            cookie?: never;
-        };
-        /**
-         * One user's conversations
-         * @description The user's rooms and tickets as they see them (their role, their unread counts), most recently active first. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
-         */
-        get: operations["listUserConversations"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/admin/rooms/{room_id}/messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Room id. */
-                room_id: components["parameters"]["room_id"];
-            };
-            cookie?: never;
-        };
-        /**
-         * Read any room's messages
-         * @description Like listRoomMessages, for any room of the tenant. Each read of a room the caller is not a member of is written to the audit log (`room.read`). Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
-         */
-        get: operations["listAdminRoomMessages"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/admin/audit-log": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The audit log
-         * @description Moderation actions, ticket changes by staff and admin reads of rooms, newest first. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
-         */
-        get: operations["listAuditLog"];
         put?: never;
         post?: never;
         delete?: never;
@@ -981,6 +1015,383 @@ export interface paths {
          */
         post: operations["markNotificationsRead"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The staff inbox
+         * @description Every ticket of the tenant, filtered and sorted. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listTickets"];
+        put?: never;
+        /**
+         * Open a support ticket
+         * @description Any user. The ticket is a room of type `ticket` with the caller as requester; `initial_message` is stored as its first message (seq 1) through the normal send path. `category` must be one of the tenant's `ticket_categories`.
+         */
+        post: operations["createTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tickets I opened
+         * @description The caller's own tickets (as requester), newest first.
+         */
+        get: operations["listMyTickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a ticket
+         * @description Members of the ticket and staff roles; anyone else gets 404.
+         */
+        get: operations["getTicket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a ticket
+         * @description Status transitions are checked (see `TicketStatus`): an illegal one is 409. The requester may close their ticket or reopen it; staff roles may make any legal transition and change priority and category. Members get a `ticket.updated` frame.
+         */
+        patch: operations["updateTicket"];
+        trace?: never;
+    };
+    "/v1/tickets/{ticket_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign a ticket
+         * @description Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403. The assignee must have a staff role; they join the ticket's room (as moderator) if not in it yet. Members get a `ticket.updated` frame.
+         */
+        post: operations["assignTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every conversation of the tenant
+         * @description Every room and ticket, whatever the caller's membership, most recently active first. For DMs each participant's unread count is included. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's figures
+         * @description Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403. Cost per request, all indexed: users and rooms are counted on (tenant_id, …) indexes; messages = the sum of rooms' last_seq (one row per room); messages per day = a range on the messages (tenant_id, created_at) index over 30 days; unread = for each membership a range on messages (room_id, seq) after its read cursor (proportional to unread messages, not to all messages); tickets and median first response on the tickets (tenant_id, status, priority) index.
+         */
+        get: operations["getAdminStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One user's conversations
+         * @description The user's rooms and tickets as they see them (their role, their unread counts), most recently active first. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listUserConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/rooms/{room_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read any room's messages
+         * @description Like listRoomMessages, for any room of the tenant. Each read of a room the caller is not a member of is written to the audit log (`room.read`). Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listAdminRoomMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log
+         * @description Moderation actions, ticket changes by staff and admin reads of rooms, newest first. Staff roles only (`staff`, `moderator`, `admin`, `superadmin`); a plain `user` gets 403.
+         */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Bans in force
+         * @description Bans that have not ended, newest first. The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403.
+         */
+        get: operations["listRoomBans"];
+        put?: never;
+        /**
+         * Ban a user from a room
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The user is removed (their open sockets stop following the room at once) and cannot rejoin, be re-added or join by invite until `until` (omit for a permanent ban). Banning again replaces the ban. The room gets `member.banned` and `member.left`.
+         */
+        post: operations["banRoomMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/bans/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift a ban
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The user may be added again (they are not re-added).
+         */
+        delete: operations["unbanRoomMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/mutes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mute a member for a while
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. Until it ends the member reads but cannot send or type: sends answer 403 naming the end. The room gets `member.muted`.
+         */
+        post: operations["muteRoomMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/mutes/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a mute now
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The room gets `member.muted` with `until` null.
+         */
+        delete: operations["unmuteRoomMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Purge messages
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. Tombstones every message of `user_id` in the room, or every message created in [`from`, `to`) (or both conditions together). The seq stays gap-free; the room gets one `messages.purged` frame.
+         */
+        post: operations["purgeRoomMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a room
+         * @description The owner, or a member with `can_archive_conversation`. An archived room refuses new messages (409), drops out of listRooms (unless `include_archived=true`) and keeps its history. The room gets `room.updated`.
+         */
+        post: operations["archiveRoom"];
+        /**
+         * Unarchive a room
+         * @description Same callers as archiveRoom. The room gets `room.updated`.
+         */
+        delete: operations["unarchiveRoom"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/ban": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ban a user from the tenant
+         * @description The tenant key or an admin (`admin`, `superadmin`; never someone of equal or higher rank). Until `until` (omit for permanent) the user's credentials are refused (401; the WebSocket closes their connections with 4013 and refuses new ones with 4003) and no token can be minted for them.
+         */
+        post: operations["banUser"];
+        /**
+         * Lift a tenant-wide ban
+         * @description The tenant key or an admin.
+         */
+        delete: operations["unbanUser"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1383,15 +1794,11 @@ export interface components {
             secret: string;
         };
         CreateWebhookRequest: {
-            /**
-             * Format: uri
-             * @description http:// or https://.
-             * @example https://hooks.example.com/chatapi
-             */
-            url: string;
-            description?: string | null;
-            event_types: components["schemas"]["Webhook"]["event_types"];
-            room_ids?: components["schemas"]["Webhook"]["room_ids"];
+            /** @example https://hooks.example.com/chatapi */
+            url: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types: components["schemas"]["WebhookEventTypes"];
+            room_ids?: components["schemas"]["WebhookRoomIds"];
             /** @description false registers the endpoint without sending to it yet (default true). */
             enabled?: boolean;
         };
@@ -1401,10 +1808,10 @@ export interface components {
              * @description http:// or https://.
              * @example https://hooks.example.com/chatapi
              */
-            url?: string;
-            description?: components["schemas"]["CreateWebhookRequest"]["description"];
-            event_types?: components["schemas"]["Webhook"]["event_types"];
-            room_ids?: components["schemas"]["Webhook"]["room_ids"];
+            url?: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types?: components["schemas"]["WebhookEventTypes"];
+            room_ids?: components["schemas"]["WebhookRoomIds"];
             enabled?: boolean;
         };
         RotateWebhookSecretRequest: {
@@ -1546,6 +1953,50 @@ export interface components {
             max_token_ttl_seconds?: components["schemas"]["MaxTokenTtlSeconds"];
             allowed_origins?: components["schemas"]["AllowedOrigins"];
             ticket_categories?: components["schemas"]["TicketCategories"];
+            auth?: components["schemas"]["AuthSettingsPatch"];
+        };
+        /** @description Changes to the end-user sign-in settings; each field is merged (flows and guest_permissions flag by flag). */
+        AuthSettingsPatch: {
+            flows?: {
+                password?: boolean;
+                guest?: boolean;
+                email_code?: boolean;
+                invites?: boolean;
+            };
+            guest_ttl_seconds?: components["schemas"]["GuestTtlSeconds"];
+            guest_permissions?: components["schemas"]["PermissionsPatch"];
+            access_token_ttl_seconds?: components["schemas"]["AccessTokenTtlSeconds"];
+            refresh_token_ttl_seconds?: components["schemas"]["RefreshTokenTtlSeconds"];
+            room_token_ttl_seconds?: components["schemas"]["RoomTokenTtlSeconds"];
+        };
+        /** @description 8 to 256 characters (Unicode code points); never stored, only its argon2id hash. */
+        Password: string;
+        RegisterRequest: {
+            username: string;
+            password: components["schemas"]["Password"];
+            /** Format: email */
+            email?: string | null;
+            display_name?: string | null;
+        };
+        LoginRequest: {
+            username: string;
+            password: string;
+        };
+        RefreshRequest: {
+            refresh_token: string;
+        };
+        /** Format: email */
+        Email: string;
+        RoomCodeRequest: {
+            email: components["schemas"]["Email"];
+        };
+        RoomCodeExchange: {
+            email: components["schemas"]["Email"];
+            /** @description The 6 digits from the mail. */
+            code: string;
+        };
+        GuestRequest: {
+            display_name?: string | null;
         };
         /**
          * @example {
@@ -1667,6 +2118,12 @@ export interface components {
             seq: number;
         };
         /**
+         * AccessTokenTtlSeconds
+         * @description Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+         * @example 900
+         */
+        AccessTokenTtlSeconds: number;
+        /**
          * AdminStats
          * @description The tenant's figures, computed from indexed queries at request time (no per-request scan of every message: see the operation's description for the cost of each figure).
          */
@@ -1710,19 +2167,27 @@ export interface components {
         };
         /**
          * AllowedOrigins
-         * @description Browser origins allowed to open the WebSocket. Empty means any origin.
+         * @description Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
          * @example [
          *       "https://app.example.com"
          *     ]
          */
         AllowedOrigins: string[];
         /**
+         * ArchivedAt
+         * @description When the room was archived (no new messages; history stays readable); null when active.
+         */
+        ArchivedAt: components["schemas"]["Timestamp"] | null;
+        /** AssigneeId */
+        AssigneeId: components["schemas"]["UserId"] | null;
+        /**
          * AuditEntry
          * @description One staff action or admin read, as recorded in the tenant's audit log.
          */
         AuditEntry: {
             id: string;
-            actor_id: components["schemas"]["UserId"];
+            /** @description The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space). */
+            actor_id: string;
             /**
              * @description `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
              * @example member.banned
@@ -1735,6 +2200,50 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             created_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * AuthSession
+         * @description A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.
+         */
+        AuthSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            /**
+             * @description Trade it at `POST /v1/auth/refresh` for a new pair; it works once.
+             * @example rt_Q2hhdGFwaSByZWZyZXNoIHRva2VuIGV4YW1wbGUgdmFsdWU
+             */
+            refresh_token: string;
+            refresh_expires_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * AuthSettings
+         * @description How end users of the tenant may sign in without the integrator's backend. Every flow is off until
+         *     the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
+         */
+        AuthSettings: {
+            /**
+             * @example {
+             *       "password": true,
+             *       "guest": true,
+             *       "email_code": false,
+             *       "invites": false
+             *     }
+             */
+            flows: {
+                /** @description `registerUser`, `loginUser`, `refreshToken`, `logout`. */
+                password: boolean;
+                /** @description `guestLogin`. */
+                guest: boolean;
+                /** @description `requestRoomCode`, `exchangeRoomCode`. */
+                email_code: boolean;
+                /** @description `createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`. */
+                invites: boolean;
+            };
+            guest_ttl_seconds: components["schemas"]["GuestTtlSeconds"];
+            guest_permissions: components["schemas"]["Permissions"];
+            access_token_ttl_seconds: components["schemas"]["AccessTokenTtlSeconds"];
+            refresh_token_ttl_seconds: components["schemas"]["RefreshTokenTtlSeconds"];
+            room_token_ttl_seconds: components["schemas"]["RoomTokenTtlSeconds"];
         };
         /**
          * ClientMsgId
@@ -1810,12 +2319,13 @@ export interface components {
          *     | METHOD_NOT_ALLOWED | 405 |
          *     | CONFLICT | 409 |
          *     | PAYLOAD_TOO_LARGE | 413 |
+         *     | HEADERS_TOO_LARGE | 431 (any request whose headers exceed 16 KiB, answered before routing) |
          *     | RATE_LIMIT_EXCEEDED | 429 |
          *     | INTERNAL_ERROR | 500 |
          *     | SERVICE_UNAVAILABLE | 503 |
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "AUTHENTICATION_ERROR" | "AUTHORIZATION_ERROR" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_ERROR" | "AUTHENTICATION_ERROR" | "AUTHORIZATION_ERROR" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "HEADERS_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
         /**
          * ErrorDetail
          * @description One offending field of an input error.
@@ -1830,6 +2340,21 @@ export interface components {
          * @description One entry per offending field, when the error is about input.
          */
         ErrorDetails: components["schemas"]["ErrorDetail"][];
+        /**
+         * GuestSession
+         * @description A new guest user and their token; both end at `expires_at`.
+         */
+        GuestSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            expires_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * GuestTtlSeconds
+         * @description How long a guest user lives; then they cannot connect and are deleted with their tokens.
+         * @example 86400
+         */
+        GuestTtlSeconds: number;
         /**
          * Health
          * @description Liveness and readiness report.
@@ -1878,7 +2403,7 @@ export interface components {
         MemberBannedFrame: {
             /** @constant */
             type: "member.banned";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
             user_id: components["schemas"]["UserId"];
             /** @description When the ban ends; null = permanent. */
             until: components["schemas"]["Timestamp"] | null;
@@ -1911,7 +2436,7 @@ export interface components {
         MemberMutedFrame: {
             /** @constant */
             type: "member.muted";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
             user_id: components["schemas"]["UserId"];
             until: components["schemas"]["Timestamp"] | null;
             by: components["schemas"]["UserId"];
@@ -1994,7 +2519,7 @@ export interface components {
         MessagesPurgedFrame: {
             /** @constant */
             type: "messages.purged";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
             seqs: number[];
             /** @description Whose messages were purged, when the purge named a user. */
             user_id?: components["schemas"]["UserId"];
@@ -2062,6 +2587,33 @@ export interface components {
          * @enum {string}
          */
         PresenceStatus: "online" | "offline";
+        /**
+         * PublishableKey
+         * @description A tenant's browser-safe key (its secret is shown only when created or rotated).
+         */
+        PublishableKey: {
+            /** @example 8d2f6c1e-2b7a-4f5e-9c3d-1a2b3c4d5e6f */
+            id: string;
+            /**
+             * @description The first characters of the current secret, to tell keys apart.
+             * @example pk_3q2-Zf8W
+             */
+            prefix: string;
+            created_at: components["schemas"]["Timestamp"];
+            rotated_at: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * PublishableKeyCredentials
+         * @description A publishable key and its secret, shown only in this response (stored hashed).
+         */
+        PublishableKeyCredentials: {
+            key: components["schemas"]["PublishableKey"];
+            /**
+             * @description Send as `X-Publishable-Key` from browser pages of an allowed origin.
+             * @example pk_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw
+             */
+            publishable_key: string;
+        };
         /**
          * PurgeResult
          * @description What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
@@ -2138,11 +2690,17 @@ export interface components {
             read_seq: components["schemas"]["Seq"];
         };
         /**
+         * RefreshTokenTtlSeconds
+         * @description Lifetime of a refresh token (each refresh issues a new one).
+         * @example 2592000
+         */
+        RefreshTokenTtlSeconds: number;
+        /**
          * Role
-         * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
+         * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
          * @enum {string}
          */
-        Role: "superadmin" | "admin" | "moderator" | "staff" | "user";
+        Role: "superadmin" | "admin" | "moderator" | "staff" | "user" | "guest";
         /**
          * Room
          * @description A conversation, as seen by the calling member.
@@ -2155,10 +2713,8 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
             last_seq: components["schemas"]["Seq"];
-            /** @description When the room was archived (no new messages; history stays readable); null when active. */
-            archived_at: components["schemas"]["Timestamp"] | null;
-            /** @description Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off. */
-            slow_mode_seconds: number;
+            archived_at: components["schemas"]["ArchivedAt"];
+            slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
             member_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted. */
             unread_count: number;
@@ -2221,6 +2777,16 @@ export interface components {
          */
         RoomName: string | null;
         /**
+         * RoomSession
+         * @description A user keyed by an email address and a token scoped to one room (`room_id`).
+         */
+        RoomSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            /** @description The only room the token can act in. */
+            room_id: string;
+        };
+        /**
          * RoomSummary
          * @description The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
          */
@@ -2232,9 +2798,15 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
             last_seq: components["schemas"]["Seq"];
-            archived_at: components["schemas"]["Room"]["archived_at"];
-            slow_mode_seconds: components["schemas"]["Room"]["slow_mode_seconds"];
+            archived_at: components["schemas"]["ArchivedAt"];
+            slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
         };
+        /**
+         * RoomTokenTtlSeconds
+         * @description Lifetime of the room-scoped token `exchangeRoomCode` returns.
+         * @example 86400
+         */
+        RoomTokenTtlSeconds: number;
         /**
          * RoomType
          * @description `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
@@ -2257,6 +2829,11 @@ export interface components {
          * @example 42
          */
         Seq: number;
+        /**
+         * SlowModeSeconds
+         * @description Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+         */
+        SlowModeSeconds: number;
         /**
          * Tenant
          * @description An integrator's isolated space (the seeds' "company"). Nothing crosses tenants.
@@ -2293,6 +2870,7 @@ export interface components {
             max_token_ttl_seconds: components["schemas"]["MaxTokenTtlSeconds"];
             allowed_origins: components["schemas"]["AllowedOrigins"];
             ticket_categories: components["schemas"]["TicketCategories"];
+            auth: components["schemas"]["AuthSettings"];
         };
         /**
          * Ticket
@@ -2308,10 +2886,9 @@ export interface components {
             subject: string;
             status: components["schemas"]["TicketStatus"];
             priority: components["schemas"]["TicketPriority"];
-            /** @description One of the tenant's `ticket_categories`, or null. */
-            category: string | null;
+            category: components["schemas"]["TicketCategory"];
             requester_id: components["schemas"]["UserId"];
-            assignee_id: components["schemas"]["UserId"] | null;
+            assignee_id: components["schemas"]["AssigneeId"];
             /** @description Messages stored in the ticket (deleted ones stay as tombstones and count). */
             message_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member). */
@@ -2337,6 +2914,11 @@ export interface components {
          */
         TicketCategories: string[];
         /**
+         * TicketCategory
+         * @description One of the tenant's `ticket_categories`, or null.
+         */
+        TicketCategory: string | null;
+        /**
          * TicketPriority
          * @enum {string}
          */
@@ -2354,13 +2936,17 @@ export interface components {
         TicketUpdatedFrame: {
             /** @constant */
             type: "ticket.updated";
-            room_id: components["schemas"]["Room"]["id"];
+            room_id: components["schemas"]["RoomId"];
+            /**
+             * TicketUpdate
+             * @description The ticket's routing fields after the change.
+             */
             ticket: {
                 status: components["schemas"]["TicketStatus"];
                 priority: components["schemas"]["TicketPriority"];
-                category: components["schemas"]["Ticket"]["category"];
+                category: components["schemas"]["TicketCategory"];
                 requester_id: components["schemas"]["UserId"];
-                assignee_id: components["schemas"]["Ticket"]["assignee_id"];
+                assignee_id: components["schemas"]["AssigneeId"];
                 updated_at: components["schemas"]["Timestamp"];
             };
             changed: ("status" | "priority" | "category" | "subject" | "assignee_id")[];
@@ -2403,7 +2989,8 @@ export interface components {
             user_id: components["schemas"]["UserId"];
             until: components["schemas"]["Timestamp"] | null;
             reason: string | null;
-            banned_by: components["schemas"]["UserId"];
+            /** @description The admin's user id, or `tenant key`. */
+            banned_by: string;
             banned_at: components["schemas"]["Timestamp"];
         };
         /**
@@ -2452,15 +3039,11 @@ export interface components {
         Webhook: {
             /** @example wh_9c1e4b2a7f3d4e08 */
             id: string;
-            /**
-             * Format: uri
-             * @example https://hooks.example.com/chatapi
-             */
-            url: string;
-            description: string | null;
-            event_types: components["schemas"]["WebhookEventType"][];
-            /** @description Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room. */
-            room_ids: string[] | null;
+            /** @example https://hooks.example.com/chatapi */
+            url: components["schemas"]["WebhookUrl"];
+            description: components["schemas"]["WebhookDescription"];
+            event_types: components["schemas"]["WebhookEventTypes"];
+            room_ids: components["schemas"]["WebhookRoomIds"];
             enabled: boolean;
             /** @description Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you. */
             disabled_reason: string | null;
@@ -2511,6 +3094,8 @@ export interface components {
          * @enum {string}
          */
         WebhookDeliveryStatus: "pending" | "succeeded" | "failed" | "dead";
+        /** WebhookDescription */
+        WebhookDescription: string | null;
         /**
          * WebhookEvent
          * @description The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
@@ -2522,6 +3107,13 @@ export interface components {
          * @example message.*
          */
         WebhookEventType: string;
+        /** WebhookEventTypes */
+        WebhookEventTypes: components["schemas"]["WebhookEventType"][];
+        /**
+         * WebhookRoomIds
+         * @description Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
+         */
+        WebhookRoomIds: string[] | null;
         /**
          * WebhookTestFrame
          * @description Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.
@@ -2531,6 +3123,13 @@ export interface components {
             type: "webhook.test";
             webhook_id: string;
         };
+        /**
+         * WebhookUrl
+         * Format: uri
+         * @description Where deliveries are POSTed; http:// or https://.
+         * @example https://hooks.example.com/chatapi
+         */
+        WebhookUrl: string;
     };
     responses: {
         /** @description Invalid input: `details` names each offending field. */
@@ -2715,10 +3314,12 @@ export interface components {
                 "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
-        /** @description The service cannot serve this now. */
+        /** @description The service cannot serve this now, e.g. its database is unreachable, fails with an I/O error, did not answer in time, or (SQLite) its file was deleted or replaced under the running node. Nothing of the request was stored; retry after `Retry-After` seconds (an idempotent send keeps its key). */
         ServiceUnavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -2759,6 +3360,8 @@ export interface components {
         user_id: components["schemas"]["UserId"];
         /** @description Token id (`jti`). */
         token_id: string;
+        /** @description Publishable key id. */
+        key_id: string;
         /** @description Room id. */
         room_id: string;
         /** @description Message id. */
@@ -2859,6 +3462,15 @@ export type HealthFailureEnvelope = components['schemas']['HealthFailureEnvelope
 export type Deleted = components['schemas']['Deleted'];
 export type MessagePage = components['schemas']['MessagePage'];
 export type TenantSettingsPatch = components['schemas']['TenantSettingsPatch'];
+export type AuthSettingsPatch = components['schemas']['AuthSettingsPatch'];
+export type Password = components['schemas']['Password'];
+export type RegisterRequest = components['schemas']['RegisterRequest'];
+export type LoginRequest = components['schemas']['LoginRequest'];
+export type RefreshRequest = components['schemas']['RefreshRequest'];
+export type Email = components['schemas']['Email'];
+export type RoomCodeRequest = components['schemas']['RoomCodeRequest'];
+export type RoomCodeExchange = components['schemas']['RoomCodeExchange'];
+export type GuestRequest = components['schemas']['GuestRequest'];
 export type CreateTenantRequest = components['schemas']['CreateTenantRequest'];
 export type UpdateTenantRequest = components['schemas']['UpdateTenantRequest'];
 export type PermissionsPatch = components['schemas']['PermissionsPatch'];
@@ -2872,9 +3484,14 @@ export type SendMessageRequest = components['schemas']['SendMessageRequest'];
 export type EditMessageRequest = components['schemas']['EditMessageRequest'];
 export type AckRequest = components['schemas']['AckRequest'];
 export type ReadRequest = components['schemas']['ReadRequest'];
+export type AccessTokenTtlSeconds = components['schemas']['AccessTokenTtlSeconds'];
 export type AdminStats = components['schemas']['AdminStats'];
 export type AllowedOrigins = components['schemas']['AllowedOrigins'];
+export type ArchivedAt = components['schemas']['ArchivedAt'];
+export type AssigneeId = components['schemas']['AssigneeId'];
 export type AuditEntry = components['schemas']['AuditEntry'];
+export type AuthSession = components['schemas']['AuthSession'];
+export type AuthSettings = components['schemas']['AuthSettings'];
 export type ClientMsgId = components['schemas']['ClientMsgId'];
 export type Conversation = components['schemas']['Conversation'];
 export type ConversationMember = components['schemas']['ConversationMember'];
@@ -2884,6 +3501,8 @@ export type Error = components['schemas']['Error'];
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type ErrorDetails = components['schemas']['ErrorDetails'];
+export type GuestSession = components['schemas']['GuestSession'];
+export type GuestTtlSeconds = components['schemas']['GuestTtlSeconds'];
 export type Health = components['schemas']['Health'];
 export type MaxTokenTtlSeconds = components['schemas']['MaxTokenTtlSeconds'];
 export type Member = components['schemas']['Member'];
@@ -2905,6 +3524,8 @@ export type NotificationType = components['schemas']['NotificationType'];
 export type Permissions = components['schemas']['Permissions'];
 export type PresenceEntry = components['schemas']['PresenceEntry'];
 export type PresenceStatus = components['schemas']['PresenceStatus'];
+export type PublishableKey = components['schemas']['PublishableKey'];
+export type PublishableKeyCredentials = components['schemas']['PublishableKeyCredentials'];
 export type PurgeResult = components['schemas']['PurgeResult'];
 export type RateLimitBurst = components['schemas']['RateLimitBurst'];
 export type RateLimitPerSecond = components['schemas']['RateLimitPerSecond'];
@@ -2912,6 +3533,7 @@ export type RateLimitState = components['schemas']['RateLimitState'];
 export type ReadCursor = components['schemas']['ReadCursor'];
 export type RealtimeTicket = components['schemas']['RealtimeTicket'];
 export type ReceiptFrame = components['schemas']['ReceiptFrame'];
+export type RefreshTokenTtlSeconds = components['schemas']['RefreshTokenTtlSeconds'];
 export type Role = components['schemas']['Role'];
 export type Room = components['schemas']['Room'];
 export type RoomBan = components['schemas']['RoomBan'];
@@ -2920,15 +3542,19 @@ export type RoomDetail = components['schemas']['RoomDetail'];
 export type RoomId = components['schemas']['RoomId'];
 export type RoomMute = components['schemas']['RoomMute'];
 export type RoomName = components['schemas']['RoomName'];
+export type RoomSession = components['schemas']['RoomSession'];
 export type RoomSummary = components['schemas']['RoomSummary'];
+export type RoomTokenTtlSeconds = components['schemas']['RoomTokenTtlSeconds'];
 export type RoomType = components['schemas']['RoomType'];
 export type RoomUpdatedFrame = components['schemas']['RoomUpdatedFrame'];
 export type Seq = components['schemas']['Seq'];
+export type SlowModeSeconds = components['schemas']['SlowModeSeconds'];
 export type Tenant = components['schemas']['Tenant'];
 export type TenantCredentials = components['schemas']['TenantCredentials'];
 export type TenantSettings = components['schemas']['TenantSettings'];
 export type Ticket = components['schemas']['Ticket'];
 export type TicketCategories = components['schemas']['TicketCategories'];
+export type TicketCategory = components['schemas']['TicketCategory'];
 export type TicketPriority = components['schemas']['TicketPriority'];
 export type TicketStatus = components['schemas']['TicketStatus'];
 export type TicketUpdatedFrame = components['schemas']['TicketUpdatedFrame'];
@@ -2942,9 +3568,13 @@ export type UserToken = components['schemas']['UserToken'];
 export type Webhook = components['schemas']['Webhook'];
 export type WebhookDelivery = components['schemas']['WebhookDelivery'];
 export type WebhookDeliveryStatus = components['schemas']['WebhookDeliveryStatus'];
+export type WebhookDescription = components['schemas']['WebhookDescription'];
 export type WebhookEvent = components['schemas']['WebhookEvent'];
 export type WebhookEventType = components['schemas']['WebhookEventType'];
+export type WebhookEventTypes = components['schemas']['WebhookEventTypes'];
+export type WebhookRoomIds = components['schemas']['WebhookRoomIds'];
 export type WebhookTestFrame = components['schemas']['WebhookTestFrame'];
+export type WebhookUrl = components['schemas']['WebhookUrl'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -2960,6 +3590,7 @@ export type ParameterCursor = components['parameters']['cursor'];
 export type ParameterTenantId = components['parameters']['tenant_id'];
 export type ParameterUserId = components['parameters']['user_id'];
 export type ParameterTokenId = components['parameters']['token_id'];
+export type ParameterKeyId = components['parameters']['key_id'];
 export type ParameterRoomId = components['parameters']['room_id'];
 export type ParameterMessageId = components['parameters']['message_id'];
 export type ParameterAfterSeq = components['parameters']['after_seq'];
@@ -3010,6 +3641,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             503: components["responses"]["HealthUnavailable"];
         };
     };
@@ -3037,6 +3669,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             503: components["responses"]["HealthUnavailable"];
         };
     };
@@ -3112,7 +3745,26 @@ export interface operations {
                      *             "default_token_ttl_seconds": 3600,
                      *             "max_token_ttl_seconds": 2592000,
                      *             "allowed_origins": [],
-                     *             "ticket_categories": []
+                     *             "ticket_categories": [],
+                     *             "auth": {
+                     *               "flows": {
+                     *                 "password": false,
+                     *                 "guest": false,
+                     *                 "email_code": false,
+                     *                 "invites": false
+                     *               },
+                     *               "guest_ttl_seconds": 86400,
+                     *               "guest_permissions": {
+                     *                 "can_send_message": true,
+                     *                 "can_receive_message": true,
+                     *                 "can_delete_message": false,
+                     *                 "can_edit_message": false,
+                     *                 "can_archive_conversation": false
+                     *               },
+                     *               "access_token_ttl_seconds": 900,
+                     *               "refresh_token_ttl_seconds": 2592000,
+                     *               "room_token_ttl_seconds": 86400
+                     *             }
                      *           },
                      *           "created_at": "2026-11-21T09:30:00.000Z",
                      *           "updated_at": "2026-11-21T09:30:00.000Z"
@@ -3168,7 +3820,26 @@ export interface operations {
                      *           "default_token_ttl_seconds": 3600,
                      *           "max_token_ttl_seconds": 2592000,
                      *           "allowed_origins": [],
-                     *           "ticket_categories": []
+                     *           "ticket_categories": [],
+                     *           "auth": {
+                     *             "flows": {
+                     *               "password": false,
+                     *               "guest": false,
+                     *               "email_code": false,
+                     *               "invites": false
+                     *             },
+                     *             "guest_ttl_seconds": 86400,
+                     *             "guest_permissions": {
+                     *               "can_send_message": true,
+                     *               "can_receive_message": true,
+                     *               "can_delete_message": false,
+                     *               "can_edit_message": false,
+                     *               "can_archive_conversation": false
+                     *             },
+                     *             "access_token_ttl_seconds": 900,
+                     *             "refresh_token_ttl_seconds": 2592000,
+                     *             "room_token_ttl_seconds": 86400
+                     *           }
                      *         },
                      *         "created_at": "2026-11-21T09:30:00.000Z",
                      *         "updated_at": "2026-11-21T09:30:00.000Z"
@@ -3186,6 +3857,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3258,6 +3930,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -3294,6 +3967,484 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPublishableKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["PublishableKey"][];
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new key (shown once) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PublishableKeyCredentials"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokePublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotatePublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret (shown once) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PublishableKeyCredentials"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    loginUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    refreshToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description A new pair */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description Logged out */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** @constant */
+                            logged_out: true;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    guestLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestRequest"];
+            };
+        };
+        responses: {
+            /** @description A guest session */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["GuestSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestRoomCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted (a mail goes out if the room takes codes) */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** @constant */
+                            accepted: true;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exchangeRoomCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomCodeExchange"];
+            };
+        };
+        responses: {
+            /** @description A room-scoped session */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3338,6 +4489,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3401,6 +4553,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
@@ -3700,6 +4853,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3747,6 +4901,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3856,6 +5011,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -4146,6 +5302,48 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomMemberDetail"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     removeRoomMember: {
         parameters: {
             query?: never;
@@ -4185,6 +5383,55 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMemberRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Member"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4280,6 +5527,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -4428,6 +5676,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -4566,6 +5815,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4713,6 +5964,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4747,538 +5999,9 @@ export interface operations {
                     };
                 };
             };
-            401: components["responses"]["Unauthorized"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    listTickets: {
-        parameters: {
-            query?: {
-                /** @description Only tickets in this status. */
-                status?: components["schemas"]["TicketStatus"];
-                /** @description Only tickets of this priority. */
-                priority?: components["schemas"]["TicketPriority"];
-                /** @description Only tickets of this category. */
-                category?: string;
-                /** @description Only tickets assigned to this user. */
-                assignee_id?: components["schemas"]["UserId"];
-                /** @description `true`: only tickets without an assignee. */
-                unassigned?: boolean;
-                /** @description Only tickets opened by this user. */
-                requester_id?: components["schemas"]["UserId"];
-                /** @description Only tickets created at or after this instant. */
-                created_after?: string;
-                /** @description Only tickets created before this instant. */
-                created_before?: string;
-                /** @description `newest`/`oldest` by creation, `priority` (urgent first, then oldest), `last_activity` (most recent message or change first). */
-                sort?: "newest" | "oldest" | "priority" | "last_activity";
-                /** @description Page size. */
-                limit?: components["parameters"]["limit"];
-                /** @description `next_cursor` from the previous page. */
-                cursor?: components["parameters"]["cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: {
-                            items: components["schemas"]["Ticket"][];
-                            /** @description Pass as `cursor` to get the next page; null on the last page. */
-                            next_cursor: string | null;
-                        };
-                        error: null;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    createTicket: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateTicketRequest"];
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: components["schemas"]["Ticket"];
-                        error: null;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    listMyTickets: {
-        parameters: {
-            query?: {
-                /** @description Only tickets in this status. */
-                status?: components["schemas"]["TicketStatus"];
-                /** @description Page size. */
-                limit?: components["parameters"]["limit"];
-                /** @description `next_cursor` from the previous page. */
-                cursor?: components["parameters"]["cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: {
-                            items: components["schemas"]["Ticket"][];
-                            /** @description Pass as `cursor` to get the next page; null on the last page. */
-                            next_cursor: string | null;
-                        };
-                        error: null;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getTicket: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Ticket id (its room id). */
-                ticket_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: components["schemas"]["Ticket"];
-                        error: null;
-                    };
-                };
-            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    updateTicket: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Ticket id (its room id). */
-                ticket_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateTicketRequest"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: components["schemas"]["Ticket"];
-                        error: null;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    assignTicket: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Ticket id (its room id). */
-                ticket_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AssignTicketRequest"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: components["schemas"]["Ticket"];
-                        error: null;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    listConversations: {
-        parameters: {
-            query?: {
-                /** @description Only conversations of this type. */
-                type?: components["schemas"]["RoomType"];
-                /** @description Only conversations this user is a member of. */
-                member_id?: components["schemas"]["UserId"];
-                /** @description Only tickets in this status. */
-                status?: components["schemas"]["TicketStatus"];
-                /** @description Only conversations active at or after this instant. */
-                active_after?: string;
-                /** @description Only conversations last active before this instant. */
-                active_before?: string;
-                /** @description Also count every match (one more query). */
-                include_total?: boolean;
-                /** @description Page size. */
-                limit?: components["parameters"]["limit"];
-                /** @description `next_cursor` from the previous page. */
-                cursor?: components["parameters"]["cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: {
-                            items: components["schemas"]["Conversation"][];
-                            /** @description Pass as `cursor` to get the next page; null on the last page. */
-                            next_cursor: string | null;
-                            /** @description With `include_total=true`, how many conversations match the filters (all pages); otherwise null. */
-                            total: number | null;
-                        };
-                        error: null;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getAdminStats: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: components["schemas"]["AdminStats"];
-                        error: null;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    listUserConversations: {
-        parameters: {
-            query?: {
-                /** @description Page size. */
-                limit?: components["parameters"]["limit"];
-                /** @description `next_cursor` from the previous page. */
-                cursor?: components["parameters"]["cursor"];
-            };
-            header?: never;
-            path: {
-                /** @description User id (the integrator's own). */
-                user_id: components["parameters"]["user_id"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: {
-                            items: components["schemas"]["Room"][];
-                            /** @description Pass as `cursor` to get the next page; null on the last page. */
-                            next_cursor: string | null;
-                        };
-                        error: null;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    listAdminRoomMessages: {
-        parameters: {
-            query?: {
-                /** @description Only messages with a greater `seq`. */
-                after_seq?: components["parameters"]["after_seq"];
-                /** @description Only messages with a smaller `seq`. */
-                before_seq?: components["parameters"]["before_seq"];
-                /** @description Page size. */
-                limit?: components["parameters"]["limit"];
-            };
-            header?: never;
-            path: {
-                /** @description Room id. */
-                room_id: components["parameters"]["room_id"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: components["schemas"]["MessagePage"];
-                        error: null;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    listAuditLog: {
-        parameters: {
-            query?: {
-                /** @description Only entries of this action. */
-                action?: string;
-                /** @description Only entries by this user. */
-                actor_id?: components["schemas"]["UserId"];
-                /** @description Only entries about this room. */
-                room_id?: string;
-                /** @description Page size. */
-                limit?: components["parameters"]["limit"];
-                /** @description `next_cursor` from the previous page. */
-                cursor?: components["parameters"]["cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: true;
-                        data: {
-                            items: components["schemas"]["AuditEntry"][];
-                            /** @description Pass as `cursor` to get the next page; null on the last page. */
-                            next_cursor: string | null;
-                        };
-                        error: null;
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5364,6 +6087,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -5922,6 +6646,979 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTickets: {
+        parameters: {
+            query?: {
+                /** @description Only tickets in this status. */
+                status?: components["schemas"]["TicketStatus"];
+                /** @description Only tickets of this priority. */
+                priority?: components["schemas"]["TicketPriority"];
+                /** @description Only tickets of this category. */
+                category?: string;
+                /** @description Only tickets assigned to this user. */
+                assignee_id?: components["schemas"]["UserId"];
+                /** @description `true`: only tickets without an assignee. */
+                unassigned?: boolean;
+                /** @description Only tickets opened by this user. */
+                requester_id?: components["schemas"]["UserId"];
+                /** @description Only tickets created at or after this instant. */
+                created_after?: string;
+                /** @description Only tickets created before this instant. */
+                created_before?: string;
+                /** @description `newest`/`oldest` by creation, `priority` (urgent first, then oldest), `last_activity` (most recent message or change first). */
+                sort?: "newest" | "oldest" | "priority" | "last_activity";
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Ticket"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyTickets: {
+        parameters: {
+            query?: {
+                /** @description Only tickets in this status. */
+                status?: components["schemas"]["TicketStatus"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Ticket"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    assignTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id (its room id). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignTicketRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Ticket"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listConversations: {
+        parameters: {
+            query?: {
+                /** @description Only conversations of this type. */
+                type?: components["schemas"]["RoomType"];
+                /** @description Only conversations this user is a member of. */
+                member_id?: components["schemas"]["UserId"];
+                /** @description Only tickets in this status. */
+                status?: components["schemas"]["TicketStatus"];
+                /** @description Only conversations active at or after this instant. */
+                active_after?: string;
+                /** @description Only conversations last active before this instant. */
+                active_before?: string;
+                /** @description Also count every match (one more query). */
+                include_total?: boolean;
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Conversation"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                            /** @description With `include_total=true`, how many conversations match the filters (all pages); otherwise null. */
+                            total: number | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAdminStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AdminStats"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUserConversations: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Room"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAdminRoomMessages: {
+        parameters: {
+            query?: {
+                /** @description Only messages with a greater `seq`. */
+                after_seq?: components["parameters"]["after_seq"];
+                /** @description Only messages with a smaller `seq`. */
+                before_seq?: components["parameters"]["before_seq"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+            };
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["MessagePage"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                /** @description Only entries of this action. */
+                action?: string;
+                /** @description Only entries by this user. */
+                actor_id?: components["schemas"]["UserId"];
+                /** @description Only entries about this room. */
+                room_id?: string;
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["AuditEntry"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listRoomBans: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["RoomBan"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    banRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanRequest"];
+            };
+        };
+        responses: {
+            /** @description Banned */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomBan"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unbanRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    muteRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MuteRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomMute"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unmuteRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    purgeRoomMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PurgeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PurgeResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    archiveRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomDetail"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unarchiveRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomDetail"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    banUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBanRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["UserBan"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unbanUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

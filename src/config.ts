@@ -33,6 +33,15 @@ export interface Config {
   logLevel: string;
   /** PRESENCE_GRACE_MS: how long after the last connection closes a user is announced offline. */
   presenceGraceMs: number;
+  /**
+   * PRESENCE_COALESCE_MS, PRESENCE_BATCH_ABOVE, PRESENCE_SUMMARY_ABOVE: where more than
+   * PRESENCE_BATCH_ABOVE connections on a node have a room, its presence changes are coalesced
+   * over PRESENCE_COALESCE_MS into one `presence.batch` frame naming them; above
+   * PRESENCE_SUMMARY_ABOVE into one `presence.summary` with counts only (see spec/asyncapi.yaml).
+   */
+  presenceCoalesceMs: number;
+  presenceBatchAbove: number;
+  presenceSummaryAbove: number;
   /** TYPING_TTL_MS: a typing indicator expires this long after its last refresh. */
   typingTtlMs: number;
   /** WS_AUTH_TIMEOUT_MS: time allowed for the first `auth` frame when the upgrade carried no credentials. */
@@ -41,6 +50,13 @@ export interface Config {
   wsMaxPayloadBytes: number;
   /** WS_MAX_BACKPRESSURE_BYTES: send buffer above which a slow consumer is disconnected (to resume). */
   wsMaxBackpressureBytes: number;
+  /**
+   * WS_MAX_PENDING_FRAMES / WS_MAX_PENDING_BYTES: most frames (and characters) of one connection
+   * waiting to be handled. A frame beyond either is answered at once with RATE_LIMIT_EXCEEDED and
+   * dropped, so a flood from one socket cannot grow the node's memory without bound.
+   */
+  wsMaxPendingFrames: number;
+  wsMaxPendingBytes: number;
   /** WS_REPLAY_LIMIT: most messages replayed per room on resume; beyond it the client is told to fetch over REST. */
   replayLimit: number;
   /** RATE_LIMIT_PER_SECOND: default sustained rate of a tenant's token bucket. */
@@ -55,6 +71,31 @@ export interface Config {
   authCacheMs: number;
   /** SHUTDOWN_TIMEOUT_MS: longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /**
+   * ARGON2_MEMORY_KIB / ARGON2_TIME_COST / ARGON2_PARALLELISM: argon2id cost of password hashes.
+   * Defaults are OWASP's Password Storage recommendation (19 MiB, 2 passes, 1 lane); lower them
+   * only for test suites.
+   */
+  argon2MemoryKib: number;
+  argon2TimeCost: number;
+  argon2Parallelism: number;
+  /** LOGIN_FAILURES_PER_USER: failed logins per (tenant, username) within AUTH_FAILURE_WINDOW_SECONDS before 429. */
+  loginFailuresPerUser: number;
+  /** AUTH_FAILURES_PER_IP: failed credential attempts (logins, codes, invite passwords, keys, tokens) per client IP per window. */
+  authFailuresPerIp: number;
+  /** AUTH_FAILURE_WINDOW_SECONDS: the window both failure limits count in. */
+  authFailureWindowSeconds: number;
+  /** SIGNUPS_PER_IP_PER_HOUR: registrations and guest logins per client IP per hour. */
+  signupsPerIpPerHour: number;
+  /** GUEST_PURGE_INTERVAL_MS: how often expired guests are deleted (with their tokens and sessions). */
+  guestPurgeIntervalMs: number;
+  /**
+   * SMTP_URL: where emailed room codes go (nodemailer), e.g. smtp://user:pass@mail.example:587.
+   * Unset: codes are written to the log with a loud warning (local runs only).
+   */
+  smtpUrl?: string;
+  /** MAIL_FROM: the From address of emailed codes. */
+  mailFrom: string;
   /**
    * WEBHOOK_ALLOW_PRIVATE: `true` lets webhook URLs resolve to loopback, link-local and private
    * addresses (local runs, tests). Off by default: those are the first target of request forgery.
@@ -112,6 +153,12 @@ function databaseUrl(env: Env): string {
   return url;
 }
 
+function smtpUrl(env: Env): string | undefined {
+  const url = optional(env, 'SMTP_URL');
+  if (url !== undefined && !/^smtps?:\/\/.+/.test(url)) throw new ConfigError(`SMTP_URL must start with smtp:// or smtps://, got "${url}"`);
+  return url;
+}
+
 function synchronous(env: Env): 'FULL' | 'NORMAL' {
   const raw = str(env, 'SQLITE_SYNCHRONOUS', 'FULL').toUpperCase();
   if (raw !== 'FULL' && raw !== 'NORMAL') throw new ConfigError(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${raw}"`);
@@ -143,15 +190,30 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 65536, 1024, 16 * 1024 * 1024),
     logLevel,
     presenceGraceMs: int(env, 'PRESENCE_GRACE_MS', 5000, 0, 600000),
+    presenceCoalesceMs: int(env, 'PRESENCE_COALESCE_MS', 250, 10, 60000),
+    presenceBatchAbove: int(env, 'PRESENCE_BATCH_ABOVE', 32, 0, 1_000_000),
+    presenceSummaryAbove: int(env, 'PRESENCE_SUMMARY_ABOVE', 1000, 0, 1_000_000),
     typingTtlMs: int(env, 'TYPING_TTL_MS', 5000, 100, 600000),
     wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 5000, 100, 600000),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65536, 1024, 16 * 1024 * 1024),
     wsMaxBackpressureBytes: int(env, 'WS_MAX_BACKPRESSURE_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', 4096, 1, 1_000_000),
+    wsMaxPendingBytes: int(env, 'WS_MAX_PENDING_BYTES', 32 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     replayLimit: int(env, 'WS_REPLAY_LIMIT', 1000, 1, 100000),
     rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 100, 1, 100000),
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 100000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 600000),
     authCacheMs: int(env, 'AUTH_CACHE_MS', 2000, 0, 60000),
+    argon2MemoryKib: int(env, 'ARGON2_MEMORY_KIB', 19456, 64, 4 * 1024 * 1024),
+    argon2TimeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 100),
+    argon2Parallelism: int(env, 'ARGON2_PARALLELISM', 1, 1, 16),
+    loginFailuresPerUser: int(env, 'LOGIN_FAILURES_PER_USER', 5, 1, 100000),
+    authFailuresPerIp: int(env, 'AUTH_FAILURES_PER_IP', 100, 1, 1000000),
+    authFailureWindowSeconds: int(env, 'AUTH_FAILURE_WINDOW_SECONDS', 900, 1, 86400),
+    signupsPerIpPerHour: int(env, 'SIGNUPS_PER_IP_PER_HOUR', 100, 1, 1000000),
+    guestPurgeIntervalMs: int(env, 'GUEST_PURGE_INTERVAL_MS', 60000, 100, 86400000),
+    smtpUrl: smtpUrl(env),
+    mailFrom: str(env, 'MAIL_FROM', 'chatapi <no-reply@localhost>'),
     webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     webhookTimeoutMs,
     webhookLeaseMs,

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { refuseUrl } from '../outbox/ssrf.ts';
 import * as store from '../store/webhooks.ts';
+import { existingRoomIds } from '../store/rooms.ts';
 import type { Ctx } from './context.ts';
 import { notFound } from './errors.ts';
 import { assertUserManager } from './permissions.ts';
@@ -65,13 +66,17 @@ function checkPatterns(value: unknown): string {
   return JSON.stringify([...new Set(value as string[])]);
 }
 
-function checkRooms(value: unknown): string | null {
+/** The room filter: ids of the caller's tenant only (another tenant's room is NOT_FOUND, as everywhere). */
+async function checkRooms(ctx: Ctx, tenantId: string, value: unknown): Promise<string | null> {
   if (value === null || value === undefined) return null;
   if (!Array.isArray(value) || value.length > 100) throw invalid('room_ids', 'must be null or at most 100 room ids');
   value.forEach((r, i) => {
     if (typeof r !== 'string' || r.length < 1 || r.length > 64) throw invalid(`room_ids[${i}]`, 'must be a room id');
   });
-  return JSON.stringify([...new Set(value as string[])]);
+  const ids = [...new Set(value as string[])];
+  const known = await existingRoomIds(ctx.db, tenantId, ids);
+  if (ids.some((id) => !known.has(id))) throw notFound('Room');
+  return JSON.stringify(ids);
 }
 
 async function load(ctx: Ctx, caller: Caller, id: string): Promise<store.WebhookRow> {
@@ -87,7 +92,7 @@ async function create(ctx: Ctx, caller: Caller, input: WebhookInput): Promise<We
   const row: store.WebhookRow = {
     id: 'wh_' + randomUUID().replaceAll('-', ''), tenant_id: caller.tenantId, url: await checkUrl(ctx, input.url),
     description: checkOptionalText('description', input.description, 500) ?? null, event_types: checkPatterns(input.event_types),
-    room_ids: checkRooms(input.room_ids), enabled: input.enabled ?? true, disabled_reason: null, secret: newSecret(),
+    room_ids: await checkRooms(ctx, caller.tenantId, input.room_ids), enabled: input.enabled ?? true, disabled_reason: null, secret: newSecret(),
     previous_secret: null, previous_secret_expires_at: null, failing_since: null, created_at: now, updated_at: now,
   };
   await store.insertWebhook(ctx.db, row);
@@ -100,7 +105,7 @@ async function update(ctx: Ctx, caller: Caller, id: string, patch: WebhookInput)
   if (patch.url !== undefined) changes.url = await checkUrl(ctx, patch.url);
   if (patch.description !== undefined) changes.description = checkOptionalText('description', patch.description, 500) ?? null;
   if (patch.event_types !== undefined) changes.event_types = checkPatterns(patch.event_types);
-  if (patch.room_ids !== undefined) changes.room_ids = checkRooms(patch.room_ids);
+  if (patch.room_ids !== undefined) changes.room_ids = await checkRooms(ctx, caller.tenantId, patch.room_ids);
   if (patch.enabled !== undefined) {
     // Enabling clears chatapi's reason and resumes; disabling by hand stops new deliveries being queued.
     changes.enabled = patch.enabled;

@@ -45,10 +45,14 @@ export function outboxRow(evt: OutboxEvent, now: number): NewOutboxRow {
   };
 }
 
+/** Rows per INSERT: knex writes a multi-row insert on SQLite as a compound SELECT, capped at 500 terms. */
+const INSERT_CHUNK = 200;
+
 /** Writes the events in the caller's transaction (call it before COMMIT). */
 export async function appendOutbox(trx: Db, events: readonly OutboxEvent[], now: number): Promise<void> {
-  if (events.length === 0) return;
-  await trx('outbox_events').insert(events.map((e) => outboxRow(e, now)));
+  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+    await trx('outbox_events').insert(events.slice(i, i + INSERT_CHUNK).map((e) => outboxRow(e, now)));
+  }
 }
 
 /** The same insert as raw SQL, for the SQLite send path that runs on the raw connection. */

@@ -34,10 +34,7 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
       return;
     }
     case 'presence':
-      for (const roomId of evt.room_ids) {
-        if (!router.hasInterest(evt.tenant_id, roomId)) continue;
-        router.route(evt.tenant_id, roomId, encode({ type: 'presence', room_id: roomId, user_id: evt.user_id, status: evt.status }));
-      }
+      for (const roomId of evt.room_ids) ctx.presenceFanout.change(evt.tenant_id, roomId, evt.user_id, evt.status);
       return;
     case 'notification':
       return ctx.router.toUser(evt.tenant_id, evt.user_id, encode({ type: 'notification', notification: evt.notification }));
@@ -83,7 +80,8 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
 /** Tell the room, then start following it on the new member's connections here (replayed from 0). */
 function memberJoined(ctx: WsContext, tenantId: string, roomId: string, bytes: Buffer, userId: string): void {
   if (ctx.router.hasInterest(tenantId, roomId)) ctx.router.route(tenantId, roomId, bytes);
-  const conns = ctx.router.localConns(tenantId, userId).filter((c) => !c.rooms.has(roomId));
+  const conns = ctx.router.localConns(tenantId, userId)
+    .filter((c) => !c.rooms.has(roomId) && (c.cred?.roomId === undefined || c.cred.roomId === roomId));
   if (!conns.length) return;
   ctx.router.toUser(tenantId, userId, bytes);
   for (const conn of conns) {

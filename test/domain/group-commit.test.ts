@@ -11,6 +11,7 @@ for (const backend of backends()) {
   describe(`group commit (${backend.name})`, () => {
     let h: DomainHarness;
     let batches: number[] = [];
+    let stop = () => {};
     before(async () => {
       h = await openHarness(backend);
       // A table standing in for the rows other features write per send (feed position, outbox).
@@ -20,8 +21,8 @@ for (const backend of backends()) {
       });
     });
     after(async () => { await h?.close(); });
-    afterEach(() => onSendBatch(undefined));
-    const countBatches = () => { batches = []; onSendBatch((size) => batches.push(size)); };
+    afterEach(() => stop());
+    const countBatches = () => { stop(); batches = []; stop = onSendBatch(h.db, (size) => batches.push(size)); };
 
     async function roomsOf(n: number) {
       const t = await h.tenant();
