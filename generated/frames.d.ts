@@ -4,6 +4,10 @@
  */
 
 /**
+ * Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+ */
+export type AccessTokenTtlSeconds = number;
+/**
  * A room's id, as the server assigned it.
  */
 export type RoomId = string;
@@ -13,20 +17,41 @@ export type RoomId = string;
 export type FrameRef = string;
 export type AckPayload = AckFrame;
 /**
- * Browser origins allowed to open the WebSocket. Empty means any origin.
+ * Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
  *
  * @maxItems 100
  */
 export type AllowedOrigins = string[];
 /**
- * The integrator's own identifier for a user (what `X-User-Id` names).
+ * When the room was archived (no new messages; history stays readable); null when active.
  */
-export type UserId = string;
+export type ArchivedAt = Timestamp | null;
 /**
  * An instant, ISO-8601 in UTC with milliseconds.
  */
 export type Timestamp = string;
+export type AssigneeId = UserId | null;
+/**
+ * The integrator's own identifier for a user (what `X-User-Id` names).
+ */
+export type UserId = string;
 export type AuthPayload = AuthFrame;
+/**
+ * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
+ */
+export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user" | "guest";
+/**
+ * How long a guest user lives; then they cannot connect and are deleted with their tokens.
+ */
+export type GuestTtlSeconds = number;
+/**
+ * Lifetime of a refresh token (each refresh issues a new one).
+ */
+export type RefreshTokenTtlSeconds = number;
+/**
+ * Lifetime of the room-scoped token `exchangeRoomCode` returns.
+ */
+export type RoomTokenTtlSeconds = number;
 /**
  * Any frame a client sends: a JSON object in one text WebSocket message, discriminated by `type`. Unknown types and invalid frames are answered with an `error` frame (VALIDATION_ERROR); the connection stays open.
  */
@@ -46,10 +71,6 @@ export type MessageMeta = {
  * The client's key for a send. A repeat with the same key and the same body returns the original message; the same key with a different body is a `CONFLICT`. No leading or trailing whitespace: some databases compare strings ignoring trailing spaces, so such keys could not be told apart.
  */
 export type ClientMsgId = string;
-/**
- * A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
- */
-export type Role = "superadmin" | "admin" | "moderator" | "staff" | "user";
 export type ConnectedPayload = ConnectedFrame;
 /**
  * `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
@@ -80,6 +101,7 @@ export type DefaultTokenTtlSeconds = number;
  * | METHOD_NOT_ALLOWED | 405 |
  * | CONFLICT | 409 |
  * | PAYLOAD_TOO_LARGE | 413 |
+ * | HEADERS_TOO_LARGE | 431 (any request whose headers exceed 16 KiB, answered before routing) |
  * | RATE_LIMIT_EXCEEDED | 429 |
  * | INTERNAL_ERROR | 500 |
  * | SERVICE_UNAVAILABLE | 503 |
@@ -93,6 +115,7 @@ export type ErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
+  | "HEADERS_TOO_LARGE"
   | "RATE_LIMIT_EXCEEDED"
   | "INTERNAL_ERROR"
   | "SERVICE_UNAVAILABLE";
@@ -119,6 +142,11 @@ export type MessageUpdatedPayload = MessageUpdatedFrame;
  */
 export type UserId1 = string;
 export type MessagesPurgedPayload = MessagesPurgedFrame;
+/**
+ * Your own category, e.g. `mention` or `order.shipped`.
+ */
+export type NotificationType = string;
+export type NotificationPayload = NotificationFrame;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
 export type PresenceBatchPayload = PresenceBatchFrame;
@@ -147,6 +175,10 @@ export type ResumePayload = ResumeFrame;
  * A room's display name; null for direct messages without one.
  */
 export type RoomName = string | null;
+/**
+ * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+ */
+export type SlowModeSeconds = number;
 export type RoomDeletedPayload = RoomDeletedFrame;
 /**
  * A room with its members (single-room responses).
@@ -181,11 +213,17 @@ export type ServerFrame =
   | SyncCompleteFrame
   | ErrorFrame
   | ServerShutdownFrame
-  | PongFrame;
+  | PongFrame
+  | NotificationFrame;
 /**
  * Whether the member is typing (`started`) or not any more (`stopped`).
  */
 export type TypingState = "started" | "stopped";
+/**
+ * One of the tenant's `ticket_categories`, or null.
+ */
+export type TicketCategory = string | null;
+export type TicketField = "status" | "priority" | "category" | "subject" | "assignee_id";
 export type ServerShutdownPayload = ServerShutdownFrame;
 export type SyncCompletePayload = SyncCompleteFrame;
 /**
@@ -198,18 +236,71 @@ export type TicketUpdatedPayload = TicketUpdatedFrame;
 export type TypingPayload = TypingFrame;
 export type TypingStartPayload = TypingStartFrame;
 export type TypingStopPayload = TypingStopFrame;
+/**
+ * Where deliveries are POSTed; http:// or https://.
+ */
+export type WebhookUrl = string;
+export type WebhookDescription = string | null;
+/**
+ * @minItems 1
+ * @maxItems 50
+ */
+export type WebhookEventTypes = [WebhookEventType, ...WebhookEventType[]];
+/**
+ * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
+ */
+export type WebhookEventType = string;
+/**
+ * Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
+ *
+ * @maxItems 100
+ */
+export type WebhookRoomIds = string[] | null;
+/**
+ * `pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).
+ */
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed" | "dead";
+/**
+ * The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
+ */
+export type WebhookEvent =
+  | MessageCreatedFrame
+  | MessageUpdatedFrame
+  | MessageDeletedFrame
+  | ReceiptFrame
+  | MemberJoinedFrame
+  | MemberLeftFrame
+  | RoomUpdatedFrame
+  | RoomDeletedFrame
+  | UserStatusFrame
+  | NotificationCreatedFrame
+  | TicketUpdatedFrame
+  | MemberBannedFrame
+  | MemberMutedFrame
+  | MessagesPurgedFrame
+  | UserBannedFrame
+  | WebhookTestFrame;
+/**
+ * Where deliveries are POSTed; http:// or https://.
+ */
+export type WebhookUrl1 = string;
 
 /**
  * Every named schema by name (entities, frames, AsyncAPI message payloads).
  */
 export interface SchemaTypes {
+  AccessTokenTtlSeconds: AccessTokenTtlSeconds;
   AckFrame: AckFrame;
   AckPayload: AckPayload;
   AdminStats: AdminStats;
   AllowedOrigins: AllowedOrigins;
+  ArchivedAt: ArchivedAt;
+  AssigneeId: AssigneeId;
   AuditEntry: AuditEntry;
   AuthFrame: AuthFrame;
   AuthPayload: AuthPayload;
+  AuthSession: AuthSession;
+  AuthSettings: AuthSettings;
   ClientFrame: ClientFrame;
   ClientMsgId: ClientMsgId;
   ConnectedFrame: ConnectedFrame;
@@ -225,6 +316,8 @@ export interface SchemaTypes {
   ErrorFrame: ErrorFrame;
   ErrorPayload: ErrorPayload;
   FrameRef: FrameRef;
+  GuestSession: GuestSession;
+  GuestTtlSeconds: GuestTtlSeconds;
   Health: Health;
   MaxTokenTtlSeconds: MaxTokenTtlSeconds;
   Member: Member;
@@ -252,6 +345,11 @@ export interface SchemaTypes {
   MessageUpdatedPayload: MessageUpdatedPayload;
   MessagesPurgedFrame: MessagesPurgedFrame;
   MessagesPurgedPayload: MessagesPurgedPayload;
+  Notification: Notification;
+  NotificationCreatedFrame: NotificationCreatedFrame;
+  NotificationFrame: NotificationFrame;
+  NotificationPayload: NotificationPayload;
+  NotificationType: NotificationType;
   Permissions: Permissions;
   PingFrame: PingFrame;
   PingPayload: PingPayload;
@@ -265,6 +363,8 @@ export interface SchemaTypes {
   PresenceStatus: PresenceStatus;
   PresenceSummaryFrame: PresenceSummaryFrame;
   PresenceSummaryPayload: PresenceSummaryPayload;
+  PublishableKey: PublishableKey;
+  PublishableKeyCredentials: PublishableKeyCredentials;
   PurgeResult: PurgeResult;
   RateLimitBurst: RateLimitBurst;
   RateLimitPerSecond: RateLimitPerSecond;
@@ -275,6 +375,7 @@ export interface SchemaTypes {
   RealtimeTicket: RealtimeTicket;
   ReceiptFrame: ReceiptFrame;
   ReceiptPayload: ReceiptPayload;
+  RefreshTokenTtlSeconds: RefreshTokenTtlSeconds;
   ResumeFrame: ResumeFrame;
   ResumePayload: ResumePayload;
   Role: Role;
@@ -287,7 +388,9 @@ export interface SchemaTypes {
   RoomMute: RoomMute;
   RoomName: RoomName;
   RoomPosition: RoomPosition;
+  RoomSession: RoomSession;
   RoomSummary: RoomSummary1;
+  RoomTokenTtlSeconds: RoomTokenTtlSeconds;
   RoomType: RoomType;
   RoomUpdatedFrame: RoomUpdatedFrame;
   RoomUpdatedPayload: RoomUpdatedPayload;
@@ -296,6 +399,7 @@ export interface SchemaTypes {
   ServerFrame: ServerFrame;
   ServerShutdownFrame: ServerShutdownFrame;
   ServerShutdownPayload: ServerShutdownPayload;
+  SlowModeSeconds: SlowModeSeconds;
   SyncCompleteFrame: SyncCompleteFrame;
   SyncCompletePayload: SyncCompletePayload;
   Tenant: Tenant;
@@ -303,6 +407,7 @@ export interface SchemaTypes {
   TenantSettings: TenantSettings;
   Ticket: Ticket;
   TicketCategories: TicketCategories;
+  TicketCategory: TicketCategory;
   TicketPriority: TicketPriority;
   TicketStatus: TicketStatus;
   TicketUpdatedFrame: TicketUpdatedFrame;
@@ -317,8 +422,20 @@ export interface SchemaTypes {
   TypingStopPayload: TypingStopPayload;
   User: User;
   UserBan: UserBan;
+  UserBannedFrame: UserBannedFrame;
   UserId: UserId;
+  UserStatusFrame: UserStatusFrame;
   UserToken: UserToken;
+  Webhook: Webhook;
+  WebhookDelivery: WebhookDelivery;
+  WebhookDeliveryStatus: WebhookDeliveryStatus;
+  WebhookDescription: WebhookDescription;
+  WebhookEvent: WebhookEvent;
+  WebhookEventType: WebhookEventType;
+  WebhookEventTypes: WebhookEventTypes;
+  WebhookRoomIds: WebhookRoomIds;
+  WebhookTestFrame: WebhookTestFrame;
+  WebhookUrl: WebhookUrl1;
 }
 /**
  * Moves the caller's delivered cursor in a room forward to `seq` (never backwards). Without a `resume`, the next connection replays from this cursor. Members see the move as a `receipt`.
@@ -507,7 +624,10 @@ export interface AdminStats {
  */
 export interface AuditEntry {
   id: string;
-  actor_id: UserId;
+  /**
+   * The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space).
+   */
+  actor_id: string;
   /**
    * `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
    */
@@ -543,6 +663,93 @@ export interface AuthFrame {
 export interface RoomPosition {
   room_id: RoomId;
   last_seq: number;
+}
+/**
+ * A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.
+ */
+export interface AuthSession {
+  user: User;
+  access_token: UserToken;
+  /**
+   * Trade it at `POST /v1/auth/refresh` for a new pair; it works once.
+   */
+  refresh_token: string;
+  refresh_expires_at: Timestamp;
+}
+/**
+ * A person (or bot) in a tenant.
+ */
+export interface User {
+  id: UserId;
+  username: string;
+  email: string | null;
+  display_name: string | null;
+  role: Role;
+  permissions: Permissions;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  /**
+   * Your unread notifications (only on `GET /v1/me`).
+   */
+  unread_notifications?: number;
+}
+/**
+ * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
+ */
+export interface Permissions {
+  can_send_message: boolean;
+  can_receive_message: boolean;
+  /**
+   * May delete other people's messages in rooms the user belongs to.
+   */
+  can_delete_message: boolean;
+  /**
+   * May edit other people's messages in rooms the user belongs to.
+   */
+  can_edit_message: boolean;
+  can_archive_conversation: boolean;
+}
+/**
+ * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
+ */
+export interface UserToken {
+  token: string;
+  /**
+   * The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`.
+   */
+  token_id: string;
+  user_id: UserId;
+  expires_at: Timestamp;
+}
+/**
+ * How end users of the tenant may sign in without the integrator's backend. Every flow is off until
+ * the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
+ *
+ */
+export interface AuthSettings {
+  flows: {
+    /**
+     * `registerUser`, `loginUser`, `refreshToken`, `logout`.
+     */
+    password: boolean;
+    /**
+     * `guestLogin`.
+     */
+    guest: boolean;
+    /**
+     * `requestRoomCode`, `exchangeRoomCode`.
+     */
+    email_code: boolean;
+    /**
+     * `createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`.
+     */
+    invites: boolean;
+  };
+  guest_ttl_seconds: GuestTtlSeconds;
+  guest_permissions: Permissions;
+  access_token_ttl_seconds: AccessTokenTtlSeconds;
+  refresh_token_ttl_seconds: RefreshTokenTtlSeconds;
+  room_token_ttl_seconds: RoomTokenTtlSeconds;
 }
 /**
  * Sends a message, through the same domain function as `POST /v1/rooms/{room_id}/messages`: same validation, permissions, idempotency and `seq`. Answered by exactly one `message.ack` (stored, or the original message when the `client_msg_id` was used before with the same body) or one `error` that names the `client_msg_id`.
@@ -614,35 +821,10 @@ export interface ConnectedFrame {
    * How long the server waits for a `resume` before replaying from the delivered cursors.
    */
   resume_wait_ms: number;
-}
-/**
- * A person (or bot) in a tenant.
- */
-export interface User {
-  id: UserId;
-  username: string;
-  email: string | null;
-  display_name: string | null;
-  role: Role;
-  permissions: Permissions;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-/**
- * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
- */
-export interface Permissions {
-  can_send_message: boolean;
-  can_receive_message: boolean;
   /**
-   * May delete other people's messages in rooms the user belongs to.
+   * Your unread notifications at connect time; new ones arrive as `notification` frames.
    */
-  can_delete_message: boolean;
-  /**
-   * May edit other people's messages in rooms the user belongs to.
-   */
-  can_edit_message: boolean;
-  can_archive_conversation: boolean;
+  unread_notifications: number;
 }
 /**
  * A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.
@@ -739,6 +921,14 @@ export interface ErrorFrame {
    * With RATE_LIMIT_EXCEEDED or SERVICE_UNAVAILABLE, when to try again.
    */
   retry_after_ms?: number;
+}
+/**
+ * A new guest user and their token; both end at `expires_at`.
+ */
+export interface GuestSession {
+  user: User;
+  access_token: UserToken;
+  expires_at: Timestamp;
 }
 /**
  * Liveness and readiness report.
@@ -864,6 +1054,40 @@ export interface MessagesPurgedFrame {
   by: UserId;
 }
 /**
+ * An in-app notification for one user, stored until read.
+ */
+export interface Notification {
+  id: string;
+  user_id: UserId;
+  type: NotificationType;
+  title: string;
+  body: string | null;
+  /**
+   * Your own JSON object (at most 8 KiB), passed through unchanged.
+   */
+  data: {
+    [k: string]: unknown;
+  } | null;
+  room_id: string | null;
+  created_at: Timestamp;
+  read_at: Timestamp | null;
+}
+/**
+ * Webhook event: a notification was stored for a user who had no open WebSocket connection, so your backend can send a mobile push.
+ */
+export interface NotificationCreatedFrame {
+  type: "notification.created";
+  user_id: UserId;
+  notification: Notification;
+}
+/**
+ * A notification for you (`POST /v1/notifications`), sent live to every connection you have open; notifications sent while you were away are listed by `GET /v1/me/notifications`.
+ */
+export interface NotificationFrame {
+  type: "notification";
+  notification: Notification;
+}
+/**
  * Answers `ping`.
  */
 export interface PongFrame {
@@ -916,6 +1140,28 @@ export interface PresenceSummaryFrame {
    * How many members went offline in the interval (and were still offline at its end).
    */
   went_offline: number;
+}
+/**
+ * A tenant's browser-safe key (its secret is shown only when created or rotated).
+ */
+export interface PublishableKey {
+  id: string;
+  /**
+   * The first characters of the current secret, to tell keys apart.
+   */
+  prefix: string;
+  created_at: Timestamp;
+  rotated_at: Timestamp | null;
+}
+/**
+ * A publishable key and its secret, shown only in this response (stored hashed).
+ */
+export interface PublishableKeyCredentials {
+  key: PublishableKey;
+  /**
+   * Send as `X-Publishable-Key` from browser pages of an allowed origin.
+   */
+  publishable_key: string;
 }
 /**
  * What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
@@ -998,14 +1244,8 @@ export interface Room {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
   member_count: number;
   /**
    * Messages after the caller's read cursor, not sent by the caller, not deleted.
@@ -1050,14 +1290,8 @@ export interface RoomSummary {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
 }
 /**
  * A member who may read but not send or type in the room until `until`.
@@ -1070,6 +1304,17 @@ export interface RoomMute {
   muted_by: UserId;
 }
 /**
+ * A user keyed by an email address and a token scoped to one room (`room_id`).
+ */
+export interface RoomSession {
+  user: User;
+  access_token: UserToken;
+  /**
+   * The only room the token can act in.
+   */
+  room_id: string;
+}
+/**
  * The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
  */
 export interface RoomSummary1 {
@@ -1080,14 +1325,8 @@ export interface RoomSummary1 {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_seq: Seq;
-  /**
-   * When the room was archived (no new messages; history stays readable); null when active.
-   */
-  archived_at: Timestamp | null;
-  /**
-   * Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
-   */
-  slow_mode_seconds: number;
+  archived_at: ArchivedAt;
+  slow_mode_seconds: SlowModeSeconds;
 }
 /**
  * A room you are in changed (e.g. renamed).
@@ -1119,25 +1358,23 @@ export interface TypingFrame {
 export interface TicketUpdatedFrame {
   type: "ticket.updated";
   room_id: RoomId;
-  ticket: {
-    status: TicketStatus;
-    priority: TicketPriority;
-    /**
-     * One of the tenant's `ticket_categories`, or null.
-     */
-    category: string | null;
-    requester_id: UserId;
-    assignee_id: UserId | null;
-    updated_at: Timestamp;
-  };
+  ticket: TicketUpdate;
   /**
    * @minItems 1
    */
-  changed: [
-    "status" | "priority" | "category" | "subject" | "assignee_id",
-    ...("status" | "priority" | "category" | "subject" | "assignee_id")[]
-  ];
+  changed: [TicketField, ...TicketField[]];
   by: UserId;
+}
+/**
+ * The ticket's routing fields after the change.
+ */
+export interface TicketUpdate {
+  status: TicketStatus;
+  priority: TicketPriority;
+  category: TicketCategory;
+  requester_id: UserId;
+  assignee_id: AssigneeId;
+  updated_at: Timestamp;
 }
 /**
  * Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.
@@ -1183,6 +1420,7 @@ export interface TenantSettings {
   max_token_ttl_seconds: MaxTokenTtlSeconds;
   allowed_origins: AllowedOrigins;
   ticket_categories: TicketCategories;
+  auth: AuthSettings;
 }
 /**
  * A tenant and its secret API key. The key is shown only in this response; it is stored hashed.
@@ -1205,12 +1443,9 @@ export interface Ticket {
   subject: string;
   status: TicketStatus;
   priority: TicketPriority;
-  /**
-   * One of the tenant's `ticket_categories`, or null.
-   */
-  category: string | null;
+  category: TicketCategory;
   requester_id: UserId;
-  assignee_id: UserId | null;
+  assignee_id: AssigneeId;
   /**
    * Messages stored in the ticket (deleted ones stay as tombstones and count).
    */
@@ -1243,18 +1478,92 @@ export interface UserBan {
   user_id: UserId;
   until: Timestamp | null;
   reason: string | null;
-  banned_by: UserId;
+  /**
+   * The admin's user id, or `tenant key`.
+   */
+  banned_by: string;
   banned_at: Timestamp;
 }
 /**
- * A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
+ * Webhook event: a user was banned from the whole tenant (`until` null: permanently) or the ban was lifted (`user.unbanned`). Not about one room (`room_id` is null). On the WebSocket the user's connections close with 4013 instead.
  */
-export interface UserToken {
-  token: string;
-  /**
-   * The token's `jti`; revoke it with `DELETE /v1/users/{user_id}/tokens/{token_id}`.
-   */
-  token_id: string;
+export interface UserBannedFrame {
+  type: "user.banned" | "user.unbanned";
+  room_id: null;
   user_id: UserId;
-  expires_at: Timestamp;
+  until: Timestamp | null;
+  by: UserId;
+}
+/**
+ * Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.
+ */
+export interface UserStatusFrame {
+  type: "user.online" | "user.offline";
+  user_id: UserId;
+}
+/**
+ * An endpoint of yours that receives signed events (Standard Webhooks).
+ */
+export interface Webhook {
+  id: string;
+  url: WebhookUrl;
+  description: WebhookDescription;
+  event_types: WebhookEventTypes;
+  room_ids: WebhookRoomIds;
+  enabled: boolean;
+  /**
+   * Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you.
+   */
+  disabled_reason: string | null;
+  /**
+   * After a rotation, deliveries are signed with the old secret too until then.
+   */
+  previous_secret_expires_at: Timestamp | null;
+  /**
+   * The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`.
+   */
+  secret?: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * One event for one endpoint, with every attempt to deliver it.
+ */
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  /**
+   * The `webhook-id` header of every attempt.
+   */
+  event_id: string;
+  event_type: string;
+  room_id: string | null;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /**
+   * When the next attempt is due (null when succeeded or dead).
+   */
+  next_attempt_at: Timestamp | null;
+  /**
+   * HTTP status of the last attempt (null when it got no answer).
+   */
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  attempt_log: {
+    at: Timestamp;
+    status_code: number | null;
+    latency_ms: number;
+    error: string | null;
+  }[];
+  payload: WebhookEvent;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+/**
+ * Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.
+ */
+export interface WebhookTestFrame {
+  type: "webhook.test";
+  webhook_id: string;
 }

@@ -78,7 +78,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get a tenant */
+        /**
+         * Get a tenant
+         * @description The operator, or the tenant itself (its key, or one of its admins); another tenant's id is NOT_FOUND.
+         */
         get: operations["getTenant"];
         put?: never;
         post?: never;
@@ -91,7 +94,7 @@ export interface paths {
         head?: never;
         /**
          * Update a tenant
-         * @description Changes the name and/or settings; settings are merged field by field.
+         * @description Changes the name and/or settings; settings are merged field by field. The tenant itself (its key, or an admin) may change only `settings.auth` and `settings.allowed_origins`; the rest is the operator's (403).
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -113,6 +116,229 @@ export interface paths {
          * @description Issues a new secret key; the old one stops working immediately.
          */
         post: operations["rotateTenantKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List publishable keys
+         * @description The tenant's publishable keys (never the secrets).
+         */
+        get: operations["listPublishableKeys"];
+        put?: never;
+        /**
+         * Create a publishable key
+         * @description A browser-safe key (`X-Publishable-Key`) that can only make the sign-in calls (`/v1/auth/…`, room codes) and only from an Origin in the tenant's `allowed_origins` (when the list is not empty). The key is shown only here; it is stored hashed. At most 10 per tenant. The operator (`X-Master-Key`), the tenant key, or a tenant admin may manage them.
+         */
+        post: operations["createPublishableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a publishable key
+         * @description The key stops working at once, and every WebSocket session opened through it ends (close code 4010).
+         */
+        delete: operations["revokePublishableKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant_id}/publishable-keys/{key_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a publishable key
+         * @description Issues a new secret for the key (same id); the old secret stops working at once, and sessions opened through it end (close code 4010).
+         */
+        post: operations["rotatePublishableKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register with a username and password
+         * @description Creates a user (role `user`) with a password (8–256 characters, hashed with argon2id) and signs them in. Needs the tenant's `password` flow (else 404). From browsers with `X-Publishable-Key`; servers may use `X-API-Key`. Registrations are limited per client IP (429 + `Retry-After`).
+         */
+        post: operations["registerUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with a username and password
+         * @description A user token plus a refresh token. A wrong username and a wrong password get the same 401, in the same time. Failed attempts are limited per (tenant, username) and per client IP before any password is hashed: over the limit answers 429 with `Retry-After`. Needs the `password` flow.
+         */
+        post: operations["loginUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a refresh token for a new pair
+         * @description Rotation: the refresh token is used up and a new one returned with a new user token. Presenting a used refresh token again is treated as theft: its whole family (every refresh token descended from the same login, and their user tokens) is revoked, and open WebSockets of those tokens close with 4010.
+         */
+        post: operations["refreshToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Revokes the refresh token's family and the user tokens issued with it (their WebSockets close with 4010). Answers 200 for an unknown or already revoked refresh token too.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/guest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enter as a guest
+         * @description Creates a `guest` user with the tenant's guest permissions, living `guest_ttl_seconds`; the token expires with the guest. Expired guests cannot connect and are deleted with their tokens. Needs the `guest` flow. Limited per client IP.
+         */
+        post: operations["guestLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/auth-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a sign-in code for a room
+         * @description Emails a 6-digit code to the address (valid 10 minutes, 5 wrong tries). Always answers 202, whether or not the room or the address is known, so nothing can be learned from it. One code per room and address per minute, and a bounded number per client IP (429 + `Retry-After`). Needs the tenant's `email_code` flow. Anyone who can read mail at an address and knows a group or channel's id can enter it this way: switch the flow on only for rooms meant to be open.
+         */
+        post: operations["requestRoomCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/auth-codes/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade an emailed code for a room-scoped token
+         * @description A user token that acts in this one room only (REST and WebSocket; every other room and operation answers 404), for the user keyed by the email address: created on first use and added to the room as a member. A wrong, expired or used code answers 401 whether or not the address is known; the 5th wrong try ends the code. Wrong tries are also limited per client IP.
+         */
+        post: operations["exchangeRoomCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -333,7 +559,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get a member
+         * @description A member of a room the caller is in, with any mute in force.
+         */
+        get: operations["getRoomMember"];
         put?: never;
         post?: never;
         /**
@@ -343,7 +573,11 @@ export interface paths {
         delete: operations["removeRoomMember"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a member's room role
+         * @description Owners only. Making someone `owner` adds an owner; a room never loses its last owner (409).
+         */
+        patch: operations["updateRoomMember"];
         trace?: never;
     };
     "/v1/rooms/{room_id}/presence": {
@@ -523,6 +757,263 @@ export interface paths {
         get: operations["getRateLimit"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Events matching `event_types` (and `room_ids`, when given) are POSTed to `url`, signed with the Standard Webhooks scheme. The answer carries the signing `secret` (`whsec_…`), shown only here and on rotation. URLs that resolve to loopback, link-local or private addresses are refused unless the operator sets `WEBHOOK_ALLOW_PRIVATE=true`. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Its pending deliveries are dropped. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Setting `enabled: true` on an endpoint chatapi disabled clears `disabled_reason` and resumes delivery where it stopped. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret
+         * @description Returns a new secret. Until `previous_secret_expires_at` (`grace_seconds`, 24 h by default) every delivery carries two signatures, one per secret, so receivers can switch without failing a delivery. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Queues a `webhook.test` event for this endpoint only (whatever its filters), delivered and retried like any other. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["sendTestWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List deliveries of an endpoint
+         * @description Newest first. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay dead deliveries
+         * @description Every `dead` delivery of the endpoint created in [`since`, `until`) goes back to `pending`, in its original order. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["replayWebhookDeliveries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a delivery
+         * @description The request body, each attempt's response status, latency and error. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay one delivery
+         * @description Queues the delivery again (any status but `pending`); it is tried at once, keeping its room's order for this endpoint. The tenant key, or a user with role `admin` or `superadmin`.
+         */
+        post: operations["replayWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a notification
+         * @description Stores one notification per user in `user_ids` and delivers it live as a `notification` frame to every open WebSocket connection of the user; the others find it in `GET /v1/me/notifications` (and your backend gets a `notification.created` webhook for each user with no open connection, e.g. to send a mobile push). With an `Idempotency-Key`, a repeat with the same body answers 200 with the original notifications (another body: 409). The tenant key, or a user with role `staff`, `admin` or `superadmin`.
+         */
+        post: operations["sendNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my notifications
+         * @description Unread first (newest first), then read ones (newest first); `unread_count` counts all unread ones.
+         */
+        get: operations["listMyNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark notifications read
+         * @description Either `up_to_id` (that notification and every older one) or `ids` (just those). Marking again is harmless; ids that are not yours are ignored.
+         */
+        post: operations["markNotificationsRead"];
         delete?: never;
         options?: never;
         head?: never;
@@ -729,10 +1220,611 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rooms/{room_id}/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Bans in force
+         * @description Bans that have not ended, newest first. The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403.
+         */
+        get: operations["listRoomBans"];
+        put?: never;
+        /**
+         * Ban a user from a room
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The user is removed (their open sockets stop following the room at once) and cannot rejoin, be re-added or join by invite until `until` (omit for a permanent ban). Banning again replaces the ban. The room gets `member.banned` and `member.left`.
+         */
+        post: operations["banRoomMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/bans/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift a ban
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The user may be added again (they are not re-added).
+         */
+        delete: operations["unbanRoomMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/mutes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mute a member for a while
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. Until it ends the member reads but cannot send or type: sends answer 403 naming the end. The room gets `member.muted`.
+         */
+        post: operations["muteRoomMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/mutes/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a mute now
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. The room gets `member.muted` with `until` null.
+         */
+        delete: operations["unmuteRoomMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Purge messages
+         * @description The room's owner or moderators, or a user with a tenant-wide moderation role (`staff`, `moderator`, `admin`, `superadmin`) even when not a member. Nobody moderates someone of equal or higher rank (tenant role first, then room role): that is 403. Tombstones every message of `user_id` in the room, or every message created in [`from`, `to`) (or both conditions together). The seq stays gap-free; the room gets one `messages.purged` frame.
+         */
+        post: operations["purgeRoomMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a room
+         * @description The owner, or a member with `can_archive_conversation`. An archived room refuses new messages (409), drops out of listRooms (unless `include_archived=true`) and keeps its history. The room gets `room.updated`.
+         */
+        post: operations["archiveRoom"];
+        /**
+         * Unarchive a room
+         * @description Same callers as archiveRoom. The room gets `room.updated`.
+         */
+        delete: operations["unarchiveRoom"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/ban": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ban a user from the tenant
+         * @description The tenant key or an admin (`admin`, `superadmin`; never someone of equal or higher rank). Until `until` (omit for permanent) the user's credentials are refused (401; the WebSocket closes their connections with 4013 and refuses new ones with 4003) and no token can be minted for them.
+         */
+        post: operations["banUser"];
+        /**
+         * Lift a tenant-wide ban
+         * @description The tenant key or an admin.
+         */
+        delete: operations["unbanUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "message.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message was stored.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessageCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message was edited.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessageUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message was deleted (tombstone).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessageDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    receipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member's delivered/read cursor moved.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverReceipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.joined": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone joined a room.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberJoined"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.left": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone left a room.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberLeft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "room.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A room changed.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverRoomUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "room.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A room was deleted.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverRoomDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.online": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user came online.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserOnline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.offline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user went offline (after the presence grace period).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserOffline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "notification.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A notification was stored for a user with no open connection.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverNotificationCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sent by `sendTestWebhook`.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverWebhookTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A support ticket changed.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverTicketUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.banned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member was banned from a room (or the ban lifted).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberBanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.muted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member was muted in a room (or unmuted).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberMuted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "messages.purged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Messages were purged from a room.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessagesPurged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.banned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user was banned from the tenant.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserBanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.unbanned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user's tenant-wide ban was lifted.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserUnbanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        SendNotificationRequest: {
+            user_ids: components["schemas"]["UserId"][];
+            type: components["schemas"]["NotificationType"];
+            title: string;
+            body?: string | null;
+            /** @description Your own JSON object (at most 8 KiB). */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description A room of the tenant the notification is about (optional). */
+            room_id?: string | null;
+        };
+        NotificationBatch: {
+            items: components["schemas"]["Notification"][];
+        };
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            next_cursor: string | null;
+            unread_count: number;
+        };
+        MarkNotificationsReadRequest: {
+            up_to_id?: string;
+            ids?: string[];
+        };
+        NotificationsReadResult: {
+            marked: number;
+            unread_count: number;
+        };
+        WebhookWithSecret: components["schemas"]["Webhook"] & {
+            secret: string;
+        };
+        CreateWebhookRequest: {
+            /** @example https://hooks.example.com/chatapi */
+            url: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types: components["schemas"]["WebhookEventTypes"];
+            room_ids?: components["schemas"]["WebhookRoomIds"];
+            /** @description false registers the endpoint without sending to it yet (default true). */
+            enabled?: boolean;
+        };
+        UpdateWebhookRequest: {
+            /**
+             * Format: uri
+             * @description http:// or https://.
+             * @example https://hooks.example.com/chatapi
+             */
+            url?: components["schemas"]["WebhookUrl"];
+            description?: components["schemas"]["WebhookDescription"];
+            event_types?: components["schemas"]["WebhookEventTypes"];
+            room_ids?: components["schemas"]["WebhookRoomIds"];
+            enabled?: boolean;
+        };
+        RotateWebhookSecretRequest: {
+            /** @description How long the old secret keeps signing too, in seconds (default 86400; 0 stops it at once). */
+            grace_seconds?: number;
+        };
+        ReplayWebhookDeliveriesRequest: {
+            since: components["schemas"]["Timestamp"];
+            until: components["schemas"]["Timestamp"];
+        };
+        ReplayResult: {
+            replayed: number;
+        };
         RoomMemberDetail: {
             user_id: components["schemas"]["UserId"];
             role: components["schemas"]["MemberRole"];
@@ -861,6 +1953,50 @@ export interface components {
             max_token_ttl_seconds?: components["schemas"]["MaxTokenTtlSeconds"];
             allowed_origins?: components["schemas"]["AllowedOrigins"];
             ticket_categories?: components["schemas"]["TicketCategories"];
+            auth?: components["schemas"]["AuthSettingsPatch"];
+        };
+        /** @description Changes to the end-user sign-in settings; each field is merged (flows and guest_permissions flag by flag). */
+        AuthSettingsPatch: {
+            flows?: {
+                password?: boolean;
+                guest?: boolean;
+                email_code?: boolean;
+                invites?: boolean;
+            };
+            guest_ttl_seconds?: components["schemas"]["GuestTtlSeconds"];
+            guest_permissions?: components["schemas"]["PermissionsPatch"];
+            access_token_ttl_seconds?: components["schemas"]["AccessTokenTtlSeconds"];
+            refresh_token_ttl_seconds?: components["schemas"]["RefreshTokenTtlSeconds"];
+            room_token_ttl_seconds?: components["schemas"]["RoomTokenTtlSeconds"];
+        };
+        /** @description 8 to 256 characters (Unicode code points); never stored, only its argon2id hash. */
+        Password: string;
+        RegisterRequest: {
+            username: string;
+            password: components["schemas"]["Password"];
+            /** Format: email */
+            email?: string | null;
+            display_name?: string | null;
+        };
+        LoginRequest: {
+            username: string;
+            password: string;
+        };
+        RefreshRequest: {
+            refresh_token: string;
+        };
+        /** Format: email */
+        Email: string;
+        RoomCodeRequest: {
+            email: components["schemas"]["Email"];
+        };
+        RoomCodeExchange: {
+            email: components["schemas"]["Email"];
+            /** @description The 6 digits from the mail. */
+            code: string;
+        };
+        GuestRequest: {
+            display_name?: string | null;
         };
         /**
          * @example {
@@ -982,6 +2118,12 @@ export interface components {
             seq: number;
         };
         /**
+         * AccessTokenTtlSeconds
+         * @description Lifetime of the user token `loginUser`, `registerUser`, `refreshToken` and `guestLogin` return.
+         * @example 900
+         */
+        AccessTokenTtlSeconds: number;
+        /**
          * AdminStats
          * @description The tenant's figures, computed from indexed queries at request time (no per-request scan of every message: see the operation's description for the cost of each figure).
          */
@@ -1025,19 +2167,27 @@ export interface components {
         };
         /**
          * AllowedOrigins
-         * @description Browser origins allowed to open the WebSocket. Empty means any origin.
+         * @description Browser origins allowed to open the WebSocket, call REST from a page (CORS) and use a publishable key. Empty means any origin.
          * @example [
          *       "https://app.example.com"
          *     ]
          */
         AllowedOrigins: string[];
         /**
+         * ArchivedAt
+         * @description When the room was archived (no new messages; history stays readable); null when active.
+         */
+        ArchivedAt: components["schemas"]["Timestamp"] | null;
+        /** AssigneeId */
+        AssigneeId: components["schemas"]["UserId"] | null;
+        /**
          * AuditEntry
          * @description One staff action or admin read, as recorded in the tenant's audit log.
          */
         AuditEntry: {
             id: string;
-            actor_id: components["schemas"]["UserId"];
+            /** @description The acting user's id, or `tenant key` when the tenant's API key acted (user ids never contain a space). */
+            actor_id: string;
             /**
              * @description `room.read` (an admin read a room they are not in), `member.banned`, `member.unbanned`, `member.muted`, `member.unmuted`, `member.role_changed`, `messages.purged`, `room.archived`, `room.unarchived`, `room.slow_mode`, `user.banned`, `user.unbanned`, `ticket.assigned`, `ticket.updated`.
              * @example member.banned
@@ -1050,6 +2200,50 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             created_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * AuthSession
+         * @description A signed-in user, their user token (the same JWT `mintUserToken` issues) and a single-use refresh token.
+         */
+        AuthSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            /**
+             * @description Trade it at `POST /v1/auth/refresh` for a new pair; it works once.
+             * @example rt_Q2hhdGFwaSByZWZyZXNoIHRva2VuIGV4YW1wbGUgdmFsdWU
+             */
+            refresh_token: string;
+            refresh_expires_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * AuthSettings
+         * @description How end users of the tenant may sign in without the integrator's backend. Every flow is off until
+         *     the operator or a tenant admin switches it on; a switched-off flow answers `404 NOT_FOUND`.
+         */
+        AuthSettings: {
+            /**
+             * @example {
+             *       "password": true,
+             *       "guest": true,
+             *       "email_code": false,
+             *       "invites": false
+             *     }
+             */
+            flows: {
+                /** @description `registerUser`, `loginUser`, `refreshToken`, `logout`. */
+                password: boolean;
+                /** @description `guestLogin`. */
+                guest: boolean;
+                /** @description `requestRoomCode`, `exchangeRoomCode`. */
+                email_code: boolean;
+                /** @description `createRoomInvite`, `listRoomInvites`, `revokeRoomInvite`, `joinRoom`. */
+                invites: boolean;
+            };
+            guest_ttl_seconds: components["schemas"]["GuestTtlSeconds"];
+            guest_permissions: components["schemas"]["Permissions"];
+            access_token_ttl_seconds: components["schemas"]["AccessTokenTtlSeconds"];
+            refresh_token_ttl_seconds: components["schemas"]["RefreshTokenTtlSeconds"];
+            room_token_ttl_seconds: components["schemas"]["RoomTokenTtlSeconds"];
         };
         /**
          * ClientMsgId
@@ -1125,12 +2319,13 @@ export interface components {
          *     | METHOD_NOT_ALLOWED | 405 |
          *     | CONFLICT | 409 |
          *     | PAYLOAD_TOO_LARGE | 413 |
+         *     | HEADERS_TOO_LARGE | 431 (any request whose headers exceed 16 KiB, answered before routing) |
          *     | RATE_LIMIT_EXCEEDED | 429 |
          *     | INTERNAL_ERROR | 500 |
          *     | SERVICE_UNAVAILABLE | 503 |
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "AUTHENTICATION_ERROR" | "AUTHORIZATION_ERROR" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_ERROR" | "AUTHENTICATION_ERROR" | "AUTHORIZATION_ERROR" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "HEADERS_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
         /**
          * ErrorDetail
          * @description One offending field of an input error.
@@ -1145,6 +2340,21 @@ export interface components {
          * @description One entry per offending field, when the error is about input.
          */
         ErrorDetails: components["schemas"]["ErrorDetail"][];
+        /**
+         * GuestSession
+         * @description A new guest user and their token; both end at `expires_at`.
+         */
+        GuestSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            expires_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * GuestTtlSeconds
+         * @description How long a guest user lives; then they cannot connect and are deleted with their tokens.
+         * @example 86400
+         */
+        GuestTtlSeconds: number;
         /**
          * Health
          * @description Liveness and readiness report.
@@ -1187,6 +2397,51 @@ export interface components {
             read_seq: number;
         };
         /**
+         * MemberBannedFrame
+         * @description Someone was banned from a room you are in (a `member.left` for them follows). When it is you, your connections stop following the room at once.
+         */
+        MemberBannedFrame: {
+            /** @constant */
+            type: "member.banned";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+            /** @description When the ban ends; null = permanent. */
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
+        };
+        /**
+         * MemberJoinedFrame
+         * @description Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).
+         */
+        MemberJoinedFrame: {
+            /** @constant */
+            type: "member.joined";
+            room_id: components["schemas"]["RoomId"];
+            member: components["schemas"]["Member"];
+        };
+        /**
+         * MemberLeftFrame
+         * @description Someone left (or was removed from) a room you are in. When it is you, no more events of that room follow.
+         */
+        MemberLeftFrame: {
+            /** @constant */
+            type: "member.left";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+        };
+        /**
+         * MemberMutedFrame
+         * @description A member of a room you are in was muted (they read but cannot send or type until `until`) or unmuted (`until` null).
+         */
+        MemberMutedFrame: {
+            /** @constant */
+            type: "member.muted";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
+        };
+        /**
          * MemberRole
          * @description A member's role in one room. The creator is the owner.
          * @enum {string}
@@ -1217,6 +2472,26 @@ export interface components {
          */
         MessageContent: string;
         /**
+         * MessageCreatedFrame
+         * @description A message was stored in one of your rooms (live, or replayed after connect/resume). Per room, frames arrive in `seq` order; your own sends arrive here too (after their `message.ack`).
+         */
+        MessageCreatedFrame: {
+            /** @constant */
+            type: "message.created";
+            room_id: components["schemas"]["RoomId"];
+            message: components["schemas"]["Message"];
+        };
+        /**
+         * MessageDeletedFrame
+         * @description A message was deleted; it stays as a tombstone (`deleted_at` set, `content` empty) so seqs keep no gaps.
+         */
+        MessageDeletedFrame: {
+            /** @constant */
+            type: "message.deleted";
+            room_id: components["schemas"]["RoomId"];
+            message: components["schemas"]["Message"];
+        };
+        /**
          * MessageMeta
          * @description Free-form JSON object the integrator attaches to a message. Bounds, checked before anything else is done with it (a value beyond them is a 400 `VALIDATION_ERROR` naming `meta`, or an `error` frame on the WebSocket): at most 8 KiB serialized, nested at most 16 levels deep (the object itself is level 1), and at most 512 keys and array items in all, counted over every level.
          * @example {
@@ -1227,6 +2502,64 @@ export interface components {
         MessageMeta: {
             [key: string]: unknown;
         } | null;
+        /**
+         * MessageUpdatedFrame
+         * @description A message was edited (`edited_at` set). Its `seq` is unchanged.
+         */
+        MessageUpdatedFrame: {
+            /** @constant */
+            type: "message.updated";
+            room_id: components["schemas"]["RoomId"];
+            message: components["schemas"]["Message"];
+        };
+        /**
+         * MessagesPurgedFrame
+         * @description Messages of a room were purged by a moderator, all at once: each listed seq is now a tombstone (empty content, `deleted_at` set), exactly as if a `message.deleted` had arrived for it.
+         */
+        MessagesPurgedFrame: {
+            /** @constant */
+            type: "messages.purged";
+            room_id: components["schemas"]["RoomId"];
+            seqs: number[];
+            /** @description Whose messages were purged, when the purge named a user. */
+            user_id?: components["schemas"]["UserId"];
+            deleted_at: components["schemas"]["Timestamp"];
+            by: components["schemas"]["UserId"];
+        };
+        /**
+         * Notification
+         * @description An in-app notification for one user, stored until read.
+         */
+        Notification: {
+            /** @example ntf_4f1c2a9e0b7d4e5f */
+            id: string;
+            user_id: components["schemas"]["UserId"];
+            type: components["schemas"]["NotificationType"];
+            title: string;
+            body: string | null;
+            /** @description Your own JSON object (at most 8 KiB), passed through unchanged. */
+            data: {
+                [key: string]: unknown;
+            } | null;
+            room_id: string | null;
+            created_at: components["schemas"]["Timestamp"];
+            read_at: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * NotificationCreatedFrame
+         * @description Webhook event: a notification was stored for a user who had no open WebSocket connection, so your backend can send a mobile push.
+         */
+        NotificationCreatedFrame: {
+            /** @constant */
+            type: "notification.created";
+            user_id: components["schemas"]["UserId"];
+            notification: components["schemas"]["Notification"];
+        };
+        /**
+         * NotificationType
+         * @description Your own category, e.g. `mention` or `order.shipped`.
+         */
+        NotificationType: string;
         /**
          * Permissions
          * @description What a user may do. Defaults follow the role; the tenant key or an admin may override them.
@@ -1254,6 +2587,33 @@ export interface components {
          * @enum {string}
          */
         PresenceStatus: "online" | "offline";
+        /**
+         * PublishableKey
+         * @description A tenant's browser-safe key (its secret is shown only when created or rotated).
+         */
+        PublishableKey: {
+            /** @example 8d2f6c1e-2b7a-4f5e-9c3d-1a2b3c4d5e6f */
+            id: string;
+            /**
+             * @description The first characters of the current secret, to tell keys apart.
+             * @example pk_3q2-Zf8W
+             */
+            prefix: string;
+            created_at: components["schemas"]["Timestamp"];
+            rotated_at: components["schemas"]["Timestamp"] | null;
+        };
+        /**
+         * PublishableKeyCredentials
+         * @description A publishable key and its secret, shown only in this response (stored hashed).
+         */
+        PublishableKeyCredentials: {
+            key: components["schemas"]["PublishableKey"];
+            /**
+             * @description Send as `X-Publishable-Key` from browser pages of an allowed origin.
+             * @example pk_3q2-Zf8WkT0pYhV1mR6sN4xB9cL7dE5aJ2uG0oI8yQw
+             */
+            publishable_key: string;
+        };
         /**
          * PurgeResult
          * @description What a purge did. Purged messages stay as tombstones, so the room's seq stays gap-free.
@@ -1318,11 +2678,29 @@ export interface components {
             url: string;
         };
         /**
+         * ReceiptFrame
+         * @description A member's delivered and/or read cursor in a room moved forward (the room's members receive it).
+         */
+        ReceiptFrame: {
+            /** @constant */
+            type: "receipt";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+            delivered_seq: components["schemas"]["Seq"];
+            read_seq: components["schemas"]["Seq"];
+        };
+        /**
+         * RefreshTokenTtlSeconds
+         * @description Lifetime of a refresh token (each refresh issues a new one).
+         * @example 2592000
+         */
+        RefreshTokenTtlSeconds: number;
+        /**
          * Role
-         * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions.
+         * @description A user's role within the tenant. `admin` and `superadmin` may manage users' roles and permissions; `guest` users (from `guestLogin`) expire.
          * @enum {string}
          */
-        Role: "superadmin" | "admin" | "moderator" | "staff" | "user";
+        Role: "superadmin" | "admin" | "moderator" | "staff" | "user" | "guest";
         /**
          * Room
          * @description A conversation, as seen by the calling member.
@@ -1335,10 +2713,8 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
             last_seq: components["schemas"]["Seq"];
-            /** @description When the room was archived (no new messages; history stays readable); null when active. */
-            archived_at: components["schemas"]["Timestamp"] | null;
-            /** @description Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off. */
-            slow_mode_seconds: number;
+            archived_at: components["schemas"]["ArchivedAt"];
+            slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
             member_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted. */
             unread_count: number;
@@ -1358,6 +2734,17 @@ export interface components {
             reason: string | null;
             banned_by: components["schemas"]["UserId"];
             created_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * RoomDeletedFrame
+         * @description A room you were in was deleted; no more events of it follow.
+         */
+        RoomDeletedFrame: {
+            /** @constant */
+            type: "room.deleted";
+            room_id: components["schemas"]["RoomId"];
+            /** @description The room as it was (webhook deliveries carry it; WebSocket frames may omit it). */
+            room?: components["schemas"]["RoomSummary"];
         };
         /**
          * RoomDetail
@@ -1390,17 +2777,63 @@ export interface components {
          */
         RoomName: string | null;
         /**
+         * RoomSession
+         * @description A user keyed by an email address and a token scoped to one room (`room_id`).
+         */
+        RoomSession: {
+            user: components["schemas"]["User"];
+            access_token: components["schemas"]["UserToken"];
+            /** @description The only room the token can act in. */
+            room_id: string;
+        };
+        /**
+         * RoomSummary
+         * @description The facts of a room that are the same for every member (a `Room` minus the caller-specific fields such as `unread_count` and `my_role`), as broadcast in `room.updated`.
+         */
+        RoomSummary: {
+            id: components["schemas"]["RoomId"];
+            type: components["schemas"]["RoomType"];
+            name: components["schemas"]["RoomName"];
+            created_by: components["schemas"]["UserId"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+            last_seq: components["schemas"]["Seq"];
+            archived_at: components["schemas"]["ArchivedAt"];
+            slow_mode_seconds: components["schemas"]["SlowModeSeconds"];
+        };
+        /**
+         * RoomTokenTtlSeconds
+         * @description Lifetime of the room-scoped token `exchangeRoomCode` returns.
+         * @example 86400
+         */
+        RoomTokenTtlSeconds: number;
+        /**
          * RoomType
          * @description `dm`: exactly two members, one room per pair. `group`: private, members added by owners/moderators. `channel`: like group, for broadcast-style rooms. `ticket`: a support ticket (created with `POST /v1/tickets`, not `POST /v1/rooms`).
          * @enum {string}
          */
         RoomType: "dm" | "group" | "channel" | "ticket";
         /**
+         * RoomUpdatedFrame
+         * @description A room you are in changed (e.g. renamed).
+         */
+        RoomUpdatedFrame: {
+            /** @constant */
+            type: "room.updated";
+            room_id: components["schemas"]["RoomId"];
+            room: components["schemas"]["RoomSummary"];
+        };
+        /**
          * Seq
          * @description A position in a room's message sequence (1, 2, 3 … no gaps; 0 before the first message).
          * @example 42
          */
         Seq: number;
+        /**
+         * SlowModeSeconds
+         * @description Least time between two messages of one member (owners, moderators and staff roles are exempt); 0 = off.
+         */
+        SlowModeSeconds: number;
         /**
          * Tenant
          * @description An integrator's isolated space (the seeds' "company"). Nothing crosses tenants.
@@ -1437,6 +2870,7 @@ export interface components {
             max_token_ttl_seconds: components["schemas"]["MaxTokenTtlSeconds"];
             allowed_origins: components["schemas"]["AllowedOrigins"];
             ticket_categories: components["schemas"]["TicketCategories"];
+            auth: components["schemas"]["AuthSettings"];
         };
         /**
          * Ticket
@@ -1452,10 +2886,9 @@ export interface components {
             subject: string;
             status: components["schemas"]["TicketStatus"];
             priority: components["schemas"]["TicketPriority"];
-            /** @description One of the tenant's `ticket_categories`, or null. */
-            category: string | null;
+            category: components["schemas"]["TicketCategory"];
             requester_id: components["schemas"]["UserId"];
-            assignee_id: components["schemas"]["UserId"] | null;
+            assignee_id: components["schemas"]["AssigneeId"];
             /** @description Messages stored in the ticket (deleted ones stay as tombstones and count). */
             message_count: number;
             /** @description Messages after the caller's read cursor, not sent by the caller, not deleted (0 for a non-member). */
@@ -1481,6 +2914,11 @@ export interface components {
          */
         TicketCategories: string[];
         /**
+         * TicketCategory
+         * @description One of the tenant's `ticket_categories`, or null.
+         */
+        TicketCategory: string | null;
+        /**
          * TicketPriority
          * @enum {string}
          */
@@ -1491,6 +2929,29 @@ export interface components {
          * @enum {string}
          */
         TicketStatus: "open" | "pending" | "resolved" | "closed";
+        /**
+         * TicketUpdatedFrame
+         * @description A ticket you are in changed status, priority, category or assignee. `changed` names what changed.
+         */
+        TicketUpdatedFrame: {
+            /** @constant */
+            type: "ticket.updated";
+            room_id: components["schemas"]["RoomId"];
+            /**
+             * TicketUpdate
+             * @description The ticket's routing fields after the change.
+             */
+            ticket: {
+                status: components["schemas"]["TicketStatus"];
+                priority: components["schemas"]["TicketPriority"];
+                category: components["schemas"]["TicketCategory"];
+                requester_id: components["schemas"]["UserId"];
+                assignee_id: components["schemas"]["AssigneeId"];
+                updated_at: components["schemas"]["Timestamp"];
+            };
+            changed: ("status" | "priority" | "category" | "subject" | "assignee_id")[];
+            by: components["schemas"]["UserId"];
+        };
         /**
          * Timestamp
          * Format: date-time
@@ -1517,6 +2978,8 @@ export interface components {
             permissions: components["schemas"]["Permissions"];
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
+            /** @description Your unread notifications (only on `GET /v1/me`). */
+            unread_notifications?: number;
         };
         /**
          * UserBan
@@ -1526,8 +2989,21 @@ export interface components {
             user_id: components["schemas"]["UserId"];
             until: components["schemas"]["Timestamp"] | null;
             reason: string | null;
-            banned_by: components["schemas"]["UserId"];
+            /** @description The admin's user id, or `tenant key`. */
+            banned_by: string;
             banned_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * UserBannedFrame
+         * @description Webhook event: a user was banned from the whole tenant (`until` null: permanently) or the ban was lifted (`user.unbanned`). Not about one room (`room_id` is null). On the WebSocket the user's connections close with 4013 instead.
+         */
+        UserBannedFrame: {
+            /** @enum {string} */
+            type: "user.banned" | "user.unbanned";
+            room_id: null;
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
         };
         /**
          * UserId
@@ -1535,6 +3011,15 @@ export interface components {
          * @example alice
          */
         UserId: string;
+        /**
+         * UserStatusFrame
+         * @description Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.
+         */
+        UserStatusFrame: {
+            /** @enum {string} */
+            type: "user.online" | "user.offline";
+            user_id: components["schemas"]["UserId"];
+        };
         /**
          * UserToken
          * @description A signed user token (JWT, HS256) for browsers and apps. Send as `Authorization: Bearer <token>`.
@@ -1547,6 +3032,99 @@ export interface components {
             user_id: components["schemas"]["UserId"];
             expires_at: components["schemas"]["Timestamp"];
         };
+        /**
+         * Webhook
+         * @description An endpoint of yours that receives signed events (Standard Webhooks).
+         */
+        Webhook: {
+            /** @example wh_9c1e4b2a7f3d4e08 */
+            id: string;
+            /** @example https://hooks.example.com/chatapi */
+            url: components["schemas"]["WebhookUrl"];
+            description: components["schemas"]["WebhookDescription"];
+            event_types: components["schemas"]["WebhookEventTypes"];
+            room_ids: components["schemas"]["WebhookRoomIds"];
+            enabled: boolean;
+            /** @description Why chatapi disabled the endpoint (it kept failing); null when enabled or disabled by you. */
+            disabled_reason: string | null;
+            /** @description After a rotation, deliveries are signed with the old secret too until then. */
+            previous_secret_expires_at: components["schemas"]["Timestamp"] | null;
+            /** @description The signing secret (`whsec_` + base64) for any Standard Webhooks verifier. Only in the answers of `createWebhook` and `rotateWebhookSecret`. */
+            secret?: string;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * WebhookDelivery
+         * @description One event for one endpoint, with every attempt to deliver it.
+         */
+        WebhookDelivery: {
+            id: string;
+            webhook_id: string;
+            /** @description The `webhook-id` header of every attempt. */
+            event_id: string;
+            event_type: string;
+            room_id: string | null;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            attempts: number;
+            /** @description When the next attempt is due (null when succeeded or dead). */
+            next_attempt_at: components["schemas"]["Timestamp"] | null;
+            /** @description HTTP status of the last attempt (null when it got no answer). */
+            last_status_code: number | null;
+            last_latency_ms: number | null;
+            last_error: string | null;
+            attempt_log: {
+                at: components["schemas"]["Timestamp"];
+                status_code: number | null;
+                latency_ms: number;
+                error: string | null;
+            }[];
+            payload: components["schemas"]["WebhookEvent"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * WebhookDeliveryStatus
+         * @description `pending`: not tried yet; `failed`: tried, a retry is scheduled; `succeeded`: answered 2xx; `dead`: every try failed (replay it with `POST …/replay`).
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "succeeded" | "failed" | "dead";
+        /** WebhookDescription */
+        WebhookDescription: string | null;
+        /**
+         * WebhookEvent
+         * @description The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
+         */
+        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["TicketUpdatedFrame"] | components["schemas"]["MemberBannedFrame"] | components["schemas"]["MemberMutedFrame"] | components["schemas"]["MessagesPurgedFrame"] | components["schemas"]["UserBannedFrame"] | components["schemas"]["WebhookTestFrame"];
+        /**
+         * WebhookEventTypePattern
+         * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
+         * @example message.*
+         */
+        WebhookEventType: string;
+        /** WebhookEventTypes */
+        WebhookEventTypes: components["schemas"]["WebhookEventType"][];
+        /**
+         * WebhookRoomIds
+         * @description Only events of these rooms (events of no room, such as `user.online`, are not sent); null for every room.
+         */
+        WebhookRoomIds: string[] | null;
+        /**
+         * WebhookTestFrame
+         * @description Webhook event sent by `POST /v1/webhooks/{webhook_id}/test`, whatever the endpoint's filters.
+         */
+        WebhookTestFrame: {
+            /** @constant */
+            type: "webhook.test";
+            webhook_id: string;
+        };
+        /**
+         * WebhookUrl
+         * Format: uri
+         * @description Where deliveries are POSTed; http:// or https://.
+         * @example https://hooks.example.com/chatapi
+         */
+        WebhookUrl: string;
     };
     responses: {
         /** @description Invalid input: `details` names each offending field. */
@@ -1731,10 +3309,12 @@ export interface components {
                 "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
-        /** @description The service cannot serve this now. */
+        /** @description The service cannot serve this now, e.g. its database is unreachable, fails with an I/O error, did not answer in time, or (SQLite) its file was deleted or replaced under the running node. Nothing of the request was stored; retry after `Retry-After` seconds (an idempotent send keeps its key). */
         ServiceUnavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -1775,6 +3355,8 @@ export interface components {
         user_id: components["schemas"]["UserId"];
         /** @description Token id (`jti`). */
         token_id: string;
+        /** @description Publishable key id. */
+        key_id: string;
         /** @description Room id. */
         room_id: string;
         /** @description Message id. */
@@ -1787,6 +3369,28 @@ export interface components {
         after: string;
         /** @description The client's key for this send (same as `client_msg_id`; if both are given they must match). */
         "Idempotency-Key": components["schemas"]["ClientMsgId"];
+        /** @description Your key for this send; a repeat with the same key and body returns the original notifications. */
+        "Notification-Idempotency-Key": components["schemas"]["ClientMsgId"];
+        /** @description Only unread notifications. */
+        unread_only: boolean;
+        /** @description Webhook endpoint id. */
+        webhook_id: string;
+        /** @description Delivery id. */
+        delivery_id: string;
+        /** @description Only deliveries in this state. */
+        delivery_status: components["schemas"]["WebhookDeliveryStatus"];
+        /** @description Only deliveries of this event type (exact, e.g. `message.created`). */
+        event_type: string;
+        /** @description Only deliveries created at or after this instant. */
+        since: components["schemas"]["Timestamp"];
+        /** @description Only deliveries created before this instant. */
+        until: components["schemas"]["Timestamp"];
+        /** @description The event's id, the same on every retry; deduplicate by it. */
+        "webhook-id": string;
+        /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+        "webhook-timestamp": string;
+        /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+        "webhook-signature": string;
     };
     requestBodies: never;
     headers: {
@@ -1828,6 +3432,17 @@ export interface components {
     };
     pathItems: never;
 }
+export type SendNotificationRequest = components['schemas']['SendNotificationRequest'];
+export type NotificationBatch = components['schemas']['NotificationBatch'];
+export type NotificationPage = components['schemas']['NotificationPage'];
+export type MarkNotificationsReadRequest = components['schemas']['MarkNotificationsReadRequest'];
+export type NotificationsReadResult = components['schemas']['NotificationsReadResult'];
+export type WebhookWithSecret = components['schemas']['WebhookWithSecret'];
+export type CreateWebhookRequest = components['schemas']['CreateWebhookRequest'];
+export type UpdateWebhookRequest = components['schemas']['UpdateWebhookRequest'];
+export type RotateWebhookSecretRequest = components['schemas']['RotateWebhookSecretRequest'];
+export type ReplayWebhookDeliveriesRequest = components['schemas']['ReplayWebhookDeliveriesRequest'];
+export type ReplayResult = components['schemas']['ReplayResult'];
 export type RoomMemberDetail = components['schemas']['RoomMemberDetail'];
 export type CreateTicketRequest = components['schemas']['CreateTicketRequest'];
 export type UpdateTicketRequest = components['schemas']['UpdateTicketRequest'];
@@ -1842,6 +3457,15 @@ export type HealthFailureEnvelope = components['schemas']['HealthFailureEnvelope
 export type Deleted = components['schemas']['Deleted'];
 export type MessagePage = components['schemas']['MessagePage'];
 export type TenantSettingsPatch = components['schemas']['TenantSettingsPatch'];
+export type AuthSettingsPatch = components['schemas']['AuthSettingsPatch'];
+export type Password = components['schemas']['Password'];
+export type RegisterRequest = components['schemas']['RegisterRequest'];
+export type LoginRequest = components['schemas']['LoginRequest'];
+export type RefreshRequest = components['schemas']['RefreshRequest'];
+export type Email = components['schemas']['Email'];
+export type RoomCodeRequest = components['schemas']['RoomCodeRequest'];
+export type RoomCodeExchange = components['schemas']['RoomCodeExchange'];
+export type GuestRequest = components['schemas']['GuestRequest'];
 export type CreateTenantRequest = components['schemas']['CreateTenantRequest'];
 export type UpdateTenantRequest = components['schemas']['UpdateTenantRequest'];
 export type PermissionsPatch = components['schemas']['PermissionsPatch'];
@@ -1855,9 +3479,14 @@ export type SendMessageRequest = components['schemas']['SendMessageRequest'];
 export type EditMessageRequest = components['schemas']['EditMessageRequest'];
 export type AckRequest = components['schemas']['AckRequest'];
 export type ReadRequest = components['schemas']['ReadRequest'];
+export type AccessTokenTtlSeconds = components['schemas']['AccessTokenTtlSeconds'];
 export type AdminStats = components['schemas']['AdminStats'];
 export type AllowedOrigins = components['schemas']['AllowedOrigins'];
+export type ArchivedAt = components['schemas']['ArchivedAt'];
+export type AssigneeId = components['schemas']['AssigneeId'];
 export type AuditEntry = components['schemas']['AuditEntry'];
+export type AuthSession = components['schemas']['AuthSession'];
+export type AuthSettings = components['schemas']['AuthSettings'];
 export type ClientMsgId = components['schemas']['ClientMsgId'];
 export type Conversation = components['schemas']['Conversation'];
 export type ConversationMember = components['schemas']['ConversationMember'];
@@ -1867,43 +3496,80 @@ export type Error = components['schemas']['Error'];
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type ErrorDetails = components['schemas']['ErrorDetails'];
+export type GuestSession = components['schemas']['GuestSession'];
+export type GuestTtlSeconds = components['schemas']['GuestTtlSeconds'];
 export type Health = components['schemas']['Health'];
 export type MaxTokenTtlSeconds = components['schemas']['MaxTokenTtlSeconds'];
 export type Member = components['schemas']['Member'];
+export type MemberBannedFrame = components['schemas']['MemberBannedFrame'];
+export type MemberJoinedFrame = components['schemas']['MemberJoinedFrame'];
+export type MemberLeftFrame = components['schemas']['MemberLeftFrame'];
+export type MemberMutedFrame = components['schemas']['MemberMutedFrame'];
 export type MemberRole = components['schemas']['MemberRole'];
 export type Message = components['schemas']['Message'];
 export type MessageContent = components['schemas']['MessageContent'];
+export type MessageCreatedFrame = components['schemas']['MessageCreatedFrame'];
+export type MessageDeletedFrame = components['schemas']['MessageDeletedFrame'];
 export type MessageMeta = components['schemas']['MessageMeta'];
+export type MessageUpdatedFrame = components['schemas']['MessageUpdatedFrame'];
+export type MessagesPurgedFrame = components['schemas']['MessagesPurgedFrame'];
+export type Notification = components['schemas']['Notification'];
+export type NotificationCreatedFrame = components['schemas']['NotificationCreatedFrame'];
+export type NotificationType = components['schemas']['NotificationType'];
 export type Permissions = components['schemas']['Permissions'];
 export type PresenceEntry = components['schemas']['PresenceEntry'];
 export type PresenceStatus = components['schemas']['PresenceStatus'];
+export type PublishableKey = components['schemas']['PublishableKey'];
+export type PublishableKeyCredentials = components['schemas']['PublishableKeyCredentials'];
 export type PurgeResult = components['schemas']['PurgeResult'];
 export type RateLimitBurst = components['schemas']['RateLimitBurst'];
 export type RateLimitPerSecond = components['schemas']['RateLimitPerSecond'];
 export type RateLimitState = components['schemas']['RateLimitState'];
 export type ReadCursor = components['schemas']['ReadCursor'];
 export type RealtimeTicket = components['schemas']['RealtimeTicket'];
+export type ReceiptFrame = components['schemas']['ReceiptFrame'];
+export type RefreshTokenTtlSeconds = components['schemas']['RefreshTokenTtlSeconds'];
 export type Role = components['schemas']['Role'];
 export type Room = components['schemas']['Room'];
 export type RoomBan = components['schemas']['RoomBan'];
+export type RoomDeletedFrame = components['schemas']['RoomDeletedFrame'];
 export type RoomDetail = components['schemas']['RoomDetail'];
 export type RoomId = components['schemas']['RoomId'];
 export type RoomMute = components['schemas']['RoomMute'];
 export type RoomName = components['schemas']['RoomName'];
+export type RoomSession = components['schemas']['RoomSession'];
+export type RoomSummary = components['schemas']['RoomSummary'];
+export type RoomTokenTtlSeconds = components['schemas']['RoomTokenTtlSeconds'];
 export type RoomType = components['schemas']['RoomType'];
+export type RoomUpdatedFrame = components['schemas']['RoomUpdatedFrame'];
 export type Seq = components['schemas']['Seq'];
+export type SlowModeSeconds = components['schemas']['SlowModeSeconds'];
 export type Tenant = components['schemas']['Tenant'];
 export type TenantCredentials = components['schemas']['TenantCredentials'];
 export type TenantSettings = components['schemas']['TenantSettings'];
 export type Ticket = components['schemas']['Ticket'];
 export type TicketCategories = components['schemas']['TicketCategories'];
+export type TicketCategory = components['schemas']['TicketCategory'];
 export type TicketPriority = components['schemas']['TicketPriority'];
 export type TicketStatus = components['schemas']['TicketStatus'];
+export type TicketUpdatedFrame = components['schemas']['TicketUpdatedFrame'];
 export type Timestamp = components['schemas']['Timestamp'];
 export type User = components['schemas']['User'];
 export type UserBan = components['schemas']['UserBan'];
+export type UserBannedFrame = components['schemas']['UserBannedFrame'];
 export type UserId = components['schemas']['UserId'];
+export type UserStatusFrame = components['schemas']['UserStatusFrame'];
 export type UserToken = components['schemas']['UserToken'];
+export type Webhook = components['schemas']['Webhook'];
+export type WebhookDelivery = components['schemas']['WebhookDelivery'];
+export type WebhookDeliveryStatus = components['schemas']['WebhookDeliveryStatus'];
+export type WebhookDescription = components['schemas']['WebhookDescription'];
+export type WebhookEvent = components['schemas']['WebhookEvent'];
+export type WebhookEventType = components['schemas']['WebhookEventType'];
+export type WebhookEventTypes = components['schemas']['WebhookEventTypes'];
+export type WebhookRoomIds = components['schemas']['WebhookRoomIds'];
+export type WebhookTestFrame = components['schemas']['WebhookTestFrame'];
+export type WebhookUrl = components['schemas']['WebhookUrl'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -1919,12 +3585,24 @@ export type ParameterCursor = components['parameters']['cursor'];
 export type ParameterTenantId = components['parameters']['tenant_id'];
 export type ParameterUserId = components['parameters']['user_id'];
 export type ParameterTokenId = components['parameters']['token_id'];
+export type ParameterKeyId = components['parameters']['key_id'];
 export type ParameterRoomId = components['parameters']['room_id'];
 export type ParameterMessageId = components['parameters']['message_id'];
 export type ParameterAfterSeq = components['parameters']['after_seq'];
 export type ParameterBeforeSeq = components['parameters']['before_seq'];
 export type ParameterAfter = components['parameters']['after'];
 export type ParameterIdempotencyKey = components['parameters']['Idempotency-Key'];
+export type ParameterNotificationIdempotencyKey = components['parameters']['Notification-Idempotency-Key'];
+export type ParameterUnreadOnly = components['parameters']['unread_only'];
+export type ParameterWebhookId = components['parameters']['webhook_id'];
+export type ParameterDeliveryId = components['parameters']['delivery_id'];
+export type ParameterDeliveryStatus = components['parameters']['delivery_status'];
+export type ParameterEventType = components['parameters']['event_type'];
+export type ParameterSince = components['parameters']['since'];
+export type ParameterUntil = components['parameters']['until'];
+export type ParameterWebhookId_2 = components['parameters']['webhook-id'];
+export type ParameterWebhookTimestamp = components['parameters']['webhook-timestamp'];
+export type ParameterWebhookSignature = components['parameters']['webhook-signature'];
 export type HeaderXRequestId = components['headers']['X-Request-Id'];
 export type HeaderRateLimitPolicy = components['headers']['RateLimit-Policy'];
 export type HeaderRateLimit = components['headers']['RateLimit'];
@@ -1958,6 +3636,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             503: components["responses"]["HealthUnavailable"];
         };
     };
@@ -1985,6 +3664,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             503: components["responses"]["HealthUnavailable"];
         };
     };
@@ -2060,7 +3740,26 @@ export interface operations {
                      *             "default_token_ttl_seconds": 3600,
                      *             "max_token_ttl_seconds": 2592000,
                      *             "allowed_origins": [],
-                     *             "ticket_categories": []
+                     *             "ticket_categories": [],
+                     *             "auth": {
+                     *               "flows": {
+                     *                 "password": false,
+                     *                 "guest": false,
+                     *                 "email_code": false,
+                     *                 "invites": false
+                     *               },
+                     *               "guest_ttl_seconds": 86400,
+                     *               "guest_permissions": {
+                     *                 "can_send_message": true,
+                     *                 "can_receive_message": true,
+                     *                 "can_delete_message": false,
+                     *                 "can_edit_message": false,
+                     *                 "can_archive_conversation": false
+                     *               },
+                     *               "access_token_ttl_seconds": 900,
+                     *               "refresh_token_ttl_seconds": 2592000,
+                     *               "room_token_ttl_seconds": 86400
+                     *             }
                      *           },
                      *           "created_at": "2026-11-21T09:30:00.000Z",
                      *           "updated_at": "2026-11-21T09:30:00.000Z"
@@ -2116,7 +3815,26 @@ export interface operations {
                      *           "default_token_ttl_seconds": 3600,
                      *           "max_token_ttl_seconds": 2592000,
                      *           "allowed_origins": [],
-                     *           "ticket_categories": []
+                     *           "ticket_categories": [],
+                     *           "auth": {
+                     *             "flows": {
+                     *               "password": false,
+                     *               "guest": false,
+                     *               "email_code": false,
+                     *               "invites": false
+                     *             },
+                     *             "guest_ttl_seconds": 86400,
+                     *             "guest_permissions": {
+                     *               "can_send_message": true,
+                     *               "can_receive_message": true,
+                     *               "can_delete_message": false,
+                     *               "can_edit_message": false,
+                     *               "can_archive_conversation": false
+                     *             },
+                     *             "access_token_ttl_seconds": 900,
+                     *             "refresh_token_ttl_seconds": 2592000,
+                     *             "room_token_ttl_seconds": 86400
+                     *           }
                      *         },
                      *         "created_at": "2026-11-21T09:30:00.000Z",
                      *         "updated_at": "2026-11-21T09:30:00.000Z"
@@ -2134,6 +3852,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2206,6 +3925,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -2242,6 +3962,484 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPublishableKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["PublishableKey"][];
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new key (shown once) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PublishableKeyCredentials"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokePublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotatePublishableKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id. */
+                tenant_id: components["parameters"]["tenant_id"];
+                /** @description Publishable key id. */
+                key_id: components["parameters"]["key_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret (shown once) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PublishableKeyCredentials"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    loginUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    refreshToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description A new pair */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AuthSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description Logged out */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** @constant */
+                            logged_out: true;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    guestLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestRequest"];
+            };
+        };
+        responses: {
+            /** @description A guest session */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["GuestSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestRoomCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted (a mail goes out if the room takes codes) */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            /** @constant */
+                            accepted: true;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exchangeRoomCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomCodeExchange"];
+            };
+        };
+        responses: {
+            /** @description A room-scoped session */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomSession"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2286,6 +4484,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2349,6 +4548,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
@@ -2648,6 +4848,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2695,6 +4896,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2804,6 +5006,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3094,6 +5297,48 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomMemberDetail"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     removeRoomMember: {
         parameters: {
             query?: never;
@@ -3133,6 +5378,55 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMemberRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Member"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3228,6 +5522,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3376,6 +5671,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3514,6 +5810,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3661,6 +5959,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3695,7 +5994,654 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints, oldest first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["Webhook"][];
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; the secret is shown once */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookWithSecret"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Webhook"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Webhook"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint with its new secret */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookWithSecret"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendTestWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queued delivery */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this state. */
+                status?: components["parameters"]["delivery_status"];
+                /** @description Only deliveries of this event type (exact, e.g. `message.created`). */
+                event_type?: components["parameters"]["event_type"];
+                /** @description Only deliveries created at or after this instant. */
+                since?: components["parameters"]["since"];
+                /** @description Only deliveries created before this instant. */
+                until?: components["parameters"]["until"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["WebhookDelivery"][];
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replayWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayWebhookDeliveriesRequest"];
+            };
+        };
+        responses: {
+            /** @description How many were queued again */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["ReplayResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replayWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook endpoint id. */
+                webhook_id: components["parameters"]["webhook_id"];
+                /** @description Delivery id. */
+                delivery_id: components["parameters"]["delivery_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending again */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sendNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your key for this send; a repeat with the same key and body returns the original notifications. */
+                "Idempotency-Key"?: components["parameters"]["Notification-Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendNotificationRequest"];
+            };
+        };
+        responses: {
+            /** @description A repeat: the original notifications */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationBatch"];
+                        error: null;
+                    };
+                };
+            };
+            /** @description Stored */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationBatch"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyNotifications: {
+        parameters: {
+            query?: {
+                /** @description Only unread notifications. */
+                unread_only?: components["parameters"]["unread_only"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationPage"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    markNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkNotificationsReadRequest"];
+            };
+        };
+        responses: {
+            /** @description How many changed, and what is left unread */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationsReadResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4229,6 +7175,970 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listRoomBans: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["RoomBan"][];
+                            /** @description Pass as `cursor` to get the next page; null on the last page. */
+                            next_cursor: string | null;
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    banRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanRequest"];
+            };
+        };
+        responses: {
+            /** @description Banned */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomBan"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unbanRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    muteRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MuteRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomMute"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unmuteRoomMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    purgeRoomMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PurgeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["PurgeResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    archiveRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomDetail"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unarchiveRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomDetail"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    banUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBanRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["UserBan"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unbanUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id (the integrator's own). */
+                user_id: components["parameters"]["user_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deliverMessageCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageCreatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMessageUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageUpdatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMessageDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageDeletedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverReceipt: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReceiptFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberJoined: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberJoinedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberLeft: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberLeftFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverRoomUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomUpdatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverRoomDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomDeletedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserOnline: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserStatusFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserOffline: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserStatusFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverNotificationCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationCreatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverWebhookTest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookTestFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverTicketUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketUpdatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberBanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberBannedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberMuted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberMutedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMessagesPurged: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessagesPurgedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserBanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBannedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserUnbanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBannedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

@@ -50,6 +50,13 @@ export interface Config {
   wsMaxPayloadBytes: number;
   /** WS_MAX_BACKPRESSURE_BYTES: send buffer above which a slow consumer is disconnected (to resume). */
   wsMaxBackpressureBytes: number;
+  /**
+   * WS_MAX_PENDING_FRAMES / WS_MAX_PENDING_BYTES: most frames (and characters) of one connection
+   * waiting to be handled. A frame beyond either is answered at once with RATE_LIMIT_EXCEEDED and
+   * dropped, so a flood from one socket cannot grow the node's memory without bound.
+   */
+  wsMaxPendingFrames: number;
+  wsMaxPendingBytes: number;
   /** WS_REPLAY_LIMIT: most messages replayed per room on resume; beyond it the client is told to fetch over REST. */
   replayLimit: number;
   /** RATE_LIMIT_PER_SECOND: default sustained rate of a tenant's token bucket. */
@@ -64,6 +71,46 @@ export interface Config {
   authCacheMs: number;
   /** SHUTDOWN_TIMEOUT_MS: longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /**
+   * ARGON2_MEMORY_KIB / ARGON2_TIME_COST / ARGON2_PARALLELISM: argon2id cost of password hashes.
+   * Defaults are OWASP's Password Storage recommendation (19 MiB, 2 passes, 1 lane); lower them
+   * only for test suites.
+   */
+  argon2MemoryKib: number;
+  argon2TimeCost: number;
+  argon2Parallelism: number;
+  /** LOGIN_FAILURES_PER_USER: failed logins per (tenant, username) within AUTH_FAILURE_WINDOW_SECONDS before 429. */
+  loginFailuresPerUser: number;
+  /** AUTH_FAILURES_PER_IP: failed credential attempts (logins, codes, invite passwords, keys, tokens) per client IP per window. */
+  authFailuresPerIp: number;
+  /** AUTH_FAILURE_WINDOW_SECONDS: the window both failure limits count in. */
+  authFailureWindowSeconds: number;
+  /** SIGNUPS_PER_IP_PER_HOUR: registrations and guest logins per client IP per hour. */
+  signupsPerIpPerHour: number;
+  /** GUEST_PURGE_INTERVAL_MS: how often expired guests are deleted (with their tokens and sessions). */
+  guestPurgeIntervalMs: number;
+  /**
+   * SMTP_URL: where emailed room codes go (nodemailer), e.g. smtp://user:pass@mail.example:587.
+   * Unset: codes are written to the log with a loud warning (local runs only).
+   */
+  smtpUrl?: string;
+  /** MAIL_FROM: the From address of emailed codes. */
+  mailFrom: string;
+  /**
+   * WEBHOOK_ALLOW_PRIVATE: `true` lets webhook URLs resolve to loopback, link-local and private
+   * addresses (local runs, tests). Off by default: those are the first target of request forgery.
+   */
+  webhookAllowPrivate: boolean;
+  /** WEBHOOK_TIMEOUT_MS: an attempt without a complete answer by then fails (and is retried). */
+  webhookTimeoutMs: number;
+  /** WEBHOOK_LEASE_MS: how long a claimed delivery stays with its worker; if the worker dies it is retried after this. */
+  webhookLeaseMs: number;
+  /** WEBHOOK_POLL_MS: how often a worker looks for due deliveries when nothing woke it. */
+  webhookPollMs: number;
+  /** WEBHOOK_CONCURRENCY: most attempts one process has in flight (each of a distinct endpoint+room). */
+  webhookConcurrency: number;
+  /** OUTBOX_WORKER: `false` stops this process from delivering webhooks (another one does). */
+  outboxWorker: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -90,11 +137,25 @@ function optional(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
 function databaseUrl(env: Env): string {
   const url = str(env, 'DATABASE_URL', 'sqlite:./data/chatapi.db');
   if (!/^sqlite:.+/.test(url) && !/^mysql:\/\/.+/.test(url)) {
     throw new ConfigError(`DATABASE_URL must be sqlite:<file path> or mysql://user:password@host:port/database, got "${url}"`);
   }
+  return url;
+}
+
+function smtpUrl(env: Env): string | undefined {
+  const url = optional(env, 'SMTP_URL');
+  if (url !== undefined && !/^smtps?:\/\/.+/.test(url)) throw new ConfigError(`SMTP_URL must start with smtp:// or smtps://, got "${url}"`);
   return url;
 }
 
@@ -112,6 +173,9 @@ export function loadConfig(env: Env = process.env): Config {
   const masterKey = optional(env, 'MASTER_KEY');
   if (masterKey !== undefined && masterKey.length < 16) throw new ConfigError('MASTER_KEY must be at least 16 characters');
   const redisUrl = optional(env, 'REDIS_URL');
+  const webhookTimeoutMs = int(env, 'WEBHOOK_TIMEOUT_MS', 10000, 100, 60000);
+  const webhookLeaseMs = int(env, 'WEBHOOK_LEASE_MS', 60000, 1000, 3600000);
+  if (webhookLeaseMs <= webhookTimeoutMs) throw new ConfigError('WEBHOOK_LEASE_MS must be longer than WEBHOOK_TIMEOUT_MS');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
   return {
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
@@ -133,10 +197,28 @@ export function loadConfig(env: Env = process.env): Config {
     wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 5000, 100, 600000),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65536, 1024, 16 * 1024 * 1024),
     wsMaxBackpressureBytes: int(env, 'WS_MAX_BACKPRESSURE_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', 4096, 1, 1_000_000),
+    wsMaxPendingBytes: int(env, 'WS_MAX_PENDING_BYTES', 32 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     replayLimit: int(env, 'WS_REPLAY_LIMIT', 1000, 1, 100000),
     rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 100, 1, 100000),
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 100000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 600000),
     authCacheMs: int(env, 'AUTH_CACHE_MS', 2000, 0, 60000),
+    argon2MemoryKib: int(env, 'ARGON2_MEMORY_KIB', 19456, 64, 4 * 1024 * 1024),
+    argon2TimeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 100),
+    argon2Parallelism: int(env, 'ARGON2_PARALLELISM', 1, 1, 16),
+    loginFailuresPerUser: int(env, 'LOGIN_FAILURES_PER_USER', 5, 1, 100000),
+    authFailuresPerIp: int(env, 'AUTH_FAILURES_PER_IP', 100, 1, 1000000),
+    authFailureWindowSeconds: int(env, 'AUTH_FAILURE_WINDOW_SECONDS', 900, 1, 86400),
+    signupsPerIpPerHour: int(env, 'SIGNUPS_PER_IP_PER_HOUR', 100, 1, 1000000),
+    guestPurgeIntervalMs: int(env, 'GUEST_PURGE_INTERVAL_MS', 60000, 100, 86400000),
+    smtpUrl: smtpUrl(env),
+    mailFrom: str(env, 'MAIL_FROM', 'chatapi <no-reply@localhost>'),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutMs,
+    webhookLeaseMs,
+    webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 250, 10, 60000),
+    webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1024),
+    outboxWorker: bool(env, 'OUTBOX_WORKER', true),
   };
 }

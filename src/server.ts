@@ -6,11 +6,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { durabilitySettings, openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { checkDurability } from './store/durability.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
-import { createDomain, type Domain } from './domain/index.ts';
+import { createDomain, type Domain, type DomainDeps } from './domain/index.ts';
+import { createAttemptLimiters } from './ratelimit/attempts.ts';
+import { createMailer } from './mail/index.ts';
 import { createHttpApp } from './http/app.ts';
+import { answerClientErrors } from './http/client-error.ts';
 import { VERSION } from './version.ts';
 import { createMetrics, wsObserver, type Metrics } from './metrics.ts';
 import { onSendBatch } from './store/batch-stats.ts';
@@ -19,6 +23,7 @@ import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
 import { startWsNode, type WsNode, type WsNodeOptions } from './ws/node.ts';
 import { createTicketStore, type TicketStore } from './ws/tickets.ts';
+import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker.ts';
 import { createMemoryPresence, createRedisPresence, type PresenceRegistry } from './bus/presence.ts';
 
 export interface StartOptions {
@@ -27,8 +32,12 @@ export interface StartOptions {
   /** Serve the WebSocket node (default true). */
   ws?: boolean;
   log?: Logger;
+  /** Domain dependencies to replace (tests inject a hasher, a clock, a mailer). */
+  domain?: Pick<DomainDeps, 'hasher' | 'now' | 'mailer'>;
   /** Extra WebSocket node options (tests shorten waits and heartbeats). */
   wsNode?: Partial<Omit<WsNodeOptions, 'config' | 'domain' | 'bus' | 'log'>>;
+  /** The webhook worker: tests drive it by hand (`autostart: false`, `runOnce()`) with their own clock. */
+  outbox?: Pick<OutboxWorkerOptions, 'now' | 'random' | 'onAttempt'> & { autostart?: boolean };
 }
 
 export interface RunningServer {
@@ -39,6 +48,8 @@ export interface RunningServer {
   metrics: Metrics;
   /** The WebSocket node, when this process runs one. */
   wsNode?: WsNode;
+  /** This process's webhook delivery worker (started unless OUTBOX_WORKER=false). */
+  outbox: OutboxWorker;
   /** The parts, for tests and tools that need them (e.g. a second domain with another clock). */
   parts: { db: Knex; bus: Bus };
   log: Logger;
@@ -63,10 +74,23 @@ function closeHttp(server: http.Server): Promise<void> {
 export async function start(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
   const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+  try {
+    await checkDurability(db, log.child({ part: 'store' })); // logs the settings; refuses ones that cannot keep the promise
+  } catch (err) {
+    await closeDatabase(db);
+    throw err;
+  }
   await migrate(db);
-  log.info({ durability: await durabilitySettings(db) }, 'database durability settings');
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
-  const domain = createDomain({ db, bus, config, log: log.child({ part: 'domain' }) });
+  // Who is connected comes from the presence registry, made below (it is shared with the WS node).
+  let presence: PresenceRegistry | undefined;
+  const online = (tenantId: string, userIds: string[]) => (presence ? presence.online(tenantId, userIds) : Promise.resolve(new Set<string>()));
+  // Failed-credential counters are shared through Redis when scaled out, like the rate limit.
+  const attempts = createAttemptLimiters({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: log.child({ part: 'mail' }) });
+  const domain = createDomain({
+    db, bus, config, log: log.child({ part: 'domain' }), online, attempts: attempts.limiter, mailer, ...opts.domain,
+  });
   const metrics = createMetrics();
   const unwatchBatches = onSendBatch(db, (size, seconds) => {
     metrics.sendBatchSize.observe(size);
@@ -74,7 +98,8 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   });
   /** Front doors close first and together (draining in-flight work); shared services after. */
   const frontDoors: (() => Promise<void>)[] = [];
-  const services: (() => Promise<void>)[] = [];
+  const services: (() => Promise<void>)[] = [() => attempts.close(), async () => mailer.close()];
+  services.push(purgeGuestsEvery(config.guestPurgeIntervalMs, domain, log));
 
   // One limiter per process, shared by REST and WebSocket frames; in Redis when scaled out.
   const limiter = await createTenantLimiter({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'ratelimit' }) });
@@ -83,9 +108,13 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const tickets = await createTicketStore({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
   services.push(() => tickets.close());
 
+  const outbox = startOutbox(config, db, bus, log, opts.outbox);
+  services.push(() => outbox.stop());
+
   // Presence is shared by the WS node (which writes it) and REST (which reads snapshots).
-  const presence = await createPresence(config, log, opts.wsNode);
-  services.push(() => presence.close());
+  presence = await createPresence(config, log, opts.wsNode);
+  const registry = presence;
+  services.push(() => registry.close());
 
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= (async () => {
@@ -110,6 +139,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     if (opts.http !== false) {
       const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence, wsPort: wsPort || config.wsPort })).callback());
       server.keepAliveTimeout = 65_000;
+      answerClientErrors(server);
       httpPort = await listen(server, config.httpPort, config.host);
       frontDoors.push(() => closeHttp(server));
     }
@@ -118,7 +148,29 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     throw err;
   }
 
-  return { httpPort, wsPort, wsNode, domain, limiter, metrics, parts: { db, bus }, log, close };
+  return { httpPort, wsPort, wsNode, outbox, domain, limiter, metrics, parts: { db, bus }, log, close };
+}
+
+/** Delivers webhooks from the outbox; woken by every event this process publishes, else polling. */
+function startOutbox(config: Config, db: Knex, bus: Bus, log: Logger, o: StartOptions['outbox'] = {}): OutboxWorker {
+  const worker = createOutboxWorker({
+    db, log: log.child({ part: 'outbox' }), timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate,
+    leaseMs: config.webhookLeaseMs, pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency,
+    now: o.now, random: o.random, onAttempt: o.onAttempt,
+  });
+  if (!config.outboxWorker || o.autostart === false) return worker;
+  const unsubscribe = bus.subscribe(() => worker.wake());
+  worker.start();
+  return { ...worker, stop: async () => { unsubscribe(); await worker.stop(); } };
+}
+
+/** Expired guests are deleted (with their tokens; their sessions end) on a timer. Returns the stop step. */
+function purgeGuestsEvery(ms: number, domain: Domain, log: Logger): () => Promise<void> {
+  const timer = setInterval(() => {
+    domain.accounts.purgeExpiredGuests().catch((err) => log.warn({ err }, 'guest purge failed'));
+  }, ms);
+  timer.unref();
+  return async () => clearInterval(timer);
 }
 
 interface RestParts {

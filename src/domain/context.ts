@@ -4,6 +4,10 @@ import { inTransaction } from '../store/db.ts';
 import { appendOutbox } from '../store/outbox.ts';
 import type { DomainEvent } from './events.ts';
 import type { DomainConfig, DomainDeps, DomainLog } from './types.ts';
+import { argon2Hasher, type PasswordHasher } from './passwords.ts';
+import type { AttemptLimiterFactory } from './attempts.ts';
+import type { Mailer } from './mailer.ts';
+import { createAttemptLimiters } from '../ratelimit/attempts.ts';
 
 export type Emit = (evt: DomainEvent) => void;
 
@@ -25,6 +29,9 @@ export interface Ctx {
    * (not atomically: prefer `change()`) and publishes it. A bus failure must not fail the write.
    */
   publish(evt: DomainEvent): void;
+  hasher: PasswordHasher;
+  attempts: AttemptLimiterFactory;
+  mailer: Mailer;
 }
 
 export function createCtx(deps: DomainDeps): Ctx {
@@ -43,6 +50,15 @@ export function createCtx(deps: DomainDeps): Ctx {
     db,
     config,
     log,
+    hasher: deps.hasher ?? argon2Hasher({
+      memoryKib: config.argon2MemoryKib ?? 19456, timeCost: config.argon2TimeCost ?? 2, parallelism: config.argon2Parallelism ?? 1,
+    }),
+    attempts: deps.attempts ?? memoryAttempts(),
+    mailer: deps.mailer ?? {
+      async send(mail) {
+        log.warn({ to: mail.to, subject: mail.subject, text: mail.text }, '!!! SMTP_URL is not set: this mail was NOT sent; it is logged for local runs only !!!');
+      },
+    },
     now,
     announce,
     async change(fn) {
@@ -61,4 +77,9 @@ export function createCtx(deps: DomainDeps): Ctx {
       announce([evt]);
     },
   };
+}
+
+function memoryAttempts(): AttemptLimiterFactory {
+  const limiters = createAttemptLimiters();
+  return (name, limits) => limiters.limiter(name, limits);
 }

@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this path' },
   CONFLICT: { status: 409, message: 'Conflicts with the current state' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Payload too large' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large' },
   RATE_LIMIT_EXCEEDED: { status: 429, message: 'Rate limit exceeded' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'Service unavailable' },
@@ -27,12 +28,15 @@ export interface ErrorDetail {
 export class DomainError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetail[];
+  /** With RATE_LIMIT_EXCEEDED: when the caller may try again (REST and WS carry it as retry_after_ms). */
+  readonly retryAfterMs?: number;
 
-  constructor(code: ErrorCode, message?: string, details: ErrorDetail[] = []) {
+  constructor(code: ErrorCode, message?: string, details: ErrorDetail[] = [], retryAfterMs?: number) {
     super(message ?? ERROR_CATALOGUE[code].message);
     this.name = 'DomainError';
     this.code = code;
     this.details = details;
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
   }
 
   get status(): number {

@@ -2,7 +2,8 @@
  * Events the domain publishes on the bus after each committed change. Every event names its
  * tenant and room so a bus can route it to the room's topic without looking inside.
  */
-import type { Member, Message, RoomType } from './shapes.ts';
+import type { Member, Message, RoomType, User } from './shapes.ts';
+import type { Notification } from './wire.ts';
 
 /** Room facts that are the same for every member (Room adds per-member fields). */
 export interface RoomSummary {
@@ -37,6 +38,20 @@ export type MemberJoinedEvent = { type: 'member.joined'; tenant_id: string; room
 export type MemberLeftEvent = { type: 'member.left'; tenant_id: string; room_id: string; user_id: string };
 export type RoomEvent = { type: 'room.updated' | 'room.deleted'; tenant_id: string; room_id: string; room: RoomSummary };
 
+/** Which sessions a revoked credential opened (every node closes them with 4010). */
+export type CredentialScope =
+  | { kind: 'tenant' } // the tenant was deleted
+  | { kind: 'api_key' } // the tenant's secret key was rotated
+  | { kind: 'publishable_key'; key_id: string } // rotated or revoked
+  | { kind: 'user'; user_id: string } // deleted (or an expired guest purged)
+  | { kind: 'tokens'; token_ids: string[] }; // revoked (logout, refresh-token reuse, revokeUserToken)
+
+/** Not a room event: it names no room, and every node checks its own sessions. */
+export type CredentialsRevokedEvent = { type: 'credentials.revoked'; tenant_id: string; scope: CredentialScope; room_id: null };
+/** A user's role or permissions changed: sessions update in place. */
+export type UserUpdatedEvent = { type: 'user.updated'; tenant_id: string; user: User; room_id: null };
+
+
 /** A ticket's shared state, as broadcast in `ticket.updated`. */
 export interface TicketState {
   status: 'open' | 'pending' | 'resolved' | 'closed';
@@ -66,9 +81,17 @@ export type UserBannedEvent = {
   type: 'user.banned' | 'user.unbanned'; tenant_id: string; room_id: null; user_id: string; until: string | null; by: string;
 };
 
+/**
+ * A notification for one user (`sendNotification`): WebSocket nodes send it to each of the user's
+ * connections. Published with ctx.announce, not written to the outbox (the webhook for it is
+ * `notification.created`, for users with no open connection).
+ */
+export type NotificationEvent = { type: 'notification'; tenant_id: string; room_id: null; user_id: string; notification: Notification };
+
 export type DomainEvent =
   | MessageEvent | ReceiptEvent | MemberJoinedEvent | MemberLeftEvent | RoomEvent
-  | TicketUpdatedEvent | MemberModeratedEvent | MessagesPurgedEvent | UserBannedEvent;
+  | TicketUpdatedEvent | MemberModeratedEvent | MessagesPurgedEvent | UserBannedEvent | NotificationEvent
+  | CredentialsRevokedEvent | UserUpdatedEvent;
 
 /** What the domain needs from a bus: fire-and-forget publish. */
 export interface EventSink {

@@ -2,22 +2,33 @@
  * The domain: every business rule of chatapi, behind one object that REST handlers and the
  * WebSocket node share. No Koa, no uWS, no SQL text here (queries live in src/store).
  */
+import { accountsApi } from './accounts.ts';
+import { publishableKeysApi } from './publishable-keys.ts';
 import { adminApi } from './admin.ts';
 import { createCtx } from './context.ts';
 import { healthApi } from './health.ts';
 import { messagesApi } from './messages.ts';
+import { moderationApi } from './moderation.ts';
 import { receiptsApi } from './receipts.ts';
+import { roomCodesApi } from './room-codes.ts';
 import { roomsApi } from './rooms.ts';
 import { tenantsApi } from './tenants.ts';
 import { ticketsApi } from './tickets.ts';
 import { tokensApi } from './tokens.ts';
 import type { Domain, DomainDeps } from './types.ts';
 import { usersApi } from './users.ts';
+import { webhookDeliveriesApi } from './webhook-deliveries.ts';
+import { webhooksApi } from './webhooks.ts';
+import { userStatusApi } from './user-status.ts';
+import { notificationsApi } from './notifications.ts';
 
 export function createDomain(deps: DomainDeps): Domain {
   const ctx = createCtx(deps);
   return {
     tenants: tenantsApi(ctx),
+    publishableKeys: publishableKeysApi(ctx),
+    accounts: accountsApi(ctx),
+    roomCodes: roomCodesApi(ctx),
     users: usersApi(ctx),
     tokens: tokensApi(ctx),
     rooms: roomsApi(ctx),
@@ -25,7 +36,12 @@ export function createDomain(deps: DomainDeps): Domain {
     receipts: receiptsApi(ctx),
     tickets: ticketsApi(ctx),
     admin: adminApi(ctx),
+    moderation: moderationApi(ctx),
     health: healthApi(ctx),
+    webhooks: webhooksApi(ctx),
+    webhookDeliveries: webhookDeliveriesApi(ctx),
+    userStatus: userStatusApi(ctx),
+    notifications: notificationsApi(ctx, deps.online),
   };
 }
 

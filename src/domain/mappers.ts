@@ -7,13 +7,16 @@ import type { UserRow } from '../store/users.ts';
 import type { RoomSummary } from './events.ts';
 import type { Member, MemberRole, Message, Permissions, Role, RoomType, Tenant, TenantSettings, User } from './shapes.ts';
 import { iso, isoOrNull } from './validate.ts';
+import { authSettingsOf } from './auth-settings.ts';
+
+const withAuthDefaults = (s: TenantSettings): TenantSettings => ({ ...s, auth: authSettingsOf(s) });
 
 export function tenantOut(r: TenantRow): Tenant {
   return {
     id: r.id,
     name: r.name,
-    // Tenants created before ticket categories existed have none.
-    settings: { ticket_categories: [], ...(JSON.parse(r.settings) as Omit<TenantSettings, 'ticket_categories'>) },
+    // Tenants created before ticket categories (or sign-in settings) existed have none.
+    settings: withAuthDefaults({ ticket_categories: [], ...(JSON.parse(r.settings) as Omit<TenantSettings, 'ticket_categories'>) } as TenantSettings),
     created_at: iso(r.created_at),
     updated_at: iso(r.updated_at),
   };

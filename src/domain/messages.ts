@@ -7,12 +7,13 @@ import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
 import * as feed from '../store/feed.ts';
 import { markFirstResponse } from '../store/tickets.ts';
-import { membership, type Membership } from './access.ts';
+import { assertInScope, membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import type { MessageEvent } from './events.ts';
 import { messageOut } from './mappers.ts';
 import type { Message } from './shapes.ts';
+import { sendGate } from './send-gate.ts';
 import { isStaffRole } from './staff.ts';
 import type { Caller, Domain, MessageInput, MessageQuery } from './types.ts';
 import { canonicalJson, checkInt, checkJsonBounds, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
@@ -75,6 +76,7 @@ function replay(existing: store.MessageRow, hash: string) {
  */
 export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, onStored?: (message: Message) => void) {
   const me = requireUser(caller);
+  assertInScope(me, roomId);
   const content = checkText('content', input.content, MAX_CONTENT);
   const meta = checkMeta(input.meta);
   const clientKey = checkClientKey(input.client_msg_id);
@@ -86,19 +88,25 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
   const hash = bodyHash(content, meta);
   const tenantId = me.tenantId;
   const senderId = me.user.id;
-  let row: store.NewMessageRow | null;
+  let row: store.NewMessageRow | null = null;
   const created = (r: store.NewMessageRow): MessageEvent => ({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message: messageOut({ ...r, pk: 0 }) });
-  try {
-    row = await store.appendMessage(ctx.db, {
-      id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
-      client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
-    }, ctx.now, undefined, (r) => [created(r)]);
-  } catch (err) {
-    const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
-    if (prior) return replay(prior, hash);
-    throw err;
+  // Refused by the send gate (archived, muted, slow mode, not a member): sendGate says why, or lets it through.
+  for (let attempt = 0, slowOk = false; !row; attempt++) {
+    try {
+      row = await store.appendMessage(ctx.db, {
+        id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
+        client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
+      }, ctx.now, undefined, (r) => [created(r)], slowOk);
+    } catch (err) {
+      const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
+      if (prior) return replay(prior, hash);
+      throw err;
+    }
+    if (row) break;
+    const verdict = await sendGate(ctx, me, roomId, slowOk, attempt, clientKey);
+    if (!verdict.retry) return replay(verdict.prior, hash);
+    slowOk = verdict.slowOk;
   }
-  if (!row) throw notFound('Room');
   const evt = created(row);
   onStored?.(evt.message);
   ctx.announce([evt]); // already in the outbox, written with the message

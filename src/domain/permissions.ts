@@ -4,7 +4,7 @@ import type { Permissions, Role } from './shapes.ts';
 import type { Caller } from './types.ts';
 import { invalid, isPlainObject } from './validate.ts';
 
-export const ROLES: readonly Role[] = ['superadmin', 'admin', 'moderator', 'staff', 'user'];
+export const ROLES: readonly Role[] = ['superadmin', 'admin', 'moderator', 'staff', 'user', 'guest'];
 const PERMISSION_KEYS = [
   'can_send_message',
   'can_receive_message',

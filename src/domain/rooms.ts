@@ -10,6 +10,7 @@ import type { Ctx, Emit } from './context.ts';
 import { DomainError } from './errors.ts';
 import { memberOut, roomSummary } from './mappers.ts';
 import { membersApi } from './members.ts';
+import { roomAdminApi, setSlowMode } from './room-admin.ts';
 import { roomDetail, roomViews } from './room-views.ts';
 import type { MemberRole, RoomType } from './shapes.ts';
 import type { Caller, Domain, RoomInput, UserCaller } from './types.ts';
@@ -140,12 +141,13 @@ async function create(ctx: Ctx, caller: Caller, input: RoomInput) {
 export function roomsApi(ctx: Ctx): Domain['rooms'] {
   return {
     ...membersApi(ctx),
+    ...roomAdminApi(ctx),
     create: (caller, input) => create(ctx, caller, input),
 
-    async list(caller, page) {
+    async list(caller, page, opts = {}) {
       const me = requireUser(caller);
       const { limit, after } = readPage<[number, string]>(page, ['number', 'string']);
-      const rows = await store.listMemberRooms(ctx.db, me.tenantId, me.user.id, after, limit + 1);
+      const rows = await store.listMemberRooms(ctx.db, me.tenantId, me.user.id, after, limit + 1, opts.includeArchived === true);
       const pageRows = rows.slice(0, limit);
       const last = pageRows[pageRows.length - 1];
       return {
@@ -161,9 +163,14 @@ export function roomsApi(ctx: Ctx): Domain['rooms'] {
 
     async update(caller, roomId, patch) {
       const { me, room } = await membership(ctx, caller, roomId);
-      assertRoomManager(room, 'rename the room');
-      if (room.type === 'dm') throw invalid('name', 'a dm has no name');
-      const name = patch.name === null ? null : checkText('name', patch.name, 200).trim();
+      assertRoomManager(room, 'change the room');
+      if (patch.name === undefined && patch.slow_mode_seconds === undefined) throw invalid('body', 'give name and/or slow_mode_seconds');
+      if (patch.name !== undefined && room.type === 'dm') throw invalid('name', 'a dm has no name');
+      const name = patch.name === undefined ? room.name : patch.name === null ? null : checkText('name', patch.name, 200).trim();
+      if (patch.slow_mode_seconds !== undefined) {
+        await setSlowMode(ctx, me, room, patch.slow_mode_seconds, name);
+        return detailFor(ctx, me, room.id);
+      }
       const now = ctx.now();
       await ctx.change(async (trx, emit) => {
         await store.updateRoom(trx, me.tenantId, room.id, { name, updated_at: now });

@@ -10,7 +10,7 @@ import type { Role } from './shapes.ts';
 import type { Caller, UserCaller } from './types.ts';
 import { requireUser } from './validate.ts';
 
-const TENANT_RANK: Record<Role, number> = { user: 0, staff: 1, moderator: 2, admin: 3, superadmin: 4 };
+const TENANT_RANK: Record<Role, number> = { guest: 0, user: 0, staff: 1, moderator: 2, admin: 3, superadmin: 4 };
 const ROOM_RANK: Record<string, number> = { member: 0, moderator: 1, owner: 2 };
 
 /** `staff`, `moderator`, `admin`, `superadmin`: the admin panel, tickets and tenant-wide moderation. */

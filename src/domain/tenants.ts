@@ -2,11 +2,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as store from '../store/tenants.ts';
 import type { Ctx } from './context.ts';
-import { notFound } from './errors.ts';
+import { authSettingsOf, defaultAuthSettings, mergeAuthSettings } from './auth-settings.ts';
+import { DomainError, notFound } from './errors.ts';
 import { tenantOut } from './mappers.ts';
 import type { TenantSettings } from './shapes.ts';
+import { assertTenantAdmin, MASTER, type Admin } from './tenant-admin.ts';
 import type { Domain, Page } from './types.ts';
-import { checkInt, checkText, invalid, isPlainObject, paginate, readPage } from './validate.ts';
+import { checkInt, checkText, checkWellFormed, codePoints, invalid, isPlainObject, paginate, readPage } from './validate.ts';
+import { endSessions } from './sessions.ts';
 
 const KEY_PREFIX = 'ck_';
 const DEFAULT_TOKEN_TTL = 3600;
@@ -24,8 +27,23 @@ function defaultSettings(ctx: Ctx): TenantSettings {
     default_token_ttl_seconds: DEFAULT_TOKEN_TTL,
     max_token_ttl_seconds: DEFAULT_MAX_TOKEN_TTL,
     allowed_origins: [],
+    auth: defaultAuthSettings(),
     ticket_categories: [],
   };
+}
+
+/** What a tenant may change about itself; the rest (name, limits, token lifetimes) is the operator's. */
+const SELF_SERVICE_SETTINGS = new Set(['auth', 'allowed_origins']);
+
+function assertMayPatch(admin: Admin, patch: { name?: string; settings?: object }): void {
+  if (admin.kind === 'master') return;
+  const forbidden = [
+    ...(patch.name !== undefined ? ['name'] : []),
+    ...Object.keys(patch.settings ?? {}).filter((k) => !SELF_SERVICE_SETTINGS.has(k)).map((k) => `settings.${k}`),
+  ];
+  if (forbidden.length) {
+    throw new DomainError('AUTHORIZATION_ERROR', `Only the operator may change ${forbidden.join(', ')}`, forbidden.map((field) => ({ field, message: 'operator only' })));
+  }
 }
 
 /** Applies a partial settings patch over `base`, checking each field and their relation. */
@@ -46,6 +64,9 @@ export function mergeSettings(base: TenantSettings, patch: unknown): TenantSetti
         break;
       case 'allowed_origins':
         out.allowed_origins = checkOrigins(field, value);
+        break;
+      case 'auth':
+        out.auth = mergeAuthSettings(authSettingsOf(base), value);
         break;
       case 'ticket_categories':
         out.ticket_categories = checkCategories(field, value);
@@ -70,8 +91,9 @@ function checkCategories(field: string, value: unknown): string[] {
 function checkOrigins(field: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.length > 100) throw invalid(field, 'must be an array of at most 100 origins');
   return value.map((o, i) => {
-    if (typeof o !== 'string' || o.length === 0 || o.length > 200) throw invalid(`${field}[${i}]`, 'must be an origin string');
-    return o;
+    // Code points, as the schema's maxLength counts (an emoji in an IDN origin is one character).
+    if (typeof o !== 'string' || o.length === 0 || codePoints(o) > 200) throw invalid(`${field}[${i}]`, 'must be an origin string of 1-200 characters');
+    return checkWellFormed(`${field}[${i}]`, o);
   });
 }
 
@@ -107,11 +129,14 @@ export function tenantsApi(ctx: Ctx): Domain['tenants'] {
       return paginate(rows, limit, tenantOut, (r) => [r.created_at, r.id]);
     },
 
-    async get(id) {
+    async get(id, admin = MASTER) {
+      assertTenantAdmin(admin, id);
       return tenantOut(await load(ctx, id));
     },
 
-    async update(id, patch) {
+    async update(id, patch, admin = MASTER) {
+      assertTenantAdmin(admin, id);
+      assertMayPatch(admin, patch);
       const row = await load(ctx, id);
       const changes: Partial<store.TenantRow> = { updated_at: ctx.now() };
       if (patch.name !== undefined) changes.name = checkText('name', patch.name, 200).trim();
@@ -124,6 +149,7 @@ export function tenantsApi(ctx: Ctx): Domain['tenants'] {
 
     async remove(id) {
       if ((await store.deleteTenant(ctx.db, id)) === 0) throw notFound('Tenant');
+      endSessions(ctx, id, { kind: 'tenant' });
     },
 
     async rotateKey(id) {
@@ -132,6 +158,7 @@ export function tenantsApi(ctx: Ctx): Domain['tenants'] {
       const changes = { api_key_hash: hashApiKey(apiKey), updated_at: ctx.now() };
       // The old hash is overwritten, so the old key stops working at once.
       if ((await store.updateTenant(ctx.db, id, changes)) === 0) throw notFound('Tenant');
+      endSessions(ctx, id, { kind: 'api_key' });
       return { tenant: tenantOut({ ...row, ...changes }), api_key: apiKey };
     },
 

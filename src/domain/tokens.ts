@@ -10,11 +10,13 @@ import * as userStore from '../store/users.ts';
 import type { TenantRow } from '../store/tenants.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
+import { banOf, bannedMessage } from './user-bans.ts';
 import { tenantOut, userOut } from './mappers.ts';
 import type { TenantSettings } from './shapes.ts';
 import { loadTenantRow } from './tenants.ts';
 import type { Caller, Domain } from './types.ts';
 import { checkInt, iso } from './validate.ts';
+import { endSessions } from './sessions.ts';
 
 const ALG = 'HS256';
 const MAX_TOKEN_CHARS = 4096;
@@ -64,7 +66,42 @@ async function verify(ctx: Ctx, token: string) {
   if (row.revoked_at !== null) throw unauthenticated('Token has been revoked');
   const user = await userStore.findUser(ctx.db, tenant.id, row.user_id);
   if (!user) throw unauthenticated('The token\'s user no longer exists');
-  return { tenant: tenantOut(tenant), user: userOut(user), tokenId: row.id };
+  if (user.expires_at !== null && user.expires_at !== undefined && user.expires_at <= ctx.now()) throw unauthenticated('The guest has expired');
+  const ban = banOf(user, ctx.now());
+  if (ban) throw unauthenticated(bannedMessage(ban.until));
+  return {
+    tenant: tenantOut(tenant), user: userOut(user), tokenId: row.id, expiresAt: row.expires_at,
+    ...(row.room_id ? { roomId: row.room_id } : {}),
+  };
+}
+
+/**
+ * Signs a token for `userId` and records its jti. `roomId` scopes it to one room (the `rid` claim,
+ * also kept on the row, so a scoped token can never be widened by editing its claims).
+ */
+export async function issueToken(ctx: Ctx, tenant: TenantRow, userId: string, ttl: number, roomId?: string) {
+  const now = ctx.now();
+  const iat = Math.floor(now / 1000);
+  const exp = iat + ttl;
+  const jti = randomUUID();
+  const token = await new SignJWT({ tid: tenant.id, ...(roomId ? { rid: roomId } : {}) })
+    .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+    .setIssuer(ctx.config.jwtIssuer)
+    .setSubject(userId)
+    .setJti(jti)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .sign(secretKey(tenant));
+  await tokenStore.deleteExpiredTokens(ctx.db, tenant.id, userId, now);
+  try {
+    await tokenStore.insertToken(ctx.db, {
+      id: jti, tenant_id: tenant.id, user_id: userId, expires_at: exp * 1000, revoked_at: null, created_at: now, room_id: roomId ?? null,
+    });
+  } catch (err) {
+    if (isForeignKeyViolation(err)) throw notFound('User'); // deleted meanwhile
+    throw err;
+  }
+  return { token, token_id: jti, user_id: userId, expires_at: iso(exp * 1000) };
 }
 
 async function mint(ctx: Ctx, caller: Caller, userId: string, input: { ttl_seconds?: number }) {
@@ -73,30 +110,13 @@ async function mint(ctx: Ctx, caller: Caller, userId: string, input: { ttl_secon
   if (!tenant) throw notFound('Tenant');
   const user = typeof userId === 'string' ? await userStore.findUser(ctx.db, tenant.id, userId) : undefined;
   if (!user) throw notFound('User');
+  const ban = banOf(user, ctx.now());
+  if (ban) throw new DomainError('AUTHORIZATION_ERROR', bannedMessage(ban.until));
   const settings = JSON.parse(tenant.settings) as TenantSettings;
   const ttl = input.ttl_seconds === undefined
     ? settings.default_token_ttl_seconds
     : checkInt('ttl_seconds', input.ttl_seconds, 1, settings.max_token_ttl_seconds);
-  const now = ctx.now();
-  const iat = Math.floor(now / 1000);
-  const exp = iat + ttl;
-  const jti = randomUUID();
-  const token = await new SignJWT({ tid: tenant.id })
-    .setProtectedHeader({ alg: ALG, typ: 'JWT' })
-    .setIssuer(ctx.config.jwtIssuer)
-    .setSubject(user.id)
-    .setJti(jti)
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .sign(secretKey(tenant));
-  await tokenStore.deleteExpiredTokens(ctx.db, tenant.id, user.id, now);
-  try {
-    await tokenStore.insertToken(ctx.db, { id: jti, tenant_id: tenant.id, user_id: user.id, expires_at: exp * 1000, revoked_at: null, created_at: now });
-  } catch (err) {
-    if (isForeignKeyViolation(err)) throw notFound('User'); // deleted meanwhile
-    throw err;
-  }
-  return { token, token_id: jti, user_id: user.id, expires_at: iso(exp * 1000) };
+  return issueToken(ctx, tenant, user.id, ttl);
 }
 
 /** The tenant key may revoke any of its tokens; a user only their own. Others' tokens are NOT_FOUND. */
@@ -105,6 +125,7 @@ async function revoke(ctx: Ctx, caller: Caller, tokenId: string, userId?: string
   const visible = row && (caller.kind === 'tenant' || caller.user.id === row.user_id) && (userId === undefined || userId === row.user_id);
   if (!row || !visible) throw notFound('Token');
   await tokenStore.revokeToken(ctx.db, caller.tenantId, row.id, ctx.now());
+  endSessions(ctx, caller.tenantId, { kind: 'tokens', token_ids: [row.id] });
 }
 
 export function tokensApi(ctx: Ctx): Domain['tokens'] {

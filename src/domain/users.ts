@@ -5,12 +5,14 @@ import { successor, updateMemberRole } from '../store/members.ts';
 import { allMemberRooms, deleteRooms, roomsWithoutMembers } from '../store/rooms.ts';
 import { roomSummary } from './mappers.ts';
 import type { Ctx } from './context.ts';
+import { banOf } from './user-bans.ts';
 import { DomainError, notFound } from './errors.ts';
 import { userOut } from './mappers.ts';
 import { assertMayGrant, assertUserManager, checkPermissions, checkRole, defaultPermissions } from './permissions.ts';
 import type { Permissions, Role } from './shapes.ts';
 import type { Caller, Domain, UserInput, UserPatchInput } from './types.ts';
 import { checkOptionalText, checkText, checkUserId, invalid, paginate, readPage, USER_ID_RE } from './validate.ts';
+import { updateSessions } from './sessions.ts';
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
 
@@ -99,7 +101,9 @@ async function update(ctx: Ctx, caller: Caller, userId: string, patch: UserPatch
   changes.updated_at = ctx.now();
   const changed = await store.updateUser(ctx.db, caller.tenantId, target.id, changes).catch((err) => conflict(ctx, caller.tenantId, undefined, err));
   if (changed === 0) throw notFound('User');
-  return userOut({ ...target, ...changes });
+  const user = userOut({ ...target, ...changes });
+  if (changes.role !== undefined) updateSessions(ctx, caller.tenantId, user);
+  return user;
 }
 
 /**
@@ -150,7 +154,9 @@ export function usersApi(ctx: Ctx): Domain['users'] {
     async resolve(tenantId, userId) {
       if (typeof userId !== 'string' || !USER_ID_RE.test(userId)) return null;
       const row = await store.findUser(ctx.db, tenantId, userId);
-      return row ? userOut(row) : null;
+      const expired = row?.expires_at != null && row.expires_at <= ctx.now();
+      // A user banned tenant-wide acts as nobody until the ban ends.
+      return row && !expired && !banOf(row, ctx.now()) ? userOut(row) : null;
     },
   };
 }

@@ -10,6 +10,11 @@ export type Tenant = Schemas['Tenant'];
 export type TenantSettings = Schemas['TenantSettings'];
 export type TenantSettingsPatch = Schemas['TenantSettingsPatch'];
 export type TenantCredentials = Schemas['TenantCredentials'];
+export type PublishableKey = Schemas['PublishableKey'];
+export type AuthSession = Schemas['AuthSession'];
+export type GuestSession = Schemas['GuestSession'];
+export type RoomSession = Schemas['RoomSession'];
+export type PublishableKeyCredentials = Schemas['PublishableKeyCredentials'];
 export type User = Schemas['User'];
 export type Role = Schemas['Role'];
 export type Permissions = Schemas['Permissions'];
@@ -48,3 +53,8 @@ export interface PageOf<T> {
   items: T[];
   next_cursor: string | null;
 }
+export type Webhook = Schemas['Webhook'];
+export type WebhookWithSecret = Schemas['WebhookWithSecret'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type WebhookEvent = Schemas['WebhookEvent'];
+export type Notification = Schemas['Notification'];

@@ -52,8 +52,20 @@ function summary(details: ErrorDetail[]): string {
   return details.length > 3 ? `${first}; and ${details.length - 3} more` : first || 'Invalid request';
 }
 
-function bind(op: Operation) {
+/**
+ * What a token scoped to one room (exchangeRoomCode) may call: that room's operations (the domain
+ * checks the room), itself, and a WebSocket ticket. Anything else answers NOT_FOUND, as a room it
+ * cannot see would.
+ */
+const ROOM_SCOPED_OPERATIONS = new Set([
+  'getMe', 'createRealtimeTicket', 'getRateLimit', 'getRoom', 'listRoomMembers', 'removeRoomMember', 'getRoomPresence',
+  'sendMessage', 'listRoomMessages', 'getMessage', 'editMessage', 'deleteMessage', 'markRoomRead', 'ackDelivery',
+]);
+
+function bind(operationId: string, op: Operation) {
   return async (c: ApiContext, ctx: KoaContext) => {
+    const scoped = (ctx.state.auth as { caller?: { roomId?: string } } | undefined)?.caller?.roomId;
+    if (scoped !== undefined && !ROOM_SCOPED_OPERATIONS.has(operationId)) return writeError(ctx, 'NOT_FOUND', 'Not found');
     const req: OperationRequest = {
       params: (c.request.params ?? {}) as Record<string, string>,
       query: (c.request.query ?? {}) as OperationRequest['query'],
@@ -77,7 +89,7 @@ export async function createApi(deps: HttpDeps, definition: Document = loadSpec(
     customizeAjv: (_original, ajvOpts) => createAjv(ajvOpts) as never,
   });
   const handlers = operationHandlers(deps);
-  for (const [operationId, op] of Object.entries(handlers)) api.register(operationId, bind(op));
+  for (const [operationId, op] of Object.entries(handlers)) api.register(operationId, bind(operationId, op));
   api.register({
     postRoutingHandler: (c: ApiContext, ctx: KoaContext) => {
       ctx.state.operationId = c.operation?.operationId;

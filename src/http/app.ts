@@ -1,6 +1,6 @@
 /**
  * The Koa app, in the order a request travels (design.md § How data flows):
- * request id + envelope on failure → docs and spec files → credentials → tenant rate limit
+ * request id + envelope on failure → docs and spec files → credentials → CORS → tenant rate limit
  * (before the body is read, so a flooding tenant costs little) → JSON body (size-limited) →
  * openapi-backend (route, security, validation) → handler.
  */
@@ -15,8 +15,11 @@ import { createApi, operationOf } from './api.ts';
 import { metricsMiddleware } from './metrics.ts';
 import type { Metrics } from '../metrics.ts';
 import { docsMiddleware } from './docs.ts';
+import { corsMiddleware } from './cors.ts';
 import { webMiddleware } from '../web/routes.ts';
 import type { HttpDeps } from './operation.ts';
+
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
 export interface HttpAppOptions extends HttpDeps {
   /** The tenant rate limit (src/ratelimit); absent in tests that do not exercise it. */
@@ -37,14 +40,17 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; a
   app.use(docsMiddleware());
   app.use(webMiddleware({ wsPort: opts.wsPort ?? config.wsPort }));
   app.use(authMiddleware(domain, config.masterKey, new CredentialCache(config.authCacheMs)));
+  app.use(corsMiddleware()); // after auth (the tenant's origin list), before the rate limit
   if (opts.rateLimit) app.use(opts.rateLimit);
-  app.use(bodyParser({
+  // A body on GET, HEAD or DELETE is not part of any operation: ignored (never parsed, never a 413).
+  const parseBody = bodyParser({
     enableTypes: ['json'],
     jsonLimit: `${config.bodyLimitBytes}b`,
     strict: true,
     // Reject non-JSON bodies instead of silently ignoring them.
     detectJSON: () => true,
-  }));
+  });
+  app.use((ctx, next) => (BODYLESS.has(ctx.method) ? next() : parseBody(ctx, next)));
   app.use(async (ctx) => {
     await api.handleRequest(
       {

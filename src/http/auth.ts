@@ -9,12 +9,17 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Caller, Domain } from '../domain/index.ts';
 import { isDomainError } from '../domain/errors.ts';
 import { CredentialCache } from './credential-cache.ts';
+import { publishableOriginAllowed } from '../domain/origins.ts';
 
 export interface AuthState {
   caller?: Caller;
   /** The tenant whose valid credential was presented (counted by its rate limit even if the user is unknown). */
-  tenant?: { id: string; settings: { rate_limit_per_second: number; rate_limit_burst: number } };
+  tenant?: { id: string; settings: { rate_limit_per_second: number; rate_limit_burst: number; allowed_origins?: string[] } };
   master?: boolean;
+  /** The user token presented (Bearer), so a WebSocket ticket's session ends with it. */
+  token?: { id: string; expiresAt: number };
+  /** A valid publishable key from an allowed origin: may make the sign-in calls for its tenant. */
+  publishable?: { tenantId: string; keyId: string };
   /** Why presented credentials were refused (shown in the 401). */
   error?: string;
 }
@@ -43,13 +48,22 @@ async function resolveApiKey(domain: Domain, cache: CredentialCache, apiKey: str
 async function resolveBearer(domain: Domain, cache: CredentialCache, token: string): Promise<AuthState> {
   return cache.get(`token:${CredentialCache.digest(token)}`, async (): Promise<AuthState> => {
     try {
-      const { tenant, user } = await domain.tokens.verify(token);
-      return { caller: { kind: 'user', tenantId: tenant.id, user, via: 'token' }, tenant };
+      const { tenant, user, roomId, tokenId, expiresAt } = await domain.tokens.verify(token);
+      return { caller: { kind: 'user', tenantId: tenant.id, user, via: 'token', ...(roomId ? { roomId } : {}) }, tenant, token: { id: tokenId, expiresAt } };
     } catch (err) {
       if (isDomainError(err)) return { error: err.message };
       throw err;
     }
   });
+}
+
+async function resolvePublishable(ctx: Context, domain: Domain, cache: CredentialCache, secret: string): Promise<AuthState> {
+  const found = await cache.get(`pk:${CredentialCache.digest(secret)}`, () => domain.publishableKeys.authenticate(secret));
+  if (!found) return { error: 'Invalid publishable key' };
+  if (!publishableOriginAllowed(found.tenant, ctx.get('Origin') || undefined)) {
+    return { error: "This publishable key may only be used from the tenant's allowed origins", tenant: found.tenant };
+  }
+  return { publishable: { tenantId: found.tenant.id, keyId: found.keyId }, tenant: found.tenant };
 }
 
 export async function resolveCredentials(ctx: Context, domain: Domain, masterKey: string | undefined, cache: CredentialCache): Promise<AuthState> {
@@ -62,6 +76,8 @@ export async function resolveCredentials(ctx: Context, domain: Domain, masterKey
     else state.error = 'Invalid master key';
   }
   if (apiKey) return { ...state, ...(await resolveApiKey(domain, cache, apiKey, ctx.get('X-User-Id'))) };
+  const publishable = ctx.get('X-Publishable-Key');
+  if (publishable) return { ...state, ...(await resolvePublishable(ctx, domain, cache, publishable)) };
   if (authorization) {
     const m = /^Bearer\s+(\S+)$/i.exec(authorization);
     if (!m) return { ...state, error: 'Authorization must be "Bearer <token>"' };
@@ -70,8 +86,8 @@ export async function resolveCredentials(ctx: Context, domain: Domain, masterKey
   return state;
 }
 
-/** Changes to these resources can change who a credential is (keys, users, roles, tokens). */
-const CREDENTIAL_RESOURCES = /^\/v1\/(tenants|users)(\/|$)/;
+/** Changes to these resources can change who a credential is (keys, users, roles, tokens, sign-ins). */
+const CREDENTIAL_RESOURCES = /^\/v1\/(tenants|users|auth)(\/|$)/;
 
 export function authMiddleware(domain: Domain, masterKey: string | undefined, cache: CredentialCache): Middleware {
   return async function auth(ctx: Context, next: Next) {

@@ -8,7 +8,7 @@ import { DomainError, ERROR_CATALOGUE, type ErrorCode, type ErrorDetail } from '
 export interface ErrorEnvelope {
   success: false;
   data: unknown;
-  error: { code: ErrorCode; message: string; details: ErrorDetail[]; request_id: string };
+  error: { code: ErrorCode; message: string; details: ErrorDetail[]; request_id: string; retry_after_ms?: number };
 }
 
 export function writeData(ctx: Context, status: number, data: unknown): void {
@@ -34,4 +34,8 @@ export function writeError(
 
 export function writeDomainError(ctx: Context, err: DomainError): void {
   writeError(ctx, err.code, err.message, err.details);
+  if (err.retryAfterMs !== undefined) {
+    (ctx.body as ErrorEnvelope).error.retry_after_ms = err.retryAfterMs;
+    ctx.set('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
+  }
 }

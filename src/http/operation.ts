@@ -27,7 +27,7 @@ export interface Reply {
 
 /** Issues one-time WebSocket tickets (implemented by the realtime node's ticket store). */
 export interface TicketIssuer {
-  issue(caller: Extract<Caller, { kind: 'user' }>): Promise<{ ticket: string; expires_at: string }>;
+  issue(caller: Extract<Caller, { kind: 'user' }>, cred?: { tokenId?: string; expiresAt?: number }): Promise<{ ticket: string; expires_at: string }>;
 }
 
 /** The rate limiter as the REST layer needs it (src/ratelimit). */

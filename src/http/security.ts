@@ -20,6 +20,7 @@ export const securityHandlers: Record<string, SecurityHandler> = {
     const caller = auth(ctx).caller;
     return caller?.kind === 'user' && caller.via === 'key';
   },
+  PublishableKey: (_c, ctx) => auth(ctx).publishable !== undefined,
   Bearer: (_c, ctx) => {
     const caller = auth(ctx).caller;
     return caller?.kind === 'user' && caller.via === 'token';
@@ -31,6 +32,7 @@ export function unauthorizedMessage(ctx: Context, schemes: string[]): string {
   const state = auth(ctx);
   if (state.error) return state.error;
   if (schemes.includes('MasterKey')) return 'This operation needs X-Master-Key';
+  if (schemes.includes('PublishableKey')) return 'Send X-Publishable-Key (browsers) or X-API-Key (servers)';
   if (state.caller?.kind === 'tenant' && schemes.includes('UserId')) {
     return 'This operation acts as a user: add X-User-Id, or use Authorization: Bearer <user token>';
   }

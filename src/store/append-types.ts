@@ -40,6 +40,8 @@ export interface AppendRequest {
   now: () => number;
   afterInsert?: AfterInsert;
   events?: SendEvents;
+  /** The sender has already passed the room's slow mode (domain/send-gate.ts): store despite it. */
+  slowOk?: boolean;
 }
 
 /** A send's outcome: the stored row, or null when the room is gone or the sender is not in it. */

@@ -58,7 +58,7 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
 
 /**
  * The durable send: stores `msg` as its room's next seq (1, 2, 3 … without gaps) if its sender is
- * a member, in one transaction that also bumps the room's last_seq and updated_at, shared with
+ * a member allowed to send now (rooms.ts SEND_GATE: not archived, muted or held by slow mode), in one transaction that also bumps the room's last_seq and updated_at, shared with
  * whatever other sends arrived in the same event-loop turn or while the previous batch committed
  * (group-commit.ts; sqlite-append.ts, mysql-append.ts). `afterInsert` runs inside that transaction
  * for this send only (see AfterInsert). Resolves after COMMIT with the stored row (created_at =
@@ -66,10 +66,13 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
  * longer) in it: nothing stored. Rejects with a duplicate-key error (isUniqueViolation) when the
  * sender already used this client_msg_id in the room. `events` (the outbox hook): the send's events,
  * written to the outbox in the same transaction. On MySQL the send also takes its cross-room feed
- * position there (feed.ts).
+ * position there (feed.ts). The send is refused (null) unless the sender may send now: SEND_GATE
+ * in rooms.ts (archived, muted, slow mode unless `slowOk`); the domain then says why.
  */
-export function appendMessage(knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents): Promise<NewMessageRow | null> {
-  return committerFor(knex).submit({ msg, now, afterInsert, events });
+export function appendMessage(
+  knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents, slowOk = false,
+): Promise<NewMessageRow | null> {
+  return committerFor(knex).submit({ msg, now, afterInsert, events, slowOk });
 }
 
 export async function findMessage(db: Db, tenantId: string, roomId: string, id: string): Promise<MessageRow | undefined> {

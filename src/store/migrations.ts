@@ -128,6 +128,88 @@ const initial: CodeMigration = {
 };
 
 /**
+ * End-user identity (issue 8): publishable keys, passwords, refresh-token families, guests'
+ * expiry, room-scoped tokens, emailed room codes and room invites. Secrets are stored hashed.
+ */
+const identity: CodeMigration = {
+  name: '0004_identity',
+  async up(knex) {
+    await createTable(knex, 'publishable_keys', (t) => {
+      t.string('id', ID).primary();
+      t.string('tenant_id', ID).notNullable().references('id').inTable('tenants').onDelete('CASCADE');
+      t.string('key_hash', 64).notNullable().unique();
+      t.string('prefix', 16).notNullable();
+      t.bigInteger('created_at').notNullable();
+      t.bigInteger('rotated_at').nullable();
+      t.index(['tenant_id', 'created_at']);
+    });
+    await knex.schema.alterTable('users', (t) => {
+      t.bigInteger('expires_at').nullable(); // guests only
+      t.index(['expires_at']);
+    });
+    await knex.schema.alterTable('user_tokens', (t) => {
+      t.string('room_id', ID).nullable(); // a token scoped to one room (emailed code)
+    });
+    await createTable(knex, 'user_passwords', (t) => {
+      t.string('tenant_id', ID).notNullable();
+      t.string('user_id', USER_ID).notNullable();
+      t.string('hash', 255).notNullable();
+      t.bigInteger('created_at').notNullable();
+      t.primary(['tenant_id', 'user_id']);
+      t.foreign(['tenant_id', 'user_id']).references(['tenant_id', 'id']).inTable('users').onDelete('CASCADE');
+    });
+    await createTable(knex, 'refresh_tokens', (t) => {
+      t.string('id', ID).primary();
+      t.string('tenant_id', ID).notNullable();
+      t.string('user_id', USER_ID).notNullable();
+      t.string('family_id', ID).notNullable();
+      t.string('token_hash', 64).notNullable().unique();
+      t.string('access_token_id', ID).nullable();
+      t.bigInteger('expires_at').notNullable();
+      t.bigInteger('used_at').nullable();
+      t.bigInteger('revoked_at').nullable();
+      t.bigInteger('created_at').notNullable();
+      t.foreign(['tenant_id', 'user_id']).references(['tenant_id', 'id']).inTable('users').onDelete('CASCADE');
+      t.index(['tenant_id', 'family_id']);
+    });
+    await createTable(knex, 'room_codes', (t) => {
+      t.string('tenant_id', ID).notNullable();
+      t.string('room_id', ID).notNullable().references('id').inTable('rooms').onDelete('CASCADE');
+      t.string('email_hash', 64).notNullable();
+      t.string('code_hash', 64).notNullable();
+      t.integer('failures').notNullable().defaultTo(0);
+      t.bigInteger('expires_at').notNullable();
+      t.bigInteger('sent_at').notNullable();
+      t.primary(['room_id', 'email_hash']);
+    });
+    await createTable(knex, 'room_invites', (t) => {
+      t.string('id', ID).primary();
+      t.string('tenant_id', ID).notNullable();
+      t.string('room_id', ID).notNullable().references('id').inTable('rooms').onDelete('CASCADE');
+      t.string('code_hash', 64).notNullable().unique();
+      t.string('password_hash', 255).nullable();
+      t.bigInteger('expires_at').nullable();
+      t.integer('max_uses').nullable();
+      t.integer('uses').notNullable().defaultTo(0);
+      t.bigInteger('revoked_at').nullable();
+      t.string('created_by', USER_ID).notNullable();
+      t.bigInteger('created_at').notNullable();
+      t.index(['tenant_id', 'room_id', 'created_at']);
+    });
+  },
+  async down(knex) {
+    for (const table of ['room_invites', 'room_codes', 'refresh_tokens', 'user_passwords', 'publishable_keys']) {
+      await knex.schema.dropTableIfExists(table);
+    }
+    await knex.schema.alterTable('user_tokens', (t) => t.dropColumn('room_id'));
+    await knex.schema.alterTable('users', (t) => {
+      t.dropIndex(['expires_at']);
+      t.dropColumn('expires_at');
+    });
+  },
+};
+
+/**
  * The transactional outbox and what is delivered from it: every event (written by the transaction
  * of its change), webhook endpoints, one delivery row per (endpoint, event), and notifications.
  */
@@ -336,7 +418,26 @@ const staff: CodeMigration = {
   },
 };
 
-const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff];
+/**
+ * The admin panel's per-day message counts of days that are over (they no longer change), filled
+ * on first use: a day is counted once from the messages (tenant_id, created_at) index, then read here.
+ */
+const dayCounts: CodeMigration = {
+  name: '0005_staff_day_counts',
+  async up(knex) {
+    await createTable(knex, 'message_day_counts', (t) => {
+      t.string('tenant_id', ID).notNullable().references('id').inTable('tenants').onDelete('CASCADE');
+      t.integer('day').notNullable(); // days since 1970-01-01 (UTC)
+      t.integer('count').notNullable();
+      t.primary(['tenant_id', 'day']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('message_day_counts');
+  },
+};
+
+const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff, dayCounts, identity];
 
 /** knex's MigrationSource over the list above, in order. */
 export const migrationSource: Knex.MigrationSource<CodeMigration> = {

@@ -78,9 +78,9 @@ async function oneByOne(knex: Knex, batch: AppendRequest[]): Promise<Outcome<App
  * A batch of one (a quiet moment) in the fewest round trips: UPDATE rooms … WHERE <member>
  * (takes the seq and the room's lock), INSERT. A repeat fails the INSERT with the duplicate-key error.
  */
-async function storeOne(trx: Knex.Transaction, { msg, now, afterInsert, events }: AppendRequest): Promise<Outcome<AppendResult>[]> {
+async function storeOne(trx: Knex.Transaction, { msg, now, afterInsert, events, slowOk }: AppendRequest): Promise<Outcome<AppendResult>[]> {
   const createdAt = now();
-  const seq = await takeSeqAsMember(trx, msg.tenant_id, msg.room_id, msg.sender_id, createdAt);
+  const seq = await takeSeqAsMember(trx, msg.tenant_id, msg.room_id, msg.sender_id, createdAt, slowOk);
   if (seq === 0) return [{ value: null }];
   const row: NewMessageRow = { ...msg, seq, created_at: createdAt };
   const [feedPos] = (await takeFeedPositions(trx, msg.tenant_id, 1))!;
@@ -96,13 +96,17 @@ const pairKey = (...parts: (string | null)[]) => JSON.stringify(parts);
 async function storeBatch(trx: Knex.Transaction, batch: AppendRequest[], checkKeys: boolean): Promise<Outcome<AppendResult>[]> {
   const roomIds = [...new Set(batch.map((r) => r.msg.room_id))].sort();
   const [rooms] = (await trx.raw(
-    `SELECT id, tenant_id, last_seq FROM rooms WHERE id IN (${roomIds.map(() => '?').join(', ')}) ORDER BY id FOR UPDATE`,
+    `SELECT id, tenant_id, last_seq, slow_mode_seconds FROM rooms WHERE id IN (${roomIds.map(() => '?').join(', ')}) AND archived_at IS NULL ORDER BY id FOR UPDATE`,
     roomIds,
-  )) as Rows<{ id: string; tenant_id: string; last_seq: number | string }>;
+  )) as Rows<{ id: string; tenant_id: string; last_seq: number | string; slow_mode_seconds: number | string }>;
+  // The send gate (rooms.ts SEND_GATE), per send: the room is not archived, slow mode holds only
+  // sends that have not passed it (slowOk), and the sender is a member who is not muted.
   const lastSeq = new Map(rooms.map((r) => [pairKey(r.tenant_id, r.id), Number(r.last_seq)]));
-  const inRoom = batch.filter((r) => lastSeq.has(pairKey(r.msg.tenant_id, r.msg.room_id)));
-  const members = await findMembers(trx, inRoom);
+  const slow = new Set(rooms.filter((r) => Number(r.slow_mode_seconds) > 0).map((r) => pairKey(r.tenant_id, r.id)));
+  const inRoom = batch.filter((r) => lastSeq.has(pairKey(r.msg.tenant_id, r.msg.room_id)) && (r.slowOk || !slow.has(pairKey(r.msg.tenant_id, r.msg.room_id))));
+  const members = await findMembers(trx, inRoom, batch[0]!.now());
   const senders = inRoom.filter((r) => members.has(pairKey(r.msg.tenant_id, r.msg.room_id, r.msg.sender_id)));
+  const allowed = new Set(senders);
   const usedKeys = checkKeys ? await findUsedKeys(trx, senders) : new Set<string>();
 
   const outcomes: Outcome<AppendResult>[] = [];
@@ -111,7 +115,7 @@ async function storeBatch(trx: Knex.Transaction, batch: AppendRequest[], checkKe
   for (const req of batch) {
     const m = req.msg;
     const room = pairKey(m.tenant_id, m.room_id);
-    if (!members.has(pairKey(m.tenant_id, m.room_id, m.sender_id)) || !lastSeq.has(room)) {
+    if (!allowed.has(req)) {
       outcomes.push({ value: null });
       continue;
     }
@@ -154,15 +158,15 @@ async function withFeedPositions(trx: Knex.Transaction, rows: NewMessageRow[]): 
   return rows.map((r) => ({ ...r, feed_pos: pos.get(r)! }));
 }
 
-/** (tenant, room, user) keys of the senders who are members of their room, share-locked until COMMIT. */
-async function findMembers(trx: Knex.Transaction, batch: AppendRequest[]): Promise<Set<string>> {
+/** (tenant, room, user) keys of the senders who are members of their room and not muted at `now`, share-locked until COMMIT. */
+async function findMembers(trx: Knex.Transaction, batch: AppendRequest[], now: number): Promise<Set<string>> {
   const pairs = new Map(batch.map((r) => [pairKey(r.msg.room_id, r.msg.sender_id), r.msg]));
   if (pairs.size === 0) return new Set();
   const [rows] = (await trx.raw(
-    `SELECT tenant_id, room_id, user_id FROM room_members WHERE ${[...pairs.values()].map(() => '(room_id = ? AND user_id = ?)').join(' OR ')} LOCK IN SHARE MODE`,
+    `SELECT tenant_id, room_id, user_id, muted_until FROM room_members WHERE ${[...pairs.values()].map(() => '(room_id = ? AND user_id = ?)').join(' OR ')} LOCK IN SHARE MODE`,
     [...pairs.values()].flatMap((m) => [m.room_id, m.sender_id]),
-  )) as Rows<{ tenant_id: string; room_id: string; user_id: string }>;
-  return new Set(rows.map((r) => pairKey(r.tenant_id, r.room_id, r.user_id)));
+  )) as Rows<{ tenant_id: string; room_id: string; user_id: string; muted_until: number | string | null }>;
+  return new Set(rows.filter((r) => r.muted_until === null || Number(r.muted_until) <= now).map((r) => pairKey(r.tenant_id, r.room_id, r.user_id)));
 }
 
 /**

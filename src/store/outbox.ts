@@ -45,10 +45,10 @@ export function outboxRow(evt: OutboxEvent, now: number): NewOutboxRow {
   };
 }
 
-/** Writes the events in the caller's transaction (call it before COMMIT). */
 /** Rows per INSERT: knex writes a multi-row insert on SQLite as a compound SELECT, capped at 500 terms. */
 const INSERT_CHUNK = 200;
 
+/** Writes the events in the caller's transaction (call it before COMMIT). */
 export async function appendOutbox(trx: Db, events: readonly OutboxEvent[], now: number): Promise<void> {
   for (let i = 0; i < events.length; i += INSERT_CHUNK) {
     await trx('outbox_events').insert(events.slice(i, i + INSERT_CHUNK).map((e) => outboxRow(e, now)));

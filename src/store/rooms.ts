@@ -75,10 +75,12 @@ export async function listMemberRooms(
   userId: string,
   before: [number, string] | null,
   limit: number,
+  includeArchived = true,
 ): Promise<MemberRoomRow[]> {
   const q = memberRooms(db, tenantId, userId)
     .orderBy([{ column: 'rooms.updated_at', order: 'desc' }, { column: 'rooms.id', order: 'desc' }])
     .limit(limit);
+  if (!includeArchived) q.whereNull('rooms.archived_at');
   if (before) {
     const [updatedAt, id] = before;
     q.andWhere((w) =>
@@ -94,6 +96,13 @@ export async function allMemberRooms(db: Db, tenantId: string, userId: string): 
 }
 
 /** Those of `ids` that have no members left. */
+/** Which of `ids` are rooms of the tenant. */
+export async function existingRoomIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db('rooms').where('tenant_id', tenantId).whereIn('id', ids).select('id');
+  return new Set(rows.map((r: { id: string }) => r.id));
+}
+
 export async function roomsWithoutMembers(db: Db, tenantId: string, ids: string[]): Promise<RoomRow[]> {
   if (ids.length === 0) return [];
   const rows = await db<RoomRow>('rooms')
@@ -121,6 +130,16 @@ export async function updateRoom(
 }
 
 /**
+ * Who may send right now, checked by the seq-taking UPDATE itself (no read first): the room exists,
+ * is not archived, is not in slow mode (unless the caller has already passed slow mode: `slowOk`),
+ * and the sender is a member who is not muted. Bindings: tenant, room, slowOk (0/1), room, user,
+ * tenant, now. When it matches no row, the domain reads the room once to say why.
+ */
+export const SEND_GATE = `tenant_id = ? AND id = ? AND archived_at IS NULL AND (slow_mode_seconds = 0 OR ? = 1)
+  AND EXISTS (SELECT 1 FROM room_members WHERE room_members.room_id = ? AND room_members.user_id = ? AND room_members.tenant_id = ?
+    AND (room_members.muted_until IS NULL OR room_members.muted_until <= ?))`;
+
+/**
  * Takes the room's next seq for a message from `userId`, in one statement, and only if they are a
  * member of it: 0 when the room is gone or they are not (or no longer) in it. Also bumps the room's
  * updated_at. Call it inside the transaction that inserts the message: on MySQL the UPDATE holds
@@ -129,18 +148,17 @@ export async function updateRoom(
  * with RETURNING; MariaDB has no UPDATE … RETURNING, so the value goes through LAST_INSERT_ID(expr),
  * which the server reports in the statement's OK packet (no second query).
  */
-export async function takeSeqAsMember(db: Db, tenantId: string, roomId: string, userId: string, now: number): Promise<number> {
-  const member = 'EXISTS (SELECT 1 FROM room_members WHERE room_members.room_id = ? AND room_members.user_id = ? AND room_members.tenant_id = ?)';
-  const bindings = [now, tenantId, roomId, roomId, userId, tenantId];
+export async function takeSeqAsMember(db: Db, tenantId: string, roomId: string, userId: string, now: number, slowOk = false): Promise<number> {
+  const bindings = [now, tenantId, roomId, slowOk ? 1 : 0, roomId, userId, tenantId, now];
   if (driver(db) === 'mysql') {
     const [res] = (await db.raw(
-      `UPDATE rooms SET last_seq = LAST_INSERT_ID(last_seq + 1), updated_at = ? WHERE tenant_id = ? AND id = ? AND ${member}`,
+      `UPDATE rooms SET last_seq = LAST_INSERT_ID(last_seq + 1), updated_at = ? WHERE ${SEND_GATE}`,
       bindings,
     )) as [{ affectedRows: number; insertId: number | string }];
     return res.affectedRows === 0 ? 0 : Number(res.insertId);
   }
   const rows = (await db.raw(
-    `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ? AND ${member} RETURNING last_seq`,
+    `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`,
     bindings,
   )) as { last_seq: number | bigint }[];
   return rows.length === 0 ? 0 : Number(rows[0].last_seq);

@@ -17,6 +17,7 @@
  */
 import type { Knex } from 'knex';
 import { isRetryable } from './db.ts';
+import { SEND_GATE } from './rooms.ts';
 import { backoff, MAX_ATTEMPTS, type AppendRequest, type AppendResult, type NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
 import { syncWal } from './wal-sync.ts';
@@ -36,9 +37,7 @@ interface RawSqlite {
   durableSends?: boolean;
 }
 
-const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE tenant_id = ? AND id = ?
-  AND EXISTS (SELECT 1 FROM room_members WHERE room_members.room_id = ? AND room_members.user_id = ? AND room_members.tenant_id = ?)
-  RETURNING last_seq`;
+const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`;
 const INSERT = `INSERT INTO messages (id, tenant_id, room_id, seq, sender_id, content, meta, client_msg_id, body_hash, created_at, edited_at, deleted_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
@@ -92,11 +91,11 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
   const bump = sql(BUMP);
   const insert = sql(INSERT);
   const outcomes: Outcome<AppendResult>[] = [];
-  for (const { msg: m, now, afterInsert, events } of batch) {
+  for (const { msg: m, now, afterInsert, events, slowOk } of batch) {
     const createdAt = now();
     sql('SAVEPOINT send').run();
     try {
-      const taken = bump.get(createdAt, m.tenant_id, m.room_id, m.room_id, m.sender_id, m.tenant_id) as { last_seq: number } | undefined;
+      const taken = bump.get(createdAt, m.tenant_id, m.room_id, slowOk ? 1 : 0, m.room_id, m.sender_id, m.tenant_id, createdAt) as { last_seq: number } | undefined;
       let row: NewMessageRow | null = null;
       if (taken) {
         row = { ...m, seq: Number(taken.last_seq), created_at: createdAt };

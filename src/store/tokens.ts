@@ -8,6 +8,8 @@ export interface TokenRow {
   expires_at: number;
   revoked_at: number | null;
   created_at: number;
+  /** Set for a token scoped to one room. */
+  room_id?: string | null;
 }
 
 const toRow = (r: TokenRow): TokenRow => ({
@@ -34,4 +36,10 @@ export async function revokeToken(db: Db, tenantId: string, id: string, now: num
 /** Expired rows are dead weight (verify() rejects them by `exp`); pruned per user on each mint. */
 export async function deleteExpiredTokens(db: Db, tenantId: string, userId: string, now: number): Promise<number> {
   return db('user_tokens').where({ tenant_id: tenantId, user_id: userId }).andWhere('expires_at', '<', now).delete();
+}
+
+/** Revokes the given tokens (those not revoked yet). */
+export async function revokeTokens(db: Db, tenantId: string, ids: string[], now: number): Promise<number> {
+  if (!ids.length) return 0;
+  return db('user_tokens').where({ tenant_id: tenantId }).whereIn('id', ids).whereNull('revoked_at').update({ revoked_at: now });
 }

@@ -11,11 +11,20 @@ export interface UserRow {
   permissions: string; // JSON text
   created_at: number;
   updated_at: number;
+  /** Guests only: when the user ends. */
+  expires_at?: number | null;
+  /** Tenant-wide ban (migration 0005): when, until (null = permanent), why, by whom. */
+  banned_at?: number | null;
+  banned_until?: number | null;
+  ban_reason?: string | null;
+  banned_by?: string | null;
 }
 
 export type UserPatch = Partial<Pick<UserRow, 'username' | 'email' | 'display_name' | 'role' | 'permissions' | 'updated_at'>>;
 
-const toRow = (r: UserRow): UserRow => ({ ...r, created_at: Number(r.created_at), updated_at: Number(r.updated_at) });
+const toRow = (r: UserRow): UserRow => ({
+  ...r, created_at: Number(r.created_at), updated_at: Number(r.updated_at), expires_at: r.expires_at == null ? null : Number(r.expires_at),
+});
 
 export async function insertUser(db: Db, row: UserRow): Promise<void> {
   await db('users').insert(row);
@@ -58,4 +67,9 @@ export async function updateUser(db: Db, tenantId: string, id: string, patch: Us
 /** Foreign keys cascade to the user's tokens and memberships; their messages stay. */
 export async function deleteUser(db: Db, tenantId: string, id: string): Promise<number> {
   return db('users').where({ tenant_id: tenantId, id }).delete();
+}
+
+/** Guests whose time is up (oldest first). */
+export async function expiredGuests(db: Db, now: number, limit: number): Promise<{ tenant_id: string; id: string }[]> {
+  return db('users').whereNotNull('expires_at').andWhere('expires_at', '<=', now).orderBy('expires_at').limit(limit).select('tenant_id', 'id');
 }

@@ -46,6 +46,8 @@ export interface Conn {
   tenant?: TenantRecord;
   user?: User;
   caller?: UserCaller;
+  /** The credential that opened the session. */
+  cred?: Credential;
   rooms: Map<string, RoomSync>;
   /** Frames that arrived before the connection was ready, in order. */
   queue: string[];
@@ -60,6 +62,8 @@ export interface Conn {
   drainWaiters: (() => void)[];
   /** Frames being handled right now (graceful shutdown waits for them). */
   inFlight: number;
+  /** Characters of the frames counted in inFlight (bounded by WS_MAX_PENDING_BYTES). */
+  pendingChars: number;
   /** The upgrade's Sec-WebSocket-Accept when tracing. */
   key: string;
   /** `connected` went out (for traces). */
@@ -76,9 +80,21 @@ export interface ConnData {
 
 /** What the credentials of an upgrade request amount to (handshake.ts resolveCredentials). */
 export type UpgradeResult =
-  | { kind: 'authenticated'; tenant: TenantRecord; user: User; via: UserCaller['via'] }
+  | { kind: 'authenticated'; tenant: TenantRecord; user: User; via: UserCaller['via']; cred?: Credential }
   | { kind: 'anonymous' }
   | { kind: 'refused'; reason: string };
+
+/** What opened a session, so it can end when that credential does (credentials.revoked on the bus). */
+export interface Credential {
+  /** The user token's jti (Bearer, auth frame, or the token a ticket was issued for). */
+  tokenId?: string;
+  /** When that token expires (epoch ms): the session ends then. */
+  expiresAt?: number;
+  /** The token is scoped to this one room. */
+  roomId?: string;
+  /** Opened with the tenant's secret key (X-API-Key + X-User-Id): ends when the key is rotated. */
+  apiKey?: boolean;
+}
 
 export const newConnectionId = () => `c_${randomBytes(9).toString('base64url')}`;
 

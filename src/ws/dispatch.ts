@@ -5,6 +5,7 @@
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Message } from '../domain/wire.ts';
+import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_S } from '../store/availability.ts';
 import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, isOpen } from './conn.ts';
@@ -39,12 +40,24 @@ export function onText(ctx: WsContext, conn: Conn, text: string): void {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
+  // uWS cannot stop reading a WebSocket, so a client that sends faster than its frames are handled
+  // is answered at once beyond the bound instead of queued: its memory stays bounded.
+  if (conn.inFlight >= ctx.config.wsMaxPendingFrames || conn.pendingChars + text.length > ctx.config.wsMaxPendingBytes) {
+    return sendError(ctx, conn, {
+      ...echoOf(text), code: 'RATE_LIMIT_EXCEEDED', retry_after_ms: 100,
+      message: 'Too many frames waiting on this connection; wait for answers before sending more',
+    });
+  }
   conn.inFlight += 1;
+  conn.pendingChars += text.length;
   conn.chain = conn.chain
     .then(() => handle(ctx, conn, text))
     .then(yieldToLoop)
     .catch((err) => ctx.log.error({ err, conn: conn.id }, 'ws: frame handler failed'))
-    .finally(() => void (conn.inFlight -= 1));
+    .finally(() => {
+      conn.inFlight -= 1;
+      conn.pendingChars -= text.length;
+    });
 }
 
 export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): void {
@@ -85,7 +98,16 @@ async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
     await HANDLERS[frame.type](ctx, conn, frame as never);
   } catch (err) {
     if (!isOpen(conn)) return;
-    if (isDomainError(err)) return sendError(ctx, conn, { ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}) });
+    if (isDomainError(err)) {
+      return sendError(ctx, conn, {
+        ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}),
+        ...(err.retryAfterMs !== undefined ? { retry_after_ms: err.retryAfterMs } : {}),
+      });
+    }
+    if (isDatabaseUnavailable(err)) {
+      ctx.log.warn({ err, conn: conn.id, frame: frame.type }, 'ws: database unavailable');
+      return sendError(ctx, conn, { ...echo, code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry later', retry_after_ms: OUTAGE_RETRY_AFTER_S * 1000 });
+    }
     ctx.log.error({ err, conn: conn.id, frame: frame.type }, 'ws: frame failed');
     sendError(ctx, conn, { ...echo, code: 'INTERNAL_ERROR', message: 'Internal error' });
   }
@@ -118,7 +140,11 @@ const HANDLERS: { [T in ClientFrame['type']]: Handler<T> } = {
     await ctx.domain.receipts.read(conn.caller!, frame.room_id, { seq: frame.seq });
   },
 
-  'typing.start': (ctx, conn, frame) => ctx.typing.start(conn, memberRoom(conn, frame.room_id)),
+  'typing.start': async (ctx, conn, frame) => {
+    const roomId = memberRoom(conn, frame.room_id);
+    await ctx.domain.moderation.assertMayType(conn.caller!, roomId); // muted or archived: refused like a send
+    ctx.typing.start(conn, roomId);
+  },
   'typing.stop': (ctx, conn, frame) => ctx.typing.stop(conn, memberRoom(conn, frame.room_id)),
 
   resume: (ctx, conn, frame) => resume(ctx, conn, frame.rooms, frame.ref),

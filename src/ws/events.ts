@@ -36,6 +36,8 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
     case 'presence':
       for (const roomId of evt.room_ids) ctx.presenceFanout.change(evt.tenant_id, roomId, evt.user_id, evt.status);
       return;
+    case 'notification':
+      return ctx.router.toUser(evt.tenant_id, evt.user_id, encode({ type: 'notification', notification: evt.notification }));
     case 'member.joined':
       return memberJoined(ctx, evt.tenant_id, evt.room_id, encode({ type: evt.type, room_id: evt.room_id, member: evt.member }), evt.member.user_id);
     case 'member.left':
@@ -78,7 +80,8 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
 /** Tell the room, then start following it on the new member's connections here (replayed from 0). */
 function memberJoined(ctx: WsContext, tenantId: string, roomId: string, bytes: Buffer, userId: string): void {
   if (ctx.router.hasInterest(tenantId, roomId)) ctx.router.route(tenantId, roomId, bytes);
-  const conns = ctx.router.localConns(tenantId, userId).filter((c) => !c.rooms.has(roomId));
+  const conns = ctx.router.localConns(tenantId, userId)
+    .filter((c) => !c.rooms.has(roomId) && (c.cred?.roomId === undefined || c.cred.roomId === roomId));
   if (!conns.length) return;
   ctx.router.toUser(tenantId, userId, bytes);
   for (const conn of conns) {

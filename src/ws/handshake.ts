@@ -18,7 +18,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import { isDomainError } from '../domain/errors.ts';
-import type { TenantRecord } from '../domain/index.ts';
 import type { WsContext } from './context.ts';
 import type { ConnData, UpgradeResult } from './conn.ts';
 import { acceptOf, trace, tracing, uwsCallback } from './trace.ts';
@@ -34,13 +33,7 @@ export interface Presented {
   embedOrigin: string;
 }
 
-/** Browsers always send Origin; clients without one (servers, apps) are not subject to the list. */
-export function originAllowed(tenant: TenantRecord, origin: string | undefined): boolean {
-  const allowed = tenant.settings.allowed_origins;
-  if (!allowed.length || !origin) return true;
-  const normal = origin.replace(/\/+$/, '').toLowerCase();
-  return allowed.some((o) => o.replace(/\/+$/, '').toLowerCase() === normal);
-}
+export { originAllowed } from '../domain/origins.ts';
 
 export function upgradeHandler(ctx: WsContext) {
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
@@ -74,21 +67,22 @@ export async function resolveCredentials(ctx: WsContext, p: Presented): Promise<
     if (!grant) return refused('Unknown, used or expired ticket');
     const tenant = await ctx.domain.tenants.get(grant.tenant_id).catch((err) => (isDomainError(err) ? null : Promise.reject(err)));
     const user = tenant && (await ctx.domain.users.resolve(tenant.id, grant.user_id));
-    return tenant && user ? { kind: 'authenticated', tenant, user, via: grant.via } : refused('The ticket\'s user no longer exists');
+    const cred = { tokenId: grant.token_id, expiresAt: grant.expires_at, roomId: grant.room_id, apiKey: grant.via === 'key' };
+    return tenant && user ? { kind: 'authenticated', tenant, user, via: grant.via, cred } : refused('The ticket\'s user no longer exists');
   }
   if (p.apiKey) {
     const tenant = await ctx.domain.tenants.authenticateKey(p.apiKey);
     if (!tenant) return refused('Invalid API key');
     if (!p.userId) return refused('X-User-Id is required with X-API-Key');
     const user = await ctx.domain.users.resolve(tenant.id, p.userId);
-    return user ? { kind: 'authenticated', tenant, user, via: 'key' } : refused('X-User-Id names no user of this tenant');
+    return user ? { kind: 'authenticated', tenant, user, via: 'key', cred: { apiKey: true } } : refused('X-User-Id names no user of this tenant');
   }
   if (p.authorization) {
     const m = /^Bearer\s+(\S+)$/i.exec(p.authorization);
     if (!m) return refused('Authorization must be "Bearer <token>"');
     try {
-      const { tenant, user } = await ctx.domain.tokens.verify(m[1]!);
-      return { kind: 'authenticated', tenant, user, via: 'token' };
+      const { tenant, user, tokenId, expiresAt, roomId } = await ctx.domain.tokens.verify(m[1]!);
+      return { kind: 'authenticated', tenant, user, via: 'token', cred: { tokenId, expiresAt, roomId } };
     } catch (err) {
       if (isDomainError(err)) return refused(err.message);
       throw err;

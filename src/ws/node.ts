@@ -179,7 +179,7 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, event
   const data = ws.getUserData();
   const conn: Conn = {
     id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined, embedOrigin: data.presented.embedOrigin || undefined,
-    rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, drainWaiters: [],
+    rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, pendingChars: 0, drainWaiters: [],
     key: data.key,
   };
   trace('server', 'open', { key: conn.key, conn: conn.id });

@@ -72,6 +72,7 @@ export class LocalPresence {
   private async announce(user: UserRef, status: 'online' | 'offline'): Promise<void> {
     const rooms = await this.deps.domain.rooms.roomsOfUser(user.tenant_id, user.user_id);
     this.deps.bus.publish({ type: 'presence', ...user, status, room_ids: rooms.map((r) => r.room_id) });
+    await this.deps.domain.userStatus.record(user.tenant_id, user.user_id, status); // the user.online/offline webhook
   }
 
   private serial(user: UserRef, fn: (u: UserRef) => Promise<void>): void {

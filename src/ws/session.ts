@@ -41,6 +41,7 @@ export async function authenticateUpgrade(ctx: WsContext, conn: Conn, presented:
       return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
     case 'authenticated':
       if (!originsAllowed(result.tenant, conn)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
+      conn.cred = result.cred;
       return startSession(ctx, conn, result.tenant, result.user, result.via);
     case 'anonymous':
       conn.phase = 'auth';
@@ -53,7 +54,7 @@ export async function authenticateUpgrade(ctx: WsContext, conn: Conn, presented:
 
 export async function authenticateFrame(ctx: WsContext, conn: Conn, frame: AuthFrame): Promise<void> {
   conn.phase = 'connecting'; // later frames queue until the session is ready
-  let verified: { tenant: TenantRecord; user: User };
+  let verified: { tenant: TenantRecord; user: User; tokenId: string; expiresAt: number; roomId?: string };
   try {
     verified = await ctx.domain.tokens.verify(frame.token);
   } catch (err) {
@@ -62,6 +63,7 @@ export async function authenticateFrame(ctx: WsContext, conn: Conn, frame: AuthF
   }
   if (!isOpen(conn)) return;
   if (!originsAllowed(verified.tenant, conn)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
+  conn.cred = { tokenId: verified.tokenId, expiresAt: verified.expiresAt, roomId: verified.roomId };
   await startSession(ctx, conn, verified.tenant, verified.user, 'token', frame.resume, frame.ref);
 }
 
@@ -72,9 +74,12 @@ export async function startSession(
   for (const timer of conn.timers) clearTimeout(timer); // the auth timeout
   conn.timers.clear();
   conn.phase = 'connecting';
-  Object.assign(conn, { tenant, user, caller: { kind: 'user', tenantId: tenant.id, user, via } satisfies UserCaller });
+  const roomId = conn.cred?.roomId;
+  Object.assign(conn, { tenant, user, caller: { kind: 'user', tenantId: tenant.id, user, via, ...(roomId ? { roomId } : {}) } satisfies UserCaller });
+  let unread = 0;
   try {
     await loadRooms(ctx, conn);
+    unread = await ctx.domain.notifications.unreadCount(tenant.id, user.id);
   } catch (err) {
     ctx.log.error({ err, conn: conn.id }, 'ws: session start failed');
     return ctx.router.kick(conn, CloseCode.INTERNAL_ERROR);
@@ -86,6 +91,7 @@ export async function startSession(
   const rooms = [...conn.rooms].map(([room_id, sync]) => ({ room_id, last_seq: sync.head ?? 0 }));
   ctx.router.send(conn, encode({
     type: 'connected', connection_id: conn.id, user, rooms, max_payload_bytes: ctx.config.wsMaxPayloadBytes, resume_wait_ms: ctx.resumeWaitMs,
+    unread_notifications: unread,
   }));
   conn.connectedSent = isOpen(conn);
   trace('server', 'connected-sent', { key: conn.key, conn: conn.id, user: user.id, open: isOpen(conn) });
@@ -101,14 +107,14 @@ export async function startSession(
 /** Rooms and heads, read twice around the pending registration so no event can fall in between. */
 async function loadRooms(ctx: WsContext, conn: Conn): Promise<void> {
   const { tenant, user } = conn as Required<Pick<Conn, 'tenant' | 'user'>>;
-  const first = await ctx.domain.rooms.roomsOfUser(tenant.id, user.id);
+  const first = inScope(conn, await ctx.domain.rooms.roomsOfUser(tenant.id, user.id));
   if (!isOpen(conn)) return;
   ctx.router.addUser(conn);
   for (const r of first) {
     conn.rooms.set(r.room_id, newRoomSync(r.delivered_seq));
     ctx.router.addPending(conn, r.room_id);
   }
-  const fresh = await ctx.domain.rooms.roomsOfUser(tenant.id, user.id);
+  const fresh = inScope(conn, await ctx.domain.rooms.roomsOfUser(tenant.id, user.id));
   if (!isOpen(conn)) return;
   const still = new Set(fresh.map((r) => r.room_id));
   for (const r of first) if (!still.has(r.room_id)) ctx.router.dropRoom(conn, r.room_id);
@@ -121,4 +127,10 @@ async function loadRooms(ctx: WsContext, conn: Conn): Promise<void> {
     }
     if (sync.state === 'waiting') Object.assign(sync, { head: r.last_seq, delivered: r.delivered_seq });
   }
+}
+
+/** A session opened with a room-scoped token follows that room only. */
+function inScope<T extends { room_id: string }>(conn: Conn, rooms: T[]): T[] {
+  const only = conn.cred?.roomId;
+  return only === undefined ? rooms : rooms.filter((r) => r.room_id === only);
 }

@@ -14,11 +14,15 @@ export interface TicketGrant {
   tenant_id: string;
   user_id: string;
   via: UserCaller['via'];
+  /** The credential the ticket was issued for: the session it opens ends with it. */
+  token_id?: string;
+  expires_at?: number;
+  room_id?: string;
 }
 
 export interface TicketStore {
   /** Mints a ticket for the calling user (what createRealtimeTicket returns). */
-  issue(caller: UserCaller): Promise<{ ticket: string; expires_at: string }>;
+  issue(caller: UserCaller, cred?: { tokenId?: string; expiresAt?: number }): Promise<{ ticket: string; expires_at: string }>;
   /** The grant, once: a second redeem, or one after expiry, gets null. */
   redeem(ticket: string): Promise<TicketGrant | null>;
   close(): Promise<void>;
@@ -42,9 +46,12 @@ export async function createTicketStore(opts: TicketStoreOptions = {}): Promise<
   const now = opts.now ?? Date.now;
   const backend = opts.redisUrl ? redisBackend(opts.redisUrl, opts.prefix ?? 'chatapi:') : memoryBackend(now);
   return {
-    async issue(caller) {
+    async issue(caller, cred = {}) {
       const ticket = `tk_${randomBytes(TICKET_BYTES).toString('base64url')}`;
-      const grant: TicketGrant = { tenant_id: caller.tenantId, user_id: caller.user.id, via: caller.via };
+      const grant: TicketGrant = {
+        tenant_id: caller.tenantId, user_id: caller.user.id, via: caller.via,
+        ...(cred.tokenId ? { token_id: cred.tokenId, expires_at: cred.expiresAt } : {}), ...(caller.roomId ? { room_id: caller.roomId } : {}),
+      };
       await backend.put(hash(ticket), grant, ttlMs);
       return { ticket, expires_at: new Date(now() + ttlMs).toISOString() };
     },

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Caller } from '../../src/domain/index.ts';
 import { backends } from '../helpers/backends.ts';
 import { openHarness, rejectsWith, type DomainHarness } from './harness.ts';
+import { defaultAuthSettings } from '../../src/domain/auth-settings.ts';
 
 for (const backend of backends()) {
   describe(`tenants and isolation (${backend.name})`, () => {
@@ -16,7 +17,9 @@ for (const backend of backends()) {
       assert.equal(tenant.name, 'Acme');
       assert.deepEqual(tenant.settings, {
         rate_limit_per_second: 100, rate_limit_burst: 100, default_token_ttl_seconds: 3600, max_token_ttl_seconds: 2592000, allowed_origins: [], ticket_categories: [],
+        auth: defaultAuthSettings(),
       });
+      assert.deepEqual(tenant.settings.auth.flows, { password: false, guest: false, email_code: false, invites: false }, 'every sign-in flow starts off');
       const row = await h.db('tenants').where({ id: tenant.id }).first();
       assert.notEqual(row.api_key_hash, api_key);
       assert.equal(JSON.stringify(row).includes(api_key), false);

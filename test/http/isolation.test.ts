@@ -37,6 +37,33 @@ const EXPLICIT: Record<string, Probe> = {
     expect: { status: [400], code: 'VALIDATION_ERROR' },
   },
   createRealtimeTicket: { why: 'a ticket is for the caller itself; checked for leaks only', expect: { status: [201] } },
+  markNotificationsRead: {
+    why: "B marks A's notification by id: nothing of A's changes (checked below) and the answer counts B's own",
+    body: (a) => ({ ids: [a.params.notification_id] }),
+    expect: { status: [200] },
+  },
+  createWebhook: {
+    why: "B's own endpoint filtered on A's room: the room is not B's, so NOT_FOUND",
+    body: (a) => ({ url: 'https://93.184.216.34/b', event_types: ['*'], enabled: false, room_ids: [a.params.room_id] }),
+    expect: { status: [403, 404] }, // 404: not a room of B's; 403: a Bearer user who is not an admin
+  },
+  // Sign-in calls act in the tenant of the key presented: B's key reaches B's accounts only.
+  registerUser: { why: "an account of B's own", body: () => ({ username: 'b-own', password: 'b password 1' }), expect: { status: [201, 409] } },
+  loginUser: {
+    why: "A's username is unknown in B: the same 401 as any wrong login",
+    body: (a) => ({ username: a.userIds[0], password: 'not the password' }), expect: { status: [401], code: 'AUTHENTICATION_ERROR' },
+  },
+  refreshToken: { why: 'a refresh token B does not hold', body: () => ({ refresh_token: 'rt_unknown' }), expect: { status: [401], code: 'AUTHENTICATION_ERROR' } },
+  logout: { why: 'logging out a token B does not hold changes nothing and says nothing', body: () => ({ refresh_token: 'rt_unknown' }), expect: { status: [200] } },
+  guestLogin: { why: "a guest of B's own", body: () => ({}), expect: { status: [201] } },
+  requestRoomCode: {
+    why: "always 202 (no enumeration); B's key mails nothing for A's room (checked below)",
+    body: () => ({ email: 'b@example.com' }), expect: { status: [202, 429] },
+  },
+  exchangeRoomCode: {
+    why: "a code for A's room under B's key: the same 401 as any wrong code",
+    body: () => ({ email: 'b@example.com', code: '123456' }), expect: { status: [401], code: 'AUTHENTICATION_ERROR' },
+  },
   createTicket: {
     why: "a support ticket of B's own; checked for leaks only",
     body: () => ({ subject: 'B ticket', initial_message: 'hello' }),
@@ -53,6 +80,7 @@ function attackers(op: SpecOperation, b: SpecFixture, bearer: string): [string, 
     else if (key === 'ApiKey+UserId') out.push(['key + X-User-Id', b.headers('user')]);
     else if (key === 'Bearer') out.push(['Bearer', { Authorization: `Bearer ${bearer}` }]);
     else if (key === 'MasterKey') out.push(['tenant key on an operator operation', b.headers('tenant')]);
+    else if (key === 'PublishableKey') out.push(['publishable key', { 'X-Publishable-Key': b.publishableKey }]);
     else assert.fail(`${op.operationId}: no attacker for security ${key}; teach test/http/isolation.test.ts`);
   }
   return out.length ? out : [['no credentials', {}]];
@@ -62,11 +90,11 @@ function attackers(op: SpecOperation, b: SpecFixture, bearer: string): [string, 
 function probeFor(op: SpecOperation, a: SpecFixture): Probe {
   const operatorOnly = op.security.length > 0 && op.security.every((alt) => alt.includes('MasterKey'));
   if (operatorOnly) return { why: 'operator only', expect: { status: [401], code: 'AUTHENTICATION_ERROR' } };
+  if (EXPLICIT[op.operationId]) return EXPLICIT[op.operationId]!;
   const pathParams = op.params.filter((p) => p.in === 'path');
   for (const p of pathParams) assert.ok(p.name in a.params, `${op.operationId}: no resource of A's for path parameter {${p.name}}; add it to test/helpers/spec-fixture.ts`);
   const bodyIds = Object.keys(op.body?.properties ?? {}).filter((k) => k in a.params);
   if (pathParams.length || bodyIds.length) return { why: `names A's ${[...pathParams.map((p) => p.name), ...bodyIds].join(', ')}`, expect: NOT_FOUND };
-  if (EXPLICIT[op.operationId]) return EXPLICIT[op.operationId]!;
   if (op.method === 'GET') return { why: 'a read of B’s own: must show nothing of A’s', expect: { status: [200] } };
   assert.fail(`${op.operationId} (${op.method} ${op.path}) names no resource and has no probe recipe: add one to EXPLICIT in test/http/isolation.test.ts`);
 }
@@ -92,7 +120,7 @@ for (const backend of backends()) {
     let b: SpecFixture;
     let bearer: string;
     before(async () => {
-      s = await startTestServer(backend, {}, { ws: false });
+      s = await startTestServer(backend, { webhookAllowPrivate: true }, { ws: false, outbox: { autostart: false } });
       a = await createFixture(s, 'A', ['alice', 'amy']);
       b = await createFixture(s, 'B', ['mallory', 'bert']);
       const minted = await s.client(b.headers('tenant')).POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: 'mallory' } }, body: {} });
@@ -128,10 +156,27 @@ for (const backend of backends()) {
       assert.equal(amy.data!.data.display_name, null);
       const msgs = await alice.GET('/v1/rooms/{room_id}/messages', { params: { path: { room_id: a.params.room_id! } } });
       assert.deepEqual(msgs.data!.data.items.map((m) => m.content), [a.secrets[4]]);
+      const amyNotes = await s.client({ ...a.headers('tenant'), 'X-User-Id': a.userIds[1] }).GET('/v1/me/notifications', {});
+      assert.equal(amyNotes.data!.data.unread_count, 1, "A's notification is still unread");
       const tenant = await s.master.GET('/v1/tenants/{tenant_id}', { params: { path: { tenant_id: a.tenantId } } });
       assert.equal(tenant.response.status, 200);
       const still = await s.client(a.headers('tenant')).GET('/v1/users', {});
       assert.equal(still.response.status, 200, "A's key still works");
+    });
+
+    test("sign-in calls act in the publishable key's own tenant only", async () => {
+      const [browserA, browserB] = [s.client({ 'X-Publishable-Key': a.publishableKey }), s.client({ 'X-Publishable-Key': b.publishableKey })];
+      const body = { username: 'zoe', password: 'zoe password 1' };
+      const session = (await browserA.POST('/v1/auth/register', { body })).data!.data;
+      assert.equal((await browserB.POST('/v1/auth/login', { body })).response.status, 401, "B's key cannot log into A's account");
+      assert.equal((await browserB.POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } })).response.status, 401);
+      assert.equal((await browserB.POST('/v1/auth/logout', { body: { refresh_token: session.refresh_token } })).response.status, 200);
+      const still = await browserA.POST('/v1/auth/refresh', { body: { refresh_token: session.refresh_token } });
+      assert.equal(still.response.status, 200, "B's logout did not touch A's session");
+      const users = await s.client(b.headers('tenant')).GET('/v1/users', { params: { query: { limit: 200 } } });
+      assert.equal(users.data!.data.items.some((u) => u.username === 'zoe'), false);
+      // requestRoomCode answered 202 for A's room in the matrix above, but B's key stored (and mailed) nothing.
+      assert.deepEqual(await s.running.parts.db('room_codes').where({ room_id: a.params.room_id! }), []);
     });
 
     test("X-User-Id cannot name another tenant's user", async () => {

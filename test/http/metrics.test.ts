@@ -17,9 +17,13 @@ describe(`metrics [${backend.name}]`, () => {
   test('requests are counted per operation and status, refusals included', async () => {
     const t = await s.tenant();
     await t.client.POST('/v1/users', { body: { id: 'alice', username: 'alice' } });
-    await t.client.GET('/v1/users', {});
-    const refused = await t.client.GET('/v1/users', {});
-    assert.equal(refused.response.status, 429);
+    // Burst 2, 1/s: the bucket runs dry within a few calls however slow the machine is; count what happened.
+    const statuses: number[] = [];
+    while (!statuses.includes(429)) {
+      assert.ok(statuses.length < 50, `never refused: ${statuses.join(',')}`);
+      statuses.push((await t.client.GET('/v1/users', {})).response.status);
+    }
+    const ok = statuses.filter((x) => x === 200).length;
     await s.anonymous.GET('/v1/me', {});
     const res = await fetch(`${s.baseUrl}/metrics`);
     assert.equal(res.status, 200);
@@ -30,7 +34,7 @@ describe(`metrics [${backend.name}]`, () => {
       return line ? Number(line.split(' ').pop()) : 0;
     };
     assert.equal(count('operation="createUser",status="201"'), 1);
-    assert.equal(count('operation="listUsers",status="200"'), 1);
+    assert.equal(count('operation="listUsers",status="200"'), ok);
     assert.equal(count('operation="listUsers",status="429"'), 1);
     assert.equal(count('operation="getMe",status="401"'), 1);
     assert.match(text, /chatapi_rate_limited_total\{[^}]*transport="http"[^}]*\} 1/);

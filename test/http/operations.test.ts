@@ -8,6 +8,9 @@ import { loadSpec } from '../../src/http/api.ts';
 import { operationHandlers } from '../../src/http/handlers/index.ts';
 import type { HttpDeps } from '../../src/http/operation.ts';
 
+/** operationIds an issue named as a bare verb (issue 8 names `logout`); every other id is verb-noun. */
+const VERB_ONLY = new Set(['logout']);
+
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
 
 function specOperationIds(): string[] {
@@ -40,7 +43,7 @@ test('operationIds are camelCase verb-noun and each operation has exactly one ta
     for (const method of METHODS) {
       const op = item[method];
       if (!op) continue;
-      assert.match(op.operationId!, /^[a-z]+[A-Z][A-Za-z]*$/, `${op.operationId} is not camelCase verb-noun`);
+      if (!VERB_ONLY.has(op.operationId!)) assert.match(op.operationId!, /^[a-z]+[A-Z][A-Za-z]*$/, `${op.operationId} is not camelCase verb-noun`);
       assert.equal(op.tags?.length, 1, `${op.operationId} must have exactly one tag`);
     }
   }

@@ -89,6 +89,7 @@ for (const backend of backends()) {
       ['a revoked token', () => ({ Authorization: `Bearer ${tokens.revoked}` }), ['tokens.verify']],
       ['a tampered token', () => ({ Authorization: `Bearer ${tokens.tampered}` }), ['tokens.verify']],
       ['a wrong master key', () => ({ 'X-Master-Key': 'mk_wrong_wrong_wrong' }), []],
+      ['a wrong publishable key', () => ({ 'X-Publishable-Key': 'pk_wrong', Origin: 'https://app.example' }), ['publishableKeys.authenticate']],
     ];
 
     test('the public operations answer without credentials', async () => {

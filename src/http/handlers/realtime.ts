@@ -7,7 +7,8 @@ export function realtimeHandlers({ tickets }: HttpDeps): OperationMap {
   return {
     createRealtimeTicket: async (req) => {
       if (!tickets) throw new DomainError('SERVICE_UNAVAILABLE', 'Realtime tickets are not available on this node');
-      const { ticket, expires_at } = await tickets.issue(userCallerOf(req));
+      const token = req.auth.token;
+      const { ticket, expires_at } = await tickets.issue(userCallerOf(req), token ? { tokenId: token.id, expiresAt: token.expiresAt } : {});
       const data: RealtimeTicket = { ticket, expires_at, url: `/v1/ws?ticket=${encodeURIComponent(ticket)}` };
       return created(data);
     },

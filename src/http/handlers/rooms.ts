@@ -4,6 +4,7 @@ import {
   created, deleted, ok, page, userCallerOf,
   type HttpDeps, type OperationMap, type OperationRequest,
 } from '../operation.ts';
+import { boolParam } from './tickets.ts';
 
 export function roomHandlers({ domain }: HttpDeps): OperationMap {
   return {
@@ -11,7 +12,7 @@ export function roomHandlers({ domain }: HttpDeps): OperationMap {
       const { room, created: isNew } = await domain.rooms.create(userCallerOf(req), req.body);
       return isNew ? created(room) : ok(room);
     },
-    listRooms: async (req) => ok(await domain.rooms.list(userCallerOf(req), page(req))),
+    listRooms: async (req) => ok(await domain.rooms.list(userCallerOf(req), page(req), { includeArchived: boolParam(req.query.include_archived) === true })),
     getRoom: async (req) => ok(await domain.rooms.get(userCallerOf(req), req.params.room_id)),
     updateRoom: async (req: OperationRequest<UpdateRoomRequest>) =>
       ok(await domain.rooms.update(userCallerOf(req), req.params.room_id, req.body)),

@@ -1,0 +1,51 @@
+/**
+ * Dispatch: outbox events → one delivery per subscribed endpoint. One node at a time (the
+ * dispatch lock), in outbox order, in one transaction with marking the events dispatched, so an
+ * event is fanned out exactly once and a lane's deliveries get their events' order.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { inTransaction } from '../store/db.ts';
+import { insertDeliveries, type NewDeliveryRow } from '../store/deliveries.ts';
+import { markDispatched, takeDispatchLock, undispatched, type OutboxRow } from '../store/outbox.ts';
+import { subscribedWebhooks, type WebhookRow } from '../store/webhooks.ts';
+import { roomMatches, typeMatches } from './filters.ts';
+
+const BATCH = 500;
+
+export function deliveryId(): string {
+  return 'dlv_' + randomUUID().replaceAll('-', '');
+}
+
+export function newDelivery(evt: OutboxRow, webhookId: string, now: number): NewDeliveryRow {
+  return {
+    id: deliveryId(), tenant_id: evt.tenant_id, webhook_id: webhookId, event_id: evt.id, event_pk: evt.pk, event_type: evt.type,
+    lane: evt.room_id ?? '', status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, last_attempt_at: null,
+    last_status_code: null, last_latency_ms: null, last_error: null, attempt_log: null, created_at: now, updated_at: now,
+  };
+}
+
+function fanOut(events: OutboxRow[], hooks: WebhookRow[], now: number): NewDeliveryRow[] {
+  const out: NewDeliveryRow[] = [];
+  const parsed = hooks.map((h) => ({ h, types: JSON.parse(h.event_types) as string[], rooms: h.room_ids === null ? null : (JSON.parse(h.room_ids) as string[]) }));
+  for (const evt of events) {
+    for (const { h, types, rooms } of parsed) {
+      // An endpoint gets the events committed after it was registered, not the backlog before.
+      if (h.tenant_id === evt.tenant_id && evt.created_at >= h.created_at && typeMatches(types, evt.type) && roomMatches(rooms, evt.room_id)) out.push(newDelivery(evt, h.id, now));
+    }
+  }
+  return out;
+}
+
+/** Dispatches one batch; returns how many events it took (0: nothing to do, or another node is dispatching). */
+export async function dispatchBatch(db: Knex, now: number): Promise<number> {
+  return inTransaction(db, async (trx) => {
+    if (!(await takeDispatchLock(trx, now))) return 0;
+    const events = await undispatched(trx, BATCH);
+    if (events.length === 0) return 0;
+    const hooks = await subscribedWebhooks(trx, [...new Set(events.map((e) => e.tenant_id))]);
+    await insertDeliveries(trx, fanOut(events, hooks, now));
+    await markDispatched(trx, events.map((e) => e.pk), now);
+    return events.length;
+  });
+}
