@@ -1571,7 +1571,13 @@ export interface WebhookDelivery {
     latency_ms: number;
     error: string | null;
   }[];
-  payload: WebhookEvent;
+  /**
+   * The request body: the event, a `WebhookEvent` (the schemas under `webhooks:`; given here as a plain object so that clients need not resolve every frame schema to read deliveries).
+   */
+  payload: {
+    type: string;
+    [k: string]: unknown;
+  };
   created_at: Timestamp;
   updated_at: Timestamp;
 }

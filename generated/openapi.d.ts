@@ -3186,7 +3186,12 @@ export interface components {
                 latency_ms: number;
                 error: string | null;
             }[];
-            payload: components["schemas"]["WebhookEvent"];
+            /** @description The request body: the event, a `WebhookEvent` (the schemas under `webhooks:`; given here as a plain object so that clients need not resolve every frame schema to read deliveries). */
+            payload: {
+                type: string;
+            } & {
+                [key: string]: unknown;
+            };
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
         };
