@@ -84,7 +84,7 @@ async function runTenant(args: string[]): Promise<void> {
   const [verb, ...rest] = args;
   if (!(verb === 'create' && rest.length) && !(verb === 'list' && !rest.length)) throw new Error('usage: chatapi tenant create <name> | chatapi tenant list');
   const cfg = config();
-  const running = await start(cfg, { http: false, ws: false, log: createLogger('warn') });
+  const running = await start(cfg, { http: false, ws: false, log: createLogger('error') }); // stdout is the answer
   try {
     if (verb === 'create') {
       const { tenant, api_key } = await running.domain.tenants.create({ name: rest.join(' ') });
