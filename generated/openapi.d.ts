@@ -1767,7 +1767,7 @@ export interface components {
             type: components["schemas"]["NotificationType"];
             title: string;
             body?: string | null;
-            /** @description Your own JSON object (at most 8 KiB). */
+            /** @description Your own JSON object (at most 8 KiB, nested at most 16 levels deep, 512 keys and array items in all). */
             data?: {
                 [key: string]: unknown;
             } | null;

@@ -13,7 +13,7 @@ import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import type { NotificationEvent } from './events.ts';
 import type { Caller } from './types.ts';
-import { canonicalJson, checkLimit, checkOptionalText, checkText, decodeCursor, encodeCursor, invalid, iso, isoOrNull, isPlainObject, requireUser } from './validate.ts';
+import { canonicalJson, checkJsonBounds, checkLimit, checkOptionalText, checkText, decodeCursor, encodeCursor, invalid, iso, isoOrNull, isPlainObject, requireUser } from './validate.ts';
 import type { Notification } from './wire.ts';
 
 export interface NotificationInput {
@@ -46,11 +46,15 @@ export function notificationOut(r: store.NewNotificationRow): Notification {
   };
 }
 
+/** Like a message's meta: nesting and size bounded before anything recursive touches it. */
+const DATA_BOUNDS = { maxDepth: 16, maxNodes: 512 };
+
 function checkInput(input: NotificationInput) {
   if (!Array.isArray(input.user_ids) || input.user_ids.length < 1 || input.user_ids.length > 1000) throw invalid('user_ids', 'must list 1-1000 user ids');
   const type = checkText('type', input.type, 64);
   if (!TYPE_RE.test(type)) throw invalid('type', 'letters, digits and . _ : - only');
   if (input.data !== undefined && input.data !== null && !isPlainObject(input.data)) throw invalid('data', 'must be a JSON object or null');
+  if (input.data) checkJsonBounds('data', input.data, DATA_BOUNDS); // before JSON.stringify, which recurses
   const data = input.data ? JSON.stringify(input.data) : null;
   if (data && Buffer.byteLength(data) > MAX_DATA_BYTES) throw invalid('data', `must be at most ${MAX_DATA_BYTES} bytes as JSON`);
   return {
