@@ -385,6 +385,7 @@ export interface SchemaTypes {
   RoomDeletedPayload: RoomDeletedPayload;
   RoomDetail: RoomDetail;
   RoomId: RoomId;
+  RoomInvite: RoomInvite;
   RoomMute: RoomMute;
   RoomName: RoomName;
   RoomPosition: RoomPosition;
@@ -1294,6 +1295,20 @@ export interface RoomSummary {
   slow_mode_seconds: SlowModeSeconds;
 }
 /**
+ * A join link for a room (its code is shown only when created).
+ */
+export interface RoomInvite {
+  id: string;
+  room_id: string;
+  created_by: UserId;
+  has_password: boolean;
+  expires_at: Timestamp | null;
+  max_uses: number | null;
+  uses: number;
+  revoked_at: Timestamp | null;
+  created_at: Timestamp;
+}
+/**
  * A member who may read but not send or type in the room until `until`.
  */
 export interface RoomMute {
@@ -1556,7 +1571,13 @@ export interface WebhookDelivery {
     latency_ms: number;
     error: string | null;
   }[];
-  payload: WebhookEvent;
+  /**
+   * The request body: the event, a `WebhookEvent` (the schemas under `webhooks:`; given here as a plain object so that clients need not resolve every frame schema to read deliveries).
+   */
+  payload: {
+    type: string;
+    [k: string]: unknown;
+  };
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -218,7 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookTimeoutMs,
     webhookLeaseMs,
     webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 250, 10, 60000),
-    webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1024),
+    webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 64, 1, 1024),
     outboxWorker: bool(env, 'OUTBOX_WORKER', true),
   };
 }

@@ -109,7 +109,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   services.push(() => tickets.close());
 
   const outbox = startOutbox(config, db, bus, log, opts.outbox);
-  services.push(() => outbox.stop());
+  services.push(() => outbox.close());
 
   // Presence is shared by the WS node (which writes it) and REST (which reads snapshots).
   presence = await createPresence(config, log, opts.wsNode);
@@ -158,10 +158,9 @@ function startOutbox(config: Config, db: Knex, bus: Bus, log: Logger, o: StartOp
     leaseMs: config.webhookLeaseMs, pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency,
     now: o.now, random: o.random, onAttempt: o.onAttempt,
   });
-  if (!config.outboxWorker || o.autostart === false) return worker;
   const unsubscribe = bus.subscribe(() => worker.wake());
-  worker.start();
-  return { ...worker, stop: async () => { unsubscribe(); await worker.stop(); } };
+  if (config.outboxWorker && o.autostart !== false) worker.start();
+  return { ...worker, close: async () => { unsubscribe(); await worker.stop(); } };
 }
 
 /** Expired guests are deleted (with their tokens; their sessions end) on a timer. Returns the stop step. */

@@ -72,16 +72,19 @@ const toRow = (r: OutboxRow): OutboxRow => ({
 
 /**
  * Takes the dispatch lock for this transaction: true if this node is now the only dispatcher,
- * false if another holds it (MySQL: FOR UPDATE SKIP LOCKED). SQLite has a single writer per
- * database file, so its write transaction is the lock.
+ * false if another holds it (MySQL: FOR UPDATE SKIP LOCKED on the lock row). On SQLite there is
+ * nothing to take: a second process that read the same events fails to commit (SQLITE_BUSY) and
+ * its transaction is run again, seeing them dispatched.
  */
-export async function takeDispatchLock(trx: Db, now: number): Promise<boolean> {
-  if (driver(trx) === 'mysql') {
-    const rows = await trx('outbox_dispatch_lock').where({ id: 1 }).forUpdate().skipLocked().select('id');
-    if (rows.length === 0) return false;
-  }
-  await trx('outbox_dispatch_lock').where({ id: 1 }).update({ taken_at: now });
-  return true;
+export async function takeDispatchLock(trx: Db): Promise<boolean> {
+  if (driver(trx) !== 'mysql') return true;
+  const rows = await trx('outbox_dispatch_lock').where({ id: 1 }).forUpdate().skipLocked().select('id');
+  return rows.length > 0;
+}
+
+/** Whether any event waits to be dispatched (a plain read, so idle rounds write nothing). */
+export async function anyUndispatched(db: Db): Promise<boolean> {
+  return (await db('outbox_events').whereNull('dispatched_at').first('pk')) !== undefined;
 }
 
 /** The oldest events not dispatched yet, in commit order per room. */
