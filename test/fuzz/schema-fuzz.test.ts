@@ -173,7 +173,8 @@ for (const backend of backendList) {
         try {
           failures.push(...await fuzzOperation(s, op, sliceMs, tally, SEED + i * 2));
         } catch (err) {
-          failures.push(`${op.operationId}: ${(err as Error).message}`);
+          const cause = (err as Error).cause instanceof Error ? `\n  because: ${((err as Error).cause as Error).message.slice(0, 600)}` : '';
+          failures.push(`${op.operationId}: ${(err as Error).message}${cause}`);
         }
       }
       const statuses = [...tally.byStatus].sort(([a], [b]) => a - b).map(([k, v]) => `${k}×${v}`).join(' ');
