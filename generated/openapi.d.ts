@@ -3097,11 +3097,6 @@ export interface components {
         /** WebhookDescription */
         WebhookDescription: string | null;
         /**
-         * WebhookEvent
-         * @description The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
-         */
-        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["TicketUpdatedFrame"] | components["schemas"]["MemberBannedFrame"] | components["schemas"]["MemberMutedFrame"] | components["schemas"]["MessagesPurgedFrame"] | components["schemas"]["UserBannedFrame"] | components["schemas"]["WebhookTestFrame"];
-        /**
          * WebhookEventTypePattern
          * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
          * @example message.*
@@ -3569,7 +3564,6 @@ export type Webhook = components['schemas']['Webhook'];
 export type WebhookDelivery = components['schemas']['WebhookDelivery'];
 export type WebhookDeliveryStatus = components['schemas']['WebhookDeliveryStatus'];
 export type WebhookDescription = components['schemas']['WebhookDescription'];
-export type WebhookEvent = components['schemas']['WebhookEvent'];
 export type WebhookEventType = components['schemas']['WebhookEventType'];
 export type WebhookEventTypes = components['schemas']['WebhookEventTypes'];
 export type WebhookRoomIds = components['schemas']['WebhookRoomIds'];
