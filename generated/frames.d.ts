@@ -385,6 +385,7 @@ export interface SchemaTypes {
   RoomDeletedPayload: RoomDeletedPayload;
   RoomDetail: RoomDetail;
   RoomId: RoomId;
+  RoomInvite: RoomInvite;
   RoomMute: RoomMute;
   RoomName: RoomName;
   RoomPosition: RoomPosition;
@@ -1292,6 +1293,20 @@ export interface RoomSummary {
   last_seq: Seq;
   archived_at: ArchivedAt;
   slow_mode_seconds: SlowModeSeconds;
+}
+/**
+ * A join link for a room (its code is shown only when created).
+ */
+export interface RoomInvite {
+  id: string;
+  room_id: string;
+  created_by: UserId;
+  has_password: boolean;
+  expires_at: Timestamp | null;
+  max_uses: number | null;
+  uses: number;
+  revoked_at: Timestamp | null;
+  created_at: Timestamp;
 }
 /**
  * A member who may read but not send or type in the room until `until`.

@@ -99,6 +99,7 @@ export declare const RoomDeletedFrame: ValidateFunction<SchemaTypes['RoomDeleted
 export declare const RoomDeletedPayload: ValidateFunction<SchemaTypes['RoomDeletedPayload']>;
 export declare const RoomDetail: ValidateFunction<SchemaTypes['RoomDetail']>;
 export declare const RoomId: ValidateFunction<SchemaTypes['RoomId']>;
+export declare const RoomInvite: ValidateFunction<SchemaTypes['RoomInvite']>;
 export declare const RoomMute: ValidateFunction<SchemaTypes['RoomMute']>;
 export declare const RoomName: ValidateFunction<SchemaTypes['RoomName']>;
 export declare const RoomPosition: ValidateFunction<SchemaTypes['RoomPosition']>;

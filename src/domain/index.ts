@@ -4,6 +4,7 @@
  */
 import { accountsApi } from './accounts.ts';
 import { publishableKeysApi } from './publishable-keys.ts';
+import { invitesApi } from './invites.ts';
 import { adminApi } from './admin.ts';
 import { createCtx } from './context.ts';
 import { healthApi } from './health.ts';
@@ -29,6 +30,7 @@ export function createDomain(deps: DomainDeps): Domain {
     publishableKeys: publishableKeysApi(ctx),
     accounts: accountsApi(ctx),
     roomCodes: roomCodesApi(ctx),
+    invites: invitesApi(ctx),
     users: usersApi(ctx),
     tokens: tokensApi(ctx),
     rooms: roomsApi(ctx),

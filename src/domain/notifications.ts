@@ -13,7 +13,7 @@ import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import type { NotificationEvent } from './events.ts';
 import type { Caller } from './types.ts';
-import { canonicalJson, checkLimit, checkOptionalText, checkText, decodeCursor, encodeCursor, invalid, iso, isoOrNull, isPlainObject, requireUser } from './validate.ts';
+import { canonicalJson, checkJsonBounds, checkLimit, checkOptionalText, checkText, decodeCursor, encodeCursor, invalid, iso, isoOrNull, isPlainObject, requireUser } from './validate.ts';
 import type { Notification } from './wire.ts';
 
 export interface NotificationInput {
@@ -38,6 +38,8 @@ export type OnlineCheck = (tenantId: string, userIds: string[]) => Promise<Set<s
 const SENDER_ROLES = ['staff', 'admin', 'superadmin'];
 const TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 const MAX_DATA_BYTES = 8 * 1024;
+/** Nesting and size bounds of `data`, checked before anything recurses into it (as message `meta`). */
+const JSON_BOUNDS = { maxDepth: 16, maxNodes: 512 };
 
 export function notificationOut(r: store.NewNotificationRow): Notification {
   return {
@@ -51,6 +53,7 @@ function checkInput(input: NotificationInput) {
   const type = checkText('type', input.type, 64);
   if (!TYPE_RE.test(type)) throw invalid('type', 'letters, digits and . _ : - only');
   if (input.data !== undefined && input.data !== null && !isPlainObject(input.data)) throw invalid('data', 'must be a JSON object or null');
+  if (input.data) checkJsonBounds('data', input.data, JSON_BOUNDS); // before JSON.stringify, which recurses
   const data = input.data ? JSON.stringify(input.data) : null;
   if (data && Buffer.byteLength(data) > MAX_DATA_BYTES) throw invalid('data', `must be at most ${MAX_DATA_BYTES} bytes as JSON`);
   return {

@@ -6,7 +6,7 @@ import type { Admin } from './tenant-admin.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { AttemptLimiterFactory } from './attempts.ts';
 import type { Mailer } from './mailer.ts';
-import type { AuthSession, GuestSession, RoomSession } from './wire.ts';
+import type { AuthSession, GuestSession, RoomInvite, RoomInviteCreated, RoomSession } from './wire.ts';
 import type { PublishableKey, PublishableKeyCredentials, TenantSettingsPatch } from './wire.ts';
 import type {
   BanInput, MuteInput, PurgeInput, PurgeResult, RoomBan, RoomMemberDetail, RoomMute, UserBan, UserBanInput,
@@ -117,6 +117,12 @@ export interface Domain {
     guest(tenantId: string, input: { display_name?: string | null }, client: ClientInfo): Promise<GuestSession>;
     /** Deletes guests whose time is up (tokens and memberships cascade); returns how many. */
     purgeExpiredGuests(): Promise<number>;
+  };
+  invites: {
+    create(caller: Caller, roomId: string, input: { password?: string; expires_in_seconds?: number; max_uses?: number }): Promise<RoomInviteCreated>;
+    list(caller: Caller, roomId: string): Promise<{ items: RoomInvite[] }>;
+    revoke(caller: Caller, roomId: string, inviteId: string): Promise<void>;
+    join(caller: Caller, code: string, input: { password?: string }, client: ClientInfo): Promise<{ room_id: string; member: Member }>;
   };
   roomCodes: {
     /** Emails a code when the room takes codes; silent otherwise (the caller always answers 202). */

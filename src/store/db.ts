@@ -12,6 +12,7 @@ import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { migrationSource } from './migrations.ts';
 import { deadlineQueries, guardSqliteFile } from './availability.ts';
+import { forgetWal } from './wal-sync.ts';
 
 export type Driver = 'sqlite' | 'mysql';
 export type Db = Knex | Knex.Transaction;
@@ -55,6 +56,8 @@ function openSqlite(path: string, synchronous: 'FULL' | 'NORMAL'): Knex {
           // FULL: every COMMIT syncs the WAL, so acknowledged survives power loss; group commit
           // (group-commit.ts) shares that sync among the sends of a batch.
           conn.pragma(`synchronous = ${synchronous}`);
+          // The send batches keep that promise with their WAL sync off the loop (sqlite-append.ts).
+          conn.durableSends = synchronous === 'FULL';
           conn.pragma('foreign_keys = ON');
           // Other processes (API node + WS node) share the file: wait for their locks.
           conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
@@ -76,6 +79,7 @@ interface SqliteStatement {
 }
 
 interface SqliteConn {
+  durableSends?: boolean;
   pragma(source: string): unknown;
   prepare(sql: string): SqliteStatement;
 }
@@ -198,6 +202,7 @@ export async function migrate(knex: Knex): Promise<void> {
 
 export async function closeDatabase(knex: Knex): Promise<void> {
   await knex.destroy();
+  if (driver(knex) === 'sqlite') await forgetWal(String((knex.client.config.connection as { filename: string }).filename));
 }
 
 interface DriverError {

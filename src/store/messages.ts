@@ -38,8 +38,11 @@ export const toRow = (r: MessageRow): MessageRow => ({
 
 export type { AfterInsert, MessageToAppend, NewMessageRow, SendEvents };
 
-/** Sends committing at once per process: SQLite has one writer; MySQL overlaps a batch's statements with the previous COMMIT. */
-const IN_FLIGHT = { sqlite: 1, mysql: 1 } as const;
+/**
+ * Batches in flight per process. SQLite: one writes (one connection) while the previous one's WAL
+ * sync finishes off the loop (wal-sync.ts). MySQL: one (a batch holds its rooms' and tenant's locks to COMMIT).
+ */
+const IN_FLIGHT = { sqlite: 2, mysql: 1 } as const;
 const committers = new WeakMap<Knex, GroupCommit<AppendRequest, AppendResult>>();
 
 function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {

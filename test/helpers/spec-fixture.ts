@@ -53,8 +53,12 @@ export async function createFixture(s: TestServer, label: string, users: [string
   assert.equal(settings.response.status, 200, JSON.stringify(settings.error));
   const pk = await tenant.client.POST('/v1/tenants/{tenant_id}/publishable-keys', { params: { path: { tenant_id: tenant.id } } });
   assert.equal(pk.response.status, 201, JSON.stringify(pk.error));
+  const invite = await alice.POST('/v1/rooms/{room_id}/invites', { params: { path: { room_id: roomId } }, body: {} });
+  assert.equal(invite.response.status, 201, JSON.stringify(invite.error));
   const params = {
     key_id: pk.data!.data.key.id,
+    invite_id: invite.data!.data.invite.id,
+    code: invite.data!.data.code,
     tenant_id: tenant.id, user_id: member, room_id: roomId, message_id: msg.data!.data.id, token_id: token.data!.data.token_id,
     ticket_id: ticket.data!.data.id, webhook_id: webhookId, delivery_id: delivery.data!.data.id, notification_id: note.data!.data.items[0]!.id,
   };
@@ -64,13 +68,14 @@ export async function createFixture(s: TestServer, label: string, users: [string
     publishableKey: pk.data!.data.publishable_key,
     params,
     userIds: users,
-    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, params.ticket_id, `${label} ticket secret`, webhookId, params.delivery_id, params.notification_id, `${label} notification secret`],
+    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, params.ticket_id, `${label} ticket secret`, webhookId, params.delivery_id, params.notification_id, `${label} notification secret`, params.invite_id, params.code],
     headers(caller): Record<string, string> {
       switch (caller) {
         case 'public': return {};
         case 'master': return { 'X-Master-Key': s.masterKey };
         case 'tenant': return { 'X-API-Key': tenant.apiKey };
         case 'user': return { 'X-API-Key': tenant.apiKey, 'X-User-Id': owner };
+        case 'publishable': return { 'X-Publishable-Key': pk.data!.data.publishable_key };
       }
     },
   };

@@ -108,7 +108,7 @@ for (const backend of backends()) {
     test('a flood from one socket: every send answered once (ack or RATE_LIMIT_EXCEEDED), seqs gap-free, memory bounded', { timeout: 180_000 }, async () => {
       const c = await connect();
       await c.first('connected');
-      const total = 20_000;
+      const total = 10_000;
       const pad = 'p'.repeat(1000);
       const base = rssOf(node.pid);
       const peak = rssPeak(node.pid);

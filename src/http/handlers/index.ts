@@ -4,6 +4,7 @@
  */
 import type { HttpDeps, OperationMap } from '../operation.ts';
 import { authHandlers } from './auth.ts';
+import { inviteHandlers } from './invites.ts';
 import { adminHandlers } from './admin.ts';
 import { healthHandlers } from './health.ts';
 import { messageHandlers } from './messages.ts';
@@ -26,6 +27,7 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...tenantHandlers(deps),
     ...publishableKeyHandlers(deps),
     ...authHandlers(deps),
+    ...inviteHandlers(deps),
     ...userHandlers(deps),
     ...roomHandlers(deps),
     ...messageHandlers(deps),
