@@ -345,6 +345,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rooms/{room_id}/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a room's invites
+         * @description Every invite of the room (never the codes or passwords). The room's owner or moderators only.
+         */
+        get: operations["listRoomInvites"];
+        put?: never;
+        /**
+         * Create a join link for a room
+         * @description An unguessable code (shown only here; stored hashed) that lets any signed-in user of the tenant join the room, optionally with a password (hashed with argon2id), an expiry and a maximum number of uses. The room's owner or moderators only; groups and channels only. Needs the tenant's `invites` flow.
+         */
+        post: operations["createRoomInvite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rooms/{room_id}/invites/{invite_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description Invite id. */
+                invite_id: components["parameters"]["invite_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an invite
+         * @description The code stops working at once. The room's owner or moderators only.
+         */
+        delete: operations["revokeRoomInvite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invites/{code}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invite's code (from `createRoomInvite`). */
+                code: components["parameters"]["invite_code"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join a room by invite
+         * @description The caller becomes a member of the invite's room (`member.joined` goes out on the WebSocket). An unknown, expired, revoked or used-up code is 404; a missing or wrong password is 401, and wrong passwords are limited per invite and client IP (429 + `Retry-After`). A user banned from the room stays out (403).
+         */
+        post: operations["joinRoom"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users": {
         parameters: {
             query?: never;
@@ -1767,7 +1842,7 @@ export interface components {
             type: components["schemas"]["NotificationType"];
             title: string;
             body?: string | null;
-            /** @description Your own JSON object (at most 8 KiB). */
+            /** @description Your own JSON object (at most 8 KiB as JSON, nested at most 16 levels, at most 512 keys and values in all). */
             data?: {
                 [key: string]: unknown;
             } | null;
@@ -1824,6 +1899,23 @@ export interface components {
         };
         ReplayResult: {
             replayed: number;
+        };
+        RoomInviteCreated: {
+            invite: components["schemas"]["RoomInvite"];
+            /** @description Shown only here. Share it as a link; `POST /v1/invites/{code}/join` uses it. */
+            code: string;
+        };
+        Membership: {
+            room_id: string;
+            member: components["schemas"]["Member"];
+        };
+        CreateInviteRequest: {
+            password?: components["schemas"]["Password"];
+            expires_in_seconds?: number;
+            max_uses?: number;
+        };
+        JoinRoomRequest: {
+            password?: string;
         };
         RoomMemberDetail: {
             user_id: components["schemas"]["UserId"];
@@ -2760,6 +2852,21 @@ export interface components {
          */
         RoomId: string;
         /**
+         * RoomInvite
+         * @description A join link for a room (its code is shown only when created).
+         */
+        RoomInvite: {
+            id: string;
+            room_id: string;
+            created_by: components["schemas"]["UserId"];
+            has_password: boolean;
+            expires_at: components["schemas"]["Timestamp"] | null;
+            max_uses: number | null;
+            uses: number;
+            revoked_at: components["schemas"]["Timestamp"] | null;
+            created_at: components["schemas"]["Timestamp"];
+        };
+        /**
          * RoomMute
          * @description A member who may read but not send or type in the room until `until`.
          */
@@ -3097,6 +3204,11 @@ export interface components {
         /** WebhookDescription */
         WebhookDescription: string | null;
         /**
+         * WebhookEvent
+         * @description The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
+         */
+        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["TicketUpdatedFrame"] | components["schemas"]["MemberBannedFrame"] | components["schemas"]["MemberMutedFrame"] | components["schemas"]["MessagesPurgedFrame"] | components["schemas"]["UserBannedFrame"] | components["schemas"]["WebhookTestFrame"];
+        /**
          * WebhookEventTypePattern
          * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
          * @example message.*
@@ -3355,6 +3467,10 @@ export interface components {
         user_id: components["schemas"]["UserId"];
         /** @description Token id (`jti`). */
         token_id: string;
+        /** @description Invite id. */
+        invite_id: string;
+        /** @description The invite's code (from `createRoomInvite`). */
+        invite_code: string;
         /** @description Publishable key id. */
         key_id: string;
         /** @description Room id. */
@@ -3443,6 +3559,10 @@ export type UpdateWebhookRequest = components['schemas']['UpdateWebhookRequest']
 export type RotateWebhookSecretRequest = components['schemas']['RotateWebhookSecretRequest'];
 export type ReplayWebhookDeliveriesRequest = components['schemas']['ReplayWebhookDeliveriesRequest'];
 export type ReplayResult = components['schemas']['ReplayResult'];
+export type RoomInviteCreated = components['schemas']['RoomInviteCreated'];
+export type Membership = components['schemas']['Membership'];
+export type CreateInviteRequest = components['schemas']['CreateInviteRequest'];
+export type JoinRoomRequest = components['schemas']['JoinRoomRequest'];
 export type RoomMemberDetail = components['schemas']['RoomMemberDetail'];
 export type CreateTicketRequest = components['schemas']['CreateTicketRequest'];
 export type UpdateTicketRequest = components['schemas']['UpdateTicketRequest'];
@@ -3535,6 +3655,7 @@ export type RoomBan = components['schemas']['RoomBan'];
 export type RoomDeletedFrame = components['schemas']['RoomDeletedFrame'];
 export type RoomDetail = components['schemas']['RoomDetail'];
 export type RoomId = components['schemas']['RoomId'];
+export type RoomInvite = components['schemas']['RoomInvite'];
 export type RoomMute = components['schemas']['RoomMute'];
 export type RoomName = components['schemas']['RoomName'];
 export type RoomSession = components['schemas']['RoomSession'];
@@ -3564,6 +3685,7 @@ export type Webhook = components['schemas']['Webhook'];
 export type WebhookDelivery = components['schemas']['WebhookDelivery'];
 export type WebhookDeliveryStatus = components['schemas']['WebhookDeliveryStatus'];
 export type WebhookDescription = components['schemas']['WebhookDescription'];
+export type WebhookEvent = components['schemas']['WebhookEvent'];
 export type WebhookEventType = components['schemas']['WebhookEventType'];
 export type WebhookEventTypes = components['schemas']['WebhookEventTypes'];
 export type WebhookRoomIds = components['schemas']['WebhookRoomIds'];
@@ -3584,6 +3706,8 @@ export type ParameterCursor = components['parameters']['cursor'];
 export type ParameterTenantId = components['parameters']['tenant_id'];
 export type ParameterUserId = components['parameters']['user_id'];
 export type ParameterTokenId = components['parameters']['token_id'];
+export type ParameterInviteId = components['parameters']['invite_id'];
+export type ParameterInviteCode = components['parameters']['invite_code'];
 export type ParameterKeyId = components['parameters']['key_id'];
 export type ParameterRoomId = components['parameters']['room_id'];
 export type ParameterMessageId = components['parameters']['message_id'];
@@ -4437,6 +4561,186 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listRoomInvites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invites */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            items: components["schemas"]["RoomInvite"][];
+                        };
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createRoomInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInviteRequest"];
+            };
+        };
+        responses: {
+            /** @description The invite and its code */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["RoomInviteCreated"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeRoomInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Room id. */
+                room_id: components["parameters"]["room_id"];
+                /** @description Invite id. */
+                invite_id: components["parameters"]["invite_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    joinRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invite's code (from `createRoomInvite`). */
+                code: components["parameters"]["invite_code"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinRoomRequest"];
+            };
+        };
+        responses: {
+            /** @description Joined */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Membership"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -7019,6 +7323,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -7482,6 +7787,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -7523,6 +7829,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -7542,7 +7849,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["UserBanRequest"];
             };
@@ -7610,6 +7917,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
