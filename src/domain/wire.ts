@@ -58,5 +58,5 @@ export interface PageOf<T> {
 export type Webhook = Schemas['Webhook'];
 export type WebhookWithSecret = Schemas['WebhookWithSecret'];
 export type WebhookDelivery = Schemas['WebhookDelivery'];
-export type WebhookEvent = Schemas['WebhookEvent'];
+export type WebhookEvent = WebhookDelivery['payload'];
 export type Notification = Schemas['Notification'];

@@ -49,7 +49,8 @@ for (const backend of backends().filter((b) => b.name === 'mysql')) {
       }));
       const total = ROOMS * PER_ROOM;
       await rx.waitForOk(total);
-      // Let both workers finish a round each: nothing more may arrive.
+      // Stop both workers (each records what it has in flight first), then one more round each: nothing more may arrive.
+      await Promise.all([a.running.outbox.stop(), b.outbox.stop()]);
       await a.running.outbox.runOnce();
       await b.outbox.runOnce();
       assert.equal(rx.received.length, total, 'no event delivered twice');
