@@ -14053,7 +14053,7 @@ return errors === 0;
 validate135.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 exports.PresenceBatchFrame = validate136;
-const schema243 = {"title":"PresenceBatchFrame","description":"Presence changes of one room coalesced over a short interval (`PRESENCE_COALESCE_MS`, 250 ms by default): every member who came online or went offline in it, each named once with their latest status. Sent instead of per-user `presence` frames where more than `PRESENCE_BATCH_ABOVE` connections (32 by default) on the serving node have the room, and up to `PRESENCE_SUMMARY_ABOVE` (1000); beyond that a `presence.summary` carries counts only. Apply it like that many `presence` frames.","type":"object","additionalProperties":false,"required":["type","room_id","online","offline"],"properties":{"type":{"const":"presence.batch"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"online":{"description":"Members who came online in the interval (and are still online at its end).","type":"array","items":{"$ref":"#/$defs/UserId"}},"offline":{"description":"Members who went offline in the interval (and are still offline at its end).","type":"array","items":{"$ref":"#/$defs/UserId"}}}};
+const schema243 = {"title":"PresenceBatchFrame","description":"Presence changes of one room coalesced over a short interval (`PRESENCE_COALESCE_MS`, 250 ms by default): every member who came online or went offline in it, each named once with their latest status. Sent instead of per-user `presence` frames where more than `PRESENCE_BATCH_ABOVE` connections (32 by default) on the serving node have the room, and up to `PRESENCE_SUMMARY_ABOVE` (1000); beyond that a `presence.summary` carries counts only. Apply it like that many `presence` frames.","type":"object","additionalProperties":false,"required":["type","room_id","online","offline"],"properties":{"type":{"const":"presence.batch"},"room_id":{"$ref":"#/$defs/RoomId"},"online":{"description":"Members who came online in the interval (and are still online at its end).","type":"array","items":{"$ref":"#/$defs/UserId"}},"offline":{"description":"Members who went offline in the interval (and are still offline at its end).","type":"array","items":{"$ref":"#/$defs/UserId"}}}};
 
 function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -14132,7 +14132,7 @@ errors++;
 }
 if(data.room_id !== undefined){
 if(typeof data.room_id !== "string"){
-const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -14359,7 +14359,7 @@ errors++;
 }
 if(data.room_id !== undefined){
 if(typeof data.room_id !== "string"){
-const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -15023,7 +15023,7 @@ return errors === 0;
 validate141.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 exports.PresenceSummaryFrame = validate142;
-const schema263 = {"title":"PresenceSummaryFrame","description":"Presence in a big room: where more than `PRESENCE_SUMMARY_ABOVE` connections (1000 by default) on the serving node have the room, its presence changes are not named one by one (that would cost every member a frame per join, quadratic in the room's size) but counted over each interval (`PRESENCE_COALESCE_MS`, 250 ms by default): at most one of these frames per room per interval. To know who is online, page through `GET /v1/rooms/{room_id}/presence` (getRoomPresence) when you need it.","type":"object","additionalProperties":false,"required":["type","room_id","came_online","went_offline"],"properties":{"type":{"const":"presence.summary"},"room_id":{"$ref":"#/$defs/Room/properties/id"},"came_online":{"description":"How many members came online in the interval (and were still online at its end).","type":"integer","minimum":0},"went_offline":{"description":"How many members went offline in the interval (and were still offline at its end).","type":"integer","minimum":0}}};
+const schema263 = {"title":"PresenceSummaryFrame","description":"Presence in a big room: where more than `PRESENCE_SUMMARY_ABOVE` connections (1000 by default) on the serving node have the room, its presence changes are not named one by one (that would cost every member a frame per join, quadratic in the room's size) but counted over each interval (`PRESENCE_COALESCE_MS`, 250 ms by default): at most one of these frames per room per interval. To know who is online, page through `GET /v1/rooms/{room_id}/presence` (getRoomPresence) when you need it.","type":"object","additionalProperties":false,"required":["type","room_id","came_online","went_offline"],"properties":{"type":{"const":"presence.summary"},"room_id":{"$ref":"#/$defs/RoomId"},"came_online":{"description":"How many members came online in the interval (and were still online at its end).","type":"integer","minimum":0},"went_offline":{"description":"How many members went offline in the interval (and were still offline at its end).","type":"integer","minimum":0}}};
 
 function validate142(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -15102,7 +15102,7 @@ errors++;
 }
 if(data.room_id !== undefined){
 if(typeof data.room_id !== "string"){
-const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -15257,7 +15257,7 @@ errors++;
 }
 if(data.room_id !== undefined){
 if(typeof data.room_id !== "string"){
-const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/Room/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/room_id",schemaPath:"#/$defs/RoomId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
