@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Domain } from '../domain/index.ts';
 import type { Logger } from '../log.ts';
 import type { LocalPresence } from './presence.ts';
+import type { Conn } from './conn.ts';
 import type { Router } from './router.ts';
 import type { SyncDeps } from './sync.ts';
 import type { TicketStore } from './tickets.ts';
@@ -31,4 +32,6 @@ export interface WsContext {
   resumeWaitMs: number;
   /** True once shutdown began: no new connections, no new frames. */
   draining: boolean;
+  /** This node's open connections (credential signals look through them). */
+  conns?: Set<Conn>;
 }
