@@ -101,6 +101,7 @@ export type DefaultTokenTtlSeconds = number;
  * | METHOD_NOT_ALLOWED | 405 |
  * | CONFLICT | 409 |
  * | PAYLOAD_TOO_LARGE | 413 |
+ * | HEADERS_TOO_LARGE | 431 (any request whose headers exceed 16 KiB, answered before routing) |
  * | RATE_LIMIT_EXCEEDED | 429 |
  * | INTERNAL_ERROR | 500 |
  * | SERVICE_UNAVAILABLE | 503 |
@@ -114,6 +115,7 @@ export type ErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
+  | "HEADERS_TOO_LARGE"
   | "RATE_LIMIT_EXCEEDED"
   | "INTERNAL_ERROR"
   | "SERVICE_UNAVAILABLE";
@@ -144,13 +146,16 @@ export type MessagesPurgedPayload = MessagesPurgedFrame;
  * Your own category, e.g. `mention` or `order.shipped`.
  */
 export type NotificationType = string;
+export type NotificationPayload = NotificationFrame;
 export type PingPayload = PingFrame;
 export type PongPayload = PongFrame;
+export type PresenceBatchPayload = PresenceBatchFrame;
 /**
  * `online` while any of the user's connections is open, and for the presence grace period (`PRESENCE_GRACE_MS`) after the last one closes, so quick reconnects do not flap.
  */
 export type PresenceStatus = "online" | "offline";
 export type PresencePayload = PresenceFrame;
+export type PresenceSummaryPayload = PresenceSummaryFrame;
 /**
  * Bucket size, i.e. how many requests may arrive at once after an idle period.
  */
@@ -194,6 +199,8 @@ export type ServerFrame =
   | MessageAckFrame
   | ReceiptFrame
   | PresenceFrame
+  | PresenceBatchFrame
+  | PresenceSummaryFrame
   | TypingFrame
   | MemberJoinedFrame
   | MemberLeftFrame
@@ -206,7 +213,8 @@ export type ServerFrame =
   | SyncCompleteFrame
   | ErrorFrame
   | ServerShutdownFrame
-  | PongFrame;
+  | PongFrame
+  | NotificationFrame;
 /**
  * Whether the member is typing (`started`) or not any more (`stopped`).
  */
@@ -215,6 +223,7 @@ export type TypingState = "started" | "stopped";
  * One of the tenant's `ticket_categories`, or null.
  */
 export type TicketCategory = string | null;
+export type TicketField = "status" | "priority" | "category" | "subject" | "assignee_id";
 export type ServerShutdownPayload = ServerShutdownFrame;
 export type SyncCompletePayload = SyncCompleteFrame;
 /**
@@ -238,7 +247,7 @@ export type WebhookDescription = string | null;
  */
 export type WebhookEventTypes = [WebhookEventType, ...WebhookEventType[]];
 /**
- * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+ * An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
  */
 export type WebhookEventType = string;
 /**
@@ -265,7 +274,16 @@ export type WebhookEvent =
   | RoomDeletedFrame
   | UserStatusFrame
   | NotificationCreatedFrame
+  | TicketUpdatedFrame
+  | MemberBannedFrame
+  | MemberMutedFrame
+  | MessagesPurgedFrame
+  | UserBannedFrame
   | WebhookTestFrame;
+/**
+ * Where deliveries are POSTed; http:// or https://.
+ */
+export type WebhookUrl1 = string;
 
 /**
  * Every named schema by name (entities, frames, AsyncAPI message payloads).
@@ -330,16 +348,21 @@ export interface SchemaTypes {
   Notification: Notification;
   NotificationCreatedFrame: NotificationCreatedFrame;
   NotificationFrame: NotificationFrame;
+  NotificationPayload: NotificationPayload;
   NotificationType: NotificationType;
   Permissions: Permissions;
   PingFrame: PingFrame;
   PingPayload: PingPayload;
   PongFrame: PongFrame;
   PongPayload: PongPayload;
+  PresenceBatchFrame: PresenceBatchFrame;
+  PresenceBatchPayload: PresenceBatchPayload;
   PresenceEntry: PresenceEntry;
   PresenceFrame: PresenceFrame;
   PresencePayload: PresencePayload;
   PresenceStatus: PresenceStatus;
+  PresenceSummaryFrame: PresenceSummaryFrame;
+  PresenceSummaryPayload: PresenceSummaryPayload;
   PublishableKey: PublishableKey;
   PublishableKeyCredentials: PublishableKeyCredentials;
   PurgeResult: PurgeResult;
@@ -400,6 +423,7 @@ export interface SchemaTypes {
   TypingStopPayload: TypingStopPayload;
   User: User;
   UserBan: UserBan;
+  UserBannedFrame: UserBannedFrame;
   UserId: UserId;
   UserStatusFrame: UserStatusFrame;
   UserToken: UserToken;
@@ -412,7 +436,7 @@ export interface SchemaTypes {
   WebhookEventTypes: WebhookEventTypes;
   WebhookRoomIds: WebhookRoomIds;
   WebhookTestFrame: WebhookTestFrame;
-  WebhookUrl: WebhookUrl;
+  WebhookUrl: WebhookUrl1;
 }
 /**
  * Moves the caller's delivered cursor in a room forward to `seq` (never backwards). Without a `resume`, the next connection replays from this cursor. Members see the move as a `receipt`.
@@ -665,6 +689,10 @@ export interface User {
   permissions: Permissions;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /**
+   * Your unread notifications (only on `GET /v1/me`).
+   */
+  unread_notifications?: number;
 }
 /**
  * What a user may do. Defaults follow the role; the tenant key or an admin may override them.
@@ -794,6 +822,10 @@ export interface ConnectedFrame {
    * How long the server waits for a `resume` before replaying from the delivered cursors.
    */
   resume_wait_ms: number;
+  /**
+   * Your unread notifications at connect time; new ones arrive as `notification` frames.
+   */
+  unread_notifications: number;
 }
 /**
  * A room or ticket of the tenant as the admin panel sees it, whatever the caller's own membership.
@@ -1065,6 +1097,21 @@ export interface PongFrame {
   ref?: FrameRef;
 }
 /**
+ * Presence changes of one room coalesced over a short interval (`PRESENCE_COALESCE_MS`, 250 ms by default): every member who came online or went offline in it, each named once with their latest status. Sent instead of per-user `presence` frames where more than `PRESENCE_BATCH_ABOVE` connections (32 by default) on the serving node have the room, and up to `PRESENCE_SUMMARY_ABOVE` (1000); beyond that a `presence.summary` carries counts only. Apply it like that many `presence` frames.
+ */
+export interface PresenceBatchFrame {
+  type: "presence.batch";
+  room_id: RoomId;
+  /**
+   * Members who came online in the interval (and are still online at its end).
+   */
+  online: UserId[];
+  /**
+   * Members who went offline in the interval (and are still offline at its end).
+   */
+  offline: UserId[];
+}
+/**
  * Whether a room member has an open WebSocket on any node right now.
  */
 export interface PresenceEntry {
@@ -1072,13 +1119,28 @@ export interface PresenceEntry {
   status: PresenceStatus;
 }
 /**
- * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`).
+ * A member of one of your rooms came online (first connection on any node) or went offline (no connection on any node for the presence grace period, 5 s by default; a node that dies counts as closing its connections once its heartbeat expires). Sent once per shared room (`room_id`), at once, where at most `PRESENCE_BATCH_ABOVE` connections (32 by default) on the serving node have the room; bigger rooms get `presence.batch` or `presence.summary` instead.
  */
 export interface PresenceFrame {
   type: "presence";
   room_id: RoomId;
   user_id: UserId;
   status: PresenceStatus;
+}
+/**
+ * Presence in a big room: where more than `PRESENCE_SUMMARY_ABOVE` connections (1000 by default) on the serving node have the room, its presence changes are not named one by one (that would cost every member a frame per join, quadratic in the room's size) but counted over each interval (`PRESENCE_COALESCE_MS`, 250 ms by default): at most one of these frames per room per interval. To know who is online, page through `GET /v1/rooms/{room_id}/presence` (getRoomPresence) when you need it.
+ */
+export interface PresenceSummaryFrame {
+  type: "presence.summary";
+  room_id: RoomId;
+  /**
+   * How many members came online in the interval (and were still online at its end).
+   */
+  came_online: number;
+  /**
+   * How many members went offline in the interval (and were still offline at its end).
+   */
+  went_offline: number;
 }
 /**
  * A tenant's browser-safe key (its secret is shown only when created or rotated).
@@ -1311,22 +1373,23 @@ export interface TypingFrame {
 export interface TicketUpdatedFrame {
   type: "ticket.updated";
   room_id: RoomId;
-  ticket: {
-    status: TicketStatus;
-    priority: TicketPriority;
-    category: TicketCategory;
-    requester_id: UserId;
-    assignee_id: AssigneeId;
-    updated_at: Timestamp;
-  };
+  ticket: TicketUpdate;
   /**
    * @minItems 1
    */
-  changed: [
-    "status" | "priority" | "category" | "subject" | "assignee_id",
-    ...("status" | "priority" | "category" | "subject" | "assignee_id")[]
-  ];
+  changed: [TicketField, ...TicketField[]];
   by: UserId;
+}
+/**
+ * The ticket's routing fields after the change.
+ */
+export interface TicketUpdate {
+  status: TicketStatus;
+  priority: TicketPriority;
+  category: TicketCategory;
+  requester_id: UserId;
+  assignee_id: AssigneeId;
+  updated_at: Timestamp;
 }
 /**
  * Replay of a room is done: you now hold every message up to `seq` (apart from `truncated`) and live events continue from `seq + 1` without gaps or repeats. When more messages were missed than the replay limit (`WS_REPLAY_LIMIT`, 1000 by default), the server replays only the newest ones and `truncated` names the range to fetch with `GET /v1/rooms/{room_id}/messages?after_seq=<from_seq - 1>`.
@@ -1437,6 +1500,16 @@ export interface UserBan {
   banned_at: Timestamp;
 }
 /**
+ * Webhook event: a user was banned from the whole tenant (`until` null: permanently) or the ban was lifted (`user.unbanned`). Not about one room (`room_id` is null). On the WebSocket the user's connections close with 4013 instead.
+ */
+export interface UserBannedFrame {
+  type: "user.banned" | "user.unbanned";
+  room_id: null;
+  user_id: UserId;
+  until: Timestamp | null;
+  by: UserId;
+}
+/**
  * Webhook event: a user came online (first connection on any node) or went offline (no connection on any node for the presence grace period, `PRESENCE_GRACE_MS`). Not sent on the WebSocket, where members see `presence` frames instead.
  */
 export interface UserStatusFrame {
@@ -1498,7 +1571,13 @@ export interface WebhookDelivery {
     latency_ms: number;
     error: string | null;
   }[];
-  payload: WebhookEvent;
+  /**
+   * The request body: the event, a `WebhookEvent` (the schemas under `webhooks:`; given here as a plain object so that clients need not resolve every frame schema to read deliveries).
+   */
+  payload: {
+    type: string;
+    [k: string]: unknown;
+  };
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -1035,6 +1035,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a notification
+         * @description Stores one notification per user in `user_ids` and delivers it live as a `notification` frame to every open WebSocket connection of the user; the others find it in `GET /v1/me/notifications` (and your backend gets a `notification.created` webhook for each user with no open connection, e.g. to send a mobile push). With an `Idempotency-Key`, a repeat with the same body answers 200 with the original notifications (another body: 409). The tenant key, or a user with role `staff`, `admin` or `superadmin`.
+         */
+        post: operations["sendNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my notifications
+         * @description Unread first (newest first), then read ones (newest first); `unread_count` counts all unread ones.
+         */
+        get: operations["listMyNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark notifications read
+         * @description Either `up_to_id` (that notification and every older one) or `ids` (just those). Marking again is harmless; ids that are not yours are ignored.
+         */
+        post: operations["markNotificationsRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tickets": {
         parameters: {
             query?: never;
@@ -1654,13 +1714,162 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "ticket.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A support ticket changed.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverTicketUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.banned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member was banned from a room (or the ban lifted).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberBanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "member.muted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member was muted in a room (or unmuted).
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMemberMuted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "messages.purged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Messages were purged from a room.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverMessagesPurged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.banned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user was banned from the tenant.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserBanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "user.unbanned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user's tenant-wide ban was lifted.
+         * @description Signed with the Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within 10 s; anything else is retried (see Webhooks in the description).
+         */
+        post: operations["deliverUserUnbanned"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
+        SendNotificationRequest: {
+            user_ids: components["schemas"]["UserId"][];
+            type: components["schemas"]["NotificationType"];
+            title: string;
+            body?: string | null;
+            /** @description Your own JSON object (at most 8 KiB as JSON, nested at most 16 levels, at most 512 keys and values in all). */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description A room of the tenant the notification is about (optional). */
+            room_id?: string | null;
+        };
+        NotificationBatch: {
+            items: components["schemas"]["Notification"][];
+        };
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            next_cursor: string | null;
+            unread_count: number;
+        };
+        MarkNotificationsReadRequest: {
+            up_to_id?: string;
+            ids?: string[];
+        };
+        NotificationsReadResult: {
+            marked: number;
+            unread_count: number;
+        };
         WebhookWithSecret: components["schemas"]["Webhook"] & {
             secret: string;
         };
         CreateWebhookRequest: {
+            /** @example https://hooks.example.com/chatapi */
             url: components["schemas"]["WebhookUrl"];
             description?: components["schemas"]["WebhookDescription"];
             event_types: components["schemas"]["WebhookEventTypes"];
@@ -1669,6 +1878,11 @@ export interface components {
             enabled?: boolean;
         };
         UpdateWebhookRequest: {
+            /**
+             * Format: uri
+             * @description http:// or https://.
+             * @example https://hooks.example.com/chatapi
+             */
             url?: components["schemas"]["WebhookUrl"];
             description?: components["schemas"]["WebhookDescription"];
             event_types?: components["schemas"]["WebhookEventTypes"];
@@ -2197,12 +2411,13 @@ export interface components {
          *     | METHOD_NOT_ALLOWED | 405 |
          *     | CONFLICT | 409 |
          *     | PAYLOAD_TOO_LARGE | 413 |
+         *     | HEADERS_TOO_LARGE | 431 (any request whose headers exceed 16 KiB, answered before routing) |
          *     | RATE_LIMIT_EXCEEDED | 429 |
          *     | INTERNAL_ERROR | 500 |
          *     | SERVICE_UNAVAILABLE | 503 |
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "AUTHENTICATION_ERROR" | "AUTHORIZATION_ERROR" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_ERROR" | "AUTHENTICATION_ERROR" | "AUTHORIZATION_ERROR" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "HEADERS_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
         /**
          * ErrorDetail
          * @description One offending field of an input error.
@@ -2274,6 +2489,19 @@ export interface components {
             read_seq: number;
         };
         /**
+         * MemberBannedFrame
+         * @description Someone was banned from a room you are in (a `member.left` for them follows). When it is you, your connections stop following the room at once.
+         */
+        MemberBannedFrame: {
+            /** @constant */
+            type: "member.banned";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+            /** @description When the ban ends; null = permanent. */
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
+        };
+        /**
          * MemberJoinedFrame
          * @description Someone joined a room you are in. When it is you, the room is now yours: its live events follow (replayed from `seq` 0 first, then `sync.complete`).
          */
@@ -2292,6 +2520,18 @@ export interface components {
             type: "member.left";
             room_id: components["schemas"]["RoomId"];
             user_id: components["schemas"]["UserId"];
+        };
+        /**
+         * MemberMutedFrame
+         * @description A member of a room you are in was muted (they read but cannot send or type until `until`) or unmuted (`until` null).
+         */
+        MemberMutedFrame: {
+            /** @constant */
+            type: "member.muted";
+            room_id: components["schemas"]["RoomId"];
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
         };
         /**
          * MemberRole
@@ -2365,6 +2605,20 @@ export interface components {
             message: components["schemas"]["Message"];
         };
         /**
+         * MessagesPurgedFrame
+         * @description Messages of a room were purged by a moderator, all at once: each listed seq is now a tombstone (empty content, `deleted_at` set), exactly as if a `message.deleted` had arrived for it.
+         */
+        MessagesPurgedFrame: {
+            /** @constant */
+            type: "messages.purged";
+            room_id: components["schemas"]["RoomId"];
+            seqs: number[];
+            /** @description Whose messages were purged, when the purge named a user. */
+            user_id?: components["schemas"]["UserId"];
+            deleted_at: components["schemas"]["Timestamp"];
+            by: components["schemas"]["UserId"];
+        };
+        /**
          * Notification
          * @description An in-app notification for one user, stored until read.
          */
@@ -2376,7 +2630,9 @@ export interface components {
             title: string;
             body: string | null;
             /** @description Your own JSON object (at most 8 KiB), passed through unchanged. */
-            data: Record<string, never> | null;
+            data: {
+                [key: string]: unknown;
+            } | null;
             room_id: string | null;
             created_at: components["schemas"]["Timestamp"];
             read_at: components["schemas"]["Timestamp"] | null;
@@ -2781,6 +3037,29 @@ export interface components {
          */
         TicketStatus: "open" | "pending" | "resolved" | "closed";
         /**
+         * TicketUpdatedFrame
+         * @description A ticket you are in changed status, priority, category or assignee. `changed` names what changed.
+         */
+        TicketUpdatedFrame: {
+            /** @constant */
+            type: "ticket.updated";
+            room_id: components["schemas"]["RoomId"];
+            /**
+             * TicketUpdate
+             * @description The ticket's routing fields after the change.
+             */
+            ticket: {
+                status: components["schemas"]["TicketStatus"];
+                priority: components["schemas"]["TicketPriority"];
+                category: components["schemas"]["TicketCategory"];
+                requester_id: components["schemas"]["UserId"];
+                assignee_id: components["schemas"]["AssigneeId"];
+                updated_at: components["schemas"]["Timestamp"];
+            };
+            changed: ("status" | "priority" | "category" | "subject" | "assignee_id")[];
+            by: components["schemas"]["UserId"];
+        };
+        /**
          * Timestamp
          * Format: date-time
          * @description An instant, ISO-8601 in UTC with milliseconds.
@@ -2806,6 +3085,8 @@ export interface components {
             permissions: components["schemas"]["Permissions"];
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
+            /** @description Your unread notifications (only on `GET /v1/me`). */
+            unread_notifications?: number;
         };
         /**
          * UserBan
@@ -2818,6 +3099,18 @@ export interface components {
             /** @description The admin's user id, or `tenant key`. */
             banned_by: string;
             banned_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * UserBannedFrame
+         * @description Webhook event: a user was banned from the whole tenant (`until` null: permanently) or the ban was lifted (`user.unbanned`). Not about one room (`room_id` is null). On the WebSocket the user's connections close with 4013 instead.
+         */
+        UserBannedFrame: {
+            /** @enum {string} */
+            type: "user.banned" | "user.unbanned";
+            room_id: null;
+            user_id: components["schemas"]["UserId"];
+            until: components["schemas"]["Timestamp"] | null;
+            by: components["schemas"]["UserId"];
         };
         /**
          * UserId
@@ -2853,6 +3146,7 @@ export interface components {
         Webhook: {
             /** @example wh_9c1e4b2a7f3d4e08 */
             id: string;
+            /** @example https://hooks.example.com/chatapi */
             url: components["schemas"]["WebhookUrl"];
             description: components["schemas"]["WebhookDescription"];
             event_types: components["schemas"]["WebhookEventTypes"];
@@ -2892,7 +3186,12 @@ export interface components {
                 latency_ms: number;
                 error: string | null;
             }[];
-            payload: components["schemas"]["WebhookEvent"];
+            /** @description The request body: the event, a `WebhookEvent` (the schemas under `webhooks:`; given here as a plain object so that clients need not resolve every frame schema to read deliveries). */
+            payload: {
+                type: string;
+            } & {
+                [key: string]: unknown;
+            };
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
         };
@@ -2908,10 +3207,10 @@ export interface components {
          * WebhookEvent
          * @description The body of a webhook delivery: the event's WebSocket frame (the same schema as in asyncapi.yaml), or one of the webhook-only events. Its id is the `webhook-id` header (the same on every retry: deduplicate by it).
          */
-        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["WebhookTestFrame"];
+        WebhookEvent: components["schemas"]["MessageCreatedFrame"] | components["schemas"]["MessageUpdatedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReceiptFrame"] | components["schemas"]["MemberJoinedFrame"] | components["schemas"]["MemberLeftFrame"] | components["schemas"]["RoomUpdatedFrame"] | components["schemas"]["RoomDeletedFrame"] | components["schemas"]["UserStatusFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["TicketUpdatedFrame"] | components["schemas"]["MemberBannedFrame"] | components["schemas"]["MemberMutedFrame"] | components["schemas"]["MessagesPurgedFrame"] | components["schemas"]["UserBannedFrame"] | components["schemas"]["WebhookTestFrame"];
         /**
          * WebhookEventTypePattern
-         * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, user.online, user.offline, notification.created, and those added later (a pattern matches new types of its family too).
+         * @description An event type (`message.created`), a family (`message.*`) or every event (`*`). Event types: message.created, message.updated, message.deleted, receipt, member.joined, member.left, room.updated, room.deleted, ticket.updated, member.banned, member.muted, messages.purged, user.online, user.offline, user.banned, user.unbanned, notification.created, and those added later (a pattern matches new types of its family too).
          * @example message.*
          */
         WebhookEventType: string;
@@ -3122,10 +3421,12 @@ export interface components {
                 "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
-        /** @description The service cannot serve this now. */
+        /** @description The service cannot serve this now, e.g. its database is unreachable, fails with an I/O error, did not answer in time, or (SQLite) its file was deleted or replaced under the running node. Nothing of the request was stored; retry after `Retry-After` seconds (an idempotent send keeps its key). */
         ServiceUnavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -3184,6 +3485,10 @@ export interface components {
         after: string;
         /** @description The client's key for this send (same as `client_msg_id`; if both are given they must match). */
         "Idempotency-Key": components["schemas"]["ClientMsgId"];
+        /** @description Your key for this send; a repeat with the same key and body returns the original notifications. */
+        "Notification-Idempotency-Key": components["schemas"]["ClientMsgId"];
+        /** @description Only unread notifications. */
+        unread_only: boolean;
         /** @description Webhook endpoint id. */
         webhook_id: string;
         /** @description Delivery id. */
@@ -3243,6 +3548,11 @@ export interface components {
     };
     pathItems: never;
 }
+export type SendNotificationRequest = components['schemas']['SendNotificationRequest'];
+export type NotificationBatch = components['schemas']['NotificationBatch'];
+export type NotificationPage = components['schemas']['NotificationPage'];
+export type MarkNotificationsReadRequest = components['schemas']['MarkNotificationsReadRequest'];
+export type NotificationsReadResult = components['schemas']['NotificationsReadResult'];
 export type WebhookWithSecret = components['schemas']['WebhookWithSecret'];
 export type CreateWebhookRequest = components['schemas']['CreateWebhookRequest'];
 export type UpdateWebhookRequest = components['schemas']['UpdateWebhookRequest'];
@@ -3311,8 +3621,10 @@ export type GuestTtlSeconds = components['schemas']['GuestTtlSeconds'];
 export type Health = components['schemas']['Health'];
 export type MaxTokenTtlSeconds = components['schemas']['MaxTokenTtlSeconds'];
 export type Member = components['schemas']['Member'];
+export type MemberBannedFrame = components['schemas']['MemberBannedFrame'];
 export type MemberJoinedFrame = components['schemas']['MemberJoinedFrame'];
 export type MemberLeftFrame = components['schemas']['MemberLeftFrame'];
+export type MemberMutedFrame = components['schemas']['MemberMutedFrame'];
 export type MemberRole = components['schemas']['MemberRole'];
 export type Message = components['schemas']['Message'];
 export type MessageContent = components['schemas']['MessageContent'];
@@ -3320,6 +3632,7 @@ export type MessageCreatedFrame = components['schemas']['MessageCreatedFrame'];
 export type MessageDeletedFrame = components['schemas']['MessageDeletedFrame'];
 export type MessageMeta = components['schemas']['MessageMeta'];
 export type MessageUpdatedFrame = components['schemas']['MessageUpdatedFrame'];
+export type MessagesPurgedFrame = components['schemas']['MessagesPurgedFrame'];
 export type Notification = components['schemas']['Notification'];
 export type NotificationCreatedFrame = components['schemas']['NotificationCreatedFrame'];
 export type NotificationType = components['schemas']['NotificationType'];
@@ -3360,9 +3673,11 @@ export type TicketCategories = components['schemas']['TicketCategories'];
 export type TicketCategory = components['schemas']['TicketCategory'];
 export type TicketPriority = components['schemas']['TicketPriority'];
 export type TicketStatus = components['schemas']['TicketStatus'];
+export type TicketUpdatedFrame = components['schemas']['TicketUpdatedFrame'];
 export type Timestamp = components['schemas']['Timestamp'];
 export type User = components['schemas']['User'];
 export type UserBan = components['schemas']['UserBan'];
+export type UserBannedFrame = components['schemas']['UserBannedFrame'];
 export type UserId = components['schemas']['UserId'];
 export type UserStatusFrame = components['schemas']['UserStatusFrame'];
 export type UserToken = components['schemas']['UserToken'];
@@ -3400,6 +3715,8 @@ export type ParameterAfterSeq = components['parameters']['after_seq'];
 export type ParameterBeforeSeq = components['parameters']['before_seq'];
 export type ParameterAfter = components['parameters']['after'];
 export type ParameterIdempotencyKey = components['parameters']['Idempotency-Key'];
+export type ParameterNotificationIdempotencyKey = components['parameters']['Notification-Idempotency-Key'];
+export type ParameterUnreadOnly = components['parameters']['unread_only'];
 export type ParameterWebhookId = components['parameters']['webhook_id'];
 export type ParameterDeliveryId = components['parameters']['delivery_id'];
 export type ParameterDeliveryStatus = components['parameters']['delivery_status'];
@@ -3442,6 +3759,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             503: components["responses"]["HealthUnavailable"];
         };
     };
@@ -3469,6 +3787,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             503: components["responses"]["HealthUnavailable"];
         };
     };
@@ -5506,6 +5825,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -5654,6 +5974,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -5792,6 +6113,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -5975,6 +6297,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
@@ -6474,6 +6797,158 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    sendNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your key for this send; a repeat with the same key and body returns the original notifications. */
+                "Idempotency-Key"?: components["parameters"]["Notification-Idempotency-Key"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendNotificationRequest"];
+            };
+        };
+        responses: {
+            /** @description A repeat: the original notifications */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationBatch"];
+                        error: null;
+                    };
+                };
+            };
+            /** @description Stored */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationBatch"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyNotifications: {
+        parameters: {
+            query?: {
+                /** @description Only unread notifications. */
+                unread_only?: components["parameters"]["unread_only"];
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description `next_cursor` from the previous page. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationPage"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    markNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkNotificationsReadRequest"];
+            };
+        };
+        responses: {
+            /** @description How many changed, and what is left unread */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["NotificationsReadResult"];
+                        error: null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listTickets: {
         parameters: {
             query?: {
@@ -6848,6 +7323,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -7311,6 +7787,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -7352,6 +7829,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -7371,7 +7849,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["UserBanRequest"];
             };
@@ -7439,6 +7917,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -7783,6 +8262,180 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookTestFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverTicketUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketUpdatedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberBanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberBannedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMemberMuted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberMutedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverMessagesPurged: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessagesPurgedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserBanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBannedFrame"];
+            };
+        };
+        responses: {
+            /** @description Received (the body is ignored) */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    deliverUserUnbanned: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same on every retry; deduplicate by it. */
+                "webhook-id": components["parameters"]["webhook-id"];
+                /** @description Seconds since the epoch when this attempt was signed; refuse values far from now (5 min). */
+                "webhook-timestamp": components["parameters"]["webhook-timestamp"];
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per active secret. */
+                "webhook-signature": components["parameters"]["webhook-signature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserBannedFrame"];
             };
         };
         responses: {

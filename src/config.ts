@@ -33,6 +33,15 @@ export interface Config {
   logLevel: string;
   /** PRESENCE_GRACE_MS: how long after the last connection closes a user is announced offline. */
   presenceGraceMs: number;
+  /**
+   * PRESENCE_COALESCE_MS, PRESENCE_BATCH_ABOVE, PRESENCE_SUMMARY_ABOVE: where more than
+   * PRESENCE_BATCH_ABOVE connections on a node have a room, its presence changes are coalesced
+   * over PRESENCE_COALESCE_MS into one `presence.batch` frame naming them; above
+   * PRESENCE_SUMMARY_ABOVE into one `presence.summary` with counts only (see spec/asyncapi.yaml).
+   */
+  presenceCoalesceMs: number;
+  presenceBatchAbove: number;
+  presenceSummaryAbove: number;
   /** TYPING_TTL_MS: a typing indicator expires this long after its last refresh. */
   typingTtlMs: number;
   /** WS_AUTH_TIMEOUT_MS: time allowed for the first `auth` frame when the upgrade carried no credentials. */
@@ -41,6 +50,13 @@ export interface Config {
   wsMaxPayloadBytes: number;
   /** WS_MAX_BACKPRESSURE_BYTES: send buffer above which a slow consumer is disconnected (to resume). */
   wsMaxBackpressureBytes: number;
+  /**
+   * WS_MAX_PENDING_FRAMES / WS_MAX_PENDING_BYTES: most frames (and characters) of one connection
+   * waiting to be handled. A frame beyond either is answered at once with RATE_LIMIT_EXCEEDED and
+   * dropped, so a flood from one socket cannot grow the node's memory without bound.
+   */
+  wsMaxPendingFrames: number;
+  wsMaxPendingBytes: number;
   /** WS_REPLAY_LIMIT: most messages replayed per room on resume; beyond it the client is told to fetch over REST. */
   replayLimit: number;
   /** RATE_LIMIT_PER_SECOND: default sustained rate of a tenant's token bucket. */
@@ -174,10 +190,15 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 65536, 1024, 16 * 1024 * 1024),
     logLevel,
     presenceGraceMs: int(env, 'PRESENCE_GRACE_MS', 5000, 0, 600000),
+    presenceCoalesceMs: int(env, 'PRESENCE_COALESCE_MS', 250, 10, 60000),
+    presenceBatchAbove: int(env, 'PRESENCE_BATCH_ABOVE', 32, 0, 1_000_000),
+    presenceSummaryAbove: int(env, 'PRESENCE_SUMMARY_ABOVE', 1000, 0, 1_000_000),
     typingTtlMs: int(env, 'TYPING_TTL_MS', 5000, 100, 600000),
     wsAuthTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 5000, 100, 600000),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 65536, 1024, 16 * 1024 * 1024),
     wsMaxBackpressureBytes: int(env, 'WS_MAX_BACKPRESSURE_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', 4096, 1, 1_000_000),
+    wsMaxPendingBytes: int(env, 'WS_MAX_PENDING_BYTES', 32 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     replayLimit: int(env, 'WS_REPLAY_LIMIT', 1000, 1, 100000),
     rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 100, 1, 100000),
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 100000),
@@ -197,7 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookTimeoutMs,
     webhookLeaseMs,
     webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 250, 10, 60000),
-    webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1024),
+    webhookConcurrency: int(env, 'WEBHOOK_CONCURRENCY', 64, 1, 1024),
     outboxWorker: bool(env, 'OUTBOX_WORKER', true),
   };
 }

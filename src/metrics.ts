@@ -2,13 +2,25 @@
  * Prometheus metrics (prom-client), one registry per process, exposed at GET /metrics for ops.
  * Labels never carry tenant or user ids: cardinality stays bounded and nothing identifying leaks.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WsObserver } from './ws/observer.ts';
 
 export interface Metrics {
   registry: Registry;
   httpRequests: Counter<'operation' | 'status'>;
   httpDuration: Histogram<'operation'>;
   rateLimited: Counter<'transport'>;
+  ws: {
+    open: Gauge;
+    connects: Counter;
+    closes: Counter<'code'>;
+    framesIn: Counter<'type'>;
+    deliveries: Counter;
+    slowConsumerKicks: Counter;
+    replayed: Counter;
+  };
+  sendBatchSize: Histogram;
+  sendCommitSeconds: Histogram;
 }
 
 export function createMetrics(): Metrics {
@@ -36,5 +48,45 @@ export function createMetrics(): Metrics {
       labelNames: ['transport'],
       registers: [registry],
     }),
+    ws: wsMetrics(registry),
+    sendBatchSize: new Histogram({
+      name: 'chatapi_send_batch_size',
+      help: 'Message sends stored per group-commit transaction',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: [registry],
+    }),
+    sendCommitSeconds: new Histogram({
+      name: 'chatapi_send_commit_seconds',
+      help: 'Time a group-commit transaction of sends took, BEGIN to COMMIT',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+  };
+}
+
+function wsMetrics(registry: Registry): Metrics['ws'] {
+  const registers = [registry];
+  return {
+    open: new Gauge({ name: 'chatapi_ws_connections', help: 'Open WebSocket connections', registers }),
+    connects: new Counter({ name: 'chatapi_ws_connects_total', help: 'WebSocket connections opened', registers }),
+    closes: new Counter({ name: 'chatapi_ws_closes_total', help: 'WebSocket connections closed, by close code', labelNames: ['code'], registers }),
+    framesIn: new Counter({ name: 'chatapi_ws_frames_in_total', help: 'Frames received, by type ("invalid": did not parse or validate)', labelNames: ['type'], registers }),
+    deliveries: new Counter({ name: 'chatapi_ws_deliveries_total', help: 'Frames sent: direct sends plus one per live subscriber of each publish', registers }),
+    slowConsumerKicks: new Counter({ name: 'chatapi_ws_slow_consumer_kicks_total', help: 'Connections closed with 4008 for reading too slowly', registers }),
+    replayed: new Counter({ name: 'chatapi_ws_replayed_messages_total', help: 'Messages replayed to resuming connections', registers }),
+  };
+}
+
+/** The WebSocket node's reports, as metrics. */
+export function wsObserver(metrics: Metrics): WsObserver {
+  const { ws } = metrics;
+  return {
+    opened: () => { ws.open.inc(); ws.connects.inc(); },
+    closed: (code) => { ws.open.dec(); ws.closes.inc({ code: String(code) }); },
+    frameIn: (type) => ws.framesIn.inc({ type }),
+    delivered: (n) => ws.deliveries.inc(n),
+    slowConsumerKicked: () => ws.slowConsumerKicks.inc(),
+    rateLimited: () => metrics.rateLimited.inc({ transport: 'ws' }),
+    replayed: (n) => ws.replayed.inc(n),
   };
 }

@@ -6,15 +6,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { durabilitySettings, openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { openDatabase, migrate, closeDatabase } from './store/db.ts';
+import { checkDurability } from './store/durability.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
 import { createDomain, type Domain, type DomainDeps } from './domain/index.ts';
 import { createAttemptLimiters } from './ratelimit/attempts.ts';
 import { createMailer } from './mail/index.ts';
 import { createHttpApp } from './http/app.ts';
+import { answerClientErrors } from './http/client-error.ts';
 import { VERSION } from './version.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createMetrics, wsObserver, type Metrics } from './metrics.ts';
+import { onSendBatch } from './store/batch-stats.ts';
 import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
 import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
@@ -71,16 +74,28 @@ function closeHttp(server: http.Server): Promise<void> {
 export async function start(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
   const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+  try {
+    await checkDurability(db, log.child({ part: 'store' })); // logs the settings; refuses ones that cannot keep the promise
+  } catch (err) {
+    await closeDatabase(db);
+    throw err;
+  }
   await migrate(db);
-  log.info({ durability: await durabilitySettings(db) }, 'database durability settings');
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
+  // Who is connected comes from the presence registry, made below (it is shared with the WS node).
+  let presence: PresenceRegistry | undefined;
+  const online = (tenantId: string, userIds: string[]) => (presence ? presence.online(tenantId, userIds) : Promise.resolve(new Set<string>()));
   // Failed-credential counters are shared through Redis when scaled out, like the rate limit.
   const attempts = createAttemptLimiters({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: log.child({ part: 'mail' }) });
   const domain = createDomain({
-    db, bus, config, log: log.child({ part: 'domain' }), attempts: attempts.limiter, mailer, ...opts.domain,
+    db, bus, config, log: log.child({ part: 'domain' }), online, attempts: attempts.limiter, mailer, ...opts.domain,
   });
   const metrics = createMetrics();
+  const unwatchBatches = onSendBatch(db, (size, seconds) => {
+    metrics.sendBatchSize.observe(size);
+    metrics.sendCommitSeconds.observe(seconds);
+  });
   /** Front doors close first and together (draining in-flight work); shared services after. */
   const frontDoors: (() => Promise<void>)[] = [];
   const services: (() => Promise<void>)[] = [() => attempts.close(), async () => mailer.close()];
@@ -94,11 +109,12 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   services.push(() => tickets.close());
 
   const outbox = startOutbox(config, db, bus, log, opts.outbox);
-  services.push(() => outbox.stop());
+  services.push(() => outbox.close());
 
   // Presence is shared by the WS node (which writes it) and REST (which reads snapshots).
-  const presence = await createPresence(config, log, opts.wsNode);
-  services.push(() => presence.close());
+  presence = await createPresence(config, log, opts.wsNode);
+  const registry = presence;
+  services.push(() => registry.close());
 
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= (async () => {
@@ -106,6 +122,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     await Promise.all(frontDoors.map(step));
     await Promise.all(services.map(step));
     await bus.close();
+    unwatchBatches();
     await closeDatabase(db);
   })());
 
@@ -114,7 +131,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   let httpPort = 0;
   try {
     if (opts.ws !== false) {
-      wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, ...opts.wsNode });
+      wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, observer: wsObserver(metrics), ...opts.wsNode });
       wsPort = wsNode.port;
       const node = wsNode;
       frontDoors.push(() => node.shutdown());
@@ -122,6 +139,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     if (opts.http !== false) {
       const server = http.createServer((await createRestApp(config, { domain, log, limiter, metrics, tickets, bus, presence, wsPort: wsPort || config.wsPort })).callback());
       server.keepAliveTimeout = 65_000;
+      answerClientErrors(server);
       httpPort = await listen(server, config.httpPort, config.host);
       frontDoors.push(() => closeHttp(server));
     }
@@ -140,10 +158,9 @@ function startOutbox(config: Config, db: Knex, bus: Bus, log: Logger, o: StartOp
     leaseMs: config.webhookLeaseMs, pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency,
     now: o.now, random: o.random, onAttempt: o.onAttempt,
   });
-  if (!config.outboxWorker || o.autostart === false) return worker;
   const unsubscribe = bus.subscribe(() => worker.wake());
-  worker.start();
-  return { ...worker, stop: async () => { unsubscribe(); await worker.stop(); } };
+  if (config.outboxWorker && o.autostart !== false) worker.start();
+  return { ...worker, close: async () => { unsubscribe(); await worker.stop(); } };
 }
 
 /** Expired guests are deleted (with their tokens; their sessions end) on a timer. Returns the stop step. */

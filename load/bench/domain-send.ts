@@ -23,6 +23,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Knex } from 'knex';
 import mysql from 'mysql2/promise';
 import { createDomain, type Caller, type Domain, type UserCaller } from '../../src/domain/index.ts';
 import { onSendBatch } from '../../src/store/batch-stats.ts';
@@ -67,15 +68,15 @@ async function freshDatabase(useMysql: boolean): Promise<{ url: string; drop(): 
 
 interface Row { name: string; n: number; perSec: number; wallUs: number; cpuUs: number; perBatch: number; commitMs: number }
 
-async function timed(name: string, n: number, run: () => Promise<void>): Promise<Row> {
+async function timed(db: Knex, name: string, n: number, run: () => Promise<void>): Promise<Row> {
   const commits: number[] = [];
-  onSendBatch((_, seconds) => { commits.push(seconds * 1000); });
+  const stop = onSendBatch(db, (_, seconds) => { commits.push(seconds * 1000); });
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await run();
   const wallNs = Number(process.hrtime.bigint() - t0);
   const cpu = process.cpuUsage(cpu0);
-  onSendBatch(undefined);
+  stop();
   return { name, n, perSec: n / (wallNs / 1e9), wallUs: wallNs / 1e3 / n, cpuUs: (cpu.user + cpu.system) / n, perBatch: n / commits.length, commitMs: commits.sort((a, b) => a - b)[commits.length >> 1]! };
 }
 
@@ -112,7 +113,7 @@ async function bench(useMysql: boolean): Promise<Row[]> {
     for (let i = 0; i < 200; i++) await sendOne(users[i % MEMBERS], shared);
 
     const rows: Row[] = [];
-    rows.push(await timed('sequential', N, async () => {
+    rows.push(await timed(db, 'sequential', N, async () => {
       for (let i = 0; i < N; i++) await sendOne(users[i % MEMBERS], shared);
     }));
     const concurrent = (roomFor: (w: number) => string) => async () => {
@@ -121,8 +122,8 @@ async function bench(useMysql: boolean): Promise<Row[]> {
         for (let i = 0; i < per; i++) await sendOne(users[w], roomFor(w));
       }));
     };
-    rows.push(await timed(`${C}-way, 1 room`, Math.ceil(N / C) * C, concurrent(() => shared)));
-    rows.push(await timed(`${C}-way, ${C} rooms`, Math.ceil(N / C) * C, concurrent((w) => own[w])));
+    rows.push(await timed(db, `${C}-way, 1 room`, Math.ceil(N / C) * C, concurrent(() => shared)));
+    rows.push(await timed(db, `${C}-way, ${C} rooms`, Math.ceil(N / C) * C, concurrent((w) => own[w])));
 
     // The guarantees still hold after the run: every room's seq is 1..last_seq without gaps.
     for (const roomId of [shared, ...own]) {

@@ -4,7 +4,10 @@
  * Every server runs in its own child process; one client harness (raw sockets) drives them.
  * Prints median tables over --runs runs (default 3), ratios, and the issue's goals met/missed.
  *
- *   tsx load/bench/run.ts [--quick] [--runs N] [--only fanout|http] [--subjects chatapi,uws-raw,ws-loop] [--json file]
+ *   tsx load/bench/run.ts [--quick] [--runs N] [--only fanout|http|big] [--big N] [--subjects chatapi,uws-raw,ws-loop] [--json file]
+ *
+ * --only big (or --big N with the rest): connect N members (default 10,000) to one room, fresh
+ * process each run, and report the connect time (presence, replay and subscription per join).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -21,6 +24,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     subjects: { type: 'string' },
     json: { type: 'string' },
+    big: { type: 'string' },
   },
 });
 
@@ -36,7 +40,8 @@ const plan = {
   offerMs: quick ? 1500 : 4000,
   httpMs: quick ? 1500 : 3000,
 };
-const only = args.only as 'fanout' | 'http' | undefined;
+const only = args.only as 'fanout' | 'http' | 'big' | undefined;
+const bigSize = Number(args.big ?? 10_000);
 const subjectNames = (args.subjects?.split(',') ?? SUBJECTS) as SubjectName[];
 const deadline = Date.now() + (quick ? 5 : 40) * 60_000; // hard bound on the whole run
 
@@ -64,11 +69,44 @@ async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.ma
   }
 }
 
+/** Connects `size` members to one room of a fresh process: how joining scales with the room. */
+async function bigRoomRound(subject: Subject, size: number, results: Results) {
+  const run = new FanoutRun(await subject.layout(1, size), 1, size, 1);
+  try {
+    const c = await run.connect();
+    ((results[`1x${size} connect`] ??= {})[subject.name] ??= []).push({ connectMs: c.connectMs, bytesPerConn: c.bytesPerConn });
+    console.log(`  1x${size} connect ${subject.name}: ${Math.round(c.connectMs)} ms, ${Math.round(c.bytesPerConn)} B/conn`);
+  } finally {
+    await run.close();
+  }
+}
+
+async function bigRooms(results: Results) {
+  for (const name of subjectNames) {
+    let subject: Subject;
+    try {
+      subject = await startSubject(name);
+    } catch (err) {
+      console.log(`  ${name}: not started (${(err as Error).message})`);
+      continue;
+    }
+    try {
+      for (let r = 0; r < plan.runs && Date.now() < deadline; r++) {
+        if (r > 0) await subject.restart();
+        await bigRoomRound(subject, bigSize, results);
+      }
+    } finally {
+      await subject.stop();
+    }
+  }
+}
+
 async function main(): Promise<number> {
   const results: Results = {};
   const manyName = `${plan.many.rooms}x${plan.many.size}`;
   const oneName = `${plan.one.rooms}x${plan.one.size}`;
-  if (only !== 'http') {
+  if (only === 'big' || args.big) await bigRooms(results);
+  if (only !== 'http' && only !== 'big') {
     const subjects: Subject[] = [];
     try {
       for (const name of subjectNames) {
@@ -91,7 +129,7 @@ async function main(): Promise<number> {
       await Promise.all(subjects.map((s) => s.stop()));
     }
   }
-  if (only !== 'fanout') await runHttpBench(results, { runs: plan.runs, durationMs: plan.httpMs, deadline });
+  if (only !== 'fanout' && only !== 'big') await runHttpBench(results, { runs: plan.runs, durationMs: plan.httpMs, deadline });
 
   console.log(`\nchatapi bench — medians of ${plan.runs} run(s)${quick ? ' (quick: smaller sizes, not comparable to the goals)' : ''}\n`);
   const fanCols: [string, string, number?][] = [
@@ -101,6 +139,8 @@ async function main(): Promise<number> {
     ['connect ms', 'connectMs', 0], ['server CPU', 'satServerCpu', 2], ['client CPU', 'satClientCpu', 2],
   ];
   for (const sc of [manyName, oneName]) if (results[sc]) console.log(scenarioTable(results, sc, fanCols) + '\n');
+  const big = `1x${bigSize} connect`;
+  if (results[big]) console.log(scenarioTable(results, big, [['connect ms', 'connectMs', 0], ['B/conn', 'bytesPerConn', 0]]) + '\n');
   if (results.http) console.log(scenarioTable(results, 'http', [['req/s', 'rps', 0], ['CPU µs/req', 'cpuUs', 1], ['p50 ms', 'p50', 2], ['p99 ms', 'p99', 2], ['non-2xx', 'bad', 0]]) + '\n');
   const goals = [...fanoutGoals(results, manyName, oneName, plan.offered), ...httpGoals(results)];
   console.log(goalTable(goals));

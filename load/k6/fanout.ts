@@ -5,7 +5,7 @@
  * send→receive latency (sender's clock = receiver's clock: one k6 process).
  * Thresholds: every member complete, nothing out of order or duplicated, no error frames or
  * unexpected closes, every send acknowledged, latency p95 < LAT_P95_MS (250) and
- * p99 < LAT_P99_MS (1000).
+ * p99 < LAT_P99_MS (1000), and every member reported (a run that measured nothing fails).
  * Run:  k6 run -e MASTER_KEY=... load/k6/fanout.ts
  * Env:  BASE_URL, WS_URL (ws://127.0.0.1:8081), ROOMS (10), ROOM_SIZE (20), SENDERS (1),
  *       MSG_RATE (2), MESSAGES (60), AUTH (token|ticket), START_DELAY (s, auto), DRAIN (10 s)
@@ -37,6 +37,8 @@ const outOfOrder = new Counter('messages_out_of_order');
 const errors = new Counter('ws_errors');
 const unacked = new Counter('sends_unacked');
 const lateReady = new Counter('members_ready_late');
+// One per member that reported (0 added in setup): a run where members crashed before reporting fails.
+const reported = new Counter('members_reported');
 
 export const options: Options = {
   setupTimeout: `${60 + Math.ceil(USERS / 20)}s`,
@@ -53,6 +55,7 @@ export const options: Options = {
     ws_errors: ['count==0'],
     sends_unacked: ['count==0'],
     delivery_latency: [`p(95)<${num('LAT_P95_MS', 250)}`, `p(99)<${num('LAT_P99_MS', 1000)}`],
+    members_reported: [`count==${USERS}`],
   },
   summaryTrendStats: ['avg', 'p(50)', 'p(95)', 'p(99)', 'max'],
 };
@@ -60,6 +63,7 @@ export const options: Options = {
 interface Data { tenant: Tenant; users: string[]; tokens: string[]; rooms: string[]; startAt: number }
 
 export function setup(): Data {
+  reported.add(0);
   const id = runId();
   // enough headroom that the tenant's own limit never shapes this scenario
   const tenant = createTenant(`k6 fanout ${id}`, { rate_limit_per_second: 100_000, rate_limit_burst: 100_000 });
@@ -71,7 +75,7 @@ export function setup(): Data {
 }
 
 export default function member(data: Data): void {
-  const i = exec.vu.idInTest - 1;
+  const i = exec.scenario.iterationInTest; // 0 … USERS-1 (one iteration per VU)
   const room = data.rooms[Math.floor(i / ROOM_SIZE)];
   const sender = i % ROOM_SIZE < SENDERS;
   const expected = SENDERS * MESSAGES;
@@ -115,7 +119,7 @@ export default function member(data: Data): void {
     let n = 0;
     const timer = setInterval(() => {
       n++;
-      socket.send({ type: 'message.send', room_id: room, content: `k6|${n}|${Date.now()}`, client_msg_id: `${exec.vu.idInTest}-${n}` });
+      socket.send({ type: 'message.send', room_id: room, content: `k6|${n}|${Date.now()}`, client_msg_id: `${i}-${n}` });
       if (n >= MESSAGES) clearInterval(timer);
     }, 1000 / MSG_RATE);
   }
@@ -126,6 +130,7 @@ export default function member(data: Data): void {
     complete.add(received === expected);
     if (received < expected) missing.add(expected - received);
     if (sender && acked < MESSAGES) unacked.add(MESSAGES - acked);
+    reported.add(1);
     closing = true;
     socket.close();
   }

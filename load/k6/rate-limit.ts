@@ -31,6 +31,9 @@ const TOLERANCE = 0.03;
 
 const acceptedA = new Counter('accepted_a');
 const limitedB = new Counter('limited_b');
+// Per tenant, for the summary (thresholds make k6 print each tenant's count); 0 added in setup.
+const accepted = new Counter('accepted');
+const limited = new Counter('limited_429');
 const badRejections = new Counter('bad_rejections');
 const serverErrors = new Counter('server_errors');
 const unexpected = new Counter('unexpected_status');
@@ -59,6 +62,11 @@ export const options: Options = {
     'dropped_iterations{scenario:tenant_b}': [`count<=${Math.floor(RATE_B * DURATION * 0.02)}`],
     'http_req_duration{tenant:A}': [`p(95)<${P95_MS}`],
     'http_req_duration{tenant:B}': [`p(95)<${P95_MS}`],
+    // A run that measured nothing fails; and the summary shows accepted and 429 counts per tenant.
+    'accepted{tenant:A}': ['count>0'],
+    'accepted{tenant:B}': ['count>0'],
+    'limited_429{tenant:A}': ['count>=0'],
+    'limited_429{tenant:B}': ['count==0'],
   },
   summaryTrendStats: ['avg', 'p(50)', 'p(95)', 'p(99)', 'max'],
 };
@@ -66,6 +74,7 @@ export const options: Options = {
 interface Data { a: Tenant; b: Tenant; userA: string; userB: string }
 
 export function setup(): Data {
+  for (const tenant of ['A', 'B']) { accepted.add(0, { tenant }); limited.add(0, { tenant }); }
   const id = runId();
   const settings = { rate_limit_per_second: LIMIT, rate_limit_burst: BURST };
   const a = createTenant(`k6 rate-limit A ${id}`, settings);
@@ -84,8 +93,10 @@ function hit(t: Tenant, user: string, tenant: 'A' | 'B'): void {
   if (res.status >= 500) serverErrors.add(1, { tenant });
   else if (res.status !== 200 && res.status !== 429) unexpected.add(1, { tenant, status: String(res.status) });
   check(res, { 'rate-limit headers present': (r) => Boolean(header(r, 'RateLimit-Policy') && header(r, 'RateLimit') && header(r, 'X-RateLimit-Remaining')) });
+  if (res.status === 200) accepted.add(1, { tenant });
   if (res.status === 200 && tenant === 'A') acceptedA.add(1);
   if (res.status !== 429) return;
+  limited.add(1, { tenant });
   if (tenant === 'B') limitedB.add(1);
   let code = '';
   try { code = (res.json() as { error: { code: string } }).error.code; } catch { /* counted below */ }

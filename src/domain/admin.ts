@@ -80,7 +80,7 @@ async function stats(ctx: Ctx, caller: Parameters<Domain['admin']['stats']>[0]):
   const db = ctx.db;
   const [users, byType, messages, perDay, byStatus, openByPriority, unassigned, unread, responses] = await Promise.all([
     admin.countUsers(db, tenantId), admin.roomsByType(db, tenantId), admin.messageTotal(db, tenantId),
-    admin.messagesPerDay(db, tenantId, (today - 29) * DAY), admin.ticketsByStatus(db, tenantId), admin.openTicketsByPriority(db, tenantId),
+    admin.messagesPerDay(db, tenantId, today - 29, today), admin.ticketsByStatus(db, tenantId), admin.openTicketsByPriority(db, tenantId),
     admin.unassignedOpenTickets(db, tenantId), admin.unreadTotal(db, tenantId), admin.firstResponseTimes(db, tenantId),
   ]);
   const of = (m: Map<string, number>, k: string) => m.get(k) ?? 0;

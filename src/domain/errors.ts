@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this path' },
   CONFLICT: { status: 409, message: 'Conflicts with the current state' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Payload too large' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large' },
   RATE_LIMIT_EXCEEDED: { status: 429, message: 'Rate limit exceeded' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'Service unavailable' },

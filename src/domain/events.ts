@@ -3,6 +3,7 @@
  * tenant and room so a bus can route it to the room's topic without looking inside.
  */
 import type { Member, Message, RoomType, User } from './shapes.ts';
+import type { Notification } from './wire.ts';
 
 /** Room facts that are the same for every member (Room adds per-member fields). */
 export interface RoomSummary {
@@ -80,9 +81,16 @@ export type UserBannedEvent = {
   type: 'user.banned' | 'user.unbanned'; tenant_id: string; room_id: null; user_id: string; until: string | null; by: string;
 };
 
+/**
+ * A notification for one user (`sendNotification`): WebSocket nodes send it to each of the user's
+ * connections. Published with ctx.announce, not written to the outbox (the webhook for it is
+ * `notification.created`, for users with no open connection).
+ */
+export type NotificationEvent = { type: 'notification'; tenant_id: string; room_id: null; user_id: string; notification: Notification };
+
 export type DomainEvent =
   | MessageEvent | ReceiptEvent | MemberJoinedEvent | MemberLeftEvent | RoomEvent
-  | TicketUpdatedEvent | MemberModeratedEvent | MessagesPurgedEvent | UserBannedEvent
+  | TicketUpdatedEvent | MemberModeratedEvent | MessagesPurgedEvent | UserBannedEvent | NotificationEvent
   | CredentialsRevokedEvent | UserUpdatedEvent;
 
 /** What the domain needs from a bus: fire-and-forget publish. */

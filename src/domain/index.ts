@@ -21,6 +21,7 @@ import { usersApi } from './users.ts';
 import { webhookDeliveriesApi } from './webhook-deliveries.ts';
 import { webhooksApi } from './webhooks.ts';
 import { userStatusApi } from './user-status.ts';
+import { notificationsApi } from './notifications.ts';
 
 export function createDomain(deps: DomainDeps): Domain {
   const ctx = createCtx(deps);
@@ -42,6 +43,7 @@ export function createDomain(deps: DomainDeps): Domain {
     webhooks: webhooksApi(ctx),
     webhookDeliveries: webhookDeliveriesApi(ctx),
     userStatus: userStatusApi(ctx),
+    notifications: notificationsApi(ctx, deps.online),
   };
 }
 

@@ -8,7 +8,7 @@ import { tenantOut } from './mappers.ts';
 import type { TenantSettings } from './shapes.ts';
 import { assertTenantAdmin, MASTER, type Admin } from './tenant-admin.ts';
 import type { Domain, Page } from './types.ts';
-import { checkInt, checkText, invalid, isPlainObject, paginate, readPage } from './validate.ts';
+import { checkInt, checkText, checkWellFormed, codePoints, invalid, isPlainObject, paginate, readPage } from './validate.ts';
 import { endSessions } from './sessions.ts';
 
 const KEY_PREFIX = 'ck_';
@@ -91,8 +91,9 @@ function checkCategories(field: string, value: unknown): string[] {
 function checkOrigins(field: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.length > 100) throw invalid(field, 'must be an array of at most 100 origins');
   return value.map((o, i) => {
-    if (typeof o !== 'string' || o.length === 0 || o.length > 200) throw invalid(`${field}[${i}]`, 'must be an origin string');
-    return o;
+    // Code points, as the schema's maxLength counts (an emoji in an IDN origin is one character).
+    if (typeof o !== 'string' || o.length === 0 || codePoints(o) > 200) throw invalid(`${field}[${i}]`, 'must be an origin string of 1-200 characters');
+    return checkWellFormed(`${field}[${i}]`, o);
   });
 }
 

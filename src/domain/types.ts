@@ -15,6 +15,7 @@ import type { Ticket, TicketInput, TicketListQuery, TicketPatchInput } from './t
 import type { WebhookDeliveriesApi } from './webhook-deliveries.ts';
 import type { WebhooksApi } from './webhooks.ts';
 import type { UserStatusApi } from './user-status.ts';
+import type { NotificationsApi, OnlineCheck } from './notifications.ts';
 import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
@@ -64,6 +65,8 @@ export interface DomainDeps {
   config: DomainConfig;
   log: DomainLog;
   now?: () => number; // epoch ms; tests inject a clock
+  /** Who has an open WebSocket connection (the presence registry); used for `notification.created` webhooks. */
+  online?: OnlineCheck;
   /** Password hashing (default argon2id at the configured cost); tests count its calls. */
   hasher?: PasswordHasher;
   /** Failed-attempt counters (default: in process memory). */
@@ -205,4 +208,5 @@ export interface Domain {
   webhooks: WebhooksApi;
   webhookDeliveries: WebhookDeliveriesApi;
   userStatus: UserStatusApi;
+  notifications: NotificationsApi;
 }

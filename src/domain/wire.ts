@@ -59,3 +59,4 @@ export type Webhook = Schemas['Webhook'];
 export type WebhookWithSecret = Schemas['WebhookWithSecret'];
 export type WebhookDelivery = Schemas['WebhookDelivery'];
 export type WebhookEvent = Schemas['WebhookEvent'];
+export type Notification = Schemas['Notification'];

@@ -19,6 +19,8 @@ import { corsMiddleware } from './cors.ts';
 import { webMiddleware } from '../web/routes.ts';
 import type { HttpDeps } from './operation.ts';
 
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
 export interface HttpAppOptions extends HttpDeps {
   /** The tenant rate limit (src/ratelimit); absent in tests that do not exercise it. */
   rateLimit?: Middleware;
@@ -40,13 +42,15 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; a
   app.use(authMiddleware(domain, config.masterKey, new CredentialCache(config.authCacheMs)));
   app.use(corsMiddleware()); // after auth (the tenant's origin list), before the rate limit
   if (opts.rateLimit) app.use(opts.rateLimit);
-  app.use(bodyParser({
+  // A body on GET, HEAD or DELETE is not part of any operation: ignored (never parsed, never a 413).
+  const parseBody = bodyParser({
     enableTypes: ['json'],
     jsonLimit: `${config.bodyLimitBytes}b`,
     strict: true,
     // Reject non-JSON bodies instead of silently ignoring them.
     detectJSON: () => true,
-  }));
+  });
+  app.use((ctx, next) => (BODYLESS.has(ctx.method) ? next() : parseBody(ctx, next)));
   app.use(async (ctx) => {
     await api.handleRequest(
       {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import type { Logger } from '../log.ts';
 import { isDomainError } from '../domain/errors.ts';
+import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_S } from '../store/availability.ts';
 import { writeDomainError, writeError } from './envelope.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -52,6 +53,11 @@ export function requestContext(log: Logger, bodyLimitBytes: number): Middleware 
       // The router decodes path segments; broken percent-encoding is the client's mistake.
       else if (err instanceof URIError) {
         writeError(ctx, 'VALIDATION_ERROR', 'The path is not valid percent-encoded UTF-8', [{ field: 'path', message: 'malformed percent-encoding' }]);
+      } else if (isDatabaseUnavailable(err)) {
+        // An outage, not a bug: 503 with Retry-After, so clients and load balancers back off and retry.
+        log.warn({ err, requestId, method: ctx.method, path: ctx.path }, 'database unavailable');
+        ctx.set('Retry-After', String(OUTAGE_RETRY_AFTER_S));
+        writeError(ctx, 'SERVICE_UNAVAILABLE', `The database is unavailable; retry after ${OUTAGE_RETRY_AFTER_S} s`);
       } else if (!bodyParserError(ctx, err as { type?: string }, bodyLimitBytes)) {
         log.error({ err, requestId, method: ctx.method, path: ctx.path }, 'unhandled error');
         writeError(ctx, 'INTERNAL_ERROR', `Internal error; quote request id ${requestId}`);

@@ -4,6 +4,7 @@
  * reason (re-enabling it resumes where it stopped).
  */
 import type { Knex } from 'knex';
+import type { Db } from '../store/db.ts';
 import { updateDelivery, type DeliveryRow } from '../store/deliveries.ts';
 import { findEvents } from '../store/outbox.ts';
 import { findWebhooksByIds, updateWebhook, type WebhookRow } from '../store/webhooks.ts';
@@ -34,7 +35,7 @@ function appendLog(prev: string | null, at: number, a: Attempt): string {
   return JSON.stringify(log.slice(-LOG_KEEP));
 }
 
-async function settle(deps: DeliverDeps, d: DeliveryRow, hook: WebhookRow, a: Attempt): Promise<void> {
+async function settle(db: Db, deps: DeliverDeps, { d, hook, attempt: a }: Outcome): Promise<void> {
   const now = deps.now();
   const attempts = d.attempts + 1;
   const common = {
@@ -42,27 +43,35 @@ async function settle(deps: DeliverDeps, d: DeliveryRow, hook: WebhookRow, a: At
     last_error: a.error?.slice(0, 500) ?? null, attempt_log: appendLog(d.attempt_log, now, a), updated_at: now,
   };
   if (a.ok) {
-    await updateDelivery(deps.db, d.id, { ...common, status: 'succeeded' });
-    if (hook.failing_since !== null) await updateWebhook(deps.db, hook.tenant_id, hook.id, { failing_since: null });
+    await updateDelivery(db, d.id, { ...common, status: 'succeeded' });
+    if (hook.failing_since !== null) await updateWebhook(db, hook.tenant_id, hook.id, { failing_since: null });
     return;
   }
   const delay = retryDelay(attempts, deps.random);
-  if (hook.failing_since === null) await updateWebhook(deps.db, hook.tenant_id, hook.id, { failing_since: now });
+  if (hook.failing_since === null) await updateWebhook(db, hook.tenant_id, hook.id, { failing_since: now });
   if (delay !== null && attempts < MAX_ATTEMPTS) {
-    await updateDelivery(deps.db, d.id, { ...common, status: 'failed', next_attempt_at: now + delay });
+    await updateDelivery(db, d.id, { ...common, status: 'failed', next_attempt_at: now + delay });
     return;
   }
-  await updateDelivery(deps.db, d.id, { ...common, status: 'dead' });
+  await updateDelivery(db, d.id, { ...common, status: 'dead' });
   const reason = `Delivery ${d.id} (${d.event_type}) failed ${attempts} times; last: ${a.error ?? 'no answer'}`.slice(0, 500);
-  await updateWebhook(deps.db, hook.tenant_id, hook.id, { enabled: false, disabled_reason: reason, updated_at: now });
+  await updateWebhook(db, hook.tenant_id, hook.id, { enabled: false, disabled_reason: reason, updated_at: now });
   deps.log.warn({ webhook_id: hook.id, delivery_id: d.id }, 'webhook endpoint disabled after a dead delivery');
+}
+
+/** An attempt made, to be recorded. */
+export interface Outcome {
+  d: DeliveryRow;
+  hook: WebhookRow;
+  attempt: Attempt;
 }
 
 /**
  * Starts an attempt for each claimed delivery (they are of distinct lanes, so in parallel); each
- * returned promise settles once its outcome is recorded (and never rejects: failures are logged).
+ * returned promise resolves with its outcome (null when the event or endpoint is gone) and never
+ * rejects. Outcomes are recorded together by `settleAll` (one transaction for many attempts).
  */
-export async function startDeliveries(deps: DeliverDeps, claimed: DeliveryRow[]): Promise<Promise<void>[]> {
+export async function startDeliveries(deps: DeliverDeps, claimed: DeliveryRow[]): Promise<Promise<Outcome | null>[]> {
   if (claimed.length === 0) return [];
   const [events, hooks] = await Promise.all([
     findEvents(deps.db, [...new Set(claimed.map((d) => d.event_id))]),
@@ -71,15 +80,15 @@ export async function startDeliveries(deps: DeliverDeps, claimed: DeliveryRow[])
   return claimed.map(async (d) => {
     const evt = events.get(d.event_id);
     const hook = hooks.get(d.webhook_id);
-    if (!evt || !hook) return;
-    try {
-      const attempt = await sendWebhook({
-        url: hook.url, eventId: d.event_id, body: evt.payload, secrets: activeSecrets(hook, deps.now()), timeoutMs: deps.timeoutMs, allowPrivate: deps.allowPrivate,
-      });
-      await settle(deps, d, hook, attempt);
-      deps.onAttempt?.(d, attempt);
-    } catch (err) {
-      deps.log.warn({ err, delivery_id: d.id }, 'webhook attempt not recorded; retried when its lease ends');
-    }
+    if (!evt || !hook) return null;
+    const attempt = await sendWebhook({
+      url: hook.url, eventId: d.event_id, body: evt.payload, secrets: activeSecrets(hook, deps.now()), timeoutMs: deps.timeoutMs, allowPrivate: deps.allowPrivate,
+    });
+    return { d, hook, attempt };
   });
+}
+
+/** Records outcomes in the caller's transaction (the worker's claim, so a round commits once). */
+export async function settleAll(trx: Db, deps: DeliverDeps, outcomes: Outcome[]): Promise<void> {
+  for (const o of outcomes) await settle(trx, deps, o);
 }

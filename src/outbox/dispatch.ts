@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { inTransaction } from '../store/db.ts';
 import { insertDeliveries, type NewDeliveryRow } from '../store/deliveries.ts';
-import { markDispatched, takeDispatchLock, undispatched, type OutboxRow } from '../store/outbox.ts';
+import { anyUndispatched, markDispatched, takeDispatchLock, undispatched, type OutboxRow } from '../store/outbox.ts';
 import { subscribedWebhooks, type WebhookRow } from '../store/webhooks.ts';
 import { roomMatches, typeMatches } from './filters.ts';
 
@@ -39,8 +39,9 @@ function fanOut(events: OutboxRow[], hooks: WebhookRow[], now: number): NewDeliv
 
 /** Dispatches one batch; returns how many events it took (0: nothing to do, or another node is dispatching). */
 export async function dispatchBatch(db: Knex, now: number): Promise<number> {
+  if (!(await anyUndispatched(db))) return 0;
   return inTransaction(db, async (trx) => {
-    if (!(await takeDispatchLock(trx, now))) return 0;
+    if (!(await takeDispatchLock(trx))) return 0;
     const events = await undispatched(trx, BATCH);
     if (events.length === 0) return 0;
     const hooks = await subscribedWebhooks(trx, [...new Set(events.map((e) => e.tenant_id))]);

@@ -1,13 +1,13 @@
 /**
  * The delivery worker every chatapi process runs: dispatch new outbox events into deliveries,
  * claim the due ones, try them, up to `concurrency` attempts in flight (a slow endpoint holds
- * only its own slots). It polls every `pollMs` and is woken at once when this process commits an
+ * only its own slots), and record finished attempts together at the start of the next round. It polls every `pollMs` and is woken at once when this process commits an
  * event or an attempt ends. Several processes on one database share the work without delivering
  * anything twice (see claimDue).
  */
 import type { Knex } from 'knex';
 import { claimDue } from '../store/deliveries.ts';
-import { startDeliveries, type DeliverDeps } from './deliver.ts';
+import { settleAll, startDeliveries, type DeliverDeps, type Outcome } from './deliver.ts';
 import { dispatchBatch } from './dispatch.ts';
 
 export interface OutboxWorkerOptions extends Omit<DeliverDeps, 'db' | 'now' | 'random'> {
@@ -26,12 +26,34 @@ export interface OutboxWorker {
   /** Ask the loop for a round now (something was committed). */
   wake(): void;
   start(): void;
+  /** Stops the loop once its attempts in flight are recorded (start() again resumes). */
   stop(): Promise<void>;
+  /** stop(), and let go of what the worker was given (the bus subscription). */
+  close(): Promise<void>;
 }
 
 export function createOutboxWorker(o: OutboxWorkerOptions): OutboxWorker {
   const deps: DeliverDeps = { ...o, now: o.now ?? Date.now, random: o.random ?? Math.random };
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Set<Promise<unknown>>();
+  /** Attempts done but not recorded yet: the next round records them together. */
+  const done: Outcome[] = [];
+  /** Records the finished attempts, claims up to `limit` more, in one transaction. */
+  async function settleAndClaim(limit: number) {
+    const outcomes = done.splice(0);
+    const now = deps.now();
+    try {
+      const claimed = await claimDue(o.db, now, now + o.leaseMs, limit, outcomes.length ? (trx) => settleAll(trx, deps, outcomes) : undefined);
+      for (const x of outcomes) deps.onAttempt?.(x.d, x.attempt);
+      return claimed;
+    } catch (err) {
+      // Not recorded: their leases run out and they are tried again (at least once).
+      o.log.warn({ err, attempts: outcomes.length }, 'webhook outcomes not recorded');
+      return [];
+    }
+  }
+  const flush = async () => {
+    if (done.length) await settleAndClaim(0);
+  };
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -41,18 +63,16 @@ export function createOutboxWorker(o: OutboxWorkerOptions): OutboxWorker {
     wakeUp?.();
   };
 
-  /** Dispatches what is new, then claims as many due deliveries as there are free slots. */
+  /** Dispatches what is new, then records finished attempts and claims as many due deliveries as there are free slots. */
   async function round(): Promise<number> {
     while ((await dispatchBatch(o.db, deps.now())) > 0);
-    const free = o.concurrency - inFlight.size;
-    if (free <= 0) return 0;
-    const now = deps.now();
-    const claimed = await claimDue(o.db, now, now + o.leaseMs, free);
+    const claimed = await settleAndClaim(Math.max(0, o.concurrency - inFlight.size));
     for (const attempt of await startDeliveries(deps, claimed)) {
       inFlight.add(attempt);
-      void attempt.then(() => {
+      void attempt.then((outcome) => {
         inFlight.delete(attempt);
-        wake(); // its lane's next delivery may be due now
+        if (outcome) done.push(outcome);
+        wake(); // record it: its lane's next delivery may be due then
       });
     }
     return claimed.length;
@@ -71,6 +91,9 @@ export function createOutboxWorker(o: OutboxWorkerOptions): OutboxWorker {
 
   async function run(): Promise<void> {
     while (running) {
+      // Let I/O run between rounds: on SQLite a round can complete in microtasks alone, and
+      // without this the answers of the attempts in flight (and REST requests) would wait.
+      await new Promise((resolve) => setImmediate(resolve));
       woken = false;
       let started = 0;
       try {
@@ -81,12 +104,14 @@ export function createOutboxWorker(o: OutboxWorkerOptions): OutboxWorker {
       if (started === 0) await pause();
     }
     await Promise.all(inFlight);
+    await flush();
   }
 
-  return {
+  const worker: OutboxWorker = {
     async runOnce() {
       const started = await round();
       await Promise.all(inFlight);
+      await flush();
       return started;
     },
     wake,
@@ -100,5 +125,7 @@ export function createOutboxWorker(o: OutboxWorkerOptions): OutboxWorker {
       wakeUp?.();
       await loop;
     },
+    close: () => worker.stop(),
   };
+  return worker;
 }

@@ -90,8 +90,19 @@ export async function unreadByMember(db: Db, tenantId: string, roomIds: string[]
   return out;
 }
 
+/**
+ * Every membership's unread messages, summed. Written as a correlated count per membership so the
+ * database drives from room_members and ranges over messages (room_id, seq) after each read
+ * cursor: the cost follows the unread messages, never the whole messages table.
+ */
 export async function unreadTotal(db: Db, tenantId: string): Promise<number> {
-  const [row] = await unreadJoin(db, tenantId).count({ n: '*' });
+  const perMember = db('messages as m')
+    .count('*')
+    .where('m.room_id', '=', db.ref('rm.room_id'))
+    .andWhere('m.seq', '>', db.ref('rm.read_seq'))
+    .andWhere('m.sender_id', '<>', db.ref('rm.user_id'))
+    .whereNull('m.deleted_at');
+  const [row] = await db('room_members as rm').where('rm.tenant_id', tenantId).select(db.raw('COALESCE(SUM((?)), 0) AS n', [perMember]));
   return Number((row as { n: number | string }).n);
 }
 
@@ -113,15 +124,38 @@ export async function messageTotal(db: Db, tenantId: string): Promise<number> {
   return Number((row as { n: number | string | null }).n ?? 0);
 }
 
-/** Messages per UTC day since `from` (a range on the (tenant_id, created_at) index). */
-export async function messagesPerDay(db: Db, tenantId: string, from: number): Promise<Map<number, number>> {
+const DAY = 86_400_000;
+
+/** Messages per UTC day in [fromDay, toDay) (a range on the (tenant_id, created_at) index). */
+async function countDays(db: Db, tenantId: string, fromDay: number, toDay: number): Promise<Map<number, number>> {
   const rows = await db('messages')
     .where({ tenant_id: tenantId })
-    .andWhere('created_at', '>=', from)
+    .andWhere('created_at', '>=', fromDay * DAY)
+    .andWhere('created_at', '<', toDay * DAY)
     .groupBy('k')
     .select(db.raw('FLOOR(created_at / 86400000) AS k'))
     .count({ n: '*' });
   return new Map((rows as Counted[]).map((r) => [Number(r.k), Number(r.n)]));
+}
+
+/**
+ * Messages per UTC day for [fromDay, today]. Days before yesterday are over (messages are stamped
+ * at commit; a day's margin covers nodes' clock skew): each is counted from the index once and
+ * kept in message_day_counts. Only yesterday and today are counted per request.
+ */
+export async function messagesPerDay(db: Db, tenantId: string, fromDay: number, today: number): Promise<Map<number, number>> {
+  const settledDay = today - 1;
+  const kept = await db('message_day_counts').where({ tenant_id: tenantId }).andWhere('day', '>=', fromDay).andWhere('day', '<', settledDay).select('day', 'count');
+  const out = new Map((kept as { day: number; count: number }[]).map((r) => [Number(r.day), Number(r.count)]));
+  const missing = Array.from({ length: Math.max(0, settledDay - fromDay) }, (_, i) => fromDay + i).filter((d) => !out.has(d));
+  if (missing.length > 0) {
+    const counted = await countDays(db, tenantId, missing[0]!, missing[missing.length - 1]! + 1);
+    const rows = missing.map((day) => ({ tenant_id: tenantId, day, count: counted.get(day) ?? 0 }));
+    await db('message_day_counts').insert(rows).onConflict(['tenant_id', 'day']).ignore();
+    for (const r of rows) out.set(r.day, r.count);
+  }
+  for (const [day, n] of await countDays(db, tenantId, settledDay, today + 1)) out.set(day, n);
+  return out;
 }
 
 export async function ticketsByStatus(db: Db, tenantId: string): Promise<Map<string, number>> {

@@ -1,15 +1,21 @@
 /**
- * Where the send batches report their size and commit time (metrics.ts listens). One listener per
- * process; the store itself knows nothing of Prometheus.
+ * Where a database's send batches report their size and commit time (metrics.ts listens; the
+ * store itself knows nothing of Prometheus). Listeners are per database handle.
  */
+import type { Knex } from 'knex';
 import type { BatchStats } from './group-commit.ts';
 
-let listener: ((size: number, seconds: number) => void) | undefined;
+type Listener = (size: number, seconds: number) => void;
+const listeners = new WeakMap<Knex, Set<Listener>>();
 
-export const batchStats: BatchStats = {
-  onBatch: (size, seconds) => listener?.(size, seconds),
-};
+/** Calls `fn` after every send batch on `knex`; returns the function that stops it. */
+export function onSendBatch(knex: Knex, fn: Listener): () => void {
+  let set = listeners.get(knex);
+  if (!set) listeners.set(knex, (set = new Set()));
+  set.add(fn);
+  return () => void set.delete(fn);
+}
 
-export function onSendBatch(fn: ((size: number, seconds: number) => void) | undefined): void {
-  listener = fn;
+export function batchStatsFor(knex: Knex): BatchStats {
+  return { onBatch: (size, seconds) => listeners.get(knex)?.forEach((fn) => fn(size, seconds)) };
 }

@@ -1,18 +1,28 @@
 /**
  * Database connection for the two supported backends, chosen by URL:
  *   sqlite:<file path>          better-sqlite3, WAL, foreign keys on, busy timeout
- *   mysql://user:pw@host:port/db mysql2 pool, utf8mb4, BIGINTs as numbers
+ *   mysql://user:pw@host:port/db mysql2 pool, utf8mb4, BIGINTs as numbers; optional URL parameters
+ *                                pool_max (10), connect_timeout_ms (5000), query_timeout_ms (15000)
+ * Every wait on the database has a deadline (connect, pool acquire, MySQL query; availability.ts),
+ * so an unreachable database answers 503 instead of hanging requests.
  * Everything above this file speaks knex only; no SQL text that one backend would not understand.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { migrationSource } from './migrations.ts';
+import { deadlineQueries, guardSqliteFile } from './availability.ts';
+import { forgetWal } from './wal-sync.ts';
 
 export type Driver = 'sqlite' | 'mysql';
 export type Db = Knex | Knex.Transaction;
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** Deadlines for reaching the database: a request fails (503) instead of waiting on a dead server. */
+const ACQUIRE_TIMEOUT_MS = 10_000;
+const MYSQL_CONNECT_TIMEOUT_MS = 5000;
+/** A MySQL query with no reply for this long fails (503) and its connection is dropped. */
+const MYSQL_QUERY_TIMEOUT_MS = 15_000;
 
 export interface OpenOptions {
   /** SQLite's `PRAGMA synchronous` (see SQLITE_SYNCHRONOUS in config.ts): FULL unless told otherwise. */
@@ -30,10 +40,11 @@ function openSqlite(path: string, synchronous: 'FULL' | 'NORMAL'): Knex {
   const memory = path === ':memory:';
   const filename = memory ? path : resolve(path);
   if (!memory) mkdirSync(dirname(filename), { recursive: true });
-  return knexFactory({
+  const knex = knexFactory({
     client: 'better-sqlite3',
     connection: { filename },
     useNullAsDefault: true,
+    acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
     pool: {
       // One connection per process (knex's default for SQLite): transactions queue instead of
       // racing for the write lock, which keeps per-room seq assignment simple and gap-free.
@@ -45,6 +56,8 @@ function openSqlite(path: string, synchronous: 'FULL' | 'NORMAL'): Knex {
           // FULL: every COMMIT syncs the WAL, so acknowledged survives power loss; group commit
           // (group-commit.ts) shares that sync among the sends of a batch.
           conn.pragma(`synchronous = ${synchronous}`);
+          // The send batches keep that promise with their WAL sync off the loop (sqlite-append.ts).
+          conn.durableSends = synchronous === 'FULL';
           conn.pragma('foreign_keys = ON');
           // Other processes (API node + WS node) share the file: wait for their locks.
           conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
@@ -56,6 +69,8 @@ function openSqlite(path: string, synchronous: 'FULL' | 'NORMAL'): Knex {
       },
     },
   });
+  if (!memory) guardSqliteFile(knex, filename);
+  return knex;
 }
 
 interface SqliteStatement {
@@ -64,6 +79,7 @@ interface SqliteStatement {
 }
 
 interface SqliteConn {
+  durableSends?: boolean;
   pragma(source: string): unknown;
   prepare(sql: string): SqliteStatement;
 }
@@ -113,7 +129,8 @@ function openMysql(url: string): Knex {
   const u = new URL(url);
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (!database) throw new Error(`DATABASE_URL "${redact(url)}" names no database`);
-  return knexFactory({
+  const deadline = { ms: Number(u.searchParams.get('query_timeout_ms') ?? MYSQL_QUERY_TIMEOUT_MS) };
+  const knex = knexFactory({
     client: 'mysql2',
     connection: {
       host: u.hostname,
@@ -127,9 +144,20 @@ function openMysql(url: string): Knex {
       bigNumberStrings: false,
       dateStrings: false,
       timezone: 'Z',
+      connectTimeout: Number(u.searchParams.get('connect_timeout_ms') ?? MYSQL_CONNECT_TIMEOUT_MS),
     },
-    pool: { min: 0, max: Number(u.searchParams.get('pool_max') ?? 10) },
+    acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
+    pool: {
+      min: 0,
+      max: Number(u.searchParams.get('pool_max') ?? 10),
+      afterCreate(conn: Parameters<typeof deadlineQueries>[0], done: (err: Error | null, conn: unknown) => void) {
+        deadlineQueries(conn, () => deadline.ms);
+        done(null, conn);
+      },
+    },
   });
+  queryDeadlines.set(knex, deadline);
+  return knex;
 }
 
 /** Hide the password when a URL goes into an error message or log. */
@@ -158,12 +186,23 @@ export async function durabilitySettings(knex: Knex): Promise<Record<string, str
   return { innodb_flush_log_at_trx_commit: Number(rows[0]!.flush), sync_binlog: Number(rows[0]!.binlog) };
 }
 
+/** Per MySQL knex: the query deadline, lifted while migrations run (an ALTER on a big table takes long). */
+const queryDeadlines = new WeakMap<Knex, { ms: number }>();
+
 export async function migrate(knex: Knex): Promise<void> {
-  await knex.migrate.latest({ migrationSource });
+  const deadline = queryDeadlines.get(knex);
+  const ms = deadline?.ms ?? 0;
+  if (deadline) deadline.ms = 0; // no deadline
+  try {
+    await knex.migrate.latest({ migrationSource });
+  } finally {
+    if (deadline) deadline.ms = ms;
+  }
 }
 
 export async function closeDatabase(knex: Knex): Promise<void> {
   await knex.destroy();
+  if (driver(knex) === 'sqlite') await forgetWal(String((knex.client.config.connection as { filename: string }).filename));
 }
 
 interface DriverError {

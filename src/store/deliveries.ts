@@ -56,7 +56,8 @@ export async function insertDeliveries(db: Db, rows: NewDeliveryRow[]): Promise<
 /**
  * The deliveries that may be tried now: due, not leased, of an enabled endpoint, and first in
  * their lane. A plain (non-locking) read: a lane's in-flight delivery is visible as unfinished
- * whoever holds its lock, so a later one of its lane is never a candidate.
+ * whoever holds its lock, so a later one of its lane is never a candidate; the locking read in
+ * claimDue then takes only those no other worker holds or has leased.
  */
 async function candidates(db: Db, now: number, limit: number): Promise<string[]> {
   const rows = await db('webhook_deliveries as d')
@@ -77,12 +78,14 @@ async function candidates(db: Db, now: number, limit: number): Promise<string[]>
 /**
  * Claims up to `limit` deliveries until `leaseUntil`: no other worker takes them meanwhile
  * (MySQL: FOR UPDATE SKIP LOCKED, then the lease; SQLite: its single writer). A worker that dies
- * holding a lease loses it when it expires, and the delivery is tried again.
+ * holding a lease loses it when it expires, and the delivery is tried again. `first` runs at the
+ * start of the same transaction (the worker records finished attempts there: one commit a round).
  */
-export async function claimDue(db: Knex, now: number, leaseUntil: number, limit: number): Promise<DeliveryRow[]> {
-  const ids = await candidates(db, now, limit);
-  if (ids.length === 0) return [];
+export async function claimDue(db: Knex, now: number, leaseUntil: number, limit: number, first?: (trx: Knex.Transaction) => Promise<void>): Promise<DeliveryRow[]> {
   return inTransaction(db, async (trx) => {
+    if (first) await first(trx);
+    const ids = limit > 0 ? await candidates(trx, now, limit) : [];
+    if (ids.length === 0) return [];
     const q = trx<DeliveryRow>('webhook_deliveries').whereIn('id', ids).whereIn('status', UNFINISHED)
       .andWhere((w) => w.whereNull('lease_until').orWhere('lease_until', '<=', now));
     if (driver(trx) === 'mysql') q.forUpdate().skipLocked();

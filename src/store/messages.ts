@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import { MAX_BATCH, type AfterInsert, type AppendRequest, type AppendResult, type MessageToAppend, type NewMessageRow, type SendEvents } from './append-types.ts';
 import { driver, type Db } from './db.ts';
-import { batchStats } from './batch-stats.ts';
+import { batchStatsFor } from './batch-stats.ts';
 import { GroupCommit } from './group-commit.ts';
 import { runMysqlBatch } from './mysql-append.ts';
 import { runSqliteBatch } from './sqlite-append.ts';
@@ -38,8 +38,11 @@ export const toRow = (r: MessageRow): MessageRow => ({
 
 export type { AfterInsert, MessageToAppend, NewMessageRow, SendEvents };
 
-/** Sends committing at once per process: SQLite has one writer; MySQL overlaps a batch's statements with the previous COMMIT. */
-const IN_FLIGHT = { sqlite: 1, mysql: 1 } as const;
+/**
+ * Batches in flight per process. SQLite: one writes (one connection) while the previous one's WAL
+ * sync finishes off the loop (wal-sync.ts). MySQL: one (a batch holds its rooms' and tenant's locks to COMMIT).
+ */
+const IN_FLIGHT = { sqlite: 2, mysql: 1 } as const;
 const committers = new WeakMap<Knex, GroupCommit<AppendRequest, AppendResult>>();
 
 function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
@@ -47,7 +50,7 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
   if (!c) {
     const backend = driver(knex);
     const run = backend === 'sqlite' ? runSqliteBatch : runMysqlBatch;
-    c = new GroupCommit((batch) => run(knex, batch), MAX_BATCH, IN_FLIGHT[backend], batchStats);
+    c = new GroupCommit((batch) => run(knex, batch), MAX_BATCH, IN_FLIGHT[backend], batchStatsFor(knex));
     committers.set(knex, c);
   }
   return c;
@@ -63,7 +66,8 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
  * longer) in it: nothing stored. Rejects with a duplicate-key error (isUniqueViolation) when the
  * sender already used this client_msg_id in the room. `events` (the outbox hook): the send's events,
  * written to the outbox in the same transaction. On MySQL the send also takes its cross-room feed
- * position there (feed.ts).
+ * position there (feed.ts). The send is refused (null) unless the sender may send now: SEND_GATE
+ * in rooms.ts (archived, muted, slow mode unless `slowOk`); the domain then says why.
  */
 export function appendMessage(
   knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents, slowOk = false,

@@ -418,7 +418,26 @@ const staff: CodeMigration = {
   },
 };
 
-const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff, identity];
+/**
+ * The admin panel's per-day message counts of days that are over (they no longer change), filled
+ * on first use: a day is counted once from the messages (tenant_id, created_at) index, then read here.
+ */
+const dayCounts: CodeMigration = {
+  name: '0005_staff_day_counts',
+  async up(knex) {
+    await createTable(knex, 'message_day_counts', (t) => {
+      t.string('tenant_id', ID).notNullable().references('id').inTable('tenants').onDelete('CASCADE');
+      t.integer('day').notNullable(); // days since 1970-01-01 (UTC)
+      t.integer('count').notNullable();
+      t.primary(['tenant_id', 'day']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('message_day_counts');
+  },
+};
+
+const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff, dayCounts, identity];
 
 /** knex's MigrationSource over the list above, in order. */
 export const migrationSource: Knex.MigrationSource<CodeMigration> = {

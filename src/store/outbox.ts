@@ -45,16 +45,15 @@ export function outboxRow(evt: OutboxEvent, now: number): NewOutboxRow {
   };
 }
 
+/** Rows per INSERT: knex writes a multi-row insert on SQLite as a compound SELECT, capped at 500 terms. */
+const INSERT_CHUNK = 200;
+
 /** Writes the events in the caller's transaction (call it before COMMIT). */
 export async function appendOutbox(trx: Db, events: readonly OutboxEvent[], now: number): Promise<void> {
-  // In chunks: SQLite caps a statement's compound SELECTs (knex's multi-row insert) at 500 and its bound variables.
-  for (let i = 0; i < events.length; i += OUTBOX_CHUNK) {
-    await trx('outbox_events').insert(events.slice(i, i + OUTBOX_CHUNK).map((e) => outboxRow(e, now)));
+  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+    await trx('outbox_events').insert(events.slice(i, i + INSERT_CHUNK).map((e) => outboxRow(e, now)));
   }
 }
-
-/** Rows per INSERT (7 columns each: well inside SQLite's limits). */
-const OUTBOX_CHUNK = 200;
 
 /** The same insert as raw SQL, for the SQLite send path that runs on the raw connection. */
 export const OUTBOX_INSERT_SQL = `INSERT INTO outbox_events (id, tenant_id, room_id, type, payload, created_at, dispatched_at)
@@ -73,16 +72,19 @@ const toRow = (r: OutboxRow): OutboxRow => ({
 
 /**
  * Takes the dispatch lock for this transaction: true if this node is now the only dispatcher,
- * false if another holds it (MySQL: FOR UPDATE SKIP LOCKED). SQLite has a single writer per
- * database file, so its write transaction is the lock.
+ * false if another holds it (MySQL: FOR UPDATE SKIP LOCKED on the lock row). On SQLite there is
+ * nothing to take: a second process that read the same events fails to commit (SQLITE_BUSY) and
+ * its transaction is run again, seeing them dispatched.
  */
-export async function takeDispatchLock(trx: Db, now: number): Promise<boolean> {
-  if (driver(trx) === 'mysql') {
-    const rows = await trx('outbox_dispatch_lock').where({ id: 1 }).forUpdate().skipLocked().select('id');
-    if (rows.length === 0) return false;
-  }
-  await trx('outbox_dispatch_lock').where({ id: 1 }).update({ taken_at: now });
-  return true;
+export async function takeDispatchLock(trx: Db): Promise<boolean> {
+  if (driver(trx) !== 'mysql') return true;
+  const rows = await trx('outbox_dispatch_lock').where({ id: 1 }).forUpdate().skipLocked().select('id');
+  return rows.length > 0;
+}
+
+/** Whether any event waits to be dispatched (a plain read, so idle rounds write nothing). */
+export async function anyUndispatched(db: Db): Promise<boolean> {
+  return (await db('outbox_events').whereNull('dispatched_at').first('pk')) !== undefined;
 }
 
 /** The oldest events not dispatched yet, in commit order per room. */

@@ -10,14 +10,17 @@
  * The statements run on the raw better-sqlite3 connection, taken from knex's pool like any knex
  * query (so a batch never interleaves with a knex transaction), through the cached prepared
  * statements (cachePreparedStatements in db.ts). Without hooks the batch is one synchronous
- * BEGIN IMMEDIATE … COMMIT; when a send carries an afterInsert hook the batch runs in a knex
- * transaction on that same connection so the hook can write through it.
+ * BEGIN IMMEDIATE … COMMIT, and with SQLITE_SYNCHRONOUS=FULL its WAL sync runs off the event loop
+ * before the sends are answered (wal-sync.ts); when a send carries an afterInsert hook the batch
+ * runs in a knex transaction on that same connection (FULL's in-loop sync) so the hook can write
+ * through it.
  */
 import type { Knex } from 'knex';
 import { isRetryable } from './db.ts';
 import { SEND_GATE } from './rooms.ts';
 import { backoff, MAX_ATTEMPTS, type AppendRequest, type AppendResult, type NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
+import { syncWal } from './wal-sync.ts';
 import { OUTBOX_INSERT_SQL, outboxParams, outboxRow } from './outbox.ts';
 
 interface Stmt {
@@ -27,6 +30,11 @@ interface Stmt {
 interface RawSqlite {
   prepare(sql: string): Stmt;
   readonly inTransaction: boolean;
+  readonly memory: boolean;
+  /** The database file (better-sqlite3's Database#name). */
+  readonly name: string;
+  /** Set by openSqlite (db.ts): acknowledged sends must be on disk (SQLITE_SYNCHRONOUS=FULL). */
+  durableSends?: boolean;
 }
 
 const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`;
@@ -47,21 +55,30 @@ export async function runSqliteBatch(knex: Knex, batch: AppendRequest[]): Promis
 
 async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
   const conn = (await knex.client.acquireConnection()) as RawSqlite;
+  // Durable: COMMIT without the in-loop fsync, then sync the WAL off the loop (wal-sync.ts).
+  const syncAfter = conn.durableSends === true && !conn.memory;
+  let outcomes: Outcome<AppendResult>[];
   try {
     if (conn.inTransaction) throw new Error('sqlite append: the pooled connection is inside a transaction');
-    // IMMEDIATE: take the write lock now (waiting busy_timeout for other processes), not mid-batch.
-    conn.prepare('BEGIN IMMEDIATE').run();
+    if (syncAfter) conn.prepare('PRAGMA synchronous = NORMAL').run();
     try {
-      const outcomes = await storeEach(conn, batch);
-      conn.prepare('COMMIT').run();
-      return outcomes;
-    } catch (err) {
-      if (conn.inTransaction) conn.prepare('ROLLBACK').run();
-      throw err;
+      // IMMEDIATE: take the write lock now (waiting busy_timeout for other processes), not mid-batch.
+      conn.prepare('BEGIN IMMEDIATE').run();
+      try {
+        outcomes = await storeEach(conn, batch);
+        conn.prepare('COMMIT').run();
+      } catch (err) {
+        if (conn.inTransaction) conn.prepare('ROLLBACK').run();
+        throw err;
+      }
+    } finally {
+      if (syncAfter) conn.prepare('PRAGMA synchronous = FULL').run();
     }
   } finally {
     await knex.client.releaseConnection(conn);
   }
+  if (syncAfter) await syncWal(conn.name);
+  return outcomes;
 }
 
 function viaKnex(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResult>[]> {

@@ -62,6 +62,8 @@ export interface Conn {
   drainWaiters: (() => void)[];
   /** Frames being handled right now (graceful shutdown waits for them). */
   inFlight: number;
+  /** Characters of the frames counted in inFlight (bounded by WS_MAX_PENDING_BYTES). */
+  pendingChars: number;
   /** The upgrade's Sec-WebSocket-Accept when tracing. */
   key: string;
   /** `connected` went out (for traces). */

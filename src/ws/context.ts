@@ -5,7 +5,9 @@ import type { Domain } from '../domain/index.ts';
 import type { Logger } from '../log.ts';
 import type { LocalPresence } from './presence.ts';
 import type { Conn } from './conn.ts';
+import type { PresenceFanout } from './presence-fanout.ts';
 import type { Router } from './router.ts';
+import type { WsObserver } from './observer.ts';
 import type { SyncDeps } from './sync.ts';
 import type { TicketStore } from './tickets.ts';
 import type { Typing } from './typing.ts';
@@ -24,7 +26,10 @@ export interface WsContext {
   bus: Bus;
   log: Logger;
   router: Router;
+  observer: WsObserver;
   presence: LocalPresence;
+  /** Presence changes → frames, coalesced in bigger rooms (presence-fanout.ts). */
+  presenceFanout: PresenceFanout;
   typing: Typing;
   tickets?: TicketStore;
   limiter?: FrameLimiter;

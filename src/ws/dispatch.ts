@@ -5,6 +5,7 @@
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Message } from '../domain/wire.ts';
+import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_S } from '../store/availability.ts';
 import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, isOpen } from './conn.ts';
@@ -39,12 +40,24 @@ export function onText(ctx: WsContext, conn: Conn, text: string): void {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
+  // uWS cannot stop reading a WebSocket, so a client that sends faster than its frames are handled
+  // is answered at once beyond the bound instead of queued: its memory stays bounded.
+  if (conn.inFlight >= ctx.config.wsMaxPendingFrames || conn.pendingChars + text.length > ctx.config.wsMaxPendingBytes) {
+    return sendError(ctx, conn, {
+      ...echoOf(text), code: 'RATE_LIMIT_EXCEEDED', retry_after_ms: 100,
+      message: 'Too many frames waiting on this connection; wait for answers before sending more',
+    });
+  }
   conn.inFlight += 1;
+  conn.pendingChars += text.length;
   conn.chain = conn.chain
     .then(() => handle(ctx, conn, text))
     .then(yieldToLoop)
     .catch((err) => ctx.log.error({ err, conn: conn.id }, 'ws: frame handler failed'))
-    .finally(() => void (conn.inFlight -= 1));
+    .finally(() => {
+      conn.inFlight -= 1;
+      conn.pendingChars -= text.length;
+    });
 }
 
 export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): void {
@@ -53,6 +66,7 @@ export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): vo
 
 function authPhase(ctx: WsContext, conn: Conn, text: string): void {
   const parsed = parseClientFrame(text);
+  ctx.observer.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
   if (!parsed.ok) {
     // A token the schema refuses (not a string, empty, over 4096 characters) is a bad credential
     // like any other: close with 4003 at once, not an error frame and a wait for the 4001 timeout.
@@ -68,6 +82,7 @@ function authPhase(ctx: WsContext, conn: Conn, text: string): void {
 async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
   if (!isOpen(conn)) return;
   const parsed = parseClientFrame(text);
+  ctx.observer.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
   if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
   const frame = parsed.frame;
   if (!conn.syncStarted && frame.type !== 'resume') startSync(ctx.sync, conn, new Map());
@@ -76,6 +91,7 @@ async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
     if (ctx.limiter && frame.type !== 'ping') {
       const decision = await ctx.limiter.consume(conn.tenant!.id, limitsFor(conn.tenant!.settings, ctx.config));
       if (!decision.allowed) {
+        ctx.observer.rateLimited();
         return sendError(ctx, conn, { ...echo, code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded', retry_after_ms: decision.retryAfterMs });
       }
     }
@@ -87,6 +103,10 @@ async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
         ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}),
         ...(err.retryAfterMs !== undefined ? { retry_after_ms: err.retryAfterMs } : {}),
       });
+    }
+    if (isDatabaseUnavailable(err)) {
+      ctx.log.warn({ err, conn: conn.id, frame: frame.type }, 'ws: database unavailable');
+      return sendError(ctx, conn, { ...echo, code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry later', retry_after_ms: OUTAGE_RETRY_AFTER_S * 1000 });
     }
     ctx.log.error({ err, conn: conn.id, frame: frame.type }, 'ws: frame failed');
     sendError(ctx, conn, { ...echo, code: 'INTERNAL_ERROR', message: 'Internal error' });

@@ -35,11 +35,10 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
       return;
     }
     case 'presence':
-      for (const roomId of evt.room_ids) {
-        if (!router.hasInterest(evt.tenant_id, roomId)) continue;
-        router.route(evt.tenant_id, roomId, encode({ type: 'presence', room_id: roomId, user_id: evt.user_id, status: evt.status }));
-      }
+      for (const roomId of evt.room_ids) ctx.presenceFanout.change(evt.tenant_id, roomId, evt.user_id, evt.status);
       return;
+    case 'notification':
+      return ctx.router.toUser(evt.tenant_id, evt.user_id, encode({ type: 'notification', notification: evt.notification }));
     case 'member.joined':
       return memberJoined(ctx, evt.tenant_id, evt.room_id, encode({ type: evt.type, room_id: evt.room_id, member: evt.member }), evt.member.user_id);
     case 'member.left':

@@ -20,6 +20,8 @@ import { onBusEvent } from './events.ts';
 import { encode } from './frames.ts';
 import { upgradeHandler } from './handshake.ts';
 import { LocalPresence } from './presence.ts';
+import { PresenceFanout } from './presence-fanout.ts';
+import { noObserver, type WsObserver } from './observer.ts';
 import { Router } from './router.ts';
 import { authenticateUpgrade } from './session.ts';
 import type { TicketStore } from './tickets.ts';
@@ -44,6 +46,8 @@ export interface WsNodeOptions {
   presenceTtlMs?: number;
   /** How long after `connected` the node waits for `resume` (default 1000 ms). */
   resumeWaitMs?: number;
+  /** Receives connection, frame and delivery counts (src/metrics.ts); default: nobody. */
+  observer?: WsObserver;
 }
 
 /** What a node reports as it runs (for metrics, logs and tests). */
@@ -69,7 +73,9 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
   const registry = opts.presence ?? (await createRegistry(opts));
   const app = uws.App();
   const headroom = backpressureHeadroom(config);
+  const observer = opts.observer ?? noObserver;
   const router = new Router(app, {
+    observer,
     maxBackpressureBytes: config.wsMaxBackpressureBytes,
     checkEveryBytes: Math.floor(headroom / 2),
     drainTimeoutMs: 30_000,
@@ -79,11 +85,14 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     loadMessages: async (conn, roomId, afterSeq, limit) => (await opts.domain.messages.list(conn.caller!, roomId, { after_seq: afterSeq, limit })).items,
   });
   const ctx: WsContext = {
-    config, domain: opts.domain, bus: opts.bus, log, router,
+    config, domain: opts.domain, bus: opts.bus, log, router, observer,
     presence: new LocalPresence({ registry, bus: opts.bus, domain: opts.domain, log, graceMs: config.presenceGraceMs }),
+    presenceFanout: new PresenceFanout(router, {
+      coalesceMs: config.presenceCoalesceMs, batchAbove: config.presenceBatchAbove, summaryAbove: config.presenceSummaryAbove,
+    }),
     typing: new Typing(opts.bus, config.typingTtlMs),
     tickets: opts.tickets, limiter: opts.limiter,
-    sync: { domain: opts.domain, router, log, replayLimit: config.replayLimit },
+    sync: { domain: opts.domain, router, log, replayLimit: config.replayLimit, observer },
     resumeWaitMs: opts.resumeWaitMs ?? 1000,
     draining: false,
   };
@@ -93,6 +102,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
   mountRoutes(app, ctx, conns, events);
   const release = async () => {
     ctx.typing.close();
+    ctx.presenceFanout.close();
     await ctx.presence.close();
     if (!opts.presence) await registry.close();
     (app as TemplatedApp & { close?: () => void }).close?.();
@@ -147,6 +157,7 @@ function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events
         // (uWS has already invalidated `ws` here: even getBufferedAmount() throws.)
       }
       ctx.log.debug({ conn: conn.id, code, phase: conn.phase, user: conn.user?.id }, 'ws: closed');
+      ctx.observer.closed(code);
       onClose(ctx, conns, conn);
       events.emit('close', { connection_id: conn.id, code, user_id: conn.user?.id });
     },
@@ -169,10 +180,11 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, event
   const data = ws.getUserData();
   const conn: Conn = {
     id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined, embedOrigin: data.presented.embedOrigin || undefined,
-    rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, drainWaiters: [],
+    rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, pendingChars: 0, drainWaiters: [],
     key: data.key,
   };
   trace('server', 'open', { key: conn.key, conn: conn.id });
+  ctx.observer.opened();
   data.conn = conn;
   conns.add(conn);
   events.emit('open', { connection_id: conn.id }); // before anything that may close the socket

@@ -12,6 +12,7 @@ import { CloseCode, CloseReason } from './close-codes.ts';
 import { type Conn, type Held, type RoomSync, clearConnTimer, connTimer, isOpen, roomTopic, userTopic } from './conn.ts';
 import type { Message } from '../domain/wire.ts';
 import { encode } from './frames.ts';
+import type { WsObserver } from './observer.ts';
 import { type Found, Sequencer } from './sequencer.ts';
 import { trace, tracing } from './trace.ts';
 
@@ -27,6 +28,8 @@ export interface RouterOptions {
   handoffTimeoutMs: number;
   /** How long a seq gap may hold back later frames of a room before it is filled from the database. */
   gapMs: number;
+  /** Counts deliveries and slow-consumer kicks. */
+  observer: WsObserver;
   /** Stored messages of a room after `afterSeq`, read as `conn` (a member): fills gaps in the live stream. */
   loadMessages(conn: Conn, roomId: string, afterSeq: number, limit: number): Promise<Message[]>;
 }
@@ -46,6 +49,7 @@ export class Router {
   send(conn: Conn, bytes: Buffer): void {
     if (!isOpen(conn)) return;
     conn.ws.send(bytes, false);
+    this.opts.observer.delivered(1);
     if (conn.ws.getBufferedAmount() > this.opts.maxBackpressureBytes) this.kick(conn, CloseCode.SLOW_CONSUMER);
   }
 
@@ -57,6 +61,7 @@ export class Router {
   async sendPaced(conn: Conn, bytes: Buffer): Promise<void> {
     if (!isOpen(conn)) return;
     conn.ws.send(bytes, false);
+    this.opts.observer.delivered(1);
     if (conn.ws.getBufferedAmount() <= this.opts.maxBackpressureBytes / 2) return;
     await new Promise<void>((resolve) => {
       const timer = connTimer(conn, this.opts.drainTimeoutMs, () => this.kick(conn, CloseCode.SLOW_CONSUMER));
@@ -75,6 +80,7 @@ export class Router {
 
   kick(conn: Conn, code: CloseCode): void {
     if (!isOpen(conn)) return;
+    if (code === CloseCode.SLOW_CONSUMER) this.opts.observer.slowConsumerKicked();
     if (tracing) trace('server', 'kick', { key: conn.key, conn: conn.id, code, phase: conn.phase, buffered: conn.ws.getBufferedAmount() });
     conn.ws.end(code, CloseReason[code]); // runs the close handler synchronously
   }
@@ -83,6 +89,12 @@ export class Router {
   hasInterest(tenantId: string, roomId: string): boolean {
     const topic = roomTopic(tenantId, roomId);
     return this.live.has(topic) || this.pending.has(topic);
+  }
+
+  /** How many connections here have the room (live or catching up), without listing them. */
+  audience(tenantId: string, roomId: string): number {
+    const topic = roomTopic(tenantId, roomId);
+    return (this.live.get(topic)?.size ?? 0) + (this.pending.get(topic)?.size ?? 0);
   }
 
   localConns(tenantId: string, userId: string): Conn[] {
@@ -247,6 +259,7 @@ export class Router {
 
   private publish(topic: string, bytes: Buffer): void {
     this.app.publish(topic, bytes, false);
+    this.opts.observer.delivered((this.live.get(topic) ?? this.users.get(topic))?.size ?? 0);
     this.dirty.add(topic);
     this.publishedSinceCheck += bytes.length;
     // Sends that complete in microtasks (an embedded database) may never yield to setImmediate:

@@ -77,8 +77,10 @@ export async function startSession(
   conn.phase = 'connecting';
   const roomId = conn.cred?.roomId;
   Object.assign(conn, { tenant, user, caller: { kind: 'user', tenantId: tenant.id, user, via, ...(roomId ? { roomId } : {}) } satisfies UserCaller });
+  let unread = 0;
   try {
     await loadRooms(ctx, conn);
+    unread = await ctx.domain.notifications.unreadCount(tenant.id, user.id);
   } catch (err) {
     ctx.log.error({ err, conn: conn.id }, 'ws: session start failed');
     return ctx.router.kick(conn, CloseCode.INTERNAL_ERROR);
@@ -91,6 +93,7 @@ export async function startSession(
   const rooms = [...conn.rooms].map(([room_id, sync]) => ({ room_id, last_seq: sync.head ?? 0 }));
   ctx.router.send(conn, encode({
     type: 'connected', connection_id: conn.id, user, rooms, max_payload_bytes: ctx.config.wsMaxPayloadBytes, resume_wait_ms: ctx.resumeWaitMs,
+    unread_notifications: unread,
   }));
   conn.connectedSent = isOpen(conn);
   trace('server', 'connected-sent', { key: conn.key, conn: conn.id, user: user.id, open: isOpen(conn) });

@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { CloseCode } from './close-codes.ts';
 import { type Conn, type RoomSync, isOpen } from './conn.ts';
 import { encode } from './frames.ts';
+import type { WsObserver } from './observer.ts';
 import type { Router } from './router.ts';
 
 const PAGE = 200; // the domain's largest page
@@ -20,6 +21,7 @@ export interface SyncDeps {
   router: Router;
   log: Logger;
   replayLimit: number;
+  observer: WsObserver;
 }
 
 export type Positions = Map<string, number>;
@@ -70,6 +72,7 @@ async function replay(deps: SyncDeps, conn: Conn, roomId: string, sync: RoomSync
       after = message.seq;
       sync.upTo = after;
       sync.replayed += 1;
+      deps.observer.replayed(1);
     }
     if (!page.has_more || !page.items.length || !current()) return;
   }

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { backends } from '../helpers/backends.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { launch, screenshot } from './browser.ts';
+import { launch, screenshot, validateRestResponses } from './browser.ts';
 
 describe('/playground (chromium)', () => {
   let server: TestServer;
@@ -28,6 +28,7 @@ describe('/playground (chromium)', () => {
 
   test('a REST call and a WebSocket exchange', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const violations = validateRestResponses(page);
     await page.goto(`${server.baseUrl}/playground`);
     await page.locator('body[data-ready="true"]').waitFor();
     await page.getByLabel('User token (Bearer)').fill(token);
@@ -51,6 +52,7 @@ describe('/playground (chromium)', () => {
     await page.locator('#ws-log li[data-valid="true"]', { hasText: '"type":"pong"' }).waitFor();
     assert.equal(await page.locator('#ws-log li[data-valid="false"]').count(), 0);
     await screenshot(page, 'playground');
+    assert.deepEqual(violations, [], 'every REST response the playground got matches the spec');
     await page.close();
   });
 });

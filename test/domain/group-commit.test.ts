@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { onSendBatch } from '../../src/store/batch-stats.ts';
-import { isUniqueViolation } from '../../src/store/db.ts';
+import { durabilitySettings, isUniqueViolation } from '../../src/store/db.ts';
 import { appendMessage, type AfterInsert, type MessageToAppend } from '../../src/store/messages.ts';
 import { backends } from '../helpers/backends.ts';
 import { openHarness, type DomainHarness } from './harness.ts';
@@ -11,6 +11,7 @@ for (const backend of backends()) {
   describe(`group commit (${backend.name})`, () => {
     let h: DomainHarness;
     let batches: number[] = [];
+    let stop = () => {};
     before(async () => {
       h = await openHarness(backend);
       // A table standing in for the rows other features write per send (feed position, outbox).
@@ -20,8 +21,8 @@ for (const backend of backends()) {
       });
     });
     after(async () => { await h?.close(); });
-    afterEach(() => onSendBatch(undefined));
-    const countBatches = () => { batches = []; onSendBatch((size) => batches.push(size)); };
+    afterEach(() => stop());
+    const countBatches = () => { stop(); batches = []; stop = onSendBatch(h.db, (size) => batches.push(size)); };
 
     async function roomsOf(n: number) {
       const t = await h.tenant();
@@ -52,6 +53,8 @@ for (const backend of backends()) {
       assert.equal(again[0].created, false);
       assert.equal(again[0].message.id, results[0]!.message.id);
       assert.equal(again[1].message.seq, 11);
+      // The batches commit with their WAL sync off the loop; the connection is left as configured.
+      if (backend.name === 'sqlite') assert.deepEqual(await durabilitySettings(h.db), { journal_mode: 'wal', synchronous: 'FULL' });
     });
 
     test('afterInsert runs once per send inside the batch; a hook that throws fails only its send', async () => {

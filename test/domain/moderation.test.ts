@@ -67,6 +67,9 @@ for (const backend of backends()) {
       const err = await rejectsWith(send(bob, 'hello'), 'AUTHORIZATION_ERROR');
       assert.ok(err.message.includes(mute.until), err.message);
       await rejectsWith(h.domain.moderation.assertMayType(bob, roomId), 'AUTHORIZATION_ERROR');
+      // Concurrent sends share a batch (group commit): the muted member's are refused, the others stored.
+      const mixed = await Promise.allSettled([send(alice, 'a1'), send(bob, 'b1'), send(mia, 'm1'), send(bob, 'b2')]);
+      assert.deepEqual(mixed.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected']);
       assert.equal((await h.domain.rooms.getMember(alice, roomId, 'bob')).muted_until, mute.until);
       h.clock.advance(30_000);
       await send(bob, 'free again');

@@ -36,15 +36,16 @@ export async function createFixture(s: TestServer, label: string, users: [string
   assert.equal(msg.response.status, 201, JSON.stringify(msg.error));
   const token = await tenant.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: member } }, body: {} });
   assert.equal(token.response.status, 201, JSON.stringify(token.error));
-  const ticket = await tenant.as(member).POST('/v1/tickets', { body: { subject: `${label} ticket`, initial_message: `${label} ticket secret` } });
-  assert.equal(ticket.response.status, 201, JSON.stringify(ticket.error));
-  // A webhook to a closed local port (the server must allow private URLs) and one delivery of it.
-  assert.ok(s.config.webhookAllowPrivate, 'createFixture needs a server started with webhookAllowPrivate: true');
-  const hook = await tenant.client.POST('/v1/webhooks', { body: { url: 'http://127.0.0.1:9/hooks', event_types: ['*'] } });
+  // A webhook (a public address, so no operator flag is needed; disabled, so nothing is sent) and a delivery of it.
+  const hook = await tenant.client.POST('/v1/webhooks', { body: { url: 'https://93.184.216.34/hooks', event_types: ['*'], enabled: false } });
   assert.equal(hook.response.status, 201, JSON.stringify(hook.error));
   const webhookId = hook.data!.data.id;
   const delivery = await tenant.client.POST('/v1/webhooks/{webhook_id}/test', { params: { path: { webhook_id: webhookId } } });
   assert.ok(delivery.response.status < 300, JSON.stringify(delivery.error));
+  const note = await tenant.client.POST('/v1/notifications', { body: { user_ids: [member], type: 'fixture', title: `${label} notification secret` } });
+  assert.equal(note.response.status, 201, JSON.stringify(note.error));
+  const ticket = await tenant.as(member).POST('/v1/tickets', { body: { subject: `${label} ticket`, initial_message: `${label} ticket secret` } });
+  assert.equal(ticket.response.status, 201, JSON.stringify(ticket.error));
   // Sign-in flows on, and a publishable key (its id names a resource; the key is a credential).
   const settings = await tenant.client.PATCH('/v1/tenants/{tenant_id}', {
     params: { path: { tenant_id: tenant.id } }, body: { settings: { auth: { flows: { password: true, guest: true, email_code: true, invites: true } } } },
@@ -59,7 +60,7 @@ export async function createFixture(s: TestServer, label: string, users: [string
     invite_id: invite.data!.data.invite.id,
     code: invite.data!.data.code,
     tenant_id: tenant.id, user_id: member, room_id: roomId, message_id: msg.data!.data.id, token_id: token.data!.data.token_id,
-    ticket_id: ticket.data!.data.id, webhook_id: webhookId, delivery_id: delivery.data!.data.id,
+    ticket_id: ticket.data!.data.id, webhook_id: webhookId, delivery_id: delivery.data!.data.id, notification_id: note.data!.data.items[0]!.id,
   };
   return {
     tenantId: tenant.id,
@@ -67,13 +68,14 @@ export async function createFixture(s: TestServer, label: string, users: [string
     publishableKey: pk.data!.data.publishable_key,
     params,
     userIds: users,
-    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, params.ticket_id, `${label} ticket secret`, webhookId, params.delivery_id, params.invite_id, params.code],
+    secrets: [tenant.id, roomId, params.message_id, params.token_id, secretText, `${label} room`, params.ticket_id, `${label} ticket secret`, webhookId, params.delivery_id, params.notification_id, `${label} notification secret`, params.invite_id, params.code],
     headers(caller): Record<string, string> {
       switch (caller) {
         case 'public': return {};
         case 'master': return { 'X-Master-Key': s.masterKey };
         case 'tenant': return { 'X-API-Key': tenant.apiKey };
         case 'user': return { 'X-API-Key': tenant.apiKey, 'X-User-Id': owner };
+        case 'publishable': return { 'X-Publishable-Key': pk.data!.data.publishable_key };
       }
     },
   };

@@ -97,8 +97,8 @@ export function fillPath(template: string, values: Record<string, string>): stri
   });
 }
 
-/** Which identity an operation is called with: the operator, the tenant's key alone, or a user. */
-export type Caller = 'public' | 'master' | 'tenant' | 'user';
+/** Which identity an operation is called with: the operator, the tenant's key alone, a user, or a browser's publishable key. */
+export type Caller = 'public' | 'master' | 'tenant' | 'user' | 'publishable';
 
 /** The most natural caller for an operation: the first alternative of its security. */
 export function callerOf(op: SpecOperation): Caller {
@@ -107,5 +107,6 @@ export function callerOf(op: SpecOperation): Caller {
   if (first.includes('MasterKey')) return 'master';
   if (first.includes('UserId') || first.includes('Bearer')) return 'user';
   if (first.includes('ApiKey')) return 'tenant';
+  if (first.includes('PublishableKey')) return 'publishable';
   throw new Error(`${op.operationId}: unknown security schemes ${first.join('+')}; teach test/helpers/spec-ops.ts about them`);
 }

@@ -37,9 +37,14 @@ const EXPLICIT: Record<string, Probe> = {
     expect: { status: [400], code: 'VALIDATION_ERROR' },
   },
   createRealtimeTicket: { why: 'a ticket is for the caller itself; checked for leaks only', expect: { status: [201] } },
+  markNotificationsRead: {
+    why: "B marks A's notification by id: nothing of A's changes (checked below) and the answer counts B's own",
+    body: (a) => ({ ids: [a.params.notification_id] }),
+    expect: { status: [200] },
+  },
   createWebhook: {
     why: "B's own endpoint filtered on A's room: the room is not B's, so NOT_FOUND",
-    body: (a) => ({ url: 'http://127.0.0.1:9/b', event_types: ['*'], room_ids: [a.params.room_id] }),
+    body: (a) => ({ url: 'https://93.184.216.34/b', event_types: ['*'], enabled: false, room_ids: [a.params.room_id] }),
     expect: { status: [403, 404] }, // 404: not a room of B's; 403: a Bearer user who is not an admin
   },
   // Sign-in calls act in the tenant of the key presented: B's key reaches B's accounts only.
@@ -151,6 +156,8 @@ for (const backend of backends()) {
       assert.equal(amy.data!.data.display_name, null);
       const msgs = await alice.GET('/v1/rooms/{room_id}/messages', { params: { path: { room_id: a.params.room_id! } } });
       assert.deepEqual(msgs.data!.data.items.map((m) => m.content), [a.secrets[4]]);
+      const amyNotes = await s.client({ ...a.headers('tenant'), 'X-User-Id': a.userIds[1] }).GET('/v1/me/notifications', {});
+      assert.equal(amyNotes.data!.data.unread_count, 1, "A's notification is still unread");
       const tenant = await s.master.GET('/v1/tenants/{tenant_id}', { params: { path: { tenant_id: a.tenantId } } });
       assert.equal(tenant.response.status, 200);
       const still = await s.client(a.headers('tenant')).GET('/v1/users', {});

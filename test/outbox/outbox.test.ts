@@ -1,7 +1,7 @@
 /**
  * The transactional outbox: every event the domain publishes is also an outbox row written by the
  * transaction of its change (so a change that fails or rolls back leaves none), and each row's
- * payload is the event's WebSocket frame, valid against the AsyncAPI ServerFrame schema.
+ * payload is the event's WebSocket frame, valid against the WebhookEvent schema (the frames of AsyncAPI).
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -11,7 +11,7 @@ import { backends } from '../helpers/backends.ts';
 import { openHarness, rejectsWith, type DomainHarness } from '../domain/harness.ts';
 
 type Validators = typeof import('../../generated/validators.cjs');
-const { ServerFrame: validateServerFrame } = createRequire(import.meta.url)('../../generated/validators.cjs') as Validators;
+const { WebhookEvent: validateEvent } = createRequire(import.meta.url)('../../generated/validators.cjs') as Validators;
 
 for (const backend of backends()) {
   describe(`outbox (${backend.name})`, () => {
@@ -45,7 +45,7 @@ for (const backend of backends()) {
         const { tenant_id: _t, ...frame } = published[i]!;
         assert.deepEqual(JSON.parse(row.payload), frame);
         assert.equal(row.room_id, room.id);
-        assert.ok(validateServerFrame(frame), `${row.type}: ${JSON.stringify(validateServerFrame.errors)}`);
+        assert.ok(validateEvent(frame), `${row.type}: ${JSON.stringify(validateEvent.errors)}`);
       }
       const seqs = rows.filter((r) => r.type === 'message.created').map((r) => JSON.parse(r.payload).message.seq);
       assert.deepEqual(seqs, [1, 2, 3, 4], 'per room, outbox order is seq order');
@@ -66,6 +66,18 @@ for (const backend of backends()) {
       await rejectsWith(h.domain.rooms.removeMember(a, room.id, 'x'), 'NOT_FOUND');
       await h.domain.receipts.read(a, room.id, { seq: 0 }); // nothing moved: no receipt
       assert.equal((await listEvents(h.db, t.id)).length, before);
+    });
+
+    test("events added by other modules reach the outbox through the same path (a ticket's update)", async () => {
+      const t = await h.tenant();
+      const [customer, agent] = await Promise.all([t.user('cust'), t.user('agent', 'staff')]);
+      const ticket = await h.domain.tickets.create(customer, { subject: 'help', initial_message: 'it broke' } as never);
+      const mark = (await listEvents(h.db, t.id)).at(-1)?.pk ?? 0;
+      await h.domain.tickets.update(agent, ticket.id, { status: 'pending' } as never);
+      const rows = await listEvents(h.db, t.id, mark);
+      const updated = rows.filter((r) => r.type === 'ticket.updated');
+      assert.equal(updated.length, 1);
+      assert.ok(validateEvent(JSON.parse(updated[0]!.payload)), JSON.stringify(validateEvent.errors));
     });
 
     test('deleting a user writes member.left and room.deleted with the change', async () => {

@@ -2,7 +2,8 @@
  * Authentication attacks, on REST and the WebSocket: forged JWTs (alg none, other algorithms,
  * an RSA public key as HMAC secret, embedded jwk, jku/x5u, kid tricks, stripped or forged
  * signatures, tampered claims, wrong issuer, nbf in the future, expired, oversized, garbage) and
- * credentials that were once good (deleted user, deleted tenant, rotated key, revoked token).
+ * credentials that were once good (deleted user, deleted tenant, rotated key, revoked token, used
+ * or forged WebSocket tickets).
  * Every one answers 401 AUTHENTICATION_ERROR on REST and closes the socket with 4003, whether the
  * credential came on the upgrade or in an `auth` frame; no header URL is ever fetched.
  */
@@ -135,6 +136,20 @@ for (const backend of backends()) {
       await assertRefused(s, "A's key with another tenant's user", a.headers('carl'));
       await assertRefused(s, 'a wrong key', { 'X-API-Key': `${a.apiKey.slice(0, -2)}xx`, 'X-User-Id': 'alice' });
       tried += 2;
+      // One-time WebSocket tickets: a used one, forged ones.
+      const issued = await raw(s.baseUrl, 'POST', '/v1/realtime/tickets', { headers: a.headers('alice') });
+      assert.equal(issued.status, 201);
+      const ticket = issued.body.data.ticket as string;
+      const first = await WsClient.connect(`${s.wsUrl}?ticket=${encodeURIComponent(ticket)}`);
+      await first.first('connected');
+      await first.close();
+      for (const [name, forged] of [['a used ticket', ticket], ['a forged ticket', `tk_${'A'.repeat(43)}`], ['a truncated ticket', ticket.slice(0, -3)],
+        ['an oversized ticket', 'x'.repeat(6000)], ['a ticket that is a token', victim.token]]) {
+        const c = await WsClient.connect(`${s.wsUrl}?ticket=${encodeURIComponent(forged!)}`, { label: name });
+        const closed = await c.closed;
+        assert.equal(closed.code, CloseCode.BAD_CREDENTIALS, `WebSocket with ${name}: closed ${closed.code}`);
+        tried++;
+      }
       console.log(`auth attacks [${backend.name}]: ${tried} once-valid or mixed credentials tried, all refused`);
     });
   });

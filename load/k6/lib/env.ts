@@ -17,7 +17,8 @@ export function num(name: string, fallback: number): number {
 function loopback(url: string, name: string): string {
   const m = /^(https?|wss?):\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/.*)?$/.exec(url);
   if (!m) throw new Error(`${name}=${url}: load traffic goes to 127.0.0.1 only`);
-  return url.replace(/\/+$/, '');
+  // `make run` prints the URLs with /v1 (and /v1/ws); the scripts add those themselves: accept both.
+  return url.replace(/\/+$/, '').replace(/\/v1(\/ws)?$/, '');
 }
 
 export const BASE_URL = loopback(env('BASE_URL', 'http://127.0.0.1:8080'), 'BASE_URL');

@@ -26,8 +26,8 @@ export class ChatSocket {
 
   constructor(private readonly opts: ChatSocketOptions) {
     const url = opts.ticket ? `${WS_URL}/v1/ws?ticket=${encodeURIComponent(opts.ticket)}` : `${WS_URL}/v1/ws`;
-    const params = opts.token ? { headers: { Authorization: `Bearer ${opts.token}` } } : null;
-    this.ws = new WebSocket(url, null, params);
+    // k6 before 1.4 throws on a null params argument: leave it out when there is nothing to pass.
+    this.ws = opts.token ? new WebSocket(url, null, { headers: { Authorization: `Bearer ${opts.token}` } }) : new WebSocket(url);
     for (const room of Object.keys(opts.resume)) this.pendingSync.add(room);
     this.ws.onopen = () => {
       const rooms = Object.keys(opts.resume).map((room_id) => ({ room_id, last_seq: opts.resume[room_id] }));

@@ -19,6 +19,7 @@ import { tenantHandlers } from './tenants.ts';
 import { ticketHandlers } from './tickets.ts';
 import { userHandlers } from './users.ts';
 import { webhookHandlers } from './webhooks.ts';
+import { notificationHandlers } from './notifications.ts';
 
 export function operationHandlers(deps: HttpDeps): OperationMap {
   return {
@@ -38,5 +39,6 @@ export function operationHandlers(deps: HttpDeps): OperationMap {
     ...adminHandlers(deps),
     ...webhookHandlers(deps),
     ...moderationHandlers(deps),
+    ...notificationHandlers(deps),
   };
 }

@@ -22,6 +22,9 @@ export function userHandlers({ domain }: HttpDeps): OperationMap {
       await domain.tokens.revoke(callerOf(req), req.params.token_id, req.params.user_id);
       return deleted(req.params.token_id);
     },
-    getMe: async (req) => ok(userCallerOf(req).user),
+    getMe: async (req) => {
+      const me = userCallerOf(req);
+      return ok({ ...me.user, unread_notifications: await domain.notifications.unreadCount(me.tenantId, me.user.id) });
+    },
   };
 }

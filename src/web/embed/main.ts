@@ -6,7 +6,7 @@
  * 4009 close and no session, before any REST call is made.
  */
 import { RealtimeClient, type Message } from '../../client/realtime.ts';
-import { type View, createView } from './view.ts';
+import { View } from './view.ts';
 
 const params = new URLSearchParams(location.search);
 const roomId = params.get('room') ?? '';
@@ -58,11 +58,12 @@ async function loadOlder(view: View, token: string): Promise<void> {
   const query = oldest === undefined ? 'limit=20' : `before_seq=${oldest}&limit=20`;
   const page = await api<{ items: Message[]; has_more: boolean }>(token, `/v1/rooms/${encodeURIComponent(roomId)}/messages?${query}`);
   view.prepend(page.items);
+  if (oldest === undefined) view.scrollToEnd();
   if (!page.has_more) view.noMoreHistory();
 }
 
 async function main(): Promise<void> {
-  const view = createView(document, params.get('theme') === 'dark' ? 'dark' : 'light');
+  const view = new View(document, params.get('theme') === 'dark' ? 'dark' : 'light');
   if (!roomId) return view.status('No room given (?room=…)');
   view.status('Waiting for the host page to sign in…');
   const cred = await waitForCredential();
@@ -77,7 +78,8 @@ async function main(): Promise<void> {
     view.me(f.user.id);
     view.status('');
     if (started) return; // a reconnect: the client resumed from its positions itself
-    if (!cred.token) return void rt.resume();
+    // With a ticket there is no token for REST: history comes from the replay the client asked for on open.
+    if (!cred.token) return view.noMoreHistory();
     started = true;
     void loadOlder(view, cred.token)
       .then(() => api<{ items: { user_id: string; status: string }[] }>(cred.token!, `/v1/rooms/${encodeURIComponent(roomId)}/presence`))

@@ -1,169 +1,197 @@
 /** The widget's DOM: messages (a live region), older-history button, typing, presence, composer. */
 import type { Message, RealtimeClient } from '../../client/realtime.ts';
 
-export interface View {
-  status(text: string): void;
-  me(userId: string): void;
-  bind(rt: RealtimeClient, roomId: string): void;
-  prepend(items: Message[]): void;
-  noMoreHistory(): void;
-  oldestSeq(): number | undefined;
-  newestSeq(): number | undefined;
-  presence(userId: string, status: string): void;
-  onOlder(fn: () => void): void;
-}
-
 type DeliveryState = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 
-export function createView(doc: Document, theme: 'light' | 'dark'): View {
-  doc.documentElement.dataset.theme = theme;
-  const $ = <T extends HTMLElement>(id: string) => doc.getElementById(id) as T;
-  const list = $<HTMLOListElement>('messages');
-  const bySeq = new Map<number, HTMLLIElement>();
-  const byClientId = new Map<string, HTMLLIElement>();
-  const online = new Set<string>();
-  const typers = new Set<string>();
-  let myId = '';
-  let readBy = 0;
-  let deliveredTo = 0;
+/** The message list: one `li` per seq, own messages with their delivery state. */
+class MessageList {
+  readonly bySeq = new Map<number, HTMLLIElement>();
+  private readonly byClientId = new Map<string, HTMLLIElement>();
+  private readBy = 0;
+  private deliveredTo = 0;
+  myId = '';
 
-  const setState = (li: HTMLLIElement, state: DeliveryState) => {
+  constructor(private readonly doc: Document, private readonly list: HTMLOListElement) {}
+
+  insert(m: Message): void {
+    if (this.bySeq.has(m.seq)) return;
+    const own = m.client_msg_id ? this.byClientId.get(m.client_msg_id) : undefined;
+    const li = this.render(m, own);
+    const after = [...this.bySeq.keys()].filter((s) => s > m.seq).sort((a, b) => a - b)[0];
+    if (!own) this.list.insertBefore(li, after === undefined ? null : this.bySeq.get(after)!);
+    this.refreshOwnStates();
+  }
+
+  replace(m: Message): void {
+    const li = this.bySeq.get(m.seq);
+    if (li) this.render(m, li);
+  }
+
+  /** A message being sent: shown at once, `sending` until its ack. */
+  pending(clientMsgId: string, content: string): HTMLLIElement {
+    const li = this.doc.createElement('li');
+    li.dataset.mine = 'true';
+    li.append(this.span('who', this.myId), this.span('text', content), this.span('state', ''));
+    this.setState(li, 'sending');
+    this.byClientId.set(clientMsgId, li);
+    this.list.append(li);
+    return li;
+  }
+
+  receipt(readSeq: number, deliveredSeq: number): void {
+    this.readBy = Math.max(this.readBy, readSeq);
+    this.deliveredTo = Math.max(this.deliveredTo, deliveredSeq);
+    this.refreshOwnStates();
+  }
+
+  setState(li: HTMLLIElement, state: DeliveryState): void {
     li.dataset.state = state;
     li.querySelector('.state')!.textContent = state;
-  };
-  const refreshOwnStates = () => {
-    for (const [seq, li] of bySeq) {
-      if (li.dataset.mine !== 'true' || li.dataset.state === 'sending') continue;
-      setState(li, seq <= readBy ? 'read' : seq <= deliveredTo ? 'delivered' : 'sent');
-    }
-  };
-  const render = (m: Message, li = doc.createElement('li')): HTMLLIElement => {
-    li.replaceChildren();
-    const who = doc.createElement('span');
-    who.className = 'who';
-    who.textContent = m.sender_id;
-    const text = doc.createElement('span');
-    text.className = 'text';
-    text.textContent = m.deleted_at ? '(deleted)' : m.content;
-    li.append(who, text);
+  }
+
+  private span(cls: string, text: string): HTMLSpanElement {
+    const span = this.doc.createElement('span');
+    span.className = cls;
+    span.textContent = text;
+    return span;
+  }
+
+  private render(m: Message, li = this.doc.createElement('li')): HTMLLIElement {
+    li.replaceChildren(this.span('who', m.sender_id), this.span('text', m.deleted_at ? '(deleted)' : m.content));
     li.dataset.seq = String(m.seq);
     li.dataset.sender = m.sender_id;
-    if (m.sender_id === myId) {
+    if (m.sender_id === this.myId) {
       li.dataset.mine = 'true';
-      const state = doc.createElement('span');
-      state.className = 'state';
-      li.append(state);
-      setState(li, 'sent');
+      li.append(this.span('state', ''));
+      this.setState(li, 'sent');
     }
-    bySeq.set(m.seq, li);
-    if (m.client_msg_id) byClientId.set(m.client_msg_id, li);
+    this.bySeq.set(m.seq, li);
+    if (m.client_msg_id) this.byClientId.set(m.client_msg_id, li);
     return li;
-  };
-  const insert = (m: Message) => {
-    if (bySeq.has(m.seq)) return;
-    const own = m.client_msg_id ? byClientId.get(m.client_msg_id) : undefined;
-    const li = render(m, own);
-    const after = [...bySeq.keys()].filter((s) => s > m.seq).sort((a, b) => a - b)[0];
-    if (!own) list.insertBefore(li, after === undefined ? null : bySeq.get(after)!);
-    refreshOwnStates();
-  };
-  const showTyping = () => {
-    const names = [...typers].filter((u) => u !== myId);
-    $('typing').textContent = names.length ? `${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} typing…` : '';
-  };
-  const showPresence = () => {
-    $('presence').textContent = online.size ? `Online: ${[...online].sort().join(', ')}` : '';
-  };
+  }
 
-  const view: View = {
-    status: (text) => void ($('status').textContent = text),
-    me: (id) => void (myId = id),
-    prepend: (items) => items.forEach(insert),
-    noMoreHistory: () => ($<HTMLButtonElement>('older').hidden = true),
-    oldestSeq: () => (bySeq.size ? Math.min(...bySeq.keys()) : undefined),
-    newestSeq: () => (bySeq.size ? Math.max(...bySeq.keys()) : undefined),
-    presence: (userId, status) => {
-      if (status === 'online') online.add(userId);
-      else online.delete(userId);
-      showPresence();
-    },
-    onOlder: (fn) => $('older').addEventListener('click', fn),
-    bind: (rt, roomId) => bindClient(rt, roomId),
-  };
+  private refreshOwnStates(): void {
+    for (const [seq, li] of this.bySeq) {
+      if (li.dataset.mine !== 'true' || li.dataset.state === 'sending') continue;
+      this.setState(li, seq <= this.readBy ? 'read' : seq <= this.deliveredTo ? 'delivered' : 'sent');
+    }
+  }
+}
 
-  function markRead(rt: RealtimeClient, roomId: string) {
-    const newest = view.newestSeq();
-    if (newest === undefined || doc.visibilityState !== 'visible') return;
+export class View {
+  private readonly messages: MessageList;
+  private readonly online = new Set<string>();
+  private readonly typers = new Set<string>();
+
+  constructor(private readonly doc: Document, theme: 'light' | 'dark') {
+    doc.documentElement.dataset.theme = theme;
+    this.messages = new MessageList(doc, this.el('messages'));
+  }
+
+  status(text: string): void {
+    this.el('status').textContent = text;
+  }
+
+  me(userId: string): void {
+    this.messages.myId = userId;
+  }
+
+  prepend(items: Message[]): void {
+    items.forEach((m) => this.messages.insert(m));
+  }
+
+  noMoreHistory(): void {
+    this.el<HTMLButtonElement>('older').hidden = true;
+  }
+
+  oldestSeq(): number | undefined {
+    return this.messages.bySeq.size ? Math.min(...this.messages.bySeq.keys()) : undefined;
+  }
+
+  newestSeq(): number | undefined {
+    return this.messages.bySeq.size ? Math.max(...this.messages.bySeq.keys()) : undefined;
+  }
+
+  presence(userId: string, status: string): void {
+    if (status === 'online') this.online.add(userId);
+    else this.online.delete(userId);
+    this.el('presence').textContent = this.online.size ? `Online: ${[...this.online].sort().join(', ')}` : '';
+  }
+
+  onOlder(fn: () => void): void {
+    this.el('older').addEventListener('click', fn);
+  }
+
+  /** Shows what the client receives for `roomId`, and acks/reads what is on screen. */
+  bind(rt: RealtimeClient, roomId: string): void {
+    rt.on('state', (s) => {
+      this.el('conn').textContent = s === 'open' ? 'connected' : s;
+      this.doc.body.dataset.conn = s;
+    });
+    rt.on('message.created', (f) => f.room_id === roomId && (this.messages.insert(f.message), this.scrollToEnd(), this.markRead(rt, roomId)));
+    rt.on('sync.complete', (f) => f.room_id === roomId && this.markRead(rt, roomId));
+    rt.on('message.updated', (f) => f.room_id === roomId && this.messages.replace(f.message));
+    rt.on('message.deleted', (f) => f.room_id === roomId && this.messages.replace(f.message));
+    rt.on('receipt', (f) => f.room_id === roomId && f.user_id !== this.messages.myId && this.messages.receipt(f.read_seq, f.delivered_seq));
+    rt.on('typing', (f) => f.room_id === roomId && this.typing(f.user_id, f.state === 'started'));
+    rt.on('presence', (f) => f.room_id === roomId && this.presence(f.user_id, f.status));
+    this.bindComposer(rt, roomId);
+    this.doc.addEventListener('visibilitychange', () => this.markRead(rt, roomId));
+  }
+
+  /** Keeps the newest message in view. */
+  scrollToEnd(): void {
+    const log = this.el('log');
+    log.scrollTop = log.scrollHeight;
+  }
+
+  private el<T extends HTMLElement = HTMLElement>(id: string): T {
+    return this.doc.getElementById(id) as T;
+  }
+
+  private typing(userId: string, on: boolean): void {
+    if (on) this.typers.add(userId);
+    else this.typers.delete(userId);
+    const names = [...this.typers].filter((u) => u !== this.messages.myId);
+    this.el('typing').textContent = names.length ? `${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} typing…` : '';
+  }
+
+  private markRead(rt: RealtimeClient, roomId: string): void {
+    const newest = this.newestSeq();
+    if (newest === undefined || this.doc.visibilityState !== 'visible') return;
     rt.sendFrame({ type: 'ack', room_id: roomId, seq: newest });
     rt.sendFrame({ type: 'read', room_id: roomId, seq: newest });
   }
 
-  function bindClient(rt: RealtimeClient, roomId: string) {
-    rt.on('state', (s) => {
-      $('conn').textContent = s === 'open' ? 'connected' : s;
-      doc.body.dataset.conn = s;
-    });
-    rt.on('message.created', (f) => {
-      if (f.room_id !== roomId) return;
-      insert(f.message);
-      markRead(rt, roomId);
-    });
-    rt.on('sync.complete', (f) => f.room_id === roomId && markRead(rt, roomId));
-    rt.on('message.updated', (f) => f.room_id === roomId && bySeq.has(f.message.seq) && render(f.message, bySeq.get(f.message.seq)));
-    rt.on('message.deleted', (f) => f.room_id === roomId && bySeq.has(f.message.seq) && render(f.message, bySeq.get(f.message.seq)));
-    rt.on('receipt', (f) => {
-      if (f.room_id !== roomId || f.user_id === myId) return;
-      readBy = Math.max(readBy, f.read_seq);
-      deliveredTo = Math.max(deliveredTo, f.delivered_seq);
-      refreshOwnStates();
-    });
-    rt.on('typing', (f) => {
-      if (f.room_id !== roomId) return;
-      if (f.state === 'started') typers.add(f.user_id);
-      else typers.delete(f.user_id);
-      showTyping();
-    });
-    rt.on('presence', (f) => f.room_id === roomId && view.presence(f.user_id, f.status));
-    bindComposer(rt, roomId);
-    doc.addEventListener('visibilitychange', () => markRead(rt, roomId));
-  }
-
-  function bindComposer(rt: RealtimeClient, roomId: string) {
-    const input = $<HTMLTextAreaElement>('compose');
+  private bindComposer(rt: RealtimeClient, roomId: string): void {
+    const input = this.el<HTMLTextAreaElement>('compose');
     let typing = false;
     input.addEventListener('input', () => {
       const now = input.value.trim() !== '';
       if (now !== typing) rt.typing(roomId, (typing = now));
     });
-    $<HTMLFormElement>('composer').addEventListener('submit', (ev) => {
+    this.el<HTMLFormElement>('composer').addEventListener('submit', (ev) => {
       ev.preventDefault();
       const content = input.value;
       if (!content.trim()) return;
       input.value = '';
       if (typing) rt.typing(roomId, (typing = false));
-      sendOne(rt, roomId, content);
+      this.send(rt, roomId, content);
       input.focus();
     });
   }
 
-  function sendOne(rt: RealtimeClient, roomId: string, content: string) {
+  /** Sends with a fresh client_msg_id; the client resends it until acked, so it is stored once. */
+  private send(rt: RealtimeClient, roomId: string, content: string): void {
     const clientMsgId = crypto.randomUUID();
-    const li = doc.createElement('li');
-    li.dataset.mine = 'true';
-    li.innerHTML = '<span class="who"></span><span class="text"></span><span class="state"></span>';
-    li.querySelector('.who')!.textContent = myId;
-    li.querySelector('.text')!.textContent = content;
-    setState(li, 'sending');
-    byClientId.set(clientMsgId, li);
-    list.append(li);
+    const li = this.messages.pending(clientMsgId, content);
+    this.scrollToEnd();
     rt.send(roomId, content, { clientMsgId }).then(
-      (m) => insert(m),
+      (m) => this.messages.insert(m),
       (err: Error) => {
-        setState(li, 'failed');
+        this.messages.setState(li, 'failed');
         li.title = err.message;
       },
     );
   }
-
-  return view;
 }

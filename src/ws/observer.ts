@@ -1,0 +1,23 @@
+/**
+ * What the WebSocket node reports for operations (src/metrics.ts turns it into Prometheus
+ * metrics). Nothing here names a tenant or a user: counts by frame type and close code only.
+ */
+export interface WsObserver {
+  opened(): void;
+  closed(code: number): void;
+  /** A frame arrived: its type, or 'invalid' when it did not parse or validate. */
+  frameIn(type: string): void;
+  /** Frames sent: one per direct send, one per live subscriber of a published topic. */
+  delivered(frames: number): void;
+  /** A connection closed by the server for reading too slowly (4008). */
+  slowConsumerKicked(): void;
+  /** A frame refused by the tenant rate limit. */
+  rateLimited(): void;
+  /** Messages replayed to a resuming connection. */
+  replayed(messages: number): void;
+}
+
+const nothing = () => {};
+export const noObserver: WsObserver = {
+  opened: nothing, closed: nothing, frameIn: nothing, delivered: nothing, slowConsumerKicked: nothing, rateLimited: nothing, replayed: nothing,
+};

@@ -1,0 +1,68 @@
+/**
+ * /metrics carries the WebSocket node's figures (connections, closes by code, frames in by type,
+ * deliveries, rate-limit refusals, replay volume) and the send path's batch sizes and commit
+ * times, without tenant or user labels.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { backends } from '../helpers/backends.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { WsClient } from '../helpers/ws-client.ts';
+
+const [backend] = backends();
+
+describe(`ws metrics [${backend!.name}]`, () => {
+  let s: TestServer;
+  before(async () => { s = await startTestServer(backend!, { authCacheMs: 0 }); });
+  after(() => s.close());
+
+  test('connections, frames, deliveries, refusals, replays and send batches are counted', async () => {
+    const t = await s.tenant();
+    const alice = await t.user('alice');
+    await t.user('bob');
+    const roomId = (await alice.POST('/v1/rooms', { body: { type: 'group', name: 'm', members: ['bob'] } })).data!.data.id;
+    await alice.POST('/v1/rooms/{room_id}/messages', { params: { path: { room_id: roomId } }, body: { content: 'before' } });
+    const token = async (user: string) =>
+      (await t.client.POST('/v1/users/{user_id}/tokens', { params: { path: { user_id: user } }, body: {} })).data!.data.token;
+    const connect = async (user: string) => {
+      const c = await WsClient.connect(s.wsUrl, { label: user, headers: { Authorization: `Bearer ${await token(user)}` } });
+      await c.first('connected');
+      return c;
+    };
+    const bob = await connect('bob');
+    bob.send({ type: 'resume', rooms: [{ room_id: roomId, last_seq: 0 }] }); // replays 'before'
+    await bob.first('sync.complete');
+    // alice's connection gets a tiny limit (a connection takes its tenant's limits as it opens).
+    const patched = await s.master.PATCH('/v1/tenants/{tenant_id}', { params: { path: { tenant_id: t.id } }, body: { settings: { rate_limit_per_second: 1, rate_limit_burst: 2 } } });
+    assert.equal(patched.response.status, 200);
+    const a = await connect('alice');
+    a.send({ type: 'message.send', room_id: roomId, content: 'hi', client_msg_id: 'm1' });
+    await a.first('message.ack');
+    a.send({ type: 'nonsense' });
+    await a.first('error');
+    for (let i = 0; i < 5; i++) a.send({ type: 'typing.start', room_id: roomId });
+    await a.first('error', (f) => f.code === 'RATE_LIMIT_EXCEEDED');
+    await a.close();
+
+    const text = await (await fetch(`${s.baseUrl}/metrics`)).text();
+    const value = (name: string, labels = '') => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+      assert.ok(line, `${name}{${labels}} is exported`);
+      return Number(line.split(' ').pop());
+    };
+    assert.equal(value('chatapi_ws_connects_total'), 2);
+    assert.equal(value('chatapi_ws_closes_total', 'code="'), 1);
+    assert.equal(value('chatapi_ws_connections'), 1);
+    assert.ok(value('chatapi_ws_frames_in_total', 'type="message.send"') >= 1);
+    assert.equal(value('chatapi_ws_frames_in_total', 'type="invalid"'), 1);
+    assert.equal(value('chatapi_ws_frames_in_total', 'type="resume"'), 1);
+    assert.ok(value('chatapi_ws_deliveries_total') >= 4, 'acks, errors, message.created to both');
+    assert.ok(value('chatapi_rate_limited_total', 'transport="ws"') >= 1);
+    assert.equal(value('chatapi_ws_replayed_messages_total'), 2, "'before', to bob (resume) and to alice (from her delivered cursor)");
+    assert.equal(value('chatapi_ws_slow_consumer_kicks_total'), 0);
+    assert.ok(value('chatapi_send_batch_size_count') >= 2);
+    assert.ok(value('chatapi_send_commit_seconds_count') >= 2);
+    assert.ok(!text.includes(t.id) && !text.includes('alice'), 'no tenant or user labels');
+    await bob.close();
+  });
+});
