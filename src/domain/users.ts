@@ -12,7 +12,7 @@ import { assertMayGrant, assertUserManager, checkPermissions, checkRole, default
 import type { Permissions, Role } from './shapes.ts';
 import type { Caller, Domain, UserInput, UserPatchInput } from './types.ts';
 import { checkOptionalText, checkText, checkUserId, invalid, paginate, readPage, USER_ID_RE } from './validate.ts';
-import { updateSessions } from './sessions.ts';
+import { endSessions, updateSessions } from './sessions.ts';
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
 
@@ -132,6 +132,7 @@ async function remove(ctx: Ctx, caller: Caller, userId: string): Promise<void> {
     }
     for (const room of emptied) emit({ type: 'room.deleted', tenant_id: tenantId, room_id: room.id, room: roomSummary(room) });
   });
+  endSessions(ctx, tenantId, { kind: 'user', user_id: target.id });
 }
 
 export function usersApi(ctx: Ctx): Domain['users'] {

@@ -17,6 +17,12 @@ export const CloseCode = {
   SLOW_CONSUMER: 4008,
   /** Origin not in the tenant's allowed_origins (known once the credentials, on the upgrade or in `auth`, name the tenant). */
   ORIGIN_REFUSED: 4009,
+  /**
+   * The credential that opened the session ended: its token was revoked (logout, refresh-token
+   * reuse, revokeUserToken) or expired, its user or tenant was deleted, or the tenant key it was
+   * opened with was rotated. Sign in again; do not reconnect with the same credential.
+   */
+  CREDENTIALS_REVOKED: 4010,
   /** The node shut down (after `server.shutdown`). Reconnect after reconnect_after_ms and resume. */
   SERVER_SHUTDOWN: 4012,
   /** The user was banned from the tenant (banUser). New connections are refused with 4003 until the ban ends. */
@@ -34,6 +40,7 @@ export const CloseReason: Record<CloseCode, string> = {
   [CloseCode.BAD_CREDENTIALS]: 'bad credentials',
   [CloseCode.SLOW_CONSUMER]: 'slow consumer: resume',
   [CloseCode.ORIGIN_REFUSED]: 'origin refused',
+  [CloseCode.CREDENTIALS_REVOKED]: 'credentials revoked',
   [CloseCode.SERVER_SHUTDOWN]: 'server shutdown',
   [CloseCode.BANNED]: 'banned',
 };

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Domain } from '../domain/index.ts';
 import type { Logger } from '../log.ts';
 import type { LocalPresence } from './presence.ts';
+import type { Conn } from './conn.ts';
 import type { PresenceFanout } from './presence-fanout.ts';
 import type { Router } from './router.ts';
 import type { WsObserver } from './observer.ts';
@@ -36,4 +37,6 @@ export interface WsContext {
   resumeWaitMs: number;
   /** True once shutdown began: no new connections, no new frames. */
   draining: boolean;
+  /** This node's open connections (credential signals look through them). */
+  conns?: Set<Conn>;
 }

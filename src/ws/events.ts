@@ -9,6 +9,7 @@ import { CloseCode } from './close-codes.ts';
 import { newRoomSync } from './conn.ts';
 import { encode } from './frames.ts';
 import { syncRoom } from './sync.ts';
+import { endSessions, updateSessions } from './credentials.ts';
 
 export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
   const { router } = ctx;
@@ -74,6 +75,10 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
       return;
     case 'user.unbanned':
       return;
+    case 'credentials.revoked':
+      return endSessions(ctx, evt.tenant_id, evt.scope);
+    case 'user.updated':
+      return updateSessions(ctx, evt.tenant_id, evt.user);
   }
 }
 

@@ -97,6 +97,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     draining: false,
   };
   const conns = new Set<Conn>();
+  ctx.conns = conns;
   const events = new EventEmitter<WsNodeEvents>();
   mountRoutes(app, ctx, conns, events);
   const release = async () => {

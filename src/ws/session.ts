@@ -14,6 +14,7 @@ import { enqueue, onText, resume } from './dispatch.ts';
 import { type AuthFrame, encode } from './frames.ts';
 import { type Presented, originAllowed, resolveCredentials } from './handshake.ts';
 import { startSync } from './sync.ts';
+import { expireWithToken } from './credentials.ts';
 import { trace, tracing, whereNow } from './trace.ts';
 
 /** The socket's own Origin and, for the embedded widget, its host page's origin. */
@@ -85,6 +86,7 @@ export async function startSession(
     return ctx.router.kick(conn, CloseCode.INTERNAL_ERROR);
   }
   if (!isOpen(conn)) return;
+  expireWithToken(ctx, conn);
   ctx.presence.connected({ tenant_id: tenant.id, user_id: user.id });
   conn.counted = true;
   conn.phase = ctx.draining ? 'draining' : 'ready';

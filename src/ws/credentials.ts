@@ -1,0 +1,47 @@
+/**
+ * Sessions follow the credentials that opened them (issue 8): a `credentials.revoked` signal on
+ * the bus ends every matching session on this node with 4010, a `user.updated` one updates the
+ * user's sessions in place, and a session ends by itself when its token expires. Every node gets
+ * the signal (Redis bus when scaled out) and checks its own connections.
+ */
+import type { CredentialScope } from '../domain/events.ts';
+import type { User } from '../domain/wire.ts';
+import { CloseCode } from './close-codes.ts';
+import { type Conn, connTimer } from './conn.ts';
+import type { WsContext } from './context.ts';
+
+function matches(conn: Conn, tenantId: string, scope: CredentialScope): boolean {
+  if (conn.tenant?.id !== tenantId) return false;
+  switch (scope.kind) {
+    case 'tenant': return true;
+    case 'api_key': return conn.cred?.apiKey === true;
+    case 'user': return conn.user?.id === scope.user_id;
+    case 'tokens': return conn.cred?.tokenId !== undefined && scope.token_ids.includes(conn.cred.tokenId);
+    case 'publishable_key': return false; // publishable keys only sign in; they never open a session
+  }
+}
+
+export function endSessions(ctx: WsContext, tenantId: string, scope: CredentialScope): void {
+  const candidates = scope.kind === 'user' ? ctx.router.localConns(tenantId, scope.user_id) : [...(ctx.conns ?? [])];
+  for (const conn of candidates) if (matches(conn, tenantId, scope)) ctx.router.kick(conn, CloseCode.CREDENTIALS_REVOKED);
+}
+
+/** New role or permissions apply to the user's open sessions at once. */
+export function updateSessions(ctx: WsContext, tenantId: string, user: User): void {
+  for (const conn of ctx.router.localConns(tenantId, user.id)) {
+    conn.user = user;
+    if (conn.caller) conn.caller = { ...conn.caller, user };
+  }
+}
+
+/** Ends the session when the token it was opened with expires (timers longer than ~24 days are capped and re-armed). */
+export function expireWithToken(ctx: WsContext, conn: Conn): void {
+  const expiresAt = conn.cred?.expiresAt;
+  if (expiresAt === undefined) return;
+  const arm = () => {
+    const left = expiresAt - Date.now();
+    if (left <= 0) return ctx.router.kick(conn, CloseCode.CREDENTIALS_REVOKED);
+    connTimer(conn, Math.min(left, 2 ** 31 - 1), arm);
+  };
+  arm();
+}
