@@ -7,20 +7,9 @@ import { GroupCommit } from './group-commit.ts';
 import { runMysqlBatch } from './mysql-append.ts';
 import { runSqliteBatch } from './sqlite-append.ts';
 
-export interface MessageRow {
+/** A stored message: what the send path writes (NewMessageRow) plus its global autoincrement. */
+export interface MessageRow extends NewMessageRow {
   pk: number; // global autoincrement (on SQLite also the feed position: see feed.ts)
-  id: string;
-  tenant_id: string;
-  room_id: string;
-  seq: number;
-  sender_id: string;
-  content: string;
-  meta: string | null; // JSON text
-  client_msg_id: string | null;
-  body_hash: string | null;
-  created_at: number;
-  edited_at: number | null;
-  deleted_at: number | null;
 }
 
 export type MessagePatch = Partial<Pick<MessageRow, 'content' | 'meta' | 'edited_at' | 'deleted_at'>>;

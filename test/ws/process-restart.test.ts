@@ -6,40 +6,15 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { backends } from '../helpers/backends.ts';
+import { serveProcess } from '../helpers/chatapi-process.ts';
 import { apiClient, type ApiClient } from '../helpers/client.ts';
 import { WsClient } from '../helpers/ws-client.ts';
 
-interface Served { child: ChildProcess; http: string; ws: string }
-
-/** Starts `chatapi serve` on free ports and waits for its banner. */
-async function serve(databaseUrl: string, masterKey: string): Promise<Served> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
-    env: {
-      ...process.env, DATABASE_URL: databaseUrl, MASTER_KEY: masterKey, HTTP_PORT: '0', WS_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: '',
-      // The test sends 200 messages back to back; the default tenant limit (100/s, burst 100) would
-      // answer 429 whenever they go out faster than that (as test/helpers/server.ts does, lift it).
-      RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout!.setEncoding('utf8');
-  const ports = await new Promise<{ http: string; ws: string }>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`chatapi serve exited early (${code}): ${out}`)));
-    child.stdout!.on('data', (chunk: string) => {
-      out += chunk;
-      const http = /REST +http:\/\/[^:]+:(\d+)/.exec(out)?.[1];
-      const ws = /WebSocket +ws:\/\/[^:]+:(\d+)/.exec(out)?.[1];
-      if (http && ws) resolve({ http, ws });
-    });
-  });
-  child.removeAllListeners('exit');
-  return { child, http: `http://127.0.0.1:${ports.http}`, ws: `ws://127.0.0.1:${ports.ws}/v1/ws` };
-}
+/** Starts `chatapi serve` on free ports (test/helpers/chatapi-process.ts) on this database. */
+const serve = (databaseUrl: string, masterKey: string) => serveProcess({ DATABASE_URL: databaseUrl, MASTER_KEY: masterKey });
 
 for (const backend of backends()) {
   describe(`node process restart [${backend.name}]`, () => {
