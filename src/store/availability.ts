@@ -4,7 +4,7 @@
  * and the SQLite file guard: a node whose database file was deleted or replaced under it keeps
  * writing into a file nobody will ever open again, so it refuses every query instead.
  */
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import type { Knex } from 'knex';
 
 /** What a caller refused for an outage is told to wait (Retry-After, retry_after_ms). */
@@ -51,9 +51,28 @@ const identity = (file: string): string | null => {
 };
 
 /**
+ * Why the files cannot be written, or null. SQLite maps its `-shm` file into memory and writes the
+ * WAL index (read marks too) through that mapping: if the files become unwritable (made immutable,
+ * a read-only remount) the first write fault kills the process with SIGBUS, which no handler can
+ * catch. access(W_OK) refuses an immutable file even to root, so it is checked first.
+ */
+function unwritable(filename: string): string | null {
+  for (const file of [filename, `${filename}-wal`, `${filename}-shm`]) {
+    try {
+      accessSync(file, constants.W_OK);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== 'ENOENT') return `${file} is not writable (${code})`; // ENOENT: -wal/-shm not made yet
+    }
+  }
+  return null;
+}
+
+/**
  * Before every query (knex acquires the pooled connection for each one, and for each transaction
  * and send batch), checks that the file at `filename` is still the one opened: same device and
  * inode. Deleted or replaced, the node refuses every query from then on, until it is restarted.
+ * Unwritable (see `unwritable`), the query is refused as unavailable until the files are writable again.
  */
 export function guardSqliteFile(knex: Knex, filename: string): void {
   const client = knex.client as { acquireConnection(): Promise<unknown> };
@@ -65,7 +84,12 @@ export function guardSqliteFile(knex: Knex, filename: string): void {
     const conn = await acquire();
     const now = identity(filename);
     opened ??= now; // the first connection created the file
-    if (now === opened) return conn;
+    if (now === opened) {
+      const why = unwritable(filename);
+      if (why === null) return conn;
+      await (knex.client as { releaseConnection(c: unknown): Promise<void> }).releaseConnection(conn);
+      throw new DatabaseUnavailable(`The SQLite database cannot be written: ${why}`);
+    }
     lost = new DatabaseUnavailable(`The SQLite file ${filename} was ${now === null ? 'deleted' : 'replaced'} while this node was using it; restart the node`);
     await (knex.client as { releaseConnection(c: unknown): Promise<void> }).releaseConnection(conn);
     throw lost;

@@ -9,7 +9,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { backends, type Backend } from '../helpers/backends.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -120,6 +121,27 @@ for (const backend of backends()) {
           for (const key of ['after-1', 'after-2']) assertOutage(await sendAs(s, headers, roomId, key));
         });
       }
+
+      // Writing through SQLite's memory-mapped -shm of an immutable file was a SIGBUS that killed
+      // the process. chattr needs root on ext4/xfs, as this machine and CI have.
+      test('the SQLite files made immutable: 503 while they are, the node stays up, and writes resume after', async (t) => {
+        const s = await startTestServer(backend, {}, { ws: false });
+        const file = s.config.databaseUrl.slice('sqlite:'.length);
+        const files = [file, `${file}-wal`, `${file}-shm`].filter((f) => existsSync(f));
+        const chattr = (flag: string) => execFileSync('chattr', [flag, ...files]);
+        t.after(async () => {
+          chattr('-i');
+          await s.close();
+        });
+        const { headers, roomId } = await world(s);
+        chattr('+i');
+        const health = await s.anonymous.GET('/health', {});
+        assert.equal(health.response.status, 503);
+        for (const key of ['frozen-1', 'frozen-2']) assertOutage(await sendAs(s, headers, roomId, key));
+        chattr('-i');
+        assert.equal((await sendAs(s, headers, roomId, 'thawed')).status, 201);
+        assert.equal((await s.anonymous.GET('/health', {})).response.status, 200);
+      });
     }
   });
 }
