@@ -9,7 +9,7 @@ import type { TenantRecord, UserCaller } from '../domain/index.ts';
 import type { User } from '../domain/wire.ts';
 import { CloseCode } from './close-codes.ts';
 import type { WsContext } from './context.ts';
-import { type Conn, connTimer, isOpen, newRoomSync } from './conn.ts';
+import { type Conn, canRead, connTimer, isOpen, newRoomSync } from './conn.ts';
 import { enqueue, onText, resume } from './dispatch.ts';
 import { type AuthFrame, encode } from './frames.ts';
 import { type Presented, originAllowed, resolveCredentials } from './handshake.ts';
@@ -112,9 +112,10 @@ async function loadRooms(ctx: WsContext, conn: Conn): Promise<void> {
   const first = inScope(conn, await ctx.domain.rooms.roomsOfUser(tenant.id, user.id));
   if (!isOpen(conn)) return;
   ctx.router.addUser(conn);
+  const reads = canRead(conn);
   for (const r of first) {
     conn.rooms.set(r.room_id, newRoomSync(r.delivered_seq));
-    ctx.router.addPending(conn, r.room_id);
+    if (reads) ctx.router.addPending(conn, r.room_id);
   }
   const fresh = inScope(conn, await ctx.domain.rooms.roomsOfUser(tenant.id, user.id));
   if (!isOpen(conn)) return;
@@ -125,7 +126,7 @@ async function loadRooms(ctx: WsContext, conn: Conn): Promise<void> {
     if (!sync) {
       sync = newRoomSync(r.delivered_seq);
       conn.rooms.set(r.room_id, sync);
-      ctx.router.addPending(conn, r.room_id);
+      if (reads) ctx.router.addPending(conn, r.room_id);
     }
     if (sync.state === 'waiting') Object.assign(sync, { head: r.last_seq, delivered: r.delivered_seq });
   }
