@@ -41,6 +41,8 @@ export interface Conn {
   phase: Phase;
   ws: WebSocket<ConnData>;
   origin?: string;
+  /** The client's address (refused credentials count against it). */
+  ip?: string;
   /** The widget's host page origin (`?embed_origin=`), held to the same allow-list as `origin`. */
   embedOrigin?: string;
   tenant?: TenantRecord;

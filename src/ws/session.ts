@@ -39,6 +39,7 @@ export async function authenticateUpgrade(ctx: WsContext, conn: Conn, presented:
   if (!isOpen(conn)) return;
   switch (result.kind) {
     case 'refused':
+      countRefusal(ctx, presented.ip);
       return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
     case 'authenticated':
       if (!originsAllowed(result.tenant, conn)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
@@ -60,12 +61,21 @@ export async function authenticateFrame(ctx: WsContext, conn: Conn, frame: AuthF
     verified = await ctx.domain.tokens.verify(frame.token);
   } catch (err) {
     if (!isDomainError(err)) ctx.log.error({ err, conn: conn.id }, 'ws: token verification failed');
+    else countRefusal(ctx, conn.ip);
     return ctx.router.kick(conn, isDomainError(err) ? CloseCode.BAD_CREDENTIALS : CloseCode.INTERNAL_ERROR);
   }
   if (!isOpen(conn)) return;
   if (!originsAllowed(verified.tenant, conn)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
   conn.cred = { tokenId: verified.tokenId, expiresAt: verified.expiresAt, roomId: verified.roomId };
   await startSession(ctx, conn, verified.tenant, verified.user, 'token', frame.resume, frame.ref);
+}
+
+/** A refused credential counts against the address, as on REST; the refusal stays 4003 either way. */
+function countRefusal(ctx: WsContext, ip: string | undefined): void {
+  if (!ip) return;
+  ctx.domain.authFailures.refused(ip).catch((err) => {
+    if (!isDomainError(err)) ctx.log.warn({ err }, 'ws: refused credential not counted');
+  });
 }
 
 export async function startSession(

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, before, after, test } from 'node:test';
 import { backends } from '../helpers/backends.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { WsClient } from '../helpers/ws-client.ts';
 
 const LIMIT = 3;
 
@@ -36,6 +37,23 @@ for (const backend of backends()) {
       }
       assert.equal((await t.client.GET('/v1/users', {})).response.status, 200, 'a valid API key from the throttled address');
       assert.equal((await s.master.GET('/v1/tenants', {})).response.status, 200, 'a valid master key from the throttled address');
+    });
+
+    test('refused WebSocket credentials (upgrade and auth frame) close with 4003 and count against the address', async () => {
+      const fresh = await startTestServer(backend, { authFailuresPerIp: 2 });
+      try {
+        const byKey = await WsClient.connect(fresh.wsUrl, { headers: { 'X-API-Key': 'ck_wrong', 'X-User-Id': 'a' } });
+        assert.equal((await byKey.closed).code, 4003);
+        const byFrame = await WsClient.connect(fresh.wsUrl);
+        byFrame.send({ type: 'auth', token: 'not.a.token' });
+        assert.equal((await byFrame.closed).code, 4003);
+        // The count is written after the close: poll REST until it shows (each try is itself a refusal, so at most one more).
+        const res = await fresh.client({ 'X-API-Key': 'ck_wrong' }).GET('/v1/users', {});
+        const again = res.response.status === 429 ? res : await fresh.client({ 'X-API-Key': 'ck_wrong' }).GET('/v1/users', {});
+        assert.equal(again.response.status, 429);
+      } finally {
+        await fresh.close();
+      }
     });
   });
 }
