@@ -204,6 +204,7 @@ async function createRestApp(config: Config, p: RestParts) {
     metrics: p.metrics,
     tickets: p.tickets,
     presence: p.presence,
+    bus: p.bus,
     wsPort: p.wsPort,
     rateLimit: rateLimitMiddleware(p.limiter, resolveFromAuthState(defaults), {
       exempt: (ctx) => ctx.method === 'GET' && ctx.path === '/v1/rate-limit',

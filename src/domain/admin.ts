@@ -138,7 +138,7 @@ export function adminApi(ctx: Ctx): Domain['admin'] {
       const pageRows = rows.slice(0, limit);
       const last = pageRows[pageRows.length - 1];
       return {
-        items: await roomViews(ctx, me.tenantId, userId, pageRows),
+        items: await roomViews(ctx, me.tenantId, userId, pageRows, true), // staff read every conversation
         next_cursor: rows.length > limit && last ? encodeCursor([last.updated_at, last.id]) : null,
       };
     },

@@ -4,6 +4,7 @@
  */
 import { accountsApi } from './accounts.ts';
 import { publishableKeysApi } from './publishable-keys.ts';
+import { authFailuresApi } from './auth-failures.ts';
 import { invitesApi } from './invites.ts';
 import { adminApi } from './admin.ts';
 import { createCtx } from './context.ts';
@@ -28,6 +29,7 @@ export function createDomain(deps: DomainDeps): Domain {
   return {
     tenants: tenantsApi(ctx),
     publishableKeys: publishableKeysApi(ctx),
+    authFailures: authFailuresApi(ctx),
     accounts: accountsApi(ctx),
     roomCodes: roomCodesApi(ctx),
     invites: invitesApi(ctx),

@@ -31,7 +31,7 @@ async function setArchived(ctx: Ctx, caller: Caller, roomId: string, archive: bo
     emit({ type: 'room.updated', tenant_id: me.tenantId, room_id: room.id, room: roomSummary({ ...room, ...patch }) });
     await audit(ctx, me.tenantId, { actor: me.user.id, action: archive ? 'room.archived' : 'room.unarchived', roomId: room.id }, trx);
   });
-  return roomDetail(ctx, me.tenantId, me.user.id, { ...room, ...patch });
+  return roomDetail(ctx, me.tenantId, me.user.id, { ...room, ...patch }, me.user.permissions.can_receive_message);
 }
 
 async function getMember(ctx: Ctx, caller: Caller, roomId: string, userId: string): Promise<RoomMemberDetail> {

@@ -6,10 +6,13 @@ import type { Ctx } from './context.ts';
 import { memberOut, messageOut, roomSummary } from './mappers.ts';
 import type { MemberRole, Message, Room, RoomDetail } from './shapes.ts';
 
-/** Rooms for `userId`, in the order given: one query each for counts, unread and last messages. */
-export async function roomViews(ctx: Ctx, tenantId: string, userId: string, rows: MemberRoomRow[]): Promise<Room[]> {
+/**
+ * Rooms for `userId`, in the order given: one query each for counts, unread and last messages.
+ * A viewer who may not read messages (`canRead` false) gets no `last_message`.
+ */
+export async function roomViews(ctx: Ctx, tenantId: string, userId: string, rows: MemberRoomRow[], canRead: boolean): Promise<Room[]> {
   const ids = rows.map((r) => r.id);
-  const newest = rows.filter((r) => r.last_seq > 0).map((r) => ({ room_id: r.id, seq: r.last_seq }));
+  const newest = rows.filter((r) => canRead && r.last_seq > 0).map((r) => ({ room_id: r.id, seq: r.last_seq }));
   const [counts, unread, lastRows] = await Promise.all([
     countMembers(ctx.db, tenantId, ids),
     unreadCounts(ctx.db, tenantId, userId, ids),
@@ -29,7 +32,7 @@ export async function roomViews(ctx: Ctx, tenantId: string, userId: string, rows
 /** Members embedded in a single-room response (spec: Room.members maxItems); the rest are paged. */
 const EMBEDDED_MEMBERS = 100;
 
-export async function roomDetail(ctx: Ctx, tenantId: string, userId: string, row: MemberRoomRow): Promise<RoomDetail> {
-  const [[room], members] = await Promise.all([roomViews(ctx, tenantId, userId, [row]), listMembers(ctx.db, tenantId, row.id, { limit: EMBEDDED_MEMBERS })]);
+export async function roomDetail(ctx: Ctx, tenantId: string, userId: string, row: MemberRoomRow, canRead: boolean): Promise<RoomDetail> {
+  const [[room], members] = await Promise.all([roomViews(ctx, tenantId, userId, [row], canRead), listMembers(ctx.db, tenantId, row.id, { limit: EMBEDDED_MEMBERS })]);
   return { ...room!, members: members.map(memberOut) };
 }

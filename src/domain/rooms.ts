@@ -76,7 +76,7 @@ async function storeRoom(ctx: Ctx, tenantId: string, room: store.RoomRow, member
 
 async function detailFor(ctx: Ctx, me: UserCaller, roomId: string) {
   const { room } = await membership(ctx, me, roomId);
-  return roomDetail(ctx, me.tenantId, me.user.id, room);
+  return roomDetail(ctx, me.tenantId, me.user.id, room, me.user.permissions.can_receive_message);
 }
 
 /** One DM per pair: the UNIQUE(tenant_id, dm_key) decides races; the loser re-reads the winner's room. */
@@ -151,14 +151,14 @@ export function roomsApi(ctx: Ctx): Domain['rooms'] {
       const pageRows = rows.slice(0, limit);
       const last = pageRows[pageRows.length - 1];
       return {
-        items: await roomViews(ctx, me.tenantId, me.user.id, pageRows),
+        items: await roomViews(ctx, me.tenantId, me.user.id, pageRows, me.user.permissions.can_receive_message),
         next_cursor: rows.length > limit && last ? encodeCursor([last.updated_at, last.id]) : null,
       };
     },
 
     async get(caller, roomId) {
       const { me, room } = await membership(ctx, caller, roomId);
-      return roomDetail(ctx, me.tenantId, me.user.id, room);
+      return roomDetail(ctx, me.tenantId, me.user.id, room, me.user.permissions.can_receive_message);
     },
 
     async update(caller, roomId, patch) {

@@ -101,6 +101,8 @@ export interface Domain {
     rotateKey(id: string): Promise<{ tenant: Tenant; api_key: string }>;
     authenticateKey(apiKey: string): Promise<TenantRecord | null>;
   };
+  /** A credential from `ip` was refused: counted; RATE_LIMIT_EXCEEDED once the address is over AUTH_FAILURES_PER_IP. */
+  authFailures: { refused(ip: string): Promise<void> };
   publishableKeys: {
     create(admin: Admin, tenantId: string): Promise<PublishableKeyCredentials>;
     list(admin: Admin, tenantId: string): Promise<{ items: PublishableKey[] }>;

@@ -10,11 +10,11 @@ import { OpenAPIBackend, type Context as ApiContext, type Document } from 'opena
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, Options } from 'ajv';
 import { writeData, writeDomainError, writeError } from './envelope.ts';
-import { securityHandlers, unauthorizedMessage } from './security.ts';
+import { credentialRefused, securityHandlers, unauthorizedMessage } from './security.ts';
 import { operationHandlers } from './handlers/index.ts';
 import { precompileRouter } from './fast-router.ts';
 import type { HttpDeps, Operation, OperationRequest } from './operation.ts';
-import type { ErrorDetail } from '../domain/errors.ts';
+import { type ErrorDetail, isDomainError } from '../domain/errors.ts';
 
 const require = createRequire(import.meta.url);
 const addFormats = require('ajv-formats') as (ajv: Ajv2020) => Ajv2020;
@@ -104,8 +104,16 @@ export async function createApi(deps: HttpDeps, definition: Document = loadSpec(
       if (allowed.length) ctx.set('Allow', allowed.map((m) => m.toUpperCase()).join(', '));
       writeError(ctx, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}`);
     },
-    unauthorizedHandler: (c: ApiContext, ctx: KoaContext) => {
+    unauthorizedHandler: async (c: ApiContext, ctx: KoaContext) => {
       const schemes = (c.operation.security ?? []).flatMap((r) => Object.keys(r));
+      if (credentialRefused(ctx)) {
+        try {
+          await deps.domain.authFailures.refused(ctx.ip || 'unknown');
+        } catch (err) {
+          if (isDomainError(err)) return writeDomainError(ctx, err);
+          throw err;
+        }
+      }
       writeError(ctx, 'AUTHENTICATION_ERROR', unauthorizedMessage(ctx, schemes));
     },
   });

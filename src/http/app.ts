@@ -18,10 +18,13 @@ import { docsMiddleware } from './docs.ts';
 import { corsMiddleware } from './cors.ts';
 import { webMiddleware } from '../web/routes.ts';
 import type { HttpDeps } from './operation.ts';
+import type { Bus } from '../bus/index.ts';
 
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
 export interface HttpAppOptions extends HttpDeps {
+  /** Revocation signals (credentials.revoked, user.updated) from every node clear the credential cache. */
+  bus?: Pick<Bus, 'subscribe'>;
   /** The tenant rate limit (src/ratelimit); absent in tests that do not exercise it. */
   rateLimit?: Middleware;
   /** Prometheus metrics; when given, requests are recorded and GET /metrics serves them. */
@@ -39,7 +42,11 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: Koa; a
   app.use(requestContext(log, config.bodyLimitBytes));
   app.use(docsMiddleware());
   app.use(webMiddleware({ wsPort: opts.wsPort ?? config.wsPort }));
-  app.use(authMiddleware(domain, config.masterKey, new CredentialCache(config.authCacheMs)));
+  const credentials = new CredentialCache(config.authCacheMs);
+  opts.bus?.subscribe((evt) => {
+    if (evt.type === 'credentials.revoked' || evt.type === 'user.updated') credentials.invalidate();
+  });
+  app.use(authMiddleware(domain, config.masterKey, credentials));
   app.use(corsMiddleware()); // after auth (the tenant's origin list), before the rate limit
   if (opts.rateLimit) app.use(opts.rateLimit);
   // A body on GET, HEAD or DELETE is not part of any operation: ignored (never parsed, never a 413).

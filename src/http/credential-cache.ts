@@ -5,7 +5,9 @@
  *
  * Freshness: on this node every change to tenants, users or tokens clears the cache at once
  * (see app.ts), and a generation counter stops a lookup that started before the change from
- * storing its stale answer afterwards. Other nodes see such a change within `ttlMs`.
+ * storing its stale answer afterwards. Every node also clears it on the bus's revocation
+ * signals (credentials.revoked: token, user, key, tenant; user.updated: role, permissions), so
+ * no node accepts a revoked credential once the signal arrives; other changes within `ttlMs`.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';

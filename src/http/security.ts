@@ -27,6 +27,12 @@ export const securityHandlers: Record<string, SecurityHandler> = {
   },
 };
 
+/** A credential was presented and refused outright (not merely the wrong kind, or a valid key naming an unknown user). */
+export function credentialRefused(ctx: Context): boolean {
+  const state = auth(ctx);
+  return state.error !== undefined && !state.caller && !state.tenant && !state.master && !state.publishable;
+}
+
 /** The 401 message: the specific reason when credentials were refused, else what to send. */
 export function unauthorizedMessage(ctx: Context, schemes: string[]): string {
   const state = auth(ctx);

@@ -41,6 +41,8 @@ export interface Conn {
   phase: Phase;
   ws: WebSocket<ConnData>;
   origin?: string;
+  /** The client's address (refused credentials count against it). */
+  ip?: string;
   /** The widget's host page origin (`?embed_origin=`), held to the same allow-list as `origin`. */
   embedOrigin?: string;
   tenant?: TenantRecord;
@@ -99,6 +101,12 @@ export interface Credential {
 export const newConnectionId = () => `c_${randomBytes(9).toString('base64url')}`;
 
 export const isOpen = (conn: Conn) => conn.phase !== 'closed';
+
+/**
+ * Whether the session's user may receive messages. One that may not (`can_receive_message`
+ * false) follows its rooms without joining their topics: no replay, no live room frames.
+ */
+export const canRead = (conn: Conn) => conn.user?.permissions.can_receive_message !== false;
 
 export function newRoomSync(delivered: number, head?: number): RoomSync {
   return { state: 'waiting', delivered, head, upTo: 0, replayed: 0, truncated: null, held: [], generation: 0 };

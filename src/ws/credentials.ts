@@ -7,7 +7,8 @@
 import type { CredentialScope } from '../domain/events.ts';
 import type { User } from '../domain/wire.ts';
 import { CloseCode } from './close-codes.ts';
-import { type Conn, connTimer } from './conn.ts';
+import { type Conn, canRead, connTimer } from './conn.ts';
+import { syncRoom } from './sync.ts';
 import type { WsContext } from './context.ts';
 
 function matches(conn: Conn, tenantId: string, scope: CredentialScope): boolean {
@@ -29,8 +30,23 @@ export function endSessions(ctx: WsContext, tenantId: string, scope: CredentialS
 /** New role or permissions apply to the user's open sessions at once. */
 export function updateSessions(ctx: WsContext, tenantId: string, user: User): void {
   for (const conn of ctx.router.localConns(tenantId, user.id)) {
+    const couldRead = canRead(conn);
     conn.user = user;
     if (conn.caller) conn.caller = { ...conn.caller, user };
+    if (couldRead !== canRead(conn)) followRooms(ctx, conn);
+  }
+}
+
+/** `can_receive_message` changed: leave every room topic, or catch up (replay) and join them. */
+function followRooms(ctx: WsContext, conn: Conn): void {
+  const reads = canRead(conn);
+  for (const roomId of conn.rooms.keys()) {
+    if (!reads) {
+      ctx.router.leaveTopic(conn, roomId);
+      continue;
+    }
+    ctx.router.addPending(conn, roomId);
+    if (conn.syncStarted) void syncRoom(ctx.sync, conn, roomId);
   }
 }
 

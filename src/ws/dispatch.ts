@@ -8,7 +8,7 @@ import type { Message } from '../domain/wire.ts';
 import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_S } from '../store/availability.ts';
 import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
-import { type Conn, isOpen } from './conn.ts';
+import { type Conn, canRead, isOpen } from './conn.ts';
 import { CloseCode } from './close-codes.ts';
 import { type ClientFrame, type FrameProblem, encode, parseClientFrame } from './frames.ts';
 import { authenticateFrame } from './session.ts';
@@ -154,6 +154,10 @@ const HANDLERS: { [T in ClientFrame['type']]: Handler<T> } = {
 
 /** Replay the listed rooms from the given seqs; the others (first time only) from the delivered cursor. */
 export function resume(ctx: WsContext, conn: Conn, rooms: { room_id: string; last_seq: number }[], ref?: string): void {
+  if (!canRead(conn)) {
+    conn.syncStarted = true;
+    return sendError(ctx, conn, { code: 'AUTHORIZATION_ERROR', message: 'You may not read messages', frame: 'resume', ...(ref ? { ref } : {}) });
+  }
   const unknown = rooms.map((r, i) => ({ r, i })).filter(({ r }) => !conn.rooms.has(r.room_id));
   if (unknown.length) {
     sendError(ctx, conn, {

@@ -6,7 +6,7 @@
 import type { BusEvent } from '../bus/index.ts';
 import type { WsContext } from './context.ts';
 import { CloseCode } from './close-codes.ts';
-import { newRoomSync } from './conn.ts';
+import { canRead, newRoomSync } from './conn.ts';
 import { encode } from './frames.ts';
 import { syncRoom } from './sync.ts';
 import { endSessions, updateSessions } from './credentials.ts';
@@ -91,6 +91,7 @@ function memberJoined(ctx: WsContext, tenantId: string, roomId: string, bytes: B
   ctx.router.toUser(tenantId, userId, bytes);
   for (const conn of conns) {
     conn.rooms.set(roomId, newRoomSync(0));
+    if (!canRead(conn)) continue;
     ctx.router.addPending(conn, roomId);
     if (conn.syncStarted) void syncRoom(ctx.sync, conn, roomId, 0);
   }

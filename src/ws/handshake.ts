@@ -31,6 +31,8 @@ export interface Presented {
   origin: string;
   /** `?embed_origin=`: the origin of the page embedding chatapi's widget (src/web/embed), checked like Origin. */
   embedOrigin: string;
+  /** The client's address: refused credentials count against it (AUTH_FAILURES_PER_IP, as on REST). */
+  ip: string;
 }
 
 export { originAllowed } from '../domain/origins.ts';
@@ -44,6 +46,7 @@ export function upgradeHandler(ctx: WsContext) {
       ticket: req.getQuery('ticket') ?? '',
       origin: req.getHeader('origin'),
       embedOrigin: req.getQuery('embed_origin') ?? '',
+      ip: clientIp(res),
     };
     const key = req.getHeader('sec-websocket-key');
     // Traces name a socket by its Sec-WebSocket-Accept, which the client sees too.
@@ -89,6 +92,15 @@ export async function resolveCredentials(ctx: WsContext, p: Presented): Promise<
     }
   }
   return { kind: 'anonymous' };
+}
+
+/** As Koa's ctx.ip gives it: dotted IPv4 (also for IPv4-mapped IPv6), else IPv6 text. */
+function clientIp(res: HttpResponse): string {
+  const text = Buffer.from(res.getRemoteAddressAsText()).toString();
+  const mapped = /^(?:0000:){5}ffff:([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(text);
+  if (!mapped) return text || 'unknown';
+  const [a, b] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
+  return [a >> 8, a & 255, b >> 8, b & 255].join('.');
 }
 
 function reply(res: HttpResponse, status: string, code: string, message: string): void {

@@ -179,7 +179,7 @@ function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events
 function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, events: EventEmitter<WsNodeEvents>): void {
   const data = ws.getUserData();
   const conn: Conn = {
-    id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined, embedOrigin: data.presented.embedOrigin || undefined,
+    id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined, ip: data.presented.ip, embedOrigin: data.presented.embedOrigin || undefined,
     rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, pendingChars: 0, drainWaiters: [],
     key: data.key,
   };

@@ -147,10 +147,18 @@ export class Router {
 
   /** The connection no longer has the room (left, deleted) or is closing. */
   dropRoom(conn: Conn, roomId: string): void {
+    this.leaveTopic(conn, roomId);
+    conn.rooms.delete(roomId);
+  }
+
+  /** The connection keeps the room but gets none of its frames (its user may no longer read); a replay under way stops. */
+  leaveTopic(conn: Conn, roomId: string): void {
     const topic = roomTopic(conn.tenant!.id, roomId);
     const sync = conn.rooms.get(roomId);
-    if (sync) clearConnTimer(conn, sync.handoffTimer);
-    conn.rooms.delete(roomId);
+    if (sync) {
+      clearConnTimer(conn, sync.handoffTimer);
+      Object.assign(sync, { state: 'waiting', held: [], generation: sync.generation + 1 });
+    }
     removeFrom(this.pending, topic, conn);
     if (this.live.get(topic)?.has(conn)) {
       if (isOpen(conn)) conn.ws.unsubscribe(topic);

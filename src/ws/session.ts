@@ -9,7 +9,7 @@ import type { TenantRecord, UserCaller } from '../domain/index.ts';
 import type { User } from '../domain/wire.ts';
 import { CloseCode } from './close-codes.ts';
 import type { WsContext } from './context.ts';
-import { type Conn, connTimer, isOpen, newRoomSync } from './conn.ts';
+import { type Conn, canRead, connTimer, isOpen, newRoomSync } from './conn.ts';
 import { enqueue, onText, resume } from './dispatch.ts';
 import { type AuthFrame, encode } from './frames.ts';
 import { type Presented, originAllowed, resolveCredentials } from './handshake.ts';
@@ -39,6 +39,7 @@ export async function authenticateUpgrade(ctx: WsContext, conn: Conn, presented:
   if (!isOpen(conn)) return;
   switch (result.kind) {
     case 'refused':
+      countRefusal(ctx, presented.ip);
       return ctx.router.kick(conn, CloseCode.BAD_CREDENTIALS);
     case 'authenticated':
       if (!originsAllowed(result.tenant, conn)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
@@ -60,12 +61,21 @@ export async function authenticateFrame(ctx: WsContext, conn: Conn, frame: AuthF
     verified = await ctx.domain.tokens.verify(frame.token);
   } catch (err) {
     if (!isDomainError(err)) ctx.log.error({ err, conn: conn.id }, 'ws: token verification failed');
+    else countRefusal(ctx, conn.ip);
     return ctx.router.kick(conn, isDomainError(err) ? CloseCode.BAD_CREDENTIALS : CloseCode.INTERNAL_ERROR);
   }
   if (!isOpen(conn)) return;
   if (!originsAllowed(verified.tenant, conn)) return ctx.router.kick(conn, CloseCode.ORIGIN_REFUSED);
   conn.cred = { tokenId: verified.tokenId, expiresAt: verified.expiresAt, roomId: verified.roomId };
   await startSession(ctx, conn, verified.tenant, verified.user, 'token', frame.resume, frame.ref);
+}
+
+/** A refused credential counts against the address, as on REST; the refusal stays 4003 either way. */
+function countRefusal(ctx: WsContext, ip: string | undefined): void {
+  if (!ip) return;
+  ctx.domain.authFailures.refused(ip).catch((err) => {
+    if (!isDomainError(err)) ctx.log.warn({ err }, 'ws: refused credential not counted');
+  });
 }
 
 export async function startSession(
@@ -112,9 +122,10 @@ async function loadRooms(ctx: WsContext, conn: Conn): Promise<void> {
   const first = inScope(conn, await ctx.domain.rooms.roomsOfUser(tenant.id, user.id));
   if (!isOpen(conn)) return;
   ctx.router.addUser(conn);
+  const reads = canRead(conn);
   for (const r of first) {
     conn.rooms.set(r.room_id, newRoomSync(r.delivered_seq));
-    ctx.router.addPending(conn, r.room_id);
+    if (reads) ctx.router.addPending(conn, r.room_id);
   }
   const fresh = inScope(conn, await ctx.domain.rooms.roomsOfUser(tenant.id, user.id));
   if (!isOpen(conn)) return;
@@ -125,7 +136,7 @@ async function loadRooms(ctx: WsContext, conn: Conn): Promise<void> {
     if (!sync) {
       sync = newRoomSync(r.delivered_seq);
       conn.rooms.set(r.room_id, sync);
-      ctx.router.addPending(conn, r.room_id);
+      if (reads) ctx.router.addPending(conn, r.room_id);
     }
     if (sync.state === 'waiting') Object.assign(sync, { head: r.last_seq, delivered: r.delivered_seq });
   }

@@ -7,7 +7,7 @@
 import type { Domain } from '../domain/index.ts';
 import type { Logger } from '../log.ts';
 import { CloseCode } from './close-codes.ts';
-import { type Conn, type RoomSync, isOpen } from './conn.ts';
+import { type Conn, type RoomSync, canRead, isOpen } from './conn.ts';
 import { encode } from './frames.ts';
 import type { WsObserver } from './observer.ts';
 import type { Router } from './router.ts';
@@ -36,7 +36,7 @@ export function startSync(deps: SyncDeps, conn: Conn, positions: Positions, ref?
 /** (Re)sync one room from `from` (default: the delivered cursor). Safe to call on a live room. */
 export async function syncRoom(deps: SyncDeps, conn: Conn, roomId: string, from?: number, ref?: string): Promise<void> {
   const sync = conn.rooms.get(roomId);
-  if (!sync || !isOpen(conn)) return;
+  if (!sync || !isOpen(conn) || !canRead(conn)) return; // a session that may not read follows no room topic
   if (sync.state !== 'waiting') deps.router.toPending(conn, roomId);
   const generation = ++sync.generation;
   Object.assign(sync, { state: 'replaying', replayed: 0, truncated: null, ref });
