@@ -16,6 +16,7 @@ import {
 } from './types.ts';
 
 export * from './types.ts';
+export { RoomPresence } from './presence.ts';
 
 type Listener<T> = (value: T) => void;
 interface Events { state: ConnectionState; close: { code: number; reason: string }; frame: ServerFrame }

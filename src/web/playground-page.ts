@@ -28,6 +28,8 @@ export function playgroundPage(wsPort: number): string {
       <label for="cred-key">API key</label> <input id="cred-key" size="30" autocomplete="off">
       <label for="cred-user">X-User-Id</label> <input id="cred-user" size="12" autocomplete="off">
       <label for="cred-master">Master key</label> <input id="cred-master" size="30" autocomplete="off">
+      <label for="cred-pk">Publishable key</label> <input id="cred-pk" size="30" autocomplete="off">
+      <button id="guest-enter" type="button">Enter as guest</button> <output id="guest-status"></output>
     </fieldset>
   </header>
   <main>

@@ -28,7 +28,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /**
  * A host page on its own origin that embeds the widget and hands it, by postMessage and only to the
  * widget's origin, either the user token from its query string (`?token=`) or, with `?user=`, a
- * one-time ticket its backend buys for that user (again on each `chatapi:ticket-request`).
+ * one-time ticket its backend buys for that user (again on each `chatapi:ticket-request`). With
+ * neither, it hands over nothing, and the widget may enter as a guest (`?pk=&invite=`).
  */
 export async function hostServer(widgetOrigin: string, mintTicket: (user: string) => Promise<string>): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
@@ -42,7 +43,7 @@ export async function hostServer(widgetOrigin: string, mintTicket: (user: string
     const token = url.searchParams.get('token') ?? '';
     res.setHeader('content-type', 'text/html; charset=utf-8');
     res.end(`<!doctype html><html><body style="margin:0">
-<iframe title="Chat" src="${widgetOrigin}/embed.html?room=${encodeURIComponent(room)}&theme=${url.searchParams.get('theme') ?? 'light'}" style="width:320px;height:480px;border:1px solid #ccc"></iframe>
+<iframe title="Chat" src="${widgetOrigin}/embed.html?room=${encodeURIComponent(room)}&theme=${url.searchParams.get('theme') ?? 'light'}${guestParams(url)}" style="width:320px;height:480px;border:1px solid #ccc"></iframe>
 <script>
   const user = ${JSON.stringify(url.searchParams.get('user') ?? '')};
   const ticket = async () => (await (await fetch('/ticket?user=' + encodeURIComponent(user))).json()).ticket;
@@ -58,6 +59,13 @@ export async function hostServer(widgetOrigin: string, mintTicket: (user: string
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** `pk`, `invite` and `name` pass through to the widget (its guest path). */
+function guestParams(url: URL): string {
+  const q = new URLSearchParams();
+  for (const k of ['pk', 'invite', 'name']) if (url.searchParams.get(k)) q.set(k, url.searchParams.get(k)!);
+  return q.size ? `&${q}` : '';
 }
 
 /**

@@ -1,5 +1,6 @@
 // /playground in real Chromium: a REST call from the generated form shows the envelope and the
-// rate-limit headers; the WebSocket exchanges frames, each server frame marked valid.
+// rate-limit headers; the WebSocket exchanges frames, each server frame marked valid; a pasted
+// publishable key enters as a guest.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -52,6 +53,27 @@ describe('/playground (chromium)', () => {
     await page.locator('#ws-log li[data-valid="true"]', { hasText: '"type":"pong"' }).waitFor();
     assert.equal(await page.locator('#ws-log li[data-valid="false"]').count(), 0);
     await screenshot(page, 'playground');
+    assert.deepEqual(violations, [], 'every REST response the playground got matches the spec');
+    await page.close();
+  });
+
+  test('enter as a guest with a publishable key, then call as the guest', async () => {
+    const tenant = await server.tenant('guests');
+    const path = { params: { path: { tenant_id: tenant.id } } };
+    const patched = await tenant.client.PATCH('/v1/tenants/{tenant_id}', { ...path, body: { settings: { auth: { flows: { guest: true } }, allowed_origins: [server.baseUrl] } } });
+    assert.ok(patched.data, JSON.stringify(patched.error));
+    const pk = (await tenant.client.POST('/v1/tenants/{tenant_id}/publishable-keys', path)).data!.data.publishable_key;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const violations = validateRestResponses(page);
+    await page.goto(`${server.baseUrl}/playground`);
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.getByLabel('Publishable key').fill(pk);
+    await page.getByRole('button', { name: 'Enter as guest' }).click();
+    await page.locator('#guest-status', { hasText: 'guest ' }).waitFor();
+    await page.getByLabel('Operation').selectOption('getMe');
+    await page.getByRole('button', { name: 'Send request' }).click();
+    await page.locator('#rest-status', { hasText: '200' }).waitFor();
+    assert.equal(JSON.parse((await page.locator('#rest-response').textContent())!).data.role, 'guest');
     assert.deepEqual(violations, [], 'every REST response the playground got matches the spec');
     await page.close();
   });

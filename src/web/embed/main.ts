@@ -1,11 +1,14 @@
 /**
- * /embed.html?room=<id>[&theme=dark]: the embeddable chat. The host page hands it a credential by
+ * /embed.html?room=<id>[&theme=dark][&pk=<publishable key>&invite=<code>&name=<display name>]: the
+ * embeddable chat. Without a credential from the host page and with `pk`, it enters as a guest
+ * where the tenant allows it (guest.ts). The host page hands it a credential by
  * postMessage ({type: 'chatapi:auth', token} or {type: 'chatapi:auth', ticket}); no secret key
  * ever reaches the browser. The host page's origin travels with the WebSocket upgrade
  * (`embed_origin`) and is held to the tenant's allowed_origins: a page that is not listed gets a
  * 4009 close and no session, before any REST call is made.
  */
 import { RealtimeClient, type Message } from '../../client/realtime.ts';
+import { enterAsGuest } from './guest.ts';
 import { View } from './view.ts';
 
 const params = new URLSearchParams(location.search);
@@ -14,8 +17,12 @@ const wsUrl = document.querySelector<HTMLMetaElement>('meta[name="chatapi-ws"]')
 
 interface Credential { token?: string; ticket?: string; origin: string; source: MessageEventSource | null }
 
-function waitForCredential(): Promise<Credential> {
+/** How long a widget with a publishable key waits for the host page's credential before entering as a guest. */
+const HOST_GRACE_MS = 1000;
+
+function waitForCredential(graceMs?: number): Promise<Credential | undefined> {
   return new Promise((resolve) => {
+    if (graceMs !== undefined) setTimeout(() => { window.removeEventListener('message', onMessage); resolve(undefined); }, graceMs);
     const onMessage = (ev: MessageEvent) => {
       const d = ev.data as { type?: string; token?: string; ticket?: string };
       if (d?.type !== 'chatapi:auth' || (!d.token && !d.ticket)) return;
@@ -62,15 +69,30 @@ async function loadOlder(view: View, token: string): Promise<void> {
   if (!page.has_more) view.noMoreHistory();
 }
 
+/** The host page's credential, else (with `?pk=`) a guest's token; undefined when there is none to be had. */
+async function credential(view: View): Promise<Credential | undefined> {
+  const pk = params.get('pk');
+  const fromHost = await waitForCredential(pk ? HOST_GRACE_MS : undefined);
+  if (fromHost || !pk) return fromHost;
+  view.status('Entering as a guest…');
+  const guest = await enterAsGuest(pk, params.get('invite') ?? '', params.get('name') ?? '');
+  if ('unavailable' in guest) return void view.status('Guest sign-in not available for this chat.');
+  if ('error' in guest) return void view.status(guest.error);
+  // The embedding page's origin, which the tenant must list as for a host-page credential.
+  const origin = location.ancestorOrigins?.[0] ?? '';
+  return { token: guest.token, origin, source: null };
+}
+
 async function main(): Promise<void> {
   const view = new View(document, params.get('theme') === 'dark' ? 'dark' : 'light');
   if (!roomId) return view.status('No room given (?room=…)');
   view.status('Waiting for the host page to sign in…');
-  const cred = await waitForCredential();
+  const cred = await credential(view);
+  if (!cred) return;
   const rt = new RealtimeClient({
     url: wsUrl,
     auth: cred.token ? { token: cred.token } : { ticket: () => askTicket(cred) },
-    query: { embed_origin: cred.origin },
+    query: cred.origin ? { embed_origin: cred.origin } : {},
   });
   view.bind(rt, roomId);
   let started = false;

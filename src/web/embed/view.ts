@@ -1,5 +1,6 @@
 /** The widget's DOM: messages (a live region), older-history button, typing, presence, composer. */
 import type { Message, RealtimeClient } from '../../client/realtime.ts';
+import { RoomPresence } from '../../client/presence.ts';
 
 type DeliveryState = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 
@@ -80,7 +81,7 @@ class MessageList {
 
 export class View {
   private readonly messages: MessageList;
-  private readonly online = new Set<string>();
+  private roomPresence?: RoomPresence;
   private readonly typers = new Set<string>();
 
   constructor(private readonly doc: Document, theme: 'light' | 'dark') {
@@ -113,9 +114,14 @@ export class View {
   }
 
   presence(userId: string, status: string): void {
-    if (status === 'online') this.online.add(userId);
-    else this.online.delete(userId);
-    this.el('presence').textContent = this.online.size ? `Online: ${[...this.online].sort().join(', ')}` : '';
+    this.roomPresence?.apply([userId], status === 'online');
+  }
+
+  /** Names while the room is small enough to name its members; a count once the server only counts. */
+  private showPresence(p: RoomPresence): void {
+    const names = [...p.online].sort().join(', ');
+    const text = p.counted ? `Online: ${p.count}` : p.count ? `Online: ${names}` : '';
+    this.el('presence').textContent = text;
   }
 
   onOlder(fn: () => void): void {
@@ -134,7 +140,8 @@ export class View {
     rt.on('message.deleted', (f) => f.room_id === roomId && this.messages.replace(f.message));
     rt.on('receipt', (f) => f.room_id === roomId && f.user_id !== this.messages.myId && this.messages.receipt(f.read_seq, f.delivered_seq));
     rt.on('typing', (f) => f.room_id === roomId && this.typing(f.user_id, f.state === 'started'));
-    rt.on('presence', (f) => f.room_id === roomId && this.presence(f.user_id, f.status));
+    const presence = new RoomPresence(rt, roomId, () => this.showPresence(presence));
+    this.roomPresence = presence;
     this.bindComposer(rt, roomId);
     this.doc.addEventListener('visibilitychange', () => this.markRead(rt, roomId));
   }
