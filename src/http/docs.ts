@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
+import { pageStart } from '../web/pages.ts';
 
 export interface DocsResponse {
   status: number;
@@ -50,12 +51,7 @@ const SPECS: Record<string, [file: string, type: string]> = {
 
 // Relative URLs: the page lives at /docs, so `docs/x` is /docs/x and `openapi.yaml` is /openapi.yaml,
 // and both keep working behind a proxy that mounts the service under a prefix.
-const PAGE = `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>chatapi API reference</title>
+const PAGE = `${pageStart('chatapi API reference')}
   <link rel="stylesheet" href="docs/swagger-ui.css">
   <link rel="icon" type="image/png" href="docs/favicon-32x32.png" sizes="32x32">
   <link rel="icon" type="image/png" href="docs/favicon-16x16.png" sizes="16x16">

@@ -1,12 +1,21 @@
 /** HTML of the served pages. Every URL is relative to this server: no CDN, works offline. */
 
-export function asyncapiPage(): string {
+/**
+ * The start of every page up to its own head content: doctype, charset, viewport, title, and, for
+ * pages that open the WebSocket, where it is (`{host}` becomes the page's own host name in the browser).
+ */
+export function pageStart(title: string, wsPort?: number): string {
+  const ws = wsPort === undefined ? '' : `\n  <meta name="chatapi-ws" content="ws://{host}:${wsPort}/v1/ws">`;
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>chatapi WebSocket reference</title>
+  <meta name="viewport" content="width=device-width, initial-scale=1">${ws}
+  <title>${title}</title>`;
+}
+
+export function asyncapiPage(): string {
+  return `${pageStart('chatapi WebSocket reference')}
   <link rel="stylesheet" href="asyncapi/default.min.css">
   <style>body { margin: 0; } .chatapi-specs { font: 14px sans-serif; padding: 8px 20px; background: #f3f4f6; }</style>
 </head>
@@ -53,13 +62,7 @@ button { font: inherit; color: var(--bg); background: var(--accent); border: 0; 
 
 /** The widget. `{host}` in the WebSocket URL becomes the page's own host name in the browser. */
 export function embedPage(wsPort: number): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="chatapi-ws" content="ws://{host}:${wsPort}/v1/ws">
-  <title>Chat</title>
+  return `${pageStart('Chat', wsPort)}
   <style>${EMBED_CSS}</style>
 </head>
 <body>

@@ -1,12 +1,8 @@
+import { pageStart } from './pages.ts';
+
 /** HTML of /playground (its script: src/web/playground/). Every URL is relative: no CDN. */
 export function playgroundPage(wsPort: number): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="chatapi-ws" content="ws://{host}:${wsPort}/v1/ws">
-  <title>chatapi playground</title>
+  return `${pageStart('chatapi playground', wsPort)}
   <style>
     body { margin: 0; font: 14px/1.4 system-ui, sans-serif; color: #111827; }
     header, main { padding: 8px 16px; } header { background: #f3f4f6; }
