@@ -145,6 +145,9 @@ function openMysql(url: string): Knex {
       dateStrings: false,
       timezone: 'Z',
       connectTimeout: Number(u.searchParams.get('connect_timeout_ms') ?? MYSQL_CONNECT_TIMEOUT_MS),
+      // The send batch (mysql-batch.ts) sends its statements as one script per round trip; every
+      // statement anywhere takes its values as bindings, never as spliced text.
+      multipleStatements: true,
     },
     acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
     pool: {

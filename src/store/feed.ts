@@ -6,28 +6,13 @@
  *
  *   SQLite: one writer at a time (per file, across processes) takes the ids inside its write
  *           lock, so the id (`pk`) is commit-ordered and is the position.
- *   MySQL:  each tenant has a counter row (`feed_positions`); a send takes the next value as
- *           the last step of its transaction and holds the row's lock until COMMIT, so the next
+ *   MySQL:  each tenant has a counter row (`feed_positions`); a send batch takes the next values
+ *           right before its INSERT (mysql-batch.ts) and holds the row's lock until COMMIT, so the next
  *           send of the tenant gets a larger position only after this one is visible. This
  *           orders a tenant's sends across rooms at their commit (rooms already order their own).
  */
-import type { Knex } from 'knex';
 import { driver, type Db } from './db.ts';
 import { toRow, type MessageRow } from './messages.ts';
-
-/**
- * MySQL: the tenant's next `count` feed positions, taken inside the send's transaction (call it
- * late, right before the INSERT, to hold the tenant's lock as briefly as possible).
- */
-export async function takeFeedPositions(trx: Knex.Transaction, tenantId: string, count: number): Promise<number[]> {
-  await trx.raw(
-    'INSERT INTO feed_positions (tenant_id, last_pos) VALUES (?, LAST_INSERT_ID(?)) ON DUPLICATE KEY UPDATE last_pos = LAST_INSERT_ID(last_pos + ?)',
-    [tenantId, count, count],
-  );
-  const [rows] = (await trx.raw('SELECT LAST_INSERT_ID() AS pos')) as [{ pos: number | string }[]];
-  const last = Number(rows[0]!.pos);
-  return Array.from({ length: count }, (_, i) => last - count + 1 + i);
-}
 
 export type FeedRow = MessageRow & { position: number };
 

@@ -139,31 +139,6 @@ export const SEND_GATE = `tenant_id = ? AND id = ? AND archived_at IS NULL AND (
   AND EXISTS (SELECT 1 FROM room_members WHERE room_members.room_id = ? AND room_members.user_id = ? AND room_members.tenant_id = ?
     AND (room_members.muted_until IS NULL OR room_members.muted_until <= ?))`;
 
-/**
- * Takes the room's next seq for a message from `userId`, in one statement, and only if they are a
- * member of it: 0 when the room is gone or they are not (or no longer) in it. Also bumps the room's
- * updated_at. Call it inside the transaction that inserts the message: on MySQL the UPDATE holds
- * the room row's lock until commit, which serialises concurrent senders into one room; on SQLite
- * the write lock (and knex's single connection) does the same. SQLite hands the new value back
- * with RETURNING; MariaDB has no UPDATE … RETURNING, so the value goes through LAST_INSERT_ID(expr),
- * which the server reports in the statement's OK packet (no second query).
- */
-export async function takeSeqAsMember(db: Db, tenantId: string, roomId: string, userId: string, now: number, slowOk = false): Promise<number> {
-  const bindings = [now, tenantId, roomId, slowOk ? 1 : 0, roomId, userId, tenantId, now];
-  if (driver(db) === 'mysql') {
-    const [res] = (await db.raw(
-      `UPDATE rooms SET last_seq = LAST_INSERT_ID(last_seq + 1), updated_at = ? WHERE ${SEND_GATE}`,
-      bindings,
-    )) as [{ affectedRows: number; insertId: number | string }];
-    return res.affectedRows === 0 ? 0 : Number(res.insertId);
-  }
-  const rows = (await db.raw(
-    `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`,
-    bindings,
-  )) as { last_seq: number | bigint }[];
-  return rows.length === 0 ? 0 : Number(rows[0].last_seq);
-}
-
 /** Foreign keys cascade to the rooms' members and messages. */
 export async function deleteRooms(db: Db, tenantId: string, ids: string[]): Promise<number> {
   return ids.length === 0 ? 0 : db('rooms').where({ tenant_id: tenantId }).whereIn('id', ids).delete();
