@@ -2,10 +2,11 @@
  * Messages: durable, ordered per room (seq 1, 2, 3 … without gaps), idempotent per client key.
  * Events go out only after the transaction that stored the change has committed.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
 import * as feed from '../store/feed.ts';
+import { uuidv7 } from '../store/ordered-id.ts';
 import { markFirstResponse } from '../store/tickets.ts';
 import { assertInScope, membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
@@ -94,7 +95,7 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
   for (let attempt = 0, slowOk = false; !row; attempt++) {
     try {
       row = await store.appendMessage(ctx.db, {
-        id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
+        id: uuidv7(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
         client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
       }, ctx.now, undefined, (r) => [created(r)], slowOk);
     } catch (err) {

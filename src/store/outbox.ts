@@ -4,8 +4,8 @@
  * into webhook deliveries. Any event works: the payload is the event as its WebSocket frame (the
  * event minus `tenant_id`), so new event types need no change here.
  */
-import { randomUUID } from 'node:crypto';
 import { driver, type Db } from './db.ts';
+import { uuidv7Hex } from './ordered-id.ts';
 
 /** What the outbox needs of an event: its type, tenant and (optionally) room; the rest is the payload. */
 export interface OutboxEvent {
@@ -35,7 +35,7 @@ export function eventPayload(evt: OutboxEvent): Record<string, unknown> {
 
 export function outboxRow(evt: OutboxEvent, now: number): NewOutboxRow {
   return {
-    id: 'evt_' + randomUUID().replaceAll('-', ''),
+    id: 'evt_' + uuidv7Hex(), // time-ordered: appends to the id index (ordered-id.ts)
     tenant_id: evt.tenant_id,
     room_id: typeof evt.room_id === 'string' ? evt.room_id : null,
     type: evt.type,
