@@ -22,7 +22,7 @@ import { isRetryable } from './db.ts';
 import { SEND_GATE } from './rooms.ts';
 import { backoff, MAX_ATTEMPTS, type AppendRequest, type AppendResult, type NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
-import { syncWal } from './wal-sync.ts';
+import { afterSendBatch, syncWal } from './wal-sync.ts';
 import { OUTBOX_INSERT_SQL, outboxParams, outboxRow } from './outbox.ts';
 
 interface Stmt {
@@ -37,6 +37,7 @@ interface RawSqlite {
   readonly name: string;
   /** Set by openSqlite (db.ts): acknowledged sends must be on disk (SQLITE_SYNCHRONOUS=FULL). */
   durableSends?: boolean;
+  pragma(source: string): unknown;
 }
 
 const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`;
@@ -86,7 +87,10 @@ async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<Appen
   } finally {
     await knex.client.releaseConnection(conn);
   }
-  if (syncAfter) await syncWal(conn.name);
+  if (syncAfter) {
+    await syncWal(conn.name);
+    afterSendBatch(conn, conn.name); // checkpoints on a worker thread, not in our COMMITs
+  }
   return outcomes;
 }
 

@@ -4,6 +4,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { onSendBatch } from '../../src/store/batch-stats.ts';
 import { durabilitySettings, isUniqueViolation } from '../../src/store/db.ts';
 import { appendMessage, type AfterInsert, type MessageToAppend } from '../../src/store/messages.ts';
+import { checkpointOffLoop } from '../../src/store/wal-sync.ts';
 import { backends } from '../helpers/backends.ts';
 import { openHarness, type DomainHarness } from './harness.ts';
 
@@ -111,6 +112,23 @@ for (const backend of backends()) {
       assert.deepEqual(stored.filter((r) => r.room_id === rooms[1]!.id).map((r) => [Number(r.seq), r.content]), [[1, 'a1'], [2, 'b3']]);
       const after = await h.db('outbox_events').where({ tenant_id: t.id, type: 'message.created' }).count({ n: '*' });
       assert.equal(Number(after[0]!.n) - Number(before[0]!.n), 4, 'one outbox row per stored send, none for the refused ones');
+    });
+
+    if (backend.name === 'sqlite') test('SQLite: checkpoints run on a worker thread; the send connection no longer checkpoints in its COMMITs', async () => {
+      const { a, b, rooms } = await roomsOf(1);
+      const file = String((h.db.client.config.connection as { filename: string }).filename);
+      const sendSome = (n: number, tag: string) => Promise.all(Array.from({ length: n }, (_, i) =>
+        h.domain.messages.send(i % 2 ? a : b, rooms[0]!.id, { content: `${tag}${i}`.repeat(50), client_msg_id: `${tag}${i}` })));
+      await sendSome(20, 'w');
+      assert.equal(await checkpointOffLoop(file), true, 'the worker is up and checkpointed');
+      await sendSome(20, 'x'); // the first batch after the worker is up turns the automatic checkpoint off
+      assert.deepEqual(await h.db.raw('PRAGMA wal_autocheckpoint'), [{ wal_autocheckpoint: 0 }]);
+      await sendSome(20, 'y');
+      assert.equal(await checkpointOffLoop(file), true);
+      const [state] = await h.db.raw('PRAGMA wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+      assert.equal(state!.checkpointed, state!.log, 'every frame of the WAL was already copied by the worker');
+      const stored = await h.db('messages').where({ room_id: rooms[0]!.id }).count({ n: '*' });
+      assert.equal(Number(stored[0]!.n), 60);
     });
 
     test('a repeated key in one batch fails with the duplicate-key error, after the first is stored', async () => {
