@@ -2,10 +2,11 @@
  * Messages: durable, ordered per room (seq 1, 2, 3 … without gaps), idempotent per client key.
  * Events go out only after the transaction that stored the change has committed.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
 import * as feed from '../store/feed.ts';
+import { uuidv7 } from '../store/ordered-id.ts';
 import { markFirstResponse } from '../store/tickets.ts';
 import { assertInScope, membership, type Membership } from './access.ts';
 import type { Ctx } from './context.ts';
@@ -50,7 +51,8 @@ function checkClientKey(value: unknown): string | null {
 
 /** What "the same body" means for an idempotent repeat: content plus meta, key order ignored. */
 function bodyHash(content: string, meta: string | null): string {
-  const body = canonicalJson({ content, meta: meta === null ? null : JSON.parse(meta) });
+  // Without meta the canonical form is known (keys sorted: content, meta): skip building it generically.
+  const body = meta === null ? `{"content":${JSON.stringify(content)},"meta":null}` : canonicalJson({ content, meta: JSON.parse(meta) });
   return createHash('sha256').update(body).digest('hex');
 }
 
@@ -89,12 +91,19 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
   const tenantId = me.tenantId;
   const senderId = me.user.id;
   let row: store.NewMessageRow | null = null;
-  const created = (r: store.NewMessageRow): MessageEvent => ({ type: 'message.created', tenant_id: tenantId, room_id: roomId, message: messageOut({ ...r, pk: 0 }) });
+  // Built once, for the outbox row inside the transaction; the same object is announced after COMMIT
+  // (its outbox payload is then also its WebSocket frame: store/outbox.ts payloadText).
+  let evt: MessageEvent | undefined;
+  let evtRow: store.NewMessageRow | undefined;
+  const created = (r: store.NewMessageRow): MessageEvent => {
+    evtRow = r;
+    return (evt = { type: 'message.created', tenant_id: tenantId, room_id: roomId, message: messageOut({ ...r, pk: 0 }) });
+  };
   // Refused by the send gate (archived, muted, slow mode, not a member): sendGate says why, or lets it through.
   for (let attempt = 0, slowOk = false; !row; attempt++) {
     try {
       row = await store.appendMessage(ctx.db, {
-        id: randomUUID(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
+        id: uuidv7(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
         client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
       }, ctx.now, undefined, (r) => [created(r)], slowOk);
     } catch (err) {
@@ -107,11 +116,13 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
     if (!verdict.retry) return replay(verdict.prior, hash);
     slowOk = verdict.slowOk;
   }
-  const evt = created(row);
-  onStored?.(evt.message);
-  ctx.announce([evt]); // already in the outbox, written with the message
+  // Reuse the hook's event only if it was built from the very row that committed (a batch that is
+  // run again calls the hook again).
+  if (evtRow !== row) created(row);
+  onStored?.(evt!.message);
+  ctx.announce([evt!]); // already in the outbox, written with the message
   if (isStaffRole(me.user.role)) await noteFirstResponse(ctx, tenantId, roomId, senderId, row.created_at);
-  return { message: evt.message, created: true };
+  return { message: evt!.message, created: true };
 }
 
 /** A staff member's message in a ticket may be its first response (tickets.first_response_at). */

@@ -4,8 +4,8 @@
  * into webhook deliveries. Any event works: the payload is the event as its WebSocket frame (the
  * event minus `tenant_id`), so new event types need no change here.
  */
-import { randomUUID } from 'node:crypto';
 import { driver, type Db } from './db.ts';
+import { uuidv7Hex } from './ordered-id.ts';
 
 /** What the outbox needs of an event: its type, tenant and (optionally) room; the rest is the payload. */
 export interface OutboxEvent {
@@ -33,16 +33,29 @@ export function eventPayload(evt: OutboxEvent): Record<string, unknown> {
   return frame;
 }
 
+/** Payload texts by event object, so the realtime node can publish the same bytes (payloadText). */
+const payloads = new WeakMap<OutboxEvent, string>();
+
 export function outboxRow(evt: OutboxEvent, now: number): NewOutboxRow {
+  const payload = JSON.stringify(eventPayload(evt));
+  payloads.set(evt, payload);
   return {
-    id: 'evt_' + randomUUID().replaceAll('-', ''),
+    id: 'evt_' + uuidv7Hex(), // time-ordered: appends to the id index (ordered-id.ts)
     tenant_id: evt.tenant_id,
     room_id: typeof evt.room_id === 'string' ? evt.room_id : null,
     type: evt.type,
-    payload: JSON.stringify(eventPayload(evt)),
+    payload,
     created_at: now,
     dispatched_at: null,
   };
+}
+
+/**
+ * The payload text already written for this very event object (the event as its WebSocket frame,
+ * see eventPayload), or undefined: a message is serialized once, for the outbox and the wire.
+ */
+export function payloadText(evt: object): string | undefined {
+  return payloads.get(evt as OutboxEvent);
 }
 
 /** Rows per INSERT: knex writes a multi-row insert on SQLite as a compound SELECT, capped at 500 terms. */

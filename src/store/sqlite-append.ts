@@ -3,9 +3,11 @@
  *
  * SQLite has one writer and knex gives a process one connection; most of a lone send's cost is
  * its transaction (BEGIN, and COMMIT writing the changed pages to the WAL and, with
- * synchronous=FULL, syncing it). Here a whole batch shares one transaction. Each send runs in its
- * own SAVEPOINT, so one that fails (a repeated idempotency key hits the UNIQUE index, its hook
- * throws) is rolled back alone and gets its own answer while the others commit.
+ * synchronous=FULL, syncing it). Here a whole batch shares one transaction. A send that fails (a
+ * repeated idempotency key hits the UNIQUE index, its hook throws) is rolled back alone and gets
+ * its own answer while the others commit: each send runs in its own SAVEPOINT, except on the
+ * common path (no hooks, nothing fails) where the batch first runs without them and is only run
+ * again with them if one of its sends failed.
  *
  * The statements run on the raw better-sqlite3 connection, taken from knex's pool like any knex
  * query (so a batch never interleaves with a knex transaction), through the cached prepared
@@ -20,7 +22,7 @@ import { isRetryable } from './db.ts';
 import { SEND_GATE } from './rooms.ts';
 import { backoff, MAX_ATTEMPTS, type AppendRequest, type AppendResult, type NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
-import { syncWal } from './wal-sync.ts';
+import { afterSendBatch, syncWal } from './wal-sync.ts';
 import { OUTBOX_INSERT_SQL, outboxParams, outboxRow } from './outbox.ts';
 
 interface Stmt {
@@ -35,6 +37,7 @@ interface RawSqlite {
   readonly name: string;
   /** Set by openSqlite (db.ts): acknowledged sends must be on disk (SQLITE_SYNCHRONOUS=FULL). */
   durableSends?: boolean;
+  pragma(source: string): unknown;
 }
 
 const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`;
@@ -65,7 +68,14 @@ async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<Appen
       // IMMEDIATE: take the write lock now (waiting busy_timeout for other processes), not mid-batch.
       conn.prepare('BEGIN IMMEDIATE').run();
       try {
-        outcomes = await storeEach(conn, batch);
+        // Without savepoints first (two statements less per send); a send that fails (a repeated
+        // client_msg_id) rolls the batch back and it runs again with one savepoint per send.
+        outcomes = await storeEach(conn, batch, undefined, false);
+        if (outcomes.some((o) => 'err' in o)) {
+          conn.prepare('ROLLBACK').run();
+          conn.prepare('BEGIN IMMEDIATE').run();
+          outcomes = await storeEach(conn, batch);
+        }
         conn.prepare('COMMIT').run();
       } catch (err) {
         if (conn.inTransaction) conn.prepare('ROLLBACK').run();
@@ -77,7 +87,10 @@ async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<Appen
   } finally {
     await knex.client.releaseConnection(conn);
   }
-  if (syncAfter) await syncWal(conn.name);
+  if (syncAfter) {
+    await syncWal(conn.name);
+    afterSendBatch(conn, conn.name); // checkpoints on a worker thread, not in our COMMITs
+  }
   return outcomes;
 }
 
@@ -85,26 +98,33 @@ function viaKnex(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResu
   return knex.transaction(async (trx) => storeEach((await trx.client.acquireConnection()) as RawSqlite, batch, trx));
 }
 
-/** Each send in its own savepoint; throws (for the caller to roll back) only on lock conflicts. */
-async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Transaction): Promise<Outcome<AppendResult>[]> {
+/**
+ * Each send in its own savepoint; throws (for the caller to roll back) only on lock conflicts.
+ * `savepoints` false (only without hooks): the first send that fails stops the batch with its
+ * error as the last outcome, and the caller must roll the whole transaction back.
+ */
+async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Transaction, savepoints = true): Promise<Outcome<AppendResult>[]> {
   const sql = (text: string) => conn.prepare(text);
   const bump = sql(BUMP);
   const insert = sql(INSERT);
+  const outbox = sql(OUTBOX_INSERT_SQL);
   const outcomes: Outcome<AppendResult>[] = [];
   for (const { msg: m, now, afterInsert, events, slowOk } of batch) {
     const createdAt = now();
+    if (!savepoints) {
+      try {
+        outcomes.push({ value: storeOne(bump, insert, outbox, m, createdAt, events, slowOk) });
+      } catch (err) {
+        if (isRetryable(err)) throw err;
+        outcomes.push({ err });
+        return outcomes;
+      }
+      continue;
+    }
     sql('SAVEPOINT send').run();
     try {
-      const taken = bump.get(createdAt, m.tenant_id, m.room_id, slowOk ? 1 : 0, m.room_id, m.sender_id, m.tenant_id, createdAt) as { last_seq: number } | undefined;
-      let row: NewMessageRow | null = null;
-      if (taken) {
-        row = { ...m, seq: Number(taken.last_seq), created_at: createdAt };
-        insert.run(row.id, row.tenant_id, row.room_id, row.seq, row.sender_id, row.content, row.meta, row.client_msg_id,
-          row.body_hash, row.created_at, row.edited_at, row.deleted_at);
-        // The outbox hook: the send's events, in its savepoint, so they commit with it.
-        if (events) for (const evt of events(row)) sql(OUTBOX_INSERT_SQL).run(...outboxParams(outboxRow(evt, createdAt)));
-        if (afterInsert) await afterInsert(trx!, row);
-      }
+      const row = storeOne(bump, insert, outbox, m, createdAt, events, slowOk);
+      if (row && afterInsert) await afterInsert(trx!, row);
       sql('RELEASE send').run();
       outcomes.push({ value: row });
     } catch (err) {
@@ -115,4 +135,16 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
     }
   }
   return outcomes;
+}
+
+/** One send's statements: take the seq (if the sender may send now), insert the message and its outbox events. */
+function storeOne(bump: Stmt, insert: Stmt, outbox: Stmt, m: AppendRequest['msg'], createdAt: number, events: AppendRequest['events'], slowOk?: boolean): NewMessageRow | null {
+  const taken = bump.get(createdAt, m.tenant_id, m.room_id, slowOk ? 1 : 0, m.room_id, m.sender_id, m.tenant_id, createdAt) as { last_seq: number } | undefined;
+  if (!taken) return null;
+  const row: NewMessageRow = { ...m, seq: Number(taken.last_seq), created_at: createdAt };
+  insert.run(row.id, row.tenant_id, row.room_id, row.seq, row.sender_id, row.content, row.meta, row.client_msg_id,
+    row.body_hash, row.created_at, row.edited_at, row.deleted_at);
+  // The outbox hook: the send's events, in the same transaction (and savepoint), so they commit with it.
+  if (events) for (const evt of events(row)) outbox.run(...outboxParams(outboxRow(evt, createdAt)));
+  return row;
 }

@@ -10,6 +10,8 @@
  * sync covers both). Other writes keep the connection's configured synchronous=FULL.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 
 const handles = new Map<string, Promise<FileHandle>>();
 
@@ -32,8 +34,133 @@ export async function syncWal(databaseFile: string): Promise<void> {
 
 /** Forget (and close) the handles of a database that is closing. */
 export async function forgetWal(databaseFile: string): Promise<void> {
+  await stopCheckpointer(databaseFile);
   const path = `${databaseFile}-wal`;
   const handle = handles.get(path);
   handles.delete(path);
   await handle?.then((h) => h.close()).catch(() => undefined);
+}
+
+/**
+ * Checkpoints off the event loop. SQLite's automatic checkpoint runs inside the COMMIT that
+ * grows the WAL past 1000 pages: it copies the WAL into the database file and syncs it, on the
+ * loop's thread, stalling every connection of the node for tens of milliseconds (measured: about
+ * half of the send batches' COMMIT time). Once a worker thread with its own connection to the same
+ * file is ready, the send path turns the automatic checkpoint off on its connection and asks the
+ * worker for a PASSIVE checkpoint (which never blocks the writer) after every few batches, and at
+ * least every CHECKPOINT_EVERY_MS while the database is open.
+ */
+
+const CHECKPOINT_BATCHES = 4;
+const CHECKPOINT_EVERY_MS = 1000;
+
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('busy_timeout = 1000');
+parentPort.on('message', () => {
+  let ok = true;
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { ok = false; }
+  parentPort.postMessage(ok);
+});
+parentPort.postMessage('ready');
+`;
+
+interface Checkpointer {
+  worker: Worker;
+  ready: boolean;
+  whenReady: Promise<boolean>;
+  running: boolean;
+  /** Resolved with the outcome of the checkpoint under way. */
+  done: ((ok: boolean) => void)[];
+  /** Asked for while one was under way: resolved by the next one, which starts after it. */
+  next: ((ok: boolean) => void)[];
+  batches: number;
+  timer: NodeJS.Timeout;
+}
+
+const checkpointers = new Map<string, Checkpointer>();
+
+function checkpointerFor(databaseFile: string): Checkpointer {
+  let c = checkpointers.get(databaseFile);
+  if (c) return c;
+  const worker = new Worker(WORKER, { eval: true, workerData: { file: databaseFile, module: createRequire(import.meta.url).resolve('better-sqlite3') } });
+  worker.unref();
+  let settle: (ready: boolean) => void = () => {};
+  const cp: Checkpointer = {
+    worker, ready: false, whenReady: new Promise((resolve) => (settle = resolve)), running: false, done: [], next: [], batches: 0,
+    timer: setInterval(() => { if (!cp.running) void request(cp); }, CHECKPOINT_EVERY_MS).unref(),
+  };
+  worker.on('message', (msg) => {
+    if (msg === 'ready') {
+      cp.ready = true;
+      settle(true);
+      return;
+    }
+    cp.running = false;
+    for (const fn of cp.done.splice(0)) fn(msg === true);
+    if (cp.next.length) start(cp, cp.next.splice(0));
+  });
+  // Without the worker the connection keeps SQLite's automatic checkpoint (walCheckpointsOffLoop stays false).
+  const gone = () => {
+    cp.ready = false;
+    settle(false);
+    clearInterval(cp.timer);
+    for (const fn of [...cp.done.splice(0), ...cp.next.splice(0)]) fn(false);
+  };
+  worker.on('error', gone);
+  worker.on('exit', gone);
+  checkpointers.set(databaseFile, cp);
+  return cp;
+}
+
+/** Asks for a checkpoint that starts now, or right after the one under way; resolves with whether it ran. */
+function request(cp: Checkpointer): Promise<boolean> {
+  if (!cp.ready) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    if (cp.running) cp.next.push(resolve);
+    else start(cp, [resolve]);
+  });
+}
+
+function start(cp: Checkpointer, waiting: ((ok: boolean) => void)[]): void {
+  cp.running = true;
+  cp.batches = 0;
+  cp.done.push(...waiting);
+  cp.worker.postMessage(0);
+}
+
+/** Tests and tools: wait until the database's checkpoint worker is up, then for a checkpoint by it. */
+export async function checkpointOffLoop(databaseFile: string): Promise<boolean> {
+  const cp = checkpointerFor(databaseFile);
+  return (await cp.whenReady) && request(cp);
+}
+
+interface CheckpointedConn {
+  pragma(source: string): unknown;
+  /** This connection's automatic checkpoint is off: the worker checkpoints for it. */
+  walCheckpointsOffLoop?: boolean;
+}
+
+/**
+ * After a send batch on `conn` has committed: count it toward the next checkpoint, and once the
+ * database's worker is ready, turn the connection's automatic checkpoint off (it stays off).
+ */
+export function afterSendBatch(conn: CheckpointedConn, databaseFile: string): void {
+  const cp = checkpointerFor(databaseFile);
+  if (!cp.ready) return;
+  if (!conn.walCheckpointsOffLoop) {
+    conn.pragma('wal_autocheckpoint = 0');
+    conn.walCheckpointsOffLoop = true;
+  }
+  if (++cp.batches >= CHECKPOINT_BATCHES && !cp.running) void request(cp);
+}
+
+async function stopCheckpointer(databaseFile: string): Promise<void> {
+  const cp = checkpointers.get(databaseFile);
+  if (!cp) return;
+  checkpointers.delete(databaseFile);
+  clearInterval(cp.timer);
+  await cp.worker.terminate().catch(() => undefined);
 }

@@ -36,8 +36,23 @@ export function onText(ctx: WsContext, conn: Conn, text: string): void {
  * Between two frames of a connection, yield to the event loop: a send that completes in
  * microtasks (embedded SQLite) must not let one connection run a thousand frames in one loop
  * iteration, because uWS writes published frames out (and updates backpressure) per iteration.
+ * A frame whose handling already spanned a loop iteration (a message.send waits for its group
+ * commit) needs no further yield: `turn` counts iterations, with one setImmediate per iteration
+ * for all connections instead of one per frame.
  */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+let turn = 0;
+let turnWatched = false;
+function currentTurn(): number {
+  if (!turnWatched) {
+    turnWatched = true;
+    setImmediate(() => {
+      turnWatched = false;
+      turn += 1;
+    });
+  }
+  return turn;
+}
 
 export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
   // uWS cannot stop reading a WebSocket, so a client that sends faster than its frames are handled
@@ -50,14 +65,21 @@ export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
   }
   conn.inFlight += 1;
   conn.pendingChars += text.length;
-  conn.chain = conn.chain
-    .then(() => handle(ctx, conn, text))
-    .then(yieldToLoop)
-    .catch((err) => ctx.log.error({ err, conn: conn.id }, 'ws: frame handler failed'))
-    .finally(() => {
-      conn.inFlight -= 1;
-      conn.pendingChars -= text.length;
-    });
+  conn.chain = conn.chain.then(() => handleInTurn(ctx, conn, text));
+}
+
+/** One frame of the connection's chain: handled, then (if it all ran within this iteration) a yield. Never rejects. */
+async function handleInTurn(ctx: WsContext, conn: Conn, text: string): Promise<void> {
+  try {
+    const started = currentTurn();
+    await handle(ctx, conn, text);
+    if (turn === started) await yieldToLoop();
+  } catch (err) {
+    ctx.log.error({ err, conn: conn.id }, 'ws: frame handler failed');
+  } finally {
+    conn.inFlight -= 1;
+    conn.pendingChars -= text.length;
+  }
 }
 
 export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): void {

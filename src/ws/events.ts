@@ -8,6 +8,7 @@ import type { WsContext } from './context.ts';
 import { CloseCode } from './close-codes.ts';
 import { canRead, newRoomSync } from './conn.ts';
 import { encode } from './frames.ts';
+import { payloadText } from '../store/outbox.ts';
 import { syncRoom } from './sync.ts';
 import { endSessions, updateSessions } from './credentials.ts';
 
@@ -18,7 +19,9 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
     case 'message.updated':
     case 'message.deleted': {
       if (!router.hasInterest(evt.tenant_id, evt.room_id)) return;
-      const bytes = encode({ type: evt.type, room_id: evt.room_id, message: evt.message });
+      // The outbox row of this event holds the same frame text ({ type, room_id, message }): reuse it.
+      const text = payloadText(evt);
+      const bytes = text !== undefined ? Buffer.from(text) : encode({ type: evt.type, room_id: evt.room_id, message: evt.message });
       router.route(evt.tenant_id, evt.room_id, bytes, evt.type === 'message.created' ? evt.message.seq : undefined);
       return;
     }

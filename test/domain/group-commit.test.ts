@@ -4,6 +4,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { onSendBatch } from '../../src/store/batch-stats.ts';
 import { durabilitySettings, isUniqueViolation } from '../../src/store/db.ts';
 import { appendMessage, type AfterInsert, type MessageToAppend } from '../../src/store/messages.ts';
+import { checkpointOffLoop } from '../../src/store/wal-sync.ts';
 import { backends } from '../helpers/backends.ts';
 import { openHarness, type DomainHarness } from './harness.ts';
 
@@ -84,6 +85,50 @@ for (const backend of backends()) {
       assert.deepEqual(hooked.map((r) => Number(r.seq)), [1, 2], 'the failed hook left no row; the others committed with their messages');
       const stored = await h.db('messages').where({ room_id: rooms[0]!.id }).orderBy('seq').select('content');
       assert.deepEqual(stored.map((r) => r.content), ['one', 'three', 'four']);
+    });
+
+    test('a send that fails mid-batch fails alone: the others keep their order, seqs and outbox rows', async () => {
+      const { t, a, b, rooms } = await roomsOf(2);
+      await h.domain.messages.send(a, rooms[0]!.id, { content: 'first', client_msg_id: 'dup' });
+      const before = await h.db('outbox_events').where({ tenant_id: t.id, type: 'message.created' }).count({ n: '*' });
+      countBatches();
+      const sends = [
+        h.domain.messages.send(b, rooms[0]!.id, { content: 'b1', client_msg_id: 'kb1' }),
+        h.domain.messages.send(a, rooms[1]!.id, { content: 'a1' }),
+        h.domain.messages.send(a, rooms[0]!.id, { content: 'first', client_msg_id: 'dup' }), // a repeat: replays
+        h.domain.messages.send(a, rooms[0]!.id, { content: 'other', client_msg_id: 'dup' }).then(() => 'stored', (err) => err.code),
+        h.domain.messages.send(b, rooms[0]!.id, { content: 'b2', client_msg_id: 'kb2' }),
+        h.domain.messages.send(b, rooms[1]!.id, { content: 'b3' }),
+      ];
+      const [b1, a1, repeat, conflict, b2, b3] = await Promise.all(sends);
+      assert.equal(batches[0], 6, 'one batch');
+      assert.deepEqual([b1, b2].map((r) => (r as { message: { seq: number } }).message.seq), [2, 3]);
+      assert.deepEqual([a1, b3].map((r) => (r as { message: { seq: number } }).message.seq), [1, 2]);
+      assert.equal((repeat as { created: boolean; message: { seq: number } }).created, false);
+      assert.equal((repeat as { message: { seq: number } }).message.seq, 1);
+      assert.equal(conflict, 'CONFLICT');
+      const stored = await h.db('messages').whereIn('room_id', rooms.map((r) => r.id)).orderBy(['room_id', 'seq']).select('room_id', 'seq', 'content');
+      assert.deepEqual(stored.filter((r) => r.room_id === rooms[0]!.id).map((r) => [Number(r.seq), r.content]), [[1, 'first'], [2, 'b1'], [3, 'b2']]);
+      assert.deepEqual(stored.filter((r) => r.room_id === rooms[1]!.id).map((r) => [Number(r.seq), r.content]), [[1, 'a1'], [2, 'b3']]);
+      const after = await h.db('outbox_events').where({ tenant_id: t.id, type: 'message.created' }).count({ n: '*' });
+      assert.equal(Number(after[0]!.n) - Number(before[0]!.n), 4, 'one outbox row per stored send, none for the refused ones');
+    });
+
+    if (backend.name === 'sqlite') test('SQLite: checkpoints run on a worker thread; the send connection no longer checkpoints in its COMMITs', async () => {
+      const { a, b, rooms } = await roomsOf(1);
+      const file = String((h.db.client.config.connection as { filename: string }).filename);
+      const sendSome = (n: number, tag: string) => Promise.all(Array.from({ length: n }, (_, i) =>
+        h.domain.messages.send(i % 2 ? a : b, rooms[0]!.id, { content: `${tag}${i}`.repeat(50), client_msg_id: `${tag}${i}` })));
+      await sendSome(20, 'w');
+      assert.equal(await checkpointOffLoop(file), true, 'the worker is up and checkpointed');
+      await sendSome(20, 'x'); // the first batch after the worker is up turns the automatic checkpoint off
+      assert.deepEqual(await h.db.raw('PRAGMA wal_autocheckpoint'), [{ wal_autocheckpoint: 0 }]);
+      await sendSome(20, 'y');
+      assert.equal(await checkpointOffLoop(file), true);
+      const [state] = await h.db.raw('PRAGMA wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+      assert.equal(state!.checkpointed, state!.log, 'every frame of the WAL was already copied by the worker');
+      const stored = await h.db('messages').where({ room_id: rooms[0]!.id }).count({ n: '*' });
+      assert.equal(Number(stored[0]!.n), 60);
     });
 
     test('a repeated key in one batch fails with the duplicate-key error, after the first is stored', async () => {
