@@ -19,6 +19,12 @@ export interface FanoutTarget {
   port: number;
   /** false: every frame is a delivery (raw servers); true: only frames carrying the marker */
   markerOnly: boolean;
+  /**
+   * false: the server does not send a message back to its sender (Pusher client events): a
+   * message makes size − 1 deliveries, and the first non-sender member of the room acknowledges
+   * for every sender (its copy is what ends the sender's round trip). Default true.
+   */
+  echo?: boolean;
   /** with markerOnly: a delivery frame also holds this within its first 64 bytes (its type) */
   deliveryTag?: string;
   /** frames holding this within their first 64 bytes are errors (counted, first one kept) */
@@ -27,7 +33,7 @@ export interface FanoutTarget {
   /** the frame a sender sends to post `text` into a room; `key` is unique per message */
   sendFrame(room: number, text: string, key: string): string;
   /** connections are usable only after a frame for which this returns true (chatapi: synced) */
-  isReady?(frame: string, send: (text: string) => void): boolean;
+  isReady?(frame: string, send: (text: string) => void, room: number): boolean;
 }
 
 interface ConnState {
@@ -35,6 +41,8 @@ interface ConnState {
   /** sender index in its room, -1 for members that only receive */
   sender: number;
   probe: boolean;
+  /** its copy of a sender's message ends that sender's round trip (the sender itself, with echo) */
+  acks: boolean;
   deliveries: number;
   /** probes: last n seen per sender of the room */
   lastN: Int32Array | null;
@@ -63,10 +71,15 @@ export class FanoutRun {
 
   private readonly tag: Buffer | null;
   private readonly errorTag: Buffer | null;
+  private readonly echo: boolean;
+  /** deliveries one message makes */
+  readonly perMessage: number;
 
   constructor(readonly target: FanoutTarget, readonly rooms: number, readonly size: number, readonly senders = 1) {
     this.tag = target.deliveryTag ? Buffer.from(target.deliveryTag) : null;
     this.errorTag = target.errorTag ? Buffer.from(target.errorTag) : null;
+    this.echo = target.echo ?? true;
+    this.perMessage = this.echo ? size : size - 1;
     this.outstanding = new Int32Array(rooms * senders);
     this.nextN = new Int32Array(rooms * senders);
   }
@@ -80,9 +93,8 @@ export class FanoutRun {
     this.conns = await connectMany(count, concurrency, async (i) => {
       const room = Math.floor(i / this.size);
       const index = i % this.size;
-      const conn = await connectWs({ port: this.target.port, ...this.target.member(room, index) }, this);
-      const st: ConnState = conn.tag ?? (conn.tag = this.newState(room, index, probeEvery));
-      Object.assign(st, this.newState(room, index, probeEvery), { ready: st.ready, failed: st.failed });
+      const st = this.newState(room, index, probeEvery);
+      const conn = await connectWs({ port: this.target.port, ...this.target.member(room, index), tag: st }, this);
       if (st.failed) throw st.failed;
       if (this.target.isReady && !st.ready) {
         await new Promise<void>((resolve, reject) => {
@@ -100,26 +112,26 @@ export class FanoutRun {
 
   private newState(room: number, index: number, probeEvery: number): ConnState {
     const probe = index >= this.senders && index % probeEvery === 0;
+    const sender = index < this.senders ? index : -1;
     return {
-      room, sender: index < this.senders ? index : -1, probe, deliveries: 0,
+      room, sender, probe, deliveries: 0, acks: this.echo ? sender >= 0 : index === this.senders,
       lastN: probe ? new Int32Array(this.senders) : null, gaps: 0, ready: !this.target.isReady,
     };
   }
 
   // WsHandlers
   onMessage(conn: WsConn, buf: Buffer, start: number, end: number): void {
-    const st = conn.tag as ConnState | undefined;
-    if (!st || !st.ready) {
-      let ready = false;
-      let failed: Error | undefined;
+    const st = conn.tag as ConnState;
+    if (!st.ready) {
       try {
-        ready = this.target.isReady?.(buf.toString('utf8', start, end), (t) => conn.sendText(t)) ?? true;
+        if (this.target.isReady?.(buf.toString('utf8', start, end), (t) => conn.sendText(t), st.room) ?? true) {
+          st.ready = true;
+          st.onReady?.();
+        }
       } catch (err) {
-        failed = err as Error;
+        st.failed = err as Error;
+        st.onReady?.(st.failed);
       }
-      if (!st) conn.tag = { room: -1, sender: -1, probe: false, deliveries: 0, lastN: null, gaps: 0, ready, failed } satisfies ConnState;
-      else if (failed) { st.failed = failed; st.onReady?.(failed); }
-      else if (ready) { st.ready = true; st.onReady?.(); }
       return;
     }
     let at = start;
@@ -130,7 +142,7 @@ export class FanoutRun {
         const t = buf.indexOf(this.tag, start);
         if (t < 0 || t > start + 64) return this.other(buf, start, end);
       }
-    } else if (st.sender < 0 && !st.probe) {
+    } else if (!st.acks && !st.probe) {
       st.deliveries++; this.deliveries++;
       return;
     } else {
@@ -138,7 +150,7 @@ export class FanoutRun {
       if (at < 0 || at >= end) return;
     }
     st.deliveries++; this.deliveries++;
-    if (st.sender < 0 && !st.probe) return;
+    if (!st.acks && !st.probe) return;
     let s = 0;
     let i = at + 2;
     for (; i < end && buf[i] !== COLON; i++) s = s * 10 + (buf[i] - 48);
@@ -150,7 +162,7 @@ export class FanoutRun {
       if (n !== st.lastN[s] + 1) st.gaps++;
       st.lastN[s] = n;
     }
-    if (st.sender === s) {
+    if (st.acks && (!this.echo || st.sender === s)) {
       const slot = st.room * this.senders + s;
       this.outstanding[slot]--;
       if (this.saturated) this.fillWindow(slot);
@@ -222,7 +234,7 @@ export class FanoutRun {
 
   /** Open model: `deliveriesPerSec` offered (sends spread round-robin over rooms and senders). */
   async offer(deliveriesPerSec: number, durationMs: number) {
-    const sendsPerSec = deliveriesPerSec / this.size;
+    const sendsPerSec = deliveriesPerSec / this.perMessage;
     const total = Math.floor((sendsPerSec * durationMs) / 1000);
     this.latencies = [];
     for (const c of this.conns) (c.tag as ConnState).gaps = 0;
@@ -245,7 +257,7 @@ export class FanoutRun {
     });
     const drained = await this.drain();
     const b = this.snapshot();
-    const expected = total * this.size;
+    const expected = total * this.perMessage;
     const gaps = this.conns.reduce((s, c) => s + (c.tag as ConnState).gaps, 0);
     const lat = summarize(this.latencies);
     return {
@@ -276,6 +288,14 @@ export class FanoutRun {
       if (this.deliveries !== seen) { seen = this.deliveries; progressAt = performance.now(); }
     }
     return false;
+  }
+
+  /** Server CPU, % of one core, while every connection is open and nothing is sent. */
+  async idleCpu(ms: number): Promise<number> {
+    const a = this.snapshot();
+    await sleep(ms);
+    const b = this.snapshot();
+    return ((b.cpuMs - a.cpuMs) / (b.at - a.at)) * 100;
   }
 
   async close(): Promise<void> {

@@ -96,6 +96,8 @@ export interface ConnectOptions {
   path: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** set as the connection's tag before any frame arrives */
+  tag?: unknown;
 }
 
 let nextId = 0;
@@ -105,6 +107,7 @@ export function connectWs(opts: ConnectOptions, handlers: WsHandlers): Promise<W
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port: opts.port, noDelay: true });
     const conn = new WsConn(nextId++, socket, handlers);
+    conn.tag = opts.tag;
     let head: Buffer | null = Buffer.alloc(0);
     const timer = setTimeout(() => fail(new Error(`upgrade timed out after ${opts.timeoutMs ?? 10_000} ms`)), opts.timeoutMs ?? 10_000);
     const fail = (err: Error) => { clearTimeout(timer); socket.destroy(); reject(err); };
