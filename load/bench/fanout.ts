@@ -94,7 +94,10 @@ export class FanoutRun {
       const room = Math.floor(i / this.size);
       const index = i % this.size;
       const st = this.newState(room, index, probeEvery);
-      const conn = await connectWs({ port: this.target.port, ...this.target.member(room, index), tag: st }, this);
+      // one source address per 1,000 connections: Linux picks a connect()'s ephemeral port by a
+      // scan that grows with the ports in use towards one address, superlinear past ~10,000
+      const localAddress = `127.0.${1 + Math.floor(i / 1000)}.1`;
+      const conn = await connectWs({ port: this.target.port, ...this.target.member(room, index), tag: st, localAddress }, this);
       if (st.failed) throw st.failed;
       if (this.target.isReady && !st.ready) {
         await new Promise<void>((resolve, reject) => {

@@ -62,7 +62,8 @@ function freePort(): Promise<number> {
 async function startSoketi(): Promise<ChildServer> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const profile = process.env.CHATAPI_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CHATAPI_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, SERVER_JS, 'start'], {
+  const gcOnSignal = fileURLToPath(new URL('./servers/gc-on-signal.cjs', import.meta.url));
+  const child = spawn(process.execPath, [...profile, '--expose-gc', '--require', gcOnSignal, SERVER_JS, 'start'], {
     cwd: SOKETI_DIR,
     env: {
       PATH: process.env.PATH,
@@ -89,6 +90,8 @@ async function startSoketi(): Promise<ChildServer> {
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
+  child.kill('SIGUSR2'); // a full GC before the harness reads the baseline RSS (servers/gc-on-signal.cjs)
+  await new Promise((r) => setTimeout(r, 500));
   return {
     pid: child.pid!, httpPort: port, wsPort: port, info: { version: '1.6.1' }, child,
     async stop() {

@@ -96,6 +96,8 @@ export interface ConnectOptions {
   path: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** a loopback source address (127.x.y.z): spreads many connections over more 4-tuples */
+  localAddress?: string;
   /** set as the connection's tag before any frame arrives */
   tag?: unknown;
 }
@@ -105,7 +107,7 @@ let nextId = 0;
 /** Opens one connection; resolves after the 101 response (frames that follow are delivered). */
 export function connectWs(opts: ConnectOptions, handlers: WsHandlers): Promise<WsConn> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port: opts.port, noDelay: true });
+    const socket = net.connect({ host: '127.0.0.1', port: opts.port, noDelay: true, localAddress: opts.localAddress });
     const conn = new WsConn(nextId++, socket, handlers);
     conn.tag = opts.tag;
     let head: Buffer | null = Buffer.alloc(0);
