@@ -51,7 +51,7 @@ const sizes = (arg: string | undefined, dflt: number[]) => (arg ? arg.split(',')
 const parts = new Set(args.only?.split(',') ?? ['fanout', 'http', 'big', 'scale']);
 for (const p of parts) if (!['fanout', 'http', 'big', 'scale'].includes(p)) throw new Error(`--only: unknown part ${p}`);
 const subjectNames = (args.subjects?.split(',') ?? SUBJECTS) as SubjectName[];
-const deadline = Date.now() + (quick ? 8 : 40) * 60_000; // hard bound on the whole run
+const deadline = Date.now() + (quick ? 15 : 40) * 60_000; // hard bound on the whole run
 const heavy = {
   runs: Number(args['heavy-runs'] ?? 1),
   big: sizes(args.big, quick ? [200, 1000] : [1000, 5000, 10_000]),
