@@ -85,8 +85,8 @@ export class FanoutRun {
   }
 
   /** Connects rooms × size members; returns wall time and server RSS growth per connection. */
-  async connect(concurrency = 100): Promise<{ connectMs: number; bytesPerConn: number; count: number }> {
-    const before = procStat(this.target.pid).rssBytes;
+  async connect(concurrency = 100): Promise<{ connectMs: number; bytesPerConn: number; count: number; cpuUsPerConn: number }> {
+    const { rssBytes: before, cpuMs: cpuBefore } = procStat(this.target.pid);
     const count = this.rooms * this.size;
     const probeEvery = Math.max(1, Math.floor(this.size / 100));
     const started = performance.now();
@@ -108,9 +108,10 @@ export class FanoutRun {
       return conn;
     });
     const connectMs = performance.now() - started;
+    const cpuUsPerConn = ((procStat(this.target.pid).cpuMs - cpuBefore) * 1000) / count;
     await new Promise((r) => setTimeout(r, 500)); // let the server settle before reading RSS
     const after = procStat(this.target.pid).rssBytes;
-    return { connectMs, bytesPerConn: (after - before) / count, count };
+    return { connectMs, bytesPerConn: (after - before) / count, count, cpuUsPerConn };
   }
 
   private newState(room: number, index: number, probeEvery: number): ConnState {

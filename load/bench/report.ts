@@ -76,9 +76,9 @@ export function growthTable(results: Results, prefix: string, sizes: number[], m
   return formatTable(subjects.map((subject) => {
     const row: Record<string, string> = { [label]: subject };
     for (const n of sizes) row[`n=${n.toLocaleString('en-US')}`] = fmt(med(results, `${prefix} ${n}`, subject, metric), opts.digits ?? 1);
-    let g = med(results, `${prefix} ${last}`, subject, metric) / med(results, `${prefix} ${first}`, subject, metric);
-    if (opts.perUnit) g *= first / last;
-    row[growth] = Number.isFinite(g) ? `${g.toFixed(2)}×` : 'n/a';
+    const [a, b] = [med(results, `${prefix} ${first}`, subject, metric), med(results, `${prefix} ${last}`, subject, metric)];
+    const g = (b / a) * (opts.perUnit ? first / last : 1);
+    row[growth] = a > 0 && b >= 0 && Number.isFinite(g) ? `${g.toFixed(2)}×` : 'n/a'; // RSS deltas can come out negative
     return row;
   }));
 }

@@ -71,7 +71,7 @@ async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.ma
     const off = await run.offer(plan.offered, plan.offerMs);
     const m = {
       // RSS growth is only meaningful on a process that has not held connections before
-      connections: c.count, connectMs: c.connectMs, bytesPerConn: freshProcess ? c.bytesPerConn : NaN,
+      connections: c.count, connectMs: c.connectMs, connectCpuUs: c.cpuUsPerConn, bytesPerConn: freshProcess ? c.bytesPerConn : NaN,
       satDeliveriesPerSec: sat.deliveriesPerSec, satCpuUs: sat.cpuUsPerDelivery, satP50: sat.p50, satP99: sat.p99,
       satClientCpu: sat.clientCpuUtil, satServerCpu: sat.serverCpuUtil, offDeliveriesPerSec: off.deliveriesPerSec, offCpuUs: off.cpuUsPerDelivery,
       offP50: off.p50, offP99: off.p99, lost: off.lost + off.gaps, held: off.heldOffered ? 1 : 0,
@@ -122,18 +122,20 @@ async function main(): Promise<number> {
     ['sat deliveries/s', 'satDeliveriesPerSec'], ['sat CPU µs/deliv', 'satCpuUs', 2], ['sat p50 ms', 'satP50'],
     ['sat p99 ms', 'satP99'], [`p50 ms @${plan.offered / 1000}k/s`, 'offP50', 2], [`p99 ms @${plan.offered / 1000}k/s`, 'offP99', 2],
     [`CPU µs/deliv @${plan.offered / 1000}k/s`, 'offCpuUs', 2], ['lost', 'lost', 0], ['errors', 'errors', 0], ['B/conn', 'bytesPerConn', 0],
-    ['connect ms', 'connectMs', 0], ['server CPU', 'satServerCpu', 2], ['client CPU', 'satClientCpu', 2],
+    ['connect ms', 'connectMs', 0], ['connect CPU µs/conn', 'connectCpuUs', 0], ['server CPU', 'satServerCpu', 2], ['client CPU', 'satClientCpu', 2],
   ];
   for (const sc of [manyName, oneName]) if (results[sc]) console.log(scenarioTable(results, sc, fanCols) + '\n');
   if (results.http) console.log(scenarioTable(results, 'http', [['req/s', 'rps', 0], ['CPU µs/req', 'cpuUs', 1], ['p50 ms', 'p50', 2], ['p99 ms', 'p99', 2], ['non-2xx', 'bad', 0]]) + '\n');
   const growth: [string, number[], string, string, { digits?: number; perUnit?: boolean }][] = [
     ['big', heavy.big, 'connectMs', 'one room: connect all members, ms', { digits: 0, perUnit: true }],
+    ['big', heavy.big, 'connectCpuUs', 'one room: server CPU µs per join', { digits: 0 }],
     ['big', heavy.big, 'bytesPerConn', 'one room: server B/member', { digits: 0 }],
     ['big', heavy.big, 'p50', `one room @${heavy.bigRate} msg/s: p50 ms`, { digits: 1 }],
     ['big', heavy.big, 'p99', `one room @${heavy.bigRate} msg/s: p99 ms`, { digits: 1 }],
     ['big', heavy.big, 'cpuUs', `one room @${heavy.bigRate} msg/s: CPU µs/delivery`, { digits: 2 }],
     ['big', heavy.big, 'lost', 'one room: lost/out of order', { digits: 0 }],
     ['scale', heavy.scale, 'connectMs', 'rooms of 10: connect all, ms', { digits: 0, perUnit: true }],
+    ['scale', heavy.scale, 'connectCpuUs', 'rooms of 10: server CPU µs per connect', { digits: 0 }],
     ['scale', heavy.scale, 'bytesPerConn', 'rooms of 10: server B/conn', { digits: 0 }],
     ['scale', heavy.scale, 'idleCpuPct', 'rooms of 10: idle server CPU %', { digits: 1 }],
   ];

@@ -59,9 +59,9 @@ export async function scaleScenarios(results: Results, subjects: SubjectName[], 
           try {
             const c = await run.connect();
             const idleCpuPct = await run.idleCpu(plan.idleMs);
-            const m = { connectMs: c.connectMs, bytesPerConn: c.bytesPerConn, idleCpuPct, closes: run.unexpectedCloses };
+            const m = { connectMs: c.connectMs, connectCpuUs: c.cpuUsPerConn, bytesPerConn: c.bytesPerConn, idleCpuPct, closes: run.unexpectedCloses };
             push(results, `scale ${n}`, name, m);
-            console.log(`  scale ${n} ${name}: connect ${Math.round(c.connectMs)} ms, ${Math.round(c.bytesPerConn)} B/conn, ` +
+            console.log(`  scale ${n} ${name}: connect ${Math.round(c.connectMs)} ms (${Math.round(c.cpuUsPerConn)} µs CPU/conn), ${Math.round(c.bytesPerConn)} B/conn, ` +
               `idle CPU ${idleCpuPct.toFixed(1)}%${m.closes ? `, ${m.closes} closed by the server` : ''}`);
           } finally {
             await run.close();
@@ -85,11 +85,11 @@ export async function bigRoomScenarios(results: Results, subjects: SubjectName[]
             const c = await run.connect();
             const off = await run.offer(plan.bigRate * run.perMessage, plan.bigMs);
             const m = {
-              connectMs: c.connectMs, bytesPerConn: c.bytesPerConn, p50: off.p50, p99: off.p99, cpuUs: off.cpuUsPerDelivery,
+              connectMs: c.connectMs, connectCpuUs: c.cpuUsPerConn, bytesPerConn: c.bytesPerConn, p50: off.p50, p99: off.p99, cpuUs: off.cpuUsPerDelivery,
               lost: off.lost + off.gaps, errors: run.errorFrames, closes: run.unexpectedCloses,
             };
             push(results, `big ${n}`, name, m);
-            console.log(`  big 1x${n} ${name}: connect ${Math.round(c.connectMs)} ms, ${Math.round(c.bytesPerConn)} B/conn, ` +
+            console.log(`  big 1x${n} ${name}: connect ${Math.round(c.connectMs)} ms (${Math.round(c.cpuUsPerConn)} µs CPU/conn), ${Math.round(c.bytesPerConn)} B/conn, ` +
               `${plan.bigRate} msg/s: p50 ${off.p50.toFixed(1)} ms p99 ${off.p99.toFixed(1)} ms, ${off.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, lost ${m.lost}` +
               `${m.errors ? `, ${m.errors} error frames (first: ${run.firstError})` : ''}${m.closes ? `, ${m.closes} closed by the server` : ''}`);
           } finally {
