@@ -259,9 +259,10 @@ export class FanoutRun {
       };
       tick();
     });
-    const drained = await this.drain();
-    const b = this.snapshot();
     const expected = total * this.perMessage;
+    // every sender has its acknowledgement; the rest of a big room may still be receiving
+    const drained = (await this.drain()) && (await this.settle(a.deliveries + expected));
+    const b = this.snapshot();
     const gaps = this.conns.reduce((s, c) => s + (c.tag as ConnState).gaps, 0);
     const lat = summarize(this.latencies);
     return {
@@ -300,6 +301,18 @@ export class FanoutRun {
     await sleep(ms);
     const b = this.snapshot();
     return ((b.cpuMs - a.cpuMs) / (b.at - a.at)) * 100;
+  }
+
+  /** Waits until `total` deliveries have been counted, giving up after 3 s without progress. */
+  private async settle(total: number, stallMs = 3000): Promise<boolean> {
+    let seen = this.deliveries;
+    let progressAt = performance.now();
+    while (this.deliveries < total) {
+      if (performance.now() - progressAt > stallMs) return false;
+      await sleep(20);
+      if (this.deliveries !== seen) { seen = this.deliveries; progressAt = performance.now(); }
+    }
+    return true;
   }
 
   async close(): Promise<void> {
