@@ -92,7 +92,7 @@ lint: lint-spec typecheck ## spec lint + typecheck
 
 check: lint-spec check-asyncapi-cli check-drift typecheck test ## everything CI checks: spec lint, asyncapi (parser and CLI), drift, typecheck, tests (incl. generated clients)
 
-bench: install ## run the benchmarks (load/bench/run.ts; flags via BENCH_ARGS=...)
+bench: install ## benchmarks vs uws-raw, ws-loop, Soketi: fan-out, REST, big rooms, scale (load/bench/run.ts; flags via BENCH_ARGS=...)
 	$(TSX) load/bench/run.ts $(BENCH_ARGS)
 
 load-check: install ## brief rate-limit scenario from Node (load/driver/rate-limit-check.ts; flags via LOAD_CHECK_ARGS=...)

@@ -14,6 +14,10 @@ import type { Subject } from './subjects.ts';
 
 interface Layout { rooms: string[]; tokens: string[] }
 
+// set-up calls are not measured; on a busy machine adding the 9,000th member of a room can take
+// longer than the client's default 10 s
+const SETUP_HTTP = { maxSockets: 32, timeoutMs: 120_000 };
+
 export async function startChatapiSubject(opts: { ws?: boolean } = {}): Promise<Subject & { http: HttpClient; tenant: TenantHandle; setup: ChatApiSetup }> {
   const args = opts.ws === false ? ['--http-only'] : [];
   let cluster = await startChatapi({ nodes: 1, args });
@@ -21,7 +25,7 @@ export async function startChatapiSubject(opts: { ws?: boolean } = {}): Promise<
     await cluster.stop();
     throw new Error('chatapi started without its WebSocket node (wsPort 0)');
   }
-  let http = new HttpClient(`http://127.0.0.1:${cluster.nodes[0].httpPort}`, { maxSockets: 32 });
+  let http = new HttpClient(`http://127.0.0.1:${cluster.nodes[0].httpPort}`, SETUP_HTTP);
   const setup = new ChatApiSetup(http, cluster.masterKey);
   // the bench tenant's limit is far above what the bench offers: it measures fan-out, not 429s
   const tenant = await setup.tenant('bench', { rate_limit_per_second: 100_000, rate_limit_burst: 100_000 });
@@ -74,7 +78,7 @@ export async function startChatapiSubject(opts: { ws?: boolean } = {}): Promise<
       await cluster.stop({ keepDatabase: true });
       cluster = await startChatapi({ nodes: 1, args, reuse: cluster });
       subject.server = cluster.nodes[0];
-      http = new HttpClient(`http://127.0.0.1:${subject.server.httpPort}`, { maxSockets: 32 });
+      http = new HttpClient(`http://127.0.0.1:${subject.server.httpPort}`, SETUP_HTTP);
       subject.http = http;
       setup.http = http;
     },

@@ -19,6 +19,12 @@ export interface FanoutTarget {
   port: number;
   /** false: every frame is a delivery (raw servers); true: only frames carrying the marker */
   markerOnly: boolean;
+  /**
+   * false: the server does not send a message back to its sender (Pusher client events): a
+   * message makes size − 1 deliveries, and the first non-sender member of the room acknowledges
+   * for every sender (its copy is what ends the sender's round trip). Default true.
+   */
+  echo?: boolean;
   /** with markerOnly: a delivery frame also holds this within its first 64 bytes (its type) */
   deliveryTag?: string;
   /** frames holding this within their first 64 bytes are errors (counted, first one kept) */
@@ -27,7 +33,7 @@ export interface FanoutTarget {
   /** the frame a sender sends to post `text` into a room; `key` is unique per message */
   sendFrame(room: number, text: string, key: string): string;
   /** connections are usable only after a frame for which this returns true (chatapi: synced) */
-  isReady?(frame: string, send: (text: string) => void): boolean;
+  isReady?(frame: string, send: (text: string) => void, room: number): boolean;
 }
 
 interface ConnState {
@@ -35,6 +41,8 @@ interface ConnState {
   /** sender index in its room, -1 for members that only receive */
   sender: number;
   probe: boolean;
+  /** its copy of a sender's message ends that sender's round trip (the sender itself, with echo) */
+  acks: boolean;
   deliveries: number;
   /** probes: last n seen per sender of the room */
   lastN: Int32Array | null;
@@ -63,26 +71,33 @@ export class FanoutRun {
 
   private readonly tag: Buffer | null;
   private readonly errorTag: Buffer | null;
+  private readonly echo: boolean;
+  /** deliveries one message makes */
+  readonly perMessage: number;
 
   constructor(readonly target: FanoutTarget, readonly rooms: number, readonly size: number, readonly senders = 1) {
     this.tag = target.deliveryTag ? Buffer.from(target.deliveryTag) : null;
     this.errorTag = target.errorTag ? Buffer.from(target.errorTag) : null;
+    this.echo = target.echo ?? true;
+    this.perMessage = this.echo ? size : size - 1;
     this.outstanding = new Int32Array(rooms * senders);
     this.nextN = new Int32Array(rooms * senders);
   }
 
   /** Connects rooms × size members; returns wall time and server RSS growth per connection. */
-  async connect(concurrency = 100): Promise<{ connectMs: number; bytesPerConn: number; count: number }> {
-    const before = procStat(this.target.pid).rssBytes;
+  async connect(concurrency = 100): Promise<{ connectMs: number; bytesPerConn: number; count: number; cpuUsPerConn: number }> {
+    const { rssBytes: before, cpuMs: cpuBefore } = procStat(this.target.pid);
     const count = this.rooms * this.size;
     const probeEvery = Math.max(1, Math.floor(this.size / 100));
     const started = performance.now();
     this.conns = await connectMany(count, concurrency, async (i) => {
       const room = Math.floor(i / this.size);
       const index = i % this.size;
-      const conn = await connectWs({ port: this.target.port, ...this.target.member(room, index) }, this);
-      const st: ConnState = conn.tag ?? (conn.tag = this.newState(room, index, probeEvery));
-      Object.assign(st, this.newState(room, index, probeEvery), { ready: st.ready, failed: st.failed });
+      const st = this.newState(room, index, probeEvery);
+      // one source address per 1,000 connections: Linux picks a connect()'s ephemeral port by a
+      // scan that grows with the ports in use towards one address, superlinear past ~10,000
+      const localAddress = `127.0.${1 + Math.floor(i / 1000)}.1`;
+      const conn = await connectWs({ port: this.target.port, ...this.target.member(room, index), tag: st, localAddress }, this);
       if (st.failed) throw st.failed;
       if (this.target.isReady && !st.ready) {
         await new Promise<void>((resolve, reject) => {
@@ -93,33 +108,34 @@ export class FanoutRun {
       return conn;
     });
     const connectMs = performance.now() - started;
+    const cpuUsPerConn = ((procStat(this.target.pid).cpuMs - cpuBefore) * 1000) / count;
     await new Promise((r) => setTimeout(r, 500)); // let the server settle before reading RSS
     const after = procStat(this.target.pid).rssBytes;
-    return { connectMs, bytesPerConn: (after - before) / count, count };
+    return { connectMs, bytesPerConn: (after - before) / count, count, cpuUsPerConn };
   }
 
   private newState(room: number, index: number, probeEvery: number): ConnState {
     const probe = index >= this.senders && index % probeEvery === 0;
+    const sender = index < this.senders ? index : -1;
     return {
-      room, sender: index < this.senders ? index : -1, probe, deliveries: 0,
+      room, sender, probe, deliveries: 0, acks: this.echo ? sender >= 0 : index === this.senders,
       lastN: probe ? new Int32Array(this.senders) : null, gaps: 0, ready: !this.target.isReady,
     };
   }
 
   // WsHandlers
   onMessage(conn: WsConn, buf: Buffer, start: number, end: number): void {
-    const st = conn.tag as ConnState | undefined;
-    if (!st || !st.ready) {
-      let ready = false;
-      let failed: Error | undefined;
+    const st = conn.tag as ConnState;
+    if (!st.ready) {
       try {
-        ready = this.target.isReady?.(buf.toString('utf8', start, end), (t) => conn.sendText(t)) ?? true;
+        if (this.target.isReady?.(buf.toString('utf8', start, end), (t) => conn.sendText(t), st.room) ?? true) {
+          st.ready = true;
+          st.onReady?.();
+        }
       } catch (err) {
-        failed = err as Error;
+        st.failed = err as Error;
+        st.onReady?.(st.failed);
       }
-      if (!st) conn.tag = { room: -1, sender: -1, probe: false, deliveries: 0, lastN: null, gaps: 0, ready, failed } satisfies ConnState;
-      else if (failed) { st.failed = failed; st.onReady?.(failed); }
-      else if (ready) { st.ready = true; st.onReady?.(); }
       return;
     }
     let at = start;
@@ -130,7 +146,7 @@ export class FanoutRun {
         const t = buf.indexOf(this.tag, start);
         if (t < 0 || t > start + 64) return this.other(buf, start, end);
       }
-    } else if (st.sender < 0 && !st.probe) {
+    } else if (!st.acks && !st.probe) {
       st.deliveries++; this.deliveries++;
       return;
     } else {
@@ -138,7 +154,7 @@ export class FanoutRun {
       if (at < 0 || at >= end) return;
     }
     st.deliveries++; this.deliveries++;
-    if (st.sender < 0 && !st.probe) return;
+    if (!st.acks && !st.probe) return;
     let s = 0;
     let i = at + 2;
     for (; i < end && buf[i] !== COLON; i++) s = s * 10 + (buf[i] - 48);
@@ -150,7 +166,7 @@ export class FanoutRun {
       if (n !== st.lastN[s] + 1) st.gaps++;
       st.lastN[s] = n;
     }
-    if (st.sender === s) {
+    if (st.acks && (!this.echo || st.sender === s)) {
       const slot = st.room * this.senders + s;
       this.outstanding[slot]--;
       if (this.saturated) this.fillWindow(slot);
@@ -222,7 +238,7 @@ export class FanoutRun {
 
   /** Open model: `deliveriesPerSec` offered (sends spread round-robin over rooms and senders). */
   async offer(deliveriesPerSec: number, durationMs: number) {
-    const sendsPerSec = deliveriesPerSec / this.size;
+    const sendsPerSec = deliveriesPerSec / this.perMessage;
     const total = Math.floor((sendsPerSec * durationMs) / 1000);
     this.latencies = [];
     for (const c of this.conns) (c.tag as ConnState).gaps = 0;
@@ -243,9 +259,10 @@ export class FanoutRun {
       };
       tick();
     });
-    const drained = await this.drain();
+    const expected = total * this.perMessage;
+    // every sender has its acknowledgement; the rest of a big room may still be receiving
+    const drained = (await this.drain()) && (await this.settle(a.deliveries + expected));
     const b = this.snapshot();
-    const expected = total * this.size;
     const gaps = this.conns.reduce((s, c) => s + (c.tag as ConnState).gaps, 0);
     const lat = summarize(this.latencies);
     return {
@@ -276,6 +293,26 @@ export class FanoutRun {
       if (this.deliveries !== seen) { seen = this.deliveries; progressAt = performance.now(); }
     }
     return false;
+  }
+
+  /** Server CPU, % of one core, while every connection is open and nothing is sent. */
+  async idleCpu(ms: number): Promise<number> {
+    const a = this.snapshot();
+    await sleep(ms);
+    const b = this.snapshot();
+    return ((b.cpuMs - a.cpuMs) / (b.at - a.at)) * 100;
+  }
+
+  /** Waits until `total` deliveries have been counted, giving up after 3 s without progress. */
+  private async settle(total: number, stallMs = 3000): Promise<boolean> {
+    let seen = this.deliveries;
+    let progressAt = performance.now();
+    while (this.deliveries < total) {
+      if (performance.now() - progressAt > stallMs) return false;
+      await sleep(20);
+      if (this.deliveries !== seen) { seen = this.deliveries; progressAt = performance.now(); }
+    }
+    return true;
   }
 
   async close(): Promise<void> {

@@ -33,7 +33,13 @@ export function scenarioTable(results: Results, scenario: string, columns: [stri
   }));
 }
 
-export interface Goal { goal: string; measured: string; met: boolean | null }
+export interface Goal {
+  goal: string;
+  measured: string;
+  met: boolean | null;
+  /** the same figure for Soketi, for reference (not a goal) */
+  soketi?: string;
+}
 
 export function ratio(results: Results, scenario: string, metric: string, a: string, b: string): number {
   return med(results, scenario, a, metric) / med(results, scenario, b, metric);
@@ -41,7 +47,7 @@ export function ratio(results: Results, scenario: string, metric: string, a: str
 
 export function goalTable(goals: Goal[]): string {
   return formatTable(goals.map((g) => ({
-    goal: g.goal, measured: g.measured, status: g.met === null ? 'n/a' : g.met ? 'MET' : 'MISSED',
+    goal: g.goal, measured: g.measured, status: g.met === null ? 'n/a' : g.met ? 'MET' : 'MISSED', 'soketi (ref)': g.soketi ?? '',
   })));
 }
 
@@ -54,3 +60,25 @@ export function atMost(goal: string, value: number, bound: number, unit = '×'):
 }
 
 export { fmt };
+
+/**
+ * One metric across sizes: a row per subject, a column per size (`${prefix} ${size}` scenarios),
+ * and how it grew from the smallest to the largest size. perUnit: the growth column compares
+ * the metric divided by the size (1.0× = linear; a quadratic cost grows with the size ratio).
+ */
+export function growthTable(results: Results, prefix: string, sizes: number[], metric: string, label: string,
+  opts: { digits?: number; perUnit?: boolean } = {}): string {
+  const subjects = [...new Set(sizes.flatMap((n) => Object.keys(results[`${prefix} ${n}`] ?? {})))];
+  if (!subjects.length) return '';
+  const first = sizes[0];
+  const last = sizes[sizes.length - 1];
+  const growth = `${opts.perUnit ? 'per-unit growth' : 'growth'} ${first.toLocaleString('en-US')}→${last.toLocaleString('en-US')}`;
+  return formatTable(subjects.map((subject) => {
+    const row: Record<string, string> = { [label]: subject };
+    for (const n of sizes) row[`n=${n.toLocaleString('en-US')}`] = fmt(med(results, `${prefix} ${n}`, subject, metric), opts.digits ?? 1);
+    const [a, b] = [med(results, `${prefix} ${first}`, subject, metric), med(results, `${prefix} ${last}`, subject, metric)];
+    const g = (b / a) * (opts.perUnit ? first / last : 1);
+    row[growth] = a > 0 && b >= 0 && Number.isFinite(g) ? `${g.toFixed(2)}×` : 'n/a'; // RSS deltas can come out negative
+    return row;
+  }));
+}

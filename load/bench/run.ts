@@ -1,20 +1,25 @@
 /**
- * `make bench`: chatapi against the uWebSockets.js ceiling (uws-raw) and a plain `ws` server
- * (ws-loop), same machine, same run, back to back; plus REST against bare Koa.
+ * `make bench`: chatapi against the uWebSockets.js ceiling (uws-raw), a plain `ws` server
+ * (ws-loop) and Soketi (a Pusher-protocol product on uWebSockets.js), same machine, same run,
+ * back to back; plus REST against bare Koa, and how costs grow with size (scale.ts).
  * Every server runs in its own child process; one client harness (raw sockets) drives them.
- * Prints median tables over --runs runs (default 3), ratios, and the issue's goals met/missed.
+ * Prints median tables over --runs runs (default 3; the heavy size scenarios --heavy-runs,
+ * default 1), growth tables, ratios, and the issue's goals met/missed.
  *
- *   tsx load/bench/run.ts [--quick] [--runs N] [--only fanout|http|big] [--big N] [--subjects chatapi,uws-raw,ws-loop] [--json file]
+ *   tsx load/bench/run.ts [--quick] [--runs N] [--heavy-runs N] [--only fanout,http,big,scale]
+ *     [--big 1000,5000,10000] [--scale 5000,10000,19000] [--subjects chatapi,uws-raw,ws-loop,soketi] [--json file]
  *
- * --only big (or --big N with the rest): connect N members (default 10,000) to one room, fresh
- * process each run, and report the connect time (presence, replay and subscription per join).
+ * big: one room of N members per size, fresh process each: connect time (presence, replay and
+ * subscription per join), memory, p50/p99 fan-out at a modest message rate.
+ * scale: N connections in rooms of 10, fresh process each: connect time, memory, idle CPU.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FanoutRun } from './fanout.ts';
 import { runHttpBench } from './http-bench.ts';
-import { type Results, goalTable, scenarioTable } from './report.ts';
-import { fanoutGoals, httpGoals } from './goals.ts';
+import { type Results, goalTable, growthTable, scenarioTable } from './report.ts';
+import { bigRoomGoals, fanoutGoals, httpGoals } from './goals.ts';
+import { bigRoomScenarios, scaleScenarios } from './scale.ts';
 import { SUBJECTS, type Subject, type SubjectName, startSubject } from './subjects.ts';
 
 const { values: args } = parseArgs({
@@ -25,6 +30,8 @@ const { values: args } = parseArgs({
     subjects: { type: 'string' },
     json: { type: 'string' },
     big: { type: 'string' },
+    scale: { type: 'string' },
+    'heavy-runs': { type: 'string' },
   },
 });
 
@@ -40,10 +47,20 @@ const plan = {
   offerMs: quick ? 1500 : 4000,
   httpMs: quick ? 1500 : 3000,
 };
-const only = args.only as 'fanout' | 'http' | 'big' | undefined;
-const bigSize = Number(args.big ?? 10_000);
+const sizes = (arg: string | undefined, dflt: number[]) => (arg ? arg.split(',').map(Number) : dflt).sort((a, b) => a - b);
+const parts = new Set(args.only?.split(',') ?? ['fanout', 'http', 'big', 'scale']);
+for (const p of parts) if (!['fanout', 'http', 'big', 'scale'].includes(p)) throw new Error(`--only: unknown part ${p}`);
 const subjectNames = (args.subjects?.split(',') ?? SUBJECTS) as SubjectName[];
-const deadline = Date.now() + (quick ? 5 : 40) * 60_000; // hard bound on the whole run
+const deadline = Date.now() + (quick ? 15 : 40) * 60_000; // hard bound on the whole run
+const heavy = {
+  runs: Number(args['heavy-runs'] ?? 1),
+  big: sizes(args.big, quick ? [200, 1000] : [1000, 5000, 10_000]),
+  scale: sizes(args.scale, quick ? [1000, 3000] : [5000, 10_000, 19_000]).map((n) => Math.round(n / 10) * 10),
+  idleMs: quick ? 2000 : 3000,
+  bigRate: quick ? 5_000 : 20_000,
+  bigMs: quick ? 2000 : 3000,
+  deadline,
+};
 
 async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.many, results: Results, freshProcess: boolean) {
   const target = await subject.layout(p.rooms, p.size);
@@ -54,7 +71,7 @@ async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.ma
     const off = await run.offer(plan.offered, plan.offerMs);
     const m = {
       // RSS growth is only meaningful on a process that has not held connections before
-      connections: c.count, connectMs: c.connectMs, bytesPerConn: freshProcess ? c.bytesPerConn : NaN,
+      connections: c.count, connectMs: c.connectMs, connectCpuUs: c.cpuUsPerConn, bytesPerConn: freshProcess ? c.bytesPerConn : NaN,
       satDeliveriesPerSec: sat.deliveriesPerSec, satCpuUs: sat.cpuUsPerDelivery, satP50: sat.p50, satP99: sat.p99,
       satClientCpu: sat.clientCpuUtil, satServerCpu: sat.serverCpuUtil, offDeliveriesPerSec: off.deliveriesPerSec, offCpuUs: off.cpuUsPerDelivery,
       offP50: off.p50, offP99: off.p99, lost: off.lost + off.gaps, held: off.heldOffered ? 1 : 0,
@@ -69,44 +86,11 @@ async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.ma
   }
 }
 
-/** Connects `size` members to one room of a fresh process: how joining scales with the room. */
-async function bigRoomRound(subject: Subject, size: number, results: Results) {
-  const run = new FanoutRun(await subject.layout(1, size), 1, size, 1);
-  try {
-    const c = await run.connect();
-    ((results[`1x${size} connect`] ??= {})[subject.name] ??= []).push({ connectMs: c.connectMs, bytesPerConn: c.bytesPerConn });
-    console.log(`  1x${size} connect ${subject.name}: ${Math.round(c.connectMs)} ms, ${Math.round(c.bytesPerConn)} B/conn`);
-  } finally {
-    await run.close();
-  }
-}
-
-async function bigRooms(results: Results) {
-  for (const name of subjectNames) {
-    let subject: Subject;
-    try {
-      subject = await startSubject(name);
-    } catch (err) {
-      console.log(`  ${name}: not started (${(err as Error).message})`);
-      continue;
-    }
-    try {
-      for (let r = 0; r < plan.runs && Date.now() < deadline; r++) {
-        if (r > 0) await subject.restart();
-        await bigRoomRound(subject, bigSize, results);
-      }
-    } finally {
-      await subject.stop();
-    }
-  }
-}
-
 async function main(): Promise<number> {
   const results: Results = {};
   const manyName = `${plan.many.rooms}x${plan.many.size}`;
   const oneName = `${plan.one.rooms}x${plan.one.size}`;
-  if (only === 'big' || args.big) await bigRooms(results);
-  if (only !== 'http' && only !== 'big') {
+  if (parts.has('fanout')) {
     const subjects: Subject[] = [];
     try {
       for (const name of subjectNames) {
@@ -129,20 +113,38 @@ async function main(): Promise<number> {
       await Promise.all(subjects.map((s) => s.stop()));
     }
   }
-  if (only !== 'fanout' && only !== 'big') await runHttpBench(results, { runs: plan.runs, durationMs: plan.httpMs, deadline });
+  if (parts.has('http')) await runHttpBench(results, { runs: plan.runs, durationMs: plan.httpMs, deadline });
+  if (parts.has('big')) await bigRoomScenarios(results, subjectNames, heavy);
+  if (parts.has('scale')) await scaleScenarios(results, subjectNames, heavy);
 
   console.log(`\nchatapi bench — medians of ${plan.runs} run(s)${quick ? ' (quick: smaller sizes, not comparable to the goals)' : ''}\n`);
   const fanCols: [string, string, number?][] = [
     ['sat deliveries/s', 'satDeliveriesPerSec'], ['sat CPU µs/deliv', 'satCpuUs', 2], ['sat p50 ms', 'satP50'],
     ['sat p99 ms', 'satP99'], [`p50 ms @${plan.offered / 1000}k/s`, 'offP50', 2], [`p99 ms @${plan.offered / 1000}k/s`, 'offP99', 2],
     [`CPU µs/deliv @${plan.offered / 1000}k/s`, 'offCpuUs', 2], ['lost', 'lost', 0], ['errors', 'errors', 0], ['B/conn', 'bytesPerConn', 0],
-    ['connect ms', 'connectMs', 0], ['server CPU', 'satServerCpu', 2], ['client CPU', 'satClientCpu', 2],
+    ['connect ms', 'connectMs', 0], ['connect CPU µs/conn', 'connectCpuUs', 0], ['server CPU', 'satServerCpu', 2], ['client CPU', 'satClientCpu', 2],
   ];
   for (const sc of [manyName, oneName]) if (results[sc]) console.log(scenarioTable(results, sc, fanCols) + '\n');
-  const big = `1x${bigSize} connect`;
-  if (results[big]) console.log(scenarioTable(results, big, [['connect ms', 'connectMs', 0], ['B/conn', 'bytesPerConn', 0]]) + '\n');
   if (results.http) console.log(scenarioTable(results, 'http', [['req/s', 'rps', 0], ['CPU µs/req', 'cpuUs', 1], ['p50 ms', 'p50', 2], ['p99 ms', 'p99', 2], ['non-2xx', 'bad', 0]]) + '\n');
-  const goals = [...fanoutGoals(results, manyName, oneName, plan.offered), ...httpGoals(results)];
+  const growth: [string, number[], string, string, { digits?: number; perUnit?: boolean }][] = [
+    ['big', heavy.big, 'connectMs', 'one room: connect all members, ms', { digits: 0, perUnit: true }],
+    ['big', heavy.big, 'connectCpuUs', 'one room: server CPU µs per join', { digits: 0 }],
+    ['big', heavy.big, 'bytesPerConn', 'one room: server B/member', { digits: 0 }],
+    ['big', heavy.big, 'p50', `one room @${heavy.bigRate / 1000}k deliv/s: p50 ms`, { digits: 1 }],
+    ['big', heavy.big, 'p99', `one room @${heavy.bigRate / 1000}k deliv/s: p99 ms`, { digits: 1 }],
+    ['big', heavy.big, 'cpuUs', `one room @${heavy.bigRate / 1000}k deliv/s: CPU µs/delivery`, { digits: 2 }],
+    ['big', heavy.big, 'lost', 'one room: lost/out of order', { digits: 0 }],
+    ['scale', heavy.scale, 'connectMs', 'rooms of 10: connect all, ms', { digits: 0, perUnit: true }],
+    ['scale', heavy.scale, 'connectCpuUs', 'rooms of 10: server CPU µs per connect', { digits: 0 }],
+    ['scale', heavy.scale, 'bytesPerConn', 'rooms of 10: server B/conn', { digits: 0 }],
+    ['scale', heavy.scale, 'idleCpuPct', 'rooms of 10: idle server CPU %', { digits: 1 }],
+  ];
+  const growthOut = growth.map(([prefix, ns, metric, label, o]) => growthTable(results, prefix, ns, metric, label, o)).filter(Boolean);
+  if (growthOut.length) {
+    console.log(`growth with size (fresh process per size, ${heavy.runs} run(s); per-unit growth 1.00× = linear)\n`);
+    console.log(growthOut.join('\n\n') + '\n');
+  }
+  const goals = [...fanoutGoals(results, manyName, oneName, plan.offered), ...bigRoomGoals(results, heavy.big[heavy.big.length - 1]), ...httpGoals(results)];
   console.log(goalTable(goals));
   if (args.json) writeFileSync(args.json, JSON.stringify({ plan, results, goals }, null, 2));
   return 0;

@@ -4,14 +4,17 @@
  *   ws-loop  — minimal `ws` server looping over room members
  *   chatapi  — the real WebSocket node: real tenant, users, tokens, rooms; messages through the
  *              real send path (frames in chatapi-protocol.ts)
+ *   soketi   — Soketi 1.6.1 (Pusher protocol on uWebSockets.js), installed on demand into
+ *              load/bench/.soketi/; rooms are private channels, messages client events
  */
 import { fileURLToPath } from 'node:url';
 import { type ChildServer, startChild } from '../lib/processes.ts';
 import type { FanoutTarget } from './fanout.ts';
 import { startChatapiSubject } from './chatapi-subject.ts';
+import { startSoketiSubject } from './soketi-subject.ts';
 
-export type SubjectName = 'chatapi' | 'uws-raw' | 'ws-loop';
-export const SUBJECTS: SubjectName[] = ['chatapi', 'uws-raw', 'ws-loop'];
+export type SubjectName = 'chatapi' | 'uws-raw' | 'ws-loop' | 'soketi';
+export const SUBJECTS: SubjectName[] = ['chatapi', 'uws-raw', 'ws-loop', 'soketi'];
 
 export interface Subject {
   name: SubjectName;
@@ -51,5 +54,6 @@ async function rawSubject(name: 'uws-raw' | 'ws-loop'): Promise<Subject> {
 
 export async function startSubject(name: SubjectName): Promise<Subject> {
   if (name === 'chatapi') return startChatapiSubject();
+  if (name === 'soketi') return startSoketiSubject();
   return rawSubject(name);
 }

@@ -96,6 +96,10 @@ export interface ConnectOptions {
   path: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** a loopback source address (127.x.y.z): spreads many connections over more 4-tuples */
+  localAddress?: string;
+  /** set as the connection's tag before any frame arrives */
+  tag?: unknown;
 }
 
 let nextId = 0;
@@ -103,8 +107,9 @@ let nextId = 0;
 /** Opens one connection; resolves after the 101 response (frames that follow are delivered). */
 export function connectWs(opts: ConnectOptions, handlers: WsHandlers): Promise<WsConn> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port: opts.port, noDelay: true });
+    const socket = net.connect({ host: '127.0.0.1', port: opts.port, noDelay: true, localAddress: opts.localAddress });
     const conn = new WsConn(nextId++, socket, handlers);
+    conn.tag = opts.tag;
     let head: Buffer | null = Buffer.alloc(0);
     const timer = setTimeout(() => fail(new Error(`upgrade timed out after ${opts.timeoutMs ?? 10_000} ms`)), opts.timeoutMs ?? 10_000);
     const fail = (err: Error) => { clearTimeout(timer); socket.destroy(); reject(err); };
