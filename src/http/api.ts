@@ -14,6 +14,7 @@ import { credentialRefused, securityHandlers, unauthorizedMessage } from './secu
 import { operationHandlers } from './handlers/index.ts';
 import { precompileRouter } from './fast-router.ts';
 import { precompileParser } from './fast-parse.ts';
+import { precompileValidator } from './fast-validate.ts';
 import type { HttpDeps, Operation, OperationRequest } from './operation.ts';
 import { type ErrorDetail, isDomainError } from '../domain/errors.ts';
 
@@ -122,6 +123,7 @@ export async function createApi(deps: HttpDeps, definition: Document = loadSpec(
   await api.init();
   precompileRouter(api);
   precompileParser(api);
+  precompileValidator(api);
   return api;
 }
 
