@@ -13,6 +13,8 @@ import { writeData, writeDomainError, writeError } from './envelope.ts';
 import { credentialRefused, securityHandlers, unauthorizedMessage } from './security.ts';
 import { operationHandlers } from './handlers/index.ts';
 import { precompileRouter } from './fast-router.ts';
+import { precompileParser } from './fast-parse.ts';
+import { precompileValidator } from './fast-validate.ts';
 import type { HttpDeps, Operation, OperationRequest } from './operation.ts';
 import { type ErrorDetail, isDomainError } from '../domain/errors.ts';
 
@@ -120,6 +122,8 @@ export async function createApi(deps: HttpDeps, definition: Document = loadSpec(
   for (const [name, handler] of Object.entries(securityHandlers)) api.registerSecurityHandler(name, handler as never);
   await api.init();
   precompileRouter(api);
+  precompileParser(api);
+  precompileValidator(api);
   return api;
 }
 

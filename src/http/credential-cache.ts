@@ -9,8 +9,14 @@
  * signals (credentials.revoked: token, user, key, tenant; user.updated: role, permissions), so
  * no node accepts a revoked credential once the signal arrives; other changes within `ttlMs`.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+
+/** One-shot crypto.hash (Node ≥ 20.12) is ≈5× cheaper than a Hash object for a short secret. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
+const sha256 = oneShot
+  ? (s: string) => oneShot('sha256', s, 'base64url')
+  : (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
 
 export class CredentialCache {
   private readonly cache: LRUCache<string, { value: unknown }> | undefined;
@@ -21,7 +27,7 @@ export class CredentialCache {
   }
 
   static digest(secret: string): string {
-    return createHash('sha256').update(secret).digest('base64url');
+    return sha256(secret);
   }
 
   async get<T>(key: string, load: () => Promise<T>): Promise<T> {

@@ -139,6 +139,7 @@ export function docsRoutes(opts: DocsOptions = {}): DocsRoutes {
 export function docsMiddleware(opts: DocsOptions = {}): Middleware {
   const routes = docsRoutes(opts);
   return async (ctx, next) => {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next(); // routes() answers nothing else
     const res = await routes(ctx.method, ctx.path, ctx.get('if-none-match') || undefined);
     if (!res) return next();
     ctx.status = res.status;

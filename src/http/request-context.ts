@@ -63,6 +63,6 @@ export function requestContext(log: Logger, bodyLimitBytes: number): Middleware 
         writeError(ctx, 'INTERNAL_ERROR', `Internal error; quote request id ${requestId}`);
       }
     }
-    log.debug({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: +(performance.now() - started).toFixed(2) }, 'request');
+    if (log.isLevelEnabled('debug')) log.debug({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: +(performance.now() - started).toFixed(2) }, 'request');
   };
 }
