@@ -97,7 +97,8 @@ export async function startSession(
   }
   if (!isOpen(conn)) return;
   expireWithToken(ctx, conn);
-  ctx.presence.connected({ tenant_id: tenant.id, user_id: user.id });
+  // A room-scoped session knows one room only; presence goes to all of the user's rooms, so those are read then.
+  ctx.presence.connected({ tenant_id: tenant.id, user_id: user.id }, roomId === undefined ? [...conn.rooms.keys()] : undefined);
   conn.counted = true;
   conn.phase = ctx.draining ? 'draining' : 'ready';
   const rooms = [...conn.rooms].map(([room_id, sync]) => ({ room_id, last_seq: sync.head ?? 0 }));
