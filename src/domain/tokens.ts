@@ -86,10 +86,11 @@ async function verify(ctx: Ctx, token: string) {
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) throw unauthenticated('Token is malformed');
   const tenant = await tenantOfToken(ctx, token);
   const payload = verifySignedClaims(ctx, token, tenant);
-  const row = await tokenStore.findToken(ctx.db, tenant.id, String(payload.jti));
+  const found = await tokenStore.findTokenWithUser(ctx.db, tenant.id, String(payload.jti));
+  const row = found?.token;
   if (!row || row.user_id !== payload.sub) throw unauthenticated('Token is not known (its user or tenant may have been deleted)');
   if (row.revoked_at !== null) throw unauthenticated('Token has been revoked');
-  const user = await userStore.findUser(ctx.db, tenant.id, row.user_id);
+  const user = found.user;
   if (!user) throw unauthenticated('The token\'s user no longer exists');
   if (user.expires_at !== null && user.expires_at !== undefined && user.expires_at <= ctx.now()) throw unauthenticated('The guest has expired');
   const ban = banOf(user, ctx.now());

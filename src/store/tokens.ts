@@ -1,5 +1,6 @@
 /** Queries on `user_tokens` (one row per minted JWT, keyed by its jti). */
 import type { Db } from './db.ts';
+import { type UserRow, userRow } from './users.ts';
 
 export interface TokenRow {
   id: string;
@@ -42,4 +43,19 @@ export async function deleteExpiredTokens(db: Db, tenantId: string, userId: stri
 export async function revokeTokens(db: Db, tenantId: string, ids: string[], now: number): Promise<number> {
   if (!ids.length) return 0;
   return db('user_tokens').where({ tenant_id: tenantId }).whereIn('id', ids).whereNull('revoked_at').update({ revoked_at: now });
+}
+
+/** A token row with its user's row (undefined when the user is gone), read in one query for verification. */
+export async function findTokenWithUser(db: Db, tenantId: string, id: string): Promise<{ token: TokenRow; user: UserRow | undefined } | undefined> {
+  const row = await db('user_tokens as t')
+    .leftJoin('users as u', (j) => j.on('u.tenant_id', '=', 't.tenant_id').andOn('u.id', '=', 't.user_id'))
+    .where({ 't.tenant_id': tenantId, 't.id': id })
+    .first(
+      't.id as t_id', 't.user_id as t_user_id', 't.expires_at as t_expires_at', 't.revoked_at as t_revoked_at',
+      't.created_at as t_created_at', 't.room_id as t_room_id', 'u.*',
+    ) as (UserRow & { t_id: string; t_user_id: string; t_expires_at: number; t_revoked_at: number | null; t_created_at: number; t_room_id: string | null }) | undefined;
+  if (!row) return undefined;
+  const { t_id, t_user_id, t_expires_at, t_revoked_at, t_created_at, t_room_id, ...user } = row;
+  const token = toRow({ id: t_id, tenant_id: tenantId, user_id: t_user_id, expires_at: t_expires_at, revoked_at: t_revoked_at, created_at: t_created_at, room_id: t_room_id });
+  return { token, user: user.id == null ? undefined : userRow(user as UserRow) };
 }

@@ -24,6 +24,7 @@ import { PresenceFanout } from './presence-fanout.ts';
 import { noObserver, type WsObserver } from './observer.ts';
 import { Router } from './router.ts';
 import { authenticateUpgrade } from './session.ts';
+import { SessionReads } from './session-reads.ts';
 import type { TicketStore } from './tickets.ts';
 import { Typing } from './typing.ts';
 import { loadUws } from './uws.ts';
@@ -93,6 +94,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     typing: new Typing(opts.bus, config.typingTtlMs),
     tickets: opts.tickets, limiter: opts.limiter,
     sync: { domain: opts.domain, router, log, replayLimit: config.replayLimit, observer },
+    reads: new SessionReads(opts.domain),
     resumeWaitMs: opts.resumeWaitMs ?? 1000,
     draining: false,
   };
