@@ -8,6 +8,8 @@ import { decodeJwt, decodeProtectedHeader, SignJWT, type JWTPayload } from 'jose
 import { isForeignKeyViolation } from '../store/db.ts';
 import * as tokenStore from '../store/tokens.ts';
 import * as userStore from '../store/users.ts';
+import type { UserRow } from '../store/users.ts';
+import { TurnBatch } from './turn-batch.ts';
 import type { TenantRow } from '../store/tenants.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
@@ -68,8 +70,24 @@ function verifySignedClaims(ctx: Ctx, token: string, tenant: TenantRow): JWTPayl
   }
 }
 
+/**
+ * Verification's reads, batched per turn of the event loop (turn-batch.ts): when thousands of
+ * clients connect at once, every token verified in one turn shares one tenant read per tenant and
+ * one token + user read per tenant. Always fresh reads: a revoked token or rotated secret is seen
+ * as soon as it is committed.
+ */
+interface VerifyReads {
+  tenants: TurnBatch<TenantRow | undefined>;
+  tokens: TurnBatch<{ token: tokenStore.TokenRow; user: UserRow | undefined } | undefined>;
+}
+
+const verifyReads = (ctx: Ctx): VerifyReads => ({
+  tenants: new TurnBatch(async (tid) => new Map([['', await loadTenantRow(ctx, tid)]]), undefined),
+  tokens: new TurnBatch((tenantId, ids) => tokenStore.findTokensWithUsers(ctx.db, tenantId, ids), undefined),
+});
+
 /** The tenant named by the (not yet verified) `tid` claim; verification then uses its secret. */
-async function tenantOfToken(ctx: Ctx, token: string): Promise<TenantRow> {
+async function tenantOfToken(reads: VerifyReads, token: string): Promise<TenantRow> {
   let claims: JWTPayload;
   try {
     claims = decodeJwt(token);
@@ -77,16 +95,16 @@ async function tenantOfToken(ctx: Ctx, token: string): Promise<TenantRow> {
     throw unauthenticated('Token is malformed');
   }
   const tid = claims.tid;
-  const tenant = typeof tid === 'string' && tid.length <= 64 ? await loadTenantRow(ctx, tid) : undefined;
+  const tenant = typeof tid === 'string' && tid.length <= 64 ? await reads.tenants.load(tid, '') : undefined;
   if (!tenant) throw unauthenticated('Token does not belong to a known tenant');
   return tenant;
 }
 
-async function verify(ctx: Ctx, token: string) {
+async function verify(ctx: Ctx, reads: VerifyReads, token: string) {
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) throw unauthenticated('Token is malformed');
-  const tenant = await tenantOfToken(ctx, token);
+  const tenant = await tenantOfToken(reads, token);
   const payload = verifySignedClaims(ctx, token, tenant);
-  const found = await tokenStore.findTokenWithUser(ctx.db, tenant.id, String(payload.jti));
+  const found = await reads.tokens.load(tenant.id, String(payload.jti));
   const row = found?.token;
   if (!row || row.user_id !== payload.sub) throw unauthenticated('Token is not known (its user or tenant may have been deleted)');
   if (row.revoked_at !== null) throw unauthenticated('Token has been revoked');
@@ -155,9 +173,10 @@ async function revoke(ctx: Ctx, caller: Caller, tokenId: string, userId?: string
 }
 
 export function tokensApi(ctx: Ctx): Domain['tokens'] {
+  const reads = verifyReads(ctx);
   return {
     mint: (caller, userId, input) => mint(ctx, caller, userId, input),
     revoke: (caller, tokenId, userId) => revoke(ctx, caller, tokenId, userId),
-    verify: (token) => verify(ctx, token),
+    verify: (token) => verify(ctx, reads, token),
   };
 }

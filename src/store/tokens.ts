@@ -45,17 +45,22 @@ export async function revokeTokens(db: Db, tenantId: string, ids: string[], now:
   return db('user_tokens').where({ tenant_id: tenantId }).whereIn('id', ids).whereNull('revoked_at').update({ revoked_at: now });
 }
 
-/** A token row with its user's row (undefined when the user is gone), read in one query for verification. */
-export async function findTokenWithUser(db: Db, tenantId: string, id: string): Promise<{ token: TokenRow; user: UserRow | undefined } | undefined> {
-  const row = await db('user_tokens as t')
+/** Token rows with their users' rows (user undefined when gone), by jti, read in one query for verification. */
+export async function findTokensWithUsers(db: Db, tenantId: string, ids: readonly string[]): Promise<Map<string, { token: TokenRow; user: UserRow | undefined }>> {
+  const out = new Map<string, { token: TokenRow; user: UserRow | undefined }>();
+  if (ids.length === 0) return out;
+  const rows = await db('user_tokens as t')
     .leftJoin('users as u', (j) => j.on('u.tenant_id', '=', 't.tenant_id').andOn('u.id', '=', 't.user_id'))
-    .where({ 't.tenant_id': tenantId, 't.id': id })
-    .first(
+    .where('t.tenant_id', tenantId)
+    .whereIn('t.id', ids)
+    .select(
       't.id as t_id', 't.user_id as t_user_id', 't.expires_at as t_expires_at', 't.revoked_at as t_revoked_at',
       't.created_at as t_created_at', 't.room_id as t_room_id', 'u.*',
-    ) as (UserRow & { t_id: string; t_user_id: string; t_expires_at: number; t_revoked_at: number | null; t_created_at: number; t_room_id: string | null }) | undefined;
-  if (!row) return undefined;
-  const { t_id, t_user_id, t_expires_at, t_revoked_at, t_created_at, t_room_id, ...user } = row;
-  const token = toRow({ id: t_id, tenant_id: tenantId, user_id: t_user_id, expires_at: t_expires_at, revoked_at: t_revoked_at, created_at: t_created_at, room_id: t_room_id });
-  return { token, user: user.id == null ? undefined : userRow(user as UserRow) };
+    ) as (UserRow & { t_id: string; t_user_id: string; t_expires_at: number; t_revoked_at: number | null; t_created_at: number; t_room_id: string | null })[];
+  for (const row of rows) {
+    const { t_id, t_user_id, t_expires_at, t_revoked_at, t_created_at, t_room_id, ...user } = row;
+    const token = toRow({ id: t_id, tenant_id: tenantId, user_id: t_user_id, expires_at: t_expires_at, revoked_at: t_revoked_at, created_at: t_created_at, room_id: t_room_id });
+    out.set(t_id, { token, user: user.id == null ? undefined : userRow(user as UserRow) });
+  }
+  return out;
 }
