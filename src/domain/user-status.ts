@@ -3,10 +3,11 @@
  * reports each transition once across nodes, after the grace period for offline, and the event is
  * written to the outbox. Not a bus event: WebSocket clients see `presence` frames instead.
  *
- * Transitions recorded in the same turn of the event loop share one multi-row INSERT (and so one
- * commit and one log sync): a node where thousands of users connect at once would otherwise pay a
- * synced single-row commit per user. Each record() still resolves only once its row is committed,
- * and rows keep the order record() was called in.
+ * Transitions recorded within BATCH_MS of each other share one multi-row INSERT (and so one commit,
+ * one log sync and one outbox dispatch): a node where thousands of users connect at once would
+ * otherwise pay a synced single-row commit (on the event loop, with SQLite) and a dispatch per user.
+ * Each record() still resolves only once its row is committed, and rows keep the order record()
+ * was called in. The webhook goes out at most BATCH_MS later.
  */
 import { appendOutbox, type OutboxEvent } from '../store/outbox.ts';
 import type { Ctx } from './context.ts';
@@ -16,6 +17,9 @@ export type UserStatus = 'online' | 'offline';
 export interface UserStatusApi {
   record(tenantId: string, userId: string, status: UserStatus): Promise<void>;
 }
+
+/** How long the first transition of a batch waits for others. */
+export const BATCH_MS = 20;
 
 interface Pending {
   events: OutboxEvent[];
@@ -36,7 +40,7 @@ export function userStatusApi(ctx: Ctx): UserStatusApi {
         return pending.done;
       }
       const batch: Pending = { events: [event], done: undefined as never };
-      batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => flush(batch));
+      batch.done = new Promise<void>((resolve) => setTimeout(resolve, BATCH_MS)).then(() => flush(batch));
       pending = batch;
       return batch.done;
     },
