@@ -15,6 +15,7 @@ import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import { banOf, bannedMessage } from './user-bans.ts';
 import { tenantOut, userOut } from './mappers.ts';
+import type { Tenant } from './wire.ts';
 import type { TenantSettings } from './shapes.ts';
 import { loadTenantRow } from './tenants.ts';
 import type { Caller, Domain } from './types.ts';
@@ -79,12 +80,34 @@ function verifySignedClaims(ctx: Ctx, token: string, tenant: TenantRow): JWTPayl
 interface VerifyReads {
   tenants: TurnBatch<TenantRow | undefined>;
   tokens: TurnBatch<{ token: tokenStore.TokenRow; user: UserRow | undefined } | undefined>;
+  /** tenantOut, one frozen record per tenant row content: thousands of sessions of a tenant share it. */
+  tenantOut(row: TenantRow): Tenant;
 }
 
-const verifyReads = (ctx: Ctx): VerifyReads => ({
-  tenants: new TurnBatch(async (tid) => new Map([['', await loadTenantRow(ctx, tid)]]), undefined),
-  tokens: new TurnBatch((tenantId, ids) => tokenStore.findTokensWithUsers(ctx.db, tenantId, ids), undefined),
-});
+function verifyReads(ctx: Ctx): VerifyReads {
+  const shaped = new Map<string, { row: TenantRow; out: Tenant }>();
+  const same = (a: TenantRow, b: TenantRow) => a.name === b.name && a.settings === b.settings && a.created_at === b.created_at && a.updated_at === b.updated_at;
+  return {
+    tenants: new TurnBatch(async (tid) => new Map([['', await loadTenantRow(ctx, tid)]]), undefined),
+    tokens: new TurnBatch((tenantId, ids) => tokenStore.findTokensWithUsers(ctx.db, tenantId, ids), undefined),
+    tenantOut(row) {
+      const hit = shaped.get(row.id);
+      if (hit && same(hit.row, row)) return hit.out;
+      const out = deepFreeze(tenantOut(row));
+      if (shaped.size >= 1000) shaped.delete(shaped.keys().next().value!);
+      shaped.set(row.id, { row, out });
+      return out;
+    },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
 
 /** The tenant named by the (not yet verified) `tid` claim; verification then uses its secret. */
 async function tenantOfToken(reads: VerifyReads, token: string): Promise<TenantRow> {
@@ -114,7 +137,7 @@ async function verify(ctx: Ctx, reads: VerifyReads, token: string) {
   const ban = banOf(user, ctx.now());
   if (ban) throw unauthenticated(bannedMessage(ban.until));
   return {
-    tenant: tenantOut(tenant), user: userOut(user), tokenId: row.id, expiresAt: row.expires_at,
+    tenant: reads.tenantOut(tenant), user: userOut(user), tokenId: row.id, expiresAt: row.expires_at,
     ...(row.room_id ? { roomId: row.room_id } : {}),
   };
 }

@@ -75,7 +75,8 @@ export interface Conn {
 /** What uWS stores per socket: the connection plus what the upgrade request presented. */
 export interface ConnData {
   conn?: Conn;
-  presented: Presented;
+  /** Dropped once `open` has handed it to the authentication (a Bearer token is a few hundred bytes per socket). */
+  presented?: Presented;
   /** The upgrade's Sec-WebSocket-Accept when tracing (names the socket in traces, see trace.ts). */
   key: string;
 }

@@ -180,8 +180,10 @@ function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events
 
 function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, events: EventEmitter<WsNodeEvents>): void {
   const data = ws.getUserData();
+  const presented = data.presented!;
+  data.presented = undefined;
   const conn: Conn = {
-    id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined, ip: data.presented.ip, embedOrigin: data.presented.embedOrigin || undefined,
+    id: newConnectionId(), phase: 'connecting', ws, origin: presented.origin || undefined, ip: presented.ip, embedOrigin: presented.embedOrigin || undefined,
     rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, pendingChars: 0, drainWaiters: [],
     key: data.key,
   };
@@ -190,7 +192,7 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, event
   data.conn = conn;
   conns.add(conn);
   events.emit('open', { connection_id: conn.id }); // before anything that may close the socket
-  void authenticateUpgrade(ctx, conn, data.presented);
+  void authenticateUpgrade(ctx, conn, presented);
 }
 
 function onClose(ctx: WsContext, conns: Set<Conn>, conn: Conn): void {
