@@ -30,6 +30,8 @@ export interface NotificationsApi {
   listMine(caller: Caller, q: { unread_only?: boolean; limit?: number; cursor?: string }): Promise<{ items: Notification[]; next_cursor: string | null; unread_count: number }>;
   markRead(caller: Caller, input: { up_to_id?: string; ids?: string[] }): Promise<{ marked: number; unread_count: number }>;
   unreadCount(tenantId: string, userId: string): Promise<number>;
+  /** unreadCount for several users at once (one query). */
+  unreadCounts(tenantId: string, userIds: readonly string[]): Promise<Map<string, number>>;
 }
 
 /** Who has an open connection (the realtime presence registry); absent: nobody does. */
@@ -116,6 +118,7 @@ export function notificationsApi(ctx: Ctx, online?: OnlineCheck): NotificationsA
   return {
     send: makeSend(ctx, online),
     unreadCount,
+    unreadCounts: (tenantId, userIds) => store.unreadCounts(ctx.db, tenantId, userIds),
     async listMine(caller, q) {
       const me = requireUser(caller);
       const limit = checkLimit(q.limit);

@@ -189,5 +189,6 @@ export function roomsApi(ctx: Ctx): Domain['rooms'] {
     },
 
     roomsOfUser: (tenantId, userId) => store.roomCursorsOfUser(ctx.db, tenantId, userId),
+    roomsOfUsers: (tenantId, userIds) => store.roomCursorsOfUsers(ctx.db, tenantId, userIds),
   };
 }

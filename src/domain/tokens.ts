@@ -3,15 +3,19 @@
  * verify for another. Every token has a `user_tokens` row (its jti) so it can be revoked.
  */
 import { randomUUID } from 'node:crypto';
-import { decodeJwt, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { createVerifier, TokenError } from 'fast-jwt';
+import { decodeJwt, decodeProtectedHeader, SignJWT, type JWTPayload } from 'jose';
 import { isForeignKeyViolation } from '../store/db.ts';
 import * as tokenStore from '../store/tokens.ts';
 import * as userStore from '../store/users.ts';
+import type { UserRow } from '../store/users.ts';
+import { TurnBatch } from './turn-batch.ts';
 import type { TenantRow } from '../store/tenants.ts';
 import type { Ctx } from './context.ts';
 import { DomainError, notFound } from './errors.ts';
 import { banOf, bannedMessage } from './user-bans.ts';
 import { tenantOut, userOut } from './mappers.ts';
+import type { Tenant } from './wire.ts';
 import type { TenantSettings } from './shapes.ts';
 import { loadTenantRow } from './tenants.ts';
 import type { Caller, Domain } from './types.ts';
@@ -21,20 +25,92 @@ import { endSessions } from './sessions.ts';
 const ALG = 'HS256';
 const MAX_TOKEN_CHARS = 4096;
 
-const secretKey = (tenant: TenantRow): Uint8Array => Buffer.from(tenant.jwt_secret, 'base64url');
+const secretKey = (tenant: TenantRow): Buffer => Buffer.from(tenant.jwt_secret, 'base64url');
 const unauthenticated = (message: string) => new DomainError('AUTHENTICATION_ERROR', message);
 
-/** Human-readable reason for a jose failure; the code stays AUTHENTICATION_ERROR either way. */
-function joseReason(err: unknown): string {
-  if (err instanceof errors.JWTExpired) return 'Token has expired';
-  if (err instanceof errors.JOSEAlgNotAllowed) return `Token algorithm is not allowed (only ${ALG})`;
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'Token signature is invalid';
-  if (err instanceof errors.JWTClaimValidationFailed) return `Token claim "${err.claim}" is invalid`;
-  return 'Token is malformed';
+/** Human-readable reason for a verification failure; the code stays AUTHENTICATION_ERROR either way. */
+function verifyReason(err: unknown): string {
+  const code = err instanceof TokenError ? err.code : undefined;
+  switch (code) {
+    case TokenError.codes.expired: return 'Token has expired';
+    case TokenError.codes.invalidAlgorithm: return `Token algorithm is not allowed (only ${ALG})`;
+    case TokenError.codes.invalidSignature:
+    case TokenError.codes.missingSignature: return 'Token signature is invalid';
+    case TokenError.codes.inactive:
+    case TokenError.codes.invalidClaimType:
+    case TokenError.codes.invalidClaimValue:
+    case TokenError.codes.missingRequiredClaim: return `Token claim is invalid (${(err as TokenError).message})`;
+    default: return 'Token is malformed';
+  }
+}
+
+/**
+ * Checks signature (HS256 only, with the tenant's secret), issuer and lifetime, synchronously
+ * (node:crypto HMAC via fast-jwt; WebCrypto's async HMAC cost ~10% of a WebSocket connect).
+ * `iss` is required as well as matched: fast-jwt's allowedIss alone would let a token without one pass.
+ */
+function verifySignedClaims(ctx: Ctx, token: string, tenant: TenantRow): JWTPayload {
+  let alg: unknown;
+  try {
+    alg = decodeProtectedHeader(token).alg;
+  } catch {
+    throw unauthenticated('Token is malformed');
+  }
+  if (alg !== ALG) throw unauthenticated(`Token algorithm is not allowed (only ${ALG})`);
+  const verifier = createVerifier({
+    key: secretKey(tenant),
+    algorithms: [ALG],
+    allowedIss: ctx.config.jwtIssuer,
+    clockTimestamp: ctx.now(),
+    requiredClaims: ['exp', 'sub', 'jti', 'iss'],
+  });
+  try {
+    return verifier(token) as JWTPayload;
+  } catch (err) {
+    throw unauthenticated(verifyReason(err));
+  }
+}
+
+/**
+ * Verification's reads, batched per turn of the event loop (turn-batch.ts): when thousands of
+ * clients connect at once, every token verified in one turn shares one tenant read per tenant and
+ * one token + user read per tenant. Always fresh reads: a revoked token or rotated secret is seen
+ * as soon as it is committed.
+ */
+interface VerifyReads {
+  tenants: TurnBatch<TenantRow | undefined>;
+  tokens: TurnBatch<{ token: tokenStore.TokenRow; user: UserRow | undefined } | undefined>;
+  /** tenantOut, one frozen record per tenant row content: thousands of sessions of a tenant share it. */
+  tenantOut(row: TenantRow): Tenant;
+}
+
+function verifyReads(ctx: Ctx): VerifyReads {
+  const shaped = new Map<string, { row: TenantRow; out: Tenant }>();
+  const same = (a: TenantRow, b: TenantRow) => a.name === b.name && a.settings === b.settings && a.created_at === b.created_at && a.updated_at === b.updated_at;
+  return {
+    tenants: new TurnBatch(async (tid) => new Map([['', await loadTenantRow(ctx, tid)]]), undefined),
+    tokens: new TurnBatch((tenantId, ids) => tokenStore.findTokensWithUsers(ctx.db, tenantId, ids), undefined),
+    tenantOut(row) {
+      const hit = shaped.get(row.id);
+      if (hit && same(hit.row, row)) return hit.out;
+      const out = deepFreeze(tenantOut(row));
+      if (shaped.size >= 1000) shaped.delete(shaped.keys().next().value!);
+      shaped.set(row.id, { row, out });
+      return out;
+    },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** The tenant named by the (not yet verified) `tid` claim; verification then uses its secret. */
-async function tenantOfToken(ctx: Ctx, token: string): Promise<TenantRow> {
+async function tenantOfToken(reads: VerifyReads, token: string): Promise<TenantRow> {
   let claims: JWTPayload;
   try {
     claims = decodeJwt(token);
@@ -42,35 +118,26 @@ async function tenantOfToken(ctx: Ctx, token: string): Promise<TenantRow> {
     throw unauthenticated('Token is malformed');
   }
   const tid = claims.tid;
-  const tenant = typeof tid === 'string' && tid.length <= 64 ? await loadTenantRow(ctx, tid) : undefined;
+  const tenant = typeof tid === 'string' && tid.length <= 64 ? await reads.tenants.load(tid, '') : undefined;
   if (!tenant) throw unauthenticated('Token does not belong to a known tenant');
   return tenant;
 }
 
-async function verify(ctx: Ctx, token: string) {
+async function verify(ctx: Ctx, reads: VerifyReads, token: string) {
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) throw unauthenticated('Token is malformed');
-  const tenant = await tenantOfToken(ctx, token);
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, secretKey(tenant), {
-      algorithms: [ALG],
-      issuer: ctx.config.jwtIssuer,
-      currentDate: new Date(ctx.now()),
-      requiredClaims: ['exp', 'sub', 'jti'],
-    }));
-  } catch (err) {
-    throw unauthenticated(joseReason(err));
-  }
-  const row = await tokenStore.findToken(ctx.db, tenant.id, String(payload.jti));
+  const tenant = await tenantOfToken(reads, token);
+  const payload = verifySignedClaims(ctx, token, tenant);
+  const found = await reads.tokens.load(tenant.id, String(payload.jti));
+  const row = found?.token;
   if (!row || row.user_id !== payload.sub) throw unauthenticated('Token is not known (its user or tenant may have been deleted)');
   if (row.revoked_at !== null) throw unauthenticated('Token has been revoked');
-  const user = await userStore.findUser(ctx.db, tenant.id, row.user_id);
+  const user = found.user;
   if (!user) throw unauthenticated('The token\'s user no longer exists');
   if (user.expires_at !== null && user.expires_at !== undefined && user.expires_at <= ctx.now()) throw unauthenticated('The guest has expired');
   const ban = banOf(user, ctx.now());
   if (ban) throw unauthenticated(bannedMessage(ban.until));
   return {
-    tenant: tenantOut(tenant), user: userOut(user), tokenId: row.id, expiresAt: row.expires_at,
+    tenant: reads.tenantOut(tenant), user: userOut(user), tokenId: row.id, expiresAt: row.expires_at,
     ...(row.room_id ? { roomId: row.room_id } : {}),
   };
 }
@@ -129,9 +196,10 @@ async function revoke(ctx: Ctx, caller: Caller, tokenId: string, userId?: string
 }
 
 export function tokensApi(ctx: Ctx): Domain['tokens'] {
+  const reads = verifyReads(ctx);
   return {
     mint: (caller, userId, input) => mint(ctx, caller, userId, input),
     revoke: (caller, tokenId, userId) => revoke(ctx, caller, tokenId, userId),
-    verify: (token) => verify(ctx, token),
+    verify: (token) => verify(ctx, reads, token),
   };
 }

@@ -160,6 +160,8 @@ export interface Domain {
     addMember(caller: Caller, roomId: string, input: { user_id: string; role?: MemberRole }): Promise<Member>;
     removeMember(caller: Caller, roomId: string, userId: string): Promise<void>;
     roomsOfUser(tenantId: string, userId: string): Promise<{ room_id: string; last_seq: number; delivered_seq: number }[]>;
+    /** roomsOfUser for several users at once (one query). */
+    roomsOfUsers(tenantId: string, userIds: readonly string[]): Promise<Map<string, { room_id: string; last_seq: number; delivered_seq: number }[]>>;
   };
   messages: {
     /**

@@ -64,6 +64,16 @@ export async function unreadCount(db: Db, tenantId: string, userId: string): Pro
   return Number((row as { n: number | string }).n);
 }
 
+/** unreadCount for several users of one tenant in one query. */
+export async function unreadCounts(db: Db, tenantId: string, userIds: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>(userIds.map((id) => [id, 0]));
+  if (userIds.length === 0) return out;
+  const rows = await db('notifications').where('tenant_id', tenantId).whereIn('user_id', userIds).whereNull('read_at')
+    .groupBy('user_id').select('user_id').count({ n: '*' }) as { user_id: string; n: number | string }[];
+  for (const r of rows) out.set(r.user_id, Number(r.n));
+  return out;
+}
+
 /** Marks the user's unread notifications read: those up to a pk (inclusive), or those with the given ids. */
 export async function markRead(db: Db, tenantId: string, userId: string, which: { upToPk: number } | { ids: string[] }, now: number): Promise<number> {
   const q = db('notifications').where({ tenant_id: tenantId, user_id: userId }).whereNull('read_at');

@@ -123,6 +123,22 @@ export async function roomCursorsOfUser(
   return rows.map((r: MemberRoomRow) => ({ room_id: r.id, last_seq: Number(r.last_seq), delivered_seq: Number(r.delivered_seq) }));
 }
 
+/** roomCursorsOfUser for several users of one tenant in one query (the WS node batches session starts). */
+export async function roomCursorsOfUsers(
+  db: Db, tenantId: string, userIds: readonly string[],
+): Promise<Map<string, { room_id: string; last_seq: number; delivered_seq: number }[]>> {
+  const out = new Map<string, { room_id: string; last_seq: number; delivered_seq: number }[]>(userIds.map((id) => [id, []]));
+  if (userIds.length === 0) return out;
+  const rows = await db('room_members as rm')
+    .join('rooms', 'rooms.id', 'rm.room_id')
+    .where('rm.tenant_id', tenantId)
+    .whereIn('rm.user_id', userIds)
+    .andWhere('rooms.tenant_id', tenantId)
+    .select('rm.user_id', 'rm.room_id', 'rooms.last_seq', 'rm.delivered_seq') as { user_id: string; room_id: string; last_seq: number | string; delivered_seq: number | string }[];
+  for (const r of rows) out.get(r.user_id)?.push({ room_id: r.room_id, last_seq: Number(r.last_seq), delivered_seq: Number(r.delivered_seq) });
+  return out;
+}
+
 export async function updateRoom(
   db: Db, tenantId: string, id: string, patch: Partial<Pick<RoomRow, 'name' | 'updated_at' | 'archived_at' | 'slow_mode_seconds'>>,
 ): Promise<number> {

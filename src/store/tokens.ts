@@ -1,5 +1,6 @@
 /** Queries on `user_tokens` (one row per minted JWT, keyed by its jti). */
 import type { Db } from './db.ts';
+import { type UserRow, userRow } from './users.ts';
 
 export interface TokenRow {
   id: string;
@@ -42,4 +43,24 @@ export async function deleteExpiredTokens(db: Db, tenantId: string, userId: stri
 export async function revokeTokens(db: Db, tenantId: string, ids: string[], now: number): Promise<number> {
   if (!ids.length) return 0;
   return db('user_tokens').where({ tenant_id: tenantId }).whereIn('id', ids).whereNull('revoked_at').update({ revoked_at: now });
+}
+
+/** Token rows with their users' rows (user undefined when gone), by jti, read in one query for verification. */
+export async function findTokensWithUsers(db: Db, tenantId: string, ids: readonly string[]): Promise<Map<string, { token: TokenRow; user: UserRow | undefined }>> {
+  const out = new Map<string, { token: TokenRow; user: UserRow | undefined }>();
+  if (ids.length === 0) return out;
+  const rows = await db('user_tokens as t')
+    .leftJoin('users as u', (j) => j.on('u.tenant_id', '=', 't.tenant_id').andOn('u.id', '=', 't.user_id'))
+    .where('t.tenant_id', tenantId)
+    .whereIn('t.id', ids)
+    .select(
+      't.id as t_id', 't.user_id as t_user_id', 't.expires_at as t_expires_at', 't.revoked_at as t_revoked_at',
+      't.created_at as t_created_at', 't.room_id as t_room_id', 'u.*',
+    ) as (UserRow & { t_id: string; t_user_id: string; t_expires_at: number; t_revoked_at: number | null; t_created_at: number; t_room_id: string | null })[];
+  for (const row of rows) {
+    const { t_id, t_user_id, t_expires_at, t_revoked_at, t_created_at, t_room_id, ...user } = row;
+    const token = toRow({ id: t_id, tenant_id: tenantId, user_id: t_user_id, expires_at: t_expires_at, revoked_at: t_revoked_at, created_at: t_created_at, room_id: t_room_id });
+    out.set(t_id, { token, user: user.id == null ? undefined : userRow(user as UserRow) });
+  }
+  return out;
 }

@@ -22,7 +22,8 @@ export interface UserRow {
 
 export type UserPatch = Partial<Pick<UserRow, 'username' | 'email' | 'display_name' | 'role' | 'permissions' | 'updated_at'>>;
 
-const toRow = (r: UserRow): UserRow => ({
+/** A users row as read (bigint columns as numbers). */
+export const userRow = (r: UserRow): UserRow => ({
   ...r, created_at: Number(r.created_at), updated_at: Number(r.updated_at), expires_at: r.expires_at == null ? null : Number(r.expires_at),
 });
 
@@ -32,12 +33,12 @@ export async function insertUser(db: Db, row: UserRow): Promise<void> {
 
 export async function findUser(db: Db, tenantId: string, id: string): Promise<UserRow | undefined> {
   const row = await db<UserRow>('users').where({ tenant_id: tenantId, id }).first();
-  return row && toRow(row);
+  return row && userRow(row);
 }
 
 export async function findUserByUsername(db: Db, tenantId: string, username: string): Promise<UserRow | undefined> {
   const row = await db<UserRow>('users').where({ tenant_id: tenantId, username }).first();
-  return row && toRow(row);
+  return row && userRow(row);
 }
 
 /** Oldest first; keyset cursor on (created_at, id). */
@@ -50,7 +51,7 @@ export async function listUsers(db: Db, tenantId: string, after: [number, string
     const [createdAt, id] = after;
     q.andWhere((w) => w.where('created_at', '>', createdAt).orWhere((o) => o.where('created_at', createdAt).andWhere('id', '>', id)));
   }
-  return (await q).map(toRow);
+  return (await q).map(userRow);
 }
 
 /** Which of `ids` exist in the tenant. */

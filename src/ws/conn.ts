@@ -75,7 +75,8 @@ export interface Conn {
 /** What uWS stores per socket: the connection plus what the upgrade request presented. */
 export interface ConnData {
   conn?: Conn;
-  presented: Presented;
+  /** Dropped once `open` has handed it to the authentication (a Bearer token is a few hundred bytes per socket). */
+  presented?: Presented;
   /** The upgrade's Sec-WebSocket-Accept when tracing (names the socket in traces, see trace.ts). */
   key: string;
 }
@@ -98,7 +99,17 @@ export interface Credential {
   apiKey?: boolean;
 }
 
-export const newConnectionId = () => `c_${randomBytes(9).toString('base64url')}`;
+/** Random bytes drawn 4 KiB at a time: one getrandom call per 455 connection ids, not one each. */
+let entropy = Buffer.alloc(0);
+let used = 0;
+export function newConnectionId(): string {
+  if (used + 9 > entropy.length) {
+    entropy = randomBytes(4095);
+    used = 0;
+  }
+  used += 9;
+  return `c_${entropy.toString('base64url', used - 9, used)}`;
+}
 
 export const isOpen = (conn: Conn) => conn.phase !== 'closed';
 

@@ -8,6 +8,7 @@ import type { Conn } from './conn.ts';
 import type { PresenceFanout } from './presence-fanout.ts';
 import type { Router } from './router.ts';
 import type { WsObserver } from './observer.ts';
+import type { SessionReads } from './session-reads.ts';
 import type { SyncDeps } from './sync.ts';
 import type { TicketStore } from './tickets.ts';
 import type { Typing } from './typing.ts';
@@ -34,6 +35,8 @@ export interface WsContext {
   tickets?: TicketStore;
   limiter?: FrameLimiter;
   sync: SyncDeps;
+  /** Session-start reads, batched per turn (session-reads.ts). */
+  reads: SessionReads;
   resumeWaitMs: number;
   /** True once shutdown began: no new connections, no new frames. */
   draining: boolean;

@@ -24,6 +24,7 @@ import { PresenceFanout } from './presence-fanout.ts';
 import { noObserver, type WsObserver } from './observer.ts';
 import { Router } from './router.ts';
 import { authenticateUpgrade } from './session.ts';
+import { SessionReads } from './session-reads.ts';
 import type { TicketStore } from './tickets.ts';
 import { Typing } from './typing.ts';
 import { loadUws } from './uws.ts';
@@ -93,6 +94,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     typing: new Typing(opts.bus, config.typingTtlMs),
     tickets: opts.tickets, limiter: opts.limiter,
     sync: { domain: opts.domain, router, log, replayLimit: config.replayLimit, observer },
+    reads: new SessionReads(opts.domain),
     resumeWaitMs: opts.resumeWaitMs ?? 1000,
     draining: false,
   };
@@ -178,8 +180,10 @@ function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events
 
 function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, events: EventEmitter<WsNodeEvents>): void {
   const data = ws.getUserData();
+  const presented = data.presented!;
+  data.presented = undefined;
   const conn: Conn = {
-    id: newConnectionId(), phase: 'connecting', ws, origin: data.presented.origin || undefined, ip: data.presented.ip, embedOrigin: data.presented.embedOrigin || undefined,
+    id: newConnectionId(), phase: 'connecting', ws, origin: presented.origin || undefined, ip: presented.ip, embedOrigin: presented.embedOrigin || undefined,
     rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, pendingChars: 0, drainWaiters: [],
     key: data.key,
   };
@@ -188,7 +192,7 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, event
   data.conn = conn;
   conns.add(conn);
   events.emit('open', { connection_id: conn.id }); // before anything that may close the socket
-  void authenticateUpgrade(ctx, conn, data.presented);
+  void authenticateUpgrade(ctx, conn, presented);
 }
 
 function onClose(ctx: WsContext, conns: Set<Conn>, conn: Conn): void {

@@ -24,7 +24,8 @@ export class LocalPresence {
     });
   }
 
-  connected(user: UserRef): void {
+  /** `roomIds`: the user's rooms if the caller has just read them (saves reading them again to announce). */
+  connected(user: UserRef, roomIds?: string[]): void {
     const key = keyOf(user);
     const count = (this.counts.get(key) ?? 0) + 1;
     this.counts.set(key, count);
@@ -35,7 +36,7 @@ export class LocalPresence {
       this.grace.delete(key);
       return;
     }
-    this.serial(user, (u) => this.join(u));
+    this.serial(user, (u) => this.join(u, roomIds));
   }
 
   disconnected(user: UserRef): void {
@@ -60,8 +61,8 @@ export class LocalPresence {
     await Promise.allSettled([...this.chains.values()]);
   }
 
-  private async join(user: UserRef): Promise<void> {
-    if (await this.deps.registry.join(user)) await this.announce(user, 'online');
+  private async join(user: UserRef, roomIds?: string[]): Promise<void> {
+    if (await this.deps.registry.join(user)) await this.announce(user, 'online', roomIds);
   }
 
   private async leave(user: UserRef): Promise<void> {
@@ -69,9 +70,9 @@ export class LocalPresence {
     if (await this.deps.registry.leave(user)) await this.announce(user, 'offline');
   }
 
-  private async announce(user: UserRef, status: 'online' | 'offline'): Promise<void> {
-    const rooms = await this.deps.domain.rooms.roomsOfUser(user.tenant_id, user.user_id);
-    this.deps.bus.publish({ type: 'presence', ...user, status, room_ids: rooms.map((r) => r.room_id) });
+  private async announce(user: UserRef, status: 'online' | 'offline', roomIds?: string[]): Promise<void> {
+    const room_ids = roomIds ?? (await this.deps.domain.rooms.roomsOfUser(user.tenant_id, user.user_id)).map((r) => r.room_id);
+    this.deps.bus.publish({ type: 'presence', ...user, status, room_ids });
     await this.deps.domain.userStatus.record(user.tenant_id, user.user_id, status); // the user.online/offline webhook
   }
 

@@ -89,15 +89,15 @@ export async function startSession(
   Object.assign(conn, { tenant, user, caller: { kind: 'user', tenantId: tenant.id, user, via, ...(roomId ? { roomId } : {}) } satisfies UserCaller });
   let unread = 0;
   try {
-    await loadRooms(ctx, conn);
-    unread = await ctx.domain.notifications.unreadCount(tenant.id, user.id);
+    unread = await loadRooms(ctx, conn);
   } catch (err) {
     ctx.log.error({ err, conn: conn.id }, 'ws: session start failed');
     return ctx.router.kick(conn, CloseCode.INTERNAL_ERROR);
   }
   if (!isOpen(conn)) return;
   expireWithToken(ctx, conn);
-  ctx.presence.connected({ tenant_id: tenant.id, user_id: user.id });
+  // A room-scoped session knows one room only; presence goes to all of the user's rooms, so those are read then.
+  ctx.presence.connected({ tenant_id: tenant.id, user_id: user.id }, roomId === undefined ? [...conn.rooms.keys()] : undefined);
   conn.counted = true;
   conn.phase = ctx.draining ? 'draining' : 'ready';
   const rooms = [...conn.rooms].map(([room_id, sync]) => ({ room_id, last_seq: sync.head ?? 0 }));
@@ -116,19 +116,25 @@ export async function startSession(
   }
 }
 
-/** Rooms and heads, read twice around the pending registration so no event can fall in between. */
-async function loadRooms(ctx: WsContext, conn: Conn): Promise<void> {
+/**
+ * Rooms and heads, read twice around the pending registration so no event can fall in between;
+ * the unread notification count is read with the second (after the user's own topic is followed).
+ * Returns that count.
+ */
+async function loadRooms(ctx: WsContext, conn: Conn): Promise<number> {
   const { tenant, user } = conn as Required<Pick<Conn, 'tenant' | 'user'>>;
-  const first = inScope(conn, await ctx.domain.rooms.roomsOfUser(tenant.id, user.id));
-  if (!isOpen(conn)) return;
+  const first = inScope(conn, await ctx.reads.roomsOfUser(tenant.id, user.id));
+  if (!isOpen(conn)) return 0;
   ctx.router.addUser(conn);
+  const unread = ctx.reads.unreadCount(tenant.id, user.id);
+  unread.catch(() => {}); // awaited below, after the rooms (whose failure is reported first)
   const reads = canRead(conn);
   for (const r of first) {
     conn.rooms.set(r.room_id, newRoomSync(r.delivered_seq));
     if (reads) ctx.router.addPending(conn, r.room_id);
   }
-  const fresh = inScope(conn, await ctx.domain.rooms.roomsOfUser(tenant.id, user.id));
-  if (!isOpen(conn)) return;
+  const fresh = inScope(conn, await ctx.reads.roomsOfUser(tenant.id, user.id));
+  if (!isOpen(conn)) return 0;
   const still = new Set(fresh.map((r) => r.room_id));
   for (const r of first) if (!still.has(r.room_id)) ctx.router.dropRoom(conn, r.room_id);
   for (const r of fresh) {
@@ -140,6 +146,7 @@ async function loadRooms(ctx: WsContext, conn: Conn): Promise<void> {
     }
     if (sync.state === 'waiting') Object.assign(sync, { head: r.last_seq, delivered: r.delivered_seq });
   }
+  return await unread;
 }
 
 /** A session opened with a room-scoped token follows that room only. */

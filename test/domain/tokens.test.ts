@@ -79,6 +79,32 @@ for (const backend of backends()) {
       await expect(minted.token, /revoked/);
     });
 
+    test('tokens verified in the same turn (one batched read) each get their own outcome', async () => {
+      const a = await tenantWithUser();
+      const b = await tenantWithUser();
+      await a.user('bob');
+      const [good, revoked, bobs, other] = await Promise.all([
+        h.domain.tokens.mint(a.caller, 'alice', {}), h.domain.tokens.mint(a.caller, 'alice', {}),
+        h.domain.tokens.mint(a.caller, 'bob', {}), h.domain.tokens.mint(b.caller, 'alice', {}),
+      ]);
+      await h.domain.tokens.revoke(a.caller, revoked.token_id);
+      const outcomes = await Promise.allSettled([good, revoked, bobs, other, good].map((m) => h.domain.tokens.verify(m.token)));
+      const summary = outcomes.map((o) => (o.status === 'fulfilled' ? `${o.value.tenant.id}/${o.value.user.id}/${o.value.tokenId}` : o.reason.message));
+      assert.deepEqual(summary, [
+        `${a.id}/alice/${good.token_id}`, 'Token has been revoked', `${a.id}/bob/${bobs.token_id}`, `${b.id}/alice/${other.token_id}`, `${a.id}/alice/${good.token_id}`,
+      ]);
+    });
+
+    test('a token without an issuer is refused', async () => {
+      const t = await tenantWithUser();
+      const minted = await h.domain.tokens.mint(t.caller, 'alice', {});
+      const { jwt_secret } = await h.db('tenants').where({ id: t.id }).first('jwt_secret');
+      const iat = Math.floor(h.clock.now / 1000);
+      const noIss = await new SignJWT({ tid: t.id }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setJti(minted.token_id)
+        .setIssuedAt(iat).setExpirationTime(iat + 600).sign(Buffer.from(jwt_secret, 'base64url'));
+      assert.match((await rejectsWith(h.domain.tokens.verify(noIss), 'AUTHENTICATION_ERROR')).message, /iss/);
+    });
+
     test('a token is bound to its tenant', async () => {
       const a = await tenantWithUser();
       const b = await tenantWithUser(); // also has an "alice"
