@@ -3,11 +3,11 @@
  * auth → connecting → ready → (draining) → closed; after `closed` nothing may touch the socket
  * (uWS frees it), so every async continuation checks `isOpen(conn)` first.
  */
-import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'uWebSockets.js';
 import type { TenantRecord, UserCaller } from '../domain/index.ts';
 import type { User } from '../domain/wire.ts';
 import type { Presented } from './handshake.ts';
+import { pooledRandomBytes } from '../random-pool.ts';
 
 /** A frame held for a connection while one of its rooms replays (seq set for message.created). */
 export interface Held {
@@ -99,16 +99,9 @@ export interface Credential {
   apiKey?: boolean;
 }
 
-/** Random bytes drawn 4 KiB at a time: one getrandom call per 455 connection ids, not one each. */
-let entropy = Buffer.alloc(0);
-let used = 0;
+/** `c_` and 12 base64url characters (72 random bits, from the shared pool: one getrandom per ~450 ids). */
 export function newConnectionId(): string {
-  if (used + 9 > entropy.length) {
-    entropy = randomBytes(4095);
-    used = 0;
-  }
-  used += 9;
-  return `c_${entropy.toString('base64url', used - 9, used)}`;
+  return `c_${pooledRandomBytes(9).toString('base64url')}`;
 }
 
 export const isOpen = (conn: Conn) => conn.phase !== 'closed';

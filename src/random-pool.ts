@@ -1,0 +1,19 @@
+/**
+ * Random bytes for ids minted on hot paths (connection ids, time-ordered message and event ids),
+ * drawn from the kernel 4 KiB at a time: one getrandom call per few hundred ids instead of one
+ * each (as crypto.randomUUID does internally). Cryptographically random like randomBytes.
+ */
+import { randomFillSync } from 'node:crypto';
+
+const pool = Buffer.alloc(4096);
+let used = pool.length;
+
+/** `n` (≤ 4096) fresh random bytes. A view into the pool: use or copy them before the next call. */
+export function pooledRandomBytes(n: number): Buffer {
+  if (used + n > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  used += n;
+  return pool.subarray(used - n, used);
+}
