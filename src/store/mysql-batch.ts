@@ -125,7 +125,11 @@ export function writeScript(plan: BatchPlan): { sql: string; bindings: unknown[]
   const parts: string[] = [];
   const bindings: unknown[] = [];
   const byTenant = new Map<string, NewMessageRow[]>();
-  for (const { row } of plan.stored) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
+  for (const { row } of plan.stored) {
+    const rows = byTenant.get(row.tenant_id);
+    if (rows) rows.push(row);
+    else byTenant.set(row.tenant_id, [row]);
+  }
   const feedOf = new Map<NewMessageRow, string>();
   [...byTenant.keys()].sort().forEach((tenant, t) => {
     const rows = byTenant.get(tenant)!;
