@@ -5,7 +5,8 @@
  * send→receive latency (sender's clock = receiver's clock: one k6 process).
  * Thresholds: every member complete, nothing out of order or duplicated, no error frames or
  * unexpected closes, every send acknowledged, latency p95 < LAT_P95_MS (250) and
- * p99 < LAT_P99_MS (1000), and every member reported (a run that measured nothing fails).
+ * p99 < LAT_P99_MS (1000), every member reported and every delivery counted (ROOMS × ROOM_SIZE ×
+ * SENDERS × MESSAGES: a run that measured nothing fails).
  * Run:  k6 run -e MASTER_KEY=... load/k6/fanout.ts
  * Env:  BASE_URL, WS_URL (ws://127.0.0.1:8081), ROOMS (10), ROOM_SIZE (20), SENDERS (1),
  *       MSG_RATE (2), MESSAGES (60), AUTH (token|ticket), START_DELAY (s, auto), DRAIN (10 s)
@@ -39,6 +40,8 @@ const unacked = new Counter('sends_unacked');
 const lateReady = new Counter('members_ready_late');
 // One per member that reported (0 added in setup): a run where members crashed before reporting fails.
 const reported = new Counter('members_reported');
+// Every message.created a member counted (0 added in setup): the summary shows the deliveries.
+const deliveries = new Counter('deliveries');
 
 export const options: Options = {
   setupTimeout: `${60 + Math.ceil(USERS / 20)}s`,
@@ -56,6 +59,7 @@ export const options: Options = {
     sends_unacked: ['count==0'],
     delivery_latency: [`p(95)<${num('LAT_P95_MS', 250)}`, `p(99)<${num('LAT_P99_MS', 1000)}`],
     members_reported: [`count==${USERS}`],
+    deliveries: [`count==${USERS * SENDERS * MESSAGES}`],
   },
   summaryTrendStats: ['avg', 'p(50)', 'p(95)', 'p(99)', 'max'],
 };
@@ -64,6 +68,7 @@ interface Data { tenant: Tenant; users: string[]; tokens: string[]; rooms: strin
 
 export function setup(): Data {
   reported.add(0);
+  deliveries.add(0);
   const id = runId();
   // enough headroom that the tenant's own limit never shapes this scenario
   const tenant = createTenant(`k6 fanout ${id}`, { rate_limit_per_second: 100_000, rate_limit_burst: 100_000 });
@@ -109,6 +114,7 @@ export default function member(data: Data): void {
     if (seen.has(m.id)) { outOfOrder.add(1, { kind: 'duplicate' }); return; }
     seen.add(m.id);
     received++;
+    deliveries.add(1);
     if (m.seq !== lastSeq + 1) outOfOrder.add(1);
     lastSeq = m.seq;
     const sentAt = Number(m.content.split('|')[2]);
