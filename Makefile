@@ -100,5 +100,5 @@ load-check: install ## brief rate-limit scenario from Node (load/driver/rate-lim
 
 load: ## how to run the k6 scenarios (k6 is installed separately)
 	@echo "k6 is not bundled: install it from https://grafana.com/docs/k6/latest/set-up/install-k6/"
-	@echo "then follow load/README.md, e.g.: make run  (in another terminal)  and  k6 run load/k6/<scenario>.ts"
+	@echo "then follow load/README.md, e.g.: make run  (in another terminal)  and  k6 run --no-usage-report -e MASTER_KEY=<key> load/k6/<scenario>.ts (k6 >= 1.6; older: bundle first)"
 	@if [ -f load/README.md ]; then echo; sed -n '1,40p' load/README.md; fi
