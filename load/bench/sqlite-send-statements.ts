@@ -7,9 +7,10 @@
  *
  * Variants take turns, --repeat times, and the medians are printed (a shared machine is noisy).
  *
- *   node --import tsx load/bench/sqlite-send-statements.ts [--batches 400] [--size 20] [--repeat 3] [--outbox] [--without-indexes]
+ *   node --import tsx load/bench/sqlite-send-statements.ts [--batches 400] [--size 20] [--rooms 20] [--repeat 3] [--cache-kib N] [--page-size N] [--outbox] [--without-indexes]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,19 +25,29 @@ const { values: args } = parseArgs({
     batches: { type: 'string', default: '400' },
     size: { type: 'string', default: '20' },
     repeat: { type: 'string', default: '3' },
+    rooms: { type: 'string', default: '20' },
+    'page-size': { type: 'string' }, // PRAGMA page_size of the fresh file (default: SQLite's 4,096)
+    'cache-kib': { type: 'string' }, // PRAGMA cache_size = -N on the send connection (default: SQLite's 2,000 KiB)
     outbox: { type: 'boolean', default: false }, // write an outbox row per send (a tenant with an endpoint)
     'without-indexes': { type: 'boolean', default: false },
   },
 });
 const BATCHES = Number(args.batches);
 const SIZE = Number(args.size);
-const ROOMS = 20;
+const ROOMS = Number(args.rooms);
 
 interface Stmt { run(...p: unknown[]): unknown; get(...p: unknown[]): unknown; all(...p: unknown[]): unknown[] }
 interface Raw { prepare(sql: string): Stmt; pragma(s: string): unknown }
 
 async function run(dropIndex?: string): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), 'chatapi-stmts-'));
+  if (args['page-size']) {
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => { pragma(s: string): unknown; close(): void };
+    const pre = new Database(join(dir, 'b.db'));
+    pre.pragma(`page_size = ${Number(args['page-size'])}`);
+    pre.pragma('journal_mode = WAL');
+    pre.close();
+  }
   const db = await openDatabase(`sqlite:${join(dir, 'b.db')}`);
   try {
     await migrate(db);
@@ -52,6 +63,7 @@ async function run(dropIndex?: string): Promise<Record<string, number>> {
     if (dropIndex) await db.raw(`DROP INDEX ${dropIndex}`);
     const conn = (await db.client.acquireConnection()) as Raw;
     conn.pragma('synchronous = NORMAL');
+    if (args['cache-kib']) conn.pragma(`cache_size = -${Number(args['cache-kib'])}`);
     conn.pragma('wal_autocheckpoint = 0'); // as the send path: checkpoints off its COMMITs (wal-sync.ts), here untimed
     const [bump, insert, outbox, gate] = [BUMP, INSERT, OUTBOX_INSERT_SQL, GATE_SQL].map((s) => conn.prepare(s));
     const t = { begin: 0n, gate: 0n, bump: 0n, insert: 0n, outbox: 0n, commit: 0n };
