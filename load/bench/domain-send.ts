@@ -16,10 +16,12 @@
  *   MYSQL_URL=mysql://root@127.0.0.1:3306/test node --import tsx load/bench/domain-send.ts --n 5000
  *
  * SQLite uses a temp file (removed afterwards) with synchronous=FULL unless told otherwise; MySQL a
- * fresh database (dropped afterwards).
+ * fresh database (dropped afterwards). When the MySQL server runs on this machine (its pid file is
+ * readable), the database server's CPU µs per send is printed too (`db CPU`, from /proc/<pid>/stat: everything
+ * the server did meanwhile, including other clients' work on a shared server).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +30,7 @@ import mysql from 'mysql2/promise';
 import { createDomain, type Caller, type Domain, type UserCaller } from '../../src/domain/index.ts';
 import { onSendBatch } from '../../src/store/batch-stats.ts';
 import { closeDatabase, durabilitySettings, migrate, openDatabase } from '../../src/store/db.ts';
+import { procStat } from '../lib/processes.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -67,18 +70,32 @@ async function freshDatabase(useMysql: boolean): Promise<{ url: string; drop(): 
   return { url: `sqlite:${join(dir, 'bench.db')}`, drop: () => rm(dir, { recursive: true, force: true }) };
 }
 
-interface Row { name: string; n: number; perSec: number; wallUs: number; cpuUs: number; perBatch: number; commitMs: number }
+interface Row { name: string; n: number; perSec: number; wallUs: number; cpuUs: number; dbCpuUs: number | null; perBatch: number; commitMs: number }
 
-async function timed(db: Knex, name: string, n: number, run: () => Promise<void>): Promise<Row> {
+/** The MySQL server's pid when it runs on this machine (its pid file readable), else null. */
+async function serverPid(db: Knex): Promise<number | null> {
+  try {
+    const [rows] = (await db.raw('SELECT @@pid_file AS f')) as [{ f: string }[]];
+    const pid = Number((await readFile(rows[0]!.f, 'utf8')).trim());
+    procStat(pid);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+async function timed(db: Knex, name: string, n: number, run: () => Promise<void>, dbPid: number | null): Promise<Row> {
   const commits: number[] = [];
   const stop = onSendBatch(db, (_, seconds) => { commits.push(seconds * 1000); });
+  const db0 = dbPid === null ? 0 : procStat(dbPid).cpuMs;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await run();
   const wallNs = Number(process.hrtime.bigint() - t0);
   const cpu = process.cpuUsage(cpu0);
+  const dbCpuUs = dbPid === null ? null : ((procStat(dbPid).cpuMs - db0) * 1000) / n;
   stop();
-  return { name, n, perSec: n / (wallNs / 1e9), wallUs: wallNs / 1e3 / n, cpuUs: (cpu.user + cpu.system) / n, perBatch: n / commits.length, commitMs: commits.sort((a, b) => a - b)[commits.length >> 1]! };
+  return { name, n, perSec: n / (wallNs / 1e9), wallUs: wallNs / 1e3 / n, cpuUs: (cpu.user + cpu.system) / n, dbCpuUs, perBatch: n / commits.length, commitMs: commits.sort((a, b) => a - b)[commits.length >> 1]! };
 }
 
 async function bench(useMysql: boolean): Promise<Row[]> {
@@ -114,18 +131,19 @@ async function bench(useMysql: boolean): Promise<Row[]> {
     for (let i = 0; i < 200; i++) await sendOne(users[i % MEMBERS], shared);
 
     const rows: Row[] = [];
+    const dbPid = useMysql ? await serverPid(db) : null;
     const want = (run: string) => !args.only || args.only === run;
     if (want('sequential')) rows.push(await timed(db, 'sequential', N, async () => {
       for (let i = 0; i < N; i++) await sendOne(users[i % MEMBERS], shared);
-    }));
+    }, dbPid));
     const concurrent = (roomFor: (w: number) => string) => async () => {
       const per = Math.ceil(N / C);
       await Promise.all(Array.from({ length: C }, async (_, w) => {
         for (let i = 0; i < per; i++) await sendOne(users[w], roomFor(w));
       }));
     };
-    if (want('1room')) rows.push(await timed(db, `${C}-way, 1 room`, Math.ceil(N / C) * C, concurrent(() => shared)));
-    if (want('rooms')) rows.push(await timed(db, `${C}-way, ${C} rooms`, Math.ceil(N / C) * C, concurrent((w) => own[w])));
+    if (want('1room')) rows.push(await timed(db, `${C}-way, 1 room`, Math.ceil(N / C) * C, concurrent(() => shared), dbPid));
+    if (want('rooms')) rows.push(await timed(db, `${C}-way, ${C} rooms`, Math.ceil(N / C) * C, concurrent((w) => own[w]), dbPid));
 
     // The guarantees still hold after the run: every room's seq is 1..last_seq without gaps.
     for (const roomId of [shared, ...own]) {
@@ -138,8 +156,8 @@ async function bench(useMysql: boolean): Promise<Row[]> {
 
     const settings = Object.entries(await durabilitySettings(db)).map(([k, v]) => `${k}=${v}`).join(', ');
     console.log(`domain.messages.send on ${useMysql ? 'mysql' : 'sqlite'} (${settings}): ${N} sends per run, ${published} events published`);
-    console.log(`${'run'.padEnd(20)}${'msgs/s'.padStart(10)}${'wall µs/send'.padStart(14)}${'CPU µs/send'.padStart(13)}${'sends/batch'.padStart(13)}${'p50 batch ms'.padStart(14)}`);
-    for (const r of rows) console.log(`${r.name.padEnd(20)}${fmt(r.perSec).padStart(10)}${fmt(r.wallUs, 1).padStart(14)}${fmt(r.cpuUs, 1).padStart(13)}${fmt(r.perBatch, 1).padStart(13)}${fmt(r.commitMs, 2).padStart(14)}`);
+    console.log(`${'run'.padEnd(20)}${'msgs/s'.padStart(10)}${'wall µs/send'.padStart(14)}${'CPU µs/send'.padStart(13)}${'sends/batch'.padStart(13)}${'p50 batch ms'.padStart(14)}${dbPid === null ? '' : 'db CPU µs/send'.padStart(16)}`);
+    for (const r of rows) console.log(`${r.name.padEnd(20)}${fmt(r.perSec).padStart(10)}${fmt(r.wallUs, 1).padStart(14)}${fmt(r.cpuUs, 1).padStart(13)}${fmt(r.perBatch, 1).padStart(13)}${fmt(r.commitMs, 2).padStart(14)}${r.dbCpuUs === null ? '' : fmt(r.dbCpuUs, 1).padStart(16)}`);
     return rows;
   } finally {
     await closeDatabase(db);

@@ -2,6 +2,14 @@
  * Webhook endpoints: register, list, change, delete, rotate the signing secret. The tenant key or
  * a tenant admin manages them; delivery itself is src/outbox/. URLs that reach private networks
  * are refused unless the operator allows them (src/outbox/ssrf.ts).
+ *
+ * What an endpoint receives: the events committed after it was created (or re-enabled, or its
+ * filters widened) that match its event types and rooms, never a backlog from before. Events are
+ * written to the outbox only while their tenant has an endpoint that would receive them (the gate,
+ * src/store/outbox.ts, read inside each change's transaction), so a tenant without endpoints costs
+ * its sends no outbox writes. An endpoint disabled by its owner receives nothing committed while
+ * it is disabled; one disabled by chatapi after failed deliveries keeps its events waiting, and
+ * re-enabling it resumes them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { refuseUrl } from '../outbox/ssrf.ts';

@@ -30,7 +30,9 @@ function fanOut(events: OutboxRow[], hooks: WebhookRow[], now: number): NewDeliv
   const parsed = hooks.map((h) => ({ h, types: JSON.parse(h.event_types) as string[], rooms: h.room_ids === null ? null : (JSON.parse(h.room_ids) as string[]) }));
   for (const evt of events) {
     for (const { h, types, rooms } of parsed) {
-      // An endpoint gets the events committed after it was registered, not the backlog before.
+      // An endpoint gets the events committed after it was registered, not the backlog before: the
+      // outbox holds only events some endpoint wanted at their commit (store/outbox.ts), and this
+      // keeps a new endpoint from the events written for an older one of the same tenant.
       if (h.tenant_id === evt.tenant_id && evt.created_at >= h.created_at && typeMatches(types, evt.type) && roomMatches(rooms, evt.room_id)) out.push(newDelivery(evt, h.id, now));
     }
   }

@@ -437,7 +437,27 @@ const dayCounts: CodeMigration = {
   },
 };
 
-const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff, dayCounts, identity];
+/**
+ * Issue 12: the messages (tenant_id, pk) index serves one query, the cross-room feed on SQLite,
+ * whose position is the pk (feed.ts). On MySQL/MariaDB the feed runs on (tenant_id, feed_pos) and
+ * nothing reads (tenant_id, pk), while every send still wrote it (one B-tree of six per message).
+ * Dropped there; SQLite keeps it. Every other index of messages is read: id (a message by id),
+ * (room_id, seq) (history, unread counts, the FK to rooms), (room_id, sender_id, client_msg_id)
+ * (idempotent sends), (tenant_id, created_at) (admin stats per day), and on MySQL (tenant_id, feed_pos).
+ */
+const unusedMessageIndex: CodeMigration = {
+  name: '0007_messages_tenant_pk_sqlite_only',
+  async up(knex) {
+    if (!String(knex.client.config.client).startsWith('mysql')) return;
+    await knex.schema.alterTable('messages', (t) => t.dropIndex(['tenant_id', 'pk']));
+  },
+  async down(knex) {
+    if (!String(knex.client.config.client).startsWith('mysql')) return;
+    await knex.schema.alterTable('messages', (t) => t.index(['tenant_id', 'pk']));
+  },
+};
+
+const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff, dayCounts, identity, unusedMessageIndex];
 
 /** knex's MigrationSource over the list above, in order. */
 export const migrationSource: Knex.MigrationSource<CodeMigration> = {

@@ -59,8 +59,8 @@ type Rows<T> = [T[], unknown];
 async function storeBatch(trx: Knex.Transaction, batch: AppendRequest[], checkKeys: boolean): Promise<Outcome<AppendResult>[]> {
   const found: unknown[][] = [];
   for (const s of readStatements(batch, checkKeys)) found.push(((await trx.raw(s.sql, s.bindings as Knex.RawBinding[])) as Rows<unknown>)[0]);
-  const [rooms, members, usedKeys] = found;
-  const plan = planBatch(batch, { rooms, members, usedKeys: usedKeys ?? [] } as BatchReads, batch[0]!.now());
+  const [rooms, members, webhooks, usedKeys] = found;
+  const plan = planBatch(batch, { rooms, members, webhooks, usedKeys: usedKeys ?? [] } as BatchReads, batch[0]!.now());
   if (plan.stored.length === 0) return plan.outcomes;
   const writes = writeScript(plan);
   await trx.raw(writes.sql, writes.bindings as Knex.RawBinding[]);

@@ -9,11 +9,12 @@
  *   1. START TRANSACTION;
  *      SELECT … FROM rooms WHERE id IN (…) ORDER BY id FOR UPDATE;            the batch's rooms, in one order
  *      SELECT … FROM room_members WHERE … LOCK IN SHARE MODE;                which senders are members
+ *      SELECT … FROM webhooks WHERE tenant_id IN (…) LOCK IN SHARE MODE;     the outbox gate (outbox.ts)
  *      [SELECT … FROM messages WHERE (room, sender, key) …]                  only on the retry after a repeat
  *   2. per tenant: INSERT INTO feed_positions … LAST_INSERT_ID(last_pos + n); SET @feed_i = LAST_INSERT_ID();
  *      INSERT INTO messages VALUES (…, @feed_i - k), …;                        seqs from step 1, feed positions from the counter
  *      UPDATE rooms SET last_seq = CASE id … END …;
- *      INSERT INTO outbox_events VALUES …;
+ *      INSERT INTO outbox_events VALUES …;                                    only events an endpoint would receive
  *      COMMIT
  *
  * The server stops a multi-statement query at its first failing statement, so a failure leaves the
@@ -23,17 +24,20 @@
 import type { Knex } from 'knex';
 import type { AppendRequest, AppendResult, NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
-import { outboxRow } from './outbox.ts';
+import { GATE_COLUMNS, OutboxGate, outboxRow, type GateRow } from './outbox.ts';
 
-/** What the locking reads found: each room's last seq and slow mode, members (and their mutes), used keys. */
+/** What the locking reads found: each room's last seq and slow mode, members (and their mutes), the tenants' endpoints, used keys. */
 export interface BatchReads {
   rooms: { id: string; tenant_id: string; last_seq: number | string; slow_mode_seconds: number | string }[];
   members: { tenant_id: string; room_id: string; user_id: string; muted_until: number | string | null }[];
+  webhooks: GateRow[];
   usedKeys: { room_id: string; sender_id: string; client_msg_id: string }[];
 }
 
 export interface BatchPlan {
   outcomes: Outcome<AppendResult>[];
+  /** Which of the sends' events go to the outbox (outbox.ts), from the endpoints the locking read found. */
+  gate: OutboxGate;
   stored: { row: NewMessageRow; req: AppendRequest }[];
   /** room id → its new last seq and the time of its last message */
   roomUpdates: Map<string, { seq: number; at: number }>;
@@ -62,7 +66,7 @@ export function planBatch(batch: AppendRequest[], reads: BatchReads, now: number
   const members = new Set(reads.members.filter((r) => r.muted_until === null || Number(r.muted_until) <= now)
     .map((r) => pairKey(r.tenant_id, r.room_id, r.user_id)));
   const usedKeys = new Set(reads.usedKeys.map((r) => pairKey(r.room_id, r.sender_id, r.client_msg_id)));
-  const plan: BatchPlan = { outcomes: [], stored: [], roomUpdates: new Map() };
+  const plan: BatchPlan = { outcomes: [], gate: new OutboxGate(reads.webhooks), stored: [], roomUpdates: new Map() };
   for (const req of batch) {
     const m = req.msg;
     const room = pairKey(m.tenant_id, m.room_id);
@@ -93,6 +97,7 @@ const list = (n: number, item = '?') => Array.from({ length: n }, () => item).jo
 export function readStatements(batch: AppendRequest[], checkKeys: boolean): { sql: string; bindings: unknown[] }[] {
   const roomIds = [...new Set(batch.map((r) => r.msg.room_id))].sort();
   const pairs = [...new Map(batch.map((r) => [pairKey(r.msg.room_id, r.msg.sender_id), r.msg])).values()];
+  const tenantIds = [...new Set(batch.map((r) => r.msg.tenant_id))].sort();
   const statements = [
     {
       sql: `SELECT id, tenant_id, last_seq, slow_mode_seconds FROM rooms WHERE id IN (${list(roomIds.length)}) AND archived_at IS NULL ORDER BY id FOR UPDATE`,
@@ -101,6 +106,12 @@ export function readStatements(batch: AppendRequest[], checkKeys: boolean): { sq
     {
       sql: `SELECT tenant_id, room_id, user_id, muted_until FROM room_members WHERE ${pairs.map(() => '(room_id = ? AND user_id = ?)').join(' OR ')} LOCK IN SHARE MODE`,
       bindings: pairs.flatMap((m) => [m.room_id, m.sender_id]),
+    },
+    {
+      // The outbox gate, once per tenant per batch: locking, so an endpoint created before this
+      // read is seen and one created meanwhile waits for COMMIT (outbox.ts).
+      sql: `SELECT ${GATE_COLUMNS.join(', ')} FROM webhooks WHERE tenant_id IN (${list(tenantIds.length)}) LOCK IN SHARE MODE`,
+      bindings: tenantIds as unknown[],
     },
   ];
   // A plain read suffices for the keys: this transaction holds the rooms' locks, which every send into them takes.
@@ -144,7 +155,9 @@ export function writeScript(plan: BatchPlan): { sql: string; bindings: unknown[]
   const cases = ids.map(() => 'WHEN ? THEN ?').join(' ');
   parts.push(`UPDATE rooms SET last_seq = CASE id ${cases} END, updated_at = CASE id ${cases} END WHERE id IN (${list(ids.length)})`);
   bindings.push(...ids.flatMap((id) => [id, plan.roomUpdates.get(id)!.seq]), ...ids.flatMap((id) => [id, plan.roomUpdates.get(id)!.at]), ...ids);
-  const outbox = plan.stored.flatMap(({ row, req }) => (req.events ? req.events(row).map((e) => outboxRow(e, row.created_at)) : []));
+  const outbox = plan.stored.flatMap(({ row, req }) => (req.events && plan.gate.any(row.tenant_id)
+    ? req.events(row).filter((e) => plan.gate.wants(e)).map((e) => outboxRow(e, row.created_at))
+    : []));
   if (outbox.length > 0) {
     parts.push(`INSERT INTO outbox_events (${OUTBOX_COLUMNS.join(', ')}) VALUES ${outbox.map(() => `(${list(OUTBOX_COLUMNS.length)})`).join(', ')}`);
     for (const row of outbox) for (const c of OUTBOX_COLUMNS) bindings.push(row[c]);
@@ -169,7 +182,8 @@ export async function runBatchScript(knex: Knex, batch: AppendRequest[], checkKe
     const plan = planBatch(batch, {
       rooms: results[1] as BatchReads['rooms'],
       members: results[2] as BatchReads['members'],
-      usedKeys: (results[3] ?? []) as BatchReads['usedKeys'],
+      webhooks: results[3] as BatchReads['webhooks'],
+      usedKeys: (results[4] ?? []) as BatchReads['usedKeys'],
     }, batch[0]!.now());
     if (plan.stored.length === 0) {
       await query(conn, 'ROLLBACK'); // nothing to write: let the locks go

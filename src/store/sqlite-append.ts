@@ -16,6 +16,10 @@
  * before the sends are answered (wal-sync.ts); when a send carries an afterInsert hook the batch
  * runs in a knex transaction on that same connection (FULL's in-loop sync) so the hook can write
  * through it.
+ *
+ * Each transaction first reads the batch's tenants' webhook endpoints (once per tenant: the outbox
+ * gate, outbox.ts) under the writer's lock, and writes a send's events to the outbox only if an
+ * endpoint would receive them; most tenants have none, and their sends write no outbox row.
  */
 import type { Knex } from 'knex';
 import { isRetryable } from './db.ts';
@@ -23,11 +27,12 @@ import { SEND_GATE } from './rooms.ts';
 import { backoff, MAX_ATTEMPTS, type AppendRequest, type AppendResult, type NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
 import { afterSendBatch, syncWal } from './wal-sync.ts';
-import { OUTBOX_INSERT_SQL, outboxParams, outboxRow } from './outbox.ts';
+import { GATE_SQL, OUTBOX_INSERT_SQL, OutboxGate, outboxParams, outboxRow, type GateRow } from './outbox.ts';
 
 interface Stmt {
   run(...params: unknown[]): { changes: number };
   get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
 }
 interface RawSqlite {
   prepare(sql: string): Stmt;
@@ -40,8 +45,8 @@ interface RawSqlite {
   pragma(source: string): unknown;
 }
 
-const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`;
-const INSERT = `INSERT INTO messages (id, tenant_id, room_id, seq, sender_id, content, meta, client_msg_id, body_hash, created_at, edited_at, deleted_at)
+export const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`;
+export const INSERT = `INSERT INTO messages (id, tenant_id, room_id, seq, sender_id, content, meta, client_msg_id, body_hash, created_at, edited_at, deleted_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** Stores a batch in one transaction; retried whole while the database is locked by another process. */
@@ -108,12 +113,16 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
   const bump = sql(BUMP);
   const insert = sql(INSERT);
   const outbox = sql(OUTBOX_INSERT_SQL);
+  // The outbox gate (outbox.ts): the batch's tenants' endpoints, read once per tenant inside this
+  // transaction (the writer's lock is held: no endpoint is created or changed until COMMIT).
+  const gateSql = sql(GATE_SQL);
+  const gate = new OutboxGate([...new Set(batch.map((r) => r.msg.tenant_id))].flatMap((t) => gateSql.all(t) as GateRow[]));
   const outcomes: Outcome<AppendResult>[] = [];
   for (const { msg: m, now, afterInsert, events, slowOk } of batch) {
     const createdAt = now();
     if (!savepoints) {
       try {
-        outcomes.push({ value: storeOne(bump, insert, outbox, m, createdAt, events, slowOk) });
+        outcomes.push({ value: storeOne(bump, insert, outbox, gate, m, createdAt, events, slowOk) });
       } catch (err) {
         if (isRetryable(err)) throw err;
         outcomes.push({ err });
@@ -123,7 +132,7 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
     }
     sql('SAVEPOINT send').run();
     try {
-      const row = storeOne(bump, insert, outbox, m, createdAt, events, slowOk);
+      const row = storeOne(bump, insert, outbox, gate, m, createdAt, events, slowOk);
       if (row && afterInsert) await afterInsert(trx!, row);
       sql('RELEASE send').run();
       outcomes.push({ value: row });
@@ -137,14 +146,16 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
   return outcomes;
 }
 
-/** One send's statements: take the seq (if the sender may send now), insert the message and its outbox events. */
-function storeOne(bump: Stmt, insert: Stmt, outbox: Stmt, m: AppendRequest['msg'], createdAt: number, events: AppendRequest['events'], slowOk?: boolean): NewMessageRow | null {
+/** One send's statements: take the seq (if the sender may send now), insert the message and the outbox events the gate lets through. */
+function storeOne(bump: Stmt, insert: Stmt, outbox: Stmt, gate: OutboxGate, m: AppendRequest['msg'], createdAt: number, events: AppendRequest['events'], slowOk?: boolean): NewMessageRow | null {
   const taken = bump.get(createdAt, m.tenant_id, m.room_id, slowOk ? 1 : 0, m.room_id, m.sender_id, m.tenant_id, createdAt) as { last_seq: number } | undefined;
   if (!taken) return null;
   const row: NewMessageRow = { ...m, seq: Number(taken.last_seq), created_at: createdAt };
   insert.run(row.id, row.tenant_id, row.room_id, row.seq, row.sender_id, row.content, row.meta, row.client_msg_id,
     row.body_hash, row.created_at, row.edited_at, row.deleted_at);
   // The outbox hook: the send's events, in the same transaction (and savepoint), so they commit with it.
-  if (events) for (const evt of events(row)) outbox.run(...outboxParams(outboxRow(evt, createdAt)));
+  if (events && gate.any(row.tenant_id)) {
+    for (const evt of events(row)) if (gate.wants(evt)) outbox.run(...outboxParams(outboxRow(evt, createdAt)));
+  }
   return row;
 }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { backends } from '../helpers/backends.ts';
+import { subscribe } from '../outbox/subscribe.ts';
 import { openHarness, type DomainHarness } from './harness.ts';
 
 for (const backend of backends()) {
@@ -12,6 +13,7 @@ for (const backend of backends()) {
 
     test('each record() resolves once its row is stored; rows keep the order of the calls', async () => {
       const t = await h.tenant();
+      await subscribe(h.db, t.id); // events are written for tenants with an endpoint (store/outbox.ts)
       const calls: [string, 'online' | 'offline'][] = [['u1', 'online'], ['u2', 'online'], ['u1', 'offline'], ['u3', 'online']];
       await Promise.all(calls.map(([user, status]) => h.domain.userStatus.record(t.id, user, status)));
       const rows = await h.db('outbox_events').where({ tenant_id: t.id }).orderBy('pk').select('type', 'payload');

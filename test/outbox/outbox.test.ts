@@ -2,6 +2,8 @@
  * The transactional outbox: every event the domain publishes is also an outbox row written by the
  * transaction of its change (so a change that fails or rolls back leaves none), and each row's
  * payload is the event's WebSocket frame, valid against the WebhookEvent schema (the frames of AsyncAPI).
+ * Events are written only for tenants with an endpoint that would receive them (gate.test.ts): each
+ * tenant here has one for every event.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -9,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { listEvents } from '../../src/store/outbox.ts';
 import { backends } from '../helpers/backends.ts';
 import { openHarness, rejectsWith, type DomainHarness } from '../domain/harness.ts';
+import { subscribe } from './subscribe.ts';
 
 type Validators = typeof import('../../generated/validators.cjs');
 const { WebhookEvent: validateEvent } = createRequire(import.meta.url)('../../generated/validators.cjs') as Validators;
@@ -17,10 +20,16 @@ for (const backend of backends()) {
   describe(`outbox (${backend.name})`, () => {
     let h: DomainHarness;
     before(async () => { h = await openHarness(backend); });
+    /** A tenant with an endpoint for every event, so every event is written. */
+    const tenant = async () => {
+      const t = await h.tenant();
+      await subscribe(h.db, t.id);
+      return t;
+    };
     after(async () => { await h?.close(); });
 
     test('every published event is in the outbox, in order, with its frame as payload', async () => {
-      const t = await h.tenant();
+      const t = await tenant();
       const [a, b] = await Promise.all([t.user('a'), t.user('b'), t.user('c')]);
       h.events.length = 0;
       const { room } = await h.domain.rooms.create(a, { type: 'group', name: 'g', members: ['b'] });
@@ -52,7 +61,7 @@ for (const backend of backends()) {
     });
 
     test('a change that fails writes no event', async () => {
-      const t = await h.tenant();
+      const t = await tenant();
       const [a] = await Promise.all([t.user('a'), t.user('b'), t.user('x')]);
       const x = { kind: 'user' as const, tenantId: t.id, user: await h.domain.users.get(t.caller, 'x'), via: 'key' as const };
       const { room } = await h.domain.rooms.create(a, { type: 'group', members: ['b'] });
@@ -69,7 +78,7 @@ for (const backend of backends()) {
     });
 
     test("events added by other modules reach the outbox through the same path (a ticket's update)", async () => {
-      const t = await h.tenant();
+      const t = await tenant();
       const [customer, agent] = await Promise.all([t.user('cust'), t.user('agent', 'staff')]);
       const ticket = await h.domain.tickets.create(customer, { subject: 'help', initial_message: 'it broke' } as never);
       const mark = (await listEvents(h.db, t.id)).at(-1)?.pk ?? 0;
@@ -81,7 +90,7 @@ for (const backend of backends()) {
     });
 
     test('deleting a user writes member.left and room.deleted with the change', async () => {
-      const t = await h.tenant();
+      const t = await tenant();
       const [a] = await Promise.all([t.user('a'), t.user('b')]);
       const { room: shared } = await h.domain.rooms.create(a, { type: 'group', members: ['b'] });
       const { room: alone } = await h.domain.rooms.create(a, { type: 'group', members: [] });
