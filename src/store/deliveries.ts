@@ -82,6 +82,9 @@ async function candidates(db: Db, now: number, limit: number): Promise<string[]>
  * start of the same transaction (the worker records finished attempts there: one commit a round).
  */
 export async function claimDue(db: Knex, now: number, leaseUntil: number, limit: number, first?: (trx: Knex.Transaction) => Promise<void>): Promise<DeliveryRow[]> {
+  // Nothing to record and nothing due (a plain read): no transaction, so an idle round (a tenant
+  // without webhooks sending) costs one read, not a BEGIN … COMMIT on the event loop.
+  if (!first && (limit <= 0 || (await candidates(db, now, 1)).length === 0)) return [];
   return inTransaction(db, async (trx) => {
     if (first) await first(trx);
     const ids = limit > 0 ? await candidates(trx, now, limit) : [];
