@@ -13,6 +13,7 @@
  * at 20-way across 20 rooms.
  *
  *   node --import tsx load/bench/domain-send.ts [--n 5000] [--concurrency 20] [--synchronous NORMAL] [--only sequential|1room|rooms]
+ *     [--db-pid $(pgrep -x mariadbd)]   also the database server's CPU µs/send (a local server; from /proc)
  *   MYSQL_URL=mysql://root@127.0.0.1:3306/test node --import tsx load/bench/domain-send.ts --n 5000
  *
  * SQLite uses a temp file (removed afterwards) with synchronous=FULL unless told otherwise; MySQL a
@@ -21,6 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
@@ -37,6 +39,7 @@ const { values: args } = parseArgs({
     sqlite: { type: 'boolean', default: false }, // only SQLite, even with MYSQL_URL set
     synchronous: { type: 'string', default: 'FULL' }, // SQLite's PRAGMA synchronous: FULL or NORMAL
     only: { type: 'string' }, // one run: sequential | 1room | rooms (e.g. to profile it alone)
+    'db-pid': { type: 'string' }, // the local database server's pid (e.g. `pgrep -x mariadbd`): also print its CPU µs/send
   },
 });
 const N = Number(args.n);
@@ -67,18 +70,27 @@ async function freshDatabase(useMysql: boolean): Promise<{ url: string; drop(): 
   return { url: `sqlite:${join(dir, 'bench.db')}`, drop: () => rm(dir, { recursive: true, force: true }) };
 }
 
-interface Row { name: string; n: number; perSec: number; wallUs: number; cpuUs: number; perBatch: number; commitMs: number }
+interface Row { name: string; n: number; perSec: number; wallUs: number; cpuUs: number; dbCpuUs?: number; perBatch: number; commitMs: number }
+
+/** CPU time (user + system, µs) the process `pid` has used so far, from /proc (Linux; clock ticks of 10 ms). */
+function processCpuUs(pid: string): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000; // utime, stime (fields 14 and 15 of stat)
+}
+const DB_PID = args['db-pid'];
 
 async function timed(db: Knex, name: string, n: number, run: () => Promise<void>): Promise<Row> {
   const commits: number[] = [];
   const stop = onSendBatch(db, (_, seconds) => { commits.push(seconds * 1000); });
   const cpu0 = process.cpuUsage();
+  const db0 = DB_PID ? processCpuUs(DB_PID) : 0;
   const t0 = process.hrtime.bigint();
   await run();
   const wallNs = Number(process.hrtime.bigint() - t0);
   const cpu = process.cpuUsage(cpu0);
+  const dbCpuUs = DB_PID ? (processCpuUs(DB_PID) - db0) / n : undefined;
   stop();
-  return { name, n, perSec: n / (wallNs / 1e9), wallUs: wallNs / 1e3 / n, cpuUs: (cpu.user + cpu.system) / n, perBatch: n / commits.length, commitMs: commits.sort((a, b) => a - b)[commits.length >> 1]! };
+  return { name, n, perSec: n / (wallNs / 1e9), wallUs: wallNs / 1e3 / n, cpuUs: (cpu.user + cpu.system) / n, dbCpuUs, perBatch: n / commits.length, commitMs: commits.sort((a, b) => a - b)[commits.length >> 1]! };
 }
 
 async function bench(useMysql: boolean): Promise<Row[]> {
@@ -138,8 +150,8 @@ async function bench(useMysql: boolean): Promise<Row[]> {
 
     const settings = Object.entries(await durabilitySettings(db)).map(([k, v]) => `${k}=${v}`).join(', ');
     console.log(`domain.messages.send on ${useMysql ? 'mysql' : 'sqlite'} (${settings}): ${N} sends per run, ${published} events published`);
-    console.log(`${'run'.padEnd(20)}${'msgs/s'.padStart(10)}${'wall µs/send'.padStart(14)}${'CPU µs/send'.padStart(13)}${'sends/batch'.padStart(13)}${'p50 batch ms'.padStart(14)}`);
-    for (const r of rows) console.log(`${r.name.padEnd(20)}${fmt(r.perSec).padStart(10)}${fmt(r.wallUs, 1).padStart(14)}${fmt(r.cpuUs, 1).padStart(13)}${fmt(r.perBatch, 1).padStart(13)}${fmt(r.commitMs, 2).padStart(14)}`);
+    console.log(`${'run'.padEnd(20)}${'msgs/s'.padStart(10)}${'wall µs/send'.padStart(14)}${'CPU µs/send'.padStart(13)}${'sends/batch'.padStart(13)}${'p50 batch ms'.padStart(14)}${DB_PID ? 'db CPU µs/send'.padStart(16) : ''}`);
+    for (const r of rows) console.log(`${r.name.padEnd(20)}${fmt(r.perSec).padStart(10)}${fmt(r.wallUs, 1).padStart(14)}${fmt(r.cpuUs, 1).padStart(13)}${fmt(r.perBatch, 1).padStart(13)}${fmt(r.commitMs, 2).padStart(14)}${r.dbCpuUs === undefined ? '' : fmt(r.dbCpuUs, 1).padStart(16)}`);
     return rows;
   } finally {
     await closeDatabase(db);
