@@ -16,6 +16,10 @@
  *      INSERT INTO outbox_events VALUES …;
  *      COMMIT
  *
+ * The rooms are read and updated through their primary key (FORCE INDEX): on a small rooms table
+ * the optimizer would otherwise scan it, and a locking scan locks every row it passes, so two
+ * batches of different rooms (two nodes, or two batches in flight) would block or deadlock each other.
+ *
  * The server stops a multi-statement query at its first failing statement, so a failure leaves the
  * transaction open: it is rolled back before the connection goes back to the pool, and the error
  * (a duplicate key, a deadlock …) goes to mysql-append.ts, which decides what runs again.
@@ -95,7 +99,7 @@ export function readStatements(batch: AppendRequest[], checkKeys: boolean): { sq
   const pairs = [...new Map(batch.map((r) => [pairKey(r.msg.room_id, r.msg.sender_id), r.msg])).values()];
   const statements = [
     {
-      sql: `SELECT id, tenant_id, last_seq, slow_mode_seconds FROM rooms WHERE id IN (${list(roomIds.length)}) AND archived_at IS NULL ORDER BY id FOR UPDATE`,
+      sql: `SELECT id, tenant_id, last_seq, slow_mode_seconds FROM rooms FORCE INDEX (PRIMARY) WHERE id IN (${list(roomIds.length)}) AND archived_at IS NULL ORDER BY id FOR UPDATE`,
       bindings: roomIds as unknown[],
     },
     {
@@ -142,7 +146,7 @@ export function writeScript(plan: BatchPlan): { sql: string; bindings: unknown[]
   for (const { row } of plan.stored) for (const c of COLUMNS) bindings.push(row[c]);
   const ids = [...plan.roomUpdates.keys()];
   const cases = ids.map(() => 'WHEN ? THEN ?').join(' ');
-  parts.push(`UPDATE rooms SET last_seq = CASE id ${cases} END, updated_at = CASE id ${cases} END WHERE id IN (${list(ids.length)})`);
+  parts.push(`UPDATE rooms FORCE INDEX (PRIMARY) SET last_seq = CASE id ${cases} END, updated_at = CASE id ${cases} END WHERE id IN (${list(ids.length)})`);
   bindings.push(...ids.flatMap((id) => [id, plan.roomUpdates.get(id)!.seq]), ...ids.flatMap((id) => [id, plan.roomUpdates.get(id)!.at]), ...ids);
   const outbox = plan.stored.flatMap(({ row, req }) => (req.events ? req.events(row).map((e) => outboxRow(e, row.created_at)) : []));
   if (outbox.length > 0) {
