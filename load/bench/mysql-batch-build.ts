@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
 const BATCH = Number(args.batch);
 const ROOMS = Number(args.rooms);
 const TENANT = '0b7e4c1a-55c2-4f57-9a53-2f4d1f0c6a10';
+type Values = Parameters<typeof mysql.format>[1];
 const roomIds = Array.from({ length: ROOMS }, (_, i) => `${String(i).padStart(8, '0')}-042c-4d57-af88-57ecc6a0ad42`);
 
 interface Subject {
@@ -55,10 +56,10 @@ async function subject(name: string, root: string): Promise<Subject> {
     once() {
       const batch = batchOf();
       const statements = batchMod.readStatements(batch, false) as { sql: string; bindings: unknown[] }[];
-      let bytes = mysql.format(statements.map((s) => s.sql).join(';\n'), statements.flatMap((s) => s.bindings)).length;
+      let bytes = mysql.format(statements.map((s) => s.sql).join(';\n'), statements.flatMap((s) => s.bindings) as Values).length;
       const plan = batchMod.planBatch(batch, reads, 1_796_052_896_002);
       const writes = batchMod.writeScript(plan) as { sql: string; bindings: unknown[] };
-      bytes += mysql.format(writes.sql, writes.bindings).length;
+      bytes += mysql.format(writes.sql, writes.bindings as Values).length;
       return bytes;
     },
   };
