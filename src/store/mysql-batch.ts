@@ -17,6 +17,10 @@
  *      INSERT INTO outbox_events VALUES …;                                    only events an endpoint would receive
  *      COMMIT
  *
+ * The rooms are read and updated through their primary key (FORCE INDEX): on a small rooms table
+ * the optimizer would otherwise scan it, and a locking scan locks every row it passes, so two
+ * batches of different rooms (two nodes, or two batches in flight) would block or deadlock each other.
+ *
  * The server stops a multi-statement query at its first failing statement, so a failure leaves the
  * transaction open: it is rolled back before the connection goes back to the pool, and the error
  * (a duplicate key, a deadlock …) goes to mysql-append.ts, which decides what runs again.
@@ -52,38 +56,55 @@ export class DuplicateKey extends Error {
   }
 }
 
-const pairKey = (...parts: (string | null)[]) => JSON.stringify(parts);
+/** A set of (a, b, c) tuples of ids, as maps of maps: no key strings built, each id hashed once. */
+class TupleSet {
+  private readonly byA = new Map<string, Map<string, Set<string>>>();
+  add(a: string, b: string, c: string): void {
+    let byB = this.byA.get(a);
+    if (!byB) this.byA.set(a, (byB = new Map()));
+    const cs = byB.get(b);
+    if (cs) cs.add(c);
+    else byB.set(b, new Set([c]));
+  }
+  has(a: string, b: string, c: string): boolean {
+    return this.byA.get(a)?.get(b)?.has(c) ?? false;
+  }
+}
 
 /**
  * Decides each send of the batch from what the locking reads found (rooms.ts SEND_GATE, per send):
  * the room exists and is not archived, slow mode holds only sends that have not passed it
  * (slowOk), the sender is a member who is not muted at `now`, and the key is not used already (or
  * earlier in the batch). Seqs are last_seq + 1, + 2 … in queue order; created_at is read per send.
+ * Rooms and memberships count only within the send's own tenant.
  */
 export function planBatch(batch: AppendRequest[], reads: BatchReads, now: number): BatchPlan {
-  const lastSeq = new Map(reads.rooms.map((r) => [pairKey(r.tenant_id, r.id), Number(r.last_seq)]));
-  const slow = new Set(reads.rooms.filter((r) => Number(r.slow_mode_seconds) > 0).map((r) => pairKey(r.tenant_id, r.id)));
-  const members = new Set(reads.members.filter((r) => r.muted_until === null || Number(r.muted_until) <= now)
-    .map((r) => pairKey(r.tenant_id, r.room_id, r.user_id)));
-  const usedKeys = new Set(reads.usedKeys.map((r) => pairKey(r.room_id, r.sender_id, r.client_msg_id)));
+  const rooms = new Map<string, { tenant: string; last: number; slow: boolean }>();
+  for (const r of reads.rooms) rooms.set(r.id, { tenant: r.tenant_id, last: Number(r.last_seq), slow: Number(r.slow_mode_seconds) > 0 });
+  const members = new TupleSet(); // (room, user, tenant)
+  for (const r of reads.members) if (r.muted_until === null || Number(r.muted_until) <= now) members.add(r.room_id, r.user_id, r.tenant_id);
+  const usedKeys = new TupleSet(); // (room, sender, key)
+  for (const r of reads.usedKeys) usedKeys.add(r.room_id, r.sender_id, r.client_msg_id);
   const plan: BatchPlan = { outcomes: [], gate: new OutboxGate(reads.webhooks), stored: [], roomUpdates: new Map() };
   for (const req of batch) {
     const m = req.msg;
-    const room = pairKey(m.tenant_id, m.room_id);
-    const allowed = lastSeq.has(room) && (req.slowOk || !slow.has(room)) && members.has(pairKey(m.tenant_id, m.room_id, m.sender_id));
-    if (!allowed) {
+    const room = rooms.get(m.room_id);
+    if (room === undefined || room.tenant !== m.tenant_id || (room.slow && !req.slowOk) || !members.has(m.room_id, m.sender_id, m.tenant_id)) {
       plan.outcomes.push({ value: null });
       continue;
     }
-    const key = m.client_msg_id === null ? null : pairKey(m.room_id, m.sender_id, m.client_msg_id);
-    if (key !== null && usedKeys.has(key)) {
-      plan.outcomes.push({ err: new DuplicateKey() });
-      continue;
+    if (m.client_msg_id !== null) {
+      if (usedKeys.has(m.room_id, m.sender_id, m.client_msg_id)) {
+        plan.outcomes.push({ err: new DuplicateKey() });
+        continue;
+      }
+      usedKeys.add(m.room_id, m.sender_id, m.client_msg_id);
     }
-    if (key !== null) usedKeys.add(key);
-    const seq = lastSeq.get(room)! + 1;
-    lastSeq.set(room, seq);
-    const row: NewMessageRow = { ...m, seq, created_at: req.now() };
+    const seq = ++room.last;
+    const row: NewMessageRow = {
+      id: m.id, tenant_id: m.tenant_id, room_id: m.room_id, seq, sender_id: m.sender_id, content: m.content, meta: m.meta,
+      client_msg_id: m.client_msg_id, body_hash: m.body_hash, created_at: req.now(), edited_at: m.edited_at, deleted_at: m.deleted_at,
+    };
     plan.roomUpdates.set(m.room_id, { seq, at: row.created_at });
     plan.stored.push({ row, req });
     plan.outcomes.push({ value: row });
@@ -91,21 +112,31 @@ export function planBatch(batch: AppendRequest[], reads: BatchReads, now: number
   return plan;
 }
 
-const list = (n: number, item = '?') => Array.from({ length: n }, () => item).join(', ');
+/** `?, ?, …` (n of them), built once per n. */
+const placeholders: string[] = [];
+const list = (n: number) => (placeholders[n] ??= Array.from({ length: n }, () => '?').join(', '));
 
 /** The locking reads of step 1 (also used inside a knex transaction): statements with their bindings. */
 export function readStatements(batch: AppendRequest[], checkKeys: boolean): { sql: string; bindings: unknown[] }[] {
   const roomIds = [...new Set(batch.map((r) => r.msg.room_id))].sort();
-  const pairs = [...new Map(batch.map((r) => [pairKey(r.msg.room_id, r.msg.sender_id), r.msg])).values()];
+  const pairs = new TupleSet();
+  const memberBindings: unknown[] = [];
+  let memberWhere = '';
+  for (const { msg } of batch) {
+    if (pairs.has(msg.room_id, msg.sender_id, '')) continue;
+    pairs.add(msg.room_id, msg.sender_id, '');
+    memberWhere += memberWhere === '' ? '(room_id = ? AND user_id = ?)' : ' OR (room_id = ? AND user_id = ?)';
+    memberBindings.push(msg.room_id, msg.sender_id);
+  }
   const tenantIds = [...new Set(batch.map((r) => r.msg.tenant_id))].sort();
   const statements = [
     {
-      sql: `SELECT id, tenant_id, last_seq, slow_mode_seconds FROM rooms WHERE id IN (${list(roomIds.length)}) AND archived_at IS NULL ORDER BY id FOR UPDATE`,
+      sql: `SELECT id, tenant_id, last_seq, slow_mode_seconds FROM rooms FORCE INDEX (PRIMARY) WHERE id IN (${list(roomIds.length)}) AND archived_at IS NULL ORDER BY id FOR UPDATE`,
       bindings: roomIds as unknown[],
     },
     {
-      sql: `SELECT tenant_id, room_id, user_id, muted_until FROM room_members WHERE ${pairs.map(() => '(room_id = ? AND user_id = ?)').join(' OR ')} LOCK IN SHARE MODE`,
-      bindings: pairs.flatMap((m) => [m.room_id, m.sender_id]),
+      sql: `SELECT tenant_id, room_id, user_id, muted_until FROM room_members WHERE ${memberWhere} LOCK IN SHARE MODE`,
+      bindings: memberBindings,
     },
     {
       // The outbox gate, once per tenant per batch: locking, so an endpoint created before this
@@ -126,6 +157,9 @@ export function readStatements(batch: AppendRequest[], checkKeys: boolean): { sq
 }
 
 const COLUMNS = ['id', 'tenant_id', 'room_id', 'seq', 'sender_id', 'content', 'meta', 'client_msg_id', 'body_hash', 'created_at', 'edited_at', 'deleted_at'] as const;
+const INSERT_MESSAGES = `INSERT INTO messages (${COLUMNS.join(', ')}, feed_pos) VALUES `;
+/** One message's values: its columns (bound in COLUMNS order, see writeScript), then its feed position. */
+const MESSAGE_ROW = `(${list(COLUMNS.length)}, `;
 const OUTBOX_COLUMNS = ['id', 'tenant_id', 'room_id', 'type', 'payload', 'created_at', 'dispatched_at'] as const;
 
 /**
@@ -149,12 +183,22 @@ export function writeScript(plan: BatchPlan): { sql: string; bindings: unknown[]
     bindings.push(tenant, rows.length, rows.length);
     rows.forEach((row, i) => feedOf.set(row, `@chatapi_feed_${t} - ${rows.length - 1 - i}`));
   });
-  parts.push(`INSERT INTO messages (${COLUMNS.join(', ')}, feed_pos) VALUES ${plan.stored.map(({ row }) => `(${list(COLUMNS.length)}, ${feedOf.get(row)})`).join(', ')}`);
-  for (const { row } of plan.stored) for (const c of COLUMNS) bindings.push(row[c]);
-  const ids = [...plan.roomUpdates.keys()];
-  const cases = ids.map(() => 'WHEN ? THEN ?').join(' ');
-  parts.push(`UPDATE rooms SET last_seq = CASE id ${cases} END, updated_at = CASE id ${cases} END WHERE id IN (${list(ids.length)})`);
-  bindings.push(...ids.flatMap((id) => [id, plan.roomUpdates.get(id)!.seq]), ...ids.flatMap((id) => [id, plan.roomUpdates.get(id)!.at]), ...ids);
+  let values = '';
+  for (const { row } of plan.stored) {
+    values += `${values === '' ? '' : ', '}${MESSAGE_ROW}${feedOf.get(row)})`;
+    bindings.push(row.id, row.tenant_id, row.room_id, row.seq, row.sender_id, row.content, row.meta, row.client_msg_id, row.body_hash, row.created_at, row.edited_at, row.deleted_at);
+  }
+  parts.push(`${INSERT_MESSAGES}${values}`);
+  let cases = '';
+  const seqs: unknown[] = [];
+  const times: unknown[] = [];
+  for (const [id, { seq, at }] of plan.roomUpdates) {
+    cases += cases === '' ? 'WHEN ? THEN ?' : ' WHEN ? THEN ?';
+    seqs.push(id, seq);
+    times.push(id, at);
+  }
+  parts.push(`UPDATE rooms FORCE INDEX (PRIMARY) SET last_seq = CASE id ${cases} END, updated_at = CASE id ${cases} END WHERE id IN (${list(plan.roomUpdates.size)})`);
+  bindings.push(...seqs, ...times, ...plan.roomUpdates.keys());
   const outbox = plan.stored.flatMap(({ row, req }) => (req.events && plan.gate.any(row.tenant_id)
     ? req.events(row).filter((e) => plan.gate.wants(e)).map((e) => outboxRow(e, row.created_at))
     : []));
