@@ -140,30 +140,37 @@ function smaps(pid: number): { brk: number; anon: number; file: number } {
 const kb = (bytes: number, count: number) => Math.round(bytes / count).toLocaleString('en-US').padStart(7);
 
 async function rssPart(names: SubjectName[]): Promise<void> {
-  console.log(`\nB/conn, ${rooms} rooms × ${size} (fresh process per row; "GC'd": a full GC before both readings)\n`);
-  console.log(`${'subject'.padEnd(22)}${'RSS'.padStart(8)}${'heapUsed'.padStart(9)}${'heapTotal'.padStart(10)}${'new space'.padStart(10)}${'external'.padStart(9)}` +
+  console.log(`\nB/conn, ${rooms} rooms × ${size} (fresh process per subject and mode; "GC'd": a full GC before every reading;` +
+    `\n"2nd batch": ${rooms * size} more clients connected after the first ${rooms * size}, which leaves out one-off costs: compiled code,` +
+    `\ncaches filling up, the V8 young generation growing)\n`);
+  console.log(`${'subject'.padEnd(28)}${'RSS'.padStart(8)}${'heapUsed'.padStart(9)}${'heapTotal'.padStart(10)}${'new space'.padStart(10)}${'external'.padStart(9)}` +
     `${'RSS−heapT'.padStart(10)}${'brk'.padStart(8)}${'anon'.padStart(8)}${'file'.padStart(8)}  connect`);
   for (const name of names) {
     const subject = await startSubject(name);
     try {
-      await subject.layout(rooms, size);
+      await subject.layout(2 * rooms, size);
       for (const gc of [false, true]) {
         await subject.restart();
-        const target = await subject.layout(rooms, size);
-        const a = await mem(subject, gc);
-        const sa = smaps(target.pid);
-        const run = new FanoutRun(target, rooms, size, 1);
+        const target = await subject.layout(2 * rooms, size);
+        const second: typeof target = { ...target, member: (room, index) => target.member(room + rooms, index) };
+        const runs: FanoutRun[] = [];
         try {
-          const c = await run.connect(); // waits 500 ms after the last connect, as the bench does
-          const b = await mem(subject, gc);
-          const sb = smaps(target.pid);
-          const d = (k: keyof Mem) => kb(b[k] - a[k], c.count);
-          console.log(`${`${name}${gc ? " GC'd" : ' as bench'}`.padEnd(22)}${d('rss').padStart(8)}${d('heapUsed').padStart(9)}${d('heapTotal').padStart(10)}` +
-            `${d('newSpace').padStart(10)}${d('external').padStart(9)}${kb(b.rss - b.heapTotal - (a.rss - a.heapTotal), c.count).padStart(10)}` +
-            `${kb(sb.brk - sa.brk, c.count).padStart(8)}${kb(sb.anon - sa.anon, c.count).padStart(8)}${kb(sb.file - sa.file, c.count).padStart(8)}  ` +
-            `${Math.round(c.connectMs)} ms, ${Math.round(c.cpuUsPerConn)} µs CPU/conn (harness RSS figure ${Math.round(c.bytesPerConn)})`);
+          for (const [batch, t] of [['', target], [' 2nd batch', second]] as const) {
+            const a = await mem(subject, gc);
+            const sa = smaps(target.pid);
+            const run = new FanoutRun(t, rooms, size, 1);
+            runs.push(run);
+            const c = await run.connect(); // waits 500 ms after the last connect, as the bench does
+            const b = await mem(subject, gc);
+            const sb = smaps(target.pid);
+            const d = (k: keyof Mem) => kb(b[k] - a[k], c.count);
+            console.log(`${`${name}${gc ? " GC'd" : ' as bench'}${batch}`.padEnd(28)}${d('rss').padStart(8)}${d('heapUsed').padStart(9)}${d('heapTotal').padStart(10)}` +
+              `${d('newSpace').padStart(10)}${d('external').padStart(9)}${kb(b.rss - b.heapTotal - (a.rss - a.heapTotal), c.count).padStart(10)}` +
+              `${kb(sb.brk - sa.brk, c.count).padStart(8)}${kb(sb.anon - sa.anon, c.count).padStart(8)}${kb(sb.file - sa.file, c.count).padStart(8)}  ` +
+              `${Math.round(c.connectMs)} ms, ${Math.round(c.cpuUsPerConn)} µs CPU/conn`);
+          }
         } finally {
-          await run.close();
+          for (const run of runs) await run.close();
         }
       }
     } finally {

@@ -29,7 +29,7 @@ export interface RoomSync {
   upTo: number;
   replayed: number;
   truncated: { from_seq: number; to_seq: number } | null;
-  /** Live events that arrived while this room was not live yet, in arrival order. */
+  /** Live events that arrived while this room was not live yet, in arrival order (NOTHING_HELD when none). */
   held: Held[];
   /** Bumped whenever the room re-syncs; a replay of an older generation stops. */
   generation: number;
@@ -134,8 +134,12 @@ export function takeQueue(conn: Conn): string[] {
  */
 export const canRead = (conn: Conn) => conn.user?.permissions.can_receive_message !== false;
 
+/** What a room holds while nothing is held (shared and frozen: router.hold swaps in an array of its own). */
+export const NOTHING_HELD: Held[] = Object.freeze([]) as unknown as Held[];
+
+/** Every field from the start, so later assignments (sync.ts, router.ts) stay inside the object. */
 export function newRoomSync(delivered: number, head?: number): RoomSync {
-  return { state: 'waiting', delivered, head, upTo: 0, replayed: 0, truncated: null, held: [], generation: 0 };
+  return { state: 'waiting', delivered, head, upTo: 0, replayed: 0, truncated: null, held: NOTHING_HELD, generation: 0, ref: undefined, handoffTimer: undefined };
 }
 
 export const roomTopic = (tenantId: string, roomId: string) => `t:${tenantId}:r:${roomId}`;

@@ -9,7 +9,7 @@
  */
 import type { TemplatedApp } from 'uWebSockets.js';
 import { CloseCode, CloseReason } from './close-codes.ts';
-import { type Conn, type Held, type RoomSync, clearConnTimer, connTimer, isOpen, roomTopic } from './conn.ts';
+import { type Conn, type Held, type RoomSync, clearConnTimer, connTimer, isOpen, NOTHING_HELD, roomTopic } from './conn.ts';
 import type { Message } from '../domain/wire.ts';
 import { encode } from './frames.ts';
 import type { WsObserver } from './observer.ts';
@@ -166,7 +166,7 @@ export class Router {
     const sync = conn.rooms.get(roomId);
     if (sync) {
       clearConnTimer(conn, sync.handoffTimer);
-      Object.assign(sync, { state: 'waiting', held: [], generation: sync.generation + 1 });
+      Object.assign(sync, { state: 'waiting', held: NOTHING_HELD, generation: sync.generation + 1 });
     }
     removeFrom(this.pending, topic, conn);
     if (this.live.get(topic)?.has(conn)) {
@@ -217,7 +217,7 @@ export class Router {
     sync.state = 'live';
     const upTo = Math.max(sync.upTo, sequencer.last);
     const later = fresh ? sync.held.filter((h) => h.seq !== undefined && h.seq > upTo) : [];
-    sync.held = [];
+    sync.held = NOTHING_HELD;
     this.send(conn, encode({ type: 'sync.complete', room_id: roomId, seq: upTo, replayed: sync.replayed, truncated: sync.truncated, ...(sync.ref ? { ref: sync.ref } : {}) }));
     for (const h of later) sequencer.offer(h.seq!, h.bytes); // a new sequencer publishes these to the topic
     return true;
@@ -238,6 +238,7 @@ export class Router {
   private hold(conn: Conn, roomId: string, held: Held): void {
     const sync = conn.rooms.get(roomId);
     if (!sync || sync.state === 'live') return;
+    if (sync.held === NOTHING_HELD) sync.held = [];
     sync.held.push(held);
     if (sync.held.length > this.opts.maxHeld) this.kick(conn, CloseCode.SLOW_CONSUMER);
   }
