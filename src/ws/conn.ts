@@ -9,6 +9,7 @@ import type { User } from '../domain/wire.ts';
 import type { Presented } from './handshake.ts';
 import { pooledRandomBytes } from '../random-pool.ts';
 import type { ConnTimer } from './conn-timers.ts';
+import type { RoomMap } from './room-map.ts';
 
 export { type ConnTimer, clearConnTimer, clearConnTimers, connTimer, connTimerAt } from './conn-timers.ts';
 
@@ -58,7 +59,8 @@ export interface Conn {
   caller?: UserCaller;
   /** The credential that opened the session. */
   cred?: Credential;
-  rooms: Map<string, RoomSync>;
+  /** Its rooms (room-map.ts: one inline, a Map from two on). */
+  rooms: RoomMap<RoomSync>;
   /** Frames that arrived before the connection was ready, in order (allocated by the first one). */
   queue: string[] | undefined;
   /** Frames are handled one after another, so sends keep the client's order (set while frames are in flight). */

@@ -22,6 +22,7 @@ import { upgradeHandler } from './handshake.ts';
 import { LocalPresence } from './presence.ts';
 import { PresenceFanout } from './presence-fanout.ts';
 import { noObserver, type WsObserver } from './observer.ts';
+import { RoomMap } from './room-map.ts';
 import { Router } from './router.ts';
 import { authenticateUpgrade } from './session.ts';
 import { SessionReads } from './session-reads.ts';
@@ -186,7 +187,7 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, event
   const conn: Conn = {
     id: newConnectionId(), phase: 'connecting', ws, origin: presented.origin || undefined, ip: presented.ip, embedOrigin: presented.embedOrigin || undefined,
     tenant: undefined, user: undefined, caller: undefined, cred: undefined,
-    rooms: new Map(), queue: undefined, chain: undefined, syncStarted: false, timers: undefined, counted: false, drainWaiters: undefined,
+    rooms: new RoomMap(), queue: undefined, chain: undefined, syncStarted: false, timers: undefined, counted: false, drainWaiters: undefined,
     inFlight: 0, pendingChars: 0, key: data.key, connectedSent: false,
   };
   trace('server', 'open', { key: conn.key, conn: conn.id });
