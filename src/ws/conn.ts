@@ -8,6 +8,10 @@ import type { TenantRecord, UserCaller } from '../domain/index.ts';
 import type { User } from '../domain/wire.ts';
 import type { Presented } from './handshake.ts';
 import { pooledRandomBytes } from '../random-pool.ts';
+import type { ConnTimer } from './conn-timers.ts';
+import type { RoomMap } from './room-map.ts';
+
+export { type ConnTimer, clearConnTimer, clearConnTimers, connTimer, connTimerAt } from './conn-timers.ts';
 
 /** A frame held for a connection while one of its rooms replays (seq set for message.created). */
 export interface Held {
@@ -26,16 +30,21 @@ export interface RoomSync {
   upTo: number;
   replayed: number;
   truncated: { from_seq: number; to_seq: number } | null;
-  /** Live events that arrived while this room was not live yet, in arrival order. */
+  /** Live events that arrived while this room was not live yet, in arrival order (NOTHING_HELD when none). */
   held: Held[];
   /** Bumped whenever the room re-syncs; a replay of an older generation stops. */
   generation: number;
   ref?: string;
-  handoffTimer?: NodeJS.Timeout;
+  handoffTimer?: ConnTimer;
 }
 
 export type Phase = 'auth' | 'connecting' | 'ready' | 'draining' | 'closed';
 
+/**
+ * Memory: a node holds tens of thousands of these, so what most connections never use is
+ * allocated on first use (queue, chain, drainWaiters, timers) and every field exists from the
+ * start (node.ts onOpen), which keeps them all inside the object (no separate property store).
+ */
 export interface Conn {
   id: string;
   phase: Phase;
@@ -50,18 +59,20 @@ export interface Conn {
   caller?: UserCaller;
   /** The credential that opened the session. */
   cred?: Credential;
-  rooms: Map<string, RoomSync>;
-  /** Frames that arrived before the connection was ready, in order. */
-  queue: string[];
-  /** Frames are handled one after another, so sends keep the client's order. */
-  chain: Promise<void>;
+  /** Its rooms (room-map.ts: one inline, a Map from two on). */
+  rooms: RoomMap<RoomSync>;
+  /** Frames that arrived before the connection was ready, in order (allocated by the first one). */
+  queue: string[] | undefined;
+  /** Frames are handled one after another, so sends keep the client's order (set while frames are in flight). */
+  chain: Promise<void> | undefined;
   /** Sync starts on the first `resume` or other frame, or after resume_wait_ms. */
   syncStarted: boolean;
-  timers: Set<NodeJS.Timeout>;
+  /** Its pending timers (conn-timers.ts), a linked list. */
+  timers: ConnTimer | undefined;
   /** Counted in presence (undone on close). */
   counted?: boolean;
-  /** Paced senders waiting for the client to read (router.sendPaced). */
-  drainWaiters: (() => void)[];
+  /** Paced senders waiting for the client to read (router.sendPaced), allocated by the first one. */
+  drainWaiters: (() => void)[] | undefined;
   /** Frames being handled right now (graceful shutdown waits for them). */
   inFlight: number;
   /** Characters of the frames counted in inFlight (bounded by WS_MAX_PENDING_BYTES). */
@@ -99,12 +110,25 @@ export interface Credential {
   apiKey?: boolean;
 }
 
-/** `c_` and 12 base64url characters (72 random bits, from the shared pool: one getrandom per ~450 ids). */
+const idBytes = Buffer.from('c_0123456789ab', 'latin1');
+
+/**
+ * `c_` and 12 base64url characters (72 random bits, from the shared pool: one getrandom per ~450 ids).
+ * Built in one buffer: a `c_${…}` template would keep a two-part string (and both parts) per connection.
+ */
 export function newConnectionId(): string {
-  return `c_${pooledRandomBytes(9).toString('base64url')}`;
+  idBytes.write(pooledRandomBytes(9).toString('base64url'), 2, 'latin1');
+  return idBytes.toString('latin1');
 }
 
 export const isOpen = (conn: Conn) => conn.phase !== 'closed';
+
+/** The frames queued before the connection was ready, in order; the queue starts empty again. */
+export function takeQueue(conn: Conn): string[] {
+  const queued = conn.queue ?? [];
+  conn.queue = undefined;
+  return queued;
+}
 
 /**
  * Whether the session's user may receive messages. One that may not (`can_receive_message`
@@ -112,25 +136,12 @@ export const isOpen = (conn: Conn) => conn.phase !== 'closed';
  */
 export const canRead = (conn: Conn) => conn.user?.permissions.can_receive_message !== false;
 
+/** What a room holds while nothing is held (shared and frozen: router.hold swaps in an array of its own). */
+export const NOTHING_HELD: Held[] = Object.freeze([]) as unknown as Held[];
+
+/** Every field from the start, so later assignments (sync.ts, router.ts) stay inside the object. */
 export function newRoomSync(delivered: number, head?: number): RoomSync {
-  return { state: 'waiting', delivered, head, upTo: 0, replayed: 0, truncated: null, held: [], generation: 0 };
+  return { state: 'waiting', delivered, head, upTo: 0, replayed: 0, truncated: null, held: NOTHING_HELD, generation: 0, ref: undefined, handoffTimer: undefined };
 }
 
 export const roomTopic = (tenantId: string, roomId: string) => `t:${tenantId}:r:${roomId}`;
-export const userTopic = (tenantId: string, userId: string) => `t:${tenantId}:u:${userId}`;
-
-/** Timers that die with the connection. */
-export function connTimer(conn: Conn, ms: number, fn: () => void): NodeJS.Timeout {
-  const timer = setTimeout(() => {
-    conn.timers.delete(timer);
-    if (isOpen(conn)) fn();
-  }, ms);
-  conn.timers.add(timer);
-  return timer;
-}
-
-export function clearConnTimer(conn: Conn, timer: NodeJS.Timeout | undefined): void {
-  if (!timer) return;
-  clearTimeout(timer);
-  conn.timers.delete(timer);
-}

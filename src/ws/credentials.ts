@@ -7,7 +7,7 @@
 import type { CredentialScope } from '../domain/events.ts';
 import type { User } from '../domain/wire.ts';
 import { CloseCode } from './close-codes.ts';
-import { type Conn, canRead, connTimer } from './conn.ts';
+import { type Conn, canRead, connTimerAt } from './conn.ts';
 import { syncRoom } from './sync.ts';
 import type { WsContext } from './context.ts';
 
@@ -50,14 +50,18 @@ function followRooms(ctx: WsContext, conn: Conn): void {
   }
 }
 
-/** Ends the session when the token it was opened with expires (timers longer than ~24 days are capped and re-armed). */
+/** Ends the session when the token it was opened with expires (one entry in the node's timer heap, conn-timers.ts). */
 export function expireWithToken(ctx: WsContext, conn: Conn): void {
   const expiresAt = conn.cred?.expiresAt;
   if (expiresAt === undefined) return;
-  const arm = () => {
-    const left = expiresAt - Date.now();
-    if (left <= 0) return ctx.router.kick(conn, CloseCode.CREDENTIALS_REVOKED);
-    connTimer(conn, Math.min(left, 2 ** 31 - 1), arm);
-  };
-  arm();
+  if (expiresAt <= Date.now()) return ctx.router.kick(conn, CloseCode.CREDENTIALS_REVOKED);
+  connTimerAt(conn, expiresAt, expiryOf(ctx));
+}
+
+/** One expiry callback per node, shared by its connections. */
+const expiries = new WeakMap<WsContext, (conn: Conn) => void>();
+function expiryOf(ctx: WsContext): (conn: Conn) => void {
+  let expire = expiries.get(ctx);
+  if (!expire) expiries.set(ctx, (expire = (conn) => ctx.router.kick(conn, CloseCode.CREDENTIALS_REVOKED)));
+  return expire;
 }

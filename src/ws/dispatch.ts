@@ -22,7 +22,7 @@ export function onText(ctx: WsContext, conn: Conn, text: string): void {
     case 'auth':
       return authPhase(ctx, conn, text);
     case 'connecting':
-      if (conn.queue.length < MAX_QUEUED) conn.queue.push(text);
+      if ((conn.queue ??= []).length < MAX_QUEUED) conn.queue.push(text);
       else sendError(ctx, conn, { code: 'RATE_LIMIT_EXCEEDED', message: 'Too many frames before the connection was ready', retry_after_ms: 100 });
       return;
     case 'ready':
@@ -65,7 +65,7 @@ export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
   }
   conn.inFlight += 1;
   conn.pendingChars += text.length;
-  conn.chain = conn.chain.then(() => handleInTurn(ctx, conn, text));
+  conn.chain = (conn.chain ?? Promise.resolve()).then(() => handleInTurn(ctx, conn, text));
 }
 
 /** One frame of the connection's chain: handled, then (if it all ran within this iteration) a yield. Never rejects. */
@@ -79,6 +79,7 @@ async function handleInTurn(ctx: WsContext, conn: Conn, text: string): Promise<v
   } finally {
     conn.inFlight -= 1;
     conn.pendingChars -= text.length;
+    if (conn.inFlight === 0) conn.chain = undefined; // nothing behind this frame: no chain kept while idle
   }
 }
 

@@ -13,7 +13,7 @@ import type { Config } from '../config.ts';
 import type { Domain } from '../domain/index.ts';
 import type { Logger } from '../log.ts';
 import { CloseCode, CloseReason } from './close-codes.ts';
-import { type Conn, type ConnData, newConnectionId } from './conn.ts';
+import { type Conn, type ConnData, clearConnTimers, newConnectionId } from './conn.ts';
 import type { FrameLimiter, WsContext } from './context.ts';
 import { onText, sendError } from './dispatch.ts';
 import { onBusEvent } from './events.ts';
@@ -22,6 +22,7 @@ import { upgradeHandler } from './handshake.ts';
 import { LocalPresence } from './presence.ts';
 import { PresenceFanout } from './presence-fanout.ts';
 import { noObserver, type WsObserver } from './observer.ts';
+import { RoomMap } from './room-map.ts';
 import { Router } from './router.ts';
 import { authenticateUpgrade } from './session.ts';
 import { SessionReads } from './session-reads.ts';
@@ -182,10 +183,12 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, event
   const data = ws.getUserData();
   const presented = data.presented!;
   data.presented = undefined;
+  // Every field from the start (see Conn): later assignments then stay inside the object.
   const conn: Conn = {
     id: newConnectionId(), phase: 'connecting', ws, origin: presented.origin || undefined, ip: presented.ip, embedOrigin: presented.embedOrigin || undefined,
-    rooms: new Map(), queue: [], chain: Promise.resolve(), syncStarted: false, timers: new Set(), inFlight: 0, pendingChars: 0, drainWaiters: [],
-    key: data.key,
+    tenant: undefined, user: undefined, caller: undefined, cred: undefined,
+    rooms: new RoomMap(), queue: undefined, chain: undefined, syncStarted: false, timers: undefined, counted: false, drainWaiters: undefined,
+    inFlight: 0, pendingChars: 0, key: data.key, connectedSent: false,
   };
   trace('server', 'open', { key: conn.key, conn: conn.id });
   ctx.observer.opened();
@@ -198,9 +201,10 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, event
 function onClose(ctx: WsContext, conns: Set<Conn>, conn: Conn): void {
   conn.phase = 'closed';
   conns.delete(conn);
-  for (const timer of conn.timers) clearTimeout(timer);
-  conn.timers.clear();
-  for (const wake of conn.drainWaiters.splice(0)) wake(); // paced replays see the close and stop
+  clearConnTimers(conn);
+  const waiters = conn.drainWaiters;
+  conn.drainWaiters = undefined;
+  if (waiters) for (const wake of waiters) wake(); // paced replays see the close and stop
   if (conn.counted) ctx.presence.disconnected({ tenant_id: conn.tenant!.id, user_id: conn.user!.id });
   if (conn.user) ctx.typing.stopAll(conn);
   ctx.router.forget(conn);

@@ -10,7 +10,11 @@ import type { Domain } from '../domain/index.ts';
 import type { Logger } from '../log.ts';
 
 export class LocalPresence {
-  private readonly counts = new Map<string, number>();
+  /**
+   * tenant → user → connections here. Keyed by the ids the sessions already hold: a combined
+   * `tenant\nuser` key would be one more string per connected user, for as long as it stays.
+   */
+  private readonly counts = new Map<string, Map<string, number>>();
   private readonly grace = new Map<string, NodeJS.Timeout>();
   /** Registry calls per user run in order (join/leave must not overtake each other). */
   private readonly chains = new Map<string, Promise<void>>();
@@ -20,16 +24,18 @@ export class LocalPresence {
   ) {
     deps.registry.onExpired((users) => users.forEach((u) => this.serial(u, () => this.announce(u, 'offline'))));
     deps.registry.onReaped(() => {
-      for (const key of this.counts.keys()) this.serial(parse(key), (u) => this.join(u));
+      for (const [tenant_id, users] of this.counts) for (const user_id of users.keys()) this.serial({ tenant_id, user_id }, (u) => this.join(u));
     });
   }
 
   /** `roomIds`: the user's rooms if the caller has just read them (saves reading them again to announce). */
   connected(user: UserRef, roomIds?: string[]): void {
-    const key = keyOf(user);
-    const count = (this.counts.get(key) ?? 0) + 1;
-    this.counts.set(key, count);
+    let users = this.counts.get(user.tenant_id);
+    if (!users) this.counts.set(user.tenant_id, (users = new Map()));
+    const count = (users.get(user.user_id) ?? 0) + 1;
+    users.set(user.user_id, count);
     if (count > 1) return;
+    const key = keyOf(user);
     const pending = this.grace.get(key);
     if (pending) {
       clearTimeout(pending); // back within the grace period: still online, nothing to say
@@ -40,13 +46,15 @@ export class LocalPresence {
   }
 
   disconnected(user: UserRef): void {
-    const key = keyOf(user);
-    const count = (this.counts.get(key) ?? 1) - 1;
+    const users = this.counts.get(user.tenant_id);
+    const count = (users?.get(user.user_id) ?? 1) - 1;
     if (count > 0) {
-      this.counts.set(key, count);
+      users!.set(user.user_id, count);
       return;
     }
-    this.counts.delete(key);
+    users?.delete(user.user_id);
+    if (users?.size === 0) this.counts.delete(user.tenant_id);
+    const key = keyOf(user);
     const timer = setTimeout(() => {
       this.grace.delete(key);
       this.serial(user, (u) => this.leave(u));
@@ -66,7 +74,7 @@ export class LocalPresence {
   }
 
   private async leave(user: UserRef): Promise<void> {
-    if (this.counts.has(keyOf(user))) return; // reconnected while the call was queued
+    if (this.counts.get(user.tenant_id)?.has(user.user_id)) return; // reconnected while the call was queued
     if (await this.deps.registry.leave(user)) await this.announce(user, 'offline');
   }
 
@@ -89,4 +97,3 @@ export class LocalPresence {
 }
 
 const keyOf = (u: UserRef) => `${u.tenant_id}\n${u.user_id}`;
-const parse = (key: string): UserRef => ({ tenant_id: key.slice(0, key.indexOf('\n')), user_id: key.slice(key.indexOf('\n') + 1) });

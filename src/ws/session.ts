@@ -9,7 +9,7 @@ import type { TenantRecord, UserCaller } from '../domain/index.ts';
 import type { User } from '../domain/wire.ts';
 import { CloseCode } from './close-codes.ts';
 import type { WsContext } from './context.ts';
-import { type Conn, canRead, connTimer, isOpen, newRoomSync } from './conn.ts';
+import { type Conn, canRead, clearConnTimers, connTimer, isOpen, newRoomSync, takeQueue } from './conn.ts';
 import { enqueue, onText, resume } from './dispatch.ts';
 import { type AuthFrame, encode } from './frames.ts';
 import { type Presented, originAllowed, resolveCredentials } from './handshake.ts';
@@ -50,7 +50,7 @@ export async function authenticateUpgrade(ctx: WsContext, conn: Conn, presented:
       connTimer(conn, ctx.config.wsAuthTimeoutMs, () => {
         if (conn.phase === 'auth') ctx.router.kick(conn, CloseCode.AUTH_TIMEOUT);
       });
-      for (const text of conn.queue.splice(0)) onText(ctx, conn, text); // an `auth` frame moves later ones back to the queue
+      for (const text of takeQueue(conn)) onText(ctx, conn, text); // an `auth` frame moves later ones back to the queue
   }
 }
 
@@ -82,8 +82,8 @@ export async function startSession(
   ctx: WsContext, conn: Conn, tenant: TenantRecord, user: User, via: UserCaller['via'],
   resumeRooms?: { room_id: string; last_seq: number }[], ref?: string,
 ): Promise<void> {
-  for (const timer of conn.timers) clearTimeout(timer); // the auth timeout
-  conn.timers.clear();
+  clearConnTimers(conn); // the auth timeout
+  conn.ip = undefined; // only refused credentials count against the address
   conn.phase = 'connecting';
   const roomId = conn.cred?.roomId;
   Object.assign(conn, { tenant, user, caller: { kind: 'user', tenantId: tenant.id, user, via, ...(roomId ? { roomId } : {}) } satisfies UserCaller });
@@ -108,7 +108,7 @@ export async function startSession(
   conn.connectedSent = isOpen(conn);
   trace('server', 'connected-sent', { key: conn.key, conn: conn.id, user: user.id, open: isOpen(conn) });
   if (resumeRooms) resume(ctx, conn, resumeRooms, ref);
-  for (const text of conn.queue.splice(0)) enqueue(ctx, conn, text);
+  for (const text of takeQueue(conn)) enqueue(ctx, conn, text);
   if (!conn.syncStarted) {
     connTimer(conn, ctx.resumeWaitMs, () => {
       if (!conn.syncStarted) startSync(ctx.sync, conn, new Map());
