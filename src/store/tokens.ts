@@ -1,6 +1,7 @@
 /** Queries on `user_tokens` (one row per minted JWT, keyed by its jti). */
 import type { Db } from './db.ts';
 import { type UserRow, userRow } from './users.ts';
+import { inList } from './in-list.ts';
 
 export interface TokenRow {
   id: string;
@@ -57,7 +58,7 @@ export async function findTokensWithUsers(db: Db, tenantId: string, ids: readonl
   if (ids.length === 0) return out;
   const rows = await db('user_tokens as t')
     .leftJoin('users as u', (j) => j.on('u.tenant_id', '=', 't.tenant_id').andOn('u.id', '=', 't.user_id'))
-    .whereIn('t.id', ids)
+    .whereIn('t.id', inList(ids))
     .select(
       't.id as t_id', 't.tenant_id as t_tenant_id', 't.user_id as t_user_id', 't.expires_at as t_expires_at', 't.revoked_at as t_revoked_at',
       't.created_at as t_created_at', 't.room_id as t_room_id', 'u.*',
