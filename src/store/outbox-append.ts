@@ -13,7 +13,7 @@ import type { Knex } from 'knex';
 import { backoff, MAX_ATTEMPTS } from './append-types.ts';
 import { driver, isRetryable } from './db.ts';
 import { appendOutbox, OUTBOX_INSERT_SQL, outboxParams, outboxRow, type OutboxEvent } from './outbox.ts';
-import { afterSendBatch, syncWal } from './wal-sync.ts';
+import { syncWal } from './wal-sync.ts';
 
 interface RawSqlite {
   prepare(sql: string): { run(...params: unknown[]): unknown };
@@ -60,8 +60,7 @@ async function viaRaw(knex: Knex, rows: unknown[][]): Promise<void> {
   } finally {
     await knex.client.releaseConnection(conn);
   }
-  if (syncAfter) {
-    await syncWal(conn.name);
-    afterSendBatch(conn, conn.name);
-  }
+  // No afterSendBatch: that starts the checkpoint worker (a thread, megabytes of memory) on a node
+  // that stores no messages; checkpoints stay as they are (the worker's, once sends started it).
+  if (syncAfter) await syncWal(conn.name);
 }
