@@ -151,14 +151,19 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   return { httpPort, wsPort, wsNode, outbox, domain, limiter, metrics, parts: { db, bus }, log, close };
 }
 
-/** Delivers webhooks from the outbox; woken by every event this process publishes, else polling. */
+/** Delivers webhooks from the outbox; woken by the events this process publishes (but presence), else polling. */
 function startOutbox(config: Config, db: Knex, bus: Bus, log: Logger, o: StartOptions['outbox'] = {}): OutboxWorker {
   const worker = createOutboxWorker({
     db, log: log.child({ part: 'outbox' }), timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate,
     leaseMs: config.webhookLeaseMs, pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency,
     now: o.now, random: o.random, onAttempt: o.onAttempt,
   });
-  const unsubscribe = bus.subscribe(() => worker.wake());
+  // Not by presence: it has no outbox row (its user.online/offline row is written later, in a batch
+  // the poll finds), and a crowd connecting at once would otherwise run a dispatch round, a synced
+  // COMMIT on the event loop, every MIN_ROUND_GAP_MS.
+  const unsubscribe = bus.subscribe((evt) => {
+    if (evt.type !== 'presence') worker.wake();
+  });
   if (config.outboxWorker && o.autostart !== false) worker.start();
   return { ...worker, close: async () => { unsubscribe(); await worker.stop(); } };
 }

@@ -44,12 +44,46 @@ function verifyReason(err: unknown): string {
   }
 }
 
+/** Verifiers by tenant secret (a rotated secret gets its own), so the key object is made once, not per token. */
+type Verifiers = Map<string, (token: string) => unknown>;
+const MAX_VERIFIERS = 1000;
+
+function verifierFor(ctx: Ctx, verifiers: Verifiers, tenant: TenantRow): (token: string) => unknown {
+  let verifier = verifiers.get(tenant.jwt_secret);
+  if (verifier === undefined) {
+    // Time claims are checked below against the injected clock (ctx.now()); fast-jwt would read
+    // its clock once, when the verifier is made.
+    verifier = createVerifier({
+      key: secretKey(tenant),
+      algorithms: [ALG],
+      allowedIss: ctx.config.jwtIssuer,
+      ignoreExpiration: true,
+      ignoreNotBefore: true,
+      requiredClaims: ['exp', 'sub', 'jti', 'iss'],
+    }) as (token: string) => unknown;
+    if (verifiers.size >= MAX_VERIFIERS) verifiers.delete(verifiers.keys().next().value!);
+    verifiers.set(tenant.jwt_secret, verifier);
+  }
+  return verifier;
+}
+
+/** `exp` (required) and `nbf` (optional), as fast-jwt checks them, at the injected clock's time. */
+function checkLifetime(payload: JWTPayload, now: number): void {
+  const { exp, nbf } = payload as { exp: unknown; nbf?: unknown };
+  if (nbf !== undefined) {
+    if (typeof nbf !== 'number') throw unauthenticated('Token claim is invalid (The nbf claim must be a number.)');
+    if (now < nbf * 1000) throw unauthenticated(`Token claim is invalid (The token will be active at ${new Date(nbf * 1000).toISOString()}.)`);
+  }
+  if (typeof exp !== 'number') throw unauthenticated('Token claim is invalid (The exp claim must be a number.)');
+  if (now > exp * 1000) throw unauthenticated('Token has expired');
+}
+
 /**
  * Checks signature (HS256 only, with the tenant's secret), issuer and lifetime, synchronously
  * (node:crypto HMAC via fast-jwt; WebCrypto's async HMAC cost ~10% of a WebSocket connect).
  * `iss` is required as well as matched: fast-jwt's allowedIss alone would let a token without one pass.
  */
-function verifySignedClaims(ctx: Ctx, token: string, tenant: TenantRow): JWTPayload {
+function verifySignedClaims(ctx: Ctx, verifiers: Verifiers, token: string, tenant: TenantRow): JWTPayload {
   let alg: unknown;
   try {
     alg = decodeProtectedHeader(token).alg;
@@ -57,18 +91,14 @@ function verifySignedClaims(ctx: Ctx, token: string, tenant: TenantRow): JWTPayl
     throw unauthenticated('Token is malformed');
   }
   if (alg !== ALG) throw unauthenticated(`Token algorithm is not allowed (only ${ALG})`);
-  const verifier = createVerifier({
-    key: secretKey(tenant),
-    algorithms: [ALG],
-    allowedIss: ctx.config.jwtIssuer,
-    clockTimestamp: ctx.now(),
-    requiredClaims: ['exp', 'sub', 'jti', 'iss'],
-  });
+  let payload: JWTPayload;
   try {
-    return verifier(token) as JWTPayload;
+    payload = verifierFor(ctx, verifiers, tenant)(token) as JWTPayload;
   } catch (err) {
     throw unauthenticated(verifyReason(err));
   }
+  checkLifetime(payload, ctx.now());
+  return payload;
 }
 
 /**
@@ -82,12 +112,14 @@ interface VerifyReads {
   tokens: TurnBatch<{ token: tokenStore.TokenRow; user: UserRow | undefined } | undefined>;
   /** tenantOut, one frozen record per tenant row content: thousands of sessions of a tenant share it. */
   tenantOut(row: TenantRow): Tenant;
+  verifiers: Verifiers;
 }
 
 function verifyReads(ctx: Ctx): VerifyReads {
   const shaped = new Map<string, { row: TenantRow; out: Tenant }>();
   const same = (a: TenantRow, b: TenantRow) => a.name === b.name && a.settings === b.settings && a.created_at === b.created_at && a.updated_at === b.updated_at;
   return {
+    verifiers: new Map(),
     tenants: new TurnBatch(async (tid) => new Map([['', await loadTenantRow(ctx, tid)]]), undefined),
     tokens: new TurnBatch((tenantId, ids) => tokenStore.findTokensWithUsers(ctx.db, tenantId, ids), undefined),
     tenantOut(row) {
@@ -126,7 +158,7 @@ async function tenantOfToken(reads: VerifyReads, token: string): Promise<TenantR
 async function verify(ctx: Ctx, reads: VerifyReads, token: string) {
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) throw unauthenticated('Token is malformed');
   const tenant = await tenantOfToken(reads, token);
-  const payload = verifySignedClaims(ctx, token, tenant);
+  const payload = verifySignedClaims(ctx, reads.verifiers, token, tenant);
   const found = await reads.tokens.load(tenant.id, String(payload.jti));
   const row = found?.token;
   if (!row || row.user_id !== payload.sub) throw unauthenticated('Token is not known (its user or tenant may have been deleted)');

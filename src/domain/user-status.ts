@@ -7,9 +7,11 @@
  * one log sync and one outbox dispatch): a node where thousands of users connect at once would
  * otherwise pay a synced single-row commit (on the event loop, with SQLite) and a dispatch per user.
  * Each record() still resolves only once its row is committed, and rows keep the order record()
- * was called in. The webhook goes out at most BATCH_MS later.
+ * was called in. The webhook goes out at most BATCH_MS later. The batch is its own transaction, its
+ * sync off the event loop on SQLite (store/outbox-append.ts).
  */
-import { appendOutbox, type OutboxEvent } from '../store/outbox.ts';
+import type { OutboxEvent } from '../store/outbox.ts';
+import { appendOutboxAlone } from '../store/outbox-append.ts';
 import type { Ctx } from './context.ts';
 
 export type UserStatus = 'online' | 'offline';
@@ -30,7 +32,7 @@ export function userStatusApi(ctx: Ctx): UserStatusApi {
   let pending: Pending | undefined;
   const flush = (batch: Pending) => {
     if (pending === batch) pending = undefined;
-    return appendOutbox(ctx.db, batch.events, ctx.now());
+    return appendOutboxAlone(ctx.db, batch.events, ctx.now());
   };
   return {
     record(tenantId, userId, status) {

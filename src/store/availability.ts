@@ -73,20 +73,32 @@ function unwritable(filename: string): string | null {
  * and send batch), checks that the file at `filename` is still the one opened: same device and
  * inode. Deleted or replaced, the node refuses every query from then on, until it is restarted.
  * Unwritable (see `unwritable`), the query is refused as unavailable until the files are writable again.
+ *
+ * A passed check holds for the rest of the event-loop turn (until the next setImmediate): the
+ * queries of one turn (thousands of sessions starting at once ask many) share one stat and three
+ * access calls instead of paying them each. The file could change between the check and a
+ * query's write either way; a failed check is never kept, so the next query looks again.
  */
 export function guardSqliteFile(knex: Knex, filename: string): void {
   const client = knex.client as { acquireConnection(): Promise<unknown> };
   const acquire = client.acquireConnection.bind(client);
   let opened: string | null = null;
   let lost: DatabaseUnavailable | undefined;
+  let passedThisTurn = false;
+  const endTurn = () => { passedThisTurn = false; };
   client.acquireConnection = async () => {
     if (lost) throw lost;
     const conn = await acquire();
+    if (passedThisTurn) return conn;
     const now = identity(filename);
     opened ??= now; // the first connection created the file
     if (now === opened) {
       const why = unwritable(filename);
-      if (why === null) return conn;
+      if (why === null) {
+        passedThisTurn = true;
+        setImmediate(endTurn);
+        return conn;
+      }
       await (knex.client as { releaseConnection(c: unknown): Promise<void> }).releaseConnection(conn);
       throw new DatabaseUnavailable(`The SQLite database cannot be written: ${why}`);
     }

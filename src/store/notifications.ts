@@ -1,5 +1,6 @@
 /** Queries on `notifications` and `notification_requests` (idempotency keys), always scoped by tenant. */
 import type { Db } from './db.ts';
+import { inList } from './in-list.ts';
 
 export interface NotificationRow {
   pk: number;
@@ -68,7 +69,7 @@ export async function unreadCount(db: Db, tenantId: string, userId: string): Pro
 export async function unreadCounts(db: Db, tenantId: string, userIds: readonly string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>(userIds.map((id) => [id, 0]));
   if (userIds.length === 0) return out;
-  const rows = await db('notifications').where('tenant_id', tenantId).whereIn('user_id', userIds).whereNull('read_at')
+  const rows = await db('notifications').where('tenant_id', tenantId).whereIn('user_id', inList(userIds)).whereNull('read_at')
     .groupBy('user_id').select('user_id').count({ n: '*' }) as { user_id: string; n: number | string }[];
   for (const r of rows) out.set(r.user_id, Number(r.n));
   return out;

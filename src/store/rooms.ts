@@ -1,5 +1,6 @@
 /** Queries on `rooms`, always scoped by tenant. */
 import { driver, type Db } from './db.ts';
+import { inList } from './in-list.ts';
 
 export interface RoomRow {
   id: string;
@@ -132,7 +133,7 @@ export async function roomCursorsOfUsers(
   const rows = await db('room_members as rm')
     .join('rooms', 'rooms.id', 'rm.room_id')
     .where('rm.tenant_id', tenantId)
-    .whereIn('rm.user_id', userIds)
+    .whereIn('rm.user_id', inList(userIds))
     .andWhere('rooms.tenant_id', tenantId)
     .select('rm.user_id', 'rm.room_id', 'rooms.last_seq', 'rm.delivered_seq') as { user_id: string; room_id: string; last_seq: number | string; delivered_seq: number | string }[];
   for (const r of rows) out.get(r.user_id)?.push({ room_id: r.room_id, last_seq: Number(r.last_seq), delivered_seq: Number(r.delivered_seq) });
