@@ -96,11 +96,14 @@ export async function resolveCredentials(ctx: WsContext, p: Presented): Promise<
 
 /** As Koa's ctx.ip gives it: dotted IPv4 (also for IPv4-mapped IPv6), else IPv6 text. */
 function clientIp(res: HttpResponse): string {
-  const text = Buffer.from(res.getRemoteAddressAsText()).toString();
-  const mapped = /^(?:0000:){5}ffff:([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(text);
-  if (!mapped) return text || 'unknown';
-  const [a, b] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
-  return [a >> 8, a & 255, b >> 8, b & 255].join('.');
+  // The raw address (16 bytes for IPv6, IPv4 as ::ffff:a.b.c.d; 4 for IPv4): dotted without
+  // formatting and parsing a text form, which cost ~10 µs per connect.
+  const raw = new Uint8Array(res.getRemoteAddress());
+  if (raw.length === 4) return `${raw[0]}.${raw[1]}.${raw[2]}.${raw[3]}`;
+  if (raw.length === 16 && raw[10] === 0xff && raw[11] === 0xff && raw.subarray(0, 10).every((b) => b === 0)) {
+    return `${raw[12]}.${raw[13]}.${raw[14]}.${raw[15]}`;
+  }
+  return Buffer.from(res.getRemoteAddressAsText()).toString() || 'unknown';
 }
 
 function reply(res: HttpResponse, status: string, code: string, message: string): void {
