@@ -89,6 +89,14 @@ const backlogs = new WeakMap<Conn, string[]>();
 
 /** Most sends pipelined in one run (and so in one batch beyond the group commit's maxBatch). */
 const MAX_RUN = 64;
+/**
+ * Most characters of frames in one run (a frame's message.created is about its text plus ~256).
+ * A run's messages are published in one loop iteration, and uWS writes published frames out (and
+ * updates a subscriber's backpressure) per iteration: the slow-consumer check (router.ts) must see
+ * a full buffer before it outgrows uWS's hard cap, at least 256 KiB above the limit (node.ts).
+ */
+const RUN_CHARS = 64 * 1024;
+const FRAME_OVERHEAD = 256;
 
 /**
  * One step of the connection's chain: its frames in order, each (or each run of consecutive sends)
@@ -105,7 +113,8 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
         parsedNext = undefined;
         if (parsed.ok && parsed.frame.type === 'message.send') {
           const run = [parsed.frame];
-          while (i + n < texts.length && n < MAX_RUN) {
+          let chars = texts[i]!.length + FRAME_OVERHEAD;
+          while (i + n < texts.length && n < MAX_RUN && (chars += texts[i + n]!.length + FRAME_OVERHEAD) <= RUN_CHARS) {
             const next = parse(ctx, texts[i + n]!);
             if (!next.ok || next.frame.type !== 'message.send') {
               parsedNext = next; // handled on its own, after the run
