@@ -16,7 +16,7 @@ import { messageOut } from './mappers.ts';
 import type { Message } from './shapes.ts';
 import { sendGate } from './send-gate.ts';
 import { isStaffRole } from './staff.ts';
-import type { Caller, Domain, MessageInput, MessageQuery } from './types.ts';
+import type { Caller, Domain, MessageInput, MessageQuery, SendOptions } from './types.ts';
 import { canonicalJson, checkInt, checkJsonBounds, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
 
 const MAX_CONTENT = 4000;
@@ -76,7 +76,7 @@ function replay(existing: store.MessageRow, hash: string) {
  * repeat waits for the room lock, so by then the first has committed and its row is visible.
  * Acknowledged (returned) and published only after COMMIT.
  */
-export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, onStored?: (message: Message) => void) {
+export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, opts: SendOptions = {}) {
   const me = requireUser(caller);
   assertInScope(me, roomId);
   const content = checkText('content', input.content, MAX_CONTENT);
@@ -105,13 +105,14 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
       row = await store.appendMessage(ctx.db, {
         id: uuidv7(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
         client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
-      }, ctx.now, undefined, (r) => [created(r)], slowOk);
+      }, ctx.now, undefined, (r) => [created(r)], slowOk, attempt === 0 ? opts.together : undefined);
     } catch (err) {
       const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
       if (prior) return replay(prior, hash);
       throw err;
     }
     if (row) break;
+    if (opts.turn) await opts.turn;
     const verdict = await sendGate(ctx, me, roomId, slowOk, attempt, clientKey);
     if (!verdict.retry) return replay(verdict.prior, hash);
     slowOk = verdict.slowOk;
@@ -119,7 +120,8 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
   // Reuse the hook's event only if it was built from the very row that committed (a batch that is
   // run again calls the hook again).
   if (evtRow !== row) created(row);
-  onStored?.(evt!.message);
+  if (opts.turn) await opts.turn;
+  opts.onStored?.(evt!.message);
   ctx.announce([evt!]); // already in the outbox, written with the message
   if (isStaffRole(me.user.role)) await noteFirstResponse(ctx, tenantId, roomId, senderId, row.created_at);
   return { message: evt!.message, created: true };
@@ -218,7 +220,7 @@ async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: 
 
 export function messagesApi(ctx: Ctx): Domain['messages'] {
   return {
-    send: (caller, roomId, input, opts) => sendMessage(ctx, caller, roomId, input, opts?.onStored),
+    send: (caller, roomId, input, opts) => sendMessage(ctx, caller, roomId, input, opts),
     list: (caller, roomId, q) => list(ctx, caller, roomId, q),
     async get(caller, roomId, messageId) {
       const m = await membership(ctx, caller, roomId);

@@ -36,6 +36,24 @@ export type PageOf<T> = { items: T[]; next_cursor: string | null };
 export type TenantRecord = Tenant;
 
 /** The subset of Config the domain reads; the full Config satisfies it. */
+/** How a WebSocket connection sends (REST passes none). */
+export interface SendOptions {
+  /**
+   * Runs right after COMMIT and before message.created is published: the WebSocket sends its
+   * message.ack there, so the sender's own message.created arrives after the ack.
+   */
+  onStored?: (message: Message) => void;
+  /**
+   * Pipelined sends of one connection (ws/dispatch.ts): settles once the connection's previous
+   * send has been answered. Awaited before onStored (so acks go out in frame order, each before its
+   * own message.created) and before a refused send asks the send gate and tries again (so a retry
+   * takes its seq only after the sends before it are done).
+   */
+  turn?: Promise<unknown>;
+  /** Sends started one right after another with the same token are stored in one batch, in that order. */
+  together?: object;
+}
+
 export interface DomainConfig {
   jwtIssuer: string;
   rateLimitPerSecond: number;
@@ -164,11 +182,7 @@ export interface Domain {
     roomsOfUsers(tenantId: string, userIds: readonly string[]): Promise<Map<string, { room_id: string; last_seq: number; delivered_seq: number }[]>>;
   };
   messages: {
-    /**
-     * `onStored` runs right after COMMIT and before message.created is published: the WebSocket
-     * sends its message.ack there, so the sender's own message.created arrives after the ack.
-     */
-    send(caller: Caller, roomId: string, input: MessageInput, opts?: { onStored?: (message: Message) => void }): Promise<{ message: Message; created: boolean }>;
+    send(caller: Caller, roomId: string, input: MessageInput, opts?: SendOptions): Promise<{ message: Message; created: boolean }>;
     list(caller: Caller, roomId: string, q: MessageQuery): Promise<{ items: Message[]; has_more: boolean }>;
     get(caller: Caller, roomId: string, messageId: string): Promise<Message>;
     edit(caller: Caller, roomId: string, messageId: string, patch: { content?: string; meta?: Record<string, unknown> | null }): Promise<Message>;

@@ -19,6 +19,7 @@ export interface BatchStats {
 
 interface Waiting<T, R> {
   item: T;
+  together?: object;
   resolve(value: R): void;
   reject(err: unknown): void;
 }
@@ -40,9 +41,15 @@ export class GroupCommit<T, R> {
     private readonly stats: BatchStats = {},
   ) {}
 
-  submit(item: T): Promise<R> {
+  /**
+   * Queues one send. `together`: sends submitted one right after another with the same token are
+   * never split between two batches (a batch may then exceed maxBatch by them), so they are stored
+   * in one transaction in submit order: a WebSocket connection's pipelined sends take their seqs in
+   * frame order even where batches commit concurrently.
+   */
+  submit(item: T, together?: object): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, resolve, reject, together });
       this.schedule();
     });
   }
@@ -52,8 +59,16 @@ export class GroupCommit<T, R> {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      while (this.inFlight < this.maxInFlight && this.queue.length > 0) void this.flush(this.queue.splice(0, this.maxBatch));
+      while (this.inFlight < this.maxInFlight && this.queue.length > 0) void this.flush(this.queue.splice(0, this.cut()));
     });
+  }
+
+  /** How many queued sends the next batch takes: maxBatch, plus the rest of a `together` group it would split. */
+  private cut(): number {
+    let n = Math.min(this.maxBatch, this.queue.length);
+    const group = this.queue[n - 1]!.together;
+    if (group) while (n < this.queue.length && this.queue[n]!.together === group) n++;
+    return n;
   }
 
   private async flush(batch: Waiting<T, R>[]): Promise<void> {

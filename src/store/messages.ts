@@ -56,12 +56,13 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
  * sender already used this client_msg_id in the room. `events` (the outbox hook): the send's events,
  * written to the outbox in the same transaction. On MySQL the send also takes its cross-room feed
  * position there (feed.ts). The send is refused (null) unless the sender may send now: SEND_GATE
- * in rooms.ts (archived, muted, slow mode unless `slowOk`); the domain then says why.
+ * in rooms.ts (archived, muted, slow mode unless `slowOk`); the domain then says why. Sends
+ * appended one right after another with the same `together` token share one batch (in that order).
  */
 export function appendMessage(
-  knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents, slowOk = false,
+  knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents, slowOk = false, together?: object,
 ): Promise<NewMessageRow | null> {
-  return committerFor(knex).submit({ msg, now, afterInsert, events, slowOk });
+  return committerFor(knex).submit({ msg, now, afterInsert, events, slowOk }, together);
 }
 
 export async function findMessage(db: Db, tenantId: string, roomId: string, id: string): Promise<MessageRow | undefined> {

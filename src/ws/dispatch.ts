@@ -1,7 +1,9 @@
 /**
  * Frame dispatch: parse and validate (generated validators), rate-limit, then one thin handler per
  * frame type that calls the same domain functions as REST and shapes the reply. Frames of one
- * connection are handled one after another, so a client's sends keep their order.
+ * connection are handled one after another, so a client's sends keep their order, except that a
+ * run of consecutive message.send frames is pipelined (sendRun): its sends are stored in one
+ * group-commit batch, in frame order, instead of one commit each; answers still go out in frame order.
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Message } from '../domain/wire.ts';
@@ -10,7 +12,7 @@ import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, canRead, isOpen } from './conn.ts';
 import { CloseCode } from './close-codes.ts';
-import { type ClientFrame, type FrameProblem, encode, parseClientFrame } from './frames.ts';
+import { type ClientFrame, type FrameProblem, type Parsed, encode, parseClientFrame } from './frames.ts';
 import { authenticateFrame } from './session.ts';
 import { type Positions, startSync, syncRoom } from './sync.ts';
 
@@ -65,22 +67,87 @@ export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
   }
   conn.inFlight += 1;
   conn.pendingChars += text.length;
-  conn.chain = (conn.chain ?? Promise.resolve()).then(() => handleInTurn(ctx, conn, text));
+  const waiting = backlogs.get(conn);
+  if (waiting) {
+    waiting.push(text);
+    return;
+  }
+  const backlog = [text];
+  backlogs.set(conn, backlog);
+  conn.chain = (conn.chain ?? Promise.resolve()).then(() => {
+    backlogs.delete(conn); // frames from now on go to the next step of the chain
+    return handleBacklog(ctx, conn, backlog);
+  });
 }
 
-/** One frame of the connection's chain: handled, then (if it all ran within this iteration) a yield. Never rejects. */
-async function handleInTurn(ctx: WsContext, conn: Conn, text: string): Promise<void> {
-  try {
-    const started = currentTurn();
-    await handle(ctx, conn, text);
-    if (turn === started) await yieldToLoop();
-  } catch (err) {
-    ctx.log.error({ err, conn: conn.id }, 'ws: frame handler failed');
-  } finally {
-    conn.inFlight -= 1;
-    conn.pendingChars -= text.length;
-    if (conn.inFlight === 0) conn.chain = undefined; // nothing behind this frame: no chain kept while idle
+/**
+ * Frames of a connection that arrived while its chain was busy, not yet taken by it: one step of
+ * the chain takes them all, so consecutive sends among them can be pipelined. (A WeakMap, not a
+ * field of Conn: an idle connection holds nothing.)
+ */
+const backlogs = new WeakMap<Conn, string[]>();
+
+/** Most sends pipelined in one run (and so in one batch beyond the group commit's maxBatch). */
+const MAX_RUN = 64;
+/**
+ * Most characters of frames in one run (a frame's message.created is about its text plus ~256).
+ * A run's messages are published in one loop iteration, and uWS writes published frames out (and
+ * updates a subscriber's backpressure) per iteration: the slow-consumer check (router.ts) must see
+ * a full buffer before it outgrows uWS's hard cap, at least 256 KiB above the limit (node.ts).
+ */
+const RUN_CHARS = 64 * 1024;
+const FRAME_OVERHEAD = 256;
+
+/**
+ * One step of the connection's chain: its frames in order, each (or each run of consecutive sends)
+ * handled, then (if it all ran within this iteration) a yield. Never rejects.
+ */
+async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promise<void> {
+  let parsedNext: Parsed | undefined;
+  for (let i = 0; i < texts.length;) {
+    let n = 1;
+    try {
+      const started = currentTurn();
+      if (isOpen(conn)) {
+        const parsed = parsedNext ?? parse(ctx, texts[i]!);
+        parsedNext = undefined;
+        if (parsed.ok && parsed.frame.type === 'message.send') {
+          const run = [parsed.frame];
+          let chars = texts[i]!.length + FRAME_OVERHEAD;
+          while (i + n < texts.length && n < MAX_RUN && (chars += texts[i + n]!.length + FRAME_OVERHEAD) <= RUN_CHARS) {
+            const next = parse(ctx, texts[i + n]!);
+            if (!next.ok || next.frame.type !== 'message.send') {
+              parsedNext = next; // handled on its own, after the run
+              break;
+            }
+            run.push(next.frame);
+            n += 1;
+          }
+          await sendRun(ctx, conn, run);
+        } else {
+          await handle(ctx, conn, parsed);
+        }
+      } else {
+        parsedNext = undefined;
+      }
+      if (turn === started) await yieldToLoop();
+    } catch (err) {
+      ctx.log.error({ err, conn: conn.id }, 'ws: frame handler failed');
+    } finally {
+      for (let k = i; k < i + n; k++) {
+        conn.inFlight -= 1;
+        conn.pendingChars -= texts[k]!.length;
+      }
+      i += n;
+    }
   }
+  if (conn.inFlight === 0) conn.chain = undefined; // nothing behind these frames: no chain kept while idle
+}
+
+function parse(ctx: WsContext, text: string): Parsed {
+  const parsed = parseClientFrame(text);
+  ctx.observer.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
+  return parsed;
 }
 
 export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): void {
@@ -102,14 +169,13 @@ function authPhase(ctx: WsContext, conn: Conn, text: string): void {
   void authenticateFrame(ctx, conn, parsed.frame);
 }
 
-async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
-  if (!isOpen(conn)) return;
-  const parsed = parseClientFrame(text);
-  ctx.observer.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
+/** One frame other than message.send (those go to sendRun). */
+async function handle(ctx: WsContext, conn: Conn, parsed: Parsed): Promise<void> {
   if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
   const frame = parsed.frame;
+  if (frame.type === 'message.send') return sendRun(ctx, conn, [frame]);
   if (!conn.syncStarted && frame.type !== 'resume') startSync(ctx.sync, conn, new Map());
-  const echo = { frame: frame.type, ...refOf(frame), ...(frame.type === 'message.send' ? { client_msg_id: frame.client_msg_id } : {}) };
+  const echo = { frame: frame.type, ...refOf(frame) };
   try {
     if (ctx.limiter && frame.type !== 'ping') {
       const decision = await ctx.limiter.consume(conn.tenant!.id, limitsFor(conn.tenant!.settings, ctx.config));
@@ -120,40 +186,100 @@ async function handle(ctx: WsContext, conn: Conn, text: string): Promise<void> {
     }
     await HANDLERS[frame.type](ctx, conn, frame as never);
   } catch (err) {
-    if (!isOpen(conn)) return;
-    if (isDomainError(err)) {
-      return sendError(ctx, conn, {
-        ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}),
-        ...(err.retryAfterMs !== undefined ? { retry_after_ms: err.retryAfterMs } : {}),
-      });
+    answerFailure(ctx, conn, frame.type, echo, err);
+  }
+}
+
+/** A frame's failure as its error frame (domain errors as they are, an outage as 503, the rest as 500). */
+function answerFailure(ctx: WsContext, conn: Conn, type: string, echo: Partial<FrameProblem>, err: unknown): void {
+  if (!isOpen(conn)) return;
+  if (isDomainError(err)) {
+    return sendError(ctx, conn, {
+      ...echo, code: err.code, message: err.message, ...(err.details.length ? { details: err.details } : {}),
+      ...(err.retryAfterMs !== undefined ? { retry_after_ms: err.retryAfterMs } : {}),
+    });
+  }
+  if (isDatabaseUnavailable(err)) {
+    ctx.log.warn({ err, conn: conn.id, frame: type }, 'ws: database unavailable');
+    return sendError(ctx, conn, { ...echo, code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry later', retry_after_ms: OUTAGE_RETRY_AFTER_S * 1000 });
+  }
+  ctx.log.error({ err, conn: conn.id, frame: type }, 'ws: frame failed');
+  sendError(ctx, conn, { ...echo, code: 'INTERNAL_ERROR', message: 'Internal error' });
+}
+
+type SendFrame = Extract<ClientFrame, { type: 'message.send' }>;
+type Decided = { allowed: boolean; retryAfterMs: number } | { err: unknown } | undefined;
+
+/**
+ * Consecutive message.send frames of one connection, pipelined: each is rate-limited (in frame
+ * order), then all are handed to the domain at once with one `together` token, so the group
+ * commit stores them in one batch in frame order (their seqs in a room follow the frames) instead
+ * of one commit per frame. Each send waits for the previous one's answer (`turn`) before its own
+ * ack and publish, and before a refused send asks the send gate and tries again, so answers go out
+ * in frame order, every ack precedes its message.created, and a retried send (slow mode) takes its
+ * seq only after the sends before it are done. A send that fails is answered (in its place) and
+ * disturbs none of the others. Resolves when every send of the run is done.
+ */
+async function sendRun(ctx: WsContext, conn: Conn, frames: SendFrame[]): Promise<void> {
+  if (!conn.syncStarted) startSync(ctx.sync, conn, new Map());
+  let decided: Decided[] | undefined;
+  if (ctx.limiter) {
+    const limiter = ctx.limiter;
+    const limits = limitsFor(conn.tenant!.settings, ctx.config);
+    decided = await Promise.all(frames.map(() => limiter.consume(conn.tenant!.id, limits).catch((err: unknown) => ({ err }))));
+  }
+  const together = frames.length > 1 ? {} : undefined;
+  const done: Promise<void>[] = [];
+  let turn: Promise<void> | undefined;
+  for (let i = 0; i < frames.length; i++) {
+    let answered!: () => void;
+    const next = new Promise<void>((resolve) => (answered = resolve));
+    done.push(pipelinedSend(ctx, conn, frames[i]!, decided?.[i], turn, together, answered));
+    turn = next;
+  }
+  await Promise.all(done);
+}
+
+/** One send of a run: started at once (synchronously, so the run's sends are submitted together), answered in its turn. */
+async function pipelinedSend(
+  ctx: WsContext, conn: Conn, frame: SendFrame, decision: Decided, turn: Promise<void> | undefined, together: object | undefined, answered: () => void,
+): Promise<void> {
+  const { room_id, content, meta, client_msg_id } = frame;
+  const echo = { frame: frame.type, ...refOf(frame), client_msg_id };
+  let acked = false;
+  const ack = (message: Message, created: boolean) => {
+    acked = true;
+    ctx.router.send(conn, encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) }));
+    answered();
+  };
+  try {
+    if (decision && 'err' in decision) throw decision.err;
+    if (decision && !decision.allowed) {
+      ctx.observer.rateLimited();
+      if (turn) await turn;
+      return sendError(ctx, conn, { ...echo, code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded', retry_after_ms: decision.retryAfterMs });
     }
-    if (isDatabaseUnavailable(err)) {
-      ctx.log.warn({ err, conn: conn.id, frame: frame.type }, 'ws: database unavailable');
-      return sendError(ctx, conn, { ...echo, code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; retry later', retry_after_ms: OUTAGE_RETRY_AFTER_S * 1000 });
+    // A new message is acked before its message.created is published (the spec's order for the
+    // sender): the domain waits for `turn`, then calls onStored, then publishes.
+    const { message, created } = await ctx.domain.messages.send(conn.caller!, room_id, { content, meta, client_msg_id }, {
+      onStored: (stored) => ack(stored, true), turn, together,
+    });
+    if (!acked) {
+      if (turn) await turn;
+      ack(message, created); // a repeat: nothing is published
     }
-    ctx.log.error({ err, conn: conn.id, frame: frame.type }, 'ws: frame failed');
-    sendError(ctx, conn, { ...echo, code: 'INTERNAL_ERROR', message: 'Internal error' });
+  } catch (err) {
+    if (turn) await turn;
+    answerFailure(ctx, conn, frame.type, echo, err);
+  } finally {
+    answered(); // the next send's turn, whatever happened to this one
   }
 }
 
 type Handler<T extends ClientFrame['type']> = (ctx: WsContext, conn: Conn, frame: Extract<ClientFrame, { type: T }>) => Promise<void> | void;
 
-const HANDLERS: { [T in ClientFrame['type']]: Handler<T> } = {
+const HANDLERS: { [T in Exclude<ClientFrame['type'], 'message.send'>]: Handler<T> } = {
   auth: (ctx, conn, frame) => sendError(ctx, conn, { code: 'VALIDATION_ERROR', message: 'Already authenticated', frame: 'auth', ...refOf(frame) }),
-
-  'message.send': async (ctx, conn, frame) => {
-    const { room_id, content, meta, client_msg_id } = frame;
-    let acked = false;
-    const ack = (message: Message, created: boolean) => {
-      acked = true;
-      ctx.router.send(conn, encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) }));
-    };
-    // A new message is acked before its message.created is published (the spec's order for the sender).
-    const { message, created } = await ctx.domain.messages.send(conn.caller!, room_id, { content, meta, client_msg_id }, {
-      onStored: (stored) => ack(stored, true),
-    });
-    if (!acked) ack(message, created); // a repeat: nothing is published
-  },
 
   ack: async (ctx, conn, frame) => {
     await ctx.domain.receipts.ack(conn.caller!, { room_id: frame.room_id, seq: frame.seq });

@@ -1,0 +1,121 @@
+/**
+ * A connection's consecutive message.send frames are pipelined (ws/dispatch.ts sendRun): stored in
+ * one group-commit batch instead of one commit each. What must not change: per room, a socket's
+ * sends take their seqs in frame order; answers (message.ack, error, pong) go out in frame order;
+ * each ack precedes the sender's own message.created; a send that fails (validation, a conflicting
+ * or repeated key, an unknown room, slow mode, a mute) is answered in its place and disturbs none
+ * of the others; a non-send frame keeps its place among the sends.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { onSendBatch } from '../../src/store/batch-stats.ts';
+import { backends } from '../helpers/backends.ts';
+import type { WsClient } from '../helpers/ws-client.ts';
+import { startWorld } from './harness.ts';
+
+type Sent = { key: string; room?: string; content?: string };
+
+/** Every answer frame in arrival order, as the key (client_msg_id or ref) of the frame it answers. */
+function answerKeys(ws: WsClient): string[] {
+  return ws.frames.flatMap((f) => {
+    if (f.type === 'message.ack') return [f.client_msg_id ?? ''];
+    if (f.type === 'error') return [f.client_msg_id ?? f.ref ?? ''];
+    if (f.type === 'pong') return [f.ref ?? ''];
+    return [];
+  });
+}
+
+/** Each ack of a new message arrived before the sender's own message.created of it. */
+function assertAckBeforeCreated(ws: WsClient): void {
+  for (const ack of ws.all('message.ack').filter((a) => a.created)) {
+    const created = ws.all('message.created').find((f) => f.message.id === ack.message.id);
+    if (created) assert.ok(ws.frames.indexOf(ack) < ws.frames.indexOf(created), `ack of ${ack.client_msg_id} before its message.created`);
+  }
+}
+
+/** The created acks of one room, in arrival order: their seqs follow the frames, gap-free from `from`. */
+function assertSeqsInFrameOrder(ws: WsClient, roomId: string, keys: string[], from: number): void {
+  const acks = ws.all('message.ack').filter((a) => a.created && a.message.room_id === roomId);
+  assert.deepEqual(acks.map((a) => a.client_msg_id), keys, `acks of room ${roomId} in frame order`);
+  assert.deepEqual(acks.map((a) => a.message.seq), keys.map((_, i) => from + i), `seqs of room ${roomId} in frame order`);
+}
+
+for (const backend of backends()) {
+  describe(`ws pipelined sends [${backend.name}]`, () => {
+    test('one socket, bursts of sends', async (t) => {
+      const w = await startWorld(t, backend);
+      const [alice] = await w.users('alice', 'bob');
+      const r1 = await w.room(alice!, ['bob'], 'one');
+      const r2 = await w.room(alice!, ['bob'], 'two');
+      const batches: number[] = [];
+      t.after(onSendBatch(w.server.running.parts.db, (size) => batches.push(size)));
+
+      await t.test('a burst with failing sends and a ping among them: seqs and answers in frame order', async () => {
+        const ws = await w.connect('alice');
+        await Promise.all([r1, r2].map((r) => ws.first('sync.complete', (f) => f.room_id === r)));
+        const frames: (Sent & { type?: 'ping' })[] = [
+          { key: 'a0', room: r1 }, { key: 'a1', room: r1 }, { key: 'a2', room: r1 }, { key: 'a3', room: r2 },
+          { key: 'bad-content', room: r1, content: 'x'.repeat(4001) }, // VALIDATION_ERROR
+          { key: 'a4', room: r1 },
+          { key: 'a1', room: r1, content: 'another body' }, // the key again, another body: CONFLICT
+          { key: 'a2', room: r1, content: 'm-a2' }, // the key again, same body: the original (created: false)
+          { key: 'p1', type: 'ping' },
+          { key: 'a5', room: r2 },
+          { key: 'nowhere', room: 'no-such-room' }, // NOT_FOUND
+          { key: 'a6', room: r1 }, { key: 'a7', room: r2 }, { key: 'a8', room: r1 },
+          { key: 'p2', type: 'ping' },
+        ];
+        for (const f of frames) {
+          if (f.type === 'ping') ws.send({ type: 'ping', ref: f.key });
+          else ws.send({ type: 'message.send', room_id: f.room, content: f.content ?? `m-${f.key}`, client_msg_id: f.key });
+        }
+        await ws.first('pong', (f) => f.ref === 'p2', 20_000);
+        assert.deepEqual(answerKeys(ws), frames.map((f) => f.key), 'one answer per frame, in frame order');
+        const errors = new Map(ws.all('error').map((e) => [e.client_msg_id, e.code]));
+        assert.deepEqual(Object.fromEntries(errors), { 'bad-content': 'VALIDATION_ERROR', a1: 'CONFLICT', nowhere: 'NOT_FOUND' });
+        const repeat = ws.all('message.ack').find((a) => !a.created)!;
+        assert.equal(repeat.client_msg_id, 'a2');
+        assert.equal(repeat.message.id, ws.all('message.ack').find((a) => a.created && a.client_msg_id === 'a2')!.message.id);
+        assertSeqsInFrameOrder(ws, r1, ['a0', 'a1', 'a2', 'a4', 'a6', 'a8'], 1);
+        assertSeqsInFrameOrder(ws, r2, ['a3', 'a5', 'a7'], 1);
+        await ws.waitUntil(() => ws.all('message.created').length >= 9);
+        assertAckBeforeCreated(ws);
+        assert.ok(batches.some((n) => n > 1), `some sends of the burst shared a batch (batches: ${batches.join(',')})`);
+        ws.assertValid();
+        await ws.close();
+      });
+
+      await t.test('slow mode and a mute in the middle of a burst: refused in place, the others stored in order', async () => {
+        const set = await alice!.PATCH('/v1/rooms/{room_id}', { params: { path: { room_id: r1 } }, body: { slow_mode_seconds: 3600 } });
+        assert.equal(set.response.status, 200, JSON.stringify(set.error));
+        const muted = await alice!.POST('/v1/rooms/{room_id}/mutes', { params: { path: { room_id: r2 } }, body: { user_id: 'bob', duration_seconds: 600 } });
+        assert.ok(muted.response.ok, JSON.stringify(muted.error));
+        const r3 = await w.room(alice!, ['bob'], 'three');
+        const ws = await w.connect('bob');
+        await Promise.all([r1, r2, r3].map((r) => ws.first('sync.complete', (f) => f.room_id === r)));
+        const frames: Sent[] = [
+          { key: 'b0', room: r3 },
+          { key: 's0', room: r1 }, // slow mode: the first passes (its slot is free) …
+          { key: 'b1', room: r3 },
+          { key: 'muted', room: r2 }, // muted: refused
+          { key: 's1', room: r1 }, // … the next one in the same burst is slowed down
+          { key: 'b2', room: r3 },
+          { key: 's2', room: r1 },
+          { key: 'b3', room: r3 },
+        ];
+        for (const f of frames) ws.send({ type: 'message.send', room_id: f.room, content: `m-${f.key}`, client_msg_id: f.key });
+        await ws.waitUntil(() => answerKeys(ws).length >= frames.length, 20_000);
+        assert.deepEqual(answerKeys(ws), frames.map((f) => f.key), 'one answer per frame, in frame order');
+        const errors = Object.fromEntries(ws.all('error').map((e) => [e.client_msg_id, e.code]));
+        assert.deepEqual(errors, { muted: 'AUTHORIZATION_ERROR', s1: 'RATE_LIMIT_EXCEEDED', s2: 'RATE_LIMIT_EXCEEDED' });
+        assert.ok(ws.all('error').filter((e) => e.code === 'RATE_LIMIT_EXCEEDED').every((e) => e.retry_after_ms! > 3_500_000));
+        const lastR1 = ws.all('sync.complete').find((f) => f.room_id === r1)!.seq;
+        assertSeqsInFrameOrder(ws, r1, ['s0'], lastR1 + 1);
+        assertSeqsInFrameOrder(ws, r3, ['b0', 'b1', 'b2', 'b3'], 1);
+        await ws.waitUntil(() => ws.all('message.created').filter((f) => f.message.sender_id === 'bob').length >= 5);
+        assertAckBeforeCreated(ws);
+        ws.assertValid();
+      });
+    });
+  });
+}
