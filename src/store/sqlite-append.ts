@@ -24,75 +24,32 @@
 import type { Knex } from 'knex';
 import { isRetryable } from './db.ts';
 import { SEND_GATE } from './rooms.ts';
-import { backoff, MAX_ATTEMPTS, type AppendRequest, type AppendResult, type NewMessageRow } from './append-types.ts';
+import type { AppendRequest, AppendResult, NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
 import { afterSendBatch, syncWal } from './wal-sync.ts';
-import { GATE_SQL, OUTBOX_INSERT_SQL, OutboxGate, outboxParams, outboxRow, type GateRow } from './outbox.ts';
-
-interface Stmt {
-  run(...params: unknown[]): { changes: number };
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-}
-interface RawSqlite {
-  prepare(sql: string): Stmt;
-  readonly inTransaction: boolean;
-  readonly memory: boolean;
-  /** The database file (better-sqlite3's Database#name). */
-  readonly name: string;
-  /** Set by openSqlite (db.ts): acknowledged sends must be on disk (SQLITE_SYNCHRONOUS=FULL). */
-  durableSends?: boolean;
-  pragma(source: string): unknown;
-}
+import { OUTBOX_INSERT_SQL, type OutboxGate, outboxParams, outboxRow } from './outbox.ts';
+import { rawWrite, readGateRaw, retriedWhileLocked, type RawSqlite, type Stmt } from './sqlite-raw.ts';
 
 export const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`;
 export const INSERT = `INSERT INTO messages (id, tenant_id, room_id, seq, sender_id, content, meta, client_msg_id, body_hash, created_at, edited_at, deleted_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** Stores a batch in one transaction; retried whole while the database is locked by another process. */
-export async function runSqliteBatch(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return batch.some((r) => r.afterInsert) ? await viaKnex(knex, batch) : await viaRaw(knex, batch);
-    } catch (err) {
-      if (attempt >= MAX_ATTEMPTS || !isRetryable(err)) throw err;
-      await backoff(attempt);
-    }
-  }
+export function runSqliteBatch(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
+  return retriedWhileLocked(() => (batch.some((r) => r.afterInsert) ? viaKnex(knex, batch) : viaRaw(knex, batch)));
 }
 
 async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
-  const conn = (await knex.client.acquireConnection()) as RawSqlite;
-  // Durable: COMMIT without the in-loop fsync, then sync the WAL off the loop (wal-sync.ts).
-  const syncAfter = conn.durableSends === true && !conn.memory;
-  let outcomes: Outcome<AppendResult>[];
-  try {
-    if (conn.inTransaction) throw new Error('sqlite append: the pooled connection is inside a transaction');
-    if (syncAfter) conn.prepare('PRAGMA synchronous = NORMAL').run();
-    try {
-      // IMMEDIATE: take the write lock now (waiting busy_timeout for other processes), not mid-batch.
-      conn.prepare('BEGIN IMMEDIATE').run();
-      try {
-        // Without savepoints first (two statements less per send); a send that fails (a repeated
-        // client_msg_id) rolls the batch back and it runs again with one savepoint per send.
-        outcomes = await storeEach(conn, batch, undefined, false);
-        if (outcomes.some((o) => 'err' in o)) {
-          conn.prepare('ROLLBACK').run();
-          conn.prepare('BEGIN IMMEDIATE').run();
-          outcomes = await storeEach(conn, batch);
-        }
-        conn.prepare('COMMIT').run();
-      } catch (err) {
-        if (conn.inTransaction) conn.prepare('ROLLBACK').run();
-        throw err;
-      }
-    } finally {
-      if (syncAfter) conn.prepare('PRAGMA synchronous = FULL').run();
-    }
-  } finally {
-    await knex.client.releaseConnection(conn);
-  }
-  if (syncAfter) {
+  const { value: outcomes, conn, durable } = await rawWrite(knex, async (conn) => {
+    // Without savepoints first (two statements less per send); a send that fails (a repeated
+    // client_msg_id) rolls the batch back and it runs again with one savepoint per send.
+    const first = await storeEach(conn, batch, undefined, false);
+    if (!first.some((o) => 'err' in o)) return first;
+    conn.prepare('ROLLBACK').run();
+    conn.prepare('BEGIN IMMEDIATE').run();
+    return storeEach(conn, batch);
+  });
+  if (durable) {
     await syncWal(conn.name);
     afterSendBatch(conn, conn.name); // checkpoints on a worker thread, not in our COMMITs
   }
@@ -115,8 +72,7 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
   const outbox = sql(OUTBOX_INSERT_SQL);
   // The outbox gate (outbox.ts): the batch's tenants' endpoints, read once per tenant inside this
   // transaction (the writer's lock is held: no endpoint is created or changed until COMMIT).
-  const gateSql = sql(GATE_SQL);
-  const gate = new OutboxGate([...new Set(batch.map((r) => r.msg.tenant_id))].flatMap((t) => gateSql.all(t) as GateRow[]));
+  const gate = readGateRaw(conn, batch.map((r) => r.msg.tenant_id));
   const outcomes: Outcome<AppendResult>[] = [];
   for (const { msg: m, now, afterInsert, events, slowOk } of batch) {
     const createdAt = now();

@@ -155,8 +155,7 @@ export function sendError(ctx: WsContext, conn: Conn, problem: FrameProblem): vo
 }
 
 function authPhase(ctx: WsContext, conn: Conn, text: string): void {
-  const parsed = parseClientFrame(text);
-  ctx.observer.frameIn(parsed.ok ? parsed.frame.type : 'invalid');
+  const parsed = parse(ctx, text);
   if (!parsed.ok) {
     // A token the schema refuses (not a string, empty, over 4096 characters) is a bad credential
     // like any other: close with 4003 at once, not an error frame and a wait for the 4001 timeout.
