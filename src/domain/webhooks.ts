@@ -42,7 +42,7 @@ export interface WebhooksApi {
 const PATTERN_RE = /^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$/;
 const DEFAULT_GRACE_S = 24 * 3600;
 
-export function webhookOut(r: store.WebhookRow): Webhook {
+export function webhookOut(r: store.NewWebhookRow): Webhook {
   return {
     id: r.id, url: r.url, description: r.description, event_types: JSON.parse(r.event_types) as string[],
     room_ids: r.room_ids === null ? null : (JSON.parse(r.room_ids) as string[]), enabled: r.enabled, disabled_reason: r.disabled_reason,
@@ -97,7 +97,7 @@ async function load(ctx: Ctx, caller: Caller, id: string): Promise<store.Webhook
 async function create(ctx: Ctx, caller: Caller, input: WebhookInput): Promise<WebhookWithSecret> {
   assertUserManager(caller, 'manage webhooks');
   const now = ctx.now();
-  const row: store.WebhookRow = {
+  const row: store.NewWebhookRow = {
     id: 'wh_' + randomUUID().replaceAll('-', ''), tenant_id: caller.tenantId, url: await checkUrl(ctx, input.url),
     description: checkOptionalText('description', input.description, 500) ?? null, event_types: checkPatterns(input.event_types),
     room_ids: await checkRooms(ctx, caller.tenantId, input.room_ids), enabled: input.enabled ?? true, disabled_reason: null, secret: newSecret(),

@@ -32,8 +32,10 @@ function fanOut(events: OutboxRow[], hooks: WebhookRow[], now: number): NewDeliv
     for (const { h, types, rooms } of parsed) {
       // An endpoint gets the events committed after it was registered, not the backlog before: the
       // outbox holds only events some endpoint wanted at their commit (store/outbox.ts), and this
-      // keeps a new endpoint from the events written for an older one of the same tenant.
-      if (h.tenant_id === evt.tenant_id && evt.created_at >= h.created_at && typeMatches(types, evt.type) && roomMatches(rooms, evt.room_id)) out.push(newDelivery(evt, h.id, now));
+      // keeps a new endpoint from the events written for an older one of the same tenant. By
+      // outbox position, not time: an event's time is taken before its transaction waits for the
+      // writer, and nodes' clocks differ (store/webhooks.ts, insertWebhook).
+      if (h.tenant_id === evt.tenant_id && evt.pk > h.outbox_from_pk && typeMatches(types, evt.type) && roomMatches(rooms, evt.room_id)) out.push(newDelivery(evt, h.id, now));
     }
   }
   return out;

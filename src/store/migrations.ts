@@ -457,7 +457,27 @@ const unusedMessageIndex: CodeMigration = {
   },
 };
 
-const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff, dayCounts, identity, unusedMessageIndex];
+/**
+ * A new endpoint receives the events committed after it: dispatch compared event and endpoint
+ * times, but an event's time is taken before its transaction waits for the writer (and nodes'
+ * clocks differ), so an event committed just after createWebhook could be skipped. The endpoint
+ * now records the outbox position at its creation (store/webhooks.ts, insertWebhook). Existing
+ * endpoints start after the last event older than them: what the time rule gave them.
+ */
+const webhookOutboxPosition: CodeMigration = {
+  name: '0008_webhooks_outbox_from_pk',
+  async up(knex) {
+    await knex.schema.alterTable('webhooks', (t) => t.bigInteger('outbox_from_pk').notNullable().defaultTo(0));
+    await knex('webhooks').update({
+      outbox_from_pk: knex.raw('COALESCE((SELECT MAX(o.pk) FROM outbox_events o WHERE o.created_at < webhooks.created_at), 0)'),
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable('webhooks', (t) => t.dropColumn('outbox_from_pk'));
+  },
+};
+
+const MIGRATIONS: CodeMigration[] = [initial, feedPosition, outbox, staff, dayCounts, identity, unusedMessageIndex, webhookOutboxPosition];
 
 /** knex's MigrationSource over the list above, in order. */
 export const migrationSource: Knex.MigrationSource<CodeMigration> = {

@@ -14,8 +14,9 @@
  *   event types and rooms match it.
  *
  * So an endpoint receives the events committed after it was created (or enabled, or its filters
- * widened), and none committed before: the dispatcher's own test (src/outbox/dispatch.ts) keeps an
- * endpoint from the events written for an older one of the same tenant. Race-free because the
+ * widened), and none committed before: the dispatcher keeps an endpoint from the events written for
+ * an older one of the same tenant by the outbox position it recorded at its creation
+ * (src/outbox/dispatch.ts, insertWebhook in webhooks.ts), not by time. Race-free because the
  * endpoints are read inside the change's transaction: on SQLite under the one writer's lock (a
  * createWebhook commits before or after the whole transaction); on MySQL/MariaDB with a locking
  * read (LOCK IN SHARE MODE over the tenant's range of the webhooks (tenant_id, …) index), so an

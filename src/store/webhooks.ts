@@ -1,5 +1,5 @@
 /** Queries on `webhooks` (endpoints), always scoped by tenant. */
-import type { Db } from './db.ts';
+import { inTransaction, type Db } from './db.ts';
 
 export interface WebhookRow {
   id: string;
@@ -16,9 +16,16 @@ export interface WebhookRow {
   failing_since: number | null;
   created_at: number;
   updated_at: number;
+  /**
+   * The outbox position (outbox_events.pk) when the endpoint was created: it receives the events
+   * past it (dispatch.ts). Set by insertWebhook, not by the caller.
+   */
+  outbox_from_pk: number;
 }
 
-export type WebhookPatch = Partial<Omit<WebhookRow, 'id' | 'tenant_id' | 'created_at'>>;
+export type NewWebhookRow = Omit<WebhookRow, 'outbox_from_pk'>;
+
+export type WebhookPatch = Partial<Omit<WebhookRow, 'id' | 'tenant_id' | 'created_at' | 'outbox_from_pk'>>;
 
 const num = (v: number | null) => (v === null ? null : Number(v));
 
@@ -29,10 +36,26 @@ export const toWebhookRow = (r: WebhookRow): WebhookRow => ({
   failing_since: num(r.failing_since),
   created_at: Number(r.created_at),
   updated_at: Number(r.updated_at),
+  outbox_from_pk: Number(r.outbox_from_pk),
 });
 
-export async function insertWebhook(db: Db, row: WebhookRow): Promise<void> {
-  await db('webhooks').insert(row);
+/**
+ * Inserts an endpoint and, in the same transaction, records the outbox position it starts after:
+ * the largest outbox pk then. The insert comes first: on MySQL it waits for every send whose
+ * transaction read the tenant's endpoints (the outbox gate, outbox.ts, reads them locked in share
+ * mode) and saw none of this one, so their events are committed, and below the position, before
+ * it is read; a transaction that reads the endpoints after this insert waits for its commit, sees
+ * the endpoint and writes its events after the position. On SQLite the one writer orders it all.
+ * So the endpoint receives exactly the events committed after it, whatever the nodes' clocks say.
+ */
+export async function insertWebhook(db: Db, row: NewWebhookRow): Promise<WebhookRow> {
+  return inTransaction(db, async (trx) => {
+    await trx('webhooks').insert({ ...row, outbox_from_pk: 0 });
+    const top = await trx('outbox_events').max({ p: 'pk' }).first();
+    const outbox_from_pk = Number(top?.p ?? 0);
+    await trx('webhooks').where({ tenant_id: row.tenant_id, id: row.id }).update({ outbox_from_pk });
+    return { ...row, outbox_from_pk };
+  });
 }
 
 export async function findWebhook(db: Db, tenantId: string, id: string): Promise<WebhookRow | undefined> {

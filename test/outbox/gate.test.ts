@@ -147,6 +147,34 @@ for (const backend of backends()) {
       assert.deepEqual(rx.rejected, []);
     }
 
+    test("by outbox position, not time: an endpoint made on a node whose clock is ahead gets the events after it; one made behind gets none from before", async () => {
+      const x = await tenantWithRoom();
+      const [older, ahead, behind] = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
+      try {
+        // An older endpoint of the tenant, so the event before the new ones is written (the gate).
+        older.secrets = [(await subscribe(h.db, x.t.id, { url: older.url, event_types: ['message.created'], created_at: h.clock.now })).secret];
+        await h.domain.messages.send(x.a, x.room.id, { content: 'before both' });
+        // Made by nodes whose clocks run a minute ahead of and behind this one (the domain's clock).
+        ahead.secrets = [(await subscribe(h.db, x.t.id, { url: ahead.url, event_types: ['message.created'], created_at: h.clock.now + 60_000 })).secret];
+        behind.secrets = [(await subscribe(h.db, x.t.id, { url: behind.url, event_types: ['message.created'], created_at: h.clock.now - 60_000 })).secret];
+        await h.domain.messages.send(x.a, x.room.id, { content: 'after both' });
+        const worker = createOutboxWorker({
+          db: h.db, now: () => h.clock.now, log: quiet as never, timeoutMs: 5000, allowPrivate: true, leaseMs: 60_000, pollMs: 60_000, concurrency: 8,
+        });
+        const got = (rx: Receiver) => rx.ok().map((r) => (r.event.message as { content: string }).content).sort();
+        const all = () => older.ok().length + ahead.ok().length + behind.ok().length;
+        for (let round = 0; all() < 4 && round < 100; round++) await worker.runOnce();
+        assert.deepEqual(got(ahead), ['after both'], 'the endpoint made ahead got the event committed after it');
+        assert.deepEqual(got(behind), ['after both'], 'the endpoint made behind got nothing committed before it');
+        assert.deepEqual(got(older), ['after both', 'before both']);
+        assert.equal(await worker.runOnce(), 0, 'nothing more is due');
+        assert.equal(all(), 4);
+        for (const rx of [older, ahead, behind]) assert.deepEqual(rx.rejected, []);
+      } finally {
+        await Promise.all([older.close(), ahead.close(), behind.close()]);
+      }
+    });
+
     test('sends racing the creation of an endpoint: every message committed after it is in the outbox and delivered, none before', async () => {
       for (let i = 0; i < 3; i++) await race();
     });
