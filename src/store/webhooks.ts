@@ -1,5 +1,5 @@
 /** Queries on `webhooks` (endpoints), always scoped by tenant. */
-import { inTransaction, type Db } from './db.ts';
+import { driver, inTransaction, type Db } from './db.ts';
 
 export interface WebhookRow {
   id: string;
@@ -45,13 +45,17 @@ export const toWebhookRow = (r: WebhookRow): WebhookRow => ({
  * transaction read the tenant's endpoints (the outbox gate, outbox.ts, reads them locked in share
  * mode) and saw none of this one, so their events are committed, and below the position, before
  * it is read; a transaction that reads the endpoints after this insert waits for its commit, sees
- * the endpoint and writes its events after the position. On SQLite the one writer orders it all.
- * So the endpoint receives exactly the events committed after it, whatever the nodes' clocks say.
+ * the endpoint and writes its events after the position. The read is a locking one on MySQL, so it
+ * sees the latest commits even inside a transaction that already took its snapshot. On SQLite the
+ * one writer orders it all. So the endpoint receives exactly the events committed after it,
+ * whatever the nodes' clocks say.
  */
 export async function insertWebhook(db: Db, row: NewWebhookRow): Promise<WebhookRow> {
   return inTransaction(db, async (trx) => {
     await trx('webhooks').insert({ ...row, outbox_from_pk: 0 });
-    const top = await trx('outbox_events').max({ p: 'pk' }).first();
+    const q = trx('outbox_events').max({ p: 'pk' });
+    if (driver(trx) === 'mysql') q.forShare();
+    const top = await q.first();
     const outbox_from_pk = Number(top?.p ?? 0);
     await trx('webhooks').where({ tenant_id: row.tenant_id, id: row.id }).update({ outbox_from_pk });
     return { ...row, outbox_from_pk };
