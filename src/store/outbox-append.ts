@@ -18,7 +18,7 @@ import { syncWal } from './wal-sync.ts';
 
 export async function appendOutboxAlone(knex: Knex, events: readonly OutboxEvent[], now: number): Promise<void> {
   if (events.length === 0) return;
-  if (driver(knex) !== 'sqlite') return knex.transaction((trx) => appendOutbox(trx, events, now));
+  if (driver(knex) !== 'sqlite') return appendOutbox(knex, events, now); // its own transaction (inTransaction: retried on deadlocks)
   const { value: wrote, conn, durable } = await retriedWhileLocked(() => rawWrite(knex, (conn) => {
     // The outbox gate, read under the writer's lock: only events an endpoint would receive.
     const gate = readGateRaw(conn, events.map((e) => e.tenant_id));
