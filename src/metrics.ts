@@ -18,6 +18,7 @@ export interface Metrics {
     deliveries: Counter;
     slowConsumerKicks: Counter;
     replayed: Counter;
+    gaps: Counter<'outcome'>;
   };
   sendBatchSize: Histogram;
   sendCommitSeconds: Histogram;
@@ -74,6 +75,11 @@ function wsMetrics(registry: Registry): Metrics['ws'] {
     deliveries: new Counter({ name: 'chatapi_ws_deliveries_total', help: 'Frames sent: direct sends plus one per live subscriber of each publish', registers }),
     slowConsumerKicks: new Counter({ name: 'chatapi_ws_slow_consumer_kicks_total', help: 'Connections closed with 4008 for reading too slowly', registers }),
     replayed: new Counter({ name: 'chatapi_ws_replayed_messages_total', help: 'Messages replayed to resuming connections', registers }),
+    gaps: new Counter({
+      name: 'chatapi_ws_seq_gaps_total',
+      help: 'Seq gaps in a room\'s live stream still open after the gap wait, by outcome: filled (from the database), skipped (not stored), waiting (a send of this node not yet acknowledged)',
+      labelNames: ['outcome'], registers,
+    }),
   };
 }
 
@@ -88,5 +94,6 @@ export function wsObserver(metrics: Metrics): WsObserver {
     slowConsumerKicked: () => ws.slowConsumerKicks.inc(),
     rateLimited: () => metrics.rateLimited.inc({ transport: 'ws' }),
     replayed: (n) => ws.replayed.inc(n),
+    gap: (outcome) => ws.gaps.inc({ outcome }),
   };
 }

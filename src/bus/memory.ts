@@ -4,6 +4,7 @@
  * the publisher's call stack and a throwing subscriber cannot break a send or other subscribers.
  */
 import type { Bus, BusEvent } from './types.ts';
+import { Unannounced } from './unannounced.ts';
 
 export type { Bus, BusEvent } from './types.ts';
 
@@ -50,6 +51,7 @@ export function createMemoryBus(log?: ErrorLog): Bus {
     },
     subscribe: (fn) => local.subscribe(fn),
     onGap: () => () => {},
+    unannounced: new Unannounced(),
     mode: () => 'memory',
     async close() {
       closed = true;

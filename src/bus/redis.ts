@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LocalFanout } from './memory.ts';
 import type { Bus, BusEvent, BusLog } from './types.ts';
+import { Unannounced } from './unannounced.ts';
 
 export interface RedisBusOptions {
   url: string;
@@ -64,6 +65,7 @@ export async function createRedisBus(opts: RedisBusOptions): Promise<Bus & { nod
       pub.publish(channel, text).catch((err: Error) => opts.log.error({ err: err.message, event: evt.type }, 'bus: publish to redis failed'));
     },
     subscribe: (fn) => local.subscribe(fn),
+    unannounced: new Unannounced(),
     onGap(fn) {
       gapHandlers.add(fn);
       return () => void gapHandlers.delete(fn);

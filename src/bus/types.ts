@@ -4,6 +4,7 @@
  * route it to topics without looking further.
  */
 import type { DomainEvent } from '../domain/events.ts';
+import type { Unannounced } from './unannounced.ts';
 
 /** A user came online (first connection anywhere) or went offline (none anywhere after the grace period). */
 export type PresenceEvent = {
@@ -31,6 +32,8 @@ export interface Bus {
   subscribe(fn: (evt: BusEvent) => void): () => void;
   /** Called when delivery may have had a gap (the Redis subscription dropped and came back). */
   onGap(fn: () => void): () => void;
+  /** This process's committed messages whose announcement is still waiting (bus/unannounced.ts). */
+  readonly unannounced: Unannounced;
   /** 'memory', 'redis', or 'redis-degraded' while the Redis connection is down. */
   mode(): 'memory' | 'redis' | 'redis-degraded';
   close(): Promise<void>;

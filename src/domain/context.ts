@@ -25,6 +25,11 @@ export interface Ctx {
   /** Publishes events already in the outbox (written by a transaction that has committed). */
   announce(events: readonly DomainEvent[]): void;
   /**
+   * A committed message whose announce waits (a pipelined WebSocket send waiting for its turn):
+   * this process's sequencers leave its seq open until the returned function is called.
+   */
+  holdAnnounce(tenantId: string, roomId: string, seq: number): () => void;
+  /**
    * For a change committed without `change()`: writes the event to the outbox after the fact
    * (not atomically: prefer `change()`) and publishes it. A bus failure must not fail the write.
    */
@@ -33,6 +38,8 @@ export interface Ctx {
   attempts: AttemptLimiterFactory;
   mailer: Mailer;
 }
+
+const noop = () => {};
 
 export function createCtx(deps: DomainDeps): Ctx {
   const { db, bus, config, log } = deps;
@@ -61,6 +68,7 @@ export function createCtx(deps: DomainDeps): Ctx {
     },
     now,
     announce,
+    holdAnnounce: (tenantId, roomId, seq) => bus.unannounced?.hold(tenantId, roomId, seq) ?? noop,
     async change(fn) {
       let events: DomainEvent[] = [];
       const result = await inTransaction(db, async (trx) => {

@@ -4,6 +4,7 @@
  */
 import type { Member, Message, RoomType, User } from './shapes.ts';
 import type { Notification } from './wire.ts';
+import type { Unannounced } from '../bus/unannounced.ts';
 
 /** Room facts that are the same for every member (Room adds per-member fields). */
 export interface RoomSummary {
@@ -96,4 +97,6 @@ export type DomainEvent =
 /** What the domain needs from a bus: fire-and-forget publish. */
 export interface EventSink {
   publish(evt: DomainEvent): void;
+  /** Committed messages whose announcement waits (a pipelined WebSocket send): see bus/unannounced.ts. */
+  unannounced?: Unannounced;
 }

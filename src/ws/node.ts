@@ -50,6 +50,8 @@ export interface WsNodeOptions {
   resumeWaitMs?: number;
   /** Receives connection, frame and delivery counts (src/metrics.ts); default: nobody. */
   observer?: WsObserver;
+  /** How long a seq gap in a room's live stream waits before it is filled from the database (default 500 ms). */
+  gapMs?: number;
 }
 
 /** What a node reports as it runs (for metrics, logs and tests). */
@@ -83,7 +85,8 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     drainTimeoutMs: 30_000,
     maxHeld: Math.max(10_000, config.replayLimit * 2),
     handoffTimeoutMs: 2000,
-    gapMs: 500,
+    gapMs: opts.gapMs ?? 500,
+    unannounced: opts.bus.unannounced,
     loadMessages: async (conn, roomId, afterSeq, limit) => (await opts.domain.messages.list(conn.caller!, roomId, { after_seq: afterSeq, limit })).items,
   });
   const ctx: WsContext = {

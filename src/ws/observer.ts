@@ -15,9 +15,17 @@ export interface WsObserver {
   rateLimited(): void;
   /** Messages replayed to a resuming connection. */
   replayed(messages: number): void;
+  /**
+   * A room's live stream still had a seq gap after the gap wait (ws/sequencer.ts): 'filled' from
+   * the database (the bus lost or delayed the event), 'skipped' (not even stored), or 'waiting'
+   * (left open: a send of this node committed it and is not yet acknowledged).
+   */
+  gap(outcome: GapOutcome): void;
 }
+
+export type GapOutcome = 'filled' | 'skipped' | 'waiting';
 
 const nothing = () => {};
 export const noObserver: WsObserver = {
-  opened: nothing, closed: nothing, frameIn: nothing, delivered: nothing, slowConsumerKicked: nothing, rateLimited: nothing, replayed: nothing,
+  opened: nothing, closed: nothing, frameIn: nothing, delivered: nothing, slowConsumerKicked: nothing, rateLimited: nothing, replayed: nothing, gap: nothing,
 };

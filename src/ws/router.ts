@@ -15,6 +15,7 @@ import { encode } from './frames.ts';
 import type { WsObserver } from './observer.ts';
 import { type Found, Sequencer } from './sequencer.ts';
 import { trace, tracing } from './trace.ts';
+import type { Unannounced } from '../bus/unannounced.ts';
 
 export interface RouterOptions {
   maxBackpressureBytes: number;
@@ -30,6 +31,8 @@ export interface RouterOptions {
   gapMs: number;
   /** Counts deliveries and slow-consumer kicks. */
   observer: WsObserver;
+  /** This process's committed messages not yet announced: gaps at their seqs are not filled (bus/unannounced.ts). */
+  unannounced?: Unannounced;
   /** Stored messages of a room after `afterSeq`, read as `conn` (a member): fills gaps in the live stream. */
   loadMessages(conn: Conn, roomId: string, afterSeq: number, limit: number): Promise<Message[]>;
 }
@@ -211,7 +214,7 @@ export class Router {
     const topic = roomTopic(conn.tenant!.id, roomId);
     let sequencer = this.sequencers.get(topic);
     const fresh = !sequencer;
-    sequencer ??= this.createSequencer(topic, roomId, sync.upTo);
+    sequencer ??= this.createSequencer(topic, conn.tenant!.id, roomId, sync.upTo);
     const covered = (from: number, to: number) => {
       const seen = new Set(sync.held.map((h) => h.seq));
       for (let s = from + 1; s <= to; s++) if (!seen.has(s)) return false;
@@ -264,11 +267,14 @@ export class Router {
     for (const sequencer of this.sequencers.values()) void sequencer.catchUp();
   }
 
-  private createSequencer(topic: string, roomId: string, last: number): Sequencer {
+  private createSequencer(topic: string, tenantId: string, roomId: string, last: number): Sequencer {
+    const unannounced = this.opts.unannounced;
     const sequencer = new Sequencer(last, {
       publish: (bytes) => this.publish(topic, bytes),
       onAdvance: () => this.recheck(topic, roomId),
       load: (from, to) => this.load(topic, roomId, from, to),
+      gap: (outcome) => this.opts.observer.gap(outcome),
+      ...(unannounced ? { unannounced: (from: number, to: number) => unannounced.lowest(tenantId, roomId, from, to) } : {}),
     }, this.opts.gapMs);
     this.sequencers.set(topic, sequencer);
     return sequencer;

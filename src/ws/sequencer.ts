@@ -6,9 +6,15 @@
  * event was lost, e.g. while Redis reconnected); what even that cannot find is skipped, and a
  * skipped seq that turns up later is still published: late, but never lost.
  *
+ * A seq this process has committed and will announce shortly (a pipelined send waiting to be
+ * acked first: bus/unannounced.ts) is neither filled from the database nor skipped: the gap stays
+ * open until it is announced, so its sender sees the ack before the message.created.
+ *
  * `last` is the highest seq such that every seq up to it was published (or skipped); a room only
  * has a sequencer while some local connection is live in it.
  */
+import type { GapOutcome } from './observer.ts';
+
 const MAX_SKIPPED = 10_000;
 
 export interface Found {
@@ -22,6 +28,10 @@ export interface SequencerHooks {
   onAdvance(): void;
   /** Stored messages with seq in [from, to], oldest first (a page of them is enough). */
   load(from: number, to: number): Promise<Found[]>;
+  /** The lowest seq in [from, to] committed here and not yet announced (kept open), if any. */
+  unannounced?(from: number, to: number): number | undefined;
+  /** A gap outlived gapMs: what became of it. */
+  gap?(outcome: GapOutcome): void;
 }
 
 export class Sequencer {
@@ -64,7 +74,7 @@ export class Sequencer {
 
   /** Events may have been lost (the bus had a gap): publish whatever is stored after `last`. */
   async catchUp(): Promise<void> {
-    await this.loadInto(this.last + 1, Number.MAX_SAFE_INTEGER);
+    await this.loadInto(this.last + 1, this.openBelow(Number.MAX_SAFE_INTEGER) - 1);
   }
 
   dispose(): void {
@@ -88,14 +98,23 @@ export class Sequencer {
   private async closeGap(): Promise<void> {
     this.gapTimer = undefined;
     if (this.held.size === 0 || this.disposed) return;
-    await this.loadInto(this.last + 1, Math.min(...this.held.keys()) - 1);
-    if (this.held.size === 0 || this.disposed) return;
-    const next = Math.min(...this.held.keys());
+    await this.loadInto(this.last + 1, this.openBelow(Math.min(...this.held.keys())) - 1);
+    if (this.disposed) return;
+    if (this.held.size === 0) return this.hooks.gap?.('filled');
+    // Skip what the store could not fill, up to the first held frame or unannounced seq.
+    const held = Math.min(...this.held.keys());
+    const next = this.openBelow(held);
     for (let s = this.last + 1; s < next; s++) this.remember(s);
-    this.last = next - 1;
+    this.hooks.gap?.(next < held ? 'waiting' : next > this.last + 1 ? 'skipped' : 'filled');
+    this.last = Math.max(this.last, next - 1);
     this.drain();
     this.hooks.onAdvance();
     if (this.held.size) this.gapTimer ??= setTimeout(() => void this.closeGap(), this.gapMs);
+  }
+
+  /** `limit`, or the lowest seq below it that is committed here and still to be announced. */
+  private openBelow(limit: number): number {
+    return this.hooks.unannounced?.(this.last + 1, limit - 1) ?? limit;
   }
 
   private async loadInto(from: number, to: number): Promise<void> {

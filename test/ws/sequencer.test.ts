@@ -6,21 +6,24 @@ import { type Found, Sequencer } from '../../src/ws/sequencer.ts';
 const frame = (seq: number) => Buffer.from(String(seq));
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-function make(t: TestContext, last: number, stored: number[] = []) {
+function make(t: TestContext, last: number, stored: number[] = [], unannounced = new Set<number>()) {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const published: number[] = [];
   let advances = 0;
   const loads: [number, number][] = [];
+  const gaps: string[] = [];
   const seq = new Sequencer(last, {
+    gap: (outcome) => void gaps.push(outcome),
     publish: (b) => published.push(Number(b.toString())),
     onAdvance: () => void advances++,
     load: async (from, to): Promise<Found[]> => {
       loads.push([from, to]);
       return stored.filter((s) => s >= from && s <= to).map((s) => ({ seq: s, bytes: frame(s) }));
     },
+    unannounced: (from, to) => [...unannounced].filter((s) => s >= from && s <= to).sort((a, b) => a - b)[0],
   }, 500);
   t.after(() => seq.dispose());
-  return { seq, published, loads, advances: () => advances };
+  return { seq, published, loads, gaps, advances: () => advances };
 }
 
 test('publishes in seq order, holding later frames until the gap fills', (t) => {
@@ -37,20 +40,22 @@ test('publishes in seq order, holding later frames until the gap fills', (t) => 
 });
 
 test('a gap that stays open is filled from the store', async (t) => {
-  const { seq, published, loads } = make(t, 0, [1, 2, 3]);
+  const { seq, published, loads, gaps } = make(t, 0, [1, 2, 3]);
   seq.offer(3, frame(3));
   t.mock.timers.tick(500);
   await settle();
   assert.deepEqual(loads, [[1, 2]]);
   assert.deepEqual(published, [1, 2, 3]);
+  assert.deepEqual(gaps, ['filled']);
 });
 
 test('what the store cannot fill is skipped, and published late if it turns up', async (t) => {
-  const { seq, published } = make(t, 0, []);
+  const { seq, published, gaps } = make(t, 0, []);
   seq.offer(2, frame(2));
   t.mock.timers.tick(500);
   await settle();
   assert.deepEqual(published, [2]);
+  assert.deepEqual(gaps, ['skipped']);
   seq.offer(1, frame(1));
   seq.offer(1, frame(1));
   assert.deepEqual(published, [2, 1]);
@@ -69,4 +74,36 @@ test('skipTo moves past seqs nobody here needs; held ones up to it go out', (t) 
   seq.skipTo(2);
   assert.deepEqual(published, [3]);
   assert.equal(seq.last, 3);
+});
+
+test('a seq committed here and not yet announced is neither filled from the store nor skipped', async (t) => {
+  // Seq 2 is committed (so the store has it) by a pipelined send of this process still waiting to be
+  // acked: publishing it from the store would put its message.created before its ack.
+  const unannounced = new Set([2]);
+  const { seq, published, loads, gaps } = make(t, 0, [1, 2, 3, 4], unannounced);
+  seq.offer(4, frame(4));
+  t.mock.timers.tick(500);
+  await settle();
+  assert.deepEqual(loads, [[1, 1]], 'loads only below the unannounced seq');
+  assert.deepEqual(published, [1], 'seq 1 filled; 2 left open, so 4 waits');
+  assert.equal(seq.last, 1);
+  t.mock.timers.tick(500); // still unannounced: the gap stays open, timer after timer
+  await settle();
+  assert.deepEqual(published, [1]);
+  assert.deepEqual(gaps, ['waiting', 'waiting']);
+  unannounced.delete(2);
+  seq.offer(2, frame(2)); // announced (after its ack)
+  assert.deepEqual(published, [1, 2]);
+  t.mock.timers.tick(500); // 3 never announced here: filled from the store as before
+  await settle();
+  assert.deepEqual(published, [1, 2, 3, 4]);
+  assert.equal(seq.last, 4);
+  assert.deepEqual(gaps, ['waiting', 'waiting', 'filled']);
+});
+
+test('catchUp stops below a seq still to be announced here', async (t) => {
+  const { seq, published } = make(t, 0, [1, 2, 3], new Set([2]));
+  await seq.catchUp();
+  assert.deepEqual(published, [1]);
+  assert.equal(seq.last, 1);
 });
