@@ -52,6 +52,11 @@ export interface WsNodeOptions {
   observer?: WsObserver;
   /** How long a seq gap in a room's live stream waits before it is filled from the database (default 500 ms). */
   gapMs?: number;
+  /**
+   * How long such a gap may stay open for a message this process committed and has not yet
+   * announced (a pipelined send waiting to be acked first; default 10 s): then it is filled too.
+   */
+  unannouncedMaxWaitMs?: number;
 }
 
 /** What a node reports as it runs (for metrics, logs and tests). */
@@ -87,6 +92,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     handoffTimeoutMs: 2000,
     gapMs: opts.gapMs ?? 500,
     unannounced: opts.bus.unannounced,
+    unannouncedMaxWaitMs: opts.unannouncedMaxWaitMs ?? 10_000,
     loadMessages: async (conn, roomId, afterSeq, limit) => (await opts.domain.messages.list(conn.caller!, roomId, { after_seq: afterSeq, limit })).items,
   });
   const ctx: WsContext = {

@@ -31,8 +31,10 @@ export interface RouterOptions {
   gapMs: number;
   /** Counts deliveries and slow-consumer kicks. */
   observer: WsObserver;
-  /** This process's committed messages not yet announced: gaps at their seqs are not filled (bus/unannounced.ts). */
+  /** This process's committed messages not yet announced: gaps at their seqs are not filled (bus/unannounced.ts) … */
   unannounced?: Unannounced;
+  /** … for at most this long (then filled like any gap). */
+  unannouncedMaxWaitMs: number;
   /** Stored messages of a room after `afterSeq`, read as `conn` (a member): fills gaps in the live stream. */
   loadMessages(conn: Conn, roomId: string, afterSeq: number, limit: number): Promise<Message[]>;
 }
@@ -275,7 +277,7 @@ export class Router {
       load: (from, to) => this.load(topic, roomId, from, to),
       gap: (outcome) => this.opts.observer.gap(outcome),
       ...(unannounced ? { unannounced: (from: number, to: number) => unannounced.lowest(tenantId, roomId, from, to) } : {}),
-    }, this.opts.gapMs);
+    }, this.opts.gapMs, this.opts.unannouncedMaxWaitMs);
     this.sequencers.set(topic, sequencer);
     return sequencer;
   }

@@ -8,7 +8,9 @@
  *
  * A seq this process has committed and will announce shortly (a pipelined send waiting to be
  * acked first: bus/unannounced.ts) is neither filled from the database nor skipped: the gap stays
- * open until it is announced, so its sender sees the ack before the message.created.
+ * open until it is announced, so its sender sees the ack before the message.created. Not forever:
+ * a seq still unannounced after `maxWaitMs` (a send stuck on its database) no longer holds the
+ * room's stream back and is filled like any other.
  *
  * `last` is the highest seq such that every seq up to it was published (or skipped); a room only
  * has a sequencer while some local connection is live in it.
@@ -41,7 +43,13 @@ export class Sequencer {
   private loading = false;
   private disposed = false;
 
-  constructor(public last: number, private readonly hooks: SequencerHooks, private readonly gapMs: number) {}
+  /** The unannounced seq the current gap waits for, and since when. */
+  private waiting?: { seq: number; since: number };
+
+  constructor(
+    public last: number, private readonly hooks: SequencerHooks, private readonly gapMs: number,
+    private readonly maxWaitMs = 10_000,
+  ) {}
 
   offer(seq: number, bytes: Buffer): void {
     if (seq <= this.last) {
@@ -112,9 +120,13 @@ export class Sequencer {
     if (this.held.size) this.gapTimer ??= setTimeout(() => void this.closeGap(), this.gapMs);
   }
 
-  /** `limit`, or the lowest seq below it that is committed here and still to be announced. */
+  /** `limit`, or the lowest seq below it that is committed here and still to be announced (for up to maxWaitMs). */
   private openBelow(limit: number): number {
-    return this.hooks.unannounced?.(this.last + 1, limit - 1) ?? limit;
+    const mine = this.hooks.unannounced?.(this.last + 1, limit - 1);
+    if (mine === undefined) return limit;
+    const now = Date.now();
+    if (this.waiting?.seq !== mine) this.waiting = { seq: mine, since: now };
+    return now - this.waiting.since < this.maxWaitMs ? mine : limit;
   }
 
   private async loadInto(from: number, to: number): Promise<void> {

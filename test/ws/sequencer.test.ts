@@ -7,7 +7,7 @@ const frame = (seq: number) => Buffer.from(String(seq));
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function make(t: TestContext, last: number, stored: number[] = [], unannounced = new Set<number>()) {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const published: number[] = [];
   let advances = 0;
   const loads: [number, number][] = [];
@@ -21,7 +21,7 @@ function make(t: TestContext, last: number, stored: number[] = [], unannounced =
       return stored.filter((s) => s >= from && s <= to).map((s) => ({ seq: s, bytes: frame(s) }));
     },
     unannounced: (from, to) => [...unannounced].filter((s) => s >= from && s <= to).sort((a, b) => a - b)[0],
-  }, 500);
+  }, 500, 10_000);
   t.after(() => seq.dispose());
   return { seq, published, loads, gaps, advances: () => advances };
 }
@@ -106,4 +106,21 @@ test('catchUp stops below a seq still to be announced here', async (t) => {
   await seq.catchUp();
   assert.deepEqual(published, [1]);
   assert.equal(seq.last, 1);
+});
+
+test('a seq unannounced for longer than maxWaitMs (10 s: 20 gap waits) no longer holds the stream back', async (t) => {
+  const { seq, published, gaps } = make(t, 0, [1, 2, 3], new Set([2]));
+  seq.offer(3, frame(3));
+  for (let i = 0; i < 20; i++) {
+    t.mock.timers.tick(500);
+    await settle();
+  }
+  assert.deepEqual(published, [1], 'held back for 19 waits');
+  assert.equal(gaps.filter((g) => g === 'waiting').length, 20);
+  t.mock.timers.tick(500);
+  await settle();
+  assert.deepEqual(published, [1, 2, 3], 'then filled from the store like any gap');
+  assert.equal(gaps.at(-1), 'filled');
+  seq.offer(2, frame(2)); // announced at last: already published, dropped
+  assert.deepEqual(published, [1, 2, 3]);
 });

@@ -25,7 +25,7 @@ for (const backend of backends()) {
   describe(`ws: a committed send waiting for its turn [${backend.name}]`, () => {
     test('its seq is not filled from the database before it is acknowledged; later messages wait behind it', async (t) => {
       const gaps: GapOutcome[] = [];
-      const w = await startWorld(t, backend, {}, { gapMs: 20, observer: { ...noObserver, gap: (outcome) => void gaps.push(outcome) } });
+      const w = await startWorld(t, backend, {}, { gapMs: 20, unannouncedMaxWaitMs: 60_000, observer: { ...noObserver, gap: (outcome) => void gaps.push(outcome) } });
       const [alice] = await w.users('alice', 'bob');
       const room = await w.room(alice!, ['bob']);
       const watcher = await w.connect('alice');
