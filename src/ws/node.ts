@@ -57,6 +57,8 @@ export interface WsNodeOptions {
    * announced (a pipelined send waiting to be acked first; default 10 s): then it is filled too.
    */
   unannouncedMaxWaitMs?: number;
+  /** How long a connection's handoff from replay to live waits for the bus to catch up (default 2000 ms). */
+  handoffTimeoutMs?: number;
 }
 
 /** What a node reports as it runs (for metrics, logs and tests). */
@@ -89,7 +91,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     checkEveryBytes: Math.floor(headroom / 2),
     drainTimeoutMs: 30_000,
     maxHeld: Math.max(10_000, config.replayLimit * 2),
-    handoffTimeoutMs: 2000,
+    handoffTimeoutMs: opts.handoffTimeoutMs ?? 2000,
     gapMs: opts.gapMs ?? 500,
     unannounced: opts.bus.unannounced,
     unannouncedMaxWaitMs: opts.unannouncedMaxWaitMs ?? 10_000,

@@ -206,9 +206,24 @@ export class Router {
   beginHandoff(conn: Conn, roomId: string, sync: RoomSync): void {
     sync.state = 'handoff';
     if (this.tryHandoff(conn, roomId, false)) return;
-    sync.handoffTimer = connTimer(conn, this.opts.handoffTimeoutMs, () => {
-      if (conn.rooms.get(roomId) === sync && sync.state === 'handoff') this.tryHandoff(conn, roomId, true);
-    });
+    sync.handoffTimer = connTimer(conn, this.opts.handoffTimeoutMs, () => this.forceHandoff(conn, roomId, sync));
+  }
+
+  /**
+   * The bus has not caught up with the replay in time: hand off anyway, skipping what it has not
+   * brought (published late when it does). Except a seq a send of this node committed and is about
+   * to announce (bus/unannounced.ts): published late it would reach the other members out of order
+   * and this connection twice, so the handoff waits for it (a gap wait at a time, within the
+   * sequencer's bound on such waits).
+   */
+  private forceHandoff(conn: Conn, roomId: string, sync: RoomSync): void {
+    if (conn.rooms.get(roomId) !== sync || sync.state !== 'handoff') return;
+    const sequencer = this.sequencers.get(roomTopic(conn.tenant!.id, roomId));
+    if (sequencer && sequencer.last < sync.upTo && sequencer.awaitsAnnounce(sync.upTo)) {
+      sync.handoffTimer = connTimer(conn, this.opts.gapMs, () => this.forceHandoff(conn, roomId, sync));
+      return;
+    }
+    this.tryHandoff(conn, roomId, true);
   }
 
   private tryHandoff(conn: Conn, roomId: string, force: boolean): boolean {
@@ -223,7 +238,12 @@ export class Router {
       return true;
     };
     if (!force && (sequencer.last < sync.upTo || !covered(sync.upTo, sequencer.last))) return false;
-    if (sequencer.last < sync.upTo) sequencer.skipTo(sync.upTo);
+    if (sequencer.last < sync.upTo) {
+      sequencer.skipTo(sync.upTo);
+      // skipTo advanced the room (onAdvance → recheck), which hands off every connection waiting
+      // in it, this one too: done then (going on would send its held frames and sync.complete twice).
+      if (sync.state !== 'handoff') return true;
+    }
     this.flushHeld(conn, sync, sequencer.last);
     conn.ws.subscribe(topic);
     removeFrom(this.pending, topic, conn);

@@ -85,6 +85,11 @@ export class Sequencer {
     await this.loadInto(this.last + 1, this.openBelow(Number.MAX_SAFE_INTEGER) - 1);
   }
 
+  /** Whether a seq up to `upTo` is still to be announced by a send of this process (and may still be waited for). */
+  awaitsAnnounce(upTo: number): boolean {
+    return this.openBelow(upTo + 1) <= upTo;
+  }
+
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.gapTimer);

@@ -58,5 +58,83 @@ for (const backend of backends()) {
       assert.equal(parts.bus.unannounced.lowest(w.tenant.id, room, 1, Number.MAX_SAFE_INTEGER), undefined, 'nothing held any more');
       watcher.assertValid();
     });
+
+    test('a member joining meanwhile is handed off only after it is announced: no repeat, no reordering', async (t) => {
+      const gaps: GapOutcome[] = [];
+      const w = await startWorld(t, backend, {}, {
+        gapMs: 20, unannouncedMaxWaitMs: 60_000, handoffTimeoutMs: 30, observer: { ...noObserver, gap: (outcome) => void gaps.push(outcome) },
+      });
+      const [alice] = await w.users('alice', 'bob', 'carol');
+      const room = await w.room(alice!, ['bob', 'carol']);
+      const watcher = await w.connect('alice');
+      await watcher.first('sync.complete', (f) => f.room_id === room);
+
+      const { domain, parts } = w.server.running;
+      const tenantCaller = { kind: 'tenant', tenantId: w.tenant.id } as const;
+      const bob: UserCaller = { kind: 'user', tenantId: w.tenant.id, user: await domain.users.get(tenantCaller, 'bob'), via: 'key' };
+      let open!: () => void;
+      const turn = new Promise<void>((resolve) => (open = resolve));
+      const held = domain.messages.send(bob, room, { content: 'held back', client_msg_id: 'held-2' }, { turn });
+      await until('the send to commit', () => parts.bus.unannounced.lowest(w.tenant.id, room, 1, 1) === 1);
+      const later = await alice!.POST('/v1/rooms/{room_id}/messages', { body: { content: 'later' }, params: { path: { room_id: room } } });
+      assert.equal(later.response.status, 201, JSON.stringify(later.error));
+      await until('a gap wait', () => gaps.length >= 1);
+
+      // carol replays both stored messages (1 is committed, only not yet announced), then waits to
+      // go live: her handoff timeout (30 ms) passes several times over while seq 1 stays unannounced.
+      const carol = await w.connect('carol', { resume: [{ room_id: room, last_seq: 0 }] });
+      await carol.waitUntil(() => carol.all('message.created').length >= 2);
+      const seen = gaps.length;
+      await until('five more gap waits (100 ms, past the handoff timeout), or a handoff',
+        () => gaps.length >= seen + 5 || carol.all('sync.complete').length > 0);
+      assert.equal(carol.all('sync.complete').length, 0, 'not handed off while seq 1 is still to be announced');
+      assert.deepEqual(watcher.all('message.created'), [], 'seq 2 not published ahead of seq 1');
+
+      open();
+      assert.equal((await held).message.seq, 1);
+      const done = await carol.first('sync.complete', (f) => f.room_id === room);
+      assert.equal(done.seq, 2);
+      await watcher.waitUntil(() => watcher.all('message.created').length >= 2);
+      assert.deepEqual(watcher.all('message.created').map((f) => f.message.seq), [1, 2], 'the live member: in order');
+      // A frame published after the handoff would arrive after sync.complete: ping, so any such frame is in.
+      carol.send({ type: 'ping', ref: 'after' });
+      await carol.first('pong', (f) => f.ref === 'after');
+      assert.deepEqual(carol.all('message.created').map((f) => f.message.seq), [1, 2], 'the joining member: each once');
+      assert.equal(carol.all('sync.complete').length, 1);
+      watcher.assertValid();
+      carol.assertValid();
+    });
+
+    test('past unannouncedMaxWaitMs the handoff goes ahead, once: one sync.complete, the late message still reaches the live member', async (t) => {
+      const w = await startWorld(t, backend, {}, { gapMs: 20, unannouncedMaxWaitMs: 1, handoffTimeoutMs: 30 });
+      const [alice] = await w.users('alice', 'bob', 'carol');
+      const room = await w.room(alice!, ['bob', 'carol']);
+      const watcher = await w.connect('alice');
+      await watcher.first('sync.complete', (f) => f.room_id === room);
+
+      const { domain, parts } = w.server.running;
+      const tenantCaller = { kind: 'tenant', tenantId: w.tenant.id } as const;
+      const bob: UserCaller = { kind: 'user', tenantId: w.tenant.id, user: await domain.users.get(tenantCaller, 'bob'), via: 'key' };
+      let open!: () => void;
+      const turn = new Promise<void>((resolve) => (open = resolve));
+      const held = domain.messages.send(bob, room, { content: 'stuck', client_msg_id: 'held-3' }, { turn });
+      await until('the send to commit', () => parts.bus.unannounced.lowest(w.tenant.id, room, 1, 1) === 1);
+
+      // The bus never brings seq 1 before the handoff: carol is handed off without it (forced), and
+      // that hand-off must happen once, though skipping ahead itself re-checks the room's waiting connections.
+      const carol = await w.connect('carol', { resume: [{ room_id: room, last_seq: 0 }] });
+      const done = await carol.first('sync.complete', (f) => f.room_id === room);
+      assert.deepEqual([done.seq, done.replayed], [1, 1]);
+      carol.send({ type: 'ping', ref: 'after' });
+      await carol.first('pong', (f) => f.ref === 'after');
+      assert.equal(carol.all('sync.complete').length, 1, 'one sync.complete');
+
+      open();
+      assert.equal((await held).message.seq, 1);
+      const late = await watcher.first('message.created', (f) => f.message.seq === 1);
+      assert.equal(late.message.content, 'stuck', 'published late to the live member, not lost');
+      watcher.assertValid();
+      carol.assertValid();
+    });
   });
 }
