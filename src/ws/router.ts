@@ -210,20 +210,24 @@ export class Router {
   }
 
   /**
-   * The bus has not caught up with the replay in time: hand off anyway, skipping what it has not
-   * brought (published late when it does). Except a seq a send of this node committed and is about
-   * to announce (bus/unannounced.ts): published late it would reach the other members out of order
-   * and this connection twice, so the handoff waits for it (a gap wait at a time, within the
-   * sequencer's bound on such waits).
+   * The bus has not caught up with the replay in time. What the replay saw is stored: publish it
+   * from the database (in order, to the members live here; the advance hands this connection off),
+   * then hand off anyway, skipping only what even that did not find (published late if it turns
+   * up, which this connection would then get twice). A seq a send of this node committed and is
+   * about to announce (bus/unannounced.ts) is neither loaded nor skipped: the handoff waits for it,
+   * a gap wait at a time, within the sequencer's bound on such waits.
    */
   private forceHandoff(conn: Conn, roomId: string, sync: RoomSync): void {
     if (conn.rooms.get(roomId) !== sync || sync.state !== 'handoff') return;
     const sequencer = this.sequencers.get(roomTopic(conn.tenant!.id, roomId));
-    if (sequencer && sequencer.last < sync.upTo && sequencer.awaitsAnnounce(sync.upTo)) {
+    if (!sequencer || sequencer.last >= sync.upTo) return void this.tryHandoff(conn, roomId, true);
+    if (sequencer.awaitsAnnounce(sync.upTo)) {
       sync.handoffTimer = connTimer(conn, this.opts.gapMs, () => this.forceHandoff(conn, roomId, sync));
       return;
     }
-    this.tryHandoff(conn, roomId, true);
+    void sequencer.fillTo(sync.upTo).then(() => {
+      if (conn.rooms.get(roomId) === sync && sync.state === 'handoff' && isOpen(conn)) this.tryHandoff(conn, roomId, true);
+    });
   }
 
   private tryHandoff(conn: Conn, roomId: string, force: boolean): boolean {

@@ -85,6 +85,14 @@ export class Sequencer {
     await this.loadInto(this.last + 1, this.openBelow(Number.MAX_SAFE_INTEGER) - 1);
   }
 
+  /**
+   * Publishes what is stored up to `upTo` and not yet published (a connection joining by replay saw
+   * it in the database; the bus has not brought it), short of a seq this process is about to announce.
+   */
+  async fillTo(upTo: number): Promise<void> {
+    await this.loadInto(this.last + 1, this.openBelow(upTo + 1) - 1);
+  }
+
   /** Whether a seq up to `upTo` is still to be announced by a send of this process (and may still be waited for). */
   awaitsAnnounce(upTo: number): boolean {
     return this.openBelow(upTo + 1) <= upTo;

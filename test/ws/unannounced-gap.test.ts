@@ -6,8 +6,10 @@
  * Here the send's turn is held open by the test, far longer than the node's gapMs.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { UserCaller } from '../../src/domain/index.ts';
+import { appendMessage } from '../../src/store/messages.ts';
 import { noObserver, type GapOutcome } from '../../src/ws/observer.ts';
 import { backends } from '../helpers/backends.ts';
 import { startWorld } from './harness.ts';
@@ -105,7 +107,7 @@ for (const backend of backends()) {
       carol.assertValid();
     });
 
-    test('past unannouncedMaxWaitMs the handoff goes ahead, once: one sync.complete, the late message still reaches the live member', async (t) => {
+    test('past unannouncedMaxWaitMs the handoff goes ahead, once: one sync.complete, the message from the database to the live member', async (t) => {
       const w = await startWorld(t, backend, {}, { gapMs: 20, unannouncedMaxWaitMs: 1, handoffTimeoutMs: 30 });
       const [alice] = await w.users('alice', 'bob', 'carol');
       const room = await w.room(alice!, ['bob', 'carol']);
@@ -129,10 +131,43 @@ for (const backend of backends()) {
       await carol.first('pong', (f) => f.ref === 'after');
       assert.equal(carol.all('sync.complete').length, 1, 'one sync.complete');
 
+      const filled = await watcher.first('message.created', (f) => f.message.seq === 1);
+      assert.equal(filled.message.content, 'stuck', 'loaded from the database for the live member at the handoff');
       open();
       assert.equal((await held).message.seq, 1);
-      const late = await watcher.first('message.created', (f) => f.message.seq === 1);
-      assert.equal(late.message.content, 'stuck', 'published late to the live member, not lost');
+      for (const ws of [watcher, carol]) {
+        ws.send({ type: 'ping', ref: 'end' });
+        await ws.first('pong', (f) => f.ref === 'end');
+        assert.deepEqual(ws.all('message.created').map((f) => f.message.seq), [1], 'once each, the announce after it is a repeat');
+      }
+      watcher.assertValid();
+      carol.assertValid();
+    });
+
+    test('an event the bus lost: a member joining by replay brings it to the members live here, once', async (t) => {
+      const w = await startWorld(t, backend, {}, { gapMs: 60_000, handoffTimeoutMs: 30 });
+      const [alice] = await w.users('alice', 'bob', 'carol');
+      const room = await w.room(alice!, ['bob', 'carol']);
+      const watcher = await w.connect('alice');
+      await watcher.first('sync.complete', (f) => f.room_id === room);
+      // Stored as another node would store it, with its bus event lost on the way: never announced here.
+      const stored = await appendMessage(w.server.running.parts.db, {
+        id: randomUUID(), tenant_id: w.tenant.id, room_id: room, sender_id: 'bob', content: 'unannounced', meta: null,
+        client_msg_id: null, body_hash: 'x', edited_at: null, deleted_at: null,
+      }, Date.now);
+      assert.equal(stored?.seq, 1);
+
+      const carol = await w.connect('carol', { resume: [{ room_id: room, last_seq: 0 }] });
+      const done = await carol.first('sync.complete', (f) => f.room_id === room);
+      assert.deepEqual([done.seq, done.replayed], [1, 1]);
+      const live = await watcher.first('message.created', (f) => f.message.seq === 1);
+      assert.equal(live.message.content, 'unannounced');
+      for (const ws of [watcher, carol]) {
+        ws.send({ type: 'ping', ref: 'end' });
+        await ws.first('pong', (f) => f.ref === 'end');
+        assert.deepEqual(ws.all('message.created').map((f) => f.message.seq), [1]);
+      }
+      assert.equal(carol.all('sync.complete').length, 1);
       watcher.assertValid();
       carol.assertValid();
     });
