@@ -3,15 +3,19 @@
  * answered before it is acknowledged and announced. Meanwhile its seq is a gap in the room's live
  * stream. The node fills a gap that outlives gapMs from the database; it must leave this one open
  * (bus/unannounced.ts), or the sender would get its own message.created before its message.ack.
- * Here the send's turn is held open by the test, far longer than the node's gapMs.
+ * Here the send's turn is held open by the test, far longer than the node's gapMs. The same hold
+ * must not hand a joining connection off early (it would get the message twice, the live members
+ * out of order), and a forced handoff loads what its replay saw from the database, once.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import type { UserCaller } from '../../src/domain/index.ts';
 import { appendMessage } from '../../src/store/messages.ts';
+import type { WsNodeOptions } from '../../src/ws/node.ts';
 import { noObserver, type GapOutcome } from '../../src/ws/observer.ts';
-import { backends } from '../helpers/backends.ts';
+import { type Backend, backends } from '../helpers/backends.ts';
+import type { WsClient } from '../helpers/ws-client.ts';
 import { startWorld } from './harness.ts';
 
 /** Polls a condition of the server's state (no frame to wait for). */
@@ -23,63 +27,75 @@ async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Pro
   }
 }
 
+/**
+ * A room of alice, bob and carol with alice live in it (the watcher), and `holdSend`: bob's send
+ * through the domain with a turn the test opens, the way a pipelined run calls it; resolves once
+ * it has committed (its seq is then held as unannounced).
+ */
+async function roomWithWatcher(t: TestContext, backend: Backend, nodeOpts: Partial<WsNodeOptions>) {
+  const w = await startWorld(t, backend, {}, nodeOpts);
+  const [alice] = await w.users('alice', 'bob', 'carol');
+  const room = await w.room(alice!, ['bob', 'carol']);
+  const watcher = await w.connect('alice');
+  await watcher.first('sync.complete', (f) => f.room_id === room);
+  const { domain, parts } = w.server.running;
+  const unannounced = (seq: number) => parts.bus.unannounced.lowest(w.tenant.id, room, seq, seq) === seq;
+  const holdSend = async (content: string, opts: { onStored?: () => void } = {}) => {
+    const tenantCaller = { kind: 'tenant', tenantId: w.tenant.id } as const;
+    const bob: UserCaller = { kind: 'user', tenantId: w.tenant.id, user: await domain.users.get(tenantCaller, 'bob'), via: 'key' };
+    let open!: () => void;
+    const turn = new Promise<void>((resolve) => (open = resolve));
+    const sent = domain.messages.send(bob, room, { content, client_msg_id: randomUUID() }, { turn, ...opts });
+    await until('the send to commit', () => unannounced(1));
+    return { open, sent };
+  };
+  const sendLater = async (content: string) => {
+    const res = await alice!.POST('/v1/rooms/{room_id}/messages', { body: { content }, params: { path: { room_id: room } } });
+    assert.equal(res.response.status, 201, JSON.stringify(res.error));
+    return res.data!.data;
+  };
+  return { w, room, watcher, holdSend, sendLater, unannounced };
+}
+
+/** After a ping's answer, every frame sent to `ws` before it has arrived. */
+async function settled(ws: WsClient, ref: string): Promise<void> {
+  ws.send({ type: 'ping', ref });
+  await ws.first('pong', (f) => f.ref === ref);
+}
+
 for (const backend of backends()) {
   describe(`ws: a committed send waiting for its turn [${backend.name}]`, () => {
     test('its seq is not filled from the database before it is acknowledged; later messages wait behind it', async (t) => {
       const gaps: GapOutcome[] = [];
-      const w = await startWorld(t, backend, {}, { gapMs: 20, unannouncedMaxWaitMs: 60_000, observer: { ...noObserver, gap: (outcome) => void gaps.push(outcome) } });
-      const [alice] = await w.users('alice', 'bob');
-      const room = await w.room(alice!, ['bob']);
-      const watcher = await w.connect('alice');
-      await watcher.first('sync.complete', (f) => f.room_id === room);
-
-      const { domain, parts } = w.server.running;
-      const tenantCaller = { kind: 'tenant', tenantId: w.tenant.id } as const;
-      const bob: UserCaller = { kind: 'user', tenantId: w.tenant.id, user: await domain.users.get(tenantCaller, 'bob'), via: 'key' };
-      let open!: () => void;
-      const turn = new Promise<void>((resolve) => (open = resolve));
-      let createdBeforeAck = -1;
-      const held = domain.messages.send(bob, room, { content: 'held back', client_msg_id: 'held-1' }, {
-        turn, onStored: () => void (createdBeforeAck = watcher.all('message.created').length),
+      const { w, room, watcher, holdSend, sendLater, unannounced } = await roomWithWatcher(t, backend, {
+        gapMs: 20, unannouncedMaxWaitMs: 60_000, observer: { ...noObserver, gap: (outcome) => void gaps.push(outcome) },
       });
-      await until('the send to commit', () => parts.bus.unannounced.lowest(w.tenant.id, room, 1, 1) === 1);
+      let createdBeforeAck = -1;
+      const { open, sent } = await holdSend('held back', { onStored: () => void (createdBeforeAck = watcher.all('message.created').length) });
 
-      const later = await alice!.POST('/v1/rooms/{room_id}/messages', { body: { content: 'later' } , params: { path: { room_id: room } } });
-      assert.equal(later.response.status, 201, JSON.stringify(later.error));
-      assert.equal(later.data!.data.seq, 2);
+      assert.equal((await sendLater('later')).seq, 2);
       await until('two gap waits to pass', () => gaps.length >= 2);
       assert.deepEqual(gaps, gaps.map(() => 'waiting'), 'the gap was left open every time, never filled or skipped');
       assert.deepEqual(watcher.all('message.created'), [], 'seq 1 is not published from the database; seq 2 waits behind it');
 
       open(); // the send before it was answered: acknowledge, then announce
-      const result = await held;
+      const result = await sent;
       assert.deepEqual([result.created, result.message.seq], [true, 1]);
       assert.equal(createdBeforeAck, 0, 'no message.created had arrived when the send was acknowledged');
       await watcher.waitUntil(() => watcher.all('message.created').length >= 2);
       assert.deepEqual(watcher.all('message.created').map((f) => [f.message.seq, f.message.content]), [[1, 'held back'], [2, 'later']]);
-      assert.equal(parts.bus.unannounced.lowest(w.tenant.id, room, 1, Number.MAX_SAFE_INTEGER), undefined, 'nothing held any more');
+      assert.equal(unannounced(1), false, 'nothing held any more');
+      assert.equal(w.server.running.parts.bus.unannounced.lowest(w.tenant.id, room, 1, Number.MAX_SAFE_INTEGER), undefined);
       watcher.assertValid();
     });
 
     test('a member joining meanwhile is handed off only after it is announced: no repeat, no reordering', async (t) => {
       const gaps: GapOutcome[] = [];
-      const w = await startWorld(t, backend, {}, {
+      const { w, room, watcher, holdSend, sendLater } = await roomWithWatcher(t, backend, {
         gapMs: 20, unannouncedMaxWaitMs: 60_000, handoffTimeoutMs: 30, observer: { ...noObserver, gap: (outcome) => void gaps.push(outcome) },
       });
-      const [alice] = await w.users('alice', 'bob', 'carol');
-      const room = await w.room(alice!, ['bob', 'carol']);
-      const watcher = await w.connect('alice');
-      await watcher.first('sync.complete', (f) => f.room_id === room);
-
-      const { domain, parts } = w.server.running;
-      const tenantCaller = { kind: 'tenant', tenantId: w.tenant.id } as const;
-      const bob: UserCaller = { kind: 'user', tenantId: w.tenant.id, user: await domain.users.get(tenantCaller, 'bob'), via: 'key' };
-      let open!: () => void;
-      const turn = new Promise<void>((resolve) => (open = resolve));
-      const held = domain.messages.send(bob, room, { content: 'held back', client_msg_id: 'held-2' }, { turn });
-      await until('the send to commit', () => parts.bus.unannounced.lowest(w.tenant.id, room, 1, 1) === 1);
-      const later = await alice!.POST('/v1/rooms/{room_id}/messages', { body: { content: 'later' }, params: { path: { room_id: room } } });
-      assert.equal(later.response.status, 201, JSON.stringify(later.error));
+      const { open, sent } = await holdSend('held back');
+      await sendLater('later');
       await until('a gap wait', () => gaps.length >= 1);
 
       // carol replays both stored messages (1 is committed, only not yet announced), then waits to
@@ -93,14 +109,12 @@ for (const backend of backends()) {
       assert.deepEqual(watcher.all('message.created'), [], 'seq 2 not published ahead of seq 1');
 
       open();
-      assert.equal((await held).message.seq, 1);
+      assert.equal((await sent).message.seq, 1);
       const done = await carol.first('sync.complete', (f) => f.room_id === room);
       assert.equal(done.seq, 2);
       await watcher.waitUntil(() => watcher.all('message.created').length >= 2);
       assert.deepEqual(watcher.all('message.created').map((f) => f.message.seq), [1, 2], 'the live member: in order');
-      // A frame published after the handoff would arrive after sync.complete: ping, so any such frame is in.
-      carol.send({ type: 'ping', ref: 'after' });
-      await carol.first('pong', (f) => f.ref === 'after');
+      await settled(carol, 'after'); // a frame published after the handoff would be in by now
       assert.deepEqual(carol.all('message.created').map((f) => f.message.seq), [1, 2], 'the joining member: each once');
       assert.equal(carol.all('sync.complete').length, 1);
       watcher.assertValid();
@@ -108,36 +122,23 @@ for (const backend of backends()) {
     });
 
     test('past unannouncedMaxWaitMs the handoff goes ahead, once: one sync.complete, the message from the database to the live member', async (t) => {
-      const w = await startWorld(t, backend, {}, { gapMs: 20, unannouncedMaxWaitMs: 1, handoffTimeoutMs: 30 });
-      const [alice] = await w.users('alice', 'bob', 'carol');
-      const room = await w.room(alice!, ['bob', 'carol']);
-      const watcher = await w.connect('alice');
-      await watcher.first('sync.complete', (f) => f.room_id === room);
+      const { w, room, watcher, holdSend } = await roomWithWatcher(t, backend, { gapMs: 20, unannouncedMaxWaitMs: 1, handoffTimeoutMs: 30 });
+      const { open, sent } = await holdSend('stuck');
 
-      const { domain, parts } = w.server.running;
-      const tenantCaller = { kind: 'tenant', tenantId: w.tenant.id } as const;
-      const bob: UserCaller = { kind: 'user', tenantId: w.tenant.id, user: await domain.users.get(tenantCaller, 'bob'), via: 'key' };
-      let open!: () => void;
-      const turn = new Promise<void>((resolve) => (open = resolve));
-      const held = domain.messages.send(bob, room, { content: 'stuck', client_msg_id: 'held-3' }, { turn });
-      await until('the send to commit', () => parts.bus.unannounced.lowest(w.tenant.id, room, 1, 1) === 1);
-
-      // The bus never brings seq 1 before the handoff: carol is handed off without it (forced), and
-      // that hand-off must happen once, though skipping ahead itself re-checks the room's waiting connections.
+      // The bus never brings seq 1 before the handoff: carol is handed off without waiting for it
+      // (forced), and once, though skipping ahead itself re-checks the room's waiting connections.
       const carol = await w.connect('carol', { resume: [{ room_id: room, last_seq: 0 }] });
       const done = await carol.first('sync.complete', (f) => f.room_id === room);
       assert.deepEqual([done.seq, done.replayed], [1, 1]);
-      carol.send({ type: 'ping', ref: 'after' });
-      await carol.first('pong', (f) => f.ref === 'after');
+      await settled(carol, 'after');
       assert.equal(carol.all('sync.complete').length, 1, 'one sync.complete');
 
       const filled = await watcher.first('message.created', (f) => f.message.seq === 1);
       assert.equal(filled.message.content, 'stuck', 'loaded from the database for the live member at the handoff');
       open();
-      assert.equal((await held).message.seq, 1);
+      assert.equal((await sent).message.seq, 1);
       for (const ws of [watcher, carol]) {
-        ws.send({ type: 'ping', ref: 'end' });
-        await ws.first('pong', (f) => f.ref === 'end');
+        await settled(ws, 'end');
         assert.deepEqual(ws.all('message.created').map((f) => f.message.seq), [1], 'once each, the announce after it is a repeat');
       }
       watcher.assertValid();
@@ -145,11 +146,7 @@ for (const backend of backends()) {
     });
 
     test('an event the bus lost: a member joining by replay brings it to the members live here, once', async (t) => {
-      const w = await startWorld(t, backend, {}, { gapMs: 60_000, handoffTimeoutMs: 30 });
-      const [alice] = await w.users('alice', 'bob', 'carol');
-      const room = await w.room(alice!, ['bob', 'carol']);
-      const watcher = await w.connect('alice');
-      await watcher.first('sync.complete', (f) => f.room_id === room);
+      const { w, room, watcher } = await roomWithWatcher(t, backend, { gapMs: 60_000, handoffTimeoutMs: 30 });
       // Stored as another node would store it, with its bus event lost on the way: never announced here.
       const stored = await appendMessage(w.server.running.parts.db, {
         id: randomUUID(), tenant_id: w.tenant.id, room_id: room, sender_id: 'bob', content: 'unannounced', meta: null,
@@ -163,8 +160,7 @@ for (const backend of backends()) {
       const live = await watcher.first('message.created', (f) => f.message.seq === 1);
       assert.equal(live.message.content, 'unannounced');
       for (const ws of [watcher, carol]) {
-        ws.send({ type: 'ping', ref: 'end' });
-        await ws.first('pong', (f) => f.ref === 'end');
+        await settled(ws, 'end');
         assert.deepEqual(ws.all('message.created').map((f) => f.message.seq), [1]);
       }
       assert.equal(carol.all('sync.complete').length, 1);
