@@ -28,7 +28,7 @@ export interface SequencerHooks {
   publish(bytes: Buffer): void;
   /** `last` moved forward. */
   onAdvance(): void;
-  /** Stored messages with seq in [from, to], oldest first (a page of them is enough). */
+  /** Stored messages with seq in [from, to], oldest first; a page of them (loaded again from after its last). */
   load(from: number, to: number): Promise<Found[]>;
   /** The lowest seq in [from, to] committed here and not yet announced (kept open), if any. */
   unannounced?(from: number, to: number): number | undefined;
@@ -146,7 +146,13 @@ export class Sequencer {
     if (this.loading || from > to) return;
     this.loading = true;
     try {
-      for (const found of await this.hooks.load(from, to)) if (!this.disposed) this.offer(found.seq, found.bytes);
+      // Page after page: a long bus outage in a busy room leaves a gap of more than one page.
+      for (let next = from; next <= to && !this.disposed;) {
+        const page = await this.hooks.load(next, to);
+        if (page.length === 0) break;
+        for (const found of page) if (!this.disposed) this.offer(found.seq, found.bytes);
+        next = page[page.length - 1]!.seq + 1;
+      }
     } catch {
       // Nothing to add: the gap is skipped, and late arrivals are still published.
     } finally {

@@ -5,6 +5,8 @@ import { type Found, Sequencer } from '../../src/ws/sequencer.ts';
 
 const frame = (seq: number) => Buffer.from(String(seq));
 const settle = () => new Promise((resolve) => setImmediate(resolve));
+/** Most messages one load returns (the router reads pages of 200). */
+const PAGE = 200;
 
 function make(t: TestContext, last: number, stored: number[] = [], unannounced = new Set<number>()) {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
@@ -18,7 +20,7 @@ function make(t: TestContext, last: number, stored: number[] = [], unannounced =
     onAdvance: () => void advances++,
     load: async (from, to): Promise<Found[]> => {
       loads.push([from, to]);
-      return stored.filter((s) => s >= from && s <= to).map((s) => ({ seq: s, bytes: frame(s) }));
+      return stored.filter((s) => s >= from && s <= to).slice(0, PAGE).map((s) => ({ seq: s, bytes: frame(s) }));
     },
     unannounced: (from, to) => [...unannounced].filter((s) => s >= from && s <= to).sort((a, b) => a - b)[0],
   }, 500, 10_000);
@@ -123,4 +125,23 @@ test('a seq unannounced for longer than maxWaitMs (10 s: 20 gap waits) no longer
   assert.equal(gaps.at(-1), 'filled');
   seq.offer(2, frame(2)); // announced at last: already published, dropped
   assert.deepEqual(published, [1, 2, 3]);
+});
+
+test('a gap longer than a page is filled page after page, none skipped', async (t) => {
+  const stored = Array.from({ length: 451 }, (_, i) => i + 1);
+  const { seq, published, loads, gaps } = make(t, 0, stored);
+  seq.offer(451, frame(451));
+  t.mock.timers.tick(500);
+  for (let i = 0; i < 5; i++) await settle();
+  assert.deepEqual(loads, [[1, 450], [201, 450], [401, 450]]);
+  assert.deepEqual(published, stored, 'every stored seq, in order');
+  assert.deepEqual(gaps, ['filled']);
+});
+
+test('catchUp after a long outage publishes every stored message, page after page', async (t) => {
+  const stored = Array.from({ length: 500 }, (_, i) => i + 1);
+  const { seq, published } = make(t, 20, stored);
+  await seq.catchUp();
+  assert.deepEqual(published, stored.slice(20));
+  assert.equal(seq.last, 500);
 });
