@@ -119,11 +119,11 @@ export class Sequencer {
   private async closeGap(): Promise<void> {
     this.gapTimer = undefined;
     if (this.held.size === 0 || this.disposed) return;
-    await this.loadInto(this.last + 1, this.openBelow(Math.min(...this.held.keys())) - 1);
+    await this.loadInto(this.last + 1, this.openBelow(this.lowestHeld()) - 1);
     if (this.disposed) return;
     if (this.held.size === 0) return this.hooks.gap?.('filled');
     // Skip what the store could not fill, up to the first held frame or unannounced seq.
-    const held = Math.min(...this.held.keys());
+    const held = this.lowestHeld();
     const next = this.openBelow(held);
     for (let s = this.last + 1; s < next; s++) this.remember(s);
     this.hooks.gap?.(next < held ? 'waiting' : next > this.last + 1 ? 'skipped' : 'filled');
@@ -131,6 +131,13 @@ export class Sequencer {
     this.drain();
     this.hooks.onAdvance();
     if (this.held.size) this.gapTimer ??= setTimeout(() => void this.closeGap(), this.gapMs);
+  }
+
+  /** A loop, not Math.min(...keys): a busy room can hold more frames than a call takes arguments. */
+  private lowestHeld(): number {
+    let lowest = Infinity;
+    for (const seq of this.held.keys()) if (seq < lowest) lowest = seq;
+    return lowest;
   }
 
   /** `limit`, or the lowest seq below it that is committed here and still to be announced (for up to maxWaitMs). */

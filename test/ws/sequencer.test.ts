@@ -145,3 +145,14 @@ test('catchUp after a long outage publishes every stored message, page after pag
   assert.deepEqual(published, stored.slice(20));
   assert.equal(seq.last, 500);
 });
+
+test('a gap with more frames held behind it than a call takes arguments is still filled', async (t) => {
+  const { seq, published } = make(t, 0, [1]);
+  const behind = 300_000;
+  for (let s = 2; s <= behind + 1; s++) seq.offer(s, frame(s));
+  assert.equal(published.length, 0);
+  t.mock.timers.tick(500);
+  await settle();
+  assert.equal(published.length, behind + 1);
+  assert.equal(seq.last, behind + 1);
+});
