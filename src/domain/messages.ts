@@ -120,20 +120,15 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
   // Reuse the hook's event only if it was built from the very row that committed (a batch that is
   // run again calls the hook again).
   if (evtRow !== row) created(row);
-  if (opts.turn) {
-    // Committed, announced after the sends before it are answered: until then its seq is a gap
-    // that this process's sequencers must not fill from the database (bus/unannounced.ts).
-    const release = ctx.holdAnnounce(tenantId, roomId, row.seq);
-    try {
-      await opts.turn;
-      opts.onStored?.(evt!.message);
-      ctx.announce([evt!]); // already in the outbox, written with the message
-    } finally {
-      release();
-    }
-  } else {
+  // A send waiting for its turn is committed but announced later: until then its seq is a gap that
+  // this process's sequencers must not fill from the database (bus/unannounced.ts).
+  const release = opts.turn ? ctx.holdAnnounce(tenantId, roomId, row.seq) : undefined;
+  try {
+    if (opts.turn) await opts.turn;
     opts.onStored?.(evt!.message);
-    ctx.announce([evt!]);
+    ctx.announce([evt!]); // already in the outbox, written with the message
+  } finally {
+    release?.();
   }
   if (isStaffRole(me.user.role)) await noteFirstResponse(ctx, tenantId, roomId, senderId, row.created_at);
   return { message: evt!.message, created: true };

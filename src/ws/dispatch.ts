@@ -218,8 +218,9 @@ type Decided = { allowed: boolean; retryAfterMs: number } | { err: unknown } | u
  * in frame order, every ack precedes its message.created, and a retried send (slow mode) takes its
  * seq only after the sends before it are done. While a committed send waits for its turn, its seq
  * is a gap in the room's live stream that this node does not fill from the database
- * (bus/unannounced.ts), however long the sends before it take (up to unannouncedMaxWaitMs). A send that fails is answered (in its place) and
- * disturbs none of the others. Resolves when every send of the run is done.
+ * (bus/unannounced.ts), however long the sends before it take (up to unannouncedMaxWaitMs). A send
+ * that fails is answered (in its place) and disturbs none of the others. Resolves when every send
+ * of the run is done.
  */
 async function sendRun(ctx: WsContext, conn: Conn, frames: SendFrame[]): Promise<void> {
   if (!conn.syncStarted) startSync(ctx.sync, conn, new Map());

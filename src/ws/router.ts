@@ -32,7 +32,7 @@ export interface RouterOptions {
   /** Counts deliveries and slow-consumer kicks. */
   observer: WsObserver;
   /** This process's committed messages not yet announced: gaps at their seqs are not filled (bus/unannounced.ts) … */
-  unannounced?: Unannounced;
+  unannounced: Unannounced;
   /** … for at most this long (then filled like any gap). */
   unannouncedMaxWaitMs: number;
   /** Stored messages of a room after `afterSeq`, read as `conn` (a member): fills gaps in the live stream. */
@@ -294,13 +294,12 @@ export class Router {
   }
 
   private createSequencer(topic: string, tenantId: string, roomId: string, last: number): Sequencer {
-    const unannounced = this.opts.unannounced;
     const sequencer = new Sequencer(last, {
       publish: (bytes) => this.publish(topic, bytes),
       onAdvance: () => this.recheck(topic, roomId),
       load: (from, to) => this.load(topic, roomId, from, to),
       gap: (outcome) => this.opts.observer.gap(outcome),
-      ...(unannounced ? { unannounced: (from: number, to: number) => unannounced.lowest(tenantId, roomId, from, to) } : {}),
+      unannounced: (from, to) => this.opts.unannounced.lowest(tenantId, roomId, from, to),
     }, this.opts.gapMs, this.opts.unannouncedMaxWaitMs);
     this.sequencers.set(topic, sequencer);
     return sequencer;

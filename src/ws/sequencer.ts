@@ -48,7 +48,7 @@ export class Sequencer {
 
   constructor(
     public last: number, private readonly hooks: SequencerHooks, private readonly gapMs: number,
-    private readonly maxWaitMs = 10_000,
+    private readonly maxWaitMs: number,
   ) {}
 
   offer(seq: number, bytes: Buffer): void {

@@ -8,6 +8,7 @@ import { describe, test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { RealtimeClient, type Message, type SocketFactory, type SocketLike } from '../../src/client/realtime.ts';
 import { backends } from '../helpers/backends.ts';
+import { until } from '../helpers/until.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const { ServerFrame: validate } = createRequire(import.meta.url)('../../generated/validators.cjs') as typeof import('../../generated/validators.cjs');
@@ -31,13 +32,6 @@ function sockets(opts: { drop?: (frame: { type: string }) => boolean } = {}) {
   return { factory, opened, invalid };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function world(t: TestContext, backend: ReturnType<typeof backends>[number]) {
   const server: TestServer = await startTestServer(backend);

@@ -17,17 +17,9 @@ import { appendMessage } from '../../src/store/messages.ts';
 import type { WsNodeOptions } from '../../src/ws/node.ts';
 import { noObserver, type GapOutcome } from '../../src/ws/observer.ts';
 import { type Backend, backends } from '../helpers/backends.ts';
+import { until } from '../helpers/until.ts';
 import type { WsClient } from '../helpers/ws-client.ts';
 import { startWorld } from './harness.ts';
-
-/** Polls a condition of the server's state (no frame to wait for). */
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /**
  * A room of alice, bob and carol with alice live in it (the watcher), and `holdSend`: bob's send
