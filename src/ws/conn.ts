@@ -38,6 +38,13 @@ export interface RoomSync {
   handoffTimer?: ConnTimer;
 }
 
+/** A connection's acks held by the router, and the frames of their rooms' topics queued behind them. */
+export interface AckQueue {
+  frames: Buffer[];
+  /** Topics it carries frames for (router.ts `carriers`). */
+  topics: string[];
+}
+
 export type Phase = 'auth' | 'connecting' | 'ready' | 'draining' | 'closed';
 
 /**
@@ -73,6 +80,8 @@ export interface Conn {
   counted?: boolean;
   /** Paced senders waiting for the client to read (router.sendPaced), allocated by the first one. */
   drainWaiters: (() => void)[] | undefined;
+  /** Acks held until the sender's own message.created joins them in one write (router.sendAck), allocated on first use. */
+  acks: AckQueue | undefined;
   /** Frames being handled right now (graceful shutdown waits for them). */
   inFlight: number;
   /** Characters of the frames counted in inFlight (bounded by WS_MAX_PENDING_BYTES). */

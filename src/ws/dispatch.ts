@@ -251,7 +251,10 @@ async function pipelinedSend(
   let acked = false;
   const ack = (message: Message, created: boolean) => {
     acked = true;
-    ctx.router.send(conn, encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) }));
+    const bytes = encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) });
+    // a new message's ack joins the sender's copy of its message.created in one write (router.sendAck)
+    if (created) ctx.router.sendAck(conn, message.room_id, bytes);
+    else ctx.router.send(conn, bytes);
     answered();
   };
   try {

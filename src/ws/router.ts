@@ -9,7 +9,7 @@
  */
 import type { TemplatedApp } from 'uWebSockets.js';
 import { CloseCode, CloseReason } from './close-codes.ts';
-import { type Conn, type Held, type RoomSync, clearConnTimer, connTimer, isOpen, NOTHING_HELD, roomTopic } from './conn.ts';
+import { type AckQueue, type Conn, type Held, type RoomSync, clearConnTimer, connTimer, isOpen, NOTHING_HELD, roomTopic } from './conn.ts';
 import type { Message } from '../domain/wire.ts';
 import { encode } from './frames.ts';
 import type { WsObserver } from './observer.ts';
@@ -59,6 +59,10 @@ export class Router {
    */
   private readonly users = new Map<string, Map<string, Conn[]>>();
   private readonly dirty = new Set<string>();
+  /** topic → live connections holding acks for it (sendAck); the first carries the topic's frames for itself. */
+  private readonly carriers = new Map<string, Conn[]>();
+  private readonly holdingAcks = new Set<Conn>();
+  private acksScheduled = false;
   private checkScheduled = false;
   private publishedSinceCheck = 0;
 
@@ -67,6 +71,7 @@ export class Router {
   /** Direct send to one connection, with the slow-consumer check. */
   send(conn: Conn, bytes: Buffer): void {
     if (!isOpen(conn)) return;
+    if (conn.acks) this.flushAcks(conn); // its frames keep their order
     conn.ws.send(bytes, false);
     this.opts.observer.delivered(1);
     if (conn.ws.getBufferedAmount() > this.opts.maxBackpressureBytes) this.kick(conn, CloseCode.SLOW_CONSUMER);
@@ -79,6 +84,7 @@ export class Router {
    */
   async sendPaced(conn: Conn, bytes: Buffer): Promise<void> {
     if (!isOpen(conn)) return;
+    if (conn.acks) this.flushAcks(conn);
     conn.ws.send(bytes, false);
     this.opts.observer.delivered(1);
     if (conn.ws.getBufferedAmount() <= this.opts.maxBackpressureBytes / 2) return;
@@ -91,6 +97,81 @@ export class Router {
     });
   }
 
+  /**
+   * A new message's `message.ack`, written in one socket write with the sender's own
+   * `message.created` instead of a write of its own. A direct send to a socket is a system call of
+   * its own (outside uWS's handlers nothing is corked), and the topic's frame reaches the sender in
+   * another one; the profile of small rooms put the ack's write at a tenth of the node's time.
+   * So the ack waits in `conn.acks` until the end of this loop turn (setImmediate) at most; a
+   * frame published on the room's topic meanwhile goes to the others by the sender's own socket
+   * (`ws.publish` skips it) and joins the waiting ack, in order. Any other frame for the
+   * connection (a direct send, leaving the topic, a close) writes the waiting frames first, so
+   * the connection's frames keep their order: the ack before its message.created, answers in
+   * frame order. When the room's frame comes later (a gap, another node's bus), the ack has gone
+   * out alone by then, as before.
+   */
+  sendAck(conn: Conn, roomId: string, bytes: Buffer): void {
+    if (!isOpen(conn)) return;
+    const topic = roomTopic(conn.tenant!.id, roomId);
+    if (!this.live.get(topic)?.has(conn)) return this.send(conn, bytes); // not on the topic: nothing to join
+    const acks = (conn.acks ??= { frames: [], topics: [] });
+    acks.frames.push(bytes);
+    this.opts.observer.delivered(1);
+    if (!acks.topics.includes(topic)) {
+      acks.topics.push(topic);
+      const carriers = this.carriers.get(topic);
+      if (carriers) carriers.push(conn);
+      else this.carriers.set(topic, [conn]);
+    }
+    this.holdingAcks.add(conn);
+    if (!this.acksScheduled) {
+      this.acksScheduled = true;
+      setImmediate(() => {
+        this.acksScheduled = false;
+        for (const held of [...this.holdingAcks]) this.flushAcks(held);
+      });
+    }
+  }
+
+  /** Writes a connection's waiting acks and the frames queued behind them, in one write. */
+  private flushAcks(conn: Conn): void {
+    const acks = conn.acks;
+    if (!acks) return;
+    this.dropAcks(conn, acks);
+    if (!isOpen(conn)) return;
+    const { ws } = conn;
+    ws.cork(() => {
+      for (const frame of acks.frames) ws.send(frame, false);
+    });
+    if (ws.getBufferedAmount() > this.opts.maxBackpressureBytes) this.kick(conn, CloseCode.SLOW_CONSUMER);
+  }
+
+  /**
+   * The connection that takes a frame of `topic` into its waiting acks: the first one waiting
+   * with an ack for the room. The others' acks go out now, before the frame reaches them.
+   */
+  private carrierOf(topic: string): Conn | undefined {
+    const carriers = this.carriers.get(topic);
+    if (!carriers) return undefined;
+    while (carriers.length > 1) this.flushAcks(carriers[carriers.length - 1]!);
+    const carrier = carriers[0];
+    if (!carrier || isOpen(carrier)) return carrier;
+    this.dropAcks(carrier, carrier.acks!);
+    return undefined;
+  }
+
+  private dropAcks(conn: Conn, acks: AckQueue): void {
+    conn.acks = undefined;
+    this.holdingAcks.delete(conn);
+    for (const topic of acks.topics) {
+      const carriers = this.carriers.get(topic);
+      if (!carriers) continue;
+      const at = carriers.indexOf(conn);
+      if (at >= 0) carriers.splice(at, 1);
+      if (carriers.length === 0) this.carriers.delete(topic);
+    }
+  }
+
   /** uWS `drain`: the client read some; wake paced senders once the buffer is low again. */
   onDrain(conn: Conn): void {
     if (!isOpen(conn) || conn.ws.getBufferedAmount() > this.opts.maxBackpressureBytes / 2) return;
@@ -101,6 +182,8 @@ export class Router {
 
   kick(conn: Conn, code: CloseCode): void {
     if (!isOpen(conn)) return;
+    if (conn.acks) this.flushAcks(conn); // answers already given go out before the close
+    if (!isOpen(conn)) return; // (the flush found it a slow consumer)
     if (code === CloseCode.SLOW_CONSUMER) this.opts.observer.slowConsumerKicked();
     if (tracing) trace('server', 'kick', { key: conn.key, conn: conn.id, code, phase: conn.phase, buffered: conn.ws.getBufferedAmount() });
     conn.ws.end(code, CloseReason[code]); // runs the close handler synchronously
@@ -192,6 +275,7 @@ export class Router {
 
   /** Forget a closed connection everywhere (uWS has already unsubscribed it). */
   forget(conn: Conn): void {
+    if (conn.acks) this.dropAcks(conn, conn.acks);
     if (!conn.tenant || !conn.user) return;
     for (const roomId of [...conn.rooms.keys()]) this.dropRoom(conn, roomId);
     const users = this.users.get(conn.tenant.id);
@@ -314,6 +398,7 @@ export class Router {
   }
 
   private leaveLive(topic: string, conn: Conn): void {
+    if (conn.acks) this.flushAcks(conn); // it carries no more of the topic's frames
     if (!removeFrom(this.live, topic, conn)) return;
     if (!this.live.has(topic)) {
       this.sequencers.get(topic)?.dispose();
@@ -322,7 +407,11 @@ export class Router {
   }
 
   private publish(topic: string, bytes: Buffer): void {
-    this.app.publish(topic, bytes, false);
+    const carrier = this.carrierOf(topic);
+    if (carrier) {
+      carrier.acks!.frames.push(bytes);
+      carrier.ws.publish(topic, bytes, false); // to every subscriber but the carrier
+    } else this.app.publish(topic, bytes, false);
     this.opts.observer.delivered(this.live.get(topic)?.size ?? 0);
     this.dirty.add(topic);
     this.publishedSinceCheck += bytes.length;
