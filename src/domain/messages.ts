@@ -2,7 +2,7 @@
  * Messages: durable, ordered per room (seq 1, 2, 3 … without gaps), idempotent per client key.
  * Events go out only after the transaction that stored the change has committed.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../sha256.ts';
 import { isUniqueViolation } from '../store/db.ts';
 import * as store from '../store/messages.ts';
 import * as feed from '../store/feed.ts';
@@ -53,7 +53,7 @@ function checkClientKey(value: unknown): string | null {
 function bodyHash(content: string, meta: string | null): string {
   // Without meta the canonical form is known (keys sorted: content, meta): skip building it generically.
   const body = meta === null ? `{"content":${JSON.stringify(content)},"meta":null}` : canonicalJson({ content, meta: JSON.parse(meta) });
-  return createHash('sha256').update(body).digest('hex');
+  return sha256(body, 'hex');
 }
 
 /** A repeat of a stored send: the original if the body matches, CONFLICT if it does not. */

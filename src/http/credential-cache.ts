@@ -9,14 +9,8 @@
  * signals (credentials.revoked: token, user, key, tenant; user.updated: role, permissions), so
  * no node accepts a revoked credential once the signal arrives; other changes within `ttlMs`.
  */
-import * as crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-
-/** One-shot crypto.hash (Node ≥ 20.12) is ≈5× cheaper than a Hash object for a short secret. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
-const sha256 = oneShot
-  ? (s: string) => oneShot('sha256', s, 'base64url')
-  : (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
+import { sha256 } from '../sha256.ts';
 
 export class CredentialCache {
   private readonly cache: LRUCache<string, { value: unknown }> | undefined;
@@ -27,7 +21,7 @@ export class CredentialCache {
   }
 
   static digest(secret: string): string {
-    return sha256(secret);
+    return sha256(secret, 'base64url');
   }
 
   async get<T>(key: string, load: () => Promise<T>): Promise<T> {

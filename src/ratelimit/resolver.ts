@@ -5,7 +5,7 @@
  * Cached entries live `ttlMs` (default 5 s): a rotated key or changed limit applies to
  * rate limiting within that time. Authentication itself stays with the auth layer.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../sha256.ts';
 import type { Context } from 'koa';
 import { type BucketLimits } from './bucket.ts';
 import { limitsFor } from './index.ts';
@@ -43,7 +43,7 @@ export function cachedTenantResolver(lookup: CredentialLookup, opts: ResolverOpt
   const max = opts.maxEntries ?? 10_000;
 
   async function resolve(kind: 'key' | 'bearer', credential: string): Promise<ResolvedTenant | null> {
-    const id = kind + ':' + createHash('sha256').update(credential).digest('base64url');
+    const id = kind + ':' + sha256(credential, 'base64url');
     const hit = cache.get(id);
     const t = now();
     if (hit && hit.expires > t) return hit.value;
