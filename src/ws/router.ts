@@ -143,7 +143,8 @@ export class Router {
     ws.cork(() => {
       for (const frame of acks.frames) ws.send(frame, false);
     });
-    if (ws.getBufferedAmount() > this.opts.maxBackpressureBytes) this.kick(conn, CloseCode.SLOW_CONSUMER);
+    // Not from inside a publish (this may run in one): closing changes the sets being published to.
+    if (ws.getBufferedAmount() > this.opts.maxBackpressureBytes) queueMicrotask(() => this.kick(conn, CloseCode.SLOW_CONSUMER));
   }
 
   /**
@@ -183,7 +184,6 @@ export class Router {
   kick(conn: Conn, code: CloseCode): void {
     if (!isOpen(conn)) return;
     if (conn.acks) this.flushAcks(conn); // answers already given go out before the close
-    if (!isOpen(conn)) return; // (the flush found it a slow consumer)
     if (code === CloseCode.SLOW_CONSUMER) this.opts.observer.slowConsumerKicked();
     if (tracing) trace('server', 'kick', { key: conn.key, conn: conn.id, code, phase: conn.phase, buffered: conn.ws.getBufferedAmount() });
     conn.ws.end(code, CloseReason[code]); // runs the close handler synchronously
