@@ -6,8 +6,8 @@
  * which on a busy disk is milliseconds to tens of milliseconds. The send batch therefore commits
  * with synchronous=NORMAL (COMMIT only write()s the WAL) and then syncs the WAL file itself on
  * libuv's thread pool, answering its sends only after that sync: acknowledged still means on
- * disk, as with FULL, while the loop keeps serving and the next batch can already run (its own
- * sync covers both). Other writes keep the connection's configured synchronous=FULL.
+ * disk, as with FULL, while the loop keeps serving (the sends that arrive meanwhile form the next
+ * batch: store/messages.ts IN_FLIGHT). Other writes keep the connection's configured synchronous=FULL.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
