@@ -59,9 +59,11 @@ export class Router {
    */
   private readonly users = new Map<string, Map<string, Conn[]>>();
   private readonly dirty = new Set<string>();
-  /** topic → live connections holding acks for it (sendAck); the first carries the topic's frames for itself. */
+  /**
+   * topic → live connections holding acks for it (sendAck); the first carries the topic's frames
+   * for itself. Every connection holding acks is in a list here (and in no list once written).
+   */
   private readonly carriers = new Map<string, Conn[]>();
-  private readonly holdingAcks = new Set<Conn>();
   private acksScheduled = false;
   private checkScheduled = false;
   private publishedSinceCheck = 0;
@@ -123,14 +125,16 @@ export class Router {
       if (carriers) carriers.push(conn);
       else this.carriers.set(topic, [conn]);
     }
-    this.holdingAcks.add(conn);
     if (!this.acksScheduled) {
       this.acksScheduled = true;
-      setImmediate(() => {
-        this.acksScheduled = false;
-        for (const held of [...this.holdingAcks]) this.flushAcks(held);
-      });
+      setImmediate(() => this.flushAllAcks());
     }
+  }
+
+  /** The end of the loop turn: every held ack goes out (each flush takes its connection out of every list). */
+  private flushAllAcks(): void {
+    this.acksScheduled = false;
+    for (const carriers of this.carriers.values()) while (carriers.length) this.flushAcks(carriers[0]!);
   }
 
   /** Writes a connection's waiting acks and the frames queued behind them, in one write. */
@@ -155,15 +159,11 @@ export class Router {
     const carriers = this.carriers.get(topic);
     if (!carriers) return undefined;
     while (carriers.length > 1) this.flushAcks(carriers[carriers.length - 1]!);
-    const carrier = carriers[0];
-    if (!carrier || isOpen(carrier)) return carrier;
-    this.dropAcks(carrier, carrier.acks!);
-    return undefined;
+    return carriers[0]; // open: a closing connection's acks are dropped (forget)
   }
 
   private dropAcks(conn: Conn, acks: AckQueue): void {
     conn.acks = undefined;
-    this.holdingAcks.delete(conn);
     for (const topic of acks.topics) {
       const carriers = this.carriers.get(topic);
       if (!carriers) continue;

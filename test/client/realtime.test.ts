@@ -32,7 +32,6 @@ function sockets(opts: { drop?: (frame: { type: string }) => boolean } = {}) {
   return { factory, opened, invalid };
 }
 
-
 async function world(t: TestContext, backend: ReturnType<typeof backends>[number]) {
   const server: TestServer = await startTestServer(backend);
   t.after(() => server.close());
