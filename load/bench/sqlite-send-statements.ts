@@ -7,7 +7,11 @@
  *
  * Variants take turns, --repeat times, and the medians are printed (a shared machine is noisy).
  *
- *   node --import tsx load/bench/sqlite-send-statements.ts [--batches 400] [--size 20] [--rooms 20] [--repeat 3] [--cache-kib N] [--page-size N] [--outbox] [--without-indexes]
+ * `--run N`: each room takes N consecutive sends of one sender (a connection's pipelined sends), and
+ * a second variant takes their seqs with one UPDATE per run as the send path does (the first, one
+ * per send, is how it was before).
+ *
+ *   node --import tsx load/bench/sqlite-send-statements.ts [--batches 400] [--size 20] [--rooms 20] [--run 1] [--repeat 3] [--cache-kib N] [--page-size N] [--outbox] [--without-indexes]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -26,6 +30,7 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '20' },
     repeat: { type: 'string', default: '3' },
     rooms: { type: 'string', default: '20' },
+    run: { type: 'string', default: '1' }, // consecutive sends per room (one sender's pipelined sends)
     'page-size': { type: 'string' }, // PRAGMA page_size of the fresh file (default: SQLite's 4,096)
     'cache-kib': { type: 'string' }, // PRAGMA cache_size = -N on the send connection (default: SQLite's 2,000 KiB)
     outbox: { type: 'boolean', default: false }, // write an outbox row per send (a tenant with an endpoint)
@@ -35,11 +40,12 @@ const { values: args } = parseArgs({
 const BATCHES = Number(args.batches);
 const SIZE = Number(args.size);
 const ROOMS = Number(args.rooms);
+const RUN = Number(args.run);
 
 interface Stmt { run(...p: unknown[]): unknown; get(...p: unknown[]): unknown; all(...p: unknown[]): unknown[] }
 interface Raw { prepare(sql: string): Stmt; pragma(s: string): unknown }
 
-async function run(dropIndex?: string): Promise<Record<string, number>> {
+async function run(dropIndex?: string, bumpPerRun = false): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), 'chatapi-stmts-'));
   if (args['page-size']) {
     const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => { pragma(s: string): unknown; close(): void };
@@ -69,6 +75,7 @@ async function run(dropIndex?: string): Promise<Record<string, number>> {
     const t = { begin: 0n, gate: 0n, bump: 0n, insert: 0n, outbox: 0n, commit: 0n };
     const clock = process.hrtime.bigint;
     let k = 0;
+    let seq = 0;
     for (let b = 0; b < BATCHES + 20; b++) {
       const warm = b < 20;
       let t0 = clock();
@@ -79,14 +86,18 @@ async function run(dropIndex?: string): Promise<Record<string, number>> {
       t0 = clock();
       if (!warm) t.gate += t0 - t1;
       for (let i = 0; i < SIZE; i++, k++) {
-        const r = k % ROOMS;
+        const r = Math.floor(k / RUN) % ROOMS;
+        const inRun = k % RUN;
         const now = Date.now();
         t0 = clock();
-        const taken = bump.get(now, tenant.id, rooms[r], 0, rooms[r], `u${r}`, tenant.id, now) as { last_seq: number };
+        // One UPDATE per send, or (bumpPerRun) one per run taking the run's seqs (sqlite-append.ts storeRuns)
+        const k0 = bumpPerRun ? Math.min(RUN - inRun, SIZE - i) : 1; // the rest of the run, within this batch
+        if (!bumpPerRun || inRun === 0 || i === 0) seq = (bump.get(k0, now, tenant.id, rooms[r], 0, rooms[r], `u${r}`, tenant.id, now) as { last_seq: number }).last_seq - k0;
+        seq += 1;
         t1 = clock();
-        insert.run(uuidv7(), tenant.id, rooms[r], taken.last_seq, `u${r}`, `hello ${k}`, null, `k${k}`, 'f'.repeat(64), now, null, null);
+        insert.run(uuidv7(), tenant.id, rooms[r], seq, `u${r}`, `hello ${k}`, null, `k${k}`, 'f'.repeat(64), now, null, null);
         const t2 = clock();
-        if (args.outbox) outbox.run(...outboxParams(outboxRow({ type: 'message.created', tenant_id: tenant.id, room_id: rooms[r], seq: taken.last_seq } as never, now)));
+        if (args.outbox) outbox.run(...outboxParams(outboxRow({ type: 'message.created', tenant_id: tenant.id, room_id: rooms[r], seq } as never, now)));
         const t3 = clock();
         if (!warm) {
           t.bump += t1 - t0;
@@ -109,16 +120,17 @@ async function run(dropIndex?: string): Promise<Record<string, number>> {
 }
 
 const INDEXES = ['messages_id_unique', 'messages_room_id_seq_unique', 'messages_room_id_sender_id_client_msg_id_unique', 'messages_tenant_id_pk_index', 'messages_tenant_created'];
-const variants: (string | undefined)[] = [undefined, ...(args['without-indexes'] ? INDEXES : [])];
+const PER_RUN = 'one UPDATE per run';
+const variants: (string | undefined)[] = [undefined, ...(RUN > 1 ? [PER_RUN] : []), ...(args['without-indexes'] ? INDEXES : [])];
 const cols = ['begin', 'gate', 'bump', 'insert', 'outbox', 'commit'];
-console.log(`${BATCHES} batches of ${SIZE} sends into ${ROOMS} rooms${args.outbox ? ', with an outbox row each' : ''}: µs per send`);
+console.log(`${BATCHES} batches of ${SIZE} sends into ${ROOMS} rooms, runs of ${RUN}${args.outbox ? ', with an outbox row each' : ''}: µs per send`);
 console.log(`${'variant'.padEnd(52)}${cols.map((c) => c.padStart(8)).join('')}${'total'.padStart(8)}`);
 const results = new Map<string | undefined, Record<string, number>[]>(variants.map((v) => [v, []]));
-for (let i = 0; i < Number(args.repeat); i++) for (const v of variants) results.get(v)!.push(await run(v));
+for (let i = 0; i < Number(args.repeat); i++) for (const v of variants) results.get(v)!.push(await (v === PER_RUN ? run(undefined, true) : run(v)));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 for (const v of variants) {
   const runs = results.get(v)!;
   const r = Object.fromEntries(cols.map((c) => [c, median(runs.map((x) => x[c]!))]));
   const total = median(runs.map((x) => cols.reduce((a, c) => a + x[c]!, 0)));
-  console.log(`${(v ? `without ${v}` : 'schema as migrated').padEnd(52)}${cols.map((c) => r[c]!.toFixed(2).padStart(8)).join('')}${total.toFixed(2).padStart(8)}`);
+  console.log(`${(v === PER_RUN ? PER_RUN : v ? `without ${v}` : 'schema as migrated').padEnd(52)}${cols.map((c) => r[c]!.toFixed(2).padStart(8)).join('')}${total.toFixed(2).padStart(8)}`);
 }

@@ -17,6 +17,11 @@
  * runs in a knex transaction on that same connection (FULL's in-loop sync) so the hook can write
  * through it.
  *
+ * On the common path a run of consecutive sends by one sender into one room (a connection's
+ * pipelined sends, which group-commit.ts keeps together) takes its seqs with one UPDATE of the
+ * room (last_seq + k) and shares one created_at: the room row, its activity index entry and the
+ * membership check are written and read once per run, not once per send.
+ *
  * Each transaction first reads the batch's tenants' webhook endpoints (once per tenant: the outbox
  * gate, outbox.ts) under the writer's lock, and writes a send's events to the outbox only if an
  * endpoint would receive them; most tenants have none, and their sends write no outbox row.
@@ -30,7 +35,8 @@ import { afterSendBatch, syncWal } from './wal-sync.ts';
 import { OUTBOX_INSERT_SQL, type OutboxGate, outboxParams, outboxRow } from './outbox.ts';
 import { rawWrite, readGateRaw, retriedWhileLocked, type RawSqlite, type Stmt } from './sqlite-raw.ts';
 
-export const BUMP = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`;
+/** Takes the room's next `k` seqs (the first parameter) if the sender may send now; returns the last of them. */
+export const BUMP = `UPDATE rooms SET last_seq = last_seq + ?, updated_at = ? WHERE ${SEND_GATE} RETURNING last_seq`;
 export const INSERT = `INSERT INTO messages (id, tenant_id, room_id, seq, sender_id, content, meta, client_msg_id, body_hash, created_at, edited_at, deleted_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
@@ -43,7 +49,7 @@ async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<Appen
   const { value: outcomes, conn, durable } = await rawWrite(knex, async (conn) => {
     // Without savepoints first (two statements less per send); a send that fails (a repeated
     // client_msg_id) rolls the batch back and it runs again with one savepoint per send.
-    const first = await storeEach(conn, batch, undefined, false);
+    const first = storeRuns(conn, batch);
     if (!first.some((o) => 'err' in o)) return first;
     conn.prepare('ROLLBACK').run();
     conn.prepare('BEGIN IMMEDIATE').run();
@@ -61,11 +67,47 @@ function viaKnex(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResu
 }
 
 /**
- * Each send in its own savepoint; throws (for the caller to roll back) only on lock conflicts.
- * `savepoints` false (only without hooks): the first send that fails stops the batch with its
- * error as the last outcome, and the caller must roll the whole transaction back.
+ * The common path, without savepoints (only without hooks): runs of consecutive sends by one sender
+ * into one room take their seqs with one UPDATE. The first send that fails stops the batch with
+ * its error as the last outcome, and the caller must roll the whole transaction back.
  */
-async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Transaction, savepoints = true): Promise<Outcome<AppendResult>[]> {
+function storeRuns(conn: RawSqlite, batch: AppendRequest[]): Outcome<AppendResult>[] {
+  const bump = conn.prepare(BUMP);
+  const insert = conn.prepare(INSERT);
+  const outbox = conn.prepare(OUTBOX_INSERT_SQL);
+  const gate = readGateRaw(conn, batch.map((r) => r.msg.tenant_id));
+  const outcomes: Outcome<AppendResult>[] = [];
+  for (let i = 0; i < batch.length;) {
+    const { msg: m, now, slowOk } = batch[i]!;
+    let end = i + 1;
+    while (end < batch.length && sameRun(batch[end]!, m, slowOk)) end++;
+    try {
+      const createdAt = now();
+      let seq = takeSeqs(bump, m, createdAt, slowOk, end - i);
+      for (; i < end; i++) {
+        outcomes.push({ value: seq === null ? null : storeOne(insert, outbox, gate, batch[i]!, ++seq, createdAt) });
+      }
+    } catch (err) {
+      if (isRetryable(err)) throw err;
+      outcomes.push({ err });
+      return outcomes;
+    }
+  }
+  return outcomes;
+}
+
+/** The next send continues the run: same tenant, room and sender, and the same slow-mode pass. */
+const sameRun = (r: AppendRequest, m: AppendRequest['msg'], slowOk?: boolean) =>
+  r.msg.room_id === m.room_id && r.msg.sender_id === m.sender_id && r.msg.tenant_id === m.tenant_id && !r.slowOk === !slowOk;
+
+/** Takes `k` seqs of the room if the sender may send now: the seq before the first of them, or null (refused). */
+function takeSeqs(bump: Stmt, m: AppendRequest['msg'], createdAt: number, slowOk: boolean | undefined, k: number): number | null {
+  const taken = bump.get(k, createdAt, m.tenant_id, m.room_id, slowOk ? 1 : 0, m.room_id, m.sender_id, m.tenant_id, createdAt) as { last_seq: number } | undefined;
+  return taken ? Number(taken.last_seq) - k : null;
+}
+
+/** Each send in its own savepoint; throws (for the caller to roll back) only on lock conflicts. */
+async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Transaction): Promise<Outcome<AppendResult>[]> {
   const sql = (text: string) => conn.prepare(text);
   const bump = sql(BUMP);
   const insert = sql(INSERT);
@@ -74,22 +116,13 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
   // transaction (the writer's lock is held: no endpoint is created or changed until COMMIT).
   const gate = readGateRaw(conn, batch.map((r) => r.msg.tenant_id));
   const outcomes: Outcome<AppendResult>[] = [];
-  for (const { msg: m, now, afterInsert, events, slowOk } of batch) {
-    const createdAt = now();
-    if (!savepoints) {
-      try {
-        outcomes.push({ value: storeOne(bump, insert, outbox, gate, m, createdAt, events, slowOk) });
-      } catch (err) {
-        if (isRetryable(err)) throw err;
-        outcomes.push({ err });
-        return outcomes;
-      }
-      continue;
-    }
+  for (const r of batch) {
+    const createdAt = r.now();
     sql('SAVEPOINT send').run();
     try {
-      const row = storeOne(bump, insert, outbox, gate, m, createdAt, events, slowOk);
-      if (row && afterInsert) await afterInsert(trx!, row);
+      const seq = takeSeqs(bump, r.msg, createdAt, r.slowOk, 1);
+      const row = seq === null ? null : storeOne(insert, outbox, gate, r, seq + 1, createdAt);
+      if (row && r.afterInsert) await r.afterInsert(trx!, row);
       sql('RELEASE send').run();
       outcomes.push({ value: row });
     } catch (err) {
@@ -102,16 +135,14 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
   return outcomes;
 }
 
-/** One send's statements: take the seq (if the sender may send now), insert the message and the outbox events the gate lets through. */
-function storeOne(bump: Stmt, insert: Stmt, outbox: Stmt, gate: OutboxGate, m: AppendRequest['msg'], createdAt: number, events: AppendRequest['events'], slowOk?: boolean): NewMessageRow | null {
-  const taken = bump.get(createdAt, m.tenant_id, m.room_id, slowOk ? 1 : 0, m.room_id, m.sender_id, m.tenant_id, createdAt) as { last_seq: number } | undefined;
-  if (!taken) return null;
-  const row: NewMessageRow = { ...m, seq: Number(taken.last_seq), created_at: createdAt };
+/** One send's rows, once its seq is taken: the message and the outbox events the gate lets through. */
+function storeOne(insert: Stmt, outbox: Stmt, gate: OutboxGate, r: AppendRequest, seq: number, createdAt: number): NewMessageRow {
+  const row: NewMessageRow = { ...r.msg, seq, created_at: createdAt };
   insert.run(row.id, row.tenant_id, row.room_id, row.seq, row.sender_id, row.content, row.meta, row.client_msg_id,
     row.body_hash, row.created_at, row.edited_at, row.deleted_at);
   // The outbox hook: the send's events, in the same transaction (and savepoint), so they commit with it.
-  if (events && gate.any(row.tenant_id)) {
-    for (const evt of events(row)) if (gate.wants(evt)) outbox.run(...outboxParams(outboxRow(evt, createdAt)));
+  if (r.events && gate.any(row.tenant_id)) {
+    for (const evt of r.events(row)) if (gate.wants(evt)) outbox.run(...outboxParams(outboxRow(evt, createdAt)));
   }
   return row;
 }
