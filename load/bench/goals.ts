@@ -1,17 +1,21 @@
 /**
  * The issue's benchmark goals (ratios for a 2-core machine), evaluated on median results.
  * Each WebSocket goal compares chatapi with a baseline; the same ratio for Soketi is printed
- * beside it for reference (a product a user might pick instead; not a goal).
+ * beside it for reference (a product a user might pick instead; not a goal), and for uws-durable
+ * (uws-raw with chatapi's durable store in front: what any durable send on this store costs).
  */
 import { type Goal, type Results, atLeast, atMost, fmt, med, ratio, worst } from './report.ts';
 
 type Check = (goal: string, value: number, bound: number) => Goal;
 
-/** the goal for chatapi, with Soketi's figure for the same ratio as reference */
+/** the goal for chatapi, with Soketi's and uws-durable's figures for the same ratio as reference */
 function vs(check: Check, goal: string, results: Results, scenario: string, metric: string, base: string, bound: number): Goal {
   const g = check(goal, ratio(results, scenario, metric, 'chatapi', base), bound);
-  const ref = ratio(results, scenario, metric, 'soketi', base);
-  return { ...g, soketi: Number.isFinite(ref) ? `${fmt(ref, 2)}×` : '' };
+  const ref = (name: string) => {
+    const r = ratio(results, scenario, metric, name, base);
+    return Number.isFinite(r) ? `${fmt(r, 2)}×` : '';
+  };
+  return { ...g, soketi: ref('soketi'), floor: ref('uws-durable') };
 }
 
 export function fanoutGoals(results: Results, many: string, one: string, offered: number): Goal[] {
@@ -27,10 +31,13 @@ export function fanoutGoals(results: Results, many: string, one: string, offered
     goals.push(vs(atMost, `@${k} ${sc}: chatapi p99 ≤ 2× uws-raw`, results, sc, 'offP99', 'uws-raw', 2));
     goals.push(vs(atMost, `@${k} ${sc}: chatapi CPU/delivery ≤ 1.3× uws-raw`, results, sc, 'offCpuUs', 'uws-raw', 1.3));
     const lost = worst(results, sc, 'chatapi', 'lost');
-    const ref = worst(results, sc, 'soketi', 'lost');
+    const ref = (name: string) => {
+      const n = worst(results, sc, name, 'lost');
+      return Number.isFinite(n) ? `${n} lost` : '';
+    };
     goals.push({
       goal: `@${k} ${sc}: chatapi loses no message`, measured: `${lost} lost/out of order`, met: Number.isFinite(lost) ? lost === 0 : null,
-      soketi: Number.isFinite(ref) ? `${ref} lost` : '',
+      soketi: ref('soketi'), floor: ref('uws-durable'),
     });
   }
   goals.push(vs(atMost, 'memory/connection ≤ 3× uws-raw', results, many, 'bytesPerConn', 'uws-raw', 3));

@@ -39,6 +39,8 @@ export interface Goal {
   met: boolean | null;
   /** the same figure for Soketi, for reference (not a goal) */
   soketi?: string;
+  /** the same figure for uws-durable, the floor of a durable send (servers/uws-durable.ts), for reference */
+  floor?: string;
 }
 
 export function ratio(results: Results, scenario: string, metric: string, a: string, b: string): number {
@@ -48,6 +50,7 @@ export function ratio(results: Results, scenario: string, metric: string, a: str
 export function goalTable(goals: Goal[]): string {
   return formatTable(goals.map((g) => ({
     goal: g.goal, measured: g.measured, status: g.met === null ? 'n/a' : g.met ? 'MET' : 'MISSED', 'soketi (ref)': g.soketi ?? '',
+    ...(goals.some((x) => x.floor) ? { 'uws-durable (ref)': g.floor ?? '' } : {}),
   })));
 }
 

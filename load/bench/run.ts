@@ -7,7 +7,7 @@
  * default 1), growth tables, ratios, and the issue's goals met/missed.
  *
  *   tsx load/bench/run.ts [--quick] [--runs N] [--heavy-runs N] [--only fanout,http,big,scale]
- *     [--big 1000,5000,10000] [--scale 5000,10000,19000] [--subjects chatapi,uws-raw,ws-loop,soketi] [--json file]
+ *     [--big 1000,5000,10000] [--scale 5000,10000,19000] [--subjects chatapi,uws-raw,ws-loop,soketi,uws-durable] [--json file]
  *
  * big: one room of N members per size, fresh process each: connect time (presence, replay and
  * subscription per join), memory, p50/p99 fan-out at a modest message rate.
@@ -20,7 +20,7 @@ import { runHttpBench } from './http-bench.ts';
 import { type Results, goalTable, growthTable, scenarioTable } from './report.ts';
 import { bigRoomGoals, fanoutGoals, httpGoals } from './goals.ts';
 import { bigRoomScenarios, scaleScenarios } from './scale.ts';
-import { SUBJECTS, type Subject, type SubjectName, startSubject } from './subjects.ts';
+import { FANOUT_ONLY, SUBJECTS, type Subject, type SubjectName, startSubject } from './subjects.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -114,8 +114,9 @@ async function main(): Promise<number> {
     }
   }
   if (parts.has('http')) await runHttpBench(results, { runs: plan.runs, durationMs: plan.httpMs, deadline });
-  if (parts.has('big')) await bigRoomScenarios(results, subjectNames, heavy);
-  if (parts.has('scale')) await scaleScenarios(results, subjectNames, heavy);
+  const sizedNames = subjectNames.filter((n) => !FANOUT_ONLY.includes(n));
+  if (parts.has('big')) await bigRoomScenarios(results, sizedNames, heavy);
+  if (parts.has('scale')) await scaleScenarios(results, sizedNames, heavy);
 
   console.log(`\nchatapi bench — medians of ${plan.runs} run(s)${quick ? ' (quick: smaller sizes, not comparable to the goals)' : ''}\n`);
   const fanCols: [string, string, number?][] = [

@@ -2,6 +2,8 @@
  * The servers the fan-out benchmark compares, each started in its own child process:
  *   uws-raw  — minimal uWebSockets.js topic publish (the ceiling)
  *   ws-loop  — minimal `ws` server looping over room members
+ *   uws-durable — uws-raw with chatapi's durable store in front of each publish (the floor for a
+ *              durable send: chatapi's send batch on SQLite, synchronous=FULL; servers/uws-durable.ts)
  *   chatapi  — the real WebSocket node: real tenant, users, tokens, rooms; messages through the
  *              real send path (frames in chatapi-protocol.ts)
  *   soketi   — Soketi 1.6.1 (Pusher protocol on uWebSockets.js), installed on demand into
@@ -13,8 +15,10 @@ import type { FanoutTarget } from './fanout.ts';
 import { startChatapiSubject } from './chatapi-subject.ts';
 import { startSoketiSubject } from './soketi-subject.ts';
 
-export type SubjectName = 'chatapi' | 'uws-raw' | 'ws-loop' | 'soketi';
-export const SUBJECTS: SubjectName[] = ['chatapi', 'uws-raw', 'ws-loop', 'soketi'];
+export type SubjectName = 'chatapi' | 'uws-raw' | 'ws-loop' | 'soketi' | 'uws-durable';
+export const SUBJECTS: SubjectName[] = ['chatapi', 'uws-raw', 'ws-loop', 'soketi', 'uws-durable'];
+/** uws-durable is the floor of a durable send: measured in the fan-out scenarios only. */
+export const FANOUT_ONLY: SubjectName[] = ['uws-durable'];
 
 export interface Subject {
   name: SubjectName;
@@ -28,7 +32,7 @@ export interface Subject {
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-async function rawSubject(name: 'uws-raw' | 'ws-loop'): Promise<Subject> {
+async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable'): Promise<Subject> {
   const start = () => startChild(here(`./servers/${name}.ts`), [], { ...process.env });
   let layoutNo = 0;
   const subject: Subject = {
@@ -52,8 +56,34 @@ async function rawSubject(name: 'uws-raw' | 'ws-loop'): Promise<Subject> {
   return subject;
 }
 
+/** The durable floor: the layout's users, rooms and memberships are written first (over IPC). */
+async function durableSubject(): Promise<Subject> {
+  const raw = await rawSubject('uws-durable');
+  return {
+    ...raw,
+    name: 'uws-durable',
+    get server() { return raw.server; },
+    async layout(rooms, size) {
+      const target = await raw.layout(rooms, size);
+      const ns = target.member(0, 0).path.replace(/^\/\?room=(L\d+)-.*$/, '$1');
+      const { child } = raw.server;
+      await new Promise<void>((resolve, reject) => {
+        const onMessage = (m: { type?: string; ns?: string }) => {
+          if (m?.type === 'layout-ready' && m.ns === ns) { child.off('message', onMessage); child.off('exit', onExit); resolve(); }
+        };
+        const onExit = () => reject(new Error('uws-durable exited while writing the layout'));
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+        child.send({ type: 'layout', ns, rooms, size });
+      });
+      return { ...target, member: (room, index) => ({ path: `${target.member(room, index).path}&m=${index}` }) };
+    },
+  };
+}
+
 export async function startSubject(name: SubjectName): Promise<Subject> {
   if (name === 'chatapi') return startChatapiSubject();
   if (name === 'soketi') return startSoketiSubject();
+  if (name === 'uws-durable') return durableSubject();
   return rawSubject(name);
 }
