@@ -6,11 +6,14 @@
  * and the monotonic window of the measured phase (µs, same clock as a V8 .cpuprofile's timestamps)
  * so a profile taken with CHATAPI_CPU_PROF can be cut to just the sends.
  *
- *   node --import tsx load/bench/ws-send-cpu.ts [--rooms 50] [--size 10] [--window 4] [--seconds 3] [--rounds 3]
+ * `--subject` runs the same rounds on another subject of make bench (uws-raw, uws-durable …), so
+ * node-side counters (perf stat on its pid) can be compared under the same load.
+ *
+ *   node --import tsx load/bench/ws-send-cpu.ts [--rooms 50] [--size 10] [--senders 1] [--window 4] [--seconds 3] [--rounds 3] [--subject chatapi]
  */
 import { parseArgs } from 'node:util';
-import { startChatapiSubject } from './chatapi-subject.ts';
 import { FanoutRun } from './fanout.ts';
+import { SUBJECTS, type SubjectName, startSubject } from './subjects.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -20,6 +23,7 @@ const { values: a } = parseArgs({
     window: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
+    subject: { type: 'string', default: 'chatapi' },
   },
 });
 const rooms = Number(a.rooms);
@@ -27,7 +31,8 @@ const size = Number(a.size);
 const senders = Number(a.senders);
 const us = () => Number(process.hrtime.bigint() / 1000n);
 
-const subject = await startChatapiSubject();
+if (!SUBJECTS.includes(a.subject as SubjectName)) throw new Error(`--subject: one of ${SUBJECTS.join(', ')}`);
+const subject = await startSubject(a.subject as SubjectName);
 try {
   const run = new FanoutRun(await subject.layout(rooms, size), rooms, size, senders);
   try {
