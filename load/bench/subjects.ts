@@ -32,7 +32,14 @@ export interface Subject {
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable'): Promise<Subject> {
+/** Writes what a layout needs on the server before its members connect (uws-durable: users, rooms, memberships). */
+type Prepare = (server: ChildServer, ns: string, rooms: number, size: number) => Promise<void>;
+
+/**
+ * A minimal server of servers/: members connect to `/?room=<layout>-<room>`; with `prepare`, the
+ * layout is written first and each member also names its index (`&m=<index>`).
+ */
+async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable', prepare?: Prepare): Promise<Subject> {
   const start = () => startChild(here(`./servers/${name}.ts`), [], { ...process.env });
   let layoutNo = 0;
   const subject: Subject = {
@@ -41,9 +48,10 @@ async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable'): Promise<
     async layout(rooms, size) {
       const ns = `L${layoutNo++}`;
       const server = subject.server;
+      await prepare?.(server, ns, rooms, size);
       return {
         name, pid: server.pid, port: server.wsPort, markerOnly: false,
-        member: (room) => ({ path: `/?room=${ns}-${room}` }),
+        member: prepare ? (room, index) => ({ path: `/?room=${ns}-${room}&m=${index}` }) : (room) => ({ path: `/?room=${ns}-${room}` }),
         sendFrame: (_room, text) => text,
       };
     },
@@ -56,34 +64,20 @@ async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable'): Promise<
   return subject;
 }
 
-/** The durable floor: the layout's users, rooms and memberships are written first (over IPC). */
-async function durableSubject(): Promise<Subject> {
-  const raw = await rawSubject('uws-durable');
-  return {
-    ...raw,
-    name: 'uws-durable',
-    get server() { return raw.server; },
-    async layout(rooms, size) {
-      const target = await raw.layout(rooms, size);
-      const ns = target.member(0, 0).path.replace(/^\/\?room=(L\d+)-.*$/, '$1');
-      const { child } = raw.server;
-      await new Promise<void>((resolve, reject) => {
-        const onMessage = (m: { type?: string; ns?: string }) => {
-          if (m?.type === 'layout-ready' && m.ns === ns) { child.off('message', onMessage); child.off('exit', onExit); resolve(); }
-        };
-        const onExit = () => reject(new Error('uws-durable exited while writing the layout'));
-        child.on('message', onMessage);
-        child.once('exit', onExit);
-        child.send({ type: 'layout', ns, rooms, size });
-      });
-      return { ...target, member: (room, index) => ({ path: `${target.member(room, index).path}&m=${index}` }) };
-    },
+/** uws-durable's layout: its users, rooms and memberships, written by the server (over IPC) before anyone connects. */
+const writeDurableLayout: Prepare = ({ child }, ns, rooms, size) => new Promise<void>((resolve, reject) => {
+  const onMessage = (m: { type?: string; ns?: string }) => {
+    if (m?.type === 'layout-ready' && m.ns === ns) { child.off('message', onMessage); child.off('exit', onExit); resolve(); }
   };
-}
+  const onExit = () => reject(new Error('uws-durable exited while writing the layout'));
+  child.on('message', onMessage);
+  child.once('exit', onExit);
+  child.send({ type: 'layout', ns, rooms, size });
+});
 
 export async function startSubject(name: SubjectName): Promise<Subject> {
   if (name === 'chatapi') return startChatapiSubject();
   if (name === 'soketi') return startSoketiSubject();
-  if (name === 'uws-durable') return durableSubject();
+  if (name === 'uws-durable') return rawSubject(name, writeDurableLayout);
   return rawSubject(name);
 }

@@ -50,7 +50,7 @@ function checkClientKey(value: unknown): string | null {
 }
 
 /** What "the same body" means for an idempotent repeat: content plus meta, key order ignored. */
-function bodyHash(content: string, meta: string | null): string {
+export function bodyHash(content: string, meta: string | null): string {
   // Without meta the canonical form is known (keys sorted: content, meta): skip building it generically.
   const body = meta === null ? `{"content":${JSON.stringify(content)},"meta":null}` : canonicalJson({ content, meta: JSON.parse(meta) });
   return sha256(body, 'hex');

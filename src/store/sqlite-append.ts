@@ -72,10 +72,7 @@ function viaKnex(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResu
  * its error as the last outcome, and the caller must roll the whole transaction back.
  */
 function storeRuns(conn: RawSqlite, batch: AppendRequest[]): Outcome<AppendResult>[] {
-  const bump = conn.prepare(BUMP);
-  const insert = conn.prepare(INSERT);
-  const outbox = conn.prepare(OUTBOX_INSERT_SQL);
-  const gate = readGateRaw(conn, batch.map((r) => r.msg.tenant_id));
+  const { bump, insert, outbox, gate } = batchStatements(conn, batch);
   const outcomes: Outcome<AppendResult>[] = [];
   for (let i = 0; i < batch.length;) {
     const { msg: m, now, slowOk } = batch[i]!;
@@ -96,6 +93,20 @@ function storeRuns(conn: RawSqlite, batch: AppendRequest[]): Outcome<AppendResul
   return outcomes;
 }
 
+/**
+ * A batch's prepared statements, and the outbox gate (outbox.ts): the batch's tenants' endpoints,
+ * read once per tenant inside its transaction (the writer's lock is held: no endpoint is created or
+ * changed until COMMIT).
+ */
+function batchStatements(conn: RawSqlite, batch: AppendRequest[]): { bump: Stmt; insert: Stmt; outbox: Stmt; gate: OutboxGate } {
+  return {
+    bump: conn.prepare(BUMP),
+    insert: conn.prepare(INSERT),
+    outbox: conn.prepare(OUTBOX_INSERT_SQL),
+    gate: readGateRaw(conn, batch.map((r) => r.msg.tenant_id)),
+  };
+}
+
 /** The next send continues the run: same tenant, room and sender, and the same slow-mode pass. */
 const sameRun = (r: AppendRequest, m: AppendRequest['msg'], slowOk?: boolean) =>
   r.msg.room_id === m.room_id && r.msg.sender_id === m.sender_id && r.msg.tenant_id === m.tenant_id && !r.slowOk === !slowOk;
@@ -109,12 +120,7 @@ function takeSeqs(bump: Stmt, m: AppendRequest['msg'], createdAt: number, slowOk
 /** Each send in its own savepoint; throws (for the caller to roll back) only on lock conflicts. */
 async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Transaction): Promise<Outcome<AppendResult>[]> {
   const sql = (text: string) => conn.prepare(text);
-  const bump = sql(BUMP);
-  const insert = sql(INSERT);
-  const outbox = sql(OUTBOX_INSERT_SQL);
-  // The outbox gate (outbox.ts): the batch's tenants' endpoints, read once per tenant inside this
-  // transaction (the writer's lock is held: no endpoint is created or changed until COMMIT).
-  const gate = readGateRaw(conn, batch.map((r) => r.msg.tenant_id));
+  const { bump, insert, outbox, gate } = batchStatements(conn, batch);
   const outcomes: Outcome<AppendResult>[] = [];
   for (const r of batch) {
     const createdAt = r.now();

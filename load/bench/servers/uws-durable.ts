@@ -1,10 +1,10 @@
 /**
  * Benchmark subject `uws-durable`: the durable floor (issue 12). uws-raw's topic publish with
  * chatapi's own store in front of it, and nothing else: every text frame is a message that is
- * stored by chatapi's send batch (src/store/sqlite-append.ts, the same code and schema, on SQLite
- * with synchronous=FULL: its WAL sync off the loop, wal-sync.ts), one batch in flight, up to
- * MAX_BATCH sends each, and only after its commit is published to the room as a `message.created`
- * frame built like chatapi's (the sender's own copy is its acknowledgement). What it leaves out is
+ * stored by chatapi's durable send (store.appendMessage: its group commit and SQLite batch, the same
+ * code and schema, synchronous=FULL with the WAL sync off the loop), and only after its commit is
+ * published to the room as a `message.created` frame built as chatapi builds it (messageOut; the
+ * sender's own copy is its acknowledgement). What it leaves out is
  * what chatapi does around that: authentication, frame parsing and validation, rate limits, the
  * separate `message.ack`, sequencing across nodes, presence and the rest. So chatapi's figures
  * divided by these say how much of its distance to uws-raw is the durable store on this machine,
@@ -18,12 +18,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import uWS from 'uWebSockets.js';
-import { sha256 } from '../../../src/sha256.ts';
-import { MAX_BATCH, type AppendRequest, type AppendResult } from '../../../src/store/append-types.ts';
+import { messageOut } from '../../../src/domain/mappers.ts';
+import { bodyHash } from '../../../src/domain/messages.ts';
 import { closeDatabase, migrate, openDatabase } from '../../../src/store/db.ts';
-import type { Outcome } from '../../../src/store/group-commit.ts';
+import { appendMessage } from '../../../src/store/messages.ts';
 import { uuidv7 } from '../../../src/store/ordered-id.ts';
-import { runSqliteBatch } from '../../../src/store/sqlite-append.ts';
 
 if (!('SSLApp' in uWS)) {
   console.error('uws-durable: the native uWebSockets.js binary did not load (JS fallback refused)');
@@ -54,44 +53,11 @@ async function layout(ns: string, rooms: number, size: number): Promise<void> {
 }
 
 interface Data { topic: string; roomId: string; userId: string; keys: number }
-interface Queued { req: AppendRequest; topic: string }
 
-const queue: Queued[] = [];
-let scheduled = false;
-let inFlight = false;
-
-function schedule(): void {
-  if (scheduled || inFlight || queue.length === 0) return;
-  scheduled = true;
-  setImmediate(() => {
-    scheduled = false;
-    void flush(queue.splice(0, MAX_BATCH));
-  });
-}
-
-async function flush(batch: Queued[]): Promise<void> {
-  inFlight = true;
-  let outcomes: Outcome<AppendResult>[];
-  try {
-    outcomes = await runSqliteBatch(knex, batch.map((q) => q.req));
-  } catch (err) {
-    console.error('uws-durable: a batch failed', err);
-    process.exit(1);
-  }
-  inFlight = false;
-  outcomes.forEach((o, i) => {
-    if (!('value' in o) || !o.value) {
-      console.error(`uws-durable: a send was refused: ${'err' in o ? String(o.err) : 'not a member'}`);
-      process.exit(1);
-    }
-    const r = o.value;
-    const message = {
-      id: r.id, room_id: r.room_id, seq: r.seq, sender_id: r.sender_id, content: r.content, meta: null,
-      client_msg_id: r.client_msg_id, created_at: new Date(r.created_at).toISOString(), edited_at: null, deleted_at: null,
-    };
-    app.publish(batch[i]!.topic, JSON.stringify({ type: 'message.created', room_id: r.room_id, message }), false);
-  });
-  schedule();
+/** Fails the subject loudly: a floor that dropped a send would measure less than it should. */
+function fail(what: string, err: unknown): never {
+  console.error(`uws-durable: ${what}: ${String(err).slice(0, 300)}`);
+  process.exit(1);
 }
 
 const app = uWS.App().ws<Data>('/*', {
@@ -113,17 +79,15 @@ const app = uWS.App().ws<Data>('/*', {
   message: (ws, data) => {
     const d = ws.getUserData();
     const content = Buffer.from(data).toString();
-    queue.push({
-      topic: d.topic,
-      req: {
-        msg: {
-          id: uuidv7(), tenant_id: TENANT, room_id: d.roomId, sender_id: d.userId, content, meta: null,
-          client_msg_id: `k${++d.keys}`, body_hash: sha256(`{"content":${JSON.stringify(content)},"meta":null}`, 'hex'), edited_at: null, deleted_at: null,
-        },
-        now,
-      },
-    });
-    schedule();
+    const msg = {
+      id: uuidv7(), tenant_id: TENANT, room_id: d.roomId, sender_id: d.userId, content, meta: null,
+      client_msg_id: `k${++d.keys}`, body_hash: bodyHash(content, null), edited_at: null, deleted_at: null,
+    };
+    // Resolved after the batch's commit, all of a batch in one turn: uWS writes each member's frames of it together.
+    appendMessage(knex, msg, now).then((row) => {
+      if (!row) fail('a send was refused', 'not a member');
+      app.publish(d.topic, JSON.stringify({ type: 'message.created', room_id: row.room_id, message: messageOut({ ...row, pk: 0 }) }), false);
+    }, (err: unknown) => fail('a send failed', err));
   },
 });
 
@@ -143,7 +107,7 @@ process.on('message', (m: { type?: string; ns?: string; rooms?: number; size?: n
   if (m?.type === 'layout') {
     layout(m.ns!, m.rooms!, m.size!).then(
       () => process.send?.({ type: 'layout-ready', ns: m.ns }),
-      (err: unknown) => { console.error(`uws-durable: layout failed: ${String(err).slice(0, 300)}`); process.exit(1); },
+      (err: unknown) => fail('layout failed', err),
     );
   }
 });
