@@ -22,9 +22,15 @@ export interface Metrics {
   };
   sendBatchSize: Histogram;
   sendCommitSeconds: Histogram;
+  sendsWaiting: Gauge;
 }
 
-export function createMetrics(): Metrics {
+export interface MetricSources {
+  /** Sends queued behind the send batch committing now (read when /metrics is scraped). */
+  sendsWaiting?: () => number;
+}
+
+export function createMetrics(sources: MetricSources = {}): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'chatapi' });
   collectDefaultMetrics({ register: registry });
@@ -61,6 +67,14 @@ export function createMetrics(): Metrics {
       help: 'Time a group-commit transaction of sends took, BEGIN to COMMIT',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
+    }),
+    sendsWaiting: new Gauge({
+      name: 'chatapi_send_queue_depth',
+      help: 'Message sends queued behind the group-commit transaction committing now',
+      registers: [registry],
+      collect() {
+        if (sources.sendsWaiting) this.set(sources.sendsWaiting());
+      },
     }),
   };
 }

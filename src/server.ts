@@ -18,6 +18,7 @@ import { answerClientErrors } from './http/client-error.ts';
 import { VERSION } from './version.ts';
 import { createMetrics, wsObserver, type Metrics } from './metrics.ts';
 import { onSendBatch } from './store/batch-stats.ts';
+import { sendsWaiting } from './store/messages.ts';
 import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
 import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
@@ -91,7 +92,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const domain = createDomain({
     db, bus, config, log: log.child({ part: 'domain' }), online, attempts: attempts.limiter, mailer, ...opts.domain,
   });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ sendsWaiting: () => sendsWaiting(db) });
   const unwatchBatches = onSendBatch(db, (size, seconds) => {
     metrics.sendBatchSize.observe(size);
     metrics.sendCommitSeconds.observe(seconds);

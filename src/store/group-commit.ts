@@ -71,6 +71,11 @@ export class GroupCommit<T, R> {
     return n;
   }
 
+  /** Sends queued and not yet in a batch (behind the batch committing now). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   private async flush(batch: Waiting<T, R>[]): Promise<void> {
     this.inFlight += 1;
     const started = process.hrtime.bigint();

@@ -37,6 +37,9 @@ export type { AfterInsert, MessageToAppend, NewMessageRow, SendEvents };
  * less p99 at 100k deliveries/s offered (load/README § "Issue 12, fifth round"); rooms of 10, REST and
  * low rates did not move.
  */
+// One at a time is also what keeps a WebSocket connection's pipelined sends in frame order across
+// batches (ws/dispatch.ts submits a run before the run before it is answered): sends commit in
+// submit order. More in flight would need that order kept some other way.
 const IN_FLIGHT = { sqlite: 1, mysql: 1 } as const;
 const committers = new WeakMap<Knex, GroupCommit<AppendRequest, AppendResult>>();
 
@@ -49,6 +52,14 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
     committers.set(knex, c);
   }
   return c;
+}
+
+/**
+ * Sends queued behind the send batch committing now on this database handle (ops: a queue that
+ * keeps growing means the store, not the node's JavaScript, is what holds sends back).
+ */
+export function sendsWaiting(knex: Knex): number {
+  return committers.get(knex)?.waiting ?? 0;
 }
 
 /**

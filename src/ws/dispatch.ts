@@ -1,9 +1,12 @@
 /**
  * Frame dispatch: parse and validate (generated validators), rate-limit, then one thin handler per
  * frame type that calls the same domain functions as REST and shapes the reply. Frames of one
- * connection are handled one after another, so a client's sends keep their order, except that a
- * run of consecutive message.send frames is pipelined (sendRun): its sends are stored in one
- * group-commit batch, in frame order, instead of one commit each; answers still go out in frame order.
+ * connection are handled one after another, so a client's sends keep their order, except that
+ * message.send frames are pipelined: a run of consecutive ones is submitted to the group commit at
+ * once (sendRun), so they are stored in one batch in frame order, and the next run is submitted
+ * as soon as it arrives, without waiting for the previous one's answers, so it joins the next batch
+ * while that one commits. Answers still go out in frame order, and any other frame is handled only
+ * after every send before it is answered.
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Message } from '../domain/wire.ts';
@@ -35,12 +38,14 @@ export function onText(ctx: WsContext, conn: Conn, text: string): void {
 }
 
 /**
- * Between two frames of a connection, yield to the event loop: a send that completes in
- * microtasks (embedded SQLite) must not let one connection run a thousand frames in one loop
- * iteration, because uWS writes published frames out (and updates backpressure) per iteration.
- * A frame whose handling already spanned a loop iteration (a message.send waits for its group
- * commit) needs no further yield: `turn` counts iterations, with one setImmediate per iteration
- * for all connections instead of one per frame.
+ * Between two frames of one backlog, yield to the event loop: frames that complete in microtasks
+ * (an error, a pong, a run of sends handed to the group commit) must not let one connection run a
+ * thousand frames in one loop iteration, because uWS writes published frames out (and updates
+ * backpressure) per iteration. A frame whose handling already spanned a loop iteration needs no
+ * further yield: `turn` counts iterations, with one setImmediate per iteration for all connections
+ * instead of one per frame. After a backlog's last frame there is no yield: frames behind it come
+ * from a later read of the socket, and a yield would keep the sends among them out of the batch
+ * the group commit cuts in this iteration (its own setImmediate).
  */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 let turn = 0;
@@ -80,6 +85,12 @@ export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
   });
 }
 
+/** Resolves when the connection's frames are handled and its sends answered (graceful shutdown; no new frames are taken then). */
+export async function settled(conn: Conn): Promise<void> {
+  await conn.chain;
+  await pipelines.get(conn)?.all;
+}
+
 /**
  * Frames of a connection that arrived while its chain was busy, not yet taken by it: one step of
  * the chain takes them all, so consecutive sends among them can be pipelined. (A WeakMap, not a
@@ -87,16 +98,31 @@ export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
  */
 const backlogs = new WeakMap<Conn, string[]>();
 
-/** Most sends pipelined in one run (and so in one batch beyond the group commit's maxBatch). */
+/**
+ * Most sends of one connection submitted and not yet answered, in one run or several (and so in
+ * one batch beyond the group commit's maxBatch): a connection that sends faster than batches
+ * commit waits for its earlier sends before it submits more, so it cannot fill the group commit's
+ * queue ahead of every other connection.
+ */
 const MAX_RUN = 64;
 /**
- * Most characters of frames in one run (a frame's message.created is about its text plus ~256).
- * A run's messages are published in one loop iteration, and uWS writes published frames out (and
- * updates a subscriber's backpressure) per iteration: the slow-consumer check (router.ts) must see
- * a full buffer before it outgrows uWS's hard cap, at least 256 KiB above the limit (node.ts).
+ * Most characters of those frames (a frame's message.created is about its text plus ~256). Sends
+ * of one connection that share a batch are published in one loop iteration, and uWS writes
+ * published frames out (and updates a subscriber's backpressure) per iteration: the slow-consumer
+ * check (router.ts) must see a full buffer before it outgrows uWS's hard cap, at least 256 KiB
+ * above the limit (node.ts).
  */
 const RUN_CHARS = 64 * 1024;
 const FRAME_OVERHEAD = 256;
+
+/**
+ * A connection's sends that are submitted and not all answered yet (a WeakMap: an idle connection
+ * holds nothing). `last`: the last one's answer (the next run's first send waits for it);
+ * `all`: every one of them done; `sends` and `chars`: how many, and their frames' characters
+ * with FRAME_OVERHEAD each (bounded by MAX_RUN and RUN_CHARS).
+ */
+interface Pipeline { last: Promise<void>; all: Promise<void>; sends: number; chars: number }
+const pipelines = new WeakMap<Conn, Pipeline>();
 
 /**
  * One step of the connection's chain: its frames in order, each (or each run of consecutive sends)
@@ -106,6 +132,7 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
   let parsedNext: Parsed | undefined;
   for (let i = 0; i < texts.length;) {
     let n = 1;
+    let answeredLater = false; // a submitted run's frames are released when its sends are answered
     try {
       const started = currentTurn();
       if (isOpen(conn)) {
@@ -113,8 +140,8 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
         parsedNext = undefined;
         if (parsed.ok && parsed.frame.type === 'message.send') {
           const run = [parsed.frame];
-          let chars = texts[i]!.length + FRAME_OVERHEAD;
-          while (i + n < texts.length && n < MAX_RUN && (chars += texts[i + n]!.length + FRAME_OVERHEAD) <= RUN_CHARS) {
+          let runChars = texts[i]!.length + FRAME_OVERHEAD;
+          while (i + n < texts.length && n < MAX_RUN && (runChars += texts[i + n]!.length + FRAME_OVERHEAD) <= RUN_CHARS) {
             const next = parse(ctx, texts[i + n]!);
             if (!next.ok || next.frame.type !== 'message.send') {
               parsedNext = next; // handled on its own, after the run
@@ -123,26 +150,66 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
             run.push(next.frame);
             n += 1;
           }
-          await sendRun(ctx, conn, run);
+          const chars = textChars(texts, i, n);
+          const ahead = pipelines.get(conn);
+          if (ahead && (ahead.sends + n > MAX_RUN || ahead.chars + chars + n * FRAME_OVERHEAD > RUN_CHARS)) await ahead.all;
+          const submitted = await sendRun(ctx, conn, run, pipelines.get(conn)?.last);
+          answeredLater = true;
+          pipelined(conn, submitted, n, chars);
         } else {
+          const ahead = pipelines.get(conn);
+          if (ahead) await ahead.all; // every send before this frame is answered first
           await handle(ctx, conn, parsed);
         }
       } else {
         parsedNext = undefined;
       }
-      if (turn === started) await yieldToLoop();
+      if (turn === started && i + n < texts.length) await yieldToLoop(); // more frames of this backlog: let the loop turn first
     } catch (err) {
       ctx.log.error({ err, conn: conn.id }, 'ws: frame handler failed');
     } finally {
-      for (let k = i; k < i + n; k++) {
-        conn.inFlight -= 1;
-        conn.pendingChars -= texts[k]!.length;
-      }
+      if (!answeredLater) release(conn, n, textChars(texts, i, n));
       i += n;
     }
   }
-  if (conn.inFlight === 0) conn.chain = undefined; // nothing behind these frames: no chain kept while idle
+  // No frames behind these (a frame arriving meanwhile would have opened a backlog and a next
+  // step): no chain kept while idle.
+  if (!backlogs.has(conn)) conn.chain = undefined;
 }
+
+function textChars(texts: string[], from: number, n: number): number {
+  let chars = 0;
+  for (let k = from; k < from + n; k++) chars += texts[k]!.length;
+  return chars;
+}
+
+function release(conn: Conn, frames: number, chars: number): void {
+  conn.inFlight -= frames;
+  conn.pendingChars -= chars;
+}
+
+/** A submitted run joins the connection's pipeline; its frames stay counted until its sends are answered. */
+function pipelined(conn: Conn, run: { last: Promise<void>; done: Promise<void> }, frames: number, chars: number): void {
+  const weight = chars + frames * FRAME_OVERHEAD;
+  let p = pipelines.get(conn);
+  if (p) {
+    p.last = run.last;
+    p.all = Promise.all([p.all, run.done]).then(noop);
+    p.sends += frames;
+    p.chars += weight;
+  } else {
+    pipelines.set(conn, (p = { last: run.last, all: run.done, sends: frames, chars: weight }));
+  }
+  const pipeline = p;
+  void run.done.then(() => {
+    release(conn, frames, chars);
+    pipeline.sends -= frames;
+    pipeline.chars -= weight;
+    if (pipeline.sends === 0 && pipelines.get(conn) === pipeline) pipelines.delete(conn);
+  });
+}
+
+const noop = () => {};
 
 function parse(ctx: WsContext, text: string): Parsed {
   const parsed = parseClientFrame(text);
@@ -172,7 +239,7 @@ function authPhase(ctx: WsContext, conn: Conn, text: string): void {
 async function handle(ctx: WsContext, conn: Conn, parsed: Parsed): Promise<void> {
   if (!parsed.ok) return sendError(ctx, conn, parsed.problem);
   const frame = parsed.frame;
-  if (frame.type === 'message.send') return sendRun(ctx, conn, [frame]);
+  if (frame.type === 'message.send') return (await sendRun(ctx, conn, [frame])).done;
   if (!conn.syncStarted && frame.type !== 'resume') startSync(ctx.sync, conn, new Map());
   const echo = { frame: frame.type, ...refOf(frame) };
   try {
@@ -213,16 +280,18 @@ type Decided = { allowed: boolean; retryAfterMs: number } | { err: unknown } | u
  * Consecutive message.send frames of one connection, pipelined: each is rate-limited (in frame
  * order), then all are handed to the domain at once with one `together` token, so the group
  * commit stores them in one batch in frame order (their seqs in a room follow the frames) instead
- * of one commit per frame. Each send waits for the previous one's answer (`turn`) before its own
- * ack and publish, and before a refused send asks the send gate and tries again, so answers go out
- * in frame order, every ack precedes its message.created, and a retried send (slow mode) takes its
- * seq only after the sends before it are done. While a committed send waits for its turn, its seq
- * is a gap in the room's live stream that this node does not fill from the database
- * (bus/unannounced.ts), however long the sends before it take (up to unannouncedMaxWaitMs). A send
- * that fails is answered (in its place) and disturbs none of the others. Resolves when every send
- * of the run is done.
+ * of one commit per frame. Each send waits for the previous one's answer (`turn`; the first one for
+ * `after`, the last answer of the connection's previous run) before its own ack and publish, and
+ * before a refused send asks the send gate and tries again, so answers go out in frame order,
+ * every ack precedes its message.created, and a retried send (slow mode) takes its seq only after
+ * the sends before it are done. While a committed send waits for its turn, its seq is a gap in the
+ * room's live stream that this node does not fill from the database (bus/unannounced.ts), however
+ * long the sends before it take (up to unannouncedMaxWaitMs). A send that fails is answered (in its
+ * place) and disturbs none of the others. Resolves once the sends are submitted (the group commit
+ * queues them in submit order, and one batch commits at a time, so a later run's seqs follow), with
+ * the last one's answer and the run's end (every send done).
  */
-async function sendRun(ctx: WsContext, conn: Conn, frames: SendFrame[]): Promise<void> {
+async function sendRun(ctx: WsContext, conn: Conn, frames: SendFrame[], after?: Promise<void>): Promise<{ last: Promise<void>; done: Promise<void> }> {
   if (!conn.syncStarted) startSync(ctx.sync, conn, new Map());
   let decided: Decided[] | undefined;
   if (ctx.limiter) {
@@ -232,14 +301,14 @@ async function sendRun(ctx: WsContext, conn: Conn, frames: SendFrame[]): Promise
   }
   const together = frames.length > 1 ? {} : undefined;
   const done: Promise<void>[] = [];
-  let turn: Promise<void> | undefined;
+  let turn = after;
   for (let i = 0; i < frames.length; i++) {
     let answered!: () => void;
     const next = new Promise<void>((resolve) => (answered = resolve));
     done.push(pipelinedSend(ctx, conn, frames[i]!, decided?.[i], turn, together, answered));
     turn = next;
   }
-  await Promise.all(done);
+  return { last: turn!, done: done.length === 1 ? done[0]! : Promise.all(done).then(noop) };
 }
 
 /** One send of a run: started at once (synchronously, so the run's sends are submitted together), answered in its turn. */

@@ -5,6 +5,7 @@
  */
 import type { Conn } from './conn.ts';
 import type { WsContext } from './context.ts';
+import { settled } from './dispatch.ts';
 import { encode } from './frames.ts';
 
 /** Clients spread their reconnects over this window instead of arriving all at once. */
@@ -19,6 +20,6 @@ export async function drain(ctx: WsContext, conns: Set<Conn>, timeoutMs: number)
   const deadline = Math.max(100, timeoutMs - 1000);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadline)));
-  await Promise.race([Promise.allSettled([...conns].map((c) => c.chain)), timeout]);
+  await Promise.race([Promise.allSettled([...conns].map(settled)), timeout]);
   clearTimeout(timer);
 }

@@ -62,6 +62,7 @@ describe(`ws metrics [${backend!.name}]`, () => {
     assert.equal(value('chatapi_ws_slow_consumer_kicks_total'), 0);
     assert.ok(value('chatapi_send_batch_size_count') >= 2);
     assert.ok(value('chatapi_send_commit_seconds_count') >= 2);
+    assert.equal(value('chatapi_send_queue_depth'), 0, 'every send answered: none queued');
     assert.ok(!text.includes(t.id) && !text.includes('alice'), 'no tenant or user labels');
     await bob.close();
   });

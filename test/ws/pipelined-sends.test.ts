@@ -4,12 +4,15 @@
  * sends take their seqs in frame order; answers (message.ack, error, pong) go out in frame order;
  * each ack precedes the sender's own message.created; a send that fails (validation, a conflicting
  * or repeated key, an unknown room, slow mode, a mute) is answered in its place and disturbs none
- * of the others; a non-send frame keeps its place among the sends.
+ * of the others; a non-send frame keeps its place among the sends. And a run of sends does not wait
+ * for the answers of the runs before it: it is queued for the next batch while the one before commits.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import mysql from 'mysql2/promise';
 import { onSendBatch } from '../../src/store/batch-stats.ts';
 import { backends } from '../helpers/backends.ts';
+import { until } from '../helpers/until.ts';
 import type { WsClient } from '../helpers/ws-client.ts';
 import { startWorld } from './harness.ts';
 
@@ -116,6 +119,75 @@ for (const backend of backends()) {
         assertAckBeforeCreated(ws);
         ws.assertValid();
       });
+    });
+  });
+}
+
+/**
+ * On MariaDB a batch can be held at a real row lock, so what a connection does while its earlier
+ * sends are committing can be watched: a send that arrives then is queued for the next batch at
+ * once (chatapi_send_queue_depth counts it), not held until the earlier ones are answered.
+ */
+for (const backend of backends().filter((b) => b.name === 'mysql')) {
+  describe(`ws pipelined sends across batches [${backend.name}]`, () => {
+    test('sends arriving while the batch before them commits are queued for the next one, answered in frame order', async (t) => {
+      const w = await startWorld(t, backend);
+      const [alice] = await w.users('alice', 'bob');
+      const r1 = await w.room(alice!, ['bob'], 'held');
+      const r2 = await w.room(alice!, ['bob'], 'free');
+      const batches: number[] = [];
+      t.after(onSendBatch(w.server.running.parts.db, (size) => batches.push(size)));
+      const ws = await w.connect('alice');
+      await Promise.all([r1, r2].map((r) => ws.first('sync.complete', (f) => f.room_id === r)));
+      const queueDepth = async () => {
+        const text = await (await fetch(`${w.server.baseUrl}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith('chatapi_send_queue_depth{'));
+        assert.ok(line, 'chatapi_send_queue_depth is exported');
+        return Number(line.split(' ').pop());
+      };
+      assert.equal(await queueDepth(), 0);
+
+      // Another session holds room r1's row: the batch with a0 waits for it.
+      const url = new URL(w.server.config.databaseUrl);
+      const database = url.pathname.slice(1);
+      const holder = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database });
+      let held = true;
+      const release = async () => {
+        if (held) await holder.query('COMMIT');
+        held = false;
+      };
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT id FROM rooms WHERE id = ? FOR UPDATE', [r1]);
+        ws.send({ type: 'message.send', room_id: r1, content: 'm-a0', client_msg_id: 'a0' });
+        await until('the batch with a0 to wait for the row lock', async () => {
+          const [rows] = await holder.query(
+            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%FROM rooms%'",
+            [database],
+          );
+          return Number((rows as { n: number }[])[0]!.n) > 0;
+        });
+
+        // Two more sends, each read on its own while a0 is unanswered: both are queued at once.
+        ws.send({ type: 'message.send', room_id: r2, content: 'm-b0', client_msg_id: 'b0' });
+        await until('b0 to be queued for the next batch', async () => (await queueDepth()) === 1);
+        ws.send({ type: 'message.send', room_id: r2, content: 'm-b1', client_msg_id: 'b1' });
+        await until('b1 to be queued behind it', async () => (await queueDepth()) === 2);
+        ws.send({ type: 'ping', ref: 'p' }); // not handled before every send before it is answered
+        assert.deepEqual(answerKeys(ws), [], 'nothing answered while a0 is held');
+      } finally {
+        await release(); // before the world's cleanup, which waits for the held batch
+        await holder.end();
+      }
+      await ws.first('pong', (f) => f.ref === 'p', 20_000);
+      assert.deepEqual(answerKeys(ws), ['a0', 'b0', 'b1', 'p'], 'answers in frame order');
+      assertSeqsInFrameOrder(ws, r1, ['a0'], 1);
+      assertSeqsInFrameOrder(ws, r2, ['b0', 'b1'], 1);
+      assert.deepEqual(batches, [1, 2], 'a0 alone, then b0 and b1 together');
+      assert.equal(await queueDepth(), 0);
+      await ws.waitUntil(() => ws.all('message.created').length >= 3);
+      assertAckBeforeCreated(ws);
+      ws.assertValid();
     });
   });
 }
