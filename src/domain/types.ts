@@ -183,6 +183,8 @@ export interface Domain {
   };
   messages: {
     send(caller: Caller, roomId: string, input: MessageInput, opts?: SendOptions): Promise<{ message: Message; created: boolean }>;
+    /** Whether the store's next batch of sends is already full (a send submitted now waits at least one more batch). */
+    backlogged(): boolean;
     list(caller: Caller, roomId: string, q: MessageQuery): Promise<{ items: Message[]; has_more: boolean }>;
     get(caller: Caller, roomId: string, messageId: string): Promise<Message>;
     edit(caller: Caller, roomId: string, messageId: string, patch: { content?: string; meta?: Record<string, unknown> | null }): Promise<Message>;

@@ -62,6 +62,9 @@ export function sendsWaiting(knex: Knex): number {
   return committers.get(knex)?.waiting ?? 0;
 }
 
+/** Most sends in one batch (a run submitted together may add to it). */
+export const MAX_SEND_BATCH = MAX_BATCH;
+
 /**
  * The durable send: stores `msg` as its room's next seq (1, 2, 3 … without gaps) if its sender is
  * a member allowed to send now (rooms.ts SEND_GATE: not archived, muted or held by slow mode), in one transaction that also bumps the room's last_seq and updated_at, shared with

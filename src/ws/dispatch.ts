@@ -156,6 +156,9 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
           const submitted = await sendRun(ctx, conn, run, pipelines.get(conn)?.last);
           answeredLater = true;
           pipelined(conn, submitted, n, chars);
+          // Behind a full batch, sends submitted now would wait anyway: this connection's next
+          // frames gather behind its answers instead, and go as one run (one UPDATE per run).
+          if (ctx.domain.messages.backlogged()) await submitted.done;
         } else {
           const ahead = pipelines.get(conn);
           if (ahead) await ahead.all; // every send before this frame is answered first
