@@ -125,8 +125,9 @@ interface Pipeline { last: Promise<void>; all: Promise<void>; sends: number; cha
 const pipelines = new WeakMap<Conn, Pipeline>();
 
 /**
- * One step of the connection's chain: its frames in order, each (or each run of consecutive sends)
- * handled, then (if it all ran within this iteration) a yield. Never rejects.
+ * One step of the connection's chain: its frames in order, each handled (or, for a run of
+ * consecutive sends, submitted: its frames stay counted in inFlight until its sends are answered),
+ * with a yield between two that ran within one loop iteration. Never rejects.
  */
 async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promise<void> {
   let parsedNext: Parsed | undefined;
