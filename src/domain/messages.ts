@@ -228,7 +228,7 @@ async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: 
 export function messagesApi(ctx: Ctx): Domain['messages'] {
   return {
     send: (caller, roomId, input, opts) => sendMessage(ctx, caller, roomId, input, opts),
-    backlogged: () => store.sendsWaiting(ctx.db) >= store.MAX_SEND_BATCH,
+    backlogged: () => store.sendsBacklogged(ctx.db),
     list: (caller, roomId, q) => list(ctx, caller, roomId, q),
     async get(caller, roomId, messageId) {
       const m = await membership(ctx, caller, roomId);

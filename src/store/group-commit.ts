@@ -76,6 +76,11 @@ export class GroupCommit<T, R> {
     return this.queue.length;
   }
 
+  /** The next batch is already full: a send submitted now waits at least one batch more. */
+  get backlogged(): boolean {
+    return this.queue.length >= this.maxBatch;
+  }
+
   private async flush(batch: Waiting<T, R>[]): Promise<void> {
     this.inFlight += 1;
     const started = process.hrtime.bigint();

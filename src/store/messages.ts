@@ -62,8 +62,10 @@ export function sendsWaiting(knex: Knex): number {
   return committers.get(knex)?.waiting ?? 0;
 }
 
-/** Most sends in one batch (a run submitted together may add to it). */
-export const MAX_SEND_BATCH = MAX_BATCH;
+/** Whether the next send batch on this handle is already full (group-commit.ts `backlogged`). */
+export function sendsBacklogged(knex: Knex): boolean {
+  return committers.get(knex)?.backlogged ?? false;
+}
 
 /**
  * The durable send: stores `msg` as its room's next seq (1, 2, 3 … without gaps) if its sender is

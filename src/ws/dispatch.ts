@@ -152,11 +152,12 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
             n += 1;
           }
           const chars = textChars(texts, i, n);
+          const weight = chars + n * FRAME_OVERHEAD;
           const ahead = pipelines.get(conn);
-          if (ahead && (ahead.sends + n > MAX_RUN || ahead.chars + chars + n * FRAME_OVERHEAD > RUN_CHARS)) await ahead.all;
+          if (ahead && (ahead.sends + n > MAX_RUN || ahead.chars + weight > RUN_CHARS)) await ahead.all;
           const submitted = await sendRun(ctx, conn, run, pipelines.get(conn)?.last);
           answeredLater = true;
-          pipelined(conn, submitted, n, chars);
+          pipelined(conn, submitted, n, chars, weight);
           // Behind a full batch, sends submitted now would wait anyway: this connection's next
           // frames gather behind its answers instead, and go as one run (one UPDATE per run).
           if (ctx.domain.messages.backlogged()) await submitted.done;
@@ -193,8 +194,7 @@ function release(conn: Conn, frames: number, chars: number): void {
 }
 
 /** A submitted run joins the connection's pipeline; its frames stay counted until its sends are answered. */
-function pipelined(conn: Conn, run: { last: Promise<void>; done: Promise<void> }, frames: number, chars: number): void {
-  const weight = chars + frames * FRAME_OVERHEAD;
+function pipelined(conn: Conn, run: { last: Promise<void>; done: Promise<void> }, frames: number, chars: number, weight: number): void {
   let p = pipelines.get(conn);
   if (p) {
     p.last = run.last;

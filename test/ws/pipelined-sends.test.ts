@@ -7,11 +7,11 @@
  * of the others; a non-send frame keeps its place among the sends. And a run of sends does not wait
  * for the answers of the runs before it: it is queued for the next batch while the one before commits.
  */
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import { onSendBatch } from '../../src/store/batch-stats.ts';
-import { backends } from '../helpers/backends.ts';
+import { type Backend, backends } from '../helpers/backends.ts';
 import { until } from '../helpers/until.ts';
 import type { WsClient } from '../helpers/ws-client.ts';
 import { startWorld } from './harness.ts';
@@ -43,15 +43,21 @@ function assertSeqsInFrameOrder(ws: WsClient, roomId: string, keys: string[], fr
   assert.deepEqual(acks.map((a) => a.message.seq), keys.map((_, i) => from + i), `seqs of room ${roomId} in frame order`);
 }
 
+/** A world with users alice and bob, two rooms of theirs, and the sizes of its send batches as they commit. */
+async function twoRooms(t: TestContext, backend: Backend, name1: string, name2: string) {
+  const w = await startWorld(t, backend);
+  const [alice] = await w.users('alice', 'bob');
+  const r1 = await w.room(alice!, ['bob'], name1);
+  const r2 = await w.room(alice!, ['bob'], name2);
+  const batches: number[] = [];
+  t.after(onSendBatch(w.server.running.parts.db, (size) => batches.push(size)));
+  return { w, alice: alice!, r1, r2, batches };
+}
+
 for (const backend of backends()) {
   describe(`ws pipelined sends [${backend.name}]`, () => {
     test('one socket, bursts of sends', async (t) => {
-      const w = await startWorld(t, backend);
-      const [alice] = await w.users('alice', 'bob');
-      const r1 = await w.room(alice!, ['bob'], 'one');
-      const r2 = await w.room(alice!, ['bob'], 'two');
-      const batches: number[] = [];
-      t.after(onSendBatch(w.server.running.parts.db, (size) => batches.push(size)));
+      const { w, alice, r1, r2, batches } = await twoRooms(t, backend, 'one', 'two');
 
       await t.test('a burst with failing sends and a ping among them: seqs and answers in frame order', async () => {
         const ws = await w.connect('alice');
@@ -89,11 +95,11 @@ for (const backend of backends()) {
       });
 
       await t.test('slow mode and a mute in the middle of a burst: refused in place, the others stored in order', async () => {
-        const set = await alice!.PATCH('/v1/rooms/{room_id}', { params: { path: { room_id: r1 } }, body: { slow_mode_seconds: 3600 } });
+        const set = await alice.PATCH('/v1/rooms/{room_id}', { params: { path: { room_id: r1 } }, body: { slow_mode_seconds: 3600 } });
         assert.equal(set.response.status, 200, JSON.stringify(set.error));
-        const muted = await alice!.POST('/v1/rooms/{room_id}/mutes', { params: { path: { room_id: r2 } }, body: { user_id: 'bob', duration_seconds: 600 } });
+        const muted = await alice.POST('/v1/rooms/{room_id}/mutes', { params: { path: { room_id: r2 } }, body: { user_id: 'bob', duration_seconds: 600 } });
         assert.ok(muted.response.ok, JSON.stringify(muted.error));
-        const r3 = await w.room(alice!, ['bob'], 'three');
+        const r3 = await w.room(alice, ['bob'], 'three');
         const ws = await w.connect('bob');
         await Promise.all([r1, r2, r3].map((r) => ws.first('sync.complete', (f) => f.room_id === r)));
         const frames: Sent[] = [
@@ -131,12 +137,7 @@ for (const backend of backends()) {
 for (const backend of backends().filter((b) => b.name === 'mysql')) {
   describe(`ws pipelined sends across batches [${backend.name}]`, () => {
     test('sends arriving while the batch before them commits are queued for the next one, answered in frame order', async (t) => {
-      const w = await startWorld(t, backend);
-      const [alice] = await w.users('alice', 'bob');
-      const r1 = await w.room(alice!, ['bob'], 'held');
-      const r2 = await w.room(alice!, ['bob'], 'free');
-      const batches: number[] = [];
-      t.after(onSendBatch(w.server.running.parts.db, (size) => batches.push(size)));
+      const { w, r1, r2, batches } = await twoRooms(t, backend, 'held', 'free');
       const ws = await w.connect('alice');
       await Promise.all([r1, r2].map((r) => ws.first('sync.complete', (f) => f.room_id === r)));
       const queueDepth = async () => {
@@ -148,22 +149,14 @@ for (const backend of backends().filter((b) => b.name === 'mysql')) {
       assert.equal(await queueDepth(), 0);
 
       // Another session holds room r1's row: the batch with a0 waits for it.
-      const url = new URL(w.server.config.databaseUrl);
-      const database = url.pathname.slice(1);
-      const holder = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database });
-      let held = true;
-      const release = async () => {
-        if (held) await holder.query('COMMIT');
-        held = false;
-      };
+      const holder = await mysql.createConnection(w.server.config.databaseUrl);
       try {
         await holder.query('BEGIN');
         await holder.query('SELECT id FROM rooms WHERE id = ? FOR UPDATE', [r1]);
         ws.send({ type: 'message.send', room_id: r1, content: 'm-a0', client_msg_id: 'a0' });
         await until('the batch with a0 to wait for the row lock', async () => {
           const [rows] = await holder.query(
-            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%FROM rooms%'",
-            [database],
+            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%FROM rooms%'",
           );
           return Number((rows as { n: number }[])[0]!.n) > 0;
         });
@@ -176,7 +169,7 @@ for (const backend of backends().filter((b) => b.name === 'mysql')) {
         ws.send({ type: 'ping', ref: 'p' }); // not handled before every send before it is answered
         assert.deepEqual(answerKeys(ws), [], 'nothing answered while a0 is held');
       } finally {
-        await release(); // before the world's cleanup, which waits for the held batch
+        await holder.query('COMMIT'); // before the world's cleanup, which waits for the held batch
         await holder.end();
       }
       await ws.first('pong', (f) => f.ref === 'p', 20_000);
