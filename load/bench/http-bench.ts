@@ -5,7 +5,9 @@
  *   contract          chatapi's Koa app (auth, openapi-backend routing + validation, envelope)
  *                     over a stub domain: POST sendMessage without a database
  *   contract+limiter  the same with the rate-limit middleware, as chatapi mounts it
- *   chatapi-send      real chatapi, POST /v1/rooms/{id}/messages on SQLite (commit per message)
+ *   chatapi-send      real chatapi, POST /v1/rooms/{id}/messages on SQLite (group commit), every
+ *                     request a new send (201; a replay would answer 200)
+ * "wrong status" counts answers other than 2xx (chatapi-send: other than 201) and socket errors.
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';

@@ -126,7 +126,7 @@ async function main(): Promise<number> {
     ['connect ms', 'connectMs', 0], ['connect CPU µs/conn', 'connectCpuUs', 0], ['server CPU', 'satServerCpu', 2], ['client CPU', 'satClientCpu', 2],
   ];
   for (const sc of [manyName, oneName]) if (results[sc]) console.log(scenarioTable(results, sc, fanCols) + '\n');
-  if (results.http) console.log(scenarioTable(results, 'http', [['req/s', 'rps', 0], ['CPU µs/req', 'cpuUs', 1], ['p50 ms', 'p50', 2], ['p99 ms', 'p99', 2], ['non-2xx', 'bad', 0]]) + '\n');
+  if (results.http) console.log(scenarioTable(results, 'http', [['req/s', 'rps', 0], ['CPU µs/req', 'cpuUs', 1], ['p50 ms', 'p50', 2], ['p99 ms', 'p99', 2], ['wrong status', 'bad', 0]]) + '\n');
   const growth: [string, number[], string, string, { digits?: number; perUnit?: boolean }][] = [
     ['big', heavy.big, 'connectMs', 'one room: connect all members, ms', { digits: 0, perUnit: true }],
     ['big', heavy.big, 'connectCpuUs', 'one room: server CPU µs per join', { digits: 0 }],
