@@ -228,7 +228,6 @@ async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: 
 export function messagesApi(ctx: Ctx): Domain['messages'] {
   return {
     send: (caller, roomId, input, opts) => sendMessage(ctx, caller, roomId, input, opts),
-    backlogged: () => store.sendsBacklogged(ctx.db),
     list: (caller, roomId, q) => list(ctx, caller, roomId, q),
     async get(caller, roomId, messageId) {
       const m = await membership(ctx, caller, roomId);

@@ -50,7 +50,7 @@ export interface SendOptions {
    * takes its seq only after the sends before it are done).
    */
   turn?: Promise<unknown>;
-  /** Sends started one right after another with the same token are stored in one batch, in that order. */
+  /** Sends with the same token that wait for a batch at the same time are stored in one batch, in submit order (store/group-commit.ts). */
   together?: object;
 }
 
@@ -183,8 +183,6 @@ export interface Domain {
   };
   messages: {
     send(caller: Caller, roomId: string, input: MessageInput, opts?: SendOptions): Promise<{ message: Message; created: boolean }>;
-    /** Whether the store's next batch of sends is already full (a send submitted now waits at least one more batch). */
-    backlogged(): boolean;
     list(caller: Caller, roomId: string, q: MessageQuery): Promise<{ items: Message[]; has_more: boolean }>;
     get(caller: Caller, roomId: string, messageId: string): Promise<Message>;
     edit(caller: Caller, roomId: string, messageId: string, patch: { content?: string; meta?: Record<string, unknown> | null }): Promise<Message>;

@@ -19,13 +19,21 @@ export interface BatchStats {
 
 interface Waiting<T, R> {
   item: T;
-  together?: object;
   resolve(value: R): void;
   reject(err: unknown): void;
 }
 
+/** Queued sends that go into one batch together, in submit order: one `together` token's, or a send alone. */
+interface Group<T, R> {
+  together?: object;
+  items: Waiting<T, R>[];
+}
+
 export class GroupCommit<T, R> {
-  private queue: Waiting<T, R>[] = [];
+  private queue: Group<T, R>[] = [];
+  /** The queued group of each token (until a batch takes it). */
+  private open = new Map<object, Group<T, R>>();
+  private queued = 0;
   private scheduled = false;
   private inFlight = 0;
 
@@ -42,14 +50,25 @@ export class GroupCommit<T, R> {
   ) {}
 
   /**
-   * Queues one send. `together`: sends submitted one right after another with the same token are
-   * never split between two batches (a batch may then exceed maxBatch by them), so they are stored
-   * in one transaction in submit order: a WebSocket connection's pipelined sends take their seqs in
-   * frame order even where batches commit concurrently.
+   * Queues one send. `together`: every send submitted with the same token while an earlier one of
+   * it is still queued joins that one's group, right behind it, however many others were queued
+   * in between; a group is never split between two batches (a batch may then exceed maxBatch by
+   * it). A WebSocket connection passes one token for all its sends (ws/dispatch.ts), so the sends
+   * it pipelines while its previous ones wait for a batch are stored with them, in frame order, as
+   * one run per room (one seq UPDATE per run: sqlite-append.ts), and each batch holds a sender's
+   * whole window instead of slices of many.
    */
   submit(item: T, together?: object): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject, together });
+      const waiting = { item, resolve, reject };
+      const group = together && this.open.get(together);
+      if (group) group.items.push(waiting);
+      else {
+        const fresh = { together, items: [waiting] };
+        this.queue.push(fresh);
+        if (together) this.open.set(together, fresh);
+      }
+      this.queued += 1;
       this.schedule();
     });
   }
@@ -59,26 +78,27 @@ export class GroupCommit<T, R> {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      while (this.inFlight < this.maxInFlight && this.queue.length > 0) void this.flush(this.queue.splice(0, this.cut()));
+      while (this.inFlight < this.maxInFlight && this.queue.length > 0) void this.flush(this.cut());
     });
   }
 
-  /** How many queued sends the next batch takes: maxBatch, plus the rest of a `together` group it would split. */
-  private cut(): number {
-    let n = Math.min(this.maxBatch, this.queue.length);
-    const group = this.queue[n - 1]!.together;
-    if (group) while (n < this.queue.length && this.queue[n]!.together === group) n++;
-    return n;
+  /** The next batch: whole groups from the front of the queue, up to maxBatch sends (or one group beyond it). */
+  private cut(): Waiting<T, R>[] {
+    const batch: Waiting<T, R>[] = [];
+    let groups = 0;
+    while (groups < this.queue.length && batch.length < this.maxBatch) {
+      const group = this.queue[groups++]!;
+      if (group.together) this.open.delete(group.together);
+      for (const w of group.items) batch.push(w);
+    }
+    this.queue.splice(0, groups);
+    this.queued -= batch.length;
+    return batch;
   }
 
   /** Sends queued and not yet in a batch (behind the batch committing now). */
   get waiting(): number {
-    return this.queue.length;
-  }
-
-  /** The next batch is already full: a send submitted now waits at least one batch more. */
-  get backlogged(): boolean {
-    return this.queue.length >= this.maxBatch;
+    return this.queued;
   }
 
   private async flush(batch: Waiting<T, R>[]): Promise<void> {

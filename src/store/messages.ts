@@ -62,11 +62,6 @@ export function sendsWaiting(knex: Knex): number {
   return committers.get(knex)?.waiting ?? 0;
 }
 
-/** Whether the next send batch on this handle is already full (group-commit.ts `backlogged`). */
-export function sendsBacklogged(knex: Knex): boolean {
-  return committers.get(knex)?.backlogged ?? false;
-}
-
 /**
  * The durable send: stores `msg` as its room's next seq (1, 2, 3 … without gaps) if its sender is
  * a member allowed to send now (rooms.ts SEND_GATE: not archived, muted or held by slow mode), in one transaction that also bumps the room's last_seq and updated_at, shared with
@@ -79,7 +74,7 @@ export function sendsBacklogged(knex: Knex): boolean {
  * written to the outbox in the same transaction. On MySQL the send also takes its cross-room feed
  * position there (feed.ts). The send is refused (null) unless the sender may send now: SEND_GATE
  * in rooms.ts (archived, muted, slow mode unless `slowOk`); the domain then says why. Sends
- * appended one right after another with the same `together` token share one batch (in that order).
+ * with the same `together` token that wait for a batch at the same time share one (in submit order: group-commit.ts).
  */
 export function appendMessage(
   knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents, slowOk = false, together?: object,

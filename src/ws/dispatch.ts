@@ -5,8 +5,9 @@
  * message.send frames are pipelined: a run of consecutive ones is submitted to the group commit at
  * once (sendRun), so they are stored in one batch in frame order, and the next run is submitted
  * as soon as it arrives, without waiting for the previous one's answers, so it joins the next batch
- * while that one commits. Answers still go out in frame order, and any other frame is handled only
- * after every send before it is answered.
+ * while that one commits (right behind the connection's sends already queued for it). Answers
+ * still go out in frame order, and any other frame is handled only after every send before it is
+ * answered.
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Message } from '../domain/wire.ts';
@@ -158,9 +159,6 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
           const submitted = await sendRun(ctx, conn, run, pipelines.get(conn)?.last);
           answeredLater = true;
           pipelined(conn, submitted, n, chars, weight);
-          // Behind a full batch, sends submitted now would wait anyway: this connection's next
-          // frames gather behind its answers instead, and go as one run (one UPDATE per run).
-          if (ctx.domain.messages.backlogged()) await submitted.done;
         } else {
           const ahead = pipelines.get(conn);
           if (ahead) await ahead.all; // every send before this frame is answered first
@@ -282,13 +280,15 @@ type Decided = { allowed: boolean; retryAfterMs: number } | { err: unknown } | u
 
 /**
  * Consecutive message.send frames of one connection, pipelined: each is rate-limited (in frame
- * order), then all are handed to the domain at once with one `together` token, so the group
- * commit stores them in one batch in frame order (their seqs in a room follow the frames) instead
- * of one commit per frame. Each send waits for the previous one's answer (`turn`; the first one for
- * `after`, the last answer of the connection's previous run) before its own ack and publish, and
- * before a refused send asks the send gate and tries again, so answers go out in frame order,
- * every ack precedes its message.created, and a retried send (slow mode) takes its seq only after
- * the sends before it are done. While a committed send waits for its turn, its seq is a gap in the
+ * order), then all are handed to the domain at once with the connection as their `together`
+ * token, so the group commit stores them in one batch in frame order (their seqs in a room follow
+ * the frames) instead of one commit per frame, together with the connection's sends still queued
+ * for a batch, if any (group-commit.ts: a sender's window gathers into one run per room). Each
+ * send waits for the previous one's answer (`turn`; the first one for `after`, the last answer
+ * of the connection's previous run) before its own ack and publish, and before a refused send
+ * asks the send gate and tries again, so answers go out in frame order, every ack precedes its
+ * message.created, and a retried send (slow mode) takes its seq only after the sends before it
+ * are done. While a committed send waits for its turn, its seq is a gap in the
  * room's live stream that this node does not fill from the database (bus/unannounced.ts), however
  * long the sends before it take (up to unannouncedMaxWaitMs). A send that fails is answered (in its
  * place) and disturbs none of the others. Resolves once the sends are submitted (the group commit
@@ -303,7 +303,7 @@ async function sendRun(ctx: WsContext, conn: Conn, frames: SendFrame[], after?: 
     const limits = limitsFor(conn.tenant!.settings, ctx.config);
     decided = await Promise.all(frames.map(() => limiter.consume(conn.tenant!.id, limits).catch((err: unknown) => ({ err }))));
   }
-  const together = frames.length > 1 ? {} : undefined;
+  const together: object = conn;
   const done: Promise<void>[] = [];
   let turn = after;
   for (let i = 0; i < frames.length; i++) {

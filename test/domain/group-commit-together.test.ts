@@ -1,4 +1,4 @@
-/** GroupCommit's `together` token: a group submitted one after another is never split between batches. */
+/** GroupCommit's `together` token: a token's sends queued at the same time are one group, in submit order, never split between batches. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GroupCommit } from '../../src/store/group-commit.ts';
@@ -26,4 +26,41 @@ test('two groups next to each other are cut between them, and no token means the
   const g2 = {};
   await Promise.all([commit.submit('a', g1), commit.submit('b', g1), commit.submit('c', g2), commit.submit('d', g2), commit.submit('e'), commit.submit('f'), commit.submit('g')]);
   assert.deepEqual(batches, [['a', 'b'], ['c', 'd'], ['e', 'f'], ['g']]);
+});
+
+test("a token's later send joins its group still in the queue, ahead of sends queued in between", async () => {
+  const { batches, commit } = recorder(10, 1);
+  const conn = {};
+  const sent = [commit.submit('a1', conn), commit.submit('x'), commit.submit('y', {}), commit.submit('a2', conn), commit.submit('z'), commit.submit('a3', conn)];
+  assert.deepEqual(await Promise.all(sent), ['a1', 'x', 'y', 'a2', 'z', 'a3']); // each its own answer
+  assert.deepEqual(batches, [['a1', 'a2', 'a3', 'x', 'y', 'z']]);
+});
+
+test('once a batch has taken a group, the same token starts a new group at the end of the queue', async () => {
+  const batches: string[][] = [];
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const commit = new GroupCommit<string, string>(async (batch) => {
+    batches.push(batch);
+    if (batches.length === 1) await held; // the first batch commits while the next sends queue
+    return batch.map((value) => ({ value }));
+  }, 10, 1);
+  const conn = {};
+  const first = commit.submit('a1', conn);
+  await new Promise((resolve) => setImmediate(resolve)); // the first batch is cut: [a1]
+  assert.deepEqual(batches, [['a1']]);
+  const rest = [commit.submit('x'), commit.submit('a2', conn), commit.submit('y'), commit.submit('a3', conn)];
+  assert.equal(commit.waiting, 4);
+  release();
+  assert.deepEqual(await Promise.all([first, ...rest]), ['a1', 'x', 'a2', 'y', 'a3']);
+  assert.deepEqual(batches, [['a1'], ['x', 'a2', 'a3', 'y']]);
+  assert.equal(commit.waiting, 0);
+});
+
+test('a group that grows past maxBatch while queued still goes whole, and the cut goes on after it', async () => {
+  const { batches, commit } = recorder(3, 1);
+  const conn = {};
+  const sent = [commit.submit('x'), commit.submit('a1', conn), commit.submit('y'), commit.submit('a2', conn), commit.submit('a3', conn), commit.submit('a4', conn), commit.submit('z')];
+  await Promise.all(sent);
+  assert.deepEqual(batches, [['x', 'a1', 'a2', 'a3', 'a4'], ['y', 'z']]);
 });

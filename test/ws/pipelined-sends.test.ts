@@ -5,7 +5,8 @@
  * each ack precedes the sender's own message.created; a send that fails (validation, a conflicting
  * or repeated key, an unknown room, slow mode, a mute) is answered in its place and disturbs none
  * of the others; a non-send frame keeps its place among the sends. And a run of sends does not wait
- * for the answers of the runs before it: it is queued for the next batch while the one before commits.
+ * for the answers of the runs before it: it is queued for the next batch while the one before commits,
+ * right behind the same socket's sends already queued there (one run per room in the batch).
  */
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -181,6 +182,51 @@ for (const backend of backends().filter((b) => b.name === 'mysql')) {
       await ws.waitUntil(() => ws.all('message.created').length >= 3);
       assertAckBeforeCreated(ws);
       ws.assertValid();
+    });
+
+    test("a socket's send joins its own send still queued, ahead of another socket's queued in between", async (t) => {
+      const { w, r1, r2, batches } = await twoRooms(t, backend, 'held', 'shared');
+      const alice = await w.connect('alice');
+      const bob = await w.connect('bob');
+      await Promise.all([alice, bob].flatMap((ws) => [r1, r2].map((r) => ws.first('sync.complete', (f) => f.room_id === r))));
+      const holder = await mysql.createConnection(w.server.config.databaseUrl);
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT id FROM rooms WHERE id = ? FOR UPDATE', [r1]);
+        alice.send({ type: 'message.send', room_id: r1, content: 'm-a0', client_msg_id: 'a0' });
+        await until('the batch with a0 to wait for the row lock', async () => {
+          const [rows] = await holder.query(
+            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%FROM rooms%'",
+          );
+          return Number((rows as { n: number }[])[0]!.n) > 0;
+        });
+        // Queued one after another, each read on its own: alice's b0, bob's c0, alice's b1.
+        const queued = async (n: number) => {
+          const text = await (await fetch(`${w.server.baseUrl}/metrics`)).text();
+          return Number(text.split('\n').find((l) => l.startsWith('chatapi_send_queue_depth{'))?.split(' ').pop()) === n;
+        };
+        alice.send({ type: 'message.send', room_id: r2, content: 'm-b0', client_msg_id: 'b0' });
+        await until('b0 to be queued', () => queued(1));
+        bob.send({ type: 'message.send', room_id: r2, content: 'm-c0', client_msg_id: 'c0' });
+        await until('c0 to be queued', () => queued(2));
+        alice.send({ type: 'message.send', room_id: r2, content: 'm-b1', client_msg_id: 'b1' });
+        await until('b1 to be queued', () => queued(3));
+      } finally {
+        await holder.query('COMMIT');
+        await holder.end();
+      }
+      await alice.first('message.ack', (f) => f.client_msg_id === 'b1', 20_000);
+      await bob.first('message.ack', (f) => f.client_msg_id === 'c0', 20_000);
+      assert.deepEqual(batches, [1, 3], 'a0 alone, then the three queued behind it');
+      // b1 went right behind alice's b0 (one run: one seq UPDATE), ahead of bob's c0.
+      assertSeqsInFrameOrder(alice, r2, ['b0', 'b1'], 1);
+      assertSeqsInFrameOrder(bob, r2, ['c0'], 3);
+      assert.deepEqual(answerKeys(alice), ['a0', 'b0', 'b1']);
+      await alice.waitUntil(() => alice.all('message.created').filter((f) => f.room_id === r2).length >= 3);
+      assert.deepEqual(alice.all('message.created').filter((f) => f.room_id === r2).map((f) => f.message.client_msg_id), ['b0', 'b1', 'c0'], 'the room sees them in seq order');
+      assertAckBeforeCreated(alice);
+      alice.assertValid();
+      bob.assertValid();
     });
   });
 }
