@@ -21,11 +21,12 @@ export interface ChildServer {
 }
 
 export async function startChild(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildServer> {
-  // CHATAPI_CPU_PROF=<dir>: every server child writes a V8 CPU profile there when it stops
+  // CHATAPI_CPU_PROF=<dir>: every server child writes a V8 CPU profile there when it stops;
+  // BENCH_NODE_FLAGS="--max-semi-space-size=64 …": Node/V8 flags for the server children only
   const profile = process.env.CHATAPI_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CHATAPI_CPU_PROF}`] : [];
   const child = fork(script, args, {
     env,
-    execArgv: ['--import', 'tsx', ...profile],
+    execArgv: ['--import', 'tsx', ...profile, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
