@@ -17,6 +17,9 @@ import { type Found, Sequencer } from './sequencer.ts';
 import { trace, tracing } from './trace.ts';
 import type { Unannounced } from '../bus/unannounced.ts';
 
+/** Longest a reader past maxBackpressureBytes waits for its 4008 while less than checkEveryBytes is published. */
+const CHECK_EVERY_MS = 50;
+
 export interface RouterOptions {
   maxBackpressureBytes: number;
   /** Publish at most this many bytes between two slow-consumer checks (keeps buffers below uWS's hard cap). */
@@ -419,8 +422,13 @@ export class Router {
     // check by volume too, so no buffer can outgrow uWS's hard cap between two checks.
     if (this.publishedSinceCheck >= this.opts.checkEveryBytes) this.checkBackpressure();
     else if (!this.checkScheduled) {
+      // Below that volume no buffer can reach the hard cap, so the check that finds a reader past
+      // the limit waits a little (CHECK_EVERY_MS) instead of running after every loop iteration:
+      // in a room of 1,000 each check asks every member's buffered amount, and at saturation that
+      // was once per send batch (7% of the node's JavaScript at 1 x 1000, load/README § "Issue 12,
+      // eighth round").
       this.checkScheduled = true;
-      setImmediate(() => this.checkBackpressure());
+      setTimeout(() => this.checkBackpressure(), CHECK_EVERY_MS).unref();
     }
   }
 

@@ -44,5 +44,35 @@ for (const backend of backends()) {
       await again.first('sync.complete', undefined, 30_000);
       assert.deepEqual([...got, ...seqs(again)], Array.from({ length: total }, (_, i) => i + 1));
     });
+
+    test('is disconnected by the timed check when too little is published for the check by volume', async (t) => {
+      // A 16 MiB payload limit puts uWS's hard cap 64 MiB above the 64 KiB limit, so the router
+      // checks by volume only every 32 MiB published (node.ts): less than this test ever sends.
+      const w = await startWorld(t, backend, { wsMaxBackpressureBytes: 64 * 1024, wsMaxPayloadBytes: 16 * 1024 * 1024 });
+      const [alice] = await w.users('alice', 'bob');
+      const roomId = await w.room(alice!, ['bob']);
+      const start = [{ room_id: roomId, last_seq: 0 }];
+      const [sender, slow] = await Promise.all([w.connect('alice', { resume: start }), w.connect('bob', { resume: start })]);
+      await Promise.all([sender, slow].map((c) => c.first('sync.complete')));
+      const slowId = (await slow.first('connected')).connection_id;
+      let code: number | undefined;
+      w.node.events.on('close', (e) => { if (e.connection_id === slowId) code = e.code; });
+      slow.pause();
+      const content = 'x'.repeat(4000);
+      const meta = { pad: 'y'.repeat(7900) };
+      const most = 2000; // ~24 MB of message.created frames, below the 32 MiB volume check
+      let sent = 0;
+      while (code === undefined && sent < most) {
+        // Twenty at a time, each chunk answered before the next: published at the pace of commits.
+        const keys = Array.from({ length: 20 }, (_, i) => `t${sent + i + 1}`);
+        for (const key of keys) sender.send({ type: 'message.send', room_id: roomId, content, meta, client_msg_id: key });
+        sent += keys.length;
+        await sender.first('message.ack', (f) => f.client_msg_id === keys.at(-1), 30_000);
+      }
+      slow.resume();
+      assert.equal(code, CloseCode.SLOW_CONSUMER, `kicked within ${sent} sends (~${Math.round((sent * 12) / 1024)} MB published)`);
+      assert.equal((await slow.closed).code, CloseCode.SLOW_CONSUMER);
+      sender.assertValid();
+    });
   });
 }
