@@ -25,6 +25,7 @@ import { resolveFromAuthState } from './ratelimit/resolver.ts';
 import { startWsNode, type WsNode, type WsNodeOptions } from './ws/node.ts';
 import { createTicketStore, type TicketStore } from './ws/tickets.ts';
 import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker.ts';
+import { wakesOutboxWorker } from './outbox/wake.ts';
 import { createMemoryPresence, createRedisPresence, type PresenceRegistry } from './bus/presence.ts';
 
 export interface StartOptions {
@@ -152,18 +153,15 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   return { httpPort, wsPort, wsNode, outbox, domain, limiter, metrics, parts: { db, bus }, log, close };
 }
 
-/** Delivers webhooks from the outbox; woken by the events this process publishes (but presence), else polling. */
+/** Delivers webhooks from the outbox; woken by bus events that may have left a row (outbox/wake.ts), else polling. */
 function startOutbox(config: Config, db: Knex, bus: Bus, log: Logger, o: StartOptions['outbox'] = {}): OutboxWorker {
   const worker = createOutboxWorker({
     db, log: log.child({ part: 'outbox' }), timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate,
     leaseMs: config.webhookLeaseMs, pollMs: config.webhookPollMs, concurrency: config.webhookConcurrency,
     now: o.now, random: o.random, onAttempt: o.onAttempt,
   });
-  // Not by presence: it has no outbox row (its user.online/offline row is written later, in a batch
-  // the poll finds), and a crowd connecting at once would otherwise run a dispatch round, a synced
-  // COMMIT on the event loop, every MIN_ROUND_GAP_MS.
-  const unsubscribe = bus.subscribe((evt) => {
-    if (evt.type !== 'presence') worker.wake();
+  const unsubscribe = bus.subscribe((evt, local) => {
+    if (wakesOutboxWorker(evt, local)) worker.wake();
   });
   if (config.outboxWorker && o.autostart !== false) worker.start();
   return { ...worker, close: async () => { unsubscribe(); await worker.stop(); } };

@@ -3,7 +3,7 @@
  * Delivery is asynchronous (a microtask) but in publish order, so a subscriber never runs inside
  * the publisher's call stack and a throwing subscriber cannot break a send or other subscribers.
  */
-import type { Bus, BusEvent } from './types.ts';
+import type { Bus, BusEvent, Subscriber } from './types.ts';
 import { Unannounced } from './unannounced.ts';
 
 export type { Bus, BusEvent } from './types.ts';
@@ -14,17 +14,18 @@ interface ErrorLog {
 
 /** The local half of every bus: a subscriber set with isolated, ordered, asynchronous delivery. */
 export class LocalFanout {
-  private readonly subscribers = new Set<(evt: BusEvent) => void>();
+  private readonly subscribers = new Set<Subscriber>();
 
   constructor(private readonly log?: ErrorLog) {}
 
-  deliver(evt: BusEvent): void {
+  /** `local`: published by this process (the very object it published), not received from another. */
+  deliver(evt: BusEvent, local: boolean): void {
     // Snapshot now: a subscriber added after publish does not see this event.
     const targets = [...this.subscribers];
     queueMicrotask(() => {
       for (const fn of targets) {
         try {
-          fn(evt);
+          fn(evt, local);
         } catch (err) {
           this.log?.error({ err, event: evt.type }, 'bus subscriber failed');
         }
@@ -32,7 +33,7 @@ export class LocalFanout {
     });
   }
 
-  subscribe(fn: (evt: BusEvent) => void): () => void {
+  subscribe(fn: Subscriber): () => void {
     this.subscribers.add(fn);
     return () => void this.subscribers.delete(fn);
   }
@@ -47,7 +48,7 @@ export function createMemoryBus(log?: ErrorLog): Bus {
   let closed = false;
   return {
     publish(evt) {
-      if (!closed) local.deliver(evt);
+      if (!closed) local.deliver(evt, true);
     },
     subscribe: (fn) => local.subscribe(fn),
     onGap: () => () => {},

@@ -40,7 +40,7 @@ export async function createRedisBus(opts: RedisBusOptions): Promise<Bus & { nod
       opts.log.warn({ err }, 'bus: ignoring a malformed event');
       return;
     }
-    if (env.n !== nodeId) local.deliver(env.e);
+    if (env.n !== nodeId) local.deliver(env.e, false);
   });
   watchGaps(sub, opts.log, () => {
     for (const fn of gapHandlers) fn();
@@ -60,7 +60,7 @@ export async function createRedisBus(opts: RedisBusOptions): Promise<Bus & { nod
     nodeId,
     publish(evt) {
       if (closed) return;
-      local.deliver(evt);
+      local.deliver(evt, true);
       const text = JSON.stringify({ n: nodeId, e: evt } satisfies Envelope);
       pub.publish(channel, text).catch((err: Error) => opts.log.error({ err: err.message, event: evt.type }, 'bus: publish to redis failed'));
     },

@@ -26,10 +26,17 @@ export type TypingEvent = {
 
 export type BusEvent = DomainEvent | PresenceEvent | TypingEvent;
 
+/**
+ * Gets every event, this process's own too. `local`: this process published it, and `evt` is the
+ * very object it published (so what the publisher knows of that object, e.g. whether the store
+ * wrote an outbox row for it, holds); otherwise it came from another process, parsed anew.
+ */
+export type Subscriber = (evt: BusEvent, local: boolean) => void;
+
 export interface Bus {
   /** Fire-and-forget; delivered to this process's subscribers too (asynchronously, in publish order). */
   publish(evt: BusEvent): void;
-  subscribe(fn: (evt: BusEvent) => void): () => void;
+  subscribe(fn: Subscriber): () => void;
   /** Called when delivery may have had a gap (the Redis subscription dropped and came back). */
   onGap(fn: () => void): () => void;
   /** This process's committed messages whose announcement is still waiting (bus/unannounced.ts). */
