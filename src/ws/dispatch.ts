@@ -16,7 +16,7 @@ import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, canRead, isOpen } from './conn.ts';
 import { CloseCode } from './close-codes.ts';
-import { type ClientFrame, type FrameProblem, type Parsed, encode, parseClientFrame } from './frames.ts';
+import { type ClientFrame, type FrameProblem, type Parsed, encode, encodeAck, parseClientFrame } from './frames.ts';
 import { authenticateFrame } from './session.ts';
 import { type Positions, startSync, syncRoom } from './sync.ts';
 
@@ -324,7 +324,7 @@ async function pipelinedSend(
   let acked = false;
   const ack = (message: Message, created: boolean) => {
     acked = true;
-    const bytes = encode({ type: 'message.ack', client_msg_id, created, message, ...refOf(frame) });
+    const bytes = encodeAck(client_msg_id, created, message, frame.ref);
     // a new message's ack joins the sender's copy of its message.created in one write (router.sendAck)
     if (created) ctx.router.sendAck(conn, message.room_id, bytes);
     else ctx.router.send(conn, bytes);

@@ -7,7 +7,7 @@ import type { BusEvent } from '../bus/index.ts';
 import type { WsContext } from './context.ts';
 import { CloseCode } from './close-codes.ts';
 import { canRead, newRoomSync } from './conn.ts';
-import { encode } from './frames.ts';
+import { encode, encodeMessageEvent } from './frames.ts';
 import { payloadText } from '../store/outbox.ts';
 import { syncRoom } from './sync.ts';
 import { endSessions, updateSessions } from './credentials.ts';
@@ -21,7 +21,7 @@ export function onBusEvent(ctx: WsContext, evt: BusEvent): void {
       if (!router.hasInterest(evt.tenant_id, evt.room_id)) return;
       // The outbox row of this event holds the same frame text ({ type, room_id, message }): reuse it.
       const text = payloadText(evt);
-      const bytes = text !== undefined ? Buffer.from(text) : encode({ type: evt.type, room_id: evt.room_id, message: evt.message });
+      const bytes = text !== undefined ? Buffer.from(text) : encodeMessageEvent(evt.type, evt.room_id, evt.message);
       router.route(evt.tenant_id, evt.room_id, bytes, evt.type === 'message.created' ? evt.message.seq : undefined);
       return;
     }

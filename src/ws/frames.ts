@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ClientFrame, ErrorFrame, ServerFrame } from '../../generated/frames.d.ts';
+import type { Message } from '../domain/wire.ts';
 
 export type * from '../../generated/frames.d.ts';
 
@@ -85,4 +86,28 @@ export function parseClientFrame(text: string): Parsed {
 /** Serialize a server frame once; the bytes go to uWS send/publish as they are. */
 export function encode(frame: ServerFrame): Buffer {
   return Buffer.from(JSON.stringify(frame));
+}
+
+/**
+ * A message's JSON, once per message object: a new message's `message.ack` and its
+ * `message.created` carry the same object (the domain hands both the one it announces), so the
+ * second frame reuses the first one's text instead of serializing the message again.
+ */
+const messageTexts = new WeakMap<Message, string>();
+function messageJson(message: Message): string {
+  let text = messageTexts.get(message);
+  if (text === undefined) messageTexts.set(message, (text = JSON.stringify(message)));
+  return text;
+}
+
+/** encode() of `{ type: 'message.ack', client_msg_id, created, message, ref }`, the message's text reused. */
+export function encodeAck(clientMsgId: string | undefined, created: boolean, message: Message, ref: string | undefined): Buffer {
+  const key = clientMsgId === undefined ? '' : `"client_msg_id":${JSON.stringify(clientMsgId)},`;
+  const tail = ref ? `,"ref":${JSON.stringify(ref)}}` : '}';
+  return Buffer.from(`{"type":"message.ack",${key}"created":${created},"message":${messageJson(message)}${tail}`);
+}
+
+/** encode() of `{ type, room_id, message }` for a message event, the message's text reused. */
+export function encodeMessageEvent(type: 'message.created' | 'message.updated' | 'message.deleted', roomId: string, message: Message): Buffer {
+  return Buffer.from(`{"type":"${type}","room_id":${JSON.stringify(roomId)},"message":${messageJson(message)}}`);
 }

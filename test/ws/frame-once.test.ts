@@ -1,10 +1,13 @@
-/** A message is serialized once: the outbox payload written with it is also its WebSocket frame. */
+/**
+ * A message is serialized once: the outbox payload written with it is also its WebSocket frame, and
+ * a new message's ack and its message.created share the message's text.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MessageEvent } from '../../src/domain/events.ts';
 import { outboxRow, payloadText } from '../../src/store/outbox.ts';
 import { onBusEvent } from '../../src/ws/events.ts';
-import { encode } from '../../src/ws/frames.ts';
+import { encode, encodeAck, encodeMessageEvent } from '../../src/ws/frames.ts';
 import type { WsContext } from '../../src/ws/context.ts';
 
 const message = {
@@ -26,6 +29,17 @@ describe('message frames serialized once', () => {
       onBusEvent({ router } as unknown as WsContext, evt);
       onBusEvent({ router } as unknown as WsContext, { ...evt }); // another object (e.g. from Redis): encoded afresh
       assert.deepEqual(routed.map(String), [frame.toString(), frame.toString()]);
+    }
+  });
+
+  test("an ack and a message event built from the message's cached text are exactly what encode() makes", () => {
+    const m = { ...message, content: 'ünï "cödé" \u2028', meta: null };
+    for (const [key, created, ref] of [['k1', true, undefined], [undefined, false, 'r-9'], ['k"2', true, 'r"x']] as const) {
+      const frame = { type: 'message.ack' as const, ...(key === undefined ? {} : { client_msg_id: key }), created, message: m, ...(ref ? { ref } : {}) };
+      assert.equal(encodeAck(key, created, m, ref).toString(), encode(frame).toString());
+    }
+    for (const type of ['message.created', 'message.updated', 'message.deleted'] as const) {
+      assert.equal(encodeMessageEvent(type, 'room "1"', m).toString(), encode({ type, room_id: 'room "1"', message: m }).toString());
     }
   });
 });
