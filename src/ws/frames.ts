@@ -101,10 +101,9 @@ function messageJson(message: Message): string {
 }
 
 /** encode() of `{ type: 'message.ack', client_msg_id, created, message, ref }`, the message's text reused. */
-export function encodeAck(clientMsgId: string | undefined, created: boolean, message: Message, ref: string | undefined): Buffer {
-  const key = clientMsgId === undefined ? '' : `"client_msg_id":${JSON.stringify(clientMsgId)},`;
+export function encodeAck(clientMsgId: string, created: boolean, message: Message, ref: string | undefined): Buffer {
   const tail = ref ? `,"ref":${JSON.stringify(ref)}}` : '}';
-  return Buffer.from(`{"type":"message.ack",${key}"created":${created},"message":${messageJson(message)}${tail}`);
+  return Buffer.from(`{"type":"message.ack","client_msg_id":${JSON.stringify(clientMsgId)},"created":${created},"message":${messageJson(message)}${tail}`);
 }
 
 /** encode() of `{ type, room_id, message }` for a message event, the message's text reused. */

@@ -34,8 +34,8 @@ describe('message frames serialized once', () => {
 
   test("an ack and a message event built from the message's cached text are exactly what encode() makes", () => {
     const m = { ...message, content: 'ünï "cödé" \u2028', meta: null };
-    for (const [key, created, ref] of [['k1', true, undefined], [undefined, false, 'r-9'], ['k"2', true, 'r"x']] as const) {
-      const frame = { type: 'message.ack' as const, ...(key === undefined ? {} : { client_msg_id: key }), created, message: m, ...(ref ? { ref } : {}) };
+    for (const [key, created, ref] of [['k1', true, undefined], ['k-2', false, 'r-9'], ['k"3', true, 'r"x']] as const) {
+      const frame = { type: 'message.ack' as const, client_msg_id: key, created, message: m, ...(ref ? { ref } : {}) };
       assert.equal(encodeAck(key, created, m, ref).toString(), encode(frame).toString());
     }
     for (const type of ['message.created', 'message.updated', 'message.deleted'] as const) {
