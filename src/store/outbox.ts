@@ -71,11 +71,6 @@ export function outboxRow(evt: OutboxEvent, now: number): NewOutboxRow {
   };
 }
 
-/** Whether a row of the outbox was built for this very event object (in the transaction that wrote it). */
-export function wroteOutboxRow(evt: object): boolean {
-  return payloads.has(evt as OutboxEvent);
-}
-
 /**
  * The payload text already written for this very event object (the event as its WebSocket frame,
  * see eventPayload), or undefined: a message is serialized once, for the outbox and the wire.

@@ -288,10 +288,10 @@ type Decided = { allowed: boolean; retryAfterMs: number } | { err: unknown } | u
  * of the connection's previous run) before its own ack and publish, and before a refused send
  * asks the send gate and tries again, so answers go out in frame order, every ack precedes its
  * message.created, and a retried send (slow mode) takes its seq only after the sends before it
- * are done. While a committed send waits for its turn, its seq is a gap in the
- * room's live stream that this node does not fill from the database (bus/unannounced.ts), however
- * long the sends before it take (up to unannouncedMaxWaitMs). A send that fails is answered (in its
- * place) and disturbs none of the others. Resolves once the sends are submitted (the group commit
+ * are done. While a committed send waits for its turn, its seq is a gap in the room's live stream
+ * that this node does not fill from the database (bus/unannounced.ts), however long the sends
+ * before it take (up to unannouncedMaxWaitMs). A send that fails is answered (in its place) and
+ * disturbs none of the others. Resolves once the sends are submitted (the group commit
  * queues them in submit order, and one batch commits at a time, so a later run's seqs follow), with
  * the last one's answer and the run's end (every send done).
  */

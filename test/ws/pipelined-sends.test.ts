@@ -15,7 +15,7 @@ import { onSendBatch } from '../../src/store/batch-stats.ts';
 import { type Backend, backends } from '../helpers/backends.ts';
 import { until } from '../helpers/until.ts';
 import type { WsClient } from '../helpers/ws-client.ts';
-import { startWorld } from './harness.ts';
+import { startWorld, type WsWorld } from './harness.ts';
 
 type Sent = { key: string; room?: string; content?: string };
 
@@ -53,6 +53,38 @@ async function twoRooms(t: TestContext, backend: Backend, name1: string, name2: 
   const batches: number[] = [];
   t.after(onSendBatch(w.server.running.parts.db, (size) => batches.push(size)));
   return { w, alice: alice!, r1, r2, batches };
+}
+
+/** chatapi_send_queue_depth as the node's /metrics reads it now. */
+async function queueDepth(w: WsWorld): Promise<number> {
+  const text = await (await fetch(`${w.server.baseUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('chatapi_send_queue_depth{'));
+  assert.ok(line, 'chatapi_send_queue_depth is exported');
+  return Number(line.split(' ').pop());
+}
+
+/**
+ * MariaDB: runs `body` while another session holds room `roomId`'s row (`SELECT … FOR UPDATE`), so
+ * a send batch that touches the room waits for it; `blocked()` resolves once one does (seen in
+ * information_schema.processlist). The lock is released in the end, before the world's cleanup,
+ * which waits for the held batch.
+ */
+async function whileRoomHeld(w: WsWorld, roomId: string, body: (blocked: () => Promise<void>) => Promise<void>): Promise<void> {
+  const holder = await mysql.createConnection(w.server.config.databaseUrl);
+  const blocked = () => until('a send batch to wait for the row lock', async () => {
+    const [rows] = await holder.query(
+      "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%FROM rooms%'",
+    );
+    return Number((rows as { n: number }[])[0]!.n) > 0;
+  });
+  try {
+    await holder.query('BEGIN');
+    await holder.query('SELECT id FROM rooms WHERE id = ? FOR UPDATE', [roomId]);
+    await body(blocked);
+  } finally {
+    await holder.query('COMMIT');
+    await holder.end();
+  }
 }
 
 for (const backend of backends()) {
@@ -141,44 +173,26 @@ for (const backend of backends().filter((b) => b.name === 'mysql')) {
       const { w, r1, r2, batches } = await twoRooms(t, backend, 'held', 'free');
       const ws = await w.connect('alice');
       await Promise.all([r1, r2].map((r) => ws.first('sync.complete', (f) => f.room_id === r)));
-      const queueDepth = async () => {
-        const text = await (await fetch(`${w.server.baseUrl}/metrics`)).text();
-        const line = text.split('\n').find((l) => l.startsWith('chatapi_send_queue_depth{'));
-        assert.ok(line, 'chatapi_send_queue_depth is exported');
-        return Number(line.split(' ').pop());
-      };
-      assert.equal(await queueDepth(), 0);
+      assert.equal(await queueDepth(w), 0);
 
       // Another session holds room r1's row: the batch with a0 waits for it.
-      const holder = await mysql.createConnection(w.server.config.databaseUrl);
-      try {
-        await holder.query('BEGIN');
-        await holder.query('SELECT id FROM rooms WHERE id = ? FOR UPDATE', [r1]);
+      await whileRoomHeld(w, r1, async (blocked) => {
         ws.send({ type: 'message.send', room_id: r1, content: 'm-a0', client_msg_id: 'a0' });
-        await until('the batch with a0 to wait for the row lock', async () => {
-          const [rows] = await holder.query(
-            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%FROM rooms%'",
-          );
-          return Number((rows as { n: number }[])[0]!.n) > 0;
-        });
-
+        await blocked();
         // Two more sends, each read on its own while a0 is unanswered: both are queued at once.
         ws.send({ type: 'message.send', room_id: r2, content: 'm-b0', client_msg_id: 'b0' });
-        await until('b0 to be queued for the next batch', async () => (await queueDepth()) === 1);
+        await until('b0 to be queued for the next batch', async () => (await queueDepth(w)) === 1);
         ws.send({ type: 'message.send', room_id: r2, content: 'm-b1', client_msg_id: 'b1' });
-        await until('b1 to be queued behind it', async () => (await queueDepth()) === 2);
+        await until('b1 to be queued behind it', async () => (await queueDepth(w)) === 2);
         ws.send({ type: 'ping', ref: 'p' }); // not handled before every send before it is answered
         assert.deepEqual(answerKeys(ws), [], 'nothing answered while a0 is held');
-      } finally {
-        await holder.query('COMMIT'); // before the world's cleanup, which waits for the held batch
-        await holder.end();
-      }
+      });
       await ws.first('pong', (f) => f.ref === 'p', 20_000);
       assert.deepEqual(answerKeys(ws), ['a0', 'b0', 'b1', 'p'], 'answers in frame order');
       assertSeqsInFrameOrder(ws, r1, ['a0'], 1);
       assertSeqsInFrameOrder(ws, r2, ['b0', 'b1'], 1);
       assert.deepEqual(batches, [1, 2], 'a0 alone, then b0 and b1 together');
-      assert.equal(await queueDepth(), 0);
+      assert.equal(await queueDepth(w), 0);
       await ws.waitUntil(() => ws.all('message.created').length >= 3);
       assertAckBeforeCreated(ws);
       ws.assertValid();
@@ -189,32 +203,17 @@ for (const backend of backends().filter((b) => b.name === 'mysql')) {
       const alice = await w.connect('alice');
       const bob = await w.connect('bob');
       await Promise.all([alice, bob].flatMap((ws) => [r1, r2].map((r) => ws.first('sync.complete', (f) => f.room_id === r))));
-      const holder = await mysql.createConnection(w.server.config.databaseUrl);
-      try {
-        await holder.query('BEGIN');
-        await holder.query('SELECT id FROM rooms WHERE id = ? FOR UPDATE', [r1]);
+      await whileRoomHeld(w, r1, async (blocked) => {
         alice.send({ type: 'message.send', room_id: r1, content: 'm-a0', client_msg_id: 'a0' });
-        await until('the batch with a0 to wait for the row lock', async () => {
-          const [rows] = await holder.query(
-            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%FROM rooms%'",
-          );
-          return Number((rows as { n: number }[])[0]!.n) > 0;
-        });
+        await blocked();
         // Queued one after another, each read on its own: alice's b0, bob's c0, alice's b1.
-        const queued = async (n: number) => {
-          const text = await (await fetch(`${w.server.baseUrl}/metrics`)).text();
-          return Number(text.split('\n').find((l) => l.startsWith('chatapi_send_queue_depth{'))?.split(' ').pop()) === n;
-        };
         alice.send({ type: 'message.send', room_id: r2, content: 'm-b0', client_msg_id: 'b0' });
-        await until('b0 to be queued', () => queued(1));
+        await until('b0 to be queued', async () => (await queueDepth(w)) === 1);
         bob.send({ type: 'message.send', room_id: r2, content: 'm-c0', client_msg_id: 'c0' });
-        await until('c0 to be queued', () => queued(2));
+        await until('c0 to be queued', async () => (await queueDepth(w)) === 2);
         alice.send({ type: 'message.send', room_id: r2, content: 'm-b1', client_msg_id: 'b1' });
-        await until('b1 to be queued', () => queued(3));
-      } finally {
-        await holder.query('COMMIT');
-        await holder.end();
-      }
+        await until('b1 to be queued', async () => (await queueDepth(w)) === 3);
+      });
       await alice.first('message.ack', (f) => f.client_msg_id === 'b1', 20_000);
       await bob.first('message.ack', (f) => f.client_msg_id === 'c0', 20_000);
       assert.deepEqual(batches, [1, 3], 'a0 alone, then the three queued behind it');
