@@ -65,6 +65,11 @@ export class FanoutRun {
   private saturated = false;
   private window = 0;
   private deliveries = 0;
+
+  /** Deliveries received so far, every round included. */
+  get delivered(): number {
+    return this.deliveries;
+  }
   unexpectedCloses = 0;
   errorFrames = 0;
   firstError = '';

@@ -9,6 +9,10 @@
  * `--subject` runs the same rounds on another subject of make bench (uws-raw, uws-durable …), so
  * node-side counters (perf stat on its pid) can be compared under the same load.
  *
+ * With CHATAPI_HEAP_SAMPLE=<dir> the server's allocations over the measured rounds are sampled
+ * (load/lib/heap-sample.cjs, garbage included): prints the bytes allocated per message and the
+ * profile's file, which load/bench/heap-summary.ts breaks down by function.
+ *
  *   node --import tsx load/bench/ws-send-cpu.ts [--rooms 50] [--size 10] [--senders 1] [--window 4] [--seconds 3] [--rounds 3] [--subject chatapi]
  */
 import { parseArgs } from 'node:util';
@@ -40,6 +44,8 @@ try {
     console.log(`${rooms}x${size}: ${c.count} connected in ${Math.round(c.connectMs)} ms`);
     const from = us();
     const rows: { dps: number; cpu: number }[] = [];
+    const deliveredBefore = run.delivered;
+    await subject.server.heapSample?.(true);
     for (let r = 0; r < Number(a.rounds); r++) {
       const s = await run.saturate(Number(a.window), 500, Number(a.seconds) * 1000);
       rows.push({ dps: s.deliveriesPerSec, cpu: s.cpuUsPerDelivery });
@@ -51,6 +57,9 @@ try {
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     console.log(`median: ${Math.round(med(rows.map((r) => r.dps)))} deliveries/s, CPU ${med(rows.map((r) => r.cpu)).toFixed(2)} µs/delivery`);
     console.log(`WINDOW FROM=${from} TO=${us()}`);
+    const sampled = await subject.server.heapSample?.(false);
+    const messages = (run.delivered - deliveredBefore) / size; // every round drains: each message sent meanwhile was delivered
+    if (sampled) console.log(`allocated ${Math.round(sampled.bytes / messages)} bytes per message (${(sampled.bytes / 1e6).toFixed(0)} MB sampled over ~${Math.round(messages)} messages): ${sampled.file}`);
   } finally {
     await run.close();
   }

@@ -17,16 +17,26 @@ export interface ChildServer {
   /** extra fields the child reported */
   info: Record<string, unknown>;
   child: ChildProcess;
+  /**
+   * With CHATAPI_HEAP_SAMPLE set: starts (true) or stops (false) the child's allocation profile
+   * (heap-sample.cjs); stopping resolves with its file and the bytes allocated meanwhile.
+   */
+  heapSample?(on: boolean): Promise<{ file: string; bytes: number } | undefined>;
   stop(): Promise<void>;
 }
 
 export async function startChild(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildServer> {
   // CHATAPI_CPU_PROF=<dir>: every server child writes a V8 CPU profile there when it stops;
+  // CHATAPI_HEAP_SAMPLE=<dir>: every server child can take an allocation profile (heap-sample.cjs);
   // BENCH_NODE_FLAGS="--max-semi-space-size=64 …": Node/V8 flags for the server children only
   const profile = process.env.CHATAPI_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CHATAPI_CPU_PROF}`] : [];
+  const heapSample = process.env.CHATAPI_HEAP_SAMPLE;
   const child = fork(script, args, {
-    env,
-    execArgv: ['--import', 'tsx', ...profile, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
+    env: heapSample ? { ...env, CHATAPI_HEAP_SAMPLE: heapSample } : env,
+    execArgv: [
+      '--import', 'tsx', ...profile, ...(heapSample ? ['--require', fileURLToPath(new URL('./heap-sample.cjs', import.meta.url))] : []),
+      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -43,6 +53,21 @@ export async function startChild(script: string, args: string[], env: NodeJS.Pro
     wsPort: Number(info.wsPort ?? info.port ?? 0),
     info,
     child,
+    async heapSample(on: boolean): Promise<{ file: string; bytes: number } | undefined> {
+      if (!heapSample || !child.connected) return undefined;
+      child.send({ type: 'heap-sample', on });
+      if (on) return undefined;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => { child.off('message', written); resolve(undefined); }, 30_000);
+        const written = (m: { type?: string; file?: string; bytes?: number }) => {
+          if (m?.type !== 'heap-sample-written') return;
+          clearTimeout(timer);
+          child.off('message', written);
+          resolve({ file: m.file!, bytes: m.bytes! });
+        };
+        child.on('message', written);
+      });
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       if (child.connected) child.send({ type: 'stop' }); else child.kill('SIGTERM');
