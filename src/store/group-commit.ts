@@ -33,7 +33,6 @@ export class GroupCommit<T, R> {
   private queue: Group<T, R>[] = [];
   /** The queued group of each token (until a batch takes it). */
   private open = new Map<object, Group<T, R>>();
-  private queued = 0;
   private scheduled = false;
   private inFlight = 0;
 
@@ -68,7 +67,6 @@ export class GroupCommit<T, R> {
         this.queue.push(fresh);
         if (together) this.open.set(together, fresh);
       }
-      this.queued += 1;
       this.schedule();
     });
   }
@@ -92,13 +90,14 @@ export class GroupCommit<T, R> {
       for (const w of group.items) batch.push(w);
     }
     this.queue.splice(0, groups);
-    this.queued -= batch.length;
     return batch;
   }
 
-  /** Sends queued and not yet in a batch (behind the batch committing now). */
+  /** Sends queued and not yet in a batch (behind the batch committing now); read by the metrics scrape, not per send. */
   get waiting(): number {
-    return this.queued;
+    let sends = 0;
+    for (const group of this.queue) sends += group.items.length;
+    return sends;
   }
 
   private async flush(batch: Waiting<T, R>[]): Promise<void> {
