@@ -29,6 +29,8 @@ const name = a.subject as SubjectName;
 if (!SUBJECTS.includes(name)) throw new Error(`--subject: one of ${SUBJECTS.join(', ')}`);
 const rooms = Number(a.rooms);
 const size = Number(a.size);
+/** The monotonic clock of a V8 .cpuprofile's timestamps (µs): WINDOW cuts a CHATAPI_CPU_PROF profile to the measured phase. */
+const us = () => Number(process.hrtime.bigint() / 1000n);
 
 const subject = await startSubject(name);
 try {
@@ -38,7 +40,9 @@ try {
     console.log(`${name} ${rooms}x${size}: ${c.count} connected in ${Math.round(c.connectMs)} ms`);
     await run.offer(Number(a.rate) / 4, 1000); // warm-up at a quarter of the rate
     console.log(`MEASURING pid=${run.target.pid} seconds=${a.seconds}`);
+    const from = us();
     const r = await run.offer(Number(a.rate), Number(a.seconds) * 1000);
+    console.log(`WINDOW FROM=${from} TO=${us()}`);
     console.log(`${name}: ${Math.round(r.deliveriesPerSec)} deliveries/s offered ${a.rate}${r.heldOffered ? '' : ' (NOT held)'}, ` +
       `CPU ${r.cpuUsPerDelivery.toFixed(2)} µs/delivery, server CPU ${r.serverCpuUtil.toFixed(2)}, client CPU ${r.clientCpuUtil.toFixed(2)}, ` +
       `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, lost ${r.lost + r.gaps}`);

@@ -46,6 +46,9 @@ const plan = {
   measureMs: quick ? 1500 : 4000,
   offerMs: quick ? 1500 : 4000,
   httpMs: quick ? 1500 : 3000,
+  // the limiter's cost: back-to-back pairs (with and without), each side this long after a short warm-up
+  limiterPairs: quick ? 2 : 6,
+  limiterPairMs: quick ? 1000 : 1500,
 };
 const sizes = (arg: string | undefined, dflt: number[]) => (arg ? arg.split(',').map(Number) : dflt).sort((a, b) => a - b);
 const parts = new Set(args.only?.split(',') ?? ['fanout', 'http', 'big', 'scale']);
@@ -113,7 +116,7 @@ async function main(): Promise<number> {
       await Promise.all(subjects.map((s) => s.stop()));
     }
   }
-  if (parts.has('http')) await runHttpBench(results, { runs: plan.runs, durationMs: plan.httpMs, deadline });
+  if (parts.has('http')) await runHttpBench(results, { runs: plan.runs, durationMs: plan.httpMs, pairs: plan.limiterPairs, pairMs: plan.limiterPairMs, deadline });
   const sizedNames = subjectNames.filter((n) => !FANOUT_ONLY.includes(n));
   if (parts.has('big')) await bigRoomScenarios(results, sizedNames, heavy);
   if (parts.has('scale')) await scaleScenarios(results, sizedNames, heavy);
