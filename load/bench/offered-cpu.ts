@@ -6,6 +6,9 @@
  *
  *   node --import tsx load/bench/offered-cpu.ts --subject uws-raw [--rooms 500] [--size 10] [--rate 100000] [--seconds 8]
  *
+ * It also prints `WINDOW FROM=<µs> TO=<µs>`, the measured phase on the clock of a V8 .cpuprofile, so a
+ * profile taken with CHATAPI_CPU_PROF can be cut to it.
+ *
  * With perf (what load/README § "Issue 12, fourth round" shows):
  *   node --import tsx load/bench/offered-cpu.ts --subject chatapi > /tmp/o.log &
  *   until grep -q MEASURING /tmp/o.log; do sleep 0.2; done
