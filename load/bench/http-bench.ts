@@ -119,6 +119,10 @@ export async function runHttpBench(results: Results, opts: { runs: number; durat
         const m1 = await measure(first, opts.pairMs, 300);
         const m2 = await measure(second, opts.pairMs, 300);
         const [ma, mb] = p % 2 ? [m2, m1] : [m1, m2];
+        if (ma.bad || mb.bad) { // a pair with wrong answers measures something else: reported, not counted
+          console.log(`  http ${withLimiter} / ${without}: pair ${p + 1} left out (${without} ${ma.statuses}, ${withLimiter} ${mb.statuses})`);
+          continue;
+        }
         ((results['http-limiter'] ??= {})[withLimiter] ??= []).push({ cpuRatio: mb.cpuUs / ma.cpuUs });
       }
       const ratios = (results['http-limiter']?.[withLimiter] ?? []).map((m) => m.cpuRatio);

@@ -47,7 +47,7 @@ const plan = {
   offerMs: quick ? 1500 : 4000,
   httpMs: quick ? 1500 : 3000,
   // the limiter's cost: back-to-back pairs (with and without), each side this long after a short warm-up
-  limiterPairs: quick ? 2 : 6,
+  limiterPairs: quick ? 4 : 6,
   limiterPairMs: quick ? 1000 : 1500,
 };
 const sizes = (arg: string | undefined, dflt: number[]) => (arg ? arg.split(',').map(Number) : dflt).sort((a, b) => a - b);
