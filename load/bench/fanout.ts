@@ -59,7 +59,7 @@ interface ConnState {
  * raw servers' deliveries cost nothing: at 1 × 1000 the client is the bottleneck, so that
  * difference was charged to those subjects alone.
  */
-export function within64(buf: Buffer, start: number, end: number, tag: Buffer): boolean {
+function within64(buf: Buffer, start: number, end: number, tag: Buffer): boolean {
   const last = Math.min(start + 64, end - tag.length);
   const first = tag[0];
   outer: for (let p = start; p <= last; p++) {

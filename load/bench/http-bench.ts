@@ -11,9 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { procStat, startChild } from '../lib/processes.ts';
+import { startChild } from '../lib/processes.ts';
 import { startChatapiSubject } from './chatapi-subject.ts';
-import { httpLoad, rawRequest } from './httpload.ts';
+import { measureServer, rawRequest } from './httpload.ts';
 import type { Results } from './report.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -75,22 +75,7 @@ const SUBJECTS: HttpSubject[] = [
 ];
 
 /** Subjects without and with the rate limiter, measured in back-to-back pairs for the limiter's cost. */
-export const LIMITER_PAIRS = [['contract', 'contract+limiter'], ['koa-bare', 'koa+limiter']] as const;
-
-type Started = Awaited<ReturnType<HttpSubject['start']>>;
-
-/** One closed-loop measurement of a subject: req/s, server CPU µs per request, latency, answers other than the expected status. */
-async function measure(h: Started, durationMs: number, warmupMs: number) {
-  let cpuBefore = 0;
-  const res = await httpLoad({
-    port: h.port, connections: 32, durationMs, warmupMs, request: h.request,
-    onMeasureStart: () => { cpuBefore = procStat(h.pid).cpuMs; },
-    onMeasureEnd: () => { cpuBefore = procStat(h.pid).cpuMs - cpuBefore; },
-  });
-  const cpuUs = (cpuBefore * 1000) / Math.max(1, res.completed);
-  const bad = res.completed - Object.entries(res.statuses).filter(([k]) => (h.ok ? k === h.ok : k.startsWith('2'))).reduce((n, [, v]) => n + v, 0);
-  return { rps: res.requestsPerSec, cpuUs, p50: res.p50, p99: res.p99, bad: bad + res.errors, statuses: JSON.stringify(res.statuses) };
-}
+const LIMITER_PAIRS = [['contract', 'contract+limiter'], ['koa-bare', 'koa+limiter']] as const;
 
 export async function runHttpBench(results: Results, opts: { runs: number; durationMs: number; pairs: number; pairMs: number; deadline: number }): Promise<void> {
   const settled = await Promise.allSettled(SUBJECTS.map(async (s) => ({ s, h: await s.start() })));
@@ -101,7 +86,7 @@ export async function runHttpBench(results: Results, opts: { runs: number; durat
   try {
     for (let r = 0; r < opts.runs && Date.now() < opts.deadline; r++) {
       for (const { s, h } of started) {
-        const m = await measure(h, opts.durationMs, 1000);
+        const m = await measureServer(h, { durationMs: opts.durationMs, warmupMs: 1000 });
         ((results.http ??= {})[s.name] ??= []).push({ rps: m.rps, cpuUs: m.cpuUs, p50: m.p50, p99: m.p99, bad: m.bad });
         console.log(`  http ${s.name}: ${Math.round(m.rps)} req/s, ${m.cpuUs.toFixed(1)} µs CPU/req${m.bad ? ` (${m.bad} not ${h.ok ?? '2xx'}: ${m.statuses})` : ''}`);
       }
@@ -116,8 +101,8 @@ export async function runHttpBench(results: Results, opts: { runs: number; durat
       if (!a || !b) continue;
       for (let p = 0; p < opts.pairs && Date.now() < opts.deadline; p++) {
         const [first, second] = p % 2 ? [b, a] : [a, b];
-        const m1 = await measure(first, opts.pairMs, 300);
-        const m2 = await measure(second, opts.pairMs, 300);
+        const m1 = await measureServer(first, { durationMs: opts.pairMs, warmupMs: 300 });
+        const m2 = await measureServer(second, { durationMs: opts.pairMs, warmupMs: 300 });
         const [ma, mb] = p % 2 ? [m2, m1] : [m1, m2];
         if (ma.bad || mb.bad) { // a pair with wrong answers measures something else: reported, not counted
           console.log(`  http ${withLimiter} / ${without}: pair ${p + 1} left out (${without} ${ma.statuses}, ${withLimiter} ${mb.statuses})`);

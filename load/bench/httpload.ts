@@ -5,6 +5,7 @@
  * Loopback only; bounded by duration; every response status is counted.
  */
 import net from 'node:net';
+import { procStat } from '../lib/processes.ts';
 
 export interface HttpLoadOptions {
   port: number;
@@ -94,6 +95,40 @@ export async function httpLoad(opts: HttpLoadOptions): Promise<HttpLoadResult> {
   latencies.sort((a, b) => a - b);
   const pick = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
   return { requestsPerSec: (completed * 1000) / elapsed, completed, statuses, errors, p50: pick(0.5), p99: pick(0.99) };
+}
+
+/** A server under test: where to send, whose CPU to read, and the one status it should answer (any 2xx when absent). */
+export interface MeasuredServer {
+  port: number;
+  pid: number;
+  ok?: string;
+  request(i: number): string | Buffer;
+}
+
+export interface ServerMeasurement {
+  rps: number;
+  /** the server's CPU µs per completed request (/proc/<pid>/stat over the measured window) */
+  cpuUs: number;
+  p50: number;
+  p99: number;
+  /** answers other than the expected status, and socket errors */
+  bad: number;
+  statuses: string;
+}
+
+/** One closed-loop measurement of a server: req/s, its CPU per request, latency, wrong answers. */
+export async function measureServer(h: MeasuredServer, o: { durationMs: number; warmupMs: number; connections?: number }): Promise<ServerMeasurement> {
+  let cpuMs = 0;
+  const res = await httpLoad({
+    port: h.port, connections: o.connections ?? 32, durationMs: o.durationMs, warmupMs: o.warmupMs, request: h.request,
+    onMeasureStart: () => { cpuMs = procStat(h.pid).cpuMs; },
+    onMeasureEnd: () => { cpuMs = procStat(h.pid).cpuMs - cpuMs; },
+  });
+  const ok = Object.entries(res.statuses).filter(([k]) => (h.ok ? k === h.ok : k.startsWith('2'))).reduce((n, [, v]) => n + v, 0);
+  return {
+    rps: res.requestsPerSec, cpuUs: (cpuMs * 1000) / Math.max(1, res.completed), p50: res.p50, p99: res.p99,
+    bad: res.completed - ok + res.errors, statuses: JSON.stringify(res.statuses),
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -13,9 +13,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { procStat, startChild } from '../lib/processes.ts';
+import { startChild } from '../lib/processes.ts';
 import { startChatapiSubject } from './chatapi-subject.ts';
-import { httpLoad, rawRequest } from './httpload.ts';
+import { measureServer, rawRequest } from './httpload.ts';
 
 const { values: args } = parseArgs({
   options: { subjects: { type: 'string' }, ms: { type: 'string' }, connections: { type: 'string' }, repeat: { type: 'string' }, before: { type: 'string' } },
@@ -89,17 +89,11 @@ const rates = new Map<string, number[]>(names.map((n) => [n, []]));
 try {
   for (let r = 0; r < repeat; r++) {
     for (const [name, h] of started) {
-      let cpu = 0;
-      const res = await httpLoad({
-        port: h.port, connections: Number(args.connections ?? 32), durationMs: Number(args.ms ?? 3000), warmupMs: 1000, request: h.request,
-        onMeasureStart: () => { cpu = procStat(h.pid).cpuMs; },
-        onMeasureEnd: () => { cpu = procStat(h.pid).cpuMs - cpu; },
-      });
-      const ok = Object.entries(res.statuses).filter(([k]) => (h.ok ? k === h.ok : k.startsWith('2'))).reduce((n, [, v]) => n + v, 0);
-      const us = (cpu * 1000) / Math.max(1, res.completed);
+      const m = await measureServer(h, { durationMs: Number(args.ms ?? 3000), warmupMs: 1000, connections: Number(args.connections ?? 32) });
+      const us = m.cpuUs;
       cpus.get(name)!.push(us);
-      rates.get(name)!.push(res.requestsPerSec);
-      console.log(`${name.padEnd(17)} ${String(Math.round(res.requestsPerSec)).padStart(6)} req/s  ${us.toFixed(1).padStart(6)} µs CPU/req  p50 ${res.p50.toFixed(2)} ms  not ${h.ok ?? '2xx'} ${res.completed - ok + res.errors}${h.after ? `  ${await h.after()}` : ''}`);
+      rates.get(name)!.push(m.rps);
+      console.log(`${name.padEnd(17)} ${String(Math.round(m.rps)).padStart(6)} req/s  ${us.toFixed(1).padStart(6)} µs CPU/req  p50 ${m.p50.toFixed(2)} ms  not ${h.ok ?? '2xx'} ${m.bad}${h.after ? `  ${await h.after()}` : ''}`);
     }
   }
 } finally {

@@ -3,7 +3,8 @@
  * a sampling allocation profile of the child's main thread over a window the driver chooses. The
  * driver sends {type:'heap-sample', on:true} over IPC to start and {type:'heap-sample', on:false}
  * to stop; the child then writes <dir>/Heap.<pid>.<n>.heapprofile (Chrome DevTools' Memory panel
- * loads it; load/bench/heap-summary.ts prints it) and answers {type:'heap-sample-written', file, bytes}.
+ * loads it; load/bench/heap-summary.ts prints it) and answers {type:'heap-sample-written', file, bytes},
+ * or {type:'heap-sample-written', error} when it could not.
  *
  * Unlike `node --heap-prof`, it keeps the allocations that were already collected
  * (includeObjectsCollectedByMinorGC / MajorGC): what a hot path allocates, garbage included, which
@@ -15,7 +16,7 @@ const { isMainThread } = require('node:worker_threads');
 
 if (isMainThread && process.env.CHATAPI_HEAP_SAMPLE && process.send) {
   const inspector = require('node:inspector');
-  const { writeFileSync } = require('node:fs');
+  const { mkdirSync, writeFileSync } = require('node:fs');
   const { join } = require('node:path');
   const dir = process.env.CHATAPI_HEAP_SAMPLE;
   const session = new inspector.Session();
@@ -38,11 +39,13 @@ if (isMainThread && process.env.CHATAPI_HEAP_SAMPLE && process.send) {
       sampling = false;
       post('HeapProfiler.stopSampling')
         .then(({ profile }) => {
+          mkdirSync(dir, { recursive: true }); // as --cpu-prof-dir does
           const file = join(dir, `Heap.${process.pid}.${++written}.heapprofile`);
           writeFileSync(file, JSON.stringify(profile));
           process.send({ type: 'heap-sample-written', file, bytes: total(profile.head) });
         })
-        .catch((err) => console.error(`heap-sample: ${err}`));
+        // answered either way: the driver waits for this message
+        .catch((err) => process.send({ type: 'heap-sample-written', error: String(err) }));
     }
   });
 }

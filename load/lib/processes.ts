@@ -59,11 +59,12 @@ export async function startChild(script: string, args: string[], env: NodeJS.Pro
       if (on) return undefined;
       return new Promise((resolve) => {
         const timer = setTimeout(() => { child.off('message', written); resolve(undefined); }, 30_000);
-        const written = (m: { type?: string; file?: string; bytes?: number }) => {
+        const written = (m: { type?: string; file?: string; bytes?: number; error?: string }) => {
           if (m?.type !== 'heap-sample-written') return;
           clearTimeout(timer);
           child.off('message', written);
-          resolve({ file: m.file!, bytes: m.bytes! });
+          if (m.error) console.error(`heap-sample: ${m.error}`);
+          resolve(m.error ? undefined : { file: m.file!, bytes: m.bytes! });
         };
         child.on('message', written);
       });
