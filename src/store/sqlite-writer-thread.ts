@@ -15,7 +15,6 @@ import { ANY_ENDPOINT, storeEach, storeRuns } from './sqlite-batch.ts';
 import { decodeSends, serializeError, type WriteAnswer, type WriteBatch } from './sqlite-writer-protocol.ts';
 import type { ThreadOptions } from './sqlite-writer.ts';
 
-
 interface Connection {
   prepare(sql: string): Stmt;
   pragma(source: string): unknown;
