@@ -2,8 +2,6 @@
  * Every setting, read from the environment once at start and validated; a bad value stops the
  * process with a message naming the variable. Defaults suit a local single node on SQLite.
  */
-import type { SendWriterSetting } from './store/db.ts';
-
 export interface Config {
   /** HTTP_PORT: REST, docs and specs. 0 picks a free port. */
   httpPort: number;
@@ -21,15 +19,6 @@ export interface Config {
    * innodb_flush_log_at_trx_commit decides (1 for the same promise as FULL).
    */
   sqliteSynchronous: 'FULL' | 'NORMAL';
-  /**
-   * SQLITE_SEND_WRITER: where message send batches are stored. `thread`: on a worker thread with its
-   * own connection to the file, so the event loop keeps parsing and fanning out while a batch
-   * commits (a quarter of the loop's work at 500 rooms of 10); `loop`: on the event loop (one thread
-   * less); `auto` (default): `thread` on a host with 4 CPUs or more, `loop` below (on 2 cores the
-   * thread competes with the loop and sends wait longer). Either way a send is acknowledged only
-   * after its batch has committed. Ignored for MySQL.
-   */
-  sqliteSendWriter: SendWriterSetting;
   /** MASTER_KEY: operator key for /v1/tenants. Unset: generated and printed on first start. */
   masterKey?: string;
   /** REDIS_URL: unset runs a single node; set, nodes share events, presence, tickets and rate limits. */
@@ -176,12 +165,6 @@ function synchronous(env: Env): 'FULL' | 'NORMAL' {
   return raw;
 }
 
-function sendWriter(env: Env): SendWriterSetting {
-  const raw = str(env, 'SQLITE_SEND_WRITER', 'auto').toLowerCase();
-  if (raw !== 'auto' && raw !== 'thread' && raw !== 'loop') throw new ConfigError(`SQLITE_SEND_WRITER must be auto, thread or loop, got "${raw}"`);
-  return raw;
-}
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -200,7 +183,6 @@ export function loadConfig(env: Env = process.env): Config {
     host: str(env, 'HOST', '0.0.0.0'),
     databaseUrl: databaseUrl(env),
     sqliteSynchronous: synchronous(env),
-    sqliteSendWriter: sendWriter(env),
     masterKey,
     redisUrl,
     redisPrefix: str(env, 'REDIS_PREFIX', 'chatapi:'),

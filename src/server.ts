@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { openDatabase, migrate, closeDatabase, driver, sendWriterOf } from './store/db.ts';
+import { openDatabase, migrate, closeDatabase } from './store/db.ts';
 import { checkDurability } from './store/durability.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import type { Knex } from 'knex';
@@ -75,7 +75,7 @@ function closeHttp(server: http.Server): Promise<void> {
 
 export async function start(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous, sqliteSendWriter: config.sqliteSendWriter });
+  const db = await openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   try {
     await checkDurability(db, log.child({ part: 'store' })); // logs the settings; refuses ones that cannot keep the promise
   } catch (err) {
@@ -83,11 +83,6 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
     throw err;
   }
   await migrate(db);
-  if (driver(db) === 'sqlite') {
-    const where = sendWriterOf(db);
-    log.child({ part: 'store' }).info({ sqlite_send_writer: config.sqliteSendWriter, running: where },
-      where === 'thread' ? 'send batches are stored on a thread of their own' : 'send batches are stored on the event loop');
-  }
   const bus = await createBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log: log.child({ part: 'bus' }) });
   // Who is connected comes from the presence registry, made below (it is shared with the WS node).
   let presence: PresenceRegistry | undefined;

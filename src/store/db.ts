@@ -8,16 +8,11 @@
  * Everything above this file speaks knex only; no SQL text that one backend would not understand.
  */
 import { mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { migrationSource } from './migrations.ts';
 import { deadlineQueries, guardSqliteFile } from './availability.ts';
 import { forgetWal } from './wal-sync.ts';
-import { existingWriter, stopWriter, writerFor, type WriterConn } from './sqlite-writer.ts';
-import { isRetryable } from './driver-errors.ts';
-
-export { isForeignKeyViolation, isRetryable, isUniqueViolation } from './driver-errors.ts';
 
 export type Driver = 'sqlite' | 'mysql';
 export type Db = Knex | Knex.Transaction;
@@ -32,34 +27,15 @@ const MYSQL_QUERY_TIMEOUT_MS = 15_000;
 export interface OpenOptions {
   /** SQLite's `PRAGMA synchronous` (see SQLITE_SYNCHRONOUS in config.ts): FULL unless told otherwise. */
   sqliteSynchronous?: 'FULL' | 'NORMAL';
-  /** Where SQLite's send batches are written (see SQLITE_SEND_WRITER in config.ts): `auto` unless told otherwise. */
-  sqliteSendWriter?: SendWriterSetting;
-}
-
-export type SendWriterSetting = 'auto' | 'thread' | 'loop';
-
-/** CPUs from which `auto` writes send batches on a thread of their own (the loop, the writer, GC helpers and the kernel's share each get a core). */
-export const SEND_WRITER_THREAD_FROM_CPUS = 4;
-
-/**
- * Where send batches are written on SQLite (sqlite-append.ts). `auto`: on a thread of their own on a
- * host with SEND_WRITER_THREAD_FROM_CPUS or more CPUs, on the loop below that. Measured on 2 cores
- * (load/README § "Issue 12, eleventh round"): the thread takes a quarter of the loop's work off it
- * at the same total CPU, but there the thread competes with the loop for the cores and a send's
- * latency grows.
- */
-export function resolveSendWriter(setting: SendWriterSetting, cpus = availableParallelism()): 'thread' | 'loop' {
-  if (setting !== 'auto') return setting;
-  return cpus >= SEND_WRITER_THREAD_FROM_CPUS ? 'thread' : 'loop';
 }
 
 export async function openDatabase(url: string, opts: OpenOptions = {}): Promise<Knex> {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), opts.sqliteSynchronous ?? 'FULL', resolveSendWriter(opts.sqliteSendWriter ?? 'auto'));
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), opts.sqliteSynchronous ?? 'FULL');
   if (url.startsWith('mysql://') || url.startsWith('mysql2://')) return openMysql(url);
   throw new Error(`Unsupported DATABASE_URL "${redact(url)}": use sqlite:<path> or mysql://user:password@host:port/database`);
 }
 
-function openSqlite(path: string, synchronous: 'FULL' | 'NORMAL', sendWriter: 'thread' | 'loop'): Knex {
+function openSqlite(path: string, synchronous: 'FULL' | 'NORMAL'): Knex {
   if (!path) throw new Error('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/chatapi.db');
   const memory = path === ':memory:';
   const filename = memory ? path : resolve(path);
@@ -82,8 +58,6 @@ function openSqlite(path: string, synchronous: 'FULL' | 'NORMAL', sendWriter: 't
           conn.pragma(`synchronous = ${synchronous}`);
           // The send batches keep that promise with their WAL sync off the loop (sqlite-append.ts).
           conn.durableSends = synchronous === 'FULL';
-          conn.sendWriter = sendWriter;
-          conn.busyTimeoutMs = SQLITE_BUSY_TIMEOUT_MS;
           conn.pragma('foreign_keys = ON');
           // Other processes (API node + WS node) share the file: wait for their locks.
           conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
@@ -106,8 +80,6 @@ interface SqliteStatement {
 
 interface SqliteConn {
   durableSends?: boolean;
-  sendWriter?: 'thread' | 'loop';
-  busyTimeoutMs?: number;
   pragma(source: string): unknown;
   prepare(sql: string): SqliteStatement;
 }
@@ -229,30 +201,40 @@ export async function migrate(knex: Knex): Promise<void> {
   } finally {
     if (deadline) deadline.ms = ms;
   }
-  if (driver(knex) === 'sqlite') await startSendWriter(knex);
-}
-
-/** Where this SQLite handle's send batches are stored now: on its writer thread if that is up, else on the loop. */
-export function sendWriterOf(knex: Knex): 'thread' | 'loop' {
-  return existingWriter(knex)?.usable ? 'thread' : 'loop';
-}
-
-/**
- * Starts SQLite's send writer thread (sqlite-writer.ts) once the schema is in place, and waits
- * until it is up (or has failed: batches are then written on the loop), so that the first sends
- * already take the thread.
- */
-async function startSendWriter(knex: Knex): Promise<void> {
-  const conn = (await knex.client.acquireConnection()) as WriterConn;
-  const writer = writerFor(knex, conn);
-  await knex.client.releaseConnection(conn);
-  await writer?.whenReady;
 }
 
 export async function closeDatabase(knex: Knex): Promise<void> {
   await knex.destroy();
-  await stopWriter(knex);
   if (driver(knex) === 'sqlite') await forgetWal(String((knex.client.config.connection as { filename: string }).filename));
+}
+
+interface DriverError {
+  code?: string;
+  errno?: number;
+}
+
+/** A UNIQUE or PRIMARY KEY violation, on either backend. */
+export function isUniqueViolation(err: unknown): boolean {
+  const { code, errno } = (err ?? {}) as DriverError;
+  return (
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    code === 'ER_DUP_ENTRY' ||
+    errno === 1062
+  );
+}
+
+/** A foreign key violation (e.g. inserting a member for a user deleted meanwhile). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const { code, errno } = (err ?? {}) as DriverError;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === 'ER_NO_REFERENCED_ROW_2' || errno === 1452;
+}
+
+/** Lock conflicts that succeed when the whole transaction is run again. */
+export function isRetryable(err: unknown): boolean {
+  const { code, errno } = (err ?? {}) as DriverError;
+  if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) return true;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || errno === 1213 || errno === 1205;
 }
 
 /**

@@ -146,6 +146,16 @@ export async function updateRoom(
   return db('rooms').where({ tenant_id: tenantId, id }).update(patch);
 }
 
+/**
+ * Who may send right now, checked by the seq-taking UPDATE itself (no read first): the room exists,
+ * is not archived, is not in slow mode (unless the caller has already passed slow mode: `slowOk`),
+ * and the sender is a member who is not muted. Bindings: tenant, room, slowOk (0/1), room, user,
+ * tenant, now. When it matches no row, the domain reads the room once to say why.
+ */
+export const SEND_GATE = `tenant_id = ? AND id = ? AND archived_at IS NULL AND (slow_mode_seconds = 0 OR ? = 1)
+  AND EXISTS (SELECT 1 FROM room_members WHERE room_members.room_id = ? AND room_members.user_id = ? AND room_members.tenant_id = ?
+    AND (room_members.muted_until IS NULL OR room_members.muted_until <= ?))`;
+
 /** Foreign keys cascade to the rooms' members and messages. */
 export async function deleteRooms(db: Db, tenantId: string, ids: string[]): Promise<number> {
   return ids.length === 0 ? 0 : db('rooms').where({ tenant_id: tenantId }).whereIn('id', ids).delete();

@@ -9,7 +9,7 @@
  */
 import type { Knex } from 'knex';
 import { backoff, MAX_ATTEMPTS } from './append-types.ts';
-import { isRetryable } from './driver-errors.ts';
+import { isRetryable } from './db.ts';
 import { GATE_SQL, OutboxGate, type GateRow } from './outbox.ts';
 
 export interface Stmt {
@@ -26,10 +26,6 @@ export interface RawSqlite {
   readonly name: string;
   /** Set by openSqlite (db.ts): acknowledged writes must be on disk (SQLITE_SYNCHRONOUS=FULL). */
   durableSends?: boolean;
-  /** Set by openSqlite (db.ts): where send batches are written (SQLITE_SEND_WRITER; sqlite-append.ts). */
-  sendWriter?: 'thread' | 'loop';
-  /** Set by openSqlite (db.ts): how long a write waits for another connection's lock. */
-  busyTimeoutMs?: number;
   pragma(source: string): unknown;
 }
 

@@ -137,11 +137,6 @@ export async function checkpointOffLoop(databaseFile: string): Promise<boolean> 
   return (await cp.whenReady) && request(cp);
 }
 
-/** Whether the database's checkpoint worker is up (starting it if need be): connections that write send batches then turn their automatic checkpoint off. */
-export function checkpointsOffLoop(databaseFile: string): boolean {
-  return checkpointerFor(databaseFile).ready;
-}
-
 interface CheckpointedConn {
   pragma(source: string): unknown;
   /** This connection's automatic checkpoint is off: the worker checkpoints for it. */

@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { createDomain, type Caller, type Domain, type DomainEvent, type UserCaller } from '../../src/domain/index.ts';
 import { DomainError, type ErrorCode } from '../../src/domain/errors.ts';
 import type { Role } from '../../src/domain/shapes.ts';
-import { closeDatabase, migrate, openDatabase, type OpenOptions } from '../../src/store/db.ts';
+import { closeDatabase, migrate, openDatabase } from '../../src/store/db.ts';
 import type { Backend } from '../helpers/backends.ts';
 
 export const config = { jwtIssuer: 'chatapi-test', rateLimitPerSecond: 100, rateLimitBurst: 100 };
@@ -30,9 +30,9 @@ export interface DomainHarness {
   close(): Promise<void>;
 }
 
-export async function openHarness(backend: Backend, opts: OpenOptions = {}): Promise<DomainHarness> {
+export async function openHarness(backend: Backend): Promise<DomainHarness> {
   const target = await backend.url();
-  const db = await openDatabase(target.url, opts);
+  const db = await openDatabase(target.url);
   await migrate(db);
   const events: DomainEvent[] = [];
   const clock = { now: Date.now(), advance(ms: number) { clock.now += ms; } };

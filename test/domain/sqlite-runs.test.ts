@@ -3,9 +3,7 @@
  * room takes its seqs with one UPDATE of the room. Counted on the real connection: how many times
  * the room's UPDATE ran and whether the batch had to be rolled back and run again with savepoints
  * (which would hide a wrong seq on the common path: it fails the UNIQUE(room_id, seq) index, and the
- * second pass, one UPDATE per send, gets it right). The batches are written on the loop
- * (SQLITE_SEND_WRITER=loop) so the loop's connection sees every statement; the writer thread runs
- * the same statements (sqlite-batch.ts) and test/domain/sqlite-writer.test.ts checks its answers.
+ * second pass, one UPDATE per send, gets it right).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -20,7 +18,7 @@ describe('SQLite send batch: one room UPDATE per run of one sender', () => {
   let h: DomainHarness;
   const count = { bump: 0, rollback: 0 };
   before(async () => {
-    h = await openHarness(sqlite, { sqliteSendWriter: 'loop' });
+    h = await openHarness(sqlite);
     // knex's SQLite pool holds one connection: every send batch runs on this one.
     const conn = (await h.db.client.acquireConnection()) as RawSqlite;
     await h.db.client.releaseConnection(conn);
