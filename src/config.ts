@@ -57,6 +57,14 @@ export interface Config {
    */
   wsMaxPendingFrames: number;
   wsMaxPendingBytes: number;
+  /**
+   * WS_SEND_ADMISSION: most WebSocket sends the node has handed to the durable send path and not
+   * yet answered. Beyond it a connection's sends wait, first come first served, as the frames they
+   * arrived as (ws/send-admission.ts): what waits for a batch survives garbage collections, and a
+   * waiting frame costs far less than a submitted send. The default is two batches (the one
+   * committing and a full one behind it), so the writer never waits.
+   */
+  wsSendAdmission: number;
   /** WS_REPLAY_LIMIT: most messages replayed per room on resume; beyond it the client is told to fetch over REST. */
   replayLimit: number;
   /** RATE_LIMIT_PER_SECOND: default sustained rate of a tenant's token bucket. */
@@ -199,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxBackpressureBytes: int(env, 'WS_MAX_BACKPRESSURE_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     wsMaxPendingFrames: int(env, 'WS_MAX_PENDING_FRAMES', 4096, 1, 1_000_000),
     wsMaxPendingBytes: int(env, 'WS_MAX_PENDING_BYTES', 32 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    wsSendAdmission: int(env, 'WS_SEND_ADMISSION', 512, 1, 1_000_000),
     replayLimit: int(env, 'WS_REPLAY_LIMIT', 1000, 1, 100000),
     rateLimitPerSecond: int(env, 'RATE_LIMIT_PER_SECOND', 100, 1, 100000),
     rateLimitBurst: int(env, 'RATE_LIMIT_BURST', 100, 1, 100000),

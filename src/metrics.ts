@@ -23,11 +23,15 @@ export interface Metrics {
   sendBatchSize: Histogram;
   sendCommitSeconds: Histogram;
   sendsWaiting: Gauge;
+  wsSendsAdmitted: Gauge;
+  wsSendAdmissionWaiting: Gauge;
 }
 
 export interface MetricSources {
   /** Sends queued behind the send batch committing now (read when /metrics is scraped). */
   sendsWaiting?: () => number;
+  /** The WebSocket node's send admission (ws/send-admission.ts), once the node runs (read when scraped). */
+  wsSendAdmission?: () => { admitted: number; waiting: number };
 }
 
 export function createMetrics(sources: MetricSources = {}): Metrics {
@@ -74,6 +78,22 @@ export function createMetrics(sources: MetricSources = {}): Metrics {
       registers: [registry],
       collect() {
         if (sources.sendsWaiting) this.set(sources.sendsWaiting());
+      },
+    }),
+    wsSendsAdmitted: new Gauge({
+      name: 'chatapi_ws_sends_admitted',
+      help: 'WebSocket sends submitted to the durable send path and not yet answered (at most WS_SEND_ADMISSION, beyond it by one connection\'s frames)',
+      registers: [registry],
+      collect() {
+        if (sources.wsSendAdmission) this.set(sources.wsSendAdmission().admitted);
+      },
+    }),
+    wsSendAdmissionWaiting: new Gauge({
+      name: 'chatapi_ws_send_admission_waiting',
+      help: 'WebSocket connections whose sends wait for WS_SEND_ADMISSION places',
+      registers: [registry],
+      collect() {
+        if (sources.wsSendAdmission) this.set(sources.wsSendAdmission().waiting);
       },
     }),
   };

@@ -16,7 +16,7 @@ import { createMailer } from './mail/index.ts';
 import { createHttpApp } from './http/app.ts';
 import { answerClientErrors } from './http/client-error.ts';
 import { VERSION } from './version.ts';
-import { createMetrics, wsObserver, type Metrics } from './metrics.ts';
+import { createMetrics, wsObserver, type Metrics, type MetricSources } from './metrics.ts';
 import { onSendBatch } from './store/batch-stats.ts';
 import { sendsWaiting } from './store/messages.ts';
 import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
@@ -93,7 +93,8 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const domain = createDomain({
     db, bus, config, log: log.child({ part: 'domain' }), online, attempts: attempts.limiter, mailer, ...opts.domain,
   });
-  const metrics = createMetrics({ sendsWaiting: () => sendsWaiting(db) });
+  const sources: MetricSources = { sendsWaiting: () => sendsWaiting(db) };
+  const metrics = createMetrics(sources);
   const unwatchBatches = onSendBatch(db, (size, seconds) => {
     metrics.sendBatchSize.observe(size);
     metrics.sendCommitSeconds.observe(seconds);
@@ -136,6 +137,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
       wsNode = await startWsNode({ config, domain, bus, log: log.child({ part: 'ws' }), tickets, limiter, presence, observer: wsObserver(metrics), ...opts.wsNode });
       wsPort = wsNode.port;
       const node = wsNode;
+      sources.wsSendAdmission = () => node.sendAdmission();
       frontDoors.push(() => node.shutdown());
     }
     if (opts.http !== false) {

@@ -8,6 +8,7 @@ import type { Conn } from './conn.ts';
 import type { PresenceFanout } from './presence-fanout.ts';
 import type { Router } from './router.ts';
 import type { WsObserver } from './observer.ts';
+import type { SendAdmission } from './send-admission.ts';
 import type { SessionReads } from './session-reads.ts';
 import type { SyncDeps } from './sync.ts';
 import type { TicketStore } from './tickets.ts';
@@ -37,6 +38,8 @@ export interface WsContext {
   sync: SyncDeps;
   /** Session-start reads, batched per turn (session-reads.ts). */
   reads: SessionReads;
+  /** The node's sends in the durable send path, bounded (send-admission.ts). */
+  admission: SendAdmission;
   resumeWaitMs: number;
   /** True once shutdown began: no new connections, no new frames. */
   draining: boolean;

@@ -7,7 +7,8 @@
  * as soon as it arrives, without waiting for the previous one's answers, so it joins the next batch
  * while that one commits (right behind the connection's sends already queued for it). Answers
  * still go out in frame order, and any other frame is handled only after every send before it is
- * answered.
+ * answered. The node's sends submitted and not yet answered are bounded (ctx.admission,
+ * send-admission.ts): beyond it a run waits its turn as text, with the frames that join it meanwhile.
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
 import type { Message } from '../domain/wire.ts';
@@ -115,6 +116,13 @@ const MAX_RUN = 64;
  */
 const RUN_CHARS = 64 * 1024;
 const FRAME_OVERHEAD = 256;
+/** Frames that arrived while this step waited to be admitted: taken into it, in order (the step chained for them finds its backlog empty). */
+function absorb(conn: Conn, texts: string[]): void {
+  const more = backlogs.get(conn);
+  if (!more?.length) return;
+  for (const t of more) texts.push(t);
+  more.length = 0;
+}
 
 /**
  * A connection's sends that are submitted and not all answered yet (a WeakMap: an idle connection
@@ -141,6 +149,16 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
         const parsed = parsedNext ?? parse(ctx, texts[i]!);
         parsedNext = undefined;
         if (parsed.ok && parsed.frame.type === 'message.send') {
+          // Admitted before its run is cut: places for every frame it has and that arrive while it
+          // waits (taken into this step), so a connection that waited submits its whole window as one run.
+          const places = () => texts.length - i + (backlogs.get(conn)?.length ?? 0);
+          const granted = ctx.admission.acquire(places);
+          const reserved = typeof granted === 'number' ? granted : await granted;
+          if (typeof granted !== 'number') absorb(conn, texts);
+          if (!isOpen(conn)) {
+            ctx.admission.release(reserved);
+            continue;
+          }
           const run = [parsed.frame];
           let runChars = texts[i]!.length + FRAME_OVERHEAD;
           while (i + n < texts.length && n < MAX_RUN && (runChars += texts[i + n]!.length + FRAME_OVERHEAD) <= RUN_CHARS) {
@@ -152,12 +170,21 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
             run.push(next.frame);
             n += 1;
           }
+          ctx.admission.adjust(n - reserved); // the places of frames that did not join this run go back at once
           const chars = textChars(texts, i, n);
           const weight = chars + n * FRAME_OVERHEAD;
           const ahead = pipelines.get(conn);
           if (ahead && (ahead.sends + n > MAX_RUN || ahead.chars + weight > RUN_CHARS)) await ahead.all;
-          const submitted = await sendRun(ctx, conn, run, pipelines.get(conn)?.last);
+          let submitted: Awaited<ReturnType<typeof sendRun>>;
+          try {
+            submitted = await sendRun(ctx, conn, run, pipelines.get(conn)?.last);
+          } catch (err) {
+            ctx.admission.release(n);
+            throw err;
+          }
           answeredLater = true;
+          const admittedSends = n;
+          void submitted.done.then(() => ctx.admission.release(admittedSends));
           pipelined(conn, submitted, n, chars, weight);
         } else {
           const ahead = pipelines.get(conn);

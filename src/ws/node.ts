@@ -25,6 +25,7 @@ import { noObserver, type WsObserver } from './observer.ts';
 import { RoomMap } from './room-map.ts';
 import { Router } from './router.ts';
 import { authenticateUpgrade } from './session.ts';
+import { SendAdmission } from './send-admission.ts';
 import { SessionReads } from './session-reads.ts';
 import type { TicketStore } from './tickets.ts';
 import { Typing } from './typing.ts';
@@ -72,6 +73,8 @@ export interface WsNode {
   events: EventEmitter<WsNodeEvents>;
   /** Connections open right now. */
   connections(): number;
+  /** WebSocket sends submitted and not yet answered, and connections waiting to submit theirs (send-admission.ts). */
+  sendAdmission(): { admitted: number; waiting: number };
   /** Graceful: stop accepting, `server.shutdown`, finish in-flight frames, close with 4012. */
   shutdown(): Promise<void>;
   /** Immediate: close every connection with 1001 and release everything. */
@@ -107,6 +110,7 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     tickets: opts.tickets, limiter: opts.limiter,
     sync: { domain: opts.domain, router, log, replayLimit: config.replayLimit, observer },
     reads: new SessionReads(opts.domain),
+    admission: new SendAdmission(config.wsSendAdmission),
     resumeWaitMs: opts.resumeWaitMs ?? 1000,
     draining: false,
   };
@@ -140,7 +144,10 @@ export async function startWsNode(opts: WsNodeOptions): Promise<WsNode> {
     unwatchGaps();
     await release();
   })());
-  return { port, events, connections: () => conns.size, shutdown: () => stop(true), close: () => stop(false) };
+  return {
+    port, events, connections: () => conns.size, shutdown: () => stop(true), close: () => stop(false),
+    sendAdmission: () => ({ admitted: ctx.admission.inUse, waiting: ctx.admission.waiting }),
+  };
 }
 
 function mountRoutes(app: TemplatedApp, ctx: WsContext, conns: Set<Conn>, events: EventEmitter<WsNodeEvents>): void {
