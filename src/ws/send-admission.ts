@@ -54,6 +54,10 @@ export class SendAdmission {
     if (this.head === this.waiters.length) {
       this.waiters.length = 0;
       this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.waiters.length) {
+      // Never drained under a lasting overload: drop the admitted front now and then, not per waiter.
+      this.waiters.splice(0, this.head);
+      this.head = 0;
     }
   }
 

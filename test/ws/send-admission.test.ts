@@ -45,6 +45,28 @@ describe('SendAdmission', () => {
     assert.equal(gate.waiting, 0);
   });
 
+  test('a queue that never drains keeps its order and counts (past the front being dropped)', async () => {
+    const gate = new SendAdmission(1);
+    assert.equal(gate.acquire(() => 1), 1);
+    const admitted: number[] = [];
+    let next = 0;
+    const enqueue = () => {
+      const id = next++;
+      void (gate.acquire(() => 1) as Promise<number>).then(() => admitted.push(id));
+    };
+    enqueue();
+    enqueue();
+    for (let i = 0; i < 5000; i++) {
+      enqueue(); // always one more waiting than is admitted
+      gate.release(1);
+      assert.equal(gate.waiting, 2);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(admitted.length, 5000);
+    assert.deepEqual(admitted, Array.from({ length: 5000 }, (_, i) => i), 'first come, first served throughout');
+    assert.equal(gate.inUse, 1);
+  });
+
   test('a newcomer waits behind earlier waiters even when a place is free', () => {
     const gate = new SendAdmission(2);
     assert.equal(gate.acquire(() => 2), 2);
