@@ -152,9 +152,11 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
           // Admitted before its run is cut: places for every frame it has and that arrive while it
           // waits (taken into this step), so a connection that waited submits its whole window as one run.
           const places = () => texts.length - i + (backlogs.get(conn)?.length ?? 0);
-          const granted = ctx.admission.acquire(places);
-          const reserved = typeof granted === 'number' ? granted : await granted;
-          if (typeof granted !== 'number') absorb(conn, texts);
+          let reserved = ctx.admission.acquire(places);
+          if (typeof reserved !== 'number') {
+            reserved = await reserved;
+            absorb(conn, texts);
+          }
           if (!isOpen(conn)) {
             ctx.admission.release(reserved);
             continue;
@@ -183,9 +185,7 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
             throw err;
           }
           answeredLater = true;
-          const admittedSends = n;
-          void submitted.done.then(() => ctx.admission.release(admittedSends));
-          pipelined(conn, submitted, n, chars, weight);
+          pipelined(ctx, conn, submitted, n, chars, weight);
         } else {
           const ahead = pipelines.get(conn);
           if (ahead) await ahead.all; // every send before this frame is answered first
@@ -218,8 +218,8 @@ function release(conn: Conn, frames: number, chars: number): void {
   conn.pendingChars -= chars;
 }
 
-/** A submitted run joins the connection's pipeline; its frames stay counted until its sends are answered. */
-function pipelined(conn: Conn, run: { last: Promise<void>; done: Promise<void> }, frames: number, chars: number, weight: number): void {
+/** A submitted run joins the connection's pipeline; its frames (and admission places) stay counted until its sends are answered. */
+function pipelined(ctx: WsContext, conn: Conn, run: { last: Promise<void>; done: Promise<void> }, frames: number, chars: number, weight: number): void {
   let p = pipelines.get(conn);
   if (p) {
     p.last = run.last;
@@ -231,6 +231,7 @@ function pipelined(conn: Conn, run: { last: Promise<void>; done: Promise<void> }
   }
   const pipeline = p;
   void run.done.then(() => {
+    ctx.admission.release(frames);
     release(conn, frames, chars);
     pipeline.sends -= frames;
     pipeline.chars -= weight;

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import mysql from 'mysql2/promise';
 import type { Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startWsNode, type WsNode, type WsNodeOptions } from '../../src/ws/node.ts';
@@ -12,6 +13,7 @@ import { createTicketStore, type TicketStore } from '../../src/ws/tickets.ts';
 import type { Backend } from '../helpers/backends.ts';
 import type { ApiClient } from '../helpers/client.ts';
 import { startTestServer, type TestServer, type TestTenant } from '../helpers/server.ts';
+import { until } from '../helpers/until.ts';
 import { WsClient, type ConnectOptions } from '../helpers/ws-client.ts';
 
 export interface WsWorld {
@@ -84,4 +86,36 @@ export async function startWorld(
 export function track(t: TestContext, client: WsClient): WsClient {
   t.after(() => client.close());
   return client;
+}
+
+/** chatapi_send_queue_depth as the node's /metrics reads it now. */
+export async function queueDepth(w: WsWorld): Promise<number> {
+  const text = await (await fetch(`${w.server.baseUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('chatapi_send_queue_depth{'));
+  assert.ok(line, 'chatapi_send_queue_depth is exported');
+  return Number(line.split(' ').pop());
+}
+
+/**
+ * MariaDB: runs `body` while another session holds room `roomId`'s row (`SELECT … FOR UPDATE`), so
+ * a send batch that touches the room waits for it; `blocked()` resolves once one does (seen in
+ * information_schema.processlist). The lock is released in the end, before the world's cleanup,
+ * which waits for the held batch.
+ */
+export async function whileRoomHeld(w: WsWorld, roomId: string, body: (blocked: () => Promise<void>) => Promise<void>): Promise<void> {
+  const holder = await mysql.createConnection(w.server.config.databaseUrl);
+  const blocked = () => until('a send batch to wait for the row lock', async () => {
+    const [rows] = await holder.query(
+      "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%FROM rooms%'",
+    );
+    return Number((rows as { n: number }[])[0]!.n) > 0;
+  });
+  try {
+    await holder.query('BEGIN');
+    await holder.query('SELECT id FROM rooms WHERE id = ? FOR UPDATE', [roomId]);
+    await body(blocked);
+  } finally {
+    await holder.query('COMMIT');
+    await holder.end();
+  }
 }

@@ -10,12 +10,11 @@
  */
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import mysql from 'mysql2/promise';
 import { onSendBatch } from '../../src/store/batch-stats.ts';
 import { type Backend, backends } from '../helpers/backends.ts';
 import { until } from '../helpers/until.ts';
 import type { WsClient } from '../helpers/ws-client.ts';
-import { startWorld, type WsWorld } from './harness.ts';
+import { queueDepth, startWorld, whileRoomHeld } from './harness.ts';
 
 type Sent = { key: string; room?: string; content?: string };
 
@@ -55,37 +54,7 @@ async function twoRooms(t: TestContext, backend: Backend, name1: string, name2: 
   return { w, alice: alice!, r1, r2, batches };
 }
 
-/** chatapi_send_queue_depth as the node's /metrics reads it now. */
-async function queueDepth(w: WsWorld): Promise<number> {
-  const text = await (await fetch(`${w.server.baseUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('chatapi_send_queue_depth{'));
-  assert.ok(line, 'chatapi_send_queue_depth is exported');
-  return Number(line.split(' ').pop());
-}
 
-/**
- * MariaDB: runs `body` while another session holds room `roomId`'s row (`SELECT … FOR UPDATE`), so
- * a send batch that touches the room waits for it; `blocked()` resolves once one does (seen in
- * information_schema.processlist). The lock is released in the end, before the world's cleanup,
- * which waits for the held batch.
- */
-async function whileRoomHeld(w: WsWorld, roomId: string, body: (blocked: () => Promise<void>) => Promise<void>): Promise<void> {
-  const holder = await mysql.createConnection(w.server.config.databaseUrl);
-  const blocked = () => until('a send batch to wait for the row lock', async () => {
-    const [rows] = await holder.query(
-      "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%FROM rooms%'",
-    );
-    return Number((rows as { n: number }[])[0]!.n) > 0;
-  });
-  try {
-    await holder.query('BEGIN');
-    await holder.query('SELECT id FROM rooms WHERE id = ? FOR UPDATE', [roomId]);
-    await body(blocked);
-  } finally {
-    await holder.query('COMMIT');
-    await holder.end();
-  }
-}
 
 for (const backend of backends()) {
   describe(`ws pipelined sends [${backend.name}]`, () => {

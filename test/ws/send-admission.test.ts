@@ -7,13 +7,12 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import mysql from 'mysql2/promise';
 import { onSendBatch } from '../../src/store/batch-stats.ts';
 import { SendAdmission } from '../../src/ws/send-admission.ts';
 import { backends } from '../helpers/backends.ts';
 import { until } from '../helpers/until.ts';
 import type { WsClient } from '../helpers/ws-client.ts';
-import { startWorld, type WsWorld } from './harness.ts';
+import { queueDepth, startWorld, whileRoomHeld } from './harness.ts';
 
 describe('SendAdmission', () => {
   test('admits at once while places are free, then first come first served, counting places at admission', async () => {
@@ -123,31 +122,6 @@ for (const backend of backends()) {
  * beyond it waits without being submitted, the frames it receives meanwhile join its run, and a
  * socket that closes while waiting leaves nothing behind.
  */
-async function whileRoomHeld(w: WsWorld, roomId: string, body: (blocked: () => Promise<void>) => Promise<void>): Promise<void> {
-  const holder = await mysql.createConnection(w.server.config.databaseUrl);
-  const blocked = () => until('a send batch to wait for the row lock', async () => {
-    const [rows] = await holder.query(
-      "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%FROM rooms%'",
-    );
-    return Number((rows as { n: number }[])[0]!.n) > 0;
-  });
-  try {
-    await holder.query('BEGIN');
-    await holder.query('SELECT id FROM rooms WHERE id = ? FOR UPDATE', [roomId]);
-    await body(blocked);
-  } finally {
-    await holder.query('COMMIT');
-    await holder.end();
-  }
-}
-
-async function queueDepth(w: WsWorld): Promise<number> {
-  const text = await (await fetch(`${w.server.baseUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('chatapi_send_queue_depth{'));
-  assert.ok(line, 'chatapi_send_queue_depth is exported');
-  return Number(line.split(' ').pop());
-}
-
 for (const backend of backends().filter((b) => b.name === 'mysql')) {
   describe(`ws send admission while a batch is held [${backend.name}]`, () => {
     test('beyond the gate a socket waits unsubmitted, its later frames join its run, a closed waiter leaves nothing', async (t) => {
