@@ -45,7 +45,7 @@ export function memberOut(r: MemberRow): Member {
   };
 }
 
-export function messageOut(r: MessageRow): Message {
+export function messageOut(r: Omit<MessageRow, 'pk'>): Message {
   return {
     id: r.id,
     room_id: r.room_id,

@@ -16,7 +16,7 @@ import { messageOut } from './mappers.ts';
 import type { Message } from './shapes.ts';
 import { sendGate } from './send-gate.ts';
 import { isStaffRole } from './staff.ts';
-import type { Caller, Domain, MessageInput, MessageQuery, SendOptions } from './types.ts';
+import type { Caller, Domain, MessageInput, MessageQuery, RunItem, RunOptions, SendOptions, UserCaller } from './types.ts';
 import { canonicalJson, checkInt, checkJsonBounds, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
 
 const MAX_CONTENT = 4000;
@@ -67,6 +67,98 @@ function replay(existing: store.MessageRow, hash: string) {
 }
 
 /**
+ * One send, checked and ready to store: it is its own request to the store (store.AppendRequest),
+ * and builds its message.created event once, from the row that committed (the outbox hook inside
+ * the transaction and the announce after COMMIT share it; a batch that is run again calls the hook
+ * again, with a new row). `denied`: the caller may not send messages at all (answered after a
+ * membership check, so a room they cannot see stays NOT_FOUND).
+ */
+class PendingSend implements store.AppendRequest {
+  msg: store.MessageToAppend;
+  slowOk = false;
+  /** In a run (sendRun): its first attempt's outcome, and the release of its seq held unannounced. */
+  first: store.Outcome<store.AppendResult> | undefined;
+  private release: (() => void) | undefined;
+  private evt: MessageEvent | undefined;
+  private evtRow: store.NewMessageRow | undefined;
+
+  constructor(readonly me: UserCaller, readonly roomId: string, readonly denied: boolean, content: string, meta: string | null,
+    readonly clientKey: string | null, readonly hash: string, readonly now: () => number) {
+    this.msg = {
+      id: uuidv7(), tenant_id: me.tenantId, room_id: roomId, sender_id: me.user.id, content, meta,
+      client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
+    };
+  }
+
+  /** The outbox hook (store/append-types.ts SendEvents). */
+  events(row: store.NewMessageRow): MessageEvent[] {
+    return [this.event(row)];
+  }
+
+  hold(ctx: Ctx, row: store.NewMessageRow): void {
+    this.release = ctx.holdAnnounce(row.tenant_id, row.room_id, row.seq);
+  }
+
+  unhold(): void {
+    this.release?.();
+    this.release = undefined;
+  }
+
+  event(row: store.NewMessageRow): MessageEvent {
+    if (this.evtRow !== row) {
+      this.evtRow = row;
+      this.evt = { type: 'message.created', tenant_id: row.tenant_id, room_id: row.room_id, message: messageOut(row) };
+    }
+    return this.evt!;
+  }
+}
+
+/** Checks a send's input (VALIDATION_ERROR, NOT_FOUND for a room id that cannot be one) before anything is stored. */
+function prepare(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput): PendingSend {
+  const me = requireUser(caller);
+  assertInScope(me, roomId);
+  const content = checkText('content', input.content, MAX_CONTENT);
+  const meta = checkMeta(input.meta);
+  const clientKey = checkClientKey(input.client_msg_id);
+  const denied = !me.user.permissions.can_send_message;
+  if (!denied && (typeof roomId !== 'string' || roomId.length > 64)) throw notFound('Room');
+  return new PendingSend(me, roomId, denied, content, meta, clientKey, bodyHash(content, meta), ctx.now);
+}
+
+type Stored = { row: store.NewMessageRow } | { replay: { message: Message; created: boolean } };
+
+/**
+ * The rest of a send once its first attempt's outcome is known: stored, or refused by the send
+ * gate (archived, muted, slow mode, not a member: sendGate says why, or lets it try again, alone),
+ * or a repeated idempotency key (the original, or CONFLICT for another body). `turn` is awaited
+ * before the send gate is asked, so a retry takes its seq only after the sends before it are done.
+ */
+async function settle(ctx: Ctx, send: PendingSend, first: store.Outcome<store.AppendResult>, turn?: Promise<unknown>): Promise<Stored> {
+  const { me, roomId, clientKey, hash } = send;
+  let outcome = first;
+  for (let attempt = 0; ; attempt++) {
+    if ('err' in outcome) {
+      const err = outcome.err;
+      const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, me.tenantId, roomId, me.user.id, clientKey) : undefined;
+      if (prior) return { replay: replay(prior, hash) };
+      throw err;
+    }
+    if (outcome.value) return { row: outcome.value };
+    if (turn) await turn;
+    const verdict = await sendGate(ctx, me, roomId, send.slowOk, attempt, clientKey);
+    if (!verdict.retry) return { replay: replay(verdict.prior, hash) };
+    send.slowOk = verdict.slowOk;
+    outcome = (await store.appendMessages(ctx.db, [send]))[0]!;
+  }
+}
+
+/** The caller may not send: a room they cannot see stays NOT_FOUND, one they can see is AUTHORIZATION_ERROR. */
+async function refuseDenied(ctx: Ctx, send: PendingSend): Promise<never> {
+  await membership(ctx, send.me, send.roomId);
+  throw new DomainError('AUTHORIZATION_ERROR', 'You may not send messages');
+}
+
+/**
  * The durable send, in as few statements as the guarantees allow (store.appendMessage):
  *   BEGIN; UPDATE rooms … last_seq + 1 … WHERE <caller is a member> (returns the seq); INSERT; COMMIT,
  * with concurrent sends sharing one transaction on SQLite (each in its own savepoint).
@@ -77,61 +169,95 @@ function replay(existing: store.MessageRow, hash: string) {
  * Acknowledged (returned) and published only after COMMIT.
  */
 export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, opts: SendOptions = {}) {
-  const me = requireUser(caller);
-  assertInScope(me, roomId);
-  const content = checkText('content', input.content, MAX_CONTENT);
-  const meta = checkMeta(input.meta);
-  const clientKey = checkClientKey(input.client_msg_id);
-  if (!me.user.permissions.can_send_message) {
-    await membership(ctx, me, roomId); // a room they cannot see stays NOT_FOUND
-    throw new DomainError('AUTHORIZATION_ERROR', 'You may not send messages');
-  }
-  if (typeof roomId !== 'string' || roomId.length > 64) throw notFound('Room');
-  const hash = bodyHash(content, meta);
-  const tenantId = me.tenantId;
-  const senderId = me.user.id;
-  let row: store.NewMessageRow | null = null;
-  // Built once, for the outbox row inside the transaction; the same object is announced after COMMIT
-  // (its outbox payload is then also its WebSocket frame: store/outbox.ts payloadText).
-  let evt: MessageEvent | undefined;
-  let evtRow: store.NewMessageRow | undefined;
-  const created = (r: store.NewMessageRow): MessageEvent => {
-    evtRow = r;
-    return (evt = { type: 'message.created', tenant_id: tenantId, room_id: roomId, message: messageOut({ ...r, pk: 0 }) });
-  };
-  // Refused by the send gate (archived, muted, slow mode, not a member): sendGate says why, or lets it through.
-  for (let attempt = 0, slowOk = false; !row; attempt++) {
-    try {
-      row = await store.appendMessage(ctx.db, {
-        id: uuidv7(), tenant_id: tenantId, room_id: roomId, sender_id: senderId, content, meta,
-        client_msg_id: clientKey, body_hash: hash, edited_at: null, deleted_at: null,
-      }, ctx.now, undefined, (r) => [created(r)], slowOk, attempt === 0 ? opts.together : undefined);
-    } catch (err) {
-      const prior = clientKey && isUniqueViolation(err) ? await store.findByClientKey(ctx.db, tenantId, roomId, senderId, clientKey) : undefined;
-      if (prior) return replay(prior, hash);
-      throw err;
-    }
-    if (row) break;
+  const send = prepare(ctx, caller, roomId, input);
+  if (send.denied) await refuseDenied(ctx, send);
+  const [first] = await store.appendMessages(ctx.db, [send], opts.together);
+  const stored = await settle(ctx, send, first!, opts.turn);
+  if ('replay' in stored) {
     if (opts.turn) await opts.turn;
-    const verdict = await sendGate(ctx, me, roomId, slowOk, attempt, clientKey);
-    if (!verdict.retry) return replay(verdict.prior, hash);
-    slowOk = verdict.slowOk;
+    return stored.replay;
   }
-  // Reuse the hook's event only if it was built from the very row that committed (a batch that is
-  // run again calls the hook again).
-  if (evtRow !== row) created(row);
+  const { row } = stored;
+  const evt = send.event(row);
   // A send waiting for its turn is committed but announced later: until then its seq is a gap that
   // this process's sequencers must not fill from the database (bus/unannounced.ts).
-  const release = opts.turn ? ctx.holdAnnounce(tenantId, roomId, row.seq) : undefined;
+  const release = opts.turn ? ctx.holdAnnounce(row.tenant_id, row.room_id, row.seq) : undefined;
   try {
     if (opts.turn) await opts.turn;
-    opts.onStored?.(evt!.message);
-    ctx.announce([evt!]); // already in the outbox, written with the message
+    opts.onStored?.(evt.message);
+    ctx.announce([evt]); // already in the outbox, written with the message
   } finally {
     release?.();
   }
-  if (isStaffRole(me.user.role)) await noteFirstResponse(ctx, tenantId, roomId, senderId, row.created_at);
-  return { message: evt!.message, created: true };
+  if (isStaffRole(send.me.user.role)) await noteFirstResponse(ctx, row.tenant_id, row.room_id, row.sender_id, row.created_at);
+  return { message: evt.message, created: true };
+}
+
+/**
+ * A WebSocket connection's run of sends (ws/dispatch.ts), stored together and answered in order
+ * with one promise for the run instead of a chain per send: every send that passes its checks is
+ * submitted at once, consecutively, with the `together` token (store.appendMessages; the group
+ * commit keeps a connection's runs in one batch, in submit order), then, once `after` (the
+ * previous run's answers) has settled, each send is answered in its place through `answer`: a new
+ * message right before its message.created is announced (so the sender's ack precedes it), a
+ * repeat with the original, a refusal with its error. An item given as `{ refused }` (a frame the
+ * caller already refused, e.g. rate-limited) is answered with that error in its place. A send the
+ * store refused goes through the send gate in its turn (settle), after the sends before it are
+ * answered, while the sends behind it that committed hold their seqs unannounced (bus/unannounced.ts).
+ * Resolves when every send is answered; never rejects (a failing `answer` is the caller's).
+ */
+export async function sendRun(ctx: Ctx, caller: Caller, items: RunItem[], opts: RunOptions): Promise<void> {
+  const sends: (PendingSend | { err: unknown })[] = [];
+  const toStore: PendingSend[] = [];
+  for (const item of items) {
+    if ('refused' in item) {
+      sends.push({ err: item.refused });
+      continue;
+    }
+    try {
+      const send = prepare(ctx, caller, item.room_id, item.input);
+      sends.push(send);
+      if (send.denied) send.first = { value: null };
+      else toStore.push(send);
+    } catch (err) {
+      sends.push({ err });
+    }
+  }
+  const outcomes = toStore.length ? await store.appendMessages(ctx.db, toStore, opts.together) : [];
+  // Anything to wait for before the last announce (the previous run, a send that must ask the
+  // send gate or read its original, a staff member's first-response note): the committed seqs
+  // are held until each is announced.
+  let wait = opts.after !== undefined || toStore.length !== sends.length || isStaffRole(requireUser(caller).user.role);
+  for (let k = 0; k < toStore.length; k++) {
+    const o = (toStore[k]!.first = outcomes[k]!);
+    if (!('value' in o && o.value)) wait = true;
+  }
+  if (wait) for (const send of toStore) if ('value' in send.first! && send.first.value) send.hold(ctx, send.first.value);
+  try {
+    if (opts.after) await opts.after;
+    for (let i = 0; i < sends.length; i++) {
+      const send = sends[i]!;
+      try {
+        if (!(send instanceof PendingSend)) throw send.err;
+        if (send.denied) await refuseDenied(ctx, send);
+        const first = send.first!;
+        const stored = 'value' in first && first.value ? { row: first.value } : await settle(ctx, send, first);
+        if ('replay' in stored) {
+          opts.answer(i, stored.replay);
+          continue;
+        }
+        const evt = send.event(stored.row);
+        opts.answer(i, { message: evt.message, created: true });
+        ctx.announce([evt]);
+        send.unhold();
+        if (isStaffRole(send.me.user.role)) await noteFirstResponse(ctx, stored.row.tenant_id, stored.row.room_id, stored.row.sender_id, stored.row.created_at);
+      } catch (err) {
+        opts.answer(i, { err });
+      }
+    }
+  } finally {
+    if (wait) for (const send of toStore) send.unhold();
+  }
 }
 
 /** A staff member's message in a ticket may be its first response (tickets.first_response_at). */
@@ -228,6 +354,7 @@ async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: 
 export function messagesApi(ctx: Ctx): Domain['messages'] {
   return {
     send: (caller, roomId, input, opts) => sendMessage(ctx, caller, roomId, input, opts),
+    sendRun: (caller, items, opts) => sendRun(ctx, caller, items, opts),
     list: (caller, roomId, q) => list(ctx, caller, roomId, q),
     async get(caller, roomId, messageId) {
       const m = await membership(ctx, caller, roomId);

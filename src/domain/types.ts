@@ -37,6 +37,18 @@ export type TenantRecord = Tenant;
 
 /** The subset of Config the domain reads; the full Config satisfies it. */
 /** How a WebSocket connection sends (REST passes none). */
+/** One send of a run: its room and input, or a send its caller already refused (answered with that error in its place). */
+export type RunItem = { room_id: string; input: MessageInput } | { refused: unknown };
+
+export interface RunOptions {
+  /** Settles once the connection's previous run is answered: this run's answers come after it. */
+  after?: Promise<unknown>;
+  /** Runs with the same token that wait for a batch at the same time share it, in submit order (store/group-commit.ts). */
+  together?: object;
+  /** Each item's answer, in item order: the stored message (or the original, for a repeat), or its error. */
+  answer(index: number, result: { message: Message; created: boolean } | { err: unknown }): void;
+}
+
 export interface SendOptions {
   /**
    * Runs right after COMMIT and before message.created is published: the WebSocket sends its
@@ -183,6 +195,8 @@ export interface Domain {
   };
   messages: {
     send(caller: Caller, roomId: string, input: MessageInput, opts?: SendOptions): Promise<{ message: Message; created: boolean }>;
+    /** A WebSocket connection's run of sends, answered in order through opts.answer (domain/messages.ts sendRun). */
+    sendRun(caller: Caller, items: RunItem[], opts: RunOptions): Promise<void>;
     list(caller: Caller, roomId: string, q: MessageQuery): Promise<{ items: Message[]; has_more: boolean }>;
     get(caller: Caller, roomId: string, messageId: string): Promise<Message>;
     edit(caller: Caller, roomId: string, messageId: string, patch: { content?: string; meta?: Record<string, unknown> | null }): Promise<Message>;

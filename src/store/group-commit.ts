@@ -17,16 +17,18 @@ export interface BatchStats {
   onBatch?(size: number, seconds: number): void;
 }
 
+/** One submit: its sends (consecutive in their batch) and the callback that takes their outcomes, in order. */
 interface Waiting<T, R> {
-  item: T;
-  resolve(value: R): void;
-  reject(err: unknown): void;
+  items: T[];
+  settle(outcomes: Outcome<R>[]): void;
 }
 
-/** Queued sends that go into one batch together, in submit order: one `together` token's, or a send alone. */
+/** Queued sends that go into one batch together, in submit order: one `together` token's, or a submit alone. */
 interface Group<T, R> {
   together?: object;
   items: Waiting<T, R>[];
+  /** Sends in it (a submit may carry several). */
+  sends: number;
 }
 
 export class GroupCommit<T, R> {
@@ -58,12 +60,23 @@ export class GroupCommit<T, R> {
    * whole window instead of slices of many.
    */
   submit(item: T, together?: object): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      const waiting = { item, resolve, reject };
+    return this.submitMany([item], together).then(unwrapFirst);
+  }
+
+  /**
+   * Queues several sends at once, consecutive in their batch (as many submit() calls in a row with
+   * the same token would be), and resolves once with each one's outcome in order: a WebSocket run
+   * (ws/dispatch.ts) costs one promise, not one per send. Never rejects.
+   */
+  submitMany(items: T[], together?: object): Promise<Outcome<R>[]> {
+    return new Promise<Outcome<R>[]>((settle) => {
+      const waiting: Waiting<T, R> = { items, settle };
       const group = together && this.open.get(together);
-      if (group) group.items.push(waiting);
-      else {
-        const fresh = { together, items: [waiting] };
+      if (group) {
+        group.items.push(waiting);
+        group.sends += items.length;
+      } else {
+        const fresh: Group<T, R> = { together, items: [waiting], sends: items.length };
         this.queue.push(fresh);
         if (together) this.open.set(together, fresh);
       }
@@ -84,10 +97,12 @@ export class GroupCommit<T, R> {
   private cut(): Waiting<T, R>[] {
     const batch: Waiting<T, R>[] = [];
     let groups = 0;
-    while (groups < this.queue.length && batch.length < this.maxBatch) {
+    let sends = 0;
+    while (groups < this.queue.length && sends < this.maxBatch) {
       const group = this.queue[groups++]!;
       if (group.together) this.open.delete(group.together);
       for (const w of group.items) batch.push(w);
+      sends += group.sends;
     }
     this.queue.splice(0, groups);
     return batch;
@@ -96,26 +111,36 @@ export class GroupCommit<T, R> {
   /** Sends queued and not yet in a batch (behind the batch committing now); read by the metrics scrape, not per send. */
   get waiting(): number {
     let sends = 0;
-    for (const group of this.queue) sends += group.items.length;
+    for (const group of this.queue) sends += group.sends;
     return sends;
   }
 
   private async flush(batch: Waiting<T, R>[]): Promise<void> {
     this.inFlight += 1;
     const started = process.hrtime.bigint();
+    const items: T[] = [];
+    for (const w of batch) for (const item of w.items) items.push(item);
+    let outcomes: Outcome<R>[];
     try {
-      const outcomes = await this.run(batch.map((w) => w.item));
-      this.stats.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
-      batch.forEach((w, i) => {
-        const o = outcomes[i]!;
-        if ('err' in o) w.reject(o.err);
-        else w.resolve(o.value);
-      });
+      outcomes = await this.run(items);
+      this.stats.onBatch?.(items.length, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (err) {
-      for (const w of batch) w.reject(err);
-    } finally {
-      this.inFlight -= 1;
-      this.schedule();
+      const failed: Outcome<R> = { err };
+      outcomes = items.map(() => failed);
     }
+    this.inFlight -= 1;
+    let k = 0;
+    for (const w of batch) {
+      const n = w.items.length;
+      w.settle(n === outcomes.length ? outcomes : outcomes.slice(k, k + n));
+      k += n;
+    }
+    this.schedule();
   }
+}
+
+function unwrapFirst<R>(outcomes: Outcome<R>[]): R {
+  const o = outcomes[0]!;
+  if ('err' in o) throw o.err;
+  return o.value;
 }

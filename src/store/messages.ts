@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { MAX_BATCH, type AfterInsert, type AppendRequest, type AppendResult, type MessageToAppend, type NewMessageRow, type SendEvents } from './append-types.ts';
 import { driver, type Db } from './db.ts';
 import { batchStatsFor } from './batch-stats.ts';
-import { GroupCommit } from './group-commit.ts';
+import { GroupCommit, type Outcome } from './group-commit.ts';
 import { runMysqlBatch } from './mysql-append.ts';
 import { runSqliteBatch } from './sqlite-append.ts';
 
@@ -25,7 +25,7 @@ export const toRow = (r: MessageRow): MessageRow => ({
   deleted_at: num(r.deleted_at),
 });
 
-export type { AfterInsert, MessageToAppend, NewMessageRow, SendEvents };
+export type { AfterInsert, AppendRequest, AppendResult, MessageToAppend, NewMessageRow, Outcome, SendEvents };
 
 /**
  * Batches in flight per process: one on both. MySQL: a batch holds its rooms' and tenant's locks
@@ -80,6 +80,15 @@ export function appendMessage(
   knex: Knex, msg: MessageToAppend, now: () => number, afterInsert?: AfterInsert, events?: SendEvents, slowOk = false, together?: object,
 ): Promise<NewMessageRow | null> {
   return committerFor(knex).submit({ msg, now, afterInsert, events, slowOk }, together);
+}
+
+/**
+ * Several sends at once (a WebSocket connection's run: ws/dispatch.ts), stored consecutively in one
+ * batch as appendMessage would store each, and answered together: each one's outcome in order (its
+ * row, null when refused, or its error). Never rejects.
+ */
+export function appendMessages(knex: Knex, requests: AppendRequest[], together?: object): Promise<Outcome<AppendResult>[]> {
+  return committerFor(knex).submitMany(requests, together);
 }
 
 export async function findMessage(db: Db, tenantId: string, roomId: string, id: string): Promise<MessageRow | undefined> {

@@ -20,6 +20,8 @@ import type { Typing } from './typing.ts';
  */
 export interface FrameLimiter {
   consume(tenantId: string, limits: { rate: number; burst: number }): Promise<{ allowed: boolean; retryAfterMs: number }>;
+  /** Synchronous, while limiting in process memory (ratelimit/index.ts TenantLimiter.consumeNow). */
+  consumeNow?(tenantId: string, limits: { rate: number; burst: number }): { allowed: boolean; retryAfterMs: number };
 }
 
 export interface WsContext {

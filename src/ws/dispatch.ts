@@ -11,6 +11,7 @@
  * send-admission.ts): beyond it a run waits its turn as text, with the frames that join it meanwhile.
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
+import type { RunItem } from '../domain/types.ts';
 import type { Message } from '../domain/wire.ts';
 import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_S } from '../store/availability.ts';
 import { limitsFor } from '../ratelimit/index.ts';
@@ -90,7 +91,7 @@ export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
 /** Resolves when the connection's frames are handled and its sends answered (graceful shutdown; no new frames are taken then). */
 export async function settled(conn: Conn): Promise<void> {
   await conn.chain;
-  await pipelines.get(conn)?.all;
+  await pipelines.get(conn)?.last;
 }
 
 /**
@@ -126,11 +127,11 @@ function absorb(conn: Conn, texts: string[]): void {
 
 /**
  * A connection's sends that are submitted and not all answered yet (a WeakMap: an idle connection
- * holds nothing). `last`: the last one's answer (the next run's first send waits for it);
- * `all`: every one of them done; `sends` and `chars`: how many, and their frames' characters
- * with FRAME_OVERHEAD each (bounded by MAX_RUN and RUN_CHARS).
+ * holds nothing). `last`: the last run's answers, which come after every run before it (the next
+ * run waits for it); `sends` and `chars`: how many, and their frames' characters with
+ * FRAME_OVERHEAD each (bounded by MAX_RUN and RUN_CHARS).
  */
-interface Pipeline { last: Promise<void>; all: Promise<void>; sends: number; chars: number }
+interface Pipeline { last: Promise<void>; sends: number; chars: number }
 const pipelines = new WeakMap<Conn, Pipeline>();
 
 /**
@@ -176,10 +177,11 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
           const chars = textChars(texts, i, n);
           const weight = chars + n * FRAME_OVERHEAD;
           const ahead = pipelines.get(conn);
-          if (ahead && (ahead.sends + n > MAX_RUN || ahead.chars + weight > RUN_CHARS)) await ahead.all;
-          let submitted: Awaited<ReturnType<typeof sendRun>>;
+          if (ahead && (ahead.sends + n > MAX_RUN || ahead.chars + weight > RUN_CHARS)) await ahead.last;
+          let submitted: SubmittedRun;
           try {
-            submitted = await sendRun(ctx, conn, run, pipelines.get(conn)?.last);
+            const pending = sendRun(ctx, conn, run, pipelines.get(conn)?.last);
+            submitted = pending instanceof Promise ? await pending : pending;
           } catch (err) {
             ctx.admission.release(n);
             throw err;
@@ -188,7 +190,7 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
           pipelined(ctx, conn, submitted, n, chars, weight);
         } else {
           const ahead = pipelines.get(conn);
-          if (ahead) await ahead.all; // every send before this frame is answered first
+          if (ahead) await ahead.last; // every send before this frame is answered first
           await handle(ctx, conn, parsed);
         }
       } else {
@@ -219,15 +221,14 @@ function release(conn: Conn, frames: number, chars: number): void {
 }
 
 /** A submitted run joins the connection's pipeline; its frames (and admission places) stay counted until its sends are answered. */
-function pipelined(ctx: WsContext, conn: Conn, run: { last: Promise<void>; done: Promise<void> }, frames: number, chars: number, weight: number): void {
+function pipelined(ctx: WsContext, conn: Conn, run: SubmittedRun, frames: number, chars: number, weight: number): void {
   let p = pipelines.get(conn);
   if (p) {
-    p.last = run.last;
-    p.all = Promise.all([p.all, run.done]).then(noop);
+    p.last = run.done;
     p.sends += frames;
     p.chars += weight;
   } else {
-    pipelines.set(conn, (p = { last: run.last, all: run.done, sends: frames, chars: weight }));
+    pipelines.set(conn, (p = { last: run.done, sends: frames, chars: weight }));
   }
   const pipeline = p;
   void run.done.then(() => {
@@ -304,82 +305,60 @@ function answerFailure(ctx: WsContext, conn: Conn, type: string, echo: Partial<F
 }
 
 type SendFrame = Extract<ClientFrame, { type: 'message.send' }>;
-type Decided = { allowed: boolean; retryAfterMs: number } | { err: unknown } | undefined;
 
 /**
  * Consecutive message.send frames of one connection, pipelined: each is rate-limited (in frame
- * order), then all are handed to the domain at once with the connection as their `together`
- * token, so the group commit stores them in one batch in frame order (their seqs in a room follow
- * the frames) instead of one commit per frame, together with the connection's sends still queued
- * for a batch, if any (group-commit.ts: a sender's window gathers into one run per room). Each
- * send waits for the previous one's answer (`turn`; the first one for `after`, the last answer
- * of the connection's previous run) before its own ack and publish, and before a refused send
- * asks the send gate and tries again, so answers go out in frame order, every ack precedes its
- * message.created, and a retried send (slow mode) takes its seq only after the sends before it
- * are done. While a committed send waits for its turn, its seq is a gap in the room's live stream
- * that this node does not fill from the database (bus/unannounced.ts), however long the sends
- * before it take (up to unannouncedMaxWaitMs). A send that fails is answered (in its place) and
- * disturbs none of the others. Resolves once the sends are submitted (the group commit
- * queues them in submit order, and one batch commits at a time, so a later run's seqs follow), with
- * the last one's answer and the run's end (every send done).
+ * order), then all are handed to the domain at once (domain messages.sendRun) with the connection
+ * as their `together` token, so the group commit stores them in one batch in frame order (their
+ * seqs in a room follow the frames) instead of one commit per frame, together with the
+ * connection's sends still queued for a batch, if any (group-commit.ts: a sender's window gathers
+ * into one run per room). The run is answered once `after` (the connection's previous run's
+ * answers) has settled, each send in its place: the ack of a new message before its
+ * message.created, a repeat's ack, a refusal's error frame; a send refused by the send gate asks
+ * it again only after the sends before it are answered (a retried send in slow mode takes its seq
+ * then). While a committed send waits, its seq is a gap in the room's live stream that this node
+ * does not fill from the database (bus/unannounced.ts), however long the sends before it take (up
+ * to unannouncedMaxWaitMs). A send that fails is answered in its place and disturbs none of the
+ * others. Returns once the sends are submitted (the group commit queues them in submit order, and
+ * one batch commits at a time, so a later run's seqs follow): synchronously with an in-memory
+ * limiter, a promise with Redis. Its `done` settles when every send of it is answered.
  */
-async function sendRun(ctx: WsContext, conn: Conn, frames: SendFrame[], after?: Promise<void>): Promise<{ last: Promise<void>; done: Promise<void> }> {
+function sendRun(ctx: WsContext, conn: Conn, frames: SendFrame[], after?: Promise<void>): SubmittedRun | Promise<SubmittedRun> {
   if (!conn.syncStarted) startSync(ctx.sync, conn, new Map());
-  let decided: Decided[] | undefined;
-  if (ctx.limiter) {
-    const limiter = ctx.limiter;
-    const limits = limitsFor(conn.tenant!.settings, ctx.config);
-    decided = await Promise.all(frames.map(() => limiter.consume(conn.tenant!.id, limits).catch((err: unknown) => ({ err }))));
-  }
-  const together: object = conn;
-  const done: Promise<void>[] = [];
-  let turn = after;
-  for (let i = 0; i < frames.length; i++) {
-    let answered!: () => void;
-    const next = new Promise<void>((resolve) => (answered = resolve));
-    done.push(pipelinedSend(ctx, conn, frames[i]!, decided?.[i], turn, together, answered));
-    turn = next;
-  }
-  return { last: turn!, done: done.length === 1 ? done[0]! : Promise.all(done).then(noop) };
+  const limiter = ctx.limiter;
+  if (!limiter) return submitRun(ctx, conn, frames, undefined, after);
+  const limits = limitsFor(conn.tenant!.settings, ctx.config);
+  const tenantId = conn.tenant!.id;
+  if (limiter.consumeNow) return submitRun(ctx, conn, frames, frames.map(() => limiter.consumeNow!(tenantId, limits)), after);
+  return Promise.all(frames.map(() => limiter.consume(tenantId, limits).catch((err: unknown) => ({ err }))))
+    .then((decided) => submitRun(ctx, conn, frames, decided, after));
 }
 
-/** One send of a run: started at once (synchronously, so the run's sends are submitted together), answered in its turn. */
-async function pipelinedSend(
-  ctx: WsContext, conn: Conn, frame: SendFrame, decision: Decided, turn: Promise<void> | undefined, together: object | undefined, answered: () => void,
-): Promise<void> {
-  const { room_id, content, meta, client_msg_id } = frame;
-  const echo = { frame: frame.type, ...refOf(frame), client_msg_id };
-  let acked = false;
-  const ack = (message: Message, created: boolean) => {
-    acked = true;
-    const bytes = encodeAck(client_msg_id, created, message, frame.ref);
-    // a new message's ack joins the sender's copy of its message.created in one write (router.sendAck)
-    if (created) ctx.router.sendAck(conn, message.room_id, bytes);
-    else ctx.router.send(conn, bytes);
-    answered();
-  };
-  try {
-    if (decision && 'err' in decision) throw decision.err;
-    if (decision && !decision.allowed) {
+interface SubmittedRun { done: Promise<void> }
+type Decided = { allowed: boolean; retryAfterMs: number } | { err: unknown };
+
+function submitRun(ctx: WsContext, conn: Conn, frames: SendFrame[], decided: Decided[] | undefined, after?: Promise<void>): SubmittedRun {
+  const items: RunItem[] = new Array(frames.length);
+  for (let i = 0; i < frames.length; i++) {
+    const { room_id, content, meta, client_msg_id } = frames[i]!;
+    const decision = decided?.[i];
+    if (decision && 'err' in decision) items[i] = { refused: decision.err };
+    else if (decision && !decision.allowed) {
       ctx.observer.rateLimited();
-      if (turn) await turn;
-      return sendError(ctx, conn, { ...echo, code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded', retry_after_ms: decision.retryAfterMs });
-    }
-    // A new message is acked before its message.created is published (the spec's order for the
-    // sender): the domain waits for `turn`, then calls onStored, then publishes.
-    const { message, created } = await ctx.domain.messages.send(conn.caller!, room_id, { content, meta, client_msg_id }, {
-      onStored: (stored) => ack(stored, true), turn, together,
-    });
-    if (!acked) {
-      if (turn) await turn;
-      ack(message, created); // a repeat: nothing is published
-    }
-  } catch (err) {
-    if (turn) await turn;
-    answerFailure(ctx, conn, frame.type, echo, err);
-  } finally {
-    answered(); // the next send's turn, whatever happened to this one
+      items[i] = { refused: new DomainError('RATE_LIMIT_EXCEEDED', 'Rate limit exceeded', [], decision.retryAfterMs) };
+    } else items[i] = { room_id, input: { content, meta, client_msg_id } };
   }
+  const answer = (i: number, result: { message: Message; created: boolean } | { err: unknown }) => {
+    const frame = frames[i]!;
+    if ('err' in result) return answerFailure(ctx, conn, frame.type, { frame: frame.type, ...refOf(frame), client_msg_id: frame.client_msg_id }, result.err);
+    const bytes = encodeAck(frame.client_msg_id, result.created, result.message, frame.ref);
+    // a new message's ack joins the sender's copy of its message.created in one write (router.sendAck)
+    if (result.created) ctx.router.sendAck(conn, result.message.room_id, bytes);
+    else ctx.router.send(conn, bytes);
+  };
+  const done = ctx.domain.messages.sendRun(conn.caller!, items, { after, together: conn, answer })
+    .catch((err: unknown) => ctx.log.error({ err, conn: conn.id }, 'ws: answering a run of sends failed'));
+  return { done };
 }
 
 type Handler<T extends ClientFrame['type']> = (ctx: WsContext, conn: Conn, frame: Extract<ClientFrame, { type: T }>) => Promise<void> | void;

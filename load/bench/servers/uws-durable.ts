@@ -86,7 +86,7 @@ const app = uWS.App().ws<Data>('/*', {
     // Resolved after the batch's commit, all of a batch in one turn: uWS writes each member's frames of it together.
     appendMessage(knex, msg, now).then((row) => {
       if (!row) fail('a send was refused', 'not a member');
-      app.publish(d.topic, JSON.stringify({ type: 'message.created', room_id: row.room_id, message: messageOut({ ...row, pk: 0 }) }), false);
+      app.publish(d.topic, JSON.stringify({ type: 'message.created', room_id: row.room_id, message: messageOut(row) }), false);
     }, (err: unknown) => fail('a send failed', err));
   },
 });
