@@ -17,3 +17,14 @@ export function pooledRandomBytes(n: number): Buffer {
   used += n;
   return pool.subarray(used - n, used);
 }
+
+/** Fills `target` (≤ 4096 bytes) with fresh random bytes from the pool: no view allocated. */
+export function fillRandom(target: Uint8Array): void {
+  const n = target.length;
+  if (used + n > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  pool.copy(target, 0, used, used + n);
+  used += n;
+}
