@@ -16,7 +16,7 @@ import { messageOut } from './mappers.ts';
 import type { Message } from './shapes.ts';
 import { sendGate } from './send-gate.ts';
 import { isStaffRole } from './staff.ts';
-import type { Caller, Domain, MessageInput, MessageQuery, RunItem, RunOptions, SendOptions, UserCaller } from './types.ts';
+import type { Caller, Domain, MessageInput, MessageQuery, RunItem, RunOptions, UserCaller } from './types.ts';
 import { canonicalJson, checkInt, checkJsonBounds, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
 
 const MAX_CONTENT = 4000;
@@ -130,10 +130,10 @@ type Stored = { row: store.NewMessageRow } | { replay: { message: Message; creat
 /**
  * The rest of a send once its first attempt's outcome is known: stored, or refused by the send
  * gate (archived, muted, slow mode, not a member: sendGate says why, or lets it try again, alone),
- * or a repeated idempotency key (the original, or CONFLICT for another body). `turn` is awaited
- * before the send gate is asked, so a retry takes its seq only after the sends before it are done.
+ * or a repeated idempotency key (the original, or CONFLICT for another body). In a run (sendRun)
+ * this is called in the send's turn, so a retry takes its seq only after the sends before it are done.
  */
-async function settle(ctx: Ctx, send: PendingSend, first: store.Outcome<store.AppendResult>, turn?: Promise<unknown>): Promise<Stored> {
+async function settle(ctx: Ctx, send: PendingSend, first: store.Outcome<store.AppendResult>): Promise<Stored> {
   const { me, roomId, clientKey, hash } = send;
   let outcome = first;
   for (let attempt = 0; ; attempt++) {
@@ -144,7 +144,6 @@ async function settle(ctx: Ctx, send: PendingSend, first: store.Outcome<store.Ap
       throw err;
     }
     if (outcome.value) return { row: outcome.value };
-    if (turn) await turn;
     const verdict = await sendGate(ctx, me, roomId, send.slowOk, attempt, clientKey);
     if (!verdict.retry) return { replay: replay(verdict.prior, hash) };
     send.slowOk = verdict.slowOk;
@@ -168,27 +167,15 @@ async function refuseDenied(ctx: Ctx, send: PendingSend): Promise<never> {
  * repeat waits for the room lock, so by then the first has committed and its row is visible.
  * Acknowledged (returned) and published only after COMMIT.
  */
-export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput, opts: SendOptions = {}) {
+export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, input: MessageInput) {
   const send = prepare(ctx, caller, roomId, input);
   if (send.denied) await refuseDenied(ctx, send);
-  const [first] = await store.appendMessages(ctx.db, [send], opts.together);
-  const stored = await settle(ctx, send, first!, opts.turn);
-  if ('replay' in stored) {
-    if (opts.turn) await opts.turn;
-    return stored.replay;
-  }
+  const [first] = await store.appendMessages(ctx.db, [send]);
+  const stored = await settle(ctx, send, first!);
+  if ('replay' in stored) return stored.replay;
   const { row } = stored;
   const evt = send.event(row);
-  // A send waiting for its turn is committed but announced later: until then its seq is a gap that
-  // this process's sequencers must not fill from the database (bus/unannounced.ts).
-  const release = opts.turn ? ctx.holdAnnounce(row.tenant_id, row.room_id, row.seq) : undefined;
-  try {
-    if (opts.turn) await opts.turn;
-    opts.onStored?.(evt.message);
-    ctx.announce([evt]); // already in the outbox, written with the message
-  } finally {
-    release?.();
-  }
+  ctx.announce([evt]); // already in the outbox, written with the message
   if (isStaffRole(send.me.user.role)) await noteFirstResponse(ctx, row.tenant_id, row.room_id, row.sender_id, row.created_at);
   return { message: evt.message, created: true };
 }
@@ -353,7 +340,7 @@ async function listAfter(ctx: Ctx, caller: Caller, q: { after?: string; limit?: 
 
 export function messagesApi(ctx: Ctx): Domain['messages'] {
   return {
-    send: (caller, roomId, input, opts) => sendMessage(ctx, caller, roomId, input, opts),
+    send: (caller, roomId, input) => sendMessage(ctx, caller, roomId, input),
     sendRun: (caller, items, opts) => sendRun(ctx, caller, items, opts),
     list: (caller, roomId, q) => list(ctx, caller, roomId, q),
     async get(caller, roomId, messageId) {

@@ -49,23 +49,6 @@ export interface RunOptions {
   answer(index: number, result: { message: Message; created: boolean } | { err: unknown }): void;
 }
 
-export interface SendOptions {
-  /**
-   * Runs right after COMMIT and before message.created is published: the WebSocket sends its
-   * message.ack there, so the sender's own message.created arrives after the ack.
-   */
-  onStored?: (message: Message) => void;
-  /**
-   * Pipelined sends of one connection (ws/dispatch.ts): settles once the connection's previous
-   * send has been answered. Awaited before onStored (so acks go out in frame order, each before its
-   * own message.created) and before a refused send asks the send gate and tries again (so a retry
-   * takes its seq only after the sends before it are done).
-   */
-  turn?: Promise<unknown>;
-  /** Sends with the same token that wait for a batch at the same time are stored in one batch, in submit order (store/group-commit.ts). */
-  together?: object;
-}
-
 export interface DomainConfig {
   jwtIssuer: string;
   rateLimitPerSecond: number;
@@ -194,7 +177,7 @@ export interface Domain {
     roomsOfUsers(tenantId: string, userIds: readonly string[]): Promise<Map<string, { room_id: string; last_seq: number; delivered_seq: number }[]>>;
   };
   messages: {
-    send(caller: Caller, roomId: string, input: MessageInput, opts?: SendOptions): Promise<{ message: Message; created: boolean }>;
+    send(caller: Caller, roomId: string, input: MessageInput): Promise<{ message: Message; created: boolean }>;
     /** A WebSocket connection's run of sends, answered in order through opts.answer (domain/messages.ts sendRun). */
     sendRun(caller: Caller, items: RunItem[], opts: RunOptions): Promise<void>;
     list(caller: Caller, roomId: string, q: MessageQuery): Promise<{ items: Message[]; has_more: boolean }>;

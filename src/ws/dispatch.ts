@@ -240,8 +240,6 @@ function pipelined(ctx: WsContext, conn: Conn, run: SubmittedRun, frames: number
   });
 }
 
-const noop = () => {};
-
 function parse(ctx: WsContext, text: string): Parsed {
   const parsed = parseClientFrame(text);
   ctx.observer.frameIn(parsed.ok ? parsed.frame.type : 'invalid');

@@ -64,3 +64,29 @@ test('a group that grows past maxBatch while queued still goes whole, and the cu
   await Promise.all(sent);
   assert.deepEqual(batches, [['x', 'a1', 'a2', 'a3', 'a4'], ['y', 'z']]);
 });
+
+test('submitMany: its sends are consecutive in their batch, join their token\'s group, count toward maxBatch, and come back as one answer in order', async () => {
+  const batches: string[][] = [];
+  const commit = new GroupCommit<string, string>(async (batch) => {
+    batches.push(batch);
+    return batch.map((value) => (value.startsWith('bad') ? { err: new Error(value) } : { value: value.toUpperCase() }));
+  }, 4, 1);
+  const conn = {};
+  const pending = [commit.submitMany(['a1', 'bad-a2', 'a3'], conn), commit.submit('x'), commit.submitMany(['a4', 'a5'], conn), commit.submitMany(['y1', 'y2'])] as const;
+  assert.equal(commit.waiting, 8);
+  const [run1, x, run2, run3] = await Promise.all(pending);
+  assert.deepEqual(batches, [['a1', 'bad-a2', 'a3', 'a4', 'a5'], ['x', 'y1', 'y2']], 'the token\'s runs whole in one batch (past maxBatch), the rest cut after it');
+  assert.deepEqual(run1.map((o) => ('err' in o ? `err ${(o.err as Error).message}` : o.value)), ['A1', 'err bad-a2', 'A3'], 'each send its own outcome, in order');
+  assert.equal(x, 'X');
+  assert.deepEqual(run2, [{ value: 'A4' }, { value: 'A5' }]);
+  assert.deepEqual(run3, [{ value: 'Y1' }, { value: 'Y2' }]);
+  assert.equal(commit.waiting, 0);
+});
+
+test('submitMany never rejects: a batch that fails whole gives each of its sends that error', async () => {
+  const boom = new Error('disk gone');
+  const commit = new GroupCommit<string, string>(async () => { throw boom; }, 10, 1);
+  const [run, single] = await Promise.all([commit.submitMany(['a', 'b']), commit.submit('c').then(() => 'stored', (err: unknown) => err)]);
+  assert.deepEqual(run, [{ err: boom }, { err: boom }]);
+  assert.equal(single, boom);
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { backends } from '../helpers/backends.ts';
+import { until } from '../helpers/until.ts';
 import { openHarness, refreshed, rejectsWith, type DomainHarness } from './harness.ts';
 
 for (const backend of backends()) {
@@ -144,6 +145,50 @@ for (const backend of backends()) {
       assert.equal((await h.domain.rooms.get(users[0]!, room.id)).last_seq, 4);
       const created = h.events.slice(before).filter((e) => e.type === 'message.created');
       assert.deepEqual(created.map((e) => (e as { message: { seq: number } }).message.seq).sort(), [2, 3, 4]);
+    });
+
+    test('a run (sendRun) answers its sends in item order, each with its own outcome, after the run before it, each before its announce', async () => {
+      const { t, users, room } = await groupOf('a', 'b');
+      const stranger = await t.user('stranger-run');
+      const { room: elsewhere } = await h.domain.rooms.create(stranger, { type: 'group', name: 'not mine', members: [] });
+      await h.domain.messages.send(users[0]!, room.id, { content: 'first', client_msg_id: 'old' });
+      const before = h.events.length;
+      const createdSeqs = () => h.events.slice(before).filter((e) => e.type === 'message.created').map((e) => (e as { message: { seq: number } }).message.seq);
+      const answers: { i: number; result: { message?: { seq: number; content: string }; created?: boolean; err?: { code?: string } }; createdThen: number[] }[] = [];
+      let open!: () => void;
+      const after = new Promise<void>((resolve) => (open = resolve));
+      const run = h.domain.messages.sendRun(users[0]!, [
+        { room_id: room.id, input: { content: 'r1' } },
+        { refused: Object.assign(new Error('limited'), { code: 'RATE_LIMIT_EXCEEDED' }) },
+        { room_id: room.id, input: { content: 'x'.repeat(4001) } }, // VALIDATION_ERROR, nothing stored
+        { room_id: room.id, input: { content: 'first', client_msg_id: 'old' } }, // a repeat: the original
+        { room_id: room.id, input: { content: 'another body', client_msg_id: 'old' } }, // CONFLICT
+        { room_id: elsewhere.id, input: { content: 'not a member' } }, // NOT_FOUND, after the send gate
+        { room_id: room.id, input: { content: 'r2' } },
+      ], {
+        after,
+        answer: (i, result) => answers.push({ i, result: result as never, createdThen: createdSeqs() }),
+      });
+      await until('the run to commit', async () => (await h.domain.rooms.get(users[0]!, room.id)).last_seq === 3);
+      assert.equal(answers.length, 0, 'nothing answered before the run before it');
+      assert.deepEqual(createdSeqs(), [], 'nothing announced before its answer');
+      open();
+      await run;
+      assert.deepEqual(answers.map((a) => a.i), [0, 1, 2, 3, 4, 5, 6], 'every item answered once, in order');
+      const [r1, limited, invalid, repeat, conflict, notFound, r2] = answers.map((a) => a.result);
+      assert.deepEqual([r1!.created, r1!.message!.seq, r1!.message!.content], [true, 2, 'r1']);
+      assert.equal(limited!.err!.code, 'RATE_LIMIT_EXCEEDED');
+      assert.equal(invalid!.err!.code, 'VALIDATION_ERROR');
+      assert.deepEqual([repeat!.created, repeat!.message!.seq], [false, 1]);
+      assert.equal(conflict!.err!.code, 'CONFLICT');
+      assert.equal(notFound!.err!.code, 'NOT_FOUND');
+      assert.deepEqual([r2!.created, r2!.message!.seq, r2!.message!.content], [true, 3, 'r2']);
+      assert.deepEqual(answers[0]!.createdThen, [], 'seq 2 acknowledged before it is announced');
+      assert.deepEqual(answers[6]!.createdThen, [2], 'seq 3 acknowledged after seq 2 went out, before its own');
+      assert.deepEqual(createdSeqs(), [2, 3]);
+      const { items } = await h.domain.messages.list(users[0]!, room.id, { after_seq: 0 });
+      assert.deepEqual(items.map((m) => [m.seq, m.content]), [[1, 'first'], [2, 'r1'], [3, 'r2']]);
+      assert.equal((await h.domain.messages.list(stranger, elsewhere.id, { after_seq: 0 })).items.length, 0);
     });
 
     test('list pages by seq: after_seq, before_seq, newest by default, has_more', async () => {

@@ -1,9 +1,9 @@
 /**
- * A pipelined send (ws/dispatch.ts) commits with its run, then waits for the send before it to be
- * answered before it is acknowledged and announced. Meanwhile its seq is a gap in the room's live
+ * A pipelined run of sends (ws/dispatch.ts, domain messages.sendRun) commits, then waits for the
+ * connection's previous run to be answered before its sends are acknowledged and announced. Meanwhile its seq is a gap in the room's live
  * stream. The node fills a gap that outlives gapMs from the database; it must leave this one open
  * (bus/unannounced.ts), or the sender would get its own message.created before its message.ack.
- * Here the send's turn is held open by the test, far longer than the node's gapMs. The same hold
+ * Here the previous run (sendRun's `after`) is held open by the test, far longer than the node's gapMs. The same hold
  * must not hand a joining connection off early (it would get the message twice, the live members
  * out of order), and a forced handoff loads what its replay saw from the database, once. Events
  * the bus lost (stored with no announce, as by a node whose Redis publish failed) reach the live
@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test, type TestContext } from 'node:test';
 import type { UserCaller } from '../../src/domain/index.ts';
+import type { Message } from '../../src/domain/wire.ts';
 import { appendMessage } from '../../src/store/messages.ts';
 import type { WsNodeOptions } from '../../src/ws/node.ts';
 import { noObserver, type GapOutcome } from '../../src/ws/observer.ts';
@@ -38,8 +39,17 @@ async function roomWithWatcher(t: TestContext, backend: Backend, nodeOpts: Parti
     const tenantCaller = { kind: 'tenant', tenantId: w.tenant.id } as const;
     const bob: UserCaller = { kind: 'user', tenantId: w.tenant.id, user: await domain.users.get(tenantCaller, 'bob'), via: 'key' };
     let open!: () => void;
-    const turn = new Promise<void>((resolve) => (open = resolve));
-    const sent = domain.messages.send(bob, room, { content, client_msg_id: randomUUID() }, { turn, ...opts });
+    const after = new Promise<void>((resolve) => (open = resolve));
+    let answered!: (result: { message: Message; created: boolean }) => void;
+    const sent = new Promise<{ message: Message; created: boolean }>((resolve) => (answered = resolve));
+    void domain.messages.sendRun(bob, [{ room_id: room, input: { content, client_msg_id: randomUUID() } }], {
+      after,
+      answer: (_i, result) => {
+        assert.ok(!('err' in result), `the held send failed: ${'err' in result ? String(result.err) : ''}`);
+        opts.onStored?.();
+        answered(result);
+      },
+    });
     await until('the send to commit', () => unannounced(1));
     return { open, sent };
   };
