@@ -191,7 +191,7 @@ export async function sendMessage(ctx: Ctx, caller: Caller, roomId: string, inpu
  * caller already refused, e.g. rate-limited) is answered with that error in its place. A send the
  * store refused goes through the send gate in its turn (settle), after the sends before it are
  * answered, while the sends behind it that committed hold their seqs unannounced (bus/unannounced.ts).
- * Resolves when every send is answered; never rejects (a failing `answer` is the caller's).
+ * Resolves when every send is answered; never rejects (an `answer` that throws is logged).
  */
 export async function sendRun(ctx: Ctx, caller: Caller, items: RunItem[], opts: RunOptions): Promise<void> {
   const sends: (PendingSend | { err: unknown })[] = [];
@@ -221,7 +221,7 @@ export async function sendRun(ctx: Ctx, caller: Caller, items: RunItem[], opts: 
   }
   if (wait) for (const send of toStore) if ('value' in send.first! && send.first.value) send.hold(ctx, send.first.value);
   try {
-    if (opts.after) await opts.after;
+    if (opts.after) await opts.after.then(undefined, ignore); // answered after it, however it ended
     for (let i = 0; i < sends.length; i++) {
       const send = sends[i]!;
       try {
@@ -230,20 +230,34 @@ export async function sendRun(ctx: Ctx, caller: Caller, items: RunItem[], opts: 
         const first = send.first!;
         const stored = 'value' in first && first.value ? { row: first.value } : await settle(ctx, send, first);
         if ('replay' in stored) {
-          opts.answer(i, stored.replay);
+          answer(ctx, opts, i, stored.replay);
           continue;
         }
         const evt = send.event(stored.row);
-        opts.answer(i, { message: evt.message, created: true });
+        answer(ctx, opts, i, { message: evt.message, created: true });
         ctx.announce([evt]);
         send.unhold();
         if (isStaffRole(send.me.user.role)) await noteFirstResponse(ctx, stored.row.tenant_id, stored.row.room_id, stored.row.sender_id, stored.row.created_at);
       } catch (err) {
-        opts.answer(i, { err });
+        answer(ctx, opts, i, { err });
       }
     }
   } finally {
     if (wait) for (const send of toStore) send.unhold();
+  }
+}
+
+const ignore = () => {};
+
+/**
+ * One answer of a run. A callback that throws is logged and changes nothing else: a stored send
+ * is still announced, and is never answered a second time as a failure.
+ */
+function answer(ctx: Ctx, opts: RunOptions, i: number, result: Parameters<RunOptions['answer']>[1]): void {
+  try {
+    opts.answer(i, result);
+  } catch (err) {
+    ctx.log.error({ err }, 'answering a send of a run failed');
   }
 }
 

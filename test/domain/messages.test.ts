@@ -191,6 +191,27 @@ for (const backend of backends()) {
       assert.equal((await h.domain.messages.list(stranger, elsewhere.id, { after_seq: 0 })).items.length, 0);
     });
 
+    test('a run whose answer callback throws still announces the stored send, answers it once, and answers the rest', async () => {
+      const { users, room } = await groupOf('a', 'b');
+      const before = h.events.length;
+      const answered: [number, string][] = [];
+      const failedBefore = Promise.reject(new Error('the run before failed'));
+      failedBefore.catch(() => {}); // seen here; sendRun still gets a rejected promise
+      await h.domain.messages.sendRun(users[0]!, [
+        { room_id: room.id, input: { content: 'one' } },
+        { room_id: room.id, input: { content: 'two' } },
+      ], {
+        after: failedBefore,
+        answer: (i, result) => {
+          answered.push([i, 'err' in result ? 'err' : String(result.message.seq)]);
+          if (i === 0) throw new Error('a socket gone mid-answer');
+        },
+      });
+      assert.deepEqual(answered, [[0, '1'], [1, '2']], 'no failure answer for a stored send; the next one answered');
+      const created = h.events.slice(before).filter((e) => e.type === 'message.created');
+      assert.deepEqual(created.map((e) => (e as { message: { seq: number } }).message.seq), [1, 2], 'both announced');
+    });
+
     test('list pages by seq: after_seq, before_seq, newest by default, has_more', async () => {
       const { users, room } = await groupOf('a', 'b');
       for (let i = 1; i <= 7; i++) await h.domain.messages.send(users[0]!, room.id, { content: `m${i}` });
