@@ -204,8 +204,7 @@ export async function sendRun(ctx: Ctx, caller: Caller, items: RunItem[], opts: 
     try {
       const send = prepare(ctx, caller, item.room_id, item.input);
       sends.push(send);
-      if (send.denied) send.first = { value: null };
-      else toStore.push(send);
+      if (!send.denied) toStore.push(send); // a denied send is answered in its turn, after a membership check
     } catch (err) {
       sends.push({ err });
     }
@@ -214,7 +213,7 @@ export async function sendRun(ctx: Ctx, caller: Caller, items: RunItem[], opts: 
   // Anything to wait for before the last announce (the previous run, a send that must ask the
   // send gate or read its original, a staff member's first-response note): the committed seqs
   // are held until each is announced.
-  let wait = opts.after !== undefined || toStore.length !== sends.length || isStaffRole(requireUser(caller).user.role);
+  let wait = opts.after !== undefined || toStore.length !== sends.length || (toStore.length > 0 && isStaffRole(toStore[0]!.me.user.role));
   for (let k = 0; k < toStore.length; k++) {
     const o = (toStore[k]!.first = outcomes[k]!);
     if (!('value' in o && o.value)) wait = true;

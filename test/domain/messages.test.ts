@@ -191,6 +191,20 @@ for (const backend of backends()) {
       assert.equal((await h.domain.messages.list(stranger, elsewhere.id, { after_seq: 0 })).items.length, 0);
     });
 
+    test('a run of a member without can_send_message: AUTHORIZATION_ERROR in a room they see, NOT_FOUND in one they do not, nothing stored', async () => {
+      const { t, users, room } = await groupOf('a', 'b');
+      const stranger = await t.user('stranger-denied');
+      const { room: elsewhere } = await h.domain.rooms.create(stranger, { type: 'group', name: 'not theirs', members: [] });
+      await h.domain.users.update(t.caller, 'b', { permissions: { can_send_message: false } });
+      const answered: [number, string | undefined][] = [];
+      await h.domain.messages.sendRun(await refreshed(h.domain, users[1]!), [
+        { room_id: room.id, input: { content: 'one' } },
+        { room_id: elsewhere.id, input: { content: 'two' } },
+      ], { answer: (i, result) => answered.push([i, 'err' in result ? (result.err as { code?: string }).code : 'stored']) });
+      assert.deepEqual(answered, [[0, 'AUTHORIZATION_ERROR'], [1, 'NOT_FOUND']]);
+      assert.equal((await h.domain.rooms.get(users[0]!, room.id)).last_seq, 0);
+    });
+
     test('a run whose answer callback throws still announces the stored send, answers it once, and answers the rest', async () => {
       const { users, room } = await groupOf('a', 'b');
       const before = h.events.length;
