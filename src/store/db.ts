@@ -35,6 +35,9 @@ export async function openDatabase(url: string, opts: OpenOptions = {}): Promise
   throw new Error(`Unsupported DATABASE_URL "${redact(url)}": use sqlite:<path> or mysql://user:password@host:port/database`);
 }
 
+/** What a restarted WAL file keeps of its size (64 MiB); SQLite's default keeps all of it. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 function openSqlite(path: string, synchronous: 'FULL' | 'NORMAL'): Knex {
   if (!path) throw new Error('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/chatapi.db');
   const memory = path === ':memory:';
@@ -58,6 +61,8 @@ function openSqlite(path: string, synchronous: 'FULL' | 'NORMAL'): Knex {
           conn.pragma(`synchronous = ${synchronous}`);
           // The send batches keep that promise with their WAL sync off the loop (sqlite-append.ts).
           conn.durableSends = synchronous === 'FULL';
+          // A WAL that a burst grew is cut back to this when it restarts (wal-sync.ts walLimits).
+          conn.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
           conn.pragma('foreign_keys = ON');
           // Other processes (API node + WS node) share the file: wait for their locks.
           conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);

@@ -31,7 +31,7 @@ import { isRetryable } from './db.ts';
 import { SEND_GATE } from './rooms.ts';
 import type { AppendRequest, AppendResult, NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
-import { afterSendBatch, syncWal } from './wal-sync.ts';
+import { afterSendBatch, beforeSendBatch, syncWal } from './wal-sync.ts';
 import { OUTBOX_INSERT_SQL, type OutboxGate, outboxParams, outboxRow } from './outbox.ts';
 import { rawWrite, readGateRaw, retriedWhileLocked, type RawSqlite, type Stmt } from './sqlite-raw.ts';
 
@@ -46,6 +46,8 @@ export function runSqliteBatch(knex: Knex, batch: AppendRequest[]): Promise<Outc
 }
 
 async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
+  const restart = beforeSendBatch(sqliteFile(knex));
+  if (restart) await restart; // a checkpoint to the WAL's end: this batch restarts the WAL (wal-sync.ts)
   const { value: outcomes, conn, durable } = await rawWrite(knex, async (conn) => {
     // Without savepoints first (two statements less per send); a send that fails (a repeated
     // client_msg_id) rolls the batch back and it runs again with one savepoint per send.
@@ -61,6 +63,9 @@ async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<Appen
   }
   return outcomes;
 }
+
+/** The database file, as the connection names it (better-sqlite3's Database#name: knex passes it the filename). */
+const sqliteFile = (knex: Knex): string => (knex.client.config.connection as { filename: string }).filename;
 
 function viaKnex(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
   return knex.transaction(async (trx) => storeEach((await trx.client.acquireConnection()) as RawSqlite, batch, trx));

@@ -49,10 +49,23 @@ export async function forgetWal(databaseFile: string): Promise<void> {
  * file is ready, the send path turns the automatic checkpoint off on its connection and asks the
  * worker for a PASSIVE checkpoint (which never blocks the writer) after every few batches, and at
  * least every CHECKPOINT_EVERY_MS while the database is open.
+ *
+ * The WAL restarts (is written again from its first page) only when a write transaction begins
+ * after a checkpoint that copied all of it. Under sustained sends the writer appends the next
+ * batch while each checkpoint runs, so none reaches the end and the file grew without bound:
+ * 175 MB after 30 s of 500 rooms x 10 saturated (about a page per message), and with it the
+ * send path's CPU (each page read searches a wal-index that grows with the WAL) and its syncs
+ * (every write extends the file). So once a checkpoint reports the WAL at walLimits.restartPages or
+ * more, the next send batch waits for a checkpoint that starts after the batch before it, with
+ * nothing written meanwhile by the send path: it reaches the end, and that batch restarts the
+ * WAL. The batch before it is answered meanwhile. `journal_size_limit` (db.ts) then truncates a
+ * file a burst left bigger.
  */
 
 const CHECKPOINT_BATCHES = 4;
 const CHECKPOINT_EVERY_MS = 1000;
+/** restartPages: about 16 MiB of 4 KiB pages (at 500 x 10 saturated, a restart every ~16 batches); tests lower it. */
+export const walLimits = { restartPages: 4096 };
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -60,9 +73,12 @@ const Database = require(workerData.module);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 parentPort.on('message', () => {
-  let ok = true;
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { ok = false; }
-  parentPort.postMessage(ok);
+  let result;
+  try {
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    result = { ok: true, log: r.log, checkpointed: r.checkpointed };
+  } catch { result = { ok: false }; }
+  parentPort.postMessage(result);
 });
 parentPort.postMessage('ready');
 `;
@@ -78,7 +94,17 @@ interface Checkpointer {
   next: ((ok: boolean) => void)[];
   batches: number;
   timer: NodeJS.Timeout;
+  /** Pages in the WAL when the last checkpoint ran (0 once a restart was asked for). */
+  walPages: number;
+  /** Batches since the last restart was asked for (one is asked for at most every CHECKPOINT_BATCHES). */
+  sinceRestart: number;
+  /** The checkpoint the next send batch waits for (the WAL restarts with that batch). */
+  restart?: Promise<void>;
+  /** Restarts asked for (tests). */
+  restarts: number;
 }
+
+interface CheckpointResult { ok: boolean; log?: number; checkpointed?: number }
 
 const checkpointers = new Map<string, Checkpointer>();
 
@@ -90,6 +116,7 @@ function checkpointerFor(databaseFile: string): Checkpointer {
   let settle: (ready: boolean) => void = () => {};
   const cp: Checkpointer = {
     worker, ready: false, whenReady: new Promise((resolve) => (settle = resolve)), running: false, done: [], next: [], batches: 0,
+    walPages: 0, sinceRestart: 0, restarts: 0,
     timer: setInterval(() => { if (!cp.running) void request(cp); }, CHECKPOINT_EVERY_MS).unref(),
   };
   worker.on('message', (msg) => {
@@ -99,7 +126,9 @@ function checkpointerFor(databaseFile: string): Checkpointer {
       return;
     }
     cp.running = false;
-    for (const fn of cp.done.splice(0)) fn(msg === true);
+    const result = msg as CheckpointResult;
+    if (result.ok) cp.walPages = result.log ?? 0;
+    for (const fn of cp.done.splice(0)) fn(result.ok);
     if (cp.next.length) start(cp, cp.next.splice(0));
   });
   // Without the worker the connection keeps SQLite's automatic checkpoint (walCheckpointsOffLoop stays false).
@@ -144,8 +173,10 @@ interface CheckpointedConn {
 }
 
 /**
- * After a send batch on `conn` has committed: count it toward the next checkpoint, and once the
- * database's worker is ready, turn the connection's automatic checkpoint off (it stays off).
+ * After a send batch on `conn` has committed and synced: count it toward the next checkpoint, and
+ * once the database's worker is ready, turn the connection's automatic checkpoint off (it stays
+ * off). When the WAL has grown to walLimits.restartPages, ask for the checkpoint the next batch waits
+ * for (beforeSendBatch).
  */
 export function afterSendBatch(conn: CheckpointedConn, databaseFile: string): void {
   const cp = checkpointerFor(databaseFile);
@@ -154,7 +185,29 @@ export function afterSendBatch(conn: CheckpointedConn, databaseFile: string): vo
     conn.pragma('wal_autocheckpoint = 0');
     conn.walCheckpointsOffLoop = true;
   }
+  cp.sinceRestart += 1;
+  if (cp.walPages >= walLimits.restartPages && !cp.restart && cp.sinceRestart >= CHECKPOINT_BATCHES) {
+    cp.sinceRestart = 0;
+    cp.restarts += 1;
+    const restart: Promise<void> = request(cp).then(() => {
+      cp.walPages = 0; // the next batch restarts the WAL (unless another write came first: then a later checkpoint says so)
+      if (cp.restart === restart) cp.restart = undefined;
+    });
+    cp.restart = restart;
+    return;
+  }
   if (++cp.batches >= CHECKPOINT_BATCHES && !cp.running) void request(cp);
+}
+
+/** What a send batch waits for before it writes: the checkpoint that lets it restart the WAL, if one was asked for. */
+export function beforeSendBatch(databaseFile: string): Promise<void> | undefined {
+  return checkpointers.get(databaseFile)?.restart;
+}
+
+/** Tests: restarts the send path has waited for, and the WAL's pages at the last checkpoint (0 after a restart was). */
+export function walState(databaseFile: string): { restarts: number; pages: number } {
+  const cp = checkpointers.get(databaseFile);
+  return { restarts: cp?.restarts ?? 0, pages: cp?.walPages ?? 0 };
 }
 
 async function stopCheckpointer(databaseFile: string): Promise<void> {

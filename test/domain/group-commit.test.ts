@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { onSendBatch } from '../../src/store/batch-stats.ts';
 import { durabilitySettings, isUniqueViolation } from '../../src/store/db.ts';
 import { appendMessage, type AfterInsert, type MessageToAppend } from '../../src/store/messages.ts';
-import { checkpointOffLoop } from '../../src/store/wal-sync.ts';
+import { checkpointOffLoop, walLimits, walState } from '../../src/store/wal-sync.ts';
 import { backends } from '../helpers/backends.ts';
 import { openHarness, type DomainHarness } from './harness.ts';
 import { subscribe } from '../outbox/subscribe.ts';
@@ -131,6 +131,39 @@ for (const backend of backends()) {
       assert.equal(state!.checkpointed, state!.log, 'every frame of the WAL was already copied by the worker');
       const stored = await h.db('messages').where({ room_id: rooms[0]!.id }).count({ n: '*' });
       assert.equal(Number(stored[0]!.n), 60);
+    });
+
+    if (backend.name === 'sqlite') test('SQLite: under sustained sends the WAL restarts instead of growing without bound', async () => {
+      const { a, b, rooms } = await roomsOf(4);
+      const file = String((h.db.client.config.connection as { filename: string }).filename);
+      const restartPages = walLimits.restartPages;
+      walLimits.restartPages = 64;
+      try {
+        await h.domain.messages.send(a, rooms[0]!.id, { content: 'warm' });
+        assert.equal(await checkpointOffLoop(file), true, 'the worker is up');
+        const restartsBefore = walState(file).restarts;
+        // 48 batches back to back: each commits while the checkpoint after the one before it runs,
+        // so without a restart asked for, no write would begin after a checkpoint that reached the end
+        const n = 12_000;
+        const sent = await Promise.all(Array.from({ length: n }, (_, i) =>
+          h.domain.messages.send(i % 2 ? a : b, rooms[i % 4]!.id, { content: `${i} `.padEnd(400, 'x'), client_msg_id: `wal${i}` })));
+        assert.ok(sent.every((r) => r.created));
+        const restarts = walState(file).restarts - restartsBefore;
+        assert.ok(restarts >= 3, `the send path waited for the WAL to restart (${restarts} times)`);
+        assert.equal(await checkpointOffLoop(file), true);
+        // a batch is ~50 pages here: a restart is asked for within ~8 batches of the WAL reaching 64 pages,
+        // where without restarts it would hold every page of the burst (~2,500)
+        const { pages } = walState(file);
+        assert.ok(pages > 0 && pages < 1000, `the WAL holds ${pages} pages since its last restart`);
+        for (const room of rooms) {
+          const seqs = (await h.db('messages').where({ room_id: room.id }).orderBy('seq').select('seq')).map((r) => Number(r.seq));
+          assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'gap-free');
+        }
+        const stored = await h.db('messages').whereIn('room_id', rooms.map((r) => r.id)).count({ n: '*' });
+        assert.equal(Number(stored[0]!.n), n + 1);
+      } finally {
+        walLimits.restartPages = restartPages;
+      }
     });
 
     test('a repeated key in one batch fails with the duplicate-key error, after the first is stored', async () => {
