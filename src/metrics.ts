@@ -25,6 +25,8 @@ export interface Metrics {
   sendsWaiting: Gauge;
   wsSendsAdmitted: Gauge;
   wsSendAdmissionWaiting: Gauge;
+  walPages: Gauge;
+  walRestarts: Counter;
 }
 
 export interface MetricSources {
@@ -32,10 +34,13 @@ export interface MetricSources {
   sendsWaiting?: () => number;
   /** The WebSocket node's send admission (ws/send-admission.ts), once the node runs (read when scraped). */
   wsSendAdmission?: () => { admitted: number; waiting: number };
+  /** SQLite's WAL as its checkpoint worker last saw it (store/wal-sync.ts); undefined on MySQL or in memory (read when scraped). */
+  sqliteWal?: () => { pages: number; restarts: number } | undefined;
 }
 
 export function createMetrics(sources: MetricSources = {}): Metrics {
   const registry = new Registry();
+  let restartsCounted = 0;
   registry.setDefaultLabels({ service: 'chatapi' });
   collectDefaultMetrics({ register: registry });
   return {
@@ -94,6 +99,27 @@ export function createMetrics(sources: MetricSources = {}): Metrics {
       registers: [registry],
       collect() {
         if (sources.wsSendAdmission) this.set(sources.wsSendAdmission().waiting);
+      },
+    }),
+    walPages: new Gauge({
+      name: 'chatapi_sqlite_wal_pages',
+      help: 'Pages in SQLite\'s WAL when its checkpoint worker last ran (SQLITE_SYNCHRONOUS=FULL): the send path restarts the WAL from about 4,096',
+      registers: [registry],
+      collect() {
+        const wal = sources.sqliteWal?.();
+        if (wal) this.set(wal.pages);
+      },
+    }),
+    walRestarts: new Counter({
+      name: 'chatapi_sqlite_wal_restarts_total',
+      help: 'Times a send batch waited for a checkpoint to the WAL\'s end so that it restarts the WAL (SQLite, sustained sends)',
+      registers: [registry],
+      collect() {
+        const wal = sources.sqliteWal?.();
+        if (!wal) return;
+        const counted = restartsCounted;
+        if (wal.restarts > counted) this.inc(wal.restarts - counted);
+        restartsCounted = Math.max(counted, wal.restarts);
       },
     }),
   };

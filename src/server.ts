@@ -18,7 +18,7 @@ import { answerClientErrors } from './http/client-error.ts';
 import { VERSION } from './version.ts';
 import { createMetrics, wsObserver, type Metrics, type MetricSources } from './metrics.ts';
 import { onSendBatch } from './store/batch-stats.ts';
-import { sendsWaiting } from './store/messages.ts';
+import { sendsWaiting, walStateOf } from './store/messages.ts';
 import { createTenantLimiter, type TenantLimiter } from './ratelimit/index.ts';
 import { rateLimitMiddleware } from './ratelimit/middleware.ts';
 import { resolveFromAuthState } from './ratelimit/resolver.ts';
@@ -93,7 +93,7 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   const domain = createDomain({
     db, bus, config, log: log.child({ part: 'domain' }), online, attempts: attempts.limiter, mailer, ...opts.domain,
   });
-  const sources: MetricSources = { sendsWaiting: () => sendsWaiting(db) };
+  const sources: MetricSources = { sendsWaiting: () => sendsWaiting(db), sqliteWal: () => walStateOf(db) };
   const metrics = createMetrics(sources);
   const unwatchBatches = onSendBatch(db, (size, seconds) => {
     metrics.sendBatchSize.observe(size);

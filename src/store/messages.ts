@@ -6,6 +6,7 @@ import { batchStatsFor } from './batch-stats.ts';
 import { GroupCommit, type Outcome } from './group-commit.ts';
 import { runMysqlBatch } from './mysql-append.ts';
 import { runSqliteBatch } from './sqlite-append.ts';
+import { walState } from './wal-sync.ts';
 
 /** A stored message: what the send path writes (NewMessageRow) plus its global autoincrement. */
 export interface MessageRow extends NewMessageRow {
@@ -60,6 +61,15 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
  */
 export function sendsWaiting(knex: Knex): number {
   return committers.get(knex)?.waiting ?? 0;
+}
+
+/**
+ * SQLite's WAL as its checkpoint worker last saw it (ops: pages stay below a few thousand, and
+ * restarts count the send batches that waited for one); undefined on MySQL.
+ */
+export function walStateOf(knex: Knex): { pages: number; restarts: number } | undefined {
+  if (driver(knex) !== 'sqlite') return undefined;
+  return walState((knex.client.config.connection as { filename: string }).filename);
 }
 
 /**

@@ -204,7 +204,7 @@ export function beforeSendBatch(databaseFile: string): Promise<void> | undefined
   return checkpointers.get(databaseFile)?.restart;
 }
 
-/** Tests: restarts the send path has waited for, and the WAL's pages at the last checkpoint (0 after a restart was). */
+/** Restarts the send path has waited for, and the WAL's pages at the last checkpoint (0 after a restart was): tests and /metrics. */
 export function walState(databaseFile: string): { restarts: number; pages: number } {
   const cp = checkpointers.get(databaseFile);
   return { restarts: cp?.restarts ?? 0, pages: cp?.walPages ?? 0 };

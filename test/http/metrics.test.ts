@@ -42,3 +42,24 @@ describe(`metrics [${backend.name}]`, () => {
     assert.ok(!text.includes(t.id), 'no tenant ids in labels');
   });
 });
+
+describe('metrics: SQLite WAL figures', () => {
+  test('the WAL gauge reads its source when scraped, and restarts count up by what the source adds', async () => {
+    const { createMetrics } = await import('../../src/metrics.ts');
+    let wal: { pages: number; restarts: number } | undefined = { pages: 1234, restarts: 3 };
+    const m = createMetrics({ sqliteWal: () => wal });
+    const read = async (name: string) => {
+      const line = (await m.registry.metrics()).split('\n').find((l) => l.startsWith(`${name}{`));
+      assert.ok(line, `${name} is exported`);
+      return Number(line.split(' ').pop());
+    };
+    assert.equal(await read('chatapi_sqlite_wal_pages'), 1234);
+    assert.equal(await read('chatapi_sqlite_wal_restarts_total'), 3);
+    wal = { pages: 40, restarts: 5 };
+    assert.equal(await read('chatapi_sqlite_wal_pages'), 40);
+    assert.equal(await read('chatapi_sqlite_wal_restarts_total'), 5, 'counted once each, not again per scrape');
+    assert.equal(await read('chatapi_sqlite_wal_restarts_total'), 5);
+    wal = undefined; // MySQL: the gauge keeps no new reading and the counter does not move
+    assert.equal(await read('chatapi_sqlite_wal_restarts_total'), 5);
+  });
+});
