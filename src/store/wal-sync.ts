@@ -53,9 +53,9 @@ export async function forgetWal(databaseFile: string): Promise<void> {
  * The WAL restarts (is written again from its first page) only when a write transaction begins
  * after a checkpoint that copied all of it. Under sustained sends the writer appends the next
  * batch while each checkpoint runs, so none reaches the end and the file grew without bound:
- * 175 MB after 30 s of 500 rooms x 10 saturated (about a page per message), and with it the
- * send path's CPU (each page read searches a wal-index that grows with the WAL) and its syncs
- * (every write extends the file). So once a checkpoint reports the WAL at walLimits.restartPages or
+ * 175 MB after 30 s of 500 rooms x 10 saturated (about a page per message), 1.7 GB after a
+ * minute, and with it the send path's CPU per message (each page read searches a wal-index that
+ * grows with the WAL). So once a checkpoint reports the WAL at walLimits.restartPages or
  * more, the next send batch waits for a checkpoint that starts after the batch before it, with
  * nothing written meanwhile by the send path: it reaches the end, and that batch restarts the
  * WAL. The batch before it is answered meanwhile. `journal_size_limit` (db.ts) then truncates a
@@ -94,13 +94,13 @@ interface Checkpointer {
   next: ((ok: boolean) => void)[];
   batches: number;
   timer: NodeJS.Timeout;
-  /** Pages in the WAL when the last checkpoint ran (0 once a restart was asked for). */
+  /** Pages in the WAL when the last checkpoint ran (0 once the checkpoint a restart waits for has run). */
   walPages: number;
   /** Batches since the last restart was asked for (one is asked for at most every CHECKPOINT_BATCHES). */
   sinceRestart: number;
   /** The checkpoint the next send batch waits for (the WAL restarts with that batch). */
   restart?: Promise<void>;
-  /** Restarts asked for (tests). */
+  /** Restarts asked for (tests, /metrics). */
   restarts: number;
 }
 
