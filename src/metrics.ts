@@ -115,11 +115,9 @@ export function createMetrics(sources: MetricSources = {}): Metrics {
       help: 'Times a send batch waited for a checkpoint to the WAL\'s end so that it restarts the WAL (SQLite, sustained sends)',
       registers: [registry],
       collect() {
-        const wal = sources.sqliteWal?.();
-        if (!wal) return;
-        const counted = restartsCounted;
-        if (wal.restarts > counted) this.inc(wal.restarts - counted);
-        restartsCounted = Math.max(counted, wal.restarts);
+        const restarts = sources.sqliteWal?.()?.restarts ?? 0;
+        if (restarts > restartsCounted) this.inc(restarts - restartsCounted);
+        restartsCounted = Math.max(restartsCounted, restarts);
       },
     }),
   };

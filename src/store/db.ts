@@ -178,6 +178,11 @@ export function driver(knex: Db): Driver {
   return client.startsWith('mysql') ? 'mysql' : 'sqlite';
 }
 
+/** A SQLite handle's database file, as its connection names it (better-sqlite3's Database#name: knex passes it the filename). */
+export function sqliteFile(knex: Db): string {
+  return String((knex.client.config.connection as { filename: string }).filename);
+}
+
 const SQLITE_SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
 
 /**
@@ -210,7 +215,7 @@ export async function migrate(knex: Knex): Promise<void> {
 
 export async function closeDatabase(knex: Knex): Promise<void> {
   await knex.destroy();
-  if (driver(knex) === 'sqlite') await forgetWal(String((knex.client.config.connection as { filename: string }).filename));
+  if (driver(knex) === 'sqlite') await forgetWal(sqliteFile(knex));
 }
 
 interface DriverError {

@@ -1,7 +1,7 @@
 /** Queries on `messages`, always scoped by tenant. */
 import type { Knex } from 'knex';
 import { MAX_BATCH, type AfterInsert, type AppendRequest, type AppendResult, type MessageToAppend, type NewMessageRow, type SendEvents } from './append-types.ts';
-import { driver, type Db } from './db.ts';
+import { driver, sqliteFile, type Db } from './db.ts';
 import { batchStatsFor } from './batch-stats.ts';
 import { GroupCommit, type Outcome } from './group-commit.ts';
 import { runMysqlBatch } from './mysql-append.ts';
@@ -69,7 +69,7 @@ export function sendsWaiting(knex: Knex): number {
  */
 export function walStateOf(knex: Knex): { pages: number; restarts: number } | undefined {
   if (driver(knex) !== 'sqlite') return undefined;
-  return walState((knex.client.config.connection as { filename: string }).filename);
+  return walState(sqliteFile(knex));
 }
 
 /**

@@ -27,7 +27,7 @@
  * endpoint would receive them; most tenants have none, and their sends write no outbox row.
  */
 import type { Knex } from 'knex';
-import { isRetryable } from './db.ts';
+import { isRetryable, sqliteFile } from './db.ts';
 import { SEND_GATE } from './rooms.ts';
 import type { AppendRequest, AppendResult, NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
@@ -63,9 +63,6 @@ async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<Appen
   }
   return outcomes;
 }
-
-/** The database file, as the connection names it (better-sqlite3's Database#name: knex passes it the filename). */
-const sqliteFile = (knex: Knex): string => (knex.client.config.connection as { filename: string }).filename;
 
 function viaKnex(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
   return knex.transaction(async (trx) => storeEach((await trx.client.acquireConnection()) as RawSqlite, batch, trx));
