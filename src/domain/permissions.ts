@@ -1,7 +1,7 @@
 /** Who may do what: role defaults and the rules for changing roles and permissions. */
 import { DomainError } from './errors.ts';
-import type { Permissions, Role } from './shapes.ts';
-import type { Caller } from './types.ts';
+import type { Permissions, Role, User } from './shapes.ts';
+import type { Caller, CallerUser } from './types.ts';
 import { invalid, isPlainObject } from './validate.ts';
 
 export const ROLES: readonly Role[] = ['superadmin', 'admin', 'moderator', 'staff', 'user', 'guest'];
@@ -23,6 +23,31 @@ export function defaultPermissions(role: Role): Permissions {
     can_edit_message: all,
     can_archive_conversation: all,
   };
+}
+
+/** One frozen object per distinct set of permissions (at most 2^5), shared by every session that has it. */
+const interned = new Map<number, Readonly<Permissions>>();
+
+function internPermissions(p: Permissions): Readonly<Permissions> {
+  if (Object.keys(p).length !== PERMISSION_KEYS.length) return p; // not the known flags alone: kept as it is
+  let bits = 0;
+  for (let i = 0; i < PERMISSION_KEYS.length; i++) {
+    const v = p[PERMISSION_KEYS[i]!];
+    if (typeof v !== 'boolean') return p;
+    if (v) bits |= 1 << i;
+  }
+  let shared = interned.get(bits);
+  if (!shared) interned.set(bits, (shared = Object.freeze({ ...p })));
+  return shared;
+}
+
+/**
+ * What a long-lived session keeps of its user (CallerUser): the id, the role (the shared constant)
+ * and a shared copy of its permissions, not the whole record.
+ */
+export function callerUser(user: Pick<User, 'id' | 'role' | 'permissions'>): CallerUser {
+  const role = ROLES.find((r) => r === user.role) ?? user.role; // the constant, not a copy read from the database
+  return { id: user.id, role, permissions: internPermissions(user.permissions) };
 }
 
 export function checkRole(value: unknown, field = 'role'): Role {

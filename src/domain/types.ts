@@ -20,10 +20,17 @@ import type {
   Member, Message, MemberRole, Permissions, ReadCursor, Role, RoomDetail, Room, RoomType, Tenant, TenantSettings, User, UserToken,
 } from './shapes.ts';
 
+/**
+ * What the domain reads of a calling user. A WebSocket session keeps only this for its life (a
+ * node holds tens of thousands of sessions; the whole record with its timestamps and names was
+ * ~200 B more each), so nothing may read other fields of a caller's user.
+ */
+export type CallerUser = Pick<User, 'id' | 'role' | 'permissions'>;
+
 export type Caller =
   | { kind: 'tenant'; tenantId: string } // X-API-Key alone
   // key + X-User-Id, or Bearer token; `roomId`: a token scoped to that one room (emailed code)
-  | { kind: 'user'; tenantId: string; user: User; via: 'key' | 'token'; roomId?: string };
+  | { kind: 'user'; tenantId: string; user: CallerUser; via: 'key' | 'token'; roomId?: string };
 export type UserCaller = Extract<Caller, { kind: 'user' }>;
 
 export type { Admin } from './tenant-admin.ts';

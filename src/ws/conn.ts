@@ -4,7 +4,7 @@
  * (uWS frees it), so every async continuation checks `isOpen(conn)` first.
  */
 import type { WebSocket } from 'uWebSockets.js';
-import type { TenantRecord, UserCaller } from '../domain/index.ts';
+import type { CallerUser, TenantRecord, UserCaller } from '../domain/index.ts';
 import type { User } from '../domain/wire.ts';
 import type { Presented } from './handshake.ts';
 import { pooledRandomBytes } from '../random-pool.ts';
@@ -62,7 +62,8 @@ export interface Conn {
   /** The widget's host page origin (`?embed_origin=`), held to the same allow-list as `origin`. */
   embedOrigin?: string;
   tenant?: TenantRecord;
-  user?: User;
+  /** What the session keeps of its user (the same object as `caller.user`). */
+  user?: CallerUser;
   caller?: UserCaller;
   /** The credential that opened the session. */
   cred?: Credential;

@@ -5,6 +5,7 @@
  * the signal (Redis bus when scaled out) and checks its own connections.
  */
 import type { CredentialScope } from '../domain/events.ts';
+import { callerUser } from '../domain/permissions.ts';
 import type { User } from '../domain/wire.ts';
 import { CloseCode } from './close-codes.ts';
 import { type Conn, canRead, connTimerAt } from './conn.ts';
@@ -31,8 +32,9 @@ export function endSessions(ctx: WsContext, tenantId: string, scope: CredentialS
 export function updateSessions(ctx: WsContext, tenantId: string, user: User): void {
   for (const conn of ctx.router.localConns(tenantId, user.id)) {
     const couldRead = canRead(conn);
-    conn.user = user;
-    if (conn.caller) conn.caller = { ...conn.caller, user };
+    const me = callerUser(user);
+    conn.user = me;
+    if (conn.caller) conn.caller = { ...conn.caller, user: me };
     if (couldRead !== canRead(conn)) followRooms(ctx, conn);
   }
 }

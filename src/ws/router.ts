@@ -13,7 +13,7 @@ import { type AckQueue, type Conn, type Held, type RoomSync, clearConnTimer, con
 import type { Message } from '../domain/wire.ts';
 import { encode } from './frames.ts';
 import type { WsObserver } from './observer.ts';
-import { type Found, Sequencer } from './sequencer.ts';
+import { type Found, Sequencer, type SequencerHooks } from './sequencer.ts';
 import { trace, tracing } from './trace.ts';
 import type { Unannounced } from '../bus/unannounced.ts';
 
@@ -51,8 +51,15 @@ export interface RouterOptions {
  */
 const ANCHOR_TOPIC = '~';
 
+/** What a room's sequencer is tagged with: the shared hooks (Router.roomHooks) act on that room. */
+interface RoomTag {
+  topic: string;
+  tenantId: string;
+  roomId: string;
+}
+
 export class Router {
-  private readonly sequencers = new Map<string, Sequencer>();
+  private readonly sequencers = new Map<string, Sequencer<RoomTag>>();
   private readonly pending = new Map<string, Set<Conn>>();
   private readonly live = new Map<string, Set<Conn>>();
   /**
@@ -70,6 +77,15 @@ export class Router {
   private acksScheduled = false;
   private checkScheduled = false;
   private publishedSinceCheck = 0;
+
+  /** One set of hooks for every room's sequencer (each call names its room). */
+  private readonly roomHooks: SequencerHooks<RoomTag> = {
+    publish: (bytes, r) => this.publish(r.topic, bytes),
+    onAdvance: (r) => this.recheck(r.topic, r.roomId),
+    load: (from, to, r) => this.load(r.topic, r.roomId, from, to),
+    gap: (outcome) => this.opts.observer.gap(outcome),
+    unannounced: (from, to, r) => this.opts.unannounced.lowest(r.tenantId, r.roomId, from, to),
+  };
 
   constructor(private readonly app: TemplatedApp, private readonly opts: RouterOptions) {}
 
@@ -380,14 +396,8 @@ export class Router {
     for (const sequencer of this.sequencers.values()) void sequencer.catchUp();
   }
 
-  private createSequencer(topic: string, tenantId: string, roomId: string, last: number): Sequencer {
-    const sequencer = new Sequencer(last, {
-      publish: (bytes) => this.publish(topic, bytes),
-      onAdvance: () => this.recheck(topic, roomId),
-      load: (from, to) => this.load(topic, roomId, from, to),
-      gap: (outcome) => this.opts.observer.gap(outcome),
-      unannounced: (from, to) => this.opts.unannounced.lowest(tenantId, roomId, from, to),
-    }, this.opts.gapMs, this.opts.unannouncedMaxWaitMs);
+  private createSequencer(topic: string, tenantId: string, roomId: string, last: number): Sequencer<RoomTag> {
+    const sequencer = new Sequencer(last, this.roomHooks, this.opts.gapMs, this.opts.unannouncedMaxWaitMs, { topic, tenantId, roomId });
     this.sequencers.set(topic, sequencer);
     return sequencer;
   }

@@ -5,6 +5,7 @@
  * again (anything newer than that read arrives as a live event), and sends `connected`.
  */
 import { isDomainError } from '../domain/errors.ts';
+import { callerUser } from '../domain/permissions.ts';
 import type { TenantRecord, UserCaller } from '../domain/index.ts';
 import type { User } from '../domain/wire.ts';
 import { CloseCode } from './close-codes.ts';
@@ -86,7 +87,8 @@ export async function startSession(
   conn.ip = undefined; // only refused credentials count against the address
   conn.phase = 'connecting';
   const roomId = conn.cred?.roomId;
-  Object.assign(conn, { tenant, user, caller: { kind: 'user', tenantId: tenant.id, user, via, ...(roomId ? { roomId } : {}) } satisfies UserCaller });
+  const me = callerUser(user); // the session keeps this, not the whole record (`connected` below carries that)
+  Object.assign(conn, { tenant, user: me, caller: { kind: 'user', tenantId: tenant.id, user: me, via, ...(roomId ? { roomId } : {}) } satisfies UserCaller });
   let unread = 0;
   try {
     unread = await loadRooms(ctx, conn);

@@ -8,6 +8,9 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 /** Most messages one load returns (the router reads pages of 200). */
 const PAGE = 200;
 
+/** The tag the sequencer was made with: every hook is called with it (one hooks object serves every room). */
+const ROOM = { room: 'r1' };
+
 function make(t: TestContext, last: number, stored: number[] = [], unannounced = new Set<number>()) {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const published: number[] = [];
@@ -15,15 +18,15 @@ function make(t: TestContext, last: number, stored: number[] = [], unannounced =
   const loads: [number, number][] = [];
   const gaps: string[] = [];
   const seq = new Sequencer(last, {
-    gap: (outcome) => void gaps.push(outcome),
-    publish: (b) => published.push(Number(b.toString())),
-    onAdvance: () => void advances++,
-    load: async (from, to): Promise<Found[]> => {
-      loads.push([from, to]);
+    gap: (outcome, room) => void gaps.push(`${outcome}${room === ROOM ? '' : ` (room ${room})`}`),
+    publish: (b, room) => published.push(room === ROOM ? Number(b.toString()) : NaN),
+    onAdvance: (room) => void (advances += room === ROOM ? 1 : NaN),
+    load: async (from, to, room): Promise<Found[]> => {
+      loads.push(room === ROOM ? [from, to] : [NaN, NaN]);
       return stored.filter((s) => s >= from && s <= to).slice(0, PAGE).map((s) => ({ seq: s, bytes: frame(s) }));
     },
-    unannounced: (from, to) => [...unannounced].filter((s) => s >= from && s <= to).sort((a, b) => a - b)[0],
-  }, 500, 10_000);
+    unannounced: (from, to, room) => [...unannounced].filter(() => room === ROOM).filter((s) => s >= from && s <= to).sort((a, b) => a - b)[0],
+  }, 500, 10_000, ROOM);
   t.after(() => seq.dispose());
   return { seq, published, loads, gaps, advances: () => advances };
 }
