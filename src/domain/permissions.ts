@@ -29,7 +29,7 @@ export function defaultPermissions(role: Role): Permissions {
 const interned = new Map<number, Readonly<Permissions>>();
 
 function internPermissions(p: Permissions): Readonly<Permissions> {
-  if (Object.keys(p).length !== PERMISSION_KEYS.length) return p; // not the known flags alone: kept as it is
+  if (p === null || typeof p !== 'object' || Object.keys(p).length !== PERMISSION_KEYS.length) return p; // not the known flags alone: kept as it is
   let bits = 0;
   for (let i = 0; i < PERMISSION_KEYS.length; i++) {
     const v = p[PERMISSION_KEYS[i]!];
