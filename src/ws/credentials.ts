@@ -30,9 +30,9 @@ export function endSessions(ctx: WsContext, tenantId: string, scope: CredentialS
 
 /** New role or permissions apply to the user's open sessions at once. */
 export function updateSessions(ctx: WsContext, tenantId: string, user: User): void {
+  const me = callerUser(user); // one copy for all of the user's sessions here
   for (const conn of ctx.router.localConns(tenantId, user.id)) {
     const couldRead = canRead(conn);
-    const me = callerUser(user);
     conn.user = me;
     if (conn.caller) conn.caller = { ...conn.caller, user: me };
     if (couldRead !== canRead(conn)) followRooms(ctx, conn);
