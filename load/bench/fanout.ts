@@ -9,7 +9,7 @@
  * member counts deliveries, "probe" members also parse it (latency, gaps, order per sender).
  * One process, one clock: the harness sends and receives. Every phase is bounded in time.
  */
-import { procStat } from '../lib/processes.ts';
+import { procStat, threadSched } from '../lib/processes.ts';
 import { summarize } from '../lib/http.ts';
 import { type WsConn, connectMany, connectWs } from './wsclient.ts';
 
@@ -232,7 +232,7 @@ export class FanoutRun {
   }
 
   private snapshot() {
-    return { deliveries: this.deliveries, cpuMs: procStat(this.target.pid).cpuMs, client: process.cpuUsage(), at: performance.now() };
+    return { deliveries: this.deliveries, cpuMs: procStat(this.target.pid).cpuMs, main: threadSched(this.target.pid), client: process.cpuUsage(), at: performance.now() };
   }
 
   private measure(a: ReturnType<FanoutRun['snapshot']>, b: ReturnType<FanoutRun['snapshot']>) {
@@ -244,6 +244,8 @@ export class FanoutRun {
       deliveriesPerSec: deliveries / seconds,
       cpuUsPerDelivery: deliveries ? ((b.cpuMs - a.cpuMs) * 1000) / deliveries : NaN,
       serverCpuUtil: (b.cpuMs - a.cpuMs) / (b.at - a.at),
+      /** The server's main thread: share of the wall time on a core, and runnable but waiting for one. */
+      mainThread: { run: (b.main.runMs - a.main.runMs) / (b.at - a.at), wait: (b.main.waitMs - a.main.waitMs) / (b.at - a.at) },
       clientCpuUtil: (clientCpu.user + clientCpu.system) / 1000 / (b.at - a.at),
     };
   }

@@ -34,6 +34,7 @@ const rooms = Number(a.rooms);
 const size = Number(a.size);
 const senders = Number(a.senders);
 const us = () => Number(process.hrtime.bigint() / 1000n);
+const pct = (x: number) => `${Math.round(100 * x)}%`;
 
 if (!SUBJECTS.includes(a.subject as SubjectName)) throw new Error(`--subject: one of ${SUBJECTS.join(', ')}`);
 const subject = await startSubject(a.subject as SubjectName);
@@ -51,7 +52,7 @@ try {
       rows.push({ dps: s.deliveriesPerSec, cpu: s.cpuUsPerDelivery });
       console.log(`round ${r + 1}: ${Math.round(s.deliveriesPerSec)} deliveries/s, ${Math.round(s.deliveriesPerSec / size)} msgs/s, ` +
         `CPU ${s.cpuUsPerDelivery.toFixed(2)} µs/delivery = ${(s.cpuUsPerDelivery * size).toFixed(0)} µs/message, ` +
-        `server CPU ${s.serverCpuUtil.toFixed(2)}, client CPU ${s.clientCpuUtil.toFixed(2)}, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms` +
+        `server CPU ${s.serverCpuUtil.toFixed(2)} (main thread on a core ${pct(s.mainThread.run)}, waiting for one ${pct(s.mainThread.wait)}), client CPU ${s.clientCpuUtil.toFixed(2)}, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms` +
         `${run.errorFrames ? `, ${run.errorFrames} error frames (${run.firstError})` : ''}`);
     }
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;

@@ -133,6 +133,17 @@ export async function startChatapi(opts: StartChatapiOptions = {}): Promise<Chat
 }
 
 /** CPU time (user+system, ms) and RSS (bytes) of a process, from /proc (Linux). */
+/**
+ * One thread's scheduler times (/proc/<pid>/task/<tid>/schedstat): time on a core and time runnable
+ * but waiting for one, in ms. The main thread's tid is the pid. A V8 profile counts native work
+ * outside JavaScript (uWS's socket reads and writes, epoll) as "(idle)"; this says whether the
+ * thread was really off a core.
+ */
+export function threadSched(pid: number, tid = pid): { runMs: number; waitMs: number } {
+  const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+  return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
+}
+
 export function procStat(pid: number): { cpuMs: number; rssBytes: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
