@@ -2,6 +2,7 @@
  * Prometheus metrics (prom-client), one registry per process, exposed at GET /metrics for ops.
  * Labels never carry tenant or user ids: cardinality stays bounded and nothing identifying leaks.
  */
+import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WsObserver } from './ws/observer.ts';
 
@@ -27,6 +28,7 @@ export interface Metrics {
   wsSendAdmissionWaiting: Gauge;
   walPages: Gauge;
   walRestarts: Counter;
+  eventLoopActive: Counter;
 }
 
 export interface MetricSources {
@@ -41,6 +43,7 @@ export interface MetricSources {
 export function createMetrics(sources: MetricSources = {}): Metrics {
   const registry = new Registry();
   let restartsCounted = 0;
+  let activeCounted = 0;
   registry.setDefaultLabels({ service: 'chatapi' });
   collectDefaultMetrics({ register: registry });
   return {
@@ -118,6 +121,18 @@ export function createMetrics(sources: MetricSources = {}): Metrics {
         const restarts = sources.sqliteWal?.()?.restarts ?? 0;
         if (restarts > restartsCounted) this.inc(restarts - restartsCounted);
         restartsCounted = Math.max(restartsCounted, restarts);
+      },
+    }),
+    eventLoopActive: new Counter({
+      name: 'chatapi_event_loop_active_seconds_total',
+      help: 'Time the main thread spent outside its event loop\'s wait for I/O (libuv\'s own count, native socket work included): its rate is the share of one core the node\'s thread uses, 1 when saturated',
+      registers: [registry],
+      collect() {
+        // Node's event-loop utilization: `active` counts everything but the poll's wait (a V8
+        // profile, by contrast, shows uWS's native socket reads and writes as "(idle)").
+        const active = performance.eventLoopUtilization().active / 1000;
+        if (active > activeCounted) this.inc(active - activeCounted);
+        activeCounted = Math.max(activeCounted, active);
       },
     }),
   };

@@ -70,4 +70,21 @@ describe(`ws metrics [${backend!.name}]`, () => {
     assert.ok(!text.includes(t.id) && !text.includes('alice'), 'no tenant or user labels');
     await bob.close();
   });
+
+  test("the main thread's busy time: a blocked event loop counts as active, whatever the machine's load", async () => {
+    const active = async () => {
+      const text = await (await fetch(`${s.baseUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('chatapi_event_loop_active_seconds_total{'));
+      assert.ok(line, 'chatapi_event_loop_active_seconds_total is exported');
+      return Number(line.split(' ').pop());
+    };
+    const start = performance.now();
+    const before = await active();
+    const t0 = performance.now();
+    while (performance.now() - t0 < 300) { /* the node's thread (this test's) busy for 300 ms of wall time */ }
+    const after = await active();
+    const wall = (performance.now() - start) / 1000; // both scrapes inside it
+    assert.ok(after - before >= 0.3, `300 ms of blocked loop counted (${after - before} s)`);
+    assert.ok(after - before <= wall + 0.001, `never more than the wall time around both scrapes (${after - before} s of ${wall} s)`);
+  });
 });
