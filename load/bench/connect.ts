@@ -8,7 +8,7 @@
  * Prints connect ms, server CPU µs per connection (from /proc/<pid>/stat) and B/conn (RSS growth).
  */
 import { parseArgs } from 'node:util';
-import { procStat } from '../lib/processes.ts';
+import { procStat, threadSched } from '../lib/processes.ts';
 import { FanoutRun } from './fanout.ts';
 import { type SubjectName, startSubject } from './subjects.ts';
 
@@ -28,12 +28,15 @@ for (const name of names) {
       await subject.restart();
       const target = await subject.layout(rooms, size);
       const cpuBefore = procStat(target.pid).cpuMs;
+      const mainBefore = threadSched(target.pid);
       const run = new FanoutRun(target, rooms, size, 1);
       try {
         const c = await run.connect();
         const cpuMs = procStat(target.pid).cpuMs - cpuBefore; // includes the 500 ms settle (idle)
+        const main = threadSched(target.pid);
+        const onCore = (main.runMs - mainBefore.runMs) / c.connectMs; // the settle's idle 500 ms are not in connectMs
         console.log(`${rooms}x${size} ${name}: connect ${Math.round(c.connectMs)} ms, ` +
-          `server CPU ${Math.round((cpuMs * 1000) / c.count)} µs/conn, ${Math.round(c.bytesPerConn)} B/conn`);
+          `server CPU ${Math.round((cpuMs * 1000) / c.count)} µs/conn (main thread on a core ${Math.round(100 * onCore)}% of the connect time), ${Math.round(c.bytesPerConn)} B/conn`);
       } finally {
         await run.close();
       }
