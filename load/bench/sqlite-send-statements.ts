@@ -3,7 +3,7 @@
  * src/store/sqlite-append.ts run by hand on the raw connection of a fresh file, timed statement by
  * statement (wall time of synchronous calls on this thread = their CPU plus any WAL write), COMMIT
  * with synchronous=NORMAL as the send path does (its WAL sync runs off the loop). Optionally also
- * without one index of `messages` at a time (--without-indexes), to show what each B-tree costs.
+ * without one index of `messages` (or the rooms-by-activity index) at a time (--without-indexes), to show what each B-tree costs.
  *
  * Variants take turns, --repeat times, and the medians are printed (a shared machine is noisy).
  *
@@ -119,7 +119,7 @@ async function run(dropIndex?: string, bumpPerRun = false): Promise<Record<strin
   }
 }
 
-const INDEXES = ['messages_id_unique', 'messages_room_id_seq_unique', 'messages_room_id_sender_id_client_msg_id_unique', 'messages_tenant_id_pk_index', 'messages_tenant_created'];
+const INDEXES = ['rooms_tenant_activity', 'messages_id_unique', 'messages_room_id_seq_unique', 'messages_room_id_sender_id_client_msg_id_unique', 'messages_tenant_id_pk_index', 'messages_tenant_created'];
 const PER_RUN = 'one UPDATE per run';
 const variants: (string | undefined)[] = [undefined, ...(RUN > 1 ? [PER_RUN] : []), ...(args['without-indexes'] ? INDEXES : [])];
 const cols = ['begin', 'gate', 'bump', 'insert', 'outbox', 'commit'];
