@@ -76,7 +76,7 @@ async function fanoutRound(subject: Subject, scenario: string, p: typeof plan.ma
       // RSS growth is only meaningful on a process that has not held connections before
       connections: c.count, connectMs: c.connectMs, connectCpuUs: c.cpuUsPerConn, bytesPerConn: freshProcess ? c.bytesPerConn : NaN,
       satDeliveriesPerSec: sat.deliveriesPerSec, satCpuUs: sat.cpuUsPerDelivery, satP50: sat.p50, satP99: sat.p99,
-      satClientCpu: sat.clientCpuUtil, satServerCpu: sat.serverCpuUtil, offDeliveriesPerSec: off.deliveriesPerSec, offCpuUs: off.cpuUsPerDelivery,
+      satClientCpu: sat.clientCpuUtil, satServerCpu: sat.serverCpuUtil, satMainThread: sat.mainThread.run, offDeliveriesPerSec: off.deliveriesPerSec, offCpuUs: off.cpuUsPerDelivery,
       offP50: off.p50, offP99: off.p99, lost: off.lost + off.gaps, held: off.heldOffered ? 1 : 0,
       closes: run.unexpectedCloses, errors: run.errorFrames, drained: off.drained ? 1 : 0,
     };
@@ -126,7 +126,7 @@ async function main(): Promise<number> {
     ['sat deliveries/s', 'satDeliveriesPerSec'], ['sat CPU µs/deliv', 'satCpuUs', 2], ['sat p50 ms', 'satP50'],
     ['sat p99 ms', 'satP99'], [`p50 ms @${plan.offered / 1000}k/s`, 'offP50', 2], [`p99 ms @${plan.offered / 1000}k/s`, 'offP99', 2],
     [`CPU µs/deliv @${plan.offered / 1000}k/s`, 'offCpuUs', 2], ['lost', 'lost', 0], ['errors', 'errors', 0], ['B/conn', 'bytesPerConn', 0],
-    ['connect ms', 'connectMs', 0], ['connect CPU µs/conn', 'connectCpuUs', 0], ['server CPU', 'satServerCpu', 2], ['client CPU', 'satClientCpu', 2],
+    ['connect ms', 'connectMs', 0], ['connect CPU µs/conn', 'connectCpuUs', 0], ['server CPU', 'satServerCpu', 2], ['main thread', 'satMainThread', 2], ['client CPU', 'satClientCpu', 2],
   ];
   for (const sc of [manyName, oneName]) if (results[sc]) console.log(scenarioTable(results, sc, fanCols) + '\n');
   if (results.http) console.log(scenarioTable(results, 'http', [['req/s', 'rps', 0], ['CPU µs/req', 'cpuUs', 1], ['p50 ms', 'p50', 2], ['p99 ms', 'p99', 2], ['wrong status', 'bad', 0]]) + '\n');
