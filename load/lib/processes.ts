@@ -132,7 +132,6 @@ export async function startChatapi(opts: StartChatapiOptions = {}): Promise<Chat
   return { nodes, masterKey, databaseFile, stop };
 }
 
-/** CPU time (user+system, ms) and RSS (bytes) of a process, from /proc (Linux). */
 /**
  * One thread's scheduler times (/proc/<pid>/task/<tid>/schedstat): time on a core and time runnable
  * but waiting for one, in ms. The main thread's tid is the pid. A V8 profile counts native work
@@ -144,6 +143,7 @@ export function threadSched(pid: number, tid = pid): { runMs: number; waitMs: nu
   return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
 }
 
+/** CPU time (user+system, ms) and RSS (bytes) of a process, from /proc (Linux). */
 export function procStat(pid: number): { cpuMs: number; rssBytes: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

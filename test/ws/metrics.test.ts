@@ -11,6 +11,13 @@ import { WsClient } from '../helpers/ws-client.ts';
 
 const [backend] = backends();
 
+/** A metric's value in a /metrics text (the first series whose labels contain `labels`). */
+function metricValue(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  assert.ok(line, `${name}{${labels}} is exported`);
+  return Number(line.split(' ').pop());
+}
+
 describe(`ws metrics [${backend!.name}]`, () => {
   let s: TestServer;
   before(async () => { s = await startTestServer(backend!, { authCacheMs: 0 }); });
@@ -45,11 +52,7 @@ describe(`ws metrics [${backend!.name}]`, () => {
     await a.close();
 
     const text = await (await fetch(`${s.baseUrl}/metrics`)).text();
-    const value = (name: string, labels = '') => {
-      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-      assert.ok(line, `${name}{${labels}} is exported`);
-      return Number(line.split(' ').pop());
-    };
+    const value = (name: string, labels = '') => metricValue(text, name, labels);
     assert.equal(value('chatapi_ws_connects_total'), 2);
     assert.equal(value('chatapi_ws_closes_total', 'code="'), 1);
     assert.equal(value('chatapi_ws_connections'), 1);
@@ -72,12 +75,7 @@ describe(`ws metrics [${backend!.name}]`, () => {
   });
 
   test("the main thread's busy time: a blocked event loop counts as active, whatever the machine's load", async () => {
-    const active = async () => {
-      const text = await (await fetch(`${s.baseUrl}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith('chatapi_event_loop_active_seconds_total{'));
-      assert.ok(line, 'chatapi_event_loop_active_seconds_total is exported');
-      return Number(line.split(' ').pop());
-    };
+    const active = async () => metricValue(await (await fetch(`${s.baseUrl}/metrics`)).text(), 'chatapi_event_loop_active_seconds_total');
     const start = performance.now();
     const before = await active();
     const t0 = performance.now();
