@@ -5,6 +5,8 @@
  *   contract          chatapi's Koa app (auth, openapi-backend routing + validation, envelope)
  *                     over a stub domain: POST sendMessage without a database
  *   contract+limiter  the same with the rate-limit middleware, as chatapi mounts it
+ *   contract+store    the contract layer with chatapi's durable store behind the stub (SQLite,
+ *                     group commit, synchronous=FULL): the floor of a durable REST send
  *   chatapi-send      real chatapi, POST /v1/rooms/{id}/messages on SQLite (group commit), every
  *                     request a new send (201; a replay would answer 200)
  * "wrong status" counts answers other than 2xx (chatapi-send: other than 201) and socket errors.
@@ -30,11 +32,15 @@ function stubServer(name: string, script: string, args: string[]): HttpSubject {
     name,
     async start() {
       const child = await startChild(here(`./servers/${script}.ts`), args, { ...process.env });
+      let sent = 0; // keys count across runs: `--store` keeps every send, and a repeated key is refused there
       return {
         port: child.httpPort,
         pid: child.pid,
-        request: (i) => rawRequest('POST', `/v1/rooms/${STUB_ROOM}/messages`,
-          { 'X-API-Key': 'bench-key', 'X-User-Id': 'bench-user', 'Idempotency-Key': `k${i}` }, { content: `hello ${i}` }),
+        request: () => {
+          const i = sent++;
+          return rawRequest('POST', `/v1/rooms/${STUB_ROOM}/messages`,
+            { 'X-API-Key': 'bench-key', 'X-User-Id': 'bench-user', 'Idempotency-Key': `k${i}` }, { content: `hello ${i}` });
+        },
         stop: () => child.stop(),
       };
     },
@@ -71,6 +77,7 @@ const SUBJECTS: HttpSubject[] = [
   stubServer('koa+limiter', 'koa-bare', ['--limiter']),
   stubServer('contract', 'contract-only', []),
   stubServer('contract+limiter', 'contract-only', ['--limiter']),
+  stubServer('contract+store', 'contract-only', ['--limiter', '--store']),
   chatapiSend,
 ];
 

@@ -26,10 +26,14 @@ type Started = { port: number; pid: number; ok?: string; request(i: number): str
 
 const stub = (script: string, extra: string[], root?: string) => async (): Promise<Started> => {
   const child = await startChild(root ? join(root, `load/bench/servers/${script}.ts`) : here(`./servers/${script}.ts`), extra, { ...process.env });
+  let sent = 0; // keys count across repeats: `--store` keeps every send, and a repeated key is refused there
   return {
     port: child.httpPort, pid: child.pid, stop: () => child.stop(),
-    request: (i) => rawRequest('POST', `/v1/rooms/${STUB_ROOM}/messages`,
-      { 'X-API-Key': 'bench-key', 'X-User-Id': 'bench-user', 'Idempotency-Key': `k${i}` }, { content: `hello ${i}` }),
+    request: () => {
+      const i = sent++;
+      return rawRequest('POST', `/v1/rooms/${STUB_ROOM}/messages`,
+        { 'X-API-Key': 'bench-key', 'X-User-Id': 'bench-user', 'Idempotency-Key': `k${i}` }, { content: `hello ${i}` });
+    },
   };
 };
 
@@ -38,6 +42,7 @@ const SUBJECTS: Record<string, (root?: string) => Promise<Started>> = {
   'koa+limiter': (root) => stub('koa-bare', ['--limiter'], root)(),
   contract: (root) => stub('contract-only', [], root)(),
   'contract+limiter': (root) => stub('contract-only', ['--limiter'], root)(),
+  'contract+store': (root) => stub('contract-only', ['--limiter', '--store'], root)(),
   'chatapi-send': (root?: string) => chatapiSend(root),
 };
 
