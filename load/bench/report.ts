@@ -39,7 +39,7 @@ export interface Goal {
   met: boolean | null;
   /** the same figure for Soketi, for reference (not a goal) */
   soketi?: string;
-  /** the same figure for uws-durable, the floor of a durable send (servers/uws-durable.ts), for reference */
+  /** the same figure for the floor of a durable send, for reference: uws-durable (servers/uws-durable.ts) on WebSocket lines, contract+store (servers/contract-only.ts --store) on REST sendMessage */
   floor?: string;
 }
 
@@ -50,7 +50,7 @@ export function ratio(results: Results, scenario: string, metric: string, a: str
 export function goalTable(goals: Goal[]): string {
   return formatTable(goals.map((g) => ({
     goal: g.goal, measured: g.measured, status: g.met === null ? 'n/a' : g.met ? 'MET' : 'MISSED', 'soketi (ref)': g.soketi ?? '',
-    ...(goals.some((x) => x.floor) ? { 'uws-durable (ref)': g.floor ?? '' } : {}),
+    ...(goals.some((x) => x.floor) ? { 'durable floor (ref)': g.floor ?? '' } : {}),
   })));
 }
 
