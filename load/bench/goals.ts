@@ -76,3 +76,24 @@ function limiterCost(results: Results, withLimiter: string, without: string): nu
   const paired = med(results, 'http-limiter', withLimiter, 'cpuRatio');
   return ((Number.isFinite(paired) ? paired : ratio(results, 'http', 'cpuUs', withLimiter, without)) - 1) * 100;
 }
+
+/**
+ * What a saturated goal leaves chatapi's own work on the node's main thread, in µs per message: at
+ * `bound` × uws-raw's rate a main thread (one core at most) may spend 1 s / that rate per delivery;
+ * the floor (uws-durable: the store and the fan-out, nothing else) spends its own share of a core
+ * divided by its rate; the rest is what chatapi's authentication, frames, acks and sequencing may
+ * cost. Printed under the goal table, with what they cost in the same run. Empty without the floor.
+ */
+export function mainThreadBudget(results: Results, scenario: string, deliveriesPerMessage: number, bound: number): string {
+  const rate = (s: string) => med(results, scenario, s, 'satDeliveriesPerSec');
+  const perMessage = (s: string) => (med(results, scenario, s, 'satMainThread') * 1e6 * deliveriesPerMessage) / rate(s);
+  const allowed = (1e6 * deliveriesPerMessage) / (bound * rate('uws-raw'));
+  const floor = perMessage('uws-durable');
+  const chatapi = perMessage('chatapi');
+  if (![allowed, floor, chatapi].every(Number.isFinite)) return '';
+  const head = `saturated ${scenario} at ${bound}× uws-raw leaves a main thread ${fmt(allowed)} µs per message; the floor's store and fan-out take ${fmt(floor)}`;
+  const own = `chatapi's own work took ${fmt(chatapi - floor)} in this run (its main thread ${fmt(chatapi)} µs per message)`;
+  return allowed > floor
+    ? `${head}, which leaves ${fmt(allowed - floor)} µs for chatapi's own work; ${own}`
+    : `${head}: more than that, so no send that is durable on this store reaches the goal in this run; ${own}`;
+}

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { FanoutRun } from './fanout.ts';
 import { runHttpBench } from './http-bench.ts';
 import { type Results, goalTable, growthTable, scenarioTable } from './report.ts';
-import { bigRoomGoals, fanoutGoals, httpGoals } from './goals.ts';
+import { bigRoomGoals, fanoutGoals, httpGoals, mainThreadBudget } from './goals.ts';
 import { bigRoomScenarios, scaleScenarios } from './scale.ts';
 import { FANOUT_ONLY, SUBJECTS, type Subject, type SubjectName, startSubject } from './subjects.ts';
 
@@ -150,6 +150,8 @@ async function main(): Promise<number> {
   }
   const goals = [...fanoutGoals(results, manyName, oneName, plan.offered), ...bigRoomGoals(results, heavy.big[heavy.big.length - 1]), ...httpGoals(results)];
   console.log(goalTable(goals));
+  const budget = mainThreadBudget(results, manyName, plan.many.size, 0.6);
+  if (budget) console.log(`\n${budget}`);
   if (args.json) writeFileSync(args.json, JSON.stringify({ plan, results, goals }, null, 2));
   return 0;
 }
