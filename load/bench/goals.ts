@@ -9,13 +9,13 @@ import { type Goal, type Results, atLeast, atMost, fmt, med, ratio, worst } from
 
 type Check = (goal: string, value: number, bound: number) => Goal;
 
+/** A reference ratio as the goal table prints it (blank when that subject did not run). */
+const refRatio = (x: number) => (Number.isFinite(x) ? `${fmt(x, 2)}×` : '');
+
 /** the goal for chatapi, with Soketi's and uws-durable's figures for the same ratio as reference */
 function vs(check: Check, goal: string, results: Results, scenario: string, metric: string, base: string, bound: number): Goal {
   const g = check(goal, ratio(results, scenario, metric, 'chatapi', base), bound);
-  const ref = (name: string) => {
-    const r = ratio(results, scenario, metric, name, base);
-    return Number.isFinite(r) ? `${fmt(r, 2)}×` : '';
-  };
+  const ref = (name: string) => refRatio(ratio(results, scenario, metric, name, base));
   return { ...g, soketi: ref('soketi'), floor: ref('uws-durable') };
 }
 
@@ -68,8 +68,6 @@ export function httpGoals(results: Results): Goal[] {
     atMost('REST: rate limiter cost on bare Koa (CPU/request, reference)', limiterCost(results, 'koa+limiter', 'koa-bare'), Infinity, '%'),
   ];
 }
-
-const refRatio = (x: number) => (Number.isFinite(x) ? `${fmt(x, 2)}×` : '');
 
 /** The limiter's cost in %: the median of the back-to-back pairs' CPU ratios, or else the ratio of the runs' medians. */
 function limiterCost(results: Results, withLimiter: string, without: string): number {

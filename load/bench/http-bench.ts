@@ -19,7 +19,21 @@ import { measureServer, rawRequest } from './httpload.ts';
 import type { Results } from './report.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const STUB_ROOM = '9b2f7c1e-5d4a-4e3b-8c2d-1a0b9c8d7e6f';
+/** The room the stub servers (servers/contract-only.ts, koa-bare.ts) are posted to. */
+export const STUB_ROOM = '9b2f7c1e-5d4a-4e3b-8c2d-1a0b9c8d7e6f';
+
+/**
+ * Request builder for one stub server: each call a new send. The keys count across runs, since
+ * `--store` keeps every send and refuses a repeated key as a duplicate.
+ */
+export function stubSends(): () => string {
+  let sent = 0;
+  return () => {
+    const i = sent++;
+    return rawRequest('POST', `/v1/rooms/${STUB_ROOM}/messages`,
+      { 'X-API-Key': 'bench-key', 'X-User-Id': 'bench-user', 'Idempotency-Key': `k${i}` }, { content: `hello ${i}` });
+  };
+}
 
 interface HttpSubject {
   name: string;
@@ -32,15 +46,10 @@ function stubServer(name: string, script: string, args: string[]): HttpSubject {
     name,
     async start() {
       const child = await startChild(here(`./servers/${script}.ts`), args, { ...process.env });
-      let sent = 0; // keys count across runs: `--store` keeps every send, and a repeated key is refused there
       return {
         port: child.httpPort,
         pid: child.pid,
-        request: () => {
-          const i = sent++;
-          return rawRequest('POST', `/v1/rooms/${STUB_ROOM}/messages`,
-            { 'X-API-Key': 'bench-key', 'X-User-Id': 'bench-user', 'Idempotency-Key': `k${i}` }, { content: `hello ${i}` });
-        },
+        request: stubSends(),
         stop: () => child.stop(),
       };
     },

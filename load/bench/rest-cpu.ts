@@ -15,26 +15,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startChild } from '../lib/processes.ts';
 import { startChatapiSubject } from './chatapi-subject.ts';
+import { stubSends } from './http-bench.ts';
 import { measureServer, rawRequest } from './httpload.ts';
 
 const { values: args } = parseArgs({
   options: { subjects: { type: 'string' }, ms: { type: 'string' }, connections: { type: 'string' }, repeat: { type: 'string' }, before: { type: 'string' } },
 });
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const STUB_ROOM = '9b2f7c1e-5d4a-4e3b-8c2d-1a0b9c8d7e6f';
 type Started = { port: number; pid: number; ok?: string; request(i: number): string; stop(): Promise<void>; after?(): Promise<string> };
 
 const stub = (script: string, extra: string[], root?: string) => async (): Promise<Started> => {
   const child = await startChild(root ? join(root, `load/bench/servers/${script}.ts`) : here(`./servers/${script}.ts`), extra, { ...process.env });
-  let sent = 0; // keys count across repeats: `--store` keeps every send, and a repeated key is refused there
-  return {
-    port: child.httpPort, pid: child.pid, stop: () => child.stop(),
-    request: () => {
-      const i = sent++;
-      return rawRequest('POST', `/v1/rooms/${STUB_ROOM}/messages`,
-        { 'X-API-Key': 'bench-key', 'X-User-Id': 'bench-user', 'Idempotency-Key': `k${i}` }, { content: `hello ${i}` });
-    },
-  };
+  return { port: child.httpPort, pid: child.pid, stop: () => child.stop(), request: stubSends() };
 };
 
 const SUBJECTS: Record<string, (root?: string) => Promise<Started>> = {
