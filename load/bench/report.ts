@@ -41,6 +41,8 @@ export interface Goal {
   soketi?: string;
   /** the same figure for the floor of a durable send, for reference: uws-durable (servers/uws-durable.ts) on WebSocket lines, contract+store (servers/contract-only.ts --store) on REST sendMessage */
   floor?: string;
+  /** the same for the contract floor (uws-contract: the durable floor plus the per-send work the AsyncAPI contract asks for, done directly), WebSocket lines */
+  contract?: string;
 }
 
 export function ratio(results: Results, scenario: string, metric: string, a: string, b: string): number {
@@ -50,6 +52,7 @@ export function ratio(results: Results, scenario: string, metric: string, a: str
 export function goalTable(goals: Goal[]): string {
   return formatTable(goals.map((g) => ({
     goal: g.goal, measured: g.measured, status: g.met === null ? 'n/a' : g.met ? 'MET' : 'MISSED', 'soketi (ref)': g.soketi ?? '',
+    ...(goals.some((x) => x.contract) ? { 'contract floor (ref)': g.contract ?? '' } : {}),
     ...(goals.some((x) => x.floor) ? { 'durable floor (ref)': g.floor ?? '' } : {}),
   })));
 }

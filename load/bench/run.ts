@@ -7,7 +7,7 @@
  * default 1), growth tables, ratios, and the issue's goals met/missed.
  *
  *   tsx load/bench/run.ts [--quick] [--runs N] [--heavy-runs N] [--only fanout,http,big,scale]
- *     [--big 1000,5000,10000] [--scale 5000,10000,19000] [--subjects chatapi,uws-raw,ws-loop,soketi,uws-durable] [--json file]
+ *     [--big 1000,5000,10000] [--scale 5000,10000,19000] [--subjects chatapi,uws-raw,ws-loop,soketi,uws-contract,uws-durable] [--json file]
  *
  * big: one room of N members per size, fresh process each: connect time (presence, replay and
  * subscription per join), memory, p50/p99 fan-out at a modest message rate.

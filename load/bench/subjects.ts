@@ -4,6 +4,9 @@
  *   ws-loop  — minimal `ws` server looping over room members
  *   uws-durable — uws-raw with chatapi's durable store in front of each publish (the floor for a
  *              durable send: chatapi's send batch on SQLite, synchronous=FULL; servers/uws-durable.ts)
+ *   uws-contract — uws-durable plus the per-send work chatapi's AsyncAPI contract asks for, done
+ *              directly (chatapi's frames parsed and validated, a token bucket, a message.ack
+ *              carrying the message; servers/uws-durable.ts --contract): the contract floor
  *   chatapi  — the real WebSocket node: real tenant, users, tokens, rooms; messages through the
  *              real send path (frames in chatapi-protocol.ts)
  *   soketi   — Soketi 1.6.1 (Pusher protocol on uWebSockets.js), installed on demand into
@@ -15,10 +18,10 @@ import type { FanoutTarget } from './fanout.ts';
 import { startChatapiSubject } from './chatapi-subject.ts';
 import { startSoketiSubject } from './soketi-subject.ts';
 
-export type SubjectName = 'chatapi' | 'uws-raw' | 'ws-loop' | 'soketi' | 'uws-durable';
-export const SUBJECTS: SubjectName[] = ['chatapi', 'uws-raw', 'ws-loop', 'soketi', 'uws-durable'];
-/** uws-durable is the floor of a durable send: measured in the fan-out scenarios only. */
-export const FANOUT_ONLY: SubjectName[] = ['uws-durable'];
+export type SubjectName = 'chatapi' | 'uws-raw' | 'ws-loop' | 'soketi' | 'uws-durable' | 'uws-contract';
+export const SUBJECTS: SubjectName[] = ['chatapi', 'uws-raw', 'ws-loop', 'soketi', 'uws-contract', 'uws-durable'];
+/** The floors of a durable send (uws-durable, uws-contract): measured in the fan-out scenarios only. */
+export const FANOUT_ONLY: SubjectName[] = ['uws-contract', 'uws-durable'];
 
 export interface Subject {
   name: SubjectName;
@@ -39,8 +42,9 @@ type Prepare = (server: ChildServer, ns: string, rooms: number, size: number) =>
  * A minimal server of servers/: members connect to `/?room=<layout>-<room>`; with `prepare`, the
  * layout is written first and each member also names its index (`&m=<index>`).
  */
-async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable', prepare?: Prepare): Promise<Subject> {
-  const start = () => startChild(here(`./servers/${name}.ts`), [], { ...process.env });
+async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable' | 'uws-contract', prepare?: Prepare): Promise<Subject> {
+  const contract = name === 'uws-contract'; // the floor's server with --contract: chatapi's frames, acks and errors
+  const start = () => startChild(here(`./servers/${contract ? 'uws-durable' : name}.ts`), contract ? ['--contract'] : [], { ...process.env });
   let layoutNo = 0;
   const subject: Subject = {
     name,
@@ -49,11 +53,14 @@ async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable', prepare?:
       const ns = `L${layoutNo++}`;
       const server = subject.server;
       await prepare?.(server, ns, rooms, size);
-      return {
-        name, pid: server.pid, port: server.wsPort, markerOnly: false,
-        member: prepare ? (room, index) => ({ path: `/?room=${ns}-${room}&m=${index}` }) : (room) => ({ path: `/?room=${ns}-${room}` }),
-        sendFrame: (_room, text) => text,
-      };
+      const member = prepare ? (room: number, index: number) => ({ path: `/?room=${ns}-${room}&m=${index}` }) : (room: number) => ({ path: `/?room=${ns}-${room}` });
+      if (contract) {
+        return {
+          name, pid: server.pid, port: server.wsPort, markerOnly: true, deliveryTag: '"message.created"', errorTag: '"type":"error"', member,
+          sendFrame: (room, text, key) => `{"type":"message.send","room_id":"${ns}-${room}","content":"${text}","client_msg_id":"${ns}-${key}"}`,
+        };
+      }
+      return { name, pid: server.pid, port: server.wsPort, markerOnly: false, member, sendFrame: (_room, text) => text };
     },
     async restart() {
       await subject.server.stop();
@@ -78,6 +85,6 @@ const writeDurableLayout: Prepare = ({ child }, ns, rooms, size) => new Promise<
 export async function startSubject(name: SubjectName): Promise<Subject> {
   if (name === 'chatapi') return startChatapiSubject();
   if (name === 'soketi') return startSoketiSubject();
-  if (name === 'uws-durable') return rawSubject(name, writeDurableLayout);
+  if (name === 'uws-durable' || name === 'uws-contract') return rawSubject(name, writeDurableLayout);
   return rawSubject(name);
 }

@@ -20,6 +20,9 @@ import { join } from 'node:path';
 import uWS from 'uWebSockets.js';
 import { messageOut } from '../../../src/domain/mappers.ts';
 import { bodyHash } from '../../../src/domain/messages.ts';
+import { checkText } from '../../../src/domain/validate.ts';
+import { MemoryBuckets } from '../../../src/ratelimit/memory.ts';
+import { encodeAck, encodeMessageEvent, encode, parseClientFrame } from '../../../src/ws/frames.ts';
 import { closeDatabase, migrate, openDatabase } from '../../../src/store/db.ts';
 import { appendMessage } from '../../../src/store/messages.ts';
 import { uuidv7 } from '../../../src/store/ordered-id.ts';
@@ -52,7 +55,22 @@ async function layout(ns: string, rooms: number, size: number): Promise<void> {
   });
 }
 
-interface Data { topic: string; roomId: string; userId: string; keys: number }
+interface Data { topic: string; roomId: string; userId: string; keys: number; closed?: boolean }
+
+/**
+ * `--contract` (subject `uws-contract`): the floor plus the per-send work the AsyncAPI contract
+ * itself asks for, written as directly as it can be: the frame parsed and validated by chatapi's
+ * generated validator (ws/frames.ts), its room checked against the connection's, its content
+ * checked, the tenant's token bucket (chatapi's MemoryBuckets), the connection's sends stored as
+ * one run (as chatapi groups them), and a separate `message.ack` carrying the message, written
+ * with the sender's `message.created` in one write. What it still leaves out is chatapi's
+ * architecture: the per-connection pipeline and admission, the domain layer, the bus and the
+ * per-room sequencer, metrics, presence. So chatapi's distance to it is what that architecture
+ * costs, and its own distance to uws-raw is what a durable send under this contract costs on this machine.
+ */
+const contract = process.argv.includes('--contract');
+const buckets = new MemoryBuckets();
+const LIMITS = { rate: 1e9, burst: 1e9 };
 
 /** Fails the subject loudly: a floor that dropped a send would measure less than it should. */
 function fail(what: string, err: unknown): never {
@@ -76,20 +94,62 @@ const app = uWS.App().ws<Data>('/*', {
       req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
   },
   open: (ws) => { ws.subscribe(ws.getUserData().topic); },
-  message: (ws, data) => {
-    const d = ws.getUserData();
-    const content = Buffer.from(data).toString();
-    const msg = {
-      id: uuidv7(), tenant_id: TENANT, room_id: d.roomId, sender_id: d.userId, content, meta: null,
-      client_msg_id: `k${++d.keys}`, body_hash: bodyHash(content, null), edited_at: null, deleted_at: null,
-    };
-    // Resolved after the batch's commit, all of a batch in one turn: uWS writes each member's frames of it together.
-    appendMessage(knex, msg, now).then((row) => {
-      if (!row) fail('a send was refused', 'not a member');
-      app.publish(d.topic, JSON.stringify({ type: 'message.created', room_id: row.room_id, message: messageOut(row) }), false);
-    }, (err: unknown) => fail('a send failed', err));
-  },
+  message: (ws, data) => (contract ? contractSend(ws, Buffer.from(data).toString()) : floorSend(ws, Buffer.from(data).toString())),
+  close: (ws) => { ws.getUserData().closed = true; },
 });
+
+function floorSend(ws: uWS.WebSocket<Data>, content: string): void {
+  const d = ws.getUserData();
+  const msg = {
+    id: uuidv7(), tenant_id: TENANT, room_id: d.roomId, sender_id: d.userId, content, meta: null,
+    client_msg_id: `k${++d.keys}`, body_hash: bodyHash(content, null), edited_at: null, deleted_at: null,
+  };
+  // Resolved after the batch's commit, all of a batch in one turn: uWS writes each member's frames of it together.
+  appendMessage(knex, msg, now).then((row) => {
+    if (!row) fail('a send was refused', 'not a member');
+    app.publish(d.topic, JSON.stringify({ type: 'message.created', room_id: row.room_id, message: messageOut(row) }), false);
+  }, (err: unknown) => fail('a send failed', err));
+}
+
+function contractSend(ws: uWS.WebSocket<Data>, text: string): void {
+  const d = ws.getUserData();
+  const parsed = parseClientFrame(text);
+  if (!parsed.ok || parsed.frame.type !== 'message.send') return void ws.send(encode({ type: 'error', ...(parsed.ok ? { code: 'VALIDATION_ERROR', message: 'not a send' } : parsed.problem) }));
+  const frame = parsed.frame;
+  if (roomIds.get(frame.room_id) !== d.roomId) return void ws.send(encode({ type: 'error', code: 'NOT_FOUND', message: 'Room not found', client_msg_id: frame.client_msg_id }));
+  if (!buckets.consume(TENANT, LIMITS).allowed) return void ws.send(encode({ type: 'error', code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded', client_msg_id: frame.client_msg_id }));
+  const content = checkText('content', frame.content, 4000);
+  const msg = {
+    id: uuidv7(), tenant_id: TENANT, room_id: d.roomId, sender_id: d.userId, content, meta: null,
+    client_msg_id: frame.client_msg_id, body_hash: bodyHash(content, null), edited_at: null, deleted_at: null,
+  };
+  appendMessage(knex, msg, now, undefined, undefined, false, d).then((row) => {
+    if (!row) fail('a send was refused', 'not a member');
+    const message = messageOut(row);
+    const created = encodeMessageEvent('message.created', row.room_id, message);
+    if (d.closed) return void app.publish(d.topic, created, false);
+    // The others get it by the topic (ws.publish skips the sender); the sender's ack and its copy wait for the turn's end, in one write.
+    ws.publish(d.topic, created, false);
+    const frames = outgoing.get(ws);
+    if (frames) frames.push(encodeAck(frame.client_msg_id, true, message, frame.ref), created);
+    else outgoing.set(ws, [encodeAck(frame.client_msg_id, true, message, frame.ref), created]);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushOutgoing);
+    }
+  }, (err: unknown) => fail('a send failed', err));
+}
+
+/** A sender's acks and copies of one turn, one write per sender (as chatapi joins them: router.sendAck). One sender per room (the harness's saturated runs): no other member's frame can fall between. */
+const outgoing = new Map<uWS.WebSocket<Data>, Buffer[]>();
+let flushScheduled = false;
+function flushOutgoing(): void {
+  flushScheduled = false;
+  for (const [ws, frames] of outgoing) {
+    if (!ws.getUserData().closed) ws.cork(() => { for (const f of frames) ws.send(f, false); });
+  }
+  outgoing.clear();
+}
 
 app.listen('127.0.0.1', 0, (listenSocket) => {
   if (!listenSocket) { console.error('uws-durable: listen failed'); process.exit(1); }
