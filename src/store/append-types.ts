@@ -21,6 +21,19 @@ export interface NewMessageRow {
 export type MessageToAppend = Omit<NewMessageRow, 'seq' | 'created_at'>;
 
 /**
+ * The stored row of a message once its batch has given it a seq and a time. Written out field by
+ * field, not as `{ ...msg, seq, created_at }`: in Node 20's V8, properties added after a spread send
+ * every copy through the runtime (3.4 µs for this row, 23–38 ns written out; load/README § "Issue
+ * 12, eighteenth round"), and this runs once per message on the send path.
+ */
+export function messageRow(m: MessageToAppend, seq: number, createdAt: number): NewMessageRow {
+  return {
+    id: m.id, tenant_id: m.tenant_id, room_id: m.room_id, seq, sender_id: m.sender_id, content: m.content, meta: m.meta,
+    client_msg_id: m.client_msg_id, body_hash: m.body_hash, created_at: createdAt, edited_at: m.edited_at, deleted_at: m.deleted_at,
+  };
+}
+
+/**
  * The per-send hook: called once for each stored send, inside the transaction that stores it
  * (shared with the rest of its batch), after its row is inserted and before COMMIT. Rows it writes
  * through `trx` (a feed position, an outbox event …) commit or roll back with the message. If it

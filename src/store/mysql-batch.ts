@@ -26,7 +26,7 @@
  * (a duplicate key, a deadlock …) goes to mysql-append.ts, which decides what runs again.
  */
 import type { Knex } from 'knex';
-import type { AppendRequest, AppendResult, NewMessageRow } from './append-types.ts';
+import { type AppendRequest, type AppendResult, messageRow, type NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
 import { GATE_COLUMNS, OutboxGate, outboxRow, type GateRow } from './outbox.ts';
 
@@ -101,10 +101,7 @@ export function planBatch(batch: AppendRequest[], reads: BatchReads, now: number
       usedKeys.add(m.room_id, m.sender_id, m.client_msg_id);
     }
     const seq = ++room.last;
-    const row: NewMessageRow = {
-      id: m.id, tenant_id: m.tenant_id, room_id: m.room_id, seq, sender_id: m.sender_id, content: m.content, meta: m.meta,
-      client_msg_id: m.client_msg_id, body_hash: m.body_hash, created_at: req.now(), edited_at: m.edited_at, deleted_at: m.deleted_at,
-    };
+    const row = messageRow(m, seq, req.now());
     plan.roomUpdates.set(m.room_id, { seq, at: row.created_at });
     plan.stored.push({ row, req });
     plan.outcomes.push({ value: row });

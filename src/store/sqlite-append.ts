@@ -29,7 +29,7 @@
 import type { Knex } from 'knex';
 import { isRetryable, sqliteFile } from './db.ts';
 import { SEND_GATE } from './rooms.ts';
-import type { AppendRequest, AppendResult, NewMessageRow } from './append-types.ts';
+import { type AppendRequest, type AppendResult, messageRow, type NewMessageRow } from './append-types.ts';
 import type { Outcome } from './group-commit.ts';
 import { afterSendBatch, beforeSendBatch, syncWal } from './wal-sync.ts';
 import { OUTBOX_INSERT_SQL, type OutboxGate, outboxParams, outboxRow } from './outbox.ts';
@@ -145,7 +145,7 @@ async function storeEach(conn: RawSqlite, batch: AppendRequest[], trx?: Knex.Tra
 
 /** One send's rows, once its seq is taken: the message and the outbox events the gate lets through. */
 function storeOne(insert: Stmt, outbox: Stmt, gate: OutboxGate, r: AppendRequest, seq: number, createdAt: number): NewMessageRow {
-  const row: NewMessageRow = { ...r.msg, seq, created_at: createdAt };
+  const row = messageRow(r.msg, seq, createdAt);
   insert.run(row.id, row.tenant_id, row.room_id, row.seq, row.sender_id, row.content, row.meta, row.client_msg_id,
     row.body_hash, row.created_at, row.edited_at, row.deleted_at);
   // The outbox hook: the send's events, in the same transaction (and savepoint), so they commit with it.
