@@ -38,6 +38,13 @@ test('the budget line weighs the contract floor when it ran: over the goal, or l
   assert.match(under, /takes 40\.0, which leaves 1\.7 µs for chatapi's architecture/);
 });
 
+test('the budget line says when the main thread was not the only limit of the run', () => {
+  const busy = mainThreadBudget(fanout({ 'uws-raw': [400_000, 0.7], 'uws-durable': [200_000, 0.8], chatapi: [150_000, 0.9] }), '500x10', 10, 0.6);
+  assert.doesNotMatch(busy, /was on a core/);
+  const shared = mainThreadBudget(fanout({ 'uws-raw': [400_000, 0.7], 'uws-durable': [200_000, 0.8], chatapi: [150_000, 0.8] }), '500x10', 10, 0.6);
+  assert.match(shared, /chatapi's main thread was on a core 80% of the window, so in this run its rate was set by more than that thread/);
+});
+
 test('no budget line without the floor in the run', () => {
   assert.equal(mainThreadBudget(fanout({ 'uws-raw': [400_000, 0.7], chatapi: [150_000, 0.9] }), '500x10', 10, 0.6), '');
 });
