@@ -20,6 +20,8 @@ export interface Metrics {
     slowConsumerKicks: Counter;
     replayed: Counter;
     gaps: Counter<'outcome'>;
+    /** The per-frame counts, kept as plain numbers until a scrape adds them to framesIn and deliveries. */
+    pending: PendingCounts;
   };
   sendBatchSize: Histogram;
   sendCommitSeconds: Histogram;
@@ -38,6 +40,20 @@ export interface MetricSources {
   wsSendAdmission?: () => { admitted: number; waiting: number };
   /** SQLite's WAL as its checkpoint worker last saw it (store/wal-sync.ts); undefined on MySQL or in memory (read when scraped). */
   sqliteWal?: () => { pages: number; restarts: number } | undefined;
+}
+
+/**
+ * Counts taken once or more per frame on the WebSocket node (frames in by type, deliveries): a
+ * prom-client `inc` hashes its labels and checks its value on every call, so the node adds plain
+ * numbers here and each counter takes them in when /metrics is scraped (its `collect`).
+ */
+export class PendingCounts {
+  readonly frames = new Map<string, number>();
+  deliveries = 0;
+
+  frame(type: string): void {
+    this.frames.set(type, (this.frames.get(type) ?? 0) + 1);
+  }
 }
 
 export function createMetrics(sources: MetricSources = {}): Metrics {
@@ -140,12 +156,30 @@ export function createMetrics(sources: MetricSources = {}): Metrics {
 
 function wsMetrics(registry: Registry): Metrics['ws'] {
   const registers = [registry];
+  const pending = new PendingCounts();
   return {
+    pending,
     open: new Gauge({ name: 'chatapi_ws_connections', help: 'Open WebSocket connections', registers }),
     connects: new Counter({ name: 'chatapi_ws_connects_total', help: 'WebSocket connections opened', registers }),
     closes: new Counter({ name: 'chatapi_ws_closes_total', help: 'WebSocket connections closed, by close code', labelNames: ['code'], registers }),
-    framesIn: new Counter({ name: 'chatapi_ws_frames_in_total', help: 'Frames received, by type ("invalid": did not parse or validate)', labelNames: ['type'], registers }),
-    deliveries: new Counter({ name: 'chatapi_ws_deliveries_total', help: 'Frames sent: direct sends plus one per live subscriber of each publish', registers }),
+    framesIn: new Counter({
+      name: 'chatapi_ws_frames_in_total', help: 'Frames received, by type ("invalid": did not parse or validate)', labelNames: ['type'], registers,
+      collect() {
+        for (const [type, n] of pending.frames) {
+          if (n === 0) continue;
+          this.inc({ type }, n);
+          pending.frames.set(type, 0);
+        }
+      },
+    }),
+    deliveries: new Counter({
+      name: 'chatapi_ws_deliveries_total', help: 'Frames sent: direct sends plus one per live subscriber of each publish', registers,
+      collect() {
+        if (pending.deliveries === 0) return;
+        this.inc(pending.deliveries);
+        pending.deliveries = 0;
+      },
+    }),
     slowConsumerKicks: new Counter({ name: 'chatapi_ws_slow_consumer_kicks_total', help: 'Connections closed with 4008 for reading too slowly', registers }),
     replayed: new Counter({ name: 'chatapi_ws_replayed_messages_total', help: 'Messages replayed to resuming connections', registers }),
     gaps: new Counter({
@@ -162,8 +196,8 @@ export function wsObserver(metrics: Metrics): WsObserver {
   return {
     opened: () => { ws.open.inc(); ws.connects.inc(); },
     closed: (code) => { ws.open.dec(); ws.closes.inc({ code: String(code) }); },
-    frameIn: (type) => ws.framesIn.inc({ type }),
-    delivered: (n) => ws.deliveries.inc(n),
+    frameIn: (type) => ws.pending.frame(type),
+    delivered: (n) => { ws.pending.deliveries += n; },
     slowConsumerKicked: () => ws.slowConsumerKicks.inc(),
     rateLimited: () => metrics.rateLimited.inc({ transport: 'ws' }),
     replayed: (n) => ws.replayed.inc(n),
