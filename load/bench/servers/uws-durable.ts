@@ -118,7 +118,12 @@ function contractSend(ws: uWS.WebSocket<Data>, text: string): void {
   const frame = parsed.frame;
   if (roomIds.get(frame.room_id) !== d.roomId) return void ws.send(encode({ type: 'error', code: 'NOT_FOUND', message: 'Room not found', client_msg_id: frame.client_msg_id }));
   if (!buckets.consume(TENANT, LIMITS).allowed) return void ws.send(encode({ type: 'error', code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded', client_msg_id: frame.client_msg_id }));
-  const content = checkText('content', frame.content, 4000);
+  let content: string;
+  try {
+    content = checkText('content', frame.content, 4000);
+  } catch (err) {
+    return void ws.send(encode({ type: 'error', code: 'VALIDATION_ERROR', message: (err as Error).message, client_msg_id: frame.client_msg_id }));
+  }
   const msg = {
     id: uuidv7(), tenant_id: TENANT, room_id: d.roomId, sender_id: d.userId, content, meta: null,
     client_msg_id: frame.client_msg_id, body_hash: bodyHash(content, null), edited_at: null, deleted_at: null,
