@@ -23,8 +23,8 @@ export type MessageToAppend = Omit<NewMessageRow, 'seq' | 'created_at'>;
 /**
  * The stored row of a message once its batch has given it a seq and a time. Written out field by
  * field, not as `{ ...msg, seq, created_at }`: in Node 20's V8, properties added after a spread send
- * every copy through the runtime (3.4 µs for this row, 23–38 ns written out; load/README § "Issue
- * 12, eighteenth round"), and this runs once per message on the send path.
+ * every copy through the runtime (3.2 µs for this row against 48 ns written out: load/bench/row-build.ts,
+ * load/README § "Issue 12, eighteenth round"), and this runs once per message on the send path.
  */
 export function messageRow(m: MessageToAppend, seq: number, createdAt: number): NewMessageRow {
   return {
