@@ -99,9 +99,10 @@ export function mainThreadBudget(results: Results, scenario: string, deliveriesP
     ? `${head}, which leaves ${fmt(allowed - floor)} µs for chatapi's own work`
     : `${head}: more than that, so no send that is durable on this store reaches the goal in this run`;
   const contract = perMessage('uws-contract');
+  const contractTakes = `; the contract floor (the same with the contract's per-send work, done directly) takes ${fmt(contract)}`;
   const withContract = !Number.isFinite(contract) ? '' : allowed > contract
-    ? `; the contract floor (the same with the contract's per-send work, done directly) takes ${fmt(contract)}, which leaves ${fmt(allowed - contract)} µs for chatapi's architecture`
-    : `; the contract floor (the same with the contract's per-send work, done directly) takes ${fmt(contract)}, more than the goal allows: no send that does what the contract asks reaches it on this store in this run`;
+    ? `${contractTakes}, which leaves ${fmt(allowed - contract)} µs for chatapi's architecture`
+    : `${contractTakes}, more than the goal allows: no send that does what the contract asks reaches it on this store in this run`;
   const share = med(results, scenario, 'chatapi', 'satMainThread');
   // The budget is main-thread time: it decides the rate only while that thread is on a core nearly all the time.
   const limit = share < MAIN_THREAD_BOUND

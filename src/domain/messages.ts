@@ -19,7 +19,8 @@ import { isStaffRole } from './staff.ts';
 import type { Caller, Domain, MessageInput, MessageQuery, RunItem, RunOptions, UserCaller } from './types.ts';
 import { canonicalJson, checkInt, checkJsonBounds, checkLimit, checkText, checkWellFormed, codePoints, decodeCursor, encodeCursor, invalid, isPlainObject, requireUser } from './validate.ts';
 
-const MAX_CONTENT = 4000;
+/** Most code points of a message's content (spec: MessageContent). */
+export const MAX_CONTENT = 4000;
 const MAX_META_BYTES = 8 * 1024;
 /** Documented in spec/schemas/message-meta.yaml. */
 const META_BOUNDS = { maxDepth: 16, maxNodes: 512 };

@@ -19,10 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import uWS from 'uWebSockets.js';
 import { messageOut } from '../../../src/domain/mappers.ts';
-import { bodyHash } from '../../../src/domain/messages.ts';
+import { bodyHash, MAX_CONTENT } from '../../../src/domain/messages.ts';
 import { checkText } from '../../../src/domain/validate.ts';
 import { MemoryBuckets } from '../../../src/ratelimit/memory.ts';
-import { encodeAck, encodeMessageEvent, encode, parseClientFrame } from '../../../src/ws/frames.ts';
+import { encode, encodeAck, encodeMessageEvent, type FrameProblem, parseClientFrame } from '../../../src/ws/frames.ts';
 import { closeDatabase, migrate, openDatabase } from '../../../src/store/db.ts';
 import { appendMessage } from '../../../src/store/messages.ts';
 import { uuidv7 } from '../../../src/store/ordered-id.ts';
@@ -94,7 +94,7 @@ const app = uWS.App().ws<Data>('/*', {
       req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
   },
   open: (ws) => { ws.subscribe(ws.getUserData().topic); },
-  message: (ws, data) => (contract ? contractSend(ws, Buffer.from(data).toString()) : floorSend(ws, Buffer.from(data).toString())),
+  message: (ws, data) => onSend(ws, Buffer.from(data).toString()),
   close: (ws) => { ws.getUserData().closed = true; },
 });
 
@@ -113,16 +113,19 @@ function floorSend(ws: uWS.WebSocket<Data>, content: string): void {
 
 function contractSend(ws: uWS.WebSocket<Data>, text: string): void {
   const d = ws.getUserData();
+  const refuse = (problem: FrameProblem) => void ws.send(encode({ type: 'error', ...problem }));
   const parsed = parseClientFrame(text);
-  if (!parsed.ok || parsed.frame.type !== 'message.send') return void ws.send(encode({ type: 'error', ...(parsed.ok ? { code: 'VALIDATION_ERROR', message: 'not a send' } : parsed.problem) }));
+  if (!parsed.ok) return refuse(parsed.problem);
+  if (parsed.frame.type !== 'message.send') return refuse({ code: 'VALIDATION_ERROR', message: 'not a send', frame: parsed.frame.type });
   const frame = parsed.frame;
-  if (roomIds.get(frame.room_id) !== d.roomId) return void ws.send(encode({ type: 'error', code: 'NOT_FOUND', message: 'Room not found', client_msg_id: frame.client_msg_id }));
-  if (!buckets.consume(TENANT, LIMITS).allowed) return void ws.send(encode({ type: 'error', code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded', client_msg_id: frame.client_msg_id }));
+  const echo = { frame: frame.type, client_msg_id: frame.client_msg_id, ...(frame.ref ? { ref: frame.ref } : {}) };
+  if (roomIds.get(frame.room_id) !== d.roomId) return refuse({ ...echo, code: 'NOT_FOUND', message: 'Room not found' });
+  if (!buckets.consume(TENANT, LIMITS).allowed) return refuse({ ...echo, code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded' });
   let content: string;
   try {
-    content = checkText('content', frame.content, 4000);
+    content = checkText('content', frame.content, MAX_CONTENT);
   } catch (err) {
-    return void ws.send(encode({ type: 'error', code: 'VALIDATION_ERROR', message: (err as Error).message, client_msg_id: frame.client_msg_id }));
+    return refuse({ ...echo, code: 'VALIDATION_ERROR', message: (err as Error).message });
   }
   const msg = {
     id: uuidv7(), tenant_id: TENANT, room_id: d.roomId, sender_id: d.userId, content, meta: null,
@@ -135,9 +138,9 @@ function contractSend(ws: uWS.WebSocket<Data>, text: string): void {
     if (d.closed) return void app.publish(d.topic, created, false);
     // The others get it by the topic (ws.publish skips the sender); the sender's ack and its copy wait for the turn's end, in one write.
     ws.publish(d.topic, created, false);
-    const frames = outgoing.get(ws);
-    if (frames) frames.push(encodeAck(frame.client_msg_id, true, message, frame.ref), created);
-    else outgoing.set(ws, [encodeAck(frame.client_msg_id, true, message, frame.ref), created]);
+    let frames = outgoing.get(ws);
+    if (!frames) outgoing.set(ws, (frames = []));
+    frames.push(encodeAck(frame.client_msg_id, true, message, frame.ref), created);
     if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(flushOutgoing);
@@ -155,6 +158,8 @@ function flushOutgoing(): void {
   }
   outgoing.clear();
 }
+
+const onSend = contract ? contractSend : floorSend;
 
 app.listen('127.0.0.1', 0, (listenSocket) => {
   if (!listenSocket) { console.error('uws-durable: listen failed'); process.exit(1); }
