@@ -128,13 +128,17 @@ export function deadlineQueries(conn: MysqlConn, ms: () => number): void {
     // timeout 0: none (while migrations run)
     const opts = { timeout: ms(), ...(typeof options === 'string' ? { sql: options } : (options as object)) };
     const done = (typeof values === 'function' ? values : cb) as Callback | undefined;
-    const guarded: Callback = (err, ...rest) => {
-      if (err?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
-        conn._fatalError = err; // knex's validateConnection drops it from the pool
-        conn.destroy();
-      }
-      done?.(err, ...rest);
-    };
-    return typeof values === 'function' ? query(opts, guarded) : query(opts, values, done ? guarded : undefined);
+    return typeof values === 'function' ? query(opts, guarded(conn, done)) : query(opts, values, done ? guarded(conn, done) : undefined);
+  };
+}
+
+/** `done`, after discarding the connection of a query past its deadline (not a named closure per query: see load/bench/keep-names.ts). */
+function guarded(conn: MysqlConn, done: Callback | undefined): Callback {
+  return (err, ...rest) => {
+    if (err?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+      conn._fatalError = err; // knex's validateConnection drops it from the pool
+      conn.destroy();
+    }
+    done?.(err, ...rest);
   };
 }

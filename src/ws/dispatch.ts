@@ -11,7 +11,7 @@
  * send-admission.ts): beyond it a run waits its turn as text, with the frames that join it meanwhile.
  */
 import { DomainError, isDomainError } from '../domain/errors.ts';
-import type { RunItem } from '../domain/types.ts';
+import type { RunItem, RunOptions } from '../domain/types.ts';
 import type { Message } from '../domain/wire.ts';
 import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_S } from '../store/availability.ts';
 import { limitsFor } from '../ratelimit/index.ts';
@@ -152,8 +152,8 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
         if (parsed.ok && parsed.frame.type === 'message.send') {
           // Admitted before its run is cut: places for every frame it has and that arrive while it
           // waits (taken into this step), so a connection that waited submits its whole window as one run.
-          const places = () => texts.length - i + (backlogs.get(conn)?.length ?? 0);
-          let reserved = ctx.admission.acquire(places);
+          // (An inline callback, not a named const: see keep-names.ts.)
+          let reserved = ctx.admission.acquire(() => texts.length - i + (backlogs.get(conn)?.length ?? 0));
           if (typeof reserved !== 'number') {
             reserved = await reserved;
             absorb(conn, texts);
@@ -346,17 +346,31 @@ function submitRun(ctx: WsContext, conn: Conn, frames: SendFrame[], decided: Dec
       items[i] = { refused: new DomainError('RATE_LIMIT_EXCEEDED', 'Rate limit exceeded', [], decision.retryAfterMs) };
     } else items[i] = { room_id, input: { content, meta, client_msg_id } };
   }
-  const answer = (i: number, result: { message: Message; created: boolean } | { err: unknown }) => {
-    const frame = frames[i]!;
+  const answers = new RunAnswers(ctx, conn, frames, after);
+  const done = ctx.domain.messages.sendRun(conn.caller!, items, answers)
+    .catch((err: unknown) => ctx.log.error({ err, conn: conn.id }, 'ws: answering a run of sends failed'));
+  return { done };
+}
+
+/**
+ * A run's options for the domain (RunOptions): a class, not an object literal with an `answer`
+ * closure, because a named closure made per run costs a defineProperty under tsx (keep-names.ts).
+ */
+class RunAnswers implements RunOptions {
+  readonly together: Conn;
+  constructor(private readonly ctx: WsContext, private readonly conn: Conn, private readonly frames: SendFrame[], readonly after: Promise<void> | undefined) {
+    this.together = conn;
+  }
+
+  answer(i: number, result: { message: Message; created: boolean } | { err: unknown }): void {
+    const frame = this.frames[i]!;
+    const { ctx, conn } = this;
     if ('err' in result) return answerFailure(ctx, conn, frame.type, { frame: frame.type, ...refOf(frame), client_msg_id: frame.client_msg_id }, result.err);
     const bytes = encodeAck(frame.client_msg_id, result.created, result.message, frame.ref);
     // a new message's ack joins the sender's copy of its message.created in one write (router.sendAck)
     if (result.created) ctx.router.sendAck(conn, result.message.room_id, bytes);
     else ctx.router.send(conn, bytes);
-  };
-  const done = ctx.domain.messages.sendRun(conn.caller!, items, { after, together: conn, answer })
-    .catch((err: unknown) => ctx.log.error({ err, conn: conn.id }, 'ws: answering a run of sends failed'));
-  return { done };
+  }
 }
 
 type Handler<T extends ClientFrame['type']> = (ctx: WsContext, conn: Conn, frame: Extract<ClientFrame, { type: T }>) => Promise<void> | void;

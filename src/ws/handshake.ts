@@ -64,7 +64,6 @@ export function upgradeHandler(ctx: WsContext) {
 
 /** What the presented credentials amount to (a ticket is used up here). Throws when a dependency fails. */
 export async function resolveCredentials(ctx: WsContext, p: Presented): Promise<UpgradeResult> {
-  const refused = (reason: string): UpgradeResult => ({ kind: 'refused', reason });
   if (p.ticket) {
     const grant = await ctx.tickets?.redeem(p.ticket);
     if (!grant) return refused('Unknown, used or expired ticket');
@@ -92,6 +91,11 @@ export async function resolveCredentials(ctx: WsContext, p: Presented): Promise<
     }
   }
   return { kind: 'anonymous' };
+}
+
+/** (A module-level function: a named closure made per connect costs a defineProperty under tsx, load/bench/keep-names.ts.) */
+function refused(reason: string): UpgradeResult {
+  return { kind: 'refused', reason };
 }
 
 /** As Koa's ctx.ip gives it: dotted IPv4 (also for IPv4-mapped IPv6), else IPv6 text. */

@@ -339,12 +339,7 @@ export class Router {
     let sequencer = this.sequencers.get(topic);
     const fresh = !sequencer;
     sequencer ??= this.createSequencer(topic, conn.tenant!.id, roomId, sync.upTo);
-    const covered = (from: number, to: number) => {
-      const seen = new Set(sync.held.map((h) => h.seq));
-      for (let s = from + 1; s <= to; s++) if (!seen.has(s)) return false;
-      return true;
-    };
-    if (!force && (sequencer.last < sync.upTo || !covered(sync.upTo, sequencer.last))) return false;
+    if (!force && (sequencer.last < sync.upTo || !heldCovers(sync, sync.upTo, sequencer.last))) return false;
     if (sequencer.last < sync.upTo) {
       sequencer.skipTo(sync.upTo);
       // skipTo advanced the room (onAdvance → recheck), which hands off every connection waiting
@@ -468,5 +463,12 @@ function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): boolean {
   const set = map.get(key);
   if (!set?.delete(value)) return false;
   if (set.size === 0) map.delete(key);
+  return true;
+}
+
+/** The connection's held frames have every seq after `from` up to `to` (a module-level function: see load/bench/keep-names.ts). */
+function heldCovers(sync: RoomSync, from: number, to: number): boolean {
+  const seen = new Set(sync.held.map((h) => h.seq));
+  for (let s = from + 1; s <= to; s++) if (!seen.has(s)) return false;
   return true;
 }

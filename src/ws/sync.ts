@@ -40,21 +40,29 @@ export async function syncRoom(deps: SyncDeps, conn: Conn, roomId: string, from?
   if (sync.state !== 'waiting') deps.router.toPending(conn, roomId);
   const generation = ++sync.generation;
   Object.assign(sync, { state: 'replaying', replayed: 0, truncated: null, ref });
-  const current = () => isOpen(conn) && conn.rooms.get(roomId) === sync && sync.generation === generation;
   try {
-    await replay(deps, conn, roomId, sync, Math.max(0, from ?? sync.delivered), current);
+    await replay(deps, conn, roomId, sync, Math.max(0, from ?? sync.delivered), generation);
   } catch (err) {
-    if (!current()) return;
+    if (!current(conn, roomId, sync, generation)) return;
     deps.log.error({ err, conn: conn.id, room: roomId }, 'ws: replay failed');
     deps.router.kick(conn, CloseCode.INTERNAL_ERROR);
     return;
   }
-  if (current()) deps.router.beginHandoff(conn, roomId, sync);
+  if (current(conn, roomId, sync, generation)) deps.router.beginHandoff(conn, roomId, sync);
 }
 
-async function replay(deps: SyncDeps, conn: Conn, roomId: string, sync: RoomSync, from: number, current: () => boolean): Promise<void> {
+/**
+ * This sync of the room is still the one to run: the connection is open, still follows the room,
+ * and no later sync of it started. (A module-level function, not a closure per sync: a named
+ * closure costs a defineProperty under tsx, load/bench/keep-names.ts.)
+ */
+function current(conn: Conn, roomId: string, sync: RoomSync, generation: number): boolean {
+  return isOpen(conn) && conn.rooms.get(roomId) === sync && sync.generation === generation;
+}
+
+async function replay(deps: SyncDeps, conn: Conn, roomId: string, sync: RoomSync, from: number, generation: number): Promise<void> {
   const head = sync.head ?? (await newestSeq(deps, conn, roomId));
-  if (!current()) return;
+  if (!current(conn, roomId, sync, generation)) return;
   let after = Math.min(from, head);
   if (head - after > deps.replayLimit) {
     sync.truncated = { from_seq: after + 1, to_seq: head - deps.replayLimit };
@@ -65,16 +73,16 @@ async function replay(deps: SyncDeps, conn: Conn, roomId: string, sync: RoomSync
   if (after >= head) return;
   for (;;) {
     const page = await deps.domain.messages.list(conn.caller!, roomId, { after_seq: after, limit: PAGE });
-    if (!current()) return;
+    if (!current(conn, roomId, sync, generation)) return;
     for (const message of page.items) {
       await deps.router.sendPaced(conn, encode({ type: 'message.created', room_id: roomId, message }));
-      if (!current()) return;
+      if (!current(conn, roomId, sync, generation)) return;
       after = message.seq;
       sync.upTo = after;
       sync.replayed += 1;
       deps.observer.replayed(1);
     }
-    if (!page.has_more || !page.items.length || !current()) return;
+    if (!page.has_more || !page.items.length || !current(conn, roomId, sync, generation)) return;
   }
 }
 
@@ -85,8 +93,7 @@ async function newestSeq(deps: SyncDeps, conn: Conn, roomId: string): Promise<nu
 
 async function runLimited<T>(items: T[], parallel: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  const worker = async () => {
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, async () => {
     while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
+  }));
 }
