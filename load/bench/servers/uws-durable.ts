@@ -116,21 +116,29 @@ function floorSend(ws: uWS.WebSocket<Data>, content: string): void {
   }, (err: unknown) => fail('a send failed', err));
 }
 
+/** An `error` frame for a send the contract refuses (module-level: a named closure per send costs a defineProperty under tsx, keep-names.ts). */
+function refuse(ws: uWS.WebSocket<Data>, problem: FrameProblem): void {
+  ws.send(encode({ type: 'error', ...problem }));
+}
+
+/** What an error frame echoes of the send it refuses. */
+function echoOf(frame: { type: string; client_msg_id?: string; ref?: string }): Partial<FrameProblem> {
+  return { frame: frame.type, client_msg_id: frame.client_msg_id, ...(frame.ref ? { ref: frame.ref } : {}) };
+}
+
 function contractSend(ws: uWS.WebSocket<Data>, text: string): void {
   const d = ws.getUserData();
-  const refuse = (problem: FrameProblem) => void ws.send(encode({ type: 'error', ...problem }));
   const parsed = parseClientFrame(text);
-  if (!parsed.ok) return refuse(parsed.problem);
-  if (parsed.frame.type !== 'message.send') return refuse({ code: 'VALIDATION_ERROR', message: 'not a send', frame: parsed.frame.type });
+  if (!parsed.ok) return refuse(ws, parsed.problem);
+  if (parsed.frame.type !== 'message.send') return refuse(ws, { code: 'VALIDATION_ERROR', message: 'not a send', frame: parsed.frame.type });
   const frame = parsed.frame;
-  const echo = { frame: frame.type, client_msg_id: frame.client_msg_id, ...(frame.ref ? { ref: frame.ref } : {}) };
-  if (roomIds.get(frame.room_id) !== d.roomId) return refuse({ ...echo, code: 'NOT_FOUND', message: 'Room not found' });
-  if (!buckets.consume(TENANT, LIMITS).allowed) return refuse({ ...echo, code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded' });
+  if (roomIds.get(frame.room_id) !== d.roomId) return refuse(ws, { ...echoOf(frame), code: 'NOT_FOUND', message: 'Room not found' });
+  if (!buckets.consume(TENANT, LIMITS).allowed) return refuse(ws, { ...echoOf(frame), code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded' });
   let content: string;
   try {
     content = checkText('content', frame.content, MAX_CONTENT);
   } catch (err) {
-    return refuse({ ...echo, code: 'VALIDATION_ERROR', message: (err as Error).message });
+    return refuse(ws, { ...echoOf(frame), code: 'VALIDATION_ERROR', message: (err as Error).message });
   }
   const msg = {
     id: uuidv7(), tenant_id: TENANT, room_id: d.roomId, sender_id: d.userId, content, meta: null,
