@@ -18,7 +18,7 @@ import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
 import { type Conn, canRead, isOpen } from './conn.ts';
 import { CloseCode } from './close-codes.ts';
-import { type ClientFrame, type FrameProblem, type Parsed, encode, encodeAck, parseClientFrame } from './frames.ts';
+import { type ClientFrame, type FrameProblem, type Parsed, encode, encodeAck, parseClientFrame, sendEcho } from './frames.ts';
 import { authenticateFrame } from './session.ts';
 import { type Positions, startSync, syncRoom } from './sync.ts';
 
@@ -357,15 +357,13 @@ function submitRun(ctx: WsContext, conn: Conn, frames: SendFrame[], decided: Dec
  * closure, because a named closure made per run costs a defineProperty under tsx (keep-names.ts).
  */
 class RunAnswers implements RunOptions {
-  readonly together: Conn;
-  constructor(private readonly ctx: WsContext, private readonly conn: Conn, private readonly frames: SendFrame[], readonly after: Promise<void> | undefined) {
-    this.together = conn;
-  }
+  /** `together`: the connection, whose runs share a batch (and whose answers these are). */
+  constructor(private readonly ctx: WsContext, readonly together: Conn, private readonly frames: SendFrame[], readonly after: Promise<void> | undefined) {}
 
   answer(i: number, result: { message: Message; created: boolean } | { err: unknown }): void {
     const frame = this.frames[i]!;
-    const { ctx, conn } = this;
-    if ('err' in result) return answerFailure(ctx, conn, frame.type, { frame: frame.type, ...refOf(frame), client_msg_id: frame.client_msg_id }, result.err);
+    const { ctx, together: conn } = this;
+    if ('err' in result) return answerFailure(ctx, conn, frame.type, sendEcho(frame), result.err);
     const bytes = encodeAck(frame.client_msg_id, result.created, result.message, frame.ref);
     // a new message's ack joins the sender's copy of its message.created in one write (router.sendAck)
     if (result.created) ctx.router.sendAck(conn, result.message.room_id, bytes);
@@ -426,7 +424,7 @@ const refOf = (frame: { ref?: string }) => (frame.ref ? { ref: frame.ref } : {})
 /** Best effort: name the frame in an error even when we will not parse it properly. */
 function echoOf(text: string): Partial<FrameProblem> {
   const parsed = parseClientFrame(text);
-  if (parsed.ok) return { frame: parsed.frame.type, ...refOf(parsed.frame), ...(parsed.frame.type === 'message.send' ? { client_msg_id: parsed.frame.client_msg_id } : {}) };
+  if (parsed.ok) return parsed.frame.type === 'message.send' ? sendEcho(parsed.frame) : { frame: parsed.frame.type, ...refOf(parsed.frame) };
   const { frame, ref, client_msg_id } = parsed.problem;
   return { ...(frame ? { frame } : {}), ...(ref ? { ref } : {}), ...(client_msg_id ? { client_msg_id } : {}) };
 }

@@ -34,6 +34,11 @@ export type FrameProblem = Omit<ErrorFrame, 'type'>;
 
 export type Parsed = { ok: true; frame: ClientFrame } | { ok: false; problem: FrameProblem };
 
+/** What an `error` frame refusing a message.send echoes of it: its type, its client_msg_id and its ref. */
+export function sendEcho(frame: Extract<ClientFrame, { type: 'message.send' }>): Partial<FrameProblem> {
+  return { frame: frame.type, client_msg_id: frame.client_msg_id, ...(frame.ref ? { ref: frame.ref } : {}) };
+}
+
 const invalid = (message: string, extra: Partial<FrameProblem> = {}): Parsed => ({
   ok: false,
   problem: { code: 'VALIDATION_ERROR', message, ...extra },

@@ -23,7 +23,7 @@ import { messageOut } from '../../../src/domain/mappers.ts';
 import { bodyHash, MAX_CONTENT } from '../../../src/domain/messages.ts';
 import { checkText } from '../../../src/domain/validate.ts';
 import { MemoryBuckets } from '../../../src/ratelimit/memory.ts';
-import { encode, encodeAck, encodeMessageEvent, type FrameProblem, parseClientFrame } from '../../../src/ws/frames.ts';
+import { encode, encodeAck, encodeMessageEvent, type FrameProblem, parseClientFrame, sendEcho } from '../../../src/ws/frames.ts';
 import { closeDatabase, migrate, openDatabase } from '../../../src/store/db.ts';
 import { appendMessage } from '../../../src/store/messages.ts';
 import { uuidv7 } from '../../../src/store/ordered-id.ts';
@@ -121,24 +121,19 @@ function refuse(ws: uWS.WebSocket<Data>, problem: FrameProblem): void {
   ws.send(encode({ type: 'error', ...problem }));
 }
 
-/** What an error frame echoes of the send it refuses. */
-function echoOf(frame: { type: string; client_msg_id?: string; ref?: string }): Partial<FrameProblem> {
-  return { frame: frame.type, client_msg_id: frame.client_msg_id, ...(frame.ref ? { ref: frame.ref } : {}) };
-}
-
 function contractSend(ws: uWS.WebSocket<Data>, text: string): void {
   const d = ws.getUserData();
   const parsed = parseClientFrame(text);
   if (!parsed.ok) return refuse(ws, parsed.problem);
   if (parsed.frame.type !== 'message.send') return refuse(ws, { code: 'VALIDATION_ERROR', message: 'not a send', frame: parsed.frame.type });
   const frame = parsed.frame;
-  if (roomIds.get(frame.room_id) !== d.roomId) return refuse(ws, { ...echoOf(frame), code: 'NOT_FOUND', message: 'Room not found' });
-  if (!buckets.consume(TENANT, LIMITS).allowed) return refuse(ws, { ...echoOf(frame), code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded' });
+  if (roomIds.get(frame.room_id) !== d.roomId) return refuse(ws, { ...sendEcho(frame), code: 'NOT_FOUND', message: 'Room not found' });
+  if (!buckets.consume(TENANT, LIMITS).allowed) return refuse(ws, { ...sendEcho(frame), code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded' });
   let content: string;
   try {
     content = checkText('content', frame.content, MAX_CONTENT);
   } catch (err) {
-    return refuse(ws, { ...echoOf(frame), code: 'VALIDATION_ERROR', message: (err as Error).message });
+    return refuse(ws, { ...sendEcho(frame), code: 'VALIDATION_ERROR', message: (err as Error).message });
   }
   const msg = {
     id: uuidv7(), tenant_id: TENANT, room_id: d.roomId, sender_id: d.userId, content, meta: null,
