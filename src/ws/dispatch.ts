@@ -75,15 +75,15 @@ export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
   }
   conn.inFlight += 1;
   conn.pendingChars += text.length;
-  const waiting = backlogs.get(conn);
+  const waiting = conn.backlog;
   if (waiting) {
     waiting.push(text);
     return;
   }
   const backlog = [text];
-  backlogs.set(conn, backlog);
+  conn.backlog = backlog;
   conn.chain = (conn.chain ?? Promise.resolve()).then(() => {
-    backlogs.delete(conn); // frames from now on go to the next step of the chain
+    conn.backlog = undefined; // frames from now on go to the next step of the chain
     return handleBacklog(ctx, conn, backlog);
   });
 }
@@ -91,15 +91,9 @@ export function enqueue(ctx: WsContext, conn: Conn, text: string): void {
 /** Resolves when the connection's frames are handled and its sends answered (graceful shutdown; no new frames are taken then). */
 export async function settled(conn: Conn): Promise<void> {
   await conn.chain;
-  await pipelines.get(conn)?.last;
+  await conn.pipeline?.last;
 }
 
-/**
- * Frames of a connection that arrived while its chain was busy, not yet taken by it: one step of
- * the chain takes them all, so consecutive sends among them can be pipelined. (A WeakMap, not a
- * field of Conn: an idle connection holds nothing.)
- */
-const backlogs = new WeakMap<Conn, string[]>();
 
 /**
  * Most sends of one connection submitted and not yet answered, in one run or several (and so in
@@ -119,20 +113,12 @@ const RUN_CHARS = 64 * 1024;
 const FRAME_OVERHEAD = 256;
 /** Frames that arrived while this step waited to be admitted: taken into it, in order (the step chained for them finds its backlog empty). */
 function absorb(conn: Conn, texts: string[]): void {
-  const more = backlogs.get(conn);
+  const more = conn.backlog;
   if (!more?.length) return;
   for (const t of more) texts.push(t);
   more.length = 0;
 }
 
-/**
- * A connection's sends that are submitted and not all answered yet (a WeakMap: an idle connection
- * holds nothing). `last`: the last run's answers, which come after every run before it (the next
- * run waits for it); `sends` and `chars`: how many, and their frames' characters with
- * FRAME_OVERHEAD each (bounded by MAX_RUN and RUN_CHARS).
- */
-interface Pipeline { last: Promise<void>; sends: number; chars: number }
-const pipelines = new WeakMap<Conn, Pipeline>();
 
 /**
  * One step of the connection's chain: its frames in order, each handled (or, for a run of
@@ -153,7 +139,7 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
           // Admitted before its run is cut: places for every frame it has and that arrive while it
           // waits (taken into this step), so a connection that waited submits its whole window as one run.
           // (An inline callback, not a named const: see keep-names.ts.)
-          let reserved = ctx.admission.acquire(() => texts.length - i + (backlogs.get(conn)?.length ?? 0));
+          let reserved = ctx.admission.acquire(() => texts.length - i + (conn.backlog?.length ?? 0));
           if (typeof reserved !== 'number') {
             reserved = await reserved;
             absorb(conn, texts);
@@ -176,11 +162,11 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
           ctx.admission.adjust(n - reserved); // the places of frames that did not join this run go back at once
           const chars = textChars(texts, i, n);
           const weight = chars + n * FRAME_OVERHEAD;
-          const ahead = pipelines.get(conn);
+          const ahead = conn.pipeline;
           if (ahead && (ahead.sends + n > MAX_RUN || ahead.chars + weight > RUN_CHARS)) await ahead.last;
           let submitted: SubmittedRun;
           try {
-            const pending = sendRun(ctx, conn, run, pipelines.get(conn)?.last);
+            const pending = sendRun(ctx, conn, run, conn.pipeline?.last);
             submitted = pending instanceof Promise ? await pending : pending;
           } catch (err) {
             ctx.admission.release(n);
@@ -189,7 +175,7 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
           answeredLater = true;
           pipelined(ctx, conn, submitted, n, chars, weight);
         } else {
-          const ahead = pipelines.get(conn);
+          const ahead = conn.pipeline;
           if (ahead) await ahead.last; // every send before this frame is answered first
           await handle(ctx, conn, parsed);
         }
@@ -206,7 +192,7 @@ async function handleBacklog(ctx: WsContext, conn: Conn, texts: string[]): Promi
   }
   // No frames behind these (a frame arriving meanwhile would have opened a backlog and a next
   // step): no chain kept while idle.
-  if (!backlogs.has(conn)) conn.chain = undefined;
+  if (!conn.backlog) conn.chain = undefined;
 }
 
 function textChars(texts: string[], from: number, n: number): number {
@@ -222,13 +208,13 @@ function release(conn: Conn, frames: number, chars: number): void {
 
 /** A submitted run joins the connection's pipeline; its frames (and admission places) stay counted until its sends are answered. */
 function pipelined(ctx: WsContext, conn: Conn, run: SubmittedRun, frames: number, chars: number, weight: number): void {
-  let p = pipelines.get(conn);
+  let p = conn.pipeline;
   if (p) {
     p.last = run.done;
     p.sends += frames;
     p.chars += weight;
   } else {
-    pipelines.set(conn, (p = { last: run.done, sends: frames, chars: weight }));
+    conn.pipeline = p = { last: run.done, sends: frames, chars: weight };
   }
   const pipeline = p;
   void run.done.then(() => {
@@ -236,7 +222,7 @@ function pipelined(ctx: WsContext, conn: Conn, run: SubmittedRun, frames: number
     release(conn, frames, chars);
     pipeline.sends -= frames;
     pipeline.chars -= weight;
-    if (pipeline.sends === 0 && pipelines.get(conn) === pipeline) pipelines.delete(conn);
+    if (pipeline.sends === 0 && conn.pipeline === pipeline) conn.pipeline = undefined;
   });
 }
 

@@ -205,7 +205,7 @@ function onOpen(ctx: WsContext, conns: Set<Conn>, ws: WebSocket<ConnData>, event
   const conn: Conn = {
     id: newConnectionId(), phase: 'connecting', ws, origin: presented.origin || undefined, ip: presented.ip, embedOrigin: presented.embedOrigin || undefined,
     tenant: undefined, user: undefined, caller: undefined, cred: undefined,
-    rooms: new RoomMap(), queue: undefined, chain: undefined, syncStarted: false, timers: undefined, counted: false, drainWaiters: undefined, acks: undefined,
+    rooms: new RoomMap(), queue: undefined, chain: undefined, backlog: undefined, pipeline: undefined, syncStarted: false, timers: undefined, counted: false, drainWaiters: undefined, acks: undefined,
     inFlight: 0, pendingChars: 0, key: data.key, connectedSent: false,
   };
   trace('server', 'open', { key: conn.key, conn: conn.id });
