@@ -16,7 +16,7 @@ import type { Message } from '../domain/wire.ts';
 import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_S } from '../store/availability.ts';
 import { limitsFor } from '../ratelimit/index.ts';
 import type { WsContext } from './context.ts';
-import { type Conn, canRead, isOpen } from './conn.ts';
+import { type Conn, canRead, isOpen, roomKey } from './conn.ts';
 import { CloseCode } from './close-codes.ts';
 import { type ClientFrame, type FrameProblem, type Parsed, encode, encodeAck, parseClientFrame, sendEcho } from './frames.ts';
 import { authenticateFrame } from './session.ts';
@@ -330,7 +330,7 @@ function submitRun(ctx: WsContext, conn: Conn, frames: SendFrame[], decided: Dec
     else if (decision && !decision.allowed) {
       ctx.observer.rateLimited();
       items[i] = { refused: new DomainError('RATE_LIMIT_EXCEEDED', 'Rate limit exceeded', [], decision.retryAfterMs) };
-    } else items[i] = { room_id, input: { content, meta, client_msg_id } };
+    } else items[i] = { room_id: roomKey(room_id), input: { content, meta, client_msg_id } }; // the node's own string for the room (conn.ts)
   }
   const answers = new RunAnswers(ctx, conn, frames, after);
   const done = ctx.domain.messages.sendRun(conn.caller!, items, answers)

@@ -10,7 +10,7 @@ import type { TenantRecord, UserCaller } from '../domain/index.ts';
 import type { User } from '../domain/wire.ts';
 import { CloseCode } from './close-codes.ts';
 import type { WsContext } from './context.ts';
-import { type Conn, canRead, clearConnTimers, connTimer, isOpen, newRoomSync, takeQueue } from './conn.ts';
+import { type Conn, canRead, clearConnTimers, connTimer, isOpen, newRoomSync, roomKey, takeQueue } from './conn.ts';
 import { enqueue, onText, resume } from './dispatch.ts';
 import { type AuthFrame, encode } from './frames.ts';
 import { type Presented, originAllowed, resolveCredentials } from './handshake.ts';
@@ -132,8 +132,9 @@ async function loadRooms(ctx: WsContext, conn: Conn): Promise<number> {
   unread.catch(() => {}); // awaited below, after the rooms (whose failure is reported first)
   const reads = canRead(conn);
   for (const r of first) {
-    conn.rooms.set(r.room_id, newRoomSync(r.delivered_seq));
-    if (reads) ctx.router.addPending(conn, r.room_id);
+    const roomId = roomKey(r.room_id); // one string per room across sessions (conn.ts)
+    conn.rooms.set(roomId, newRoomSync(r.delivered_seq));
+    if (reads) ctx.router.addPending(conn, roomId);
   }
   const fresh = inScope(conn, await ctx.reads.roomsOfUser(tenant.id, user.id));
   if (!isOpen(conn)) return 0;
@@ -143,8 +144,9 @@ async function loadRooms(ctx: WsContext, conn: Conn): Promise<number> {
     let sync = conn.rooms.get(r.room_id);
     if (!sync) {
       sync = newRoomSync(r.delivered_seq);
-      conn.rooms.set(r.room_id, sync);
-      if (reads) ctx.router.addPending(conn, r.room_id);
+      const roomId = roomKey(r.room_id);
+      conn.rooms.set(roomId, sync);
+      if (reads) ctx.router.addPending(conn, roomId);
     }
     if (sync.state === 'waiting') Object.assign(sync, { head: r.last_seq, delivered: r.delivered_seq });
   }
