@@ -12,6 +12,9 @@
  *   soketi   — Soketi 1.6.1 (Pusher protocol on uWebSockets.js), installed on demand into
  *              load/bench/.soketi/; rooms are private channels, messages client events
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ChildServer, startChild } from '../lib/processes.ts';
 import type { FanoutTarget } from './fanout.ts';
@@ -44,7 +47,12 @@ type Prepare = (server: ChildServer, ns: string, rooms: number, size: number) =>
  */
 async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable' | 'uws-contract', prepare?: Prepare): Promise<Subject> {
   const contract = name === 'uws-contract'; // the floor's server with --contract: chatapi's frames, acks and errors
-  const start = () => startChild(here(`./servers/${contract ? 'uws-durable' : name}.ts`), contract ? ['--contract'] : [], { ...process.env });
+  // A floor's database outlives its process, as chatapi's does across run.ts's restarts: each run
+  // stores into a file that holds the earlier runs' messages (a fresh file made the floors' later
+  // runs cheaper than chatapi's, load/README § "Issue 12, twentieth round").
+  const dbDir = prepare ? mkdtempSync(join(tmpdir(), `chatapi-${name}-`)) : undefined;
+  const env = { ...process.env, ...(dbDir ? { FLOOR_DB_DIR: dbDir } : {}) };
+  const start = () => startChild(here(`./servers/${contract ? 'uws-durable' : name}.ts`), contract ? ['--contract'] : [], env);
   let layoutNo = 0;
   const subject: Subject = {
     name,
@@ -66,7 +74,10 @@ async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable' | 'uws-con
       await subject.server.stop();
       subject.server = await start();
     },
-    stop: () => subject.server.stop(),
+    async stop() {
+      await subject.server.stop();
+      if (dbDir) rmSync(dbDir, { recursive: true, force: true });
+    },
   };
   return subject;
 }

@@ -33,12 +33,16 @@ if (!('SSLApp' in uWS)) {
   process.exit(2);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'chatapi-uws-durable-'));
+// FLOOR_DB_DIR (subjects.ts): a file kept across this subject's restarts, holding the earlier runs'
+// layouts and messages, as chatapi's database does; without it a file of this process's own.
+const kept = process.env.FLOOR_DB_DIR;
+const dir = kept ?? mkdtempSync(join(tmpdir(), 'chatapi-uws-durable-'));
 const knex = await openDatabase(`sqlite:${join(dir, 'floor.db')}`, { sqliteSynchronous: 'FULL' });
 await migrate(knex);
 const TENANT = 'floor-tenant';
 const now = () => Date.now();
-await knex('tenants').insert({ id: TENANT, name: 'floor', api_key_hash: 'x'.repeat(64), jwt_secret: 'x', settings: '{}', created_at: now(), updated_at: now() });
+await knex('tenants').insert({ id: TENANT, name: 'floor', api_key_hash: 'x'.repeat(64), jwt_secret: 'x', settings: '{}', created_at: now(), updated_at: now() })
+  .onConflict('id').ignore();
 
 /** room name (`<ns>-<room>`) → room id */
 const roomIds = new Map<string, string>();
@@ -176,7 +180,7 @@ app.listen('127.0.0.1', 0, (listenSocket) => {
 
 const stop = async () => {
   await closeDatabase(knex).catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
+  if (!kept) rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 };
 process.on('disconnect', () => void stop());
