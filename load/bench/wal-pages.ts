@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { closeDatabase, migrate, openDatabase } from '../../src/store/db.ts';
 import { uuidv7 } from '../../src/store/ordered-id.ts';
 import { BUMP, INSERT } from '../../src/store/sqlite-append.ts';
+import type { Stmt } from '../../src/store/sqlite-raw.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -33,8 +34,7 @@ const { values: a } = parseArgs({
   },
 });
 const ROOMS = Number(a.rooms), PER = Number(a.per), RUN = Number(a.run), SIZE = 10;
-interface Statement { run(...p: unknown[]): unknown; get(...p: unknown[]): unknown; all(...p: unknown[]): unknown[] }
-interface Sqlite { prepare(sql: string): Statement; pragma(s: string, o?: { simple: boolean }): unknown; exec(sql: string): void; close(): void }
+interface Sqlite { prepare(sql: string): Stmt; pragma(s: string, o?: { simple: boolean }): unknown; exec(sql: string): void; close(): void }
 const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => Sqlite;
 
 const dir = mkdtempSync(join(tmpdir(), 'chatapi-wal-pages-'));

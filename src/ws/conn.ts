@@ -198,4 +198,3 @@ export function roomTopic(tenantId: string, roomId: string): string {
 export function roomKey(roomId: string): string {
   return topics.get(roomId)?.roomId ?? roomId;
 }
-

@@ -94,7 +94,6 @@ export async function settled(conn: Conn): Promise<void> {
   await conn.pipeline?.last;
 }
 
-
 /**
  * Most sends of one connection submitted and not yet answered, in one run or several (and so in
  * one batch beyond the group commit's maxBatch): a connection that sends faster than batches
@@ -118,7 +117,6 @@ function absorb(conn: Conn, texts: string[]): void {
   for (const t of more) texts.push(t);
   more.length = 0;
 }
-
 
 /**
  * One step of the connection's chain: its frames in order, each handled (or, for a run of

@@ -10,7 +10,7 @@ import type { TenantRecord, UserCaller } from '../domain/index.ts';
 import type { User } from '../domain/wire.ts';
 import { CloseCode } from './close-codes.ts';
 import type { WsContext } from './context.ts';
-import { type Conn, canRead, clearConnTimers, connTimer, isOpen, newRoomSync, roomKey, takeQueue } from './conn.ts';
+import { type Conn, type RoomSync, canRead, clearConnTimers, connTimer, isOpen, newRoomSync, roomKey, takeQueue } from './conn.ts';
 import { enqueue, onText, resume } from './dispatch.ts';
 import { type AuthFrame, encode } from './frames.ts';
 import { type Presented, originAllowed, resolveCredentials } from './handshake.ts';
@@ -118,6 +118,13 @@ export async function startSession(
   }
 }
 
+/** A room of the session, under the node's one string for its id (conn.ts roomKey); followed live if the user may read. */
+function addRoom(ctx: WsContext, conn: Conn, id: string, sync: RoomSync, reads: boolean): void {
+  const roomId = roomKey(id);
+  conn.rooms.set(roomId, sync);
+  if (reads) ctx.router.addPending(conn, roomId);
+}
+
 /**
  * Rooms and heads, read twice around the pending registration so no event can fall in between;
  * the unread notification count is read with the second (after the user's own topic is followed).
@@ -131,11 +138,7 @@ async function loadRooms(ctx: WsContext, conn: Conn): Promise<number> {
   const unread = ctx.reads.unreadCount(tenant.id, user.id);
   unread.catch(() => {}); // awaited below, after the rooms (whose failure is reported first)
   const reads = canRead(conn);
-  for (const r of first) {
-    const roomId = roomKey(r.room_id); // one string per room across sessions (conn.ts)
-    conn.rooms.set(roomId, newRoomSync(r.delivered_seq));
-    if (reads) ctx.router.addPending(conn, roomId);
-  }
+  for (const r of first) addRoom(ctx, conn, r.room_id, newRoomSync(r.delivered_seq), reads);
   const fresh = inScope(conn, await ctx.reads.roomsOfUser(tenant.id, user.id));
   if (!isOpen(conn)) return 0;
   const still = new Set(fresh.map((r) => r.room_id));
@@ -144,9 +147,7 @@ async function loadRooms(ctx: WsContext, conn: Conn): Promise<number> {
     let sync = conn.rooms.get(r.room_id);
     if (!sync) {
       sync = newRoomSync(r.delivered_seq);
-      const roomId = roomKey(r.room_id);
-      conn.rooms.set(roomId, sync);
-      if (reads) ctx.router.addPending(conn, roomId);
+      addRoom(ctx, conn, r.room_id, sync, reads);
     }
     if (sync.state === 'waiting') Object.assign(sync, { head: r.last_seq, delivered: r.delivered_seq });
   }
