@@ -25,6 +25,7 @@ export interface Metrics {
   };
   sendBatchSize: Histogram;
   sendCommitSeconds: Histogram;
+  sendBatchesOverlapped: Counter;
   sendsWaiting: Gauge;
   wsSendsAdmitted: Gauge;
   wsSendAdmissionWaiting: Gauge;
@@ -94,6 +95,11 @@ export function createMetrics(sources: MetricSources = {}): Metrics {
       name: 'chatapi_send_commit_seconds',
       help: 'Time a group-commit transaction of sends took, BEGIN to COMMIT',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    sendBatchesOverlapped: new Counter({
+      name: 'chatapi_send_batches_overlapped_total',
+      help: 'Send batches written while the batch before them waited for its WAL sync (SQLite: the send queue held a full batch)',
       registers: [registry],
     }),
     sendsWaiting: new Gauge({

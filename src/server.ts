@@ -95,9 +95,10 @@ export async function start(config: Config, opts: StartOptions = {}): Promise<Ru
   });
   const sources: MetricSources = { sendsWaiting: () => sendsWaiting(db), sqliteWal: () => walStateOf(db) };
   const metrics = createMetrics(sources);
-  const unwatchBatches = onSendBatch(db, (size, seconds) => {
+  const unwatchBatches = onSendBatch(db, (size, seconds, overlapped) => {
     metrics.sendBatchSize.observe(size);
     metrics.sendCommitSeconds.observe(seconds);
+    if (overlapped) metrics.sendBatchesOverlapped.inc();
   });
   /** Front doors close first and together (draining in-flight work); shared services after. */
   const frontDoors: (() => Promise<void>)[] = [];

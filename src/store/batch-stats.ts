@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import type { BatchStats } from './group-commit.ts';
 
-type Listener = (size: number, seconds: number) => void;
+type Listener = (size: number, seconds: number, overlapped: boolean) => void;
 const listeners = new WeakMap<Knex, Set<Listener>>();
 
 /** Calls `fn` after every send batch on `knex`; returns the function that stops it. */
@@ -17,5 +17,5 @@ export function onSendBatch(knex: Knex, fn: Listener): () => void {
 }
 
 export function batchStatsFor(knex: Knex): BatchStats {
-  return { onBatch: (size, seconds) => listeners.get(knex)?.forEach((fn) => fn(size, seconds)) };
+  return { onBatch: (size, seconds, overlapped) => listeners.get(knex)?.forEach((fn) => fn(size, seconds, overlapped)) };
 }

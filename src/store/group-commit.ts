@@ -7,14 +7,23 @@
  * goes into the next batch. The backend's `run` stores a batch in one transaction and returns one
  * outcome per send, in order; each send is answered with its own outcome only after that
  * transaction has committed (or failed), so acknowledged still means committed.
+ *
+ * Batches are written one at a time, in cut order, and answered in that order. A backend whose
+ * durability wait comes after its COMMIT (SQLite's WAL sync off the loop: wal-sync.ts) says when a
+ * batch is written (`written`); the next batch may then be written while that one waits, but only
+ * when a full batch is queued: waiting could not make it bigger, and a smaller one would cost a
+ * publish per room more (load/README § "Issue 12, twenty-first round").
  */
 
 /** Each send's answer: its stored value, or the error that send alone failed with. */
 export type Outcome<R> = { value: R } | { err: unknown };
 
 export interface BatchStats {
-  /** Called after each batch with its size and how long its transaction took. */
-  onBatch?(size: number, seconds: number): void;
+  /**
+   * Called after each batch with its size, how long its transaction took, and whether it was
+   * written while the batch before it waited for its durability sync.
+   */
+  onBatch?(size: number, seconds: number, overlapped: boolean): void;
 }
 
 /** One submit: its sends (consecutive in their batch) and the callback that takes their outcomes, in order. */
@@ -37,14 +46,21 @@ export class GroupCommit<T, R> {
   private open = new Map<object, Group<T, R>>();
   private scheduled = false;
   private inFlight = 0;
+  /** A batch is being written (its `run` has not said `written` nor ended): the next one waits for it. */
+  private writing = false;
+  /** Sends in the queue. */
+  private queued = 0;
+  /** Settles once the last batch started has answered its sends: the next one answers after it. */
+  private answered: Promise<void> = Promise.resolve();
 
   /**
-   * @param run stores one batch; rejects only when no send of it was stored (each then fails with that error)
+   * @param run stores one batch; rejects only when no send of it was stored (each then fails with that error).
+   *   It may call `written` once the batch is committed and only its durability wait is left.
    * @param maxBatch bounds how long one transaction holds its locks and how late its first send is answered
-   * @param maxInFlight batches committing at once (1 for SQLite's single writer)
+   * @param maxInFlight batches whose `run` is under way at once (only one of them being written)
    */
   constructor(
-    private readonly run: (batch: T[]) => Promise<Outcome<R>[]>,
+    private readonly run: (batch: T[], written: () => void) => Promise<Outcome<R>[]>,
     private readonly maxBatch: number,
     private readonly maxInFlight: number,
     private readonly stats: BatchStats = {},
@@ -80,17 +96,23 @@ export class GroupCommit<T, R> {
         this.queue.push(fresh);
         if (together) this.open.set(together, fresh);
       }
+      this.queued += items.length;
       this.schedule();
     });
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    if (this.scheduled || !this.mayStart()) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      while (this.inFlight < this.maxInFlight && this.queue.length > 0) void this.flush(this.cut());
+      while (this.mayStart()) void this.flush(this.cut());
     });
+  }
+
+  /** None being written, fewer than maxInFlight started, and beside one already started only a full batch. */
+  private mayStart(): boolean {
+    return !this.writing && this.inFlight < this.maxInFlight && this.queue.length > 0 && (this.inFlight === 0 || this.queued >= this.maxBatch);
   }
 
   /** The next batch: whole groups from the front of the queue, up to maxBatch sends (or one group beyond it). */
@@ -105,36 +127,50 @@ export class GroupCommit<T, R> {
       sends += group.sends;
     }
     this.queue.splice(0, groups);
+    this.queued -= sends;
     return batch;
   }
 
   /** Sends queued and not yet in a batch (behind the batch committing now); read by the metrics scrape, not per send. */
   get waiting(): number {
-    let sends = 0;
-    for (const group of this.queue) sends += group.sends;
-    return sends;
+    return this.queued;
   }
 
   private async flush(batch: Waiting<T, R>[]): Promise<void> {
+    const overlapped = this.inFlight > 0;
     this.inFlight += 1;
+    this.writing = true;
+    const before = this.answered;
+    let answered!: () => void;
+    this.answered = new Promise<void>((resolve) => (answered = resolve));
+    let wrote = false;
+    const written = () => {
+      if (wrote) return;
+      wrote = true;
+      this.writing = false;
+      this.schedule();
+    };
     const started = process.hrtime.bigint();
     const items: T[] = [];
     for (const w of batch) for (const item of w.items) items.push(item);
     let outcomes: Outcome<R>[];
     try {
-      outcomes = await this.run(items);
-      this.stats.onBatch?.(items.length, Number(process.hrtime.bigint() - started) / 1e9);
+      outcomes = await this.run(items, written);
+      this.stats.onBatch?.(items.length, Number(process.hrtime.bigint() - started) / 1e9, overlapped);
     } catch (err) {
       const failed: Outcome<R> = { err };
       outcomes = items.map(() => failed);
     }
     this.inFlight -= 1;
+    written();
+    await before; // the batch before this one answers first
     let k = 0;
     for (const w of batch) {
       const n = w.items.length;
       w.settle(n === outcomes.length ? outcomes : outcomes.slice(k, k + n));
       k += n;
     }
+    answered();
     this.schedule();
   }
 }

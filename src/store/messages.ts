@@ -29,19 +29,18 @@ export const toRow = (r: MessageRow): MessageRow => ({
 export type { AfterInsert, AppendRequest, AppendResult, MessageToAppend, NewMessageRow, Outcome, SendEvents };
 
 /**
- * Batches in flight per process: one on both. MySQL: a batch holds its rooms' and tenant's locks
- * to COMMIT. SQLite: the next batch starts once the previous one's WAL sync (off the loop,
- * wal-sync.ts) has answered its sends, and takes everything that arrived meanwhile. With two (the
- * next one writing while the previous one syncs) the same sends made more, smaller batches; every
- * batch is a publish per room and so a socket write per member: in one room of 1,000, one in flight
- * wrote 10.5–10.8 deliveries per `sendto` against 9.3–9.5, for 6% less CPU per delivery and a fifth
- * less p99 at 100k deliveries/s offered (load/README § "Issue 12, fifth round"); rooms of 10, REST and
- * low rates did not move.
+ * Batches whose transaction is under way at once, per process. MySQL: one; a batch holds its rooms'
+ * and tenant's locks to COMMIT, whose log flush is inside it. SQLite: two, of which one is written
+ * while the other waits for its WAL sync (off the loop, wal-sync.ts). The group commit writes
+ * batches one at a time in cut order, so sends commit in submit order (which keeps a WebSocket
+ * connection's pipelined sends in frame order: ws/dispatch.ts submits a run before the run before
+ * it is answered), answers them in that order, and starts the second only when a full batch is
+ * queued. Otherwise the loop sat idle through every sync at saturation (500 rooms x 10: 12% of it,
+ * 2.6 ms per sync at p50, load/README § "Issue 12, twenty-first round"), while below saturation a
+ * second batch in flight made more, smaller batches, each a publish per room and so a socket write
+ * per member (one room of 1,000: 6% more CPU per delivery, § "Issue 12, fifth round").
  */
-// One at a time is also what keeps a WebSocket connection's pipelined sends in frame order across
-// batches (ws/dispatch.ts submits a run before the run before it is answered): sends commit in
-// submit order. More in flight would need that order kept some other way.
-const IN_FLIGHT = { sqlite: 1, mysql: 1 } as const;
+const IN_FLIGHT = { sqlite: 2, mysql: 1 } as const;
 const committers = new WeakMap<Knex, GroupCommit<AppendRequest, AppendResult>>();
 
 function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
@@ -49,7 +48,7 @@ function committerFor(knex: Knex): GroupCommit<AppendRequest, AppendResult> {
   if (!c) {
     const backend = driver(knex);
     const run = backend === 'sqlite' ? runSqliteBatch : runMysqlBatch;
-    c = new GroupCommit((batch) => run(knex, batch), MAX_BATCH, IN_FLIGHT[backend], batchStatsFor(knex));
+    c = new GroupCommit((batch, written) => run(knex, batch, written), MAX_BATCH, IN_FLIGHT[backend], batchStatsFor(knex));
     committers.set(knex, c);
   }
   return c;

@@ -40,12 +40,16 @@ export const BUMP = `UPDATE rooms SET last_seq = last_seq + ?, updated_at = ? WH
 export const INSERT = `INSERT INTO messages (id, tenant_id, room_id, seq, sender_id, content, meta, client_msg_id, body_hash, created_at, edited_at, deleted_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-/** Stores a batch in one transaction; retried whole while the database is locked by another process. */
-export function runSqliteBatch(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
-  return retriedWhileLocked(() => (batch.some((r) => r.afterInsert) ? viaKnex(knex, batch) : viaRaw(knex, batch)));
+/**
+ * Stores a batch in one transaction; retried whole while the database is locked by another process.
+ * `written`: called once the batch has committed and only its WAL sync is left (the group commit
+ * may then write the next batch).
+ */
+export function runSqliteBatch(knex: Knex, batch: AppendRequest[], written?: () => void): Promise<Outcome<AppendResult>[]> {
+  return retriedWhileLocked(() => (batch.some((r) => r.afterInsert) ? viaKnex(knex, batch) : viaRaw(knex, batch, written)));
 }
 
-async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
+async function viaRaw(knex: Knex, batch: AppendRequest[], written?: () => void): Promise<Outcome<AppendResult>[]> {
   const restart = beforeSendBatch(sqliteFile(knex));
   if (restart) await restart; // a checkpoint to the WAL's end: this batch restarts the WAL (wal-sync.ts)
   const { value: outcomes, conn, durable } = await rawWrite(knex, async (conn) => {
@@ -58,6 +62,7 @@ async function viaRaw(knex: Knex, batch: AppendRequest[]): Promise<Outcome<Appen
     return storeEach(conn, batch);
   });
   if (durable) {
+    written?.();
     await syncWal(conn.name);
     afterSendBatch(conn, conn.name); // checkpoints on a worker thread, not in our COMMITs
   }

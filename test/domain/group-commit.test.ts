@@ -13,6 +13,7 @@ for (const backend of backends()) {
   describe(`group commit (${backend.name})`, () => {
     let h: DomainHarness;
     let batches: number[] = [];
+    let overlaps: boolean[] = [];
     let stop = () => {};
     before(async () => {
       h = await openHarness(backend);
@@ -24,7 +25,15 @@ for (const backend of backends()) {
     });
     after(async () => { await h?.close(); });
     afterEach(() => stop());
-    const countBatches = () => { stop(); batches = []; stop = onSendBatch(h.db, (size) => batches.push(size)); };
+    const countBatches = () => {
+      stop();
+      batches = [];
+      overlaps = [];
+      stop = onSendBatch(h.db, (size, _seconds, overlapped) => {
+        batches.push(size);
+        overlaps.push(overlapped);
+      });
+    };
 
     async function roomsOf(n: number) {
       const t = await h.tenant();
@@ -57,6 +66,22 @@ for (const backend of backends()) {
       assert.equal(again[1].message.seq, 11);
       // The batches commit with their WAL sync off the loop; the connection is left as configured.
       if (backend.name === 'sqlite') assert.deepEqual(await durabilitySettings(h.db), { journal_mode: 'wal', synchronous: 'FULL' });
+    });
+
+    test('more than two full batches queued: on SQLite the second is written while the first syncs; answers and seqs stay in order', async () => {
+      const { a, b, rooms } = await roomsOf(30);
+      countBatches();
+      const sends = [];
+      for (let i = 0; i < 600; i++) sends.push(h.domain.messages.send(i % 2 ? a : b, rooms[i % 30]!.id, { content: `m${i}`, client_msg_id: `o${i}` }));
+      const results = await Promise.all(sends);
+      assert.deepEqual([...batches].sort((x, y) => y - x), [256, 256, 88], 'cut at MAX_BATCH, in three batches');
+      // SQLite: the second full batch is written during the first one's WAL sync; MySQL keeps one in flight.
+      assert.equal(overlaps.filter(Boolean).length, backend.name === 'sqlite' ? 1 : 0);
+      results.forEach((r, i) => assert.equal(r.message.client_msg_id, `o${i}`, 'each send its own answer'));
+      for (const room of rooms) {
+        const seqs = results.filter((r) => r.message.room_id === room.id).map((r) => r.message.seq);
+        assert.deepEqual(seqs, Array.from({ length: 20 }, (_, k) => k + 1), 'seqs in arrival order across the batches, no gaps');
+      }
     });
 
     test('afterInsert runs once per send inside the batch; a hook that throws fails only its send', async () => {

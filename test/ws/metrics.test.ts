@@ -66,6 +66,7 @@ describe(`ws metrics [${backend!.name}]`, () => {
     assert.ok(value('chatapi_send_batch_size_count') >= 2);
     assert.ok(value('chatapi_send_commit_seconds_count') >= 2);
     assert.equal(value('chatapi_send_queue_depth'), 0, 'every send answered: none queued');
+    assert.equal(value('chatapi_send_batches_overlapped_total'), 0, 'a few sends never fill a batch behind one that syncs');
     if (backend!.name === 'sqlite') {
       assert.ok(value('chatapi_sqlite_wal_pages') >= 0, "SQLite's WAL as the checkpoint worker last saw it");
       assert.equal(value('chatapi_sqlite_wal_restarts_total'), 0, 'a few sends never make the WAL wait for a restart');
