@@ -46,8 +46,8 @@ export class GroupCommit<T, R> {
   private open = new Map<object, Group<T, R>>();
   private scheduled = false;
   private inFlight = 0;
-  /** A batch is being written (its `run` has not said `written` nor ended): the next one waits for it. */
-  private writing = false;
+  /** The batch being written (its `run` has not said `written` nor ended): the next one waits for it. */
+  private writing?: Waiting<T, R>[];
   /** Sends in the queue. */
   private queued = 0;
   /** Settles once the last batch started has answered its sends: the next one answers after it. */
@@ -139,15 +139,13 @@ export class GroupCommit<T, R> {
   private async flush(batch: Waiting<T, R>[]): Promise<void> {
     const overlapped = this.inFlight > 0;
     this.inFlight += 1;
-    this.writing = true;
+    this.writing = batch;
     const before = this.answered;
     let answered!: () => void;
     this.answered = new Promise<void>((resolve) => (answered = resolve));
-    let wrote = false;
     const written = () => {
-      if (wrote) return;
-      wrote = true;
-      this.writing = false;
+      if (this.writing !== batch) return; // said already (or the run ended)
+      this.writing = undefined;
       this.schedule();
     };
     const started = process.hrtime.bigint();

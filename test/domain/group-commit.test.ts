@@ -43,18 +43,29 @@ for (const backend of backends()) {
       return { t, a, b, rooms };
     }
 
-    test('sends of one event-loop turn across rooms commit as one batch, each room gap-free', async () => {
-      const { a, b, rooms } = await roomsOf(4);
-      countBatches();
+    /** `n` sends in one event-loop turn, a and b in turns, round-robin over the rooms (keys `${key}${i}`): their answers. */
+    function sendAcross({ a, b, rooms }: Awaited<ReturnType<typeof roomsOf>>, n: number, key: string) {
       const sends = [];
-      for (let i = 0; i < 40; i++) sends.push(h.domain.messages.send(i % 2 ? a : b, rooms[i % 4]!.id, { content: `m${i}`, client_msg_id: `k${i}` }));
-      const results = await Promise.all(sends);
-      assert.deepEqual(batches, [40]);
+      for (let i = 0; i < n; i++) sends.push(h.domain.messages.send(i % 2 ? a : b, rooms[i % rooms.length]!.id, { content: `m${i}`, client_msg_id: `${key}${i}` }));
+      return Promise.all(sends);
+    }
+
+    /** Each room's seqs among the answers: 1 … perRoom, in arrival order. */
+    function assertGapFree(results: Awaited<ReturnType<typeof sendAcross>>, rooms: { id: string }[], perRoom: number, message: string) {
       for (const room of rooms) {
         const seqs = results.filter((r) => r.message.room_id === room.id).map((r) => r.message.seq);
-        assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'seqs in arrival order, no gaps');
-        assert.equal((await h.domain.rooms.get(a, room.id)).last_seq, 10);
+        assert.deepEqual(seqs, Array.from({ length: perRoom }, (_, k) => k + 1), message);
       }
+    }
+
+    test('sends of one event-loop turn across rooms commit as one batch, each room gap-free', async () => {
+      const world = await roomsOf(4);
+      const { a, b, rooms } = world;
+      countBatches();
+      const results = await sendAcross(world, 40, 'k');
+      assert.deepEqual(batches, [40]);
+      assertGapFree(results, rooms, 10, 'seqs in arrival order, no gaps');
+      for (const room of rooms) assert.equal((await h.domain.rooms.get(a, room.id)).last_seq, 10);
       // A repeat of a key stored by an earlier batch, in a batch with new sends, still replays.
       countBatches();
       const again = await Promise.all([
@@ -69,19 +80,14 @@ for (const backend of backends()) {
     });
 
     test('more than two full batches queued: on SQLite the second is written while the first syncs; answers and seqs stay in order', async () => {
-      const { a, b, rooms } = await roomsOf(30);
+      const world = await roomsOf(30);
       countBatches();
-      const sends = [];
-      for (let i = 0; i < 600; i++) sends.push(h.domain.messages.send(i % 2 ? a : b, rooms[i % 30]!.id, { content: `m${i}`, client_msg_id: `o${i}` }));
-      const results = await Promise.all(sends);
+      const results = await sendAcross(world, 600, 'o');
       assert.deepEqual([...batches].sort((x, y) => y - x), [256, 256, 88], 'cut at MAX_BATCH, in three batches');
       // SQLite: the second full batch is written during the first one's WAL sync; MySQL keeps one in flight.
       assert.equal(overlaps.filter(Boolean).length, backend.name === 'sqlite' ? 1 : 0);
       results.forEach((r, i) => assert.equal(r.message.client_msg_id, `o${i}`, 'each send its own answer'));
-      for (const room of rooms) {
-        const seqs = results.filter((r) => r.message.room_id === room.id).map((r) => r.message.seq);
-        assert.deepEqual(seqs, Array.from({ length: 20 }, (_, k) => k + 1), 'seqs in arrival order across the batches, no gaps');
-      }
+      assertGapFree(results, world.rooms, 20, 'seqs in arrival order across the batches, no gaps');
     });
 
     test('afterInsert runs once per send inside the batch; a hook that throws fails only its send', async () => {
