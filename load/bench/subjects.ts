@@ -12,6 +12,7 @@
  *   soketi   — Soketi 1.6.1 (Pusher protocol on uWebSockets.js), installed on demand into
  *              load/bench/.soketi/; rooms are private channels, messages client events
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,19 +54,25 @@ async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable' | 'uws-con
   const dbDir = prepare ? mkdtempSync(join(tmpdir(), `chatapi-${name}-`)) : undefined;
   const env = { ...process.env, ...(dbDir ? { FLOOR_DB_DIR: dbDir } : {}) };
   const start = () => startChild(here(`./servers/${contract ? 'uws-durable' : name}.ts`), contract ? ['--contract'] : [], env);
-  let layoutNo = 0;
+  // A layout keeps its rooms across runs, as chatapi's does (chatapi-subject.ts): each run stores
+  // into rooms that already hold the earlier runs' messages. The server writes a layout once and
+  // finds it again after a restart (servers/uws-durable.ts).
+  const layouts = new Map<string, string>();
   const subject: Subject = {
     name,
     server: await start(),
     async layout(rooms, size) {
-      const ns = `L${layoutNo++}`;
+      const shape = `${rooms}x${size}`;
+      let ns = layouts.get(shape);
+      if (ns === undefined) layouts.set(shape, (ns = `L${layouts.size}`));
+      const nonce = randomUUID().slice(0, 8); // client_msg_ids stay unique across runs
       const server = subject.server;
       await prepare?.(server, ns, rooms, size);
       const member = prepare ? (room: number, index: number) => ({ path: `/?room=${ns}-${room}&m=${index}` }) : (room: number) => ({ path: `/?room=${ns}-${room}` });
       if (contract) {
         return {
           name, pid: server.pid, port: server.wsPort, markerOnly: true, deliveryTag: '"message.created"', errorTag: '"type":"error"', member,
-          sendFrame: (room, text, key) => `{"type":"message.send","room_id":"${ns}-${room}","content":"${text}","client_msg_id":"${ns}-${key}"}`,
+          sendFrame: (room, text, key) => `{"type":"message.send","room_id":"${ns}-${room}","content":"${text}","client_msg_id":"${nonce}-${key}"}`,
         };
       }
       return { name, pid: server.pid, port: server.wsPort, markerOnly: false, member, sendFrame: (_room, text) => text };

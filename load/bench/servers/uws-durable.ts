@@ -11,7 +11,8 @@
  * and how much is its own work.
  *
  * The parent sends {type:'layout', ns, rooms, size} before connecting a layout: the tenant's users,
- * rooms and memberships are written then (a sender must be a member, as the send gate checks).
+ * rooms and memberships are written then (a sender must be a member, as the send gate checks), or
+ * found by name when an earlier process on the same file (FLOOR_DB_DIR) wrote them.
  * Members connect to `/?room=<ns>-<room>&m=<index>`.
  */
 import { randomUUID } from 'node:crypto';
@@ -44,10 +45,21 @@ const now = () => Date.now();
 await knex('tenants').insert({ id: TENANT, name: 'floor', api_key_hash: 'x'.repeat(64), jwt_secret: 'x', settings: '{}', created_at: now(), updated_at: now() })
   .onConflict('id').ignore();
 
+/** This process's part of the plain floor's client_msg_ids: a layout's rooms and senders outlive the process. */
+const NONCE = randomUUID().slice(0, 8);
+
 /** room name (`<ns>-<room>`) → room id */
 const roomIds = new Map<string, string>();
 
 async function layout(ns: string, rooms: number, size: number): Promise<void> {
+  // A layout written by an earlier process on this file (subjects.ts keeps a layout's rooms across
+  // runs, as chatapi's are): its rooms are found by name, and their messages stay.
+  const written = await knex('rooms').where('tenant_id', TENANT).whereLike('name', `${ns}-%`).select('id', 'name') as { id: string; name: string }[];
+  if (written.length === rooms) {
+    for (const r of written) roomIds.set(r.name, r.id);
+    return;
+  }
+  if (written.length > 0) fail('layout', `${written.length} of ${rooms} rooms of ${ns} found`);
   await knex.transaction(async (trx) => {
     for (let r = 0; r < rooms; r++) {
       // Random, as chatapi's room ids are (domain/rooms.ts, tickets.ts). Time-ordered ids made in
@@ -111,7 +123,7 @@ function floorSend(ws: uWS.WebSocket<Data>, content: string): void {
   const d = ws.getUserData();
   const msg = {
     id: uuidv7(), tenant_id: TENANT, room_id: d.roomId, sender_id: d.userId, content, meta: null,
-    client_msg_id: `k${++d.keys}`, body_hash: bodyHash(content, null), edited_at: null, deleted_at: null,
+    client_msg_id: `${NONCE}-${++d.keys}`, body_hash: bodyHash(content, null), edited_at: null, deleted_at: null,
   };
   // Resolved after the batch's commit, all of a batch in one turn: uWS writes each member's frames of it together.
   appendMessage(knex, msg, now).then((row) => {
