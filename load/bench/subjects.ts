@@ -65,11 +65,11 @@ async function rawSubject(name: 'uws-raw' | 'ws-loop' | 'uws-durable' | 'uws-con
       const shape = `${rooms}x${size}`;
       let ns = layouts.get(shape);
       if (ns === undefined) layouts.set(shape, (ns = `L${layouts.size}`));
-      const nonce = randomUUID().slice(0, 8); // client_msg_ids stay unique across runs
       const server = subject.server;
       await prepare?.(server, ns, rooms, size);
       const member = prepare ? (room: number, index: number) => ({ path: `/?room=${ns}-${room}&m=${index}` }) : (room: number) => ({ path: `/?room=${ns}-${room}` });
       if (contract) {
+        const nonce = randomUUID().slice(0, 8); // client_msg_ids stay unique across runs into the same rooms
         return {
           name, pid: server.pid, port: server.wsPort, markerOnly: true, deliveryTag: '"message.created"', errorTag: '"type":"error"', member,
           sendFrame: (room, text, key) => `{"type":"message.send","room_id":"${ns}-${room}","content":"${text}","client_msg_id":"${nonce}-${key}"}`,
